@@ -1,0 +1,1 @@
+"""Credential connector: credentialing platforms to xAPI, and LAP events back to awards."""

@@ -1,0 +1,90 @@
+"""Command line: python -m chalicelib <command> ... (see --help)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from .errors import ConnectorError
+from .settings import load_settings
+from .sources import source_names
+from .timeutil import parse_time
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConnectorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    translate = commands.add_parser(
+        "translate",
+        help="print the xAPI statements for platform payloads (one JSON array)",
+        description="Translate platform payloads to xAPI statements and print them as one JSON "
+        "array. Settings (identity, namespace, revocation policy...) come from the environment.",
+    )
+    translate.add_argument("--source", required=True, choices=source_names())
+    translate.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                           help="JSON file: one document or an array of documents")
+    translate.add_argument("--as-of", type=_as_of, default=None,
+                           help="judge expiry at this time (ISO 8601; default: now)")
+    translate.set_defaults(handler=_translate)
+    return parser
+
+
+def _as_of(text: str) -> datetime:
+    try:
+        return parse_time(text, "--as-of")
+    except ConnectorError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from .translation import Translator
+
+    translator = Translator(load_settings())
+    as_of = args.as_of or datetime.now(timezone.utc)
+    statements: list[dict] = []
+    skipped: Counter[str] = Counter()
+    for path in args.files:
+        for index, document in _documents(path):
+            where = f"{path}" if index is None else f"{path}[{index}]"
+            try:
+                result = translator.translate(args.source, document, as_of)
+            except ConnectorError as error:
+                raise ConnectorError(f"{where}: {error}") from None
+            statements.extend(result.statements)
+            skipped.update(s.rule for s in result.skipped)
+    json.dump(statements, sys.stdout, ensure_ascii=False, separators=(",", ":"))
+    sys.stdout.write("\n")
+    summary = f"{len(statements)} statement(s) from {len(args.files)} file(s)"
+    if skipped:
+        summary += "; skipped " + ", ".join(f"{rule}: {n}" for rule, n in sorted(skipped.items()))
+    print(summary, file=sys.stderr)
+    return 0
+
+
+def _documents(path: Path) -> list[tuple[int | None, object]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConnectorError(f"{path}: {error.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConnectorError(f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+    if isinstance(data, list):
+        return list(enumerate(data))
+    return [(None, data)]

@@ -1,0 +1,44 @@
+"""Errors that carry a reason a user can act on."""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Base class: the message is one line that says what is wrong."""
+
+
+class InputError(ConnectorError):
+    """What a client or platform sent cannot be used; `field` names where (dotted path)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class UnidentifiedLearner(ConnectorError):
+    """The learner cannot be mapped to an identifier the deployment accepts: a dead letter."""
+
+
+class DetailsRequired(ConnectorError):
+    """The delivery only names a resource; its details must be fetched from the platform."""
+
+    def __init__(self, platform: str, resource_id: str) -> None:
+        self.platform = platform
+        self.resource_id = resource_id
+        super().__init__(
+            f"{platform} delivery names {resource_id} without its details: "
+            "they must be fetched from the platform's API"
+        )
+
+
+class InvalidStatement(ConnectorError):
+    """A statement the connector built breaks the xAPI contract: a bug, never sent."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+class SettingsError(ConnectorError):
+    """A setting is missing or invalid."""

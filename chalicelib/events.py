@@ -1,0 +1,116 @@
+"""The canonical credential event: what every source adapter produces and the translator reads.
+
+Vendors differ; statements must not. Adapters turn what a platform sent into these models, so
+nothing below the adapters knows a vendor's field names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class Kind(str, Enum):
+    ISSUED = "issued"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    SHARED = "shared"
+    VIEWED = "viewed"
+
+
+class Platform(str, Enum):
+    CREDLY = "credly"
+    CERTIFIER = "certifier"
+    BADGR = "badgr"
+    ACCREDIBLE = "accredible"
+    OPENBADGES = "openbadges"
+
+
+PLATFORM_NAMES: dict[Platform, str] = {
+    Platform.CREDLY: "Credly",
+    Platform.CERTIFIER: "Certifier",
+    Platform.BADGR: "Canvas Credentials",
+    Platform.ACCREDIBLE: "Accredible",
+    Platform.OPENBADGES: "Open Badges",
+}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Learner(_Frozen):
+    """Who earned the credential, with every identifier the source gave."""
+
+    name: str | None = None
+    email: str | None = None
+    # Hashed Open Badges recipients: resolved against the learner directory later.
+    email_sha256: str | None = None
+    email_salt: str | None = None
+    earner_id: str | None = None  # the organisation's own id: Credly issuer_earner_id, employee id
+    platform_user_id: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _normalise_email(cls, value: str | None) -> str | None:
+        return value.strip().lower() if value else value
+
+
+class Issuer(_Frozen):
+    id: str | None = None  # the issuer's profile IRI, where the source has one
+    name: str | None = None
+    url: str | None = None
+
+
+class Credential(_Frozen):
+    """The learner's credential and the badge class / template it is an instance of."""
+
+    id: str  # the source's own credential id: stable key of the deterministic statement ids
+    assertion_url: str | None = None
+    template_id: str | None = None
+    template_iri: str
+    name: str
+    description: str | None = None
+    image: str | None = None
+    criteria: str | None = None
+    issuer: Issuer | None = None
+    skills: tuple[str, ...] = ()
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+class Interaction(_Frozen):
+    """A share or a view of a credential."""
+
+    id: str | None = None
+    channel: str  # one lower-case word: linkedin, facebook, email, link, web, ...
+    by_guest: bool = False
+    # Where a guest came from: the account homePage of the anonymous viewer.
+    platform_home: str | None = None
+
+
+class CredentialEvent(_Frozen):
+    platform: Platform
+    kind: Kind
+    learner: Learner
+    credential: Credential
+    occurred_at: datetime | None = None  # from the source; None when the source gives no time
+    source_event_id: str | None = None  # the delivery's id: for de-duplication, never in statements
+    reason: str | None = None  # revocation reason
+    interaction: Interaction | None = None
+    # A minimal revoked assertion says only "this id is revoked": void, nothing more.
+    minimal: bool = False
+
+
+class Skipped(BaseModel):
+    """An input deliberately not forwarded, by a documented rule; counted, never silent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    rule: str
+    source_event_id: str | None = None

@@ -1,0 +1,94 @@
+"""Typed settings from the environment, validated once at start-up.
+
+Every setting has a documented default (README, "Settings") except secrets, which have none.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from functools import lru_cache
+from typing import Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from .errors import SettingsError
+
+# Fixed so that statement ids are the same across installs that keep the default.
+DEFAULT_STATEMENT_NAMESPACE = "9b0bd7c4-6b1e-5a52-9d0e-3a4c1f6b8e21"
+DEFAULT_EXTENSION_BASE = "https://credential-connector.dev/xapi"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    lrs_endpoint: str = "http://127.0.0.1:8081/xAPI/"
+    lrs_username: str | None = None
+    lrs_password: str | None = None
+    lrs_xapi_version: Literal["1.0.3", "2.0.0"] = "1.0.3"
+    lrs_batch_size: int = 50
+
+    identity_ifi: Literal["mbox", "mbox_sha1sum", "account"] = "mbox"
+    identity_homepage: str | None = None
+    learner_directory: str | None = None
+
+    xapi_extension_base: str = DEFAULT_EXTENSION_BASE
+    xapi_language: str = "en"
+    statement_id_namespace: uuid.UUID = uuid.UUID(DEFAULT_STATEMENT_NAMESPACE)
+    revocation_policy: Literal["void", "revoke", "both"] = "both"
+
+    credly_api_base: str = "https://api.credly.com/v1/"
+    credly_org_id: str | None = None
+    credly_token: str | None = None
+    credly_webhook_token: str | None = None
+    certifier_api_base: str = "https://api.certifier.io/v1"
+    certifier_public_base: str = "https://credsverse.com/credentials/"
+    certifier_group_base: str = "https://app.certifier.io/groups/"
+    certifier_token: str | None = None
+    certifier_webhook_secret: str | None = None
+
+    @field_validator("xapi_extension_base", "certifier_public_base", "certifier_group_base")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("xapi_extension_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("lrs_batch_size")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @model_validator(mode="after")
+    def _account_needs_homepage(self) -> "Settings":
+        if self.identity_ifi == "account" and not self.identity_homepage:
+            raise ValueError("IDENTITY_IFI=account needs IDENTITY_HOMEPAGE (the organisation's URL)")
+        return self
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from environment variables (upper-case field names); empty means unset."""
+    env = os.environ if environ is None else environ
+    values = {
+        name: env[name.upper()]
+        for name in Settings.model_fields
+        if env.get(name.upper(), "").strip() != ""
+    }
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part).upper() for part in first["loc"]) or "settings"
+        raise SettingsError(f"{where}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def current_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,34 @@
+"""One module per credentialing platform: parse what it sends into canonical events."""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+from ..events import CredentialEvent, Skipped
+from ..settings import Settings
+
+ParseResult = list[CredentialEvent | Skipped]
+
+
+class SourceAdapter(Protocol):
+    def parse(self, document: object) -> ParseResult:
+        """Canonical events (or documented skips) for one document the platform sent."""
+
+
+def adapter_for(source: str, settings: Settings) -> SourceAdapter:
+    factories = _factories()
+    if source not in factories:
+        raise ValueError(f"unknown source {source!r}; one of: {', '.join(sorted(factories))}")
+    return factories[source](settings)
+
+
+def source_names() -> list[str]:
+    return sorted(_factories())
+
+
+def _factories() -> dict[str, Callable[[Settings], SourceAdapter]]:
+    from .certifier import CertifierAdapter
+    from .credly import CredlyAdapter
+    from .openbadges import OpenBadgesAdapter
+
+    return {"credly": CredlyAdapter, "certifier": CertifierAdapter, "openbadges": OpenBadgesAdapter}

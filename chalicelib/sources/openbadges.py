@@ -1,0 +1,188 @@
+"""Open Badges 2.0 assertions and 3.0 OpenBadgeCredentials, as any compliant issuer sends them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from ..events import Credential, CredentialEvent, Issuer, Kind, Learner, Platform
+from ..settings import Settings
+from ..timeutil import optional_time
+from . import ParseResult
+from .parsing import first_text, require_object
+
+OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential", "VerifiableCredential"}
+
+
+class OpenBadgesAdapter:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
+
+    def parse(self, document: object) -> ParseResult:
+        doc = require_object(document, "")
+        types = _types(doc.get("type"))
+        if types & OB3_TYPES:
+            return self._ob3(doc)
+        if "Assertion" in types:
+            return self._ob2(doc)
+        if not types and doc.get("revoked") is True and isinstance(doc.get("id"), str):
+            return [_minimal_revocation(doc["id"])]
+        raise InputError("type", "not an Open Badges 2.0 Assertion or 3.0 OpenBadgeCredential")
+
+    # -- Open Badges 2.0 ---------------------------------------------------------------------
+
+    def _ob2(self, doc: dict) -> ParseResult:
+        assertion_id = _required_text(doc, "id")
+        if doc.get("revoked") is True and "badge" not in doc:
+            return [_minimal_revocation(assertion_id)]
+        badge = doc.get("badge")
+        if isinstance(badge, str):
+            raise InputError("badge", "is an IRI; embed the BadgeClass so it can be translated")
+        badge = require_object(badge, "badge")
+        credential = Credential(
+            id=assertion_id,
+            assertion_url=assertion_id,
+            template_iri=_required_text(badge, "id", "badge"),
+            name=_required_text(badge, "name", "badge"),
+            description=first_text(badge.get("description")),
+            image=_iri_of(badge.get("image")),
+            criteria=_iri_of(badge.get("criteria")),
+            issuer=_issuer(badge.get("issuer")),
+            skills=_skills(badge.get("tags"), badge.get("alignment")),
+            issued_at=optional_time(doc.get("issuedOn"), "issuedOn"),
+            expires_at=optional_time(doc.get("expires"), "expires"),
+        )
+        if credential.issued_at is None:
+            raise InputError("issuedOn", "missing")
+        learner = _ob2_learner(doc.get("recipient"))
+        return _issued_and_revoked(credential, learner, doc.get("revoked") is True, doc.get("revocationReason"))
+
+    # -- Open Badges 3.0 ---------------------------------------------------------------------
+
+    def _ob3(self, doc: dict) -> ParseResult:
+        credential_id = _required_text(doc, "id")
+        subject = require_object(doc.get("credentialSubject"), "credentialSubject")
+        achievement = require_object(subject.get("achievement"), "credentialSubject.achievement")
+        issued = doc.get("validFrom") or doc.get("issuanceDate") or doc.get("awardedDate")
+        where = "credentialSubject.achievement"
+        credential = Credential(
+            id=credential_id,
+            assertion_url=credential_id,
+            template_iri=_required_text(achievement, "id", where),
+            name=first_text(achievement.get("name"), doc.get("name")) or _missing(f"{where}.name"),
+            description=first_text(achievement.get("description"), doc.get("description")),
+            image=_iri_of(achievement.get("image")),
+            criteria=_iri_of(achievement.get("criteria")),
+            issuer=_issuer(doc.get("issuer")),
+            skills=_skills(achievement.get("tag"), achievement.get("alignment")),
+            issued_at=optional_time(issued, "validFrom") or _missing("validFrom"),
+            expires_at=optional_time(doc.get("validUntil") or doc.get("expirationDate"), "validUntil"),
+        )
+        return _issued_and_revoked(credential, _ob3_learner(subject), False, None)
+
+
+def _issued_and_revoked(
+    credential: Credential, learner: Learner, revoked: bool, reason: Any
+) -> ParseResult:
+    issued = CredentialEvent(
+        platform=Platform.OPENBADGES,
+        kind=Kind.ISSUED,
+        learner=learner,
+        credential=credential,
+        occurred_at=credential.issued_at,
+    )
+    if not revoked:
+        return [issued]
+    # OB 2.0 gives no revocation time: the statement goes without a timestamp.
+    revocation = issued.model_copy(
+        update={"kind": Kind.REVOKED, "occurred_at": None, "reason": first_text(reason)}
+    )
+    return [issued, revocation]
+
+
+def _minimal_revocation(assertion_id: str) -> CredentialEvent:
+    return CredentialEvent(
+        platform=Platform.OPENBADGES,
+        kind=Kind.REVOKED,
+        learner=Learner(),
+        credential=Credential(id=assertion_id, template_iri=assertion_id, name=assertion_id),
+        minimal=True,
+    )
+
+
+def _ob2_learner(raw: Any) -> Learner:
+    recipient = require_object(raw, "recipient")
+    identity = _required_text(recipient, "identity", "recipient")
+    kind = recipient.get("type", "email")
+    if kind != "email":
+        raise InputError("recipient.type", f"only email recipients can be mapped, got {kind!r}")
+    if recipient.get("hashed"):
+        return _hashed(identity, recipient.get("salt"), "recipient.identity")
+    return Learner(email=identity)
+
+
+def _ob3_learner(subject: dict) -> Learner:
+    name = first_text(subject.get("name"))
+    subject_id = subject.get("id")
+    if isinstance(subject_id, str) and subject_id.startswith("mailto:"):
+        return Learner(name=name, email=subject_id.removeprefix("mailto:"))
+    identifiers = subject.get("identifier") or []
+    if not isinstance(identifiers, list):
+        identifiers = [identifiers]
+    for index, item in enumerate(identifiers):
+        where = f"credentialSubject.identifier[{index}]"
+        item = require_object(item, where)
+        if item.get("identityType") != "emailAddress":
+            continue
+        value = _required_text(item, "identityHash", where)
+        if item.get("hashed"):
+            return _hashed(value, item.get("salt"), f"{where}.identityHash").model_copy(update={"name": name})
+        return Learner(name=name, email=value)
+    raise InputError("credentialSubject.identifier", "no emailAddress identifier to map the learner by")
+
+
+def _hashed(identity: str, salt: Any, field: str) -> Learner:
+    algorithm, _, digest = identity.partition("$")
+    if algorithm.lower() != "sha256" or not digest:
+        raise InputError(field, "hashed identities must be sha256$<hex>")
+    return Learner(email_sha256=digest.lower(), email_salt=salt if isinstance(salt, str) else None)
+
+
+def _issuer(raw: Any) -> Issuer | None:
+    if isinstance(raw, str):
+        return Issuer(id=raw)
+    if not isinstance(raw, dict):
+        return None
+    return Issuer(id=first_text(raw.get("id")), name=first_text(raw.get("name")), url=first_text(raw.get("url")))
+
+
+def _skills(tags: Any, alignments: Any) -> tuple[str, ...]:
+    names = [t for t in (tags or []) if isinstance(t, str) and t.strip()]
+    for alignment in alignments or []:
+        if isinstance(alignment, dict):
+            name = first_text(alignment.get("targetName"))
+            if name:
+                names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _iri_of(raw: Any) -> str | None:
+    """Image, criteria: either an IRI or an object with an `id`."""
+    if isinstance(raw, dict):
+        raw = raw.get("id")
+    return raw if isinstance(raw, str) and ":" in raw else None
+
+
+def _types(raw: Any) -> set[str]:
+    if isinstance(raw, str):
+        return {raw}
+    return {t for t in raw if isinstance(t, str)} if isinstance(raw, list) else set()
+
+
+def _required_text(obj: dict, key: str, prefix: str = "") -> str:
+    value = first_text(obj.get(key))
+    return value if value else _missing(f"{prefix}.{key}" if prefix else key)
+
+
+def _missing(field: str) -> Any:
+    raise InputError(field, "missing")

@@ -1,0 +1,54 @@
+"""Document -> canonical events -> validated statements: the translation step of the worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .events import CredentialEvent, Skipped
+from .identity import IdentityResolver, LearnerDirectory
+from .settings import Settings
+from .sources import SourceAdapter, adapter_for
+from .xapi.statements import Statement, StatementBuilder
+from .xapi.validate import validate_statement
+
+
+@dataclass
+class Translation:
+    statements: list[Statement] = field(default_factory=list)
+    events: list[CredentialEvent] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class Translator:
+    """Holds what is costly to build once per process: adapters, directory, builder."""
+
+    def __init__(self, settings: Settings, directory: LearnerDirectory | None = None) -> None:
+        if directory is None and settings.learner_directory:
+            directory = LearnerDirectory.from_csv(settings.learner_directory)
+        self.settings = settings
+        self.resolver = IdentityResolver(settings.identity_ifi, directory, settings.identity_homepage)
+        self.builder = StatementBuilder.from_settings(settings, self.resolver)
+        self._adapters: dict[str, SourceAdapter] = {}
+
+    def adapter(self, source: str) -> SourceAdapter:
+        if source not in self._adapters:
+            self._adapters[source] = adapter_for(source, self.settings)
+        return self._adapters[source]
+
+    def translate(self, source: str, document: object, as_of: datetime | None = None) -> Translation:
+        """Raises InputError, DetailsRequired, UnidentifiedLearner or InvalidStatement."""
+        result = Translation()
+        for item in self.adapter(source).parse(document):
+            if isinstance(item, Skipped):
+                result.skipped.append(item)
+                continue
+            result.events.append(item)
+            result.statements.extend(self.statements(item, as_of))
+        return result
+
+    def statements(self, event: CredentialEvent, as_of: datetime | None = None) -> list[Statement]:
+        statements = self.builder.build(event, as_of)
+        for statement in statements:
+            validate_statement(statement, self.settings.lrs_xapi_version)
+        return statements

@@ -1,0 +1,1 @@
+"""xAPI: the vocabulary, statement building, validation and (later) the LRS client."""

@@ -1,0 +1,231 @@
+"""Strict checks of every outgoing statement: a statement that fails is a bug, never sent.
+
+Hand-written rather than a generic schema because it runs on every statement: a single pass
+over plain dicts, building a path string only when something is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from ..errors import InvalidStatement
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
+_IRL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_LANG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+)
+_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+
+_STATEMENT_KEYS = frozenset({"id", "actor", "verb", "object", "result", "context", "timestamp"})
+_AGENT_KEYS = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
+_IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
+_ACTIVITY_KEYS = frozenset({"objectType", "id", "definition"})
+_DEFINITION_KEYS = frozenset({"type", "name", "description", "extensions", "moreInfo"})
+_RESULT_KEYS = frozenset({"score", "success", "completion", "response", "duration", "extensions"})
+_CONTEXT_KEYS_1 = frozenset(
+    {"registration", "instructor", "team", "contextActivities", "revision", "platform",
+     "language", "statement", "extensions"}
+)
+_CONTEXT_KEYS_2 = _CONTEXT_KEYS_1 | {"contextAgents", "contextGroups"}
+_CONTEXT_ACTIVITY_KEYS = frozenset({"parent", "grouping", "category", "other"})
+
+
+def validate_statement(statement: Any, version: Literal["1.0.3", "2.0.0"] = "1.0.3") -> None:
+    """Raise InvalidStatement naming the first problem's path; return None when conformant."""
+    _object(statement, "statement", _STATEMENT_KEYS)
+    _uuid(statement.get("id"), "id", required=True)
+    _agent(statement.get("actor"), "actor", required=True)
+    _verb(statement.get("verb"), "verb")
+    _statement_object(statement.get("object"), "object")
+    if "result" in statement:
+        _result(statement["result"], "result")
+    if "context" in statement:
+        _context(statement["context"], "context", version)
+    if "timestamp" in statement:
+        _timestamp(statement["timestamp"], "timestamp")
+
+
+def _fail(path: str, message: str) -> None:
+    raise InvalidStatement(path, message)
+
+
+def _object(value: Any, path: str, allowed: frozenset[str]) -> None:
+    if not isinstance(value, dict):
+        _fail(path, "must be an object")
+    if not value:
+        _fail(path, "must not be empty")
+    extra = value.keys() - allowed
+    if extra:
+        _fail(path, f"unexpected property {sorted(extra)[0]!r}")
+
+
+def _uuid(value: Any, path: str, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not _UUID.match(value):
+        _fail(path, "must be a lower-case UUID")
+
+
+def _iri(value: Any, path: str) -> None:
+    if not isinstance(value, str) or not _IRI.match(value):
+        _fail(path, f"must be an absolute IRI, got {value!r}")
+
+
+def _string(value: Any, path: str) -> None:
+    if not isinstance(value, str) or not value:
+        _fail(path, "must be a non-empty string")
+
+
+def _timestamp(value: Any, path: str) -> None:
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        _fail(path, "must be an RFC 3339 timestamp with a time zone")
+
+
+def _language_map(value: Any, path: str) -> None:
+    if not isinstance(value, dict) or not value:
+        _fail(path, "must be a non-empty language map")
+    for tag, text in value.items():
+        if not _LANG.match(tag):
+            _fail(f"{path}.{tag}", "is not an RFC 5646 language tag")
+        _string(text, f"{path}.{tag}")
+
+
+def _agent(value: Any, path: str, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    _object(value, path, _AGENT_KEYS)
+    if value.get("objectType", "Agent") != "Agent":
+        _fail(f"{path}.objectType", "must be Agent")
+    present = [ifi for ifi in _IFIS if ifi in value]
+    if len(present) != 1:
+        _fail(path, f"must have exactly one inverse functional identifier, has {len(present)}")
+    ifi = present[0]
+    ifi_value = value[ifi]
+    if ifi == "mbox":
+        if not isinstance(ifi_value, str) or not ifi_value.startswith("mailto:") or "@" not in ifi_value:
+            _fail(f"{path}.mbox", "must be a mailto: IRI")
+    elif ifi == "mbox_sha1sum":
+        if not isinstance(ifi_value, str) or not _SHA1.match(ifi_value):
+            _fail(f"{path}.mbox_sha1sum", "must be 40 lower-case hex digits")
+    elif ifi == "account":
+        _object(ifi_value, f"{path}.account", frozenset({"homePage", "name"}))
+        home = ifi_value.get("homePage")
+        if not isinstance(home, str) or not _IRL.match(home):
+            _fail(f"{path}.account.homePage", "must be an absolute http(s) URL")
+        _string(ifi_value.get("name"), f"{path}.account.name")
+    else:
+        _iri(ifi_value, f"{path}.openid")
+    if "name" in value:
+        _string(value["name"], f"{path}.name")
+
+
+def _verb(value: Any, path: str) -> None:
+    _object(value, path, frozenset({"id", "display"}))
+    _iri(value.get("id"), f"{path}.id")
+    if "display" in value:
+        _language_map(value["display"], f"{path}.display")
+
+
+def _statement_object(value: Any, path: str) -> None:
+    if not isinstance(value, dict):
+        _fail(path, "must be an object")
+    kind = value.get("objectType", "Activity")
+    if kind == "Activity":
+        _activity(value, path)
+    elif kind == "StatementRef":
+        _object(value, path, frozenset({"objectType", "id"}))
+        _uuid(value.get("id"), f"{path}.id", required=True)
+    elif kind == "Agent":
+        _agent(value, path, required=True)
+    else:
+        _fail(f"{path}.objectType", f"unsupported objectType {kind!r}")
+
+
+def _activity(value: Any, path: str) -> None:
+    _object(value, path, _ACTIVITY_KEYS)
+    if value.get("objectType", "Activity") != "Activity":
+        _fail(f"{path}.objectType", "must be Activity")
+    _iri(value.get("id"), f"{path}.id")
+    definition = value.get("definition")
+    if definition is None:
+        return
+    _object(definition, f"{path}.definition", _DEFINITION_KEYS)
+    if "type" in definition:
+        _iri(definition["type"], f"{path}.definition.type")
+    if "moreInfo" in definition:
+        _iri(definition["moreInfo"], f"{path}.definition.moreInfo")
+    for key in ("name", "description"):
+        if key in definition:
+            _language_map(definition[key], f"{path}.definition.{key}")
+    if "extensions" in definition:
+        _extensions(definition["extensions"], f"{path}.definition.extensions")
+
+
+def _result(value: Any, path: str) -> None:
+    _object(value, path, _RESULT_KEYS)
+    for key in ("success", "completion"):
+        if key in value and not isinstance(value[key], bool):
+            _fail(f"{path}.{key}", "must be true or false")
+    if "response" in value and not isinstance(value["response"], str):
+        _fail(f"{path}.response", "must be a string")
+    if "extensions" in value:
+        _extensions(value["extensions"], f"{path}.extensions")
+
+
+def _context(value: Any, path: str, version: str) -> None:
+    _object(value, path, _CONTEXT_KEYS_2 if version == "2.0.0" else _CONTEXT_KEYS_1)
+    if "platform" in value:
+        _string(value["platform"], f"{path}.platform")
+    if "language" in value and not _LANG.match(str(value["language"])):
+        _fail(f"{path}.language", "is not an RFC 5646 language tag")
+    _uuid(value.get("registration"), f"{path}.registration")
+    activities = value.get("contextActivities")
+    if activities is not None:
+        _object(activities, f"{path}.contextActivities", _CONTEXT_ACTIVITY_KEYS)
+        for key, items in activities.items():
+            _list(items, f"{path}.contextActivities.{key}")
+            for index, item in enumerate(items):
+                _activity(item, f"{path}.contextActivities.{key}[{index}]")
+    for index, agent in enumerate(value.get("contextAgents", ())):
+        item_path = f"{path}.contextAgents[{index}]"
+        _object(agent, item_path, frozenset({"objectType", "agent", "relevantTypes"}))
+        _agent(agent.get("agent"), f"{item_path}.agent", required=True)
+        types = agent.get("relevantTypes", [])
+        _list(types, f"{item_path}.relevantTypes")
+        for type_index, iri in enumerate(types):
+            _iri(iri, f"{item_path}.relevantTypes[{type_index}]")
+    if "extensions" in value:
+        _extensions(value["extensions"], f"{path}.extensions")
+
+
+def _list(value: Any, path: str) -> None:
+    if not isinstance(value, list) or not value:
+        _fail(path, "must be a non-empty array")
+
+
+def _extensions(value: Any, path: str) -> None:
+    if not isinstance(value, dict) or not value:
+        _fail(path, "must be a non-empty object")
+    for key, item in value.items():
+        if not _IRI.match(key):
+            _fail(f"{path}[{key!r}]", "extension keys must be absolute IRIs")
+        _no_nulls(item, f"{path}[{key!r}]")
+
+
+def _no_nulls(value: Any, path: str) -> None:
+    if value is None:
+        _fail(path, "must not be null")
+    if isinstance(value, dict):
+        if not value:
+            _fail(path, "must not be an empty object")
+        for key, item in value.items():
+            _no_nulls(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        if not value:
+            _fail(path, "must not be an empty array")
+        for index, item in enumerate(value):
+            _no_nulls(item, f"{path}[{index}]")

@@ -1,0 +1,42 @@
+"""Every IRI the connector writes, in one place."""
+
+from __future__ import annotations
+
+from ..events import Kind
+
+OPEN_BADGES_RECIPE = "http://specification.openbadges.org/xapi/recipe/base/0_0_2"
+RECIPE_ACTIVITY_TYPE = "http://id.tincanapi.com/activitytype/recipe"
+BADGE_ACTIVITY_TYPE = "http://activitystrea.ms/schema/1.0/badge"
+BADGECLASS_EXTENSION = "http://specification.openbadges.org/xapi/extensions/badgeclass"
+BADGEASSERTION_EXTENSION = "http://specification.openbadges.org/xapi/extensions/badgeassertion"
+SHARE_MEDIUM_EXTENSION = "http://id.tincanapi.com/extension/share-medium"
+
+VERB_VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+# kind -> (verb id, display); revoked is built under the deployment's own base (see below).
+VERBS: dict[Kind, tuple[str, str]] = {
+    Kind.ISSUED: ("http://specification.openbadges.org/xapi/verbs/earned", "earned"),
+    Kind.ACCEPTED: ("http://activitystrea.ms/accept", "accepted"),
+    Kind.REJECTED: ("http://activitystrea.ms/reject", "rejected"),
+    Kind.EXPIRED: ("http://id.tincanapi.com/verb/expired", "expired"),
+    Kind.SHARED: ("http://adlnet.gov/expapi/verbs/shared", "shared"),
+    Kind.VIEWED: ("http://id.tincanapi.com/verb/viewed", "viewed"),
+}
+
+CONNECTOR_ACCOUNT_NAME = "credential-connector"
+GUEST_ACCOUNT_NAME = "guest"
+
+
+class DeploymentVocabulary:
+    """IRIs under the deployment's own extension base (setting XAPI_EXTENSION_BASE)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self.verb_revoked = f"{self.base}/verbs/revoked"
+        self.ext_skills = f"{self.base}/extensions/skills"
+        self.ext_issuer = f"{self.base}/extensions/issuer"
+        self.ext_expires_at = f"{self.base}/extensions/expires_at"
+        self.ext_job_role = f"{self.base}/extensions/job_role"
+        self.ext_team = f"{self.base}/extensions/team"
+        self.ext_earner = f"{self.base}/extensions/earner"
+        self.agent_type_earner = f"{self.base}/agent-types/earner"
