@@ -1,0 +1,44 @@
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+LRS_DIR := tools/lrs
+LRS_PORT ?= 8081
+
+.PHONY: venv lrs-install test bench lrs run clean
+
+# Stamps live inside the directories they describe, so deleting one re-triggers its install.
+VENV_STAMP := $(VENV)/.requirements.stamp
+LRS_STAMP := $(LRS_DIR)/node_modules/.package-lock.stamp
+
+venv: $(VENV_STAMP)
+lrs-install: $(LRS_STAMP)
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# npm >= 11 skips the deps' install scripts (aws-sdk, core-js notices; newrelic native
+# metrics, which would download a binary); the server runs fine without them.
+$(LRS_STAMP): $(LRS_DIR)/package.json $(LRS_DIR)/package-lock.json
+	cd $(LRS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+test: venv lrs-install
+	$(VPY) -m pytest -q
+
+bench: venv lrs-install
+	@set -e; for f in bench/*.py; do \
+		[ -e "$$f" ] || { echo "no bench/*.py yet"; break; }; \
+		echo "== $$f"; $(VPY) "$$f"; \
+	done
+
+lrs: venv lrs-install
+	$(VPY) tools/lrs_process.py --port $(LRS_PORT)
+
+# Placeholder: the connector (chalice local) will be started alongside the LRS here.
+run: lrs
+
+clean:
+	rm -rf $(VENV) $(LRS_DIR)/node_modules .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
