@@ -1,6 +1,7 @@
 """Typed settings from the environment, validated once at start-up.
 
 Every setting has a documented default (README, "Settings") except secrets, which have none.
+Secrets are SecretStr: they never appear in a repr, a log line or an error message.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import uuid
 from functools import lru_cache
 from typing import Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
 from .errors import SettingsError
 
@@ -24,9 +25,14 @@ class Settings(BaseModel):
 
     lrs_endpoint: str = "http://127.0.0.1:8081/xAPI/"
     lrs_username: str | None = None
-    lrs_password: str | None = None
+    lrs_password: SecretStr | None = None
     lrs_xapi_version: Literal["1.0.3", "2.0.0"] = "1.0.3"
     lrs_batch_size: int = 50
+    lrs_connect_timeout: float = 3.05
+    lrs_read_timeout: float = 20.0
+    http_max_attempts: int = 5
+    http_backoff_base: float = 0.5
+    http_backoff_cap: float = 30.0
 
     identity_ifi: Literal["mbox", "mbox_sha1sum", "account"] = "mbox"
     identity_homepage: str | None = None
@@ -39,13 +45,13 @@ class Settings(BaseModel):
 
     credly_api_base: str = "https://api.credly.com/v1/"
     credly_org_id: str | None = None
-    credly_token: str | None = None
-    credly_webhook_token: str | None = None
+    credly_token: SecretStr | None = None
+    credly_webhook_token: SecretStr | None = None
     certifier_api_base: str = "https://api.certifier.io/v1"
     certifier_public_base: str = "https://credsverse.com/credentials/"
     certifier_group_base: str = "https://app.certifier.io/groups/"
-    certifier_token: str | None = None
-    certifier_webhook_secret: str | None = None
+    certifier_token: SecretStr | None = None
+    certifier_webhook_secret: SecretStr | None = None
 
     @field_validator("xapi_extension_base", "certifier_public_base", "certifier_group_base")
     @classmethod
@@ -59,7 +65,7 @@ class Settings(BaseModel):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("lrs_batch_size")
+    @field_validator("lrs_batch_size", "http_max_attempts")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

@@ -1,0 +1,80 @@
+"""Bounded retries with exponential backoff, jitter and Retry-After, for every outbound HTTP call.
+
+Vendors and LRSs rarely publish rate limits: honour 429 and Retry-After, back off on 5xx and
+network errors, and give up after a bound so a worker never spins.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Callable
+
+import requests
+
+from .errors import ConnectorError
+from .observability import log
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class TransientFailure(ConnectorError):
+    """The remote stayed unavailable for every attempt; the work should be retried later."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5  # total tries, the first included
+    base: float = 0.5  # seconds before the first retry
+    cap: float = 30.0  # longest single wait
+    jitter: Callable[[float], float] = field(default=lambda wait: wait * random.uniform(0.5, 1.0))
+
+    def backoff(self, retry: int) -> float:
+        return self.jitter(min(self.cap, self.base * (2**retry)))
+
+
+def retry_after(response: requests.Response, cap: float) -> float | None:
+    """Retry-After in seconds (delta or HTTP date), capped; None when absent or unreadable."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, min(seconds, cap))
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    what: str = "request",
+    **kwargs: object,
+) -> requests.Response:
+    """Send, retrying retryable statuses and network errors; return the last non-retryable answer."""
+    problem = ""
+    for attempt in range(policy.attempts):
+        try:
+            response = session.request(method, url, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            problem = type(error).__name__
+            wait = policy.backoff(attempt)
+        else:
+            if response.status_code not in RETRYABLE_STATUS:
+                return response
+            problem = f"HTTP {response.status_code}"
+            wait = retry_after(response, policy.cap)
+            wait = policy.backoff(attempt) if wait is None else wait
+        if attempt + 1 < policy.attempts:
+            log("http_retry", what=what, problem=problem, attempt=attempt + 1, wait_s=round(wait, 3))
+            sleep(wait)
+    raise TransientFailure(f"{what}: {problem} after {policy.attempts} attempts")
