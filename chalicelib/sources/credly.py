@@ -96,9 +96,10 @@ class CredlyAdapter:
             return self.parse_event(data, "data")
         if isinstance(data, dict):  # {"data": badge}, as a single-badge GET answers
             return self.parse_badge(data, "data")
-        if "event_type" in doc and "badge" not in doc:
-            raise DetailsRequired("credly", str(doc.get("id")))
         if "event_type" in doc:
+            skipped = str(doc["event_type"]).startswith(SKIPPED_EVENT_PREFIXES)
+            if "badge" not in doc and not skipped:  # a thin webhook notification
+                raise DetailsRequired("credly", str(doc.get("id")))
             return self.parse_event(doc, "")
         if "badge_template" in doc:
             return self.parse_badge(doc, "")
@@ -113,19 +114,20 @@ class CredlyAdapter:
         if event_type.startswith(SKIPPED_EVENT_PREFIXES):
             return [Skipped(platform=Platform.CREDLY, rule=event_type, source_event_id=event_id)]
         badge = parse_model(CredlyBadge, event.get("badge"), _join(path, "badge"))
+        where = _join(path, "badge")
         if event_type == "badge.created":
-            return [self._event(badge, Kind.ISSUED, event_id)]
+            return [self._event(badge, Kind.ISSUED, event_id, where)]
         if event_type == "badge.state.changed":
-            return self._state_events(badge, event_id, path)
+            return self._state_events(badge, event_id, where)
         if event_type == "badge.deleted":
             reason = badge.revocation_reason or "deleted in Credly"
-            return [self._event(badge, Kind.REVOKED, event_id, reason=reason)]
+            return [self._event(badge, Kind.REVOKED, event_id, where, reason=reason)]
         raise InputError(at, f"unknown Credly event type {event_type!r}")
 
     def parse_badge(self, raw: Any, path: str) -> ParseResult:
         """A badge as lists return it: issued, plus its current state where that is an event."""
         badge = parse_model(CredlyBadge, require_object(raw, path), path)
-        events: ParseResult = [self._event(badge, Kind.ISSUED, None)]
+        events: ParseResult = [self._event(badge, Kind.ISSUED, None, path)]
         if badge.state in STATE_KINDS:
             events.extend(self._state_events(badge, None, path))
         return events
@@ -136,22 +138,22 @@ class CredlyAdapter:
             return [Skipped(platform=Platform.CREDLY, rule=rule, source_event_id=event_id)]
         kind = STATE_KINDS.get(badge.state)
         if kind is None:
-            raise InputError(_join(path, "badge.state"), f"unknown Credly badge state {badge.state!r}")
+            raise InputError(_join(path, "state"), f"unknown Credly badge state {badge.state!r}")
         reason = badge.revocation_reason if kind is Kind.REVOKED else None
-        return [self._event(badge, kind, event_id, reason=reason)]
+        return [self._event(badge, kind, event_id, path, reason=reason)]
 
     def _event(
-        self, badge: CredlyBadge, kind: Kind, event_id: str | None, reason: str | None = None
+        self, badge: CredlyBadge, kind: Kind, event_id: str | None, path: str, reason: str | None = None
     ) -> CredentialEvent:
-        credential = _credential(badge)
+        credential = _credential(badge, path)
         occurred_at: datetime | None = credential.issued_at
         if kind is not Kind.ISSUED:
             changed = badge.state_updated_at or badge.updated_at
-            occurred_at = optional_time(changed, "badge.state_updated_at") or occurred_at
+            occurred_at = optional_time(changed, _join(path, "state_updated_at")) or occurred_at
         return CredentialEvent(
             platform=Platform.CREDLY,
             kind=kind,
-            learner=_learner(badge),
+            learner=_learner(badge, path),
             credential=credential,
             occurred_at=occurred_at,
             source_event_id=event_id,
@@ -159,7 +161,7 @@ class CredlyAdapter:
         )
 
 
-def _credential(badge: CredlyBadge) -> Credential:
+def _credential(badge: CredlyBadge, path: str) -> Credential:
     template = badge.badge_template
     return Credential(
         id=badge.id,
@@ -171,8 +173,8 @@ def _credential(badge: CredlyBadge) -> Credential:
         image=template.image_url,
         issuer=_issuer(badge.issuer),
         skills=tuple(s if isinstance(s, str) else s.name for s in template.skills),
-        issued_at=parse_time(badge.issued_at, "badge.issued_at"),
-        expires_at=optional_time(badge.expires_at, "badge.expires_at"),
+        issued_at=parse_time(badge.issued_at, _join(path, "issued_at")),
+        expires_at=optional_time(badge.expires_at, _join(path, "expires_at")),
     )
 
 
@@ -183,7 +185,7 @@ def _issuer(issuer: CredlyIssuer | None) -> Issuer | None:
     return Issuer(name=primary.name, url=primary.url)
 
 
-def _learner(badge: CredlyBadge) -> Learner:
+def _learner(badge: CredlyBadge, path: str) -> Learner:
     user = badge.user or CredlyUser()
     full_name = " ".join(
         n for n in (badge.issued_to_first_name or user.first_name, badge.issued_to_last_name or user.last_name) if n
@@ -195,7 +197,7 @@ def _learner(badge: CredlyBadge) -> Learner:
         platform_user_id=user.id,
     )
     if not (learner.email or learner.earner_id):
-        raise InputError("badge.recipient_email", "missing (nor user.email, nor issuer_earner_id)")
+        raise InputError(_join(path, "recipient_email"), "missing (nor user.email, nor issuer_earner_id)")
     return learner
 
 

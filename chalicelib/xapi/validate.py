@@ -7,6 +7,7 @@ over plain dicts, building a path string only when something is wrong.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Literal
 
 from ..errors import InvalidStatement
@@ -61,6 +62,9 @@ def _object(value: Any, path: str, allowed: frozenset[str]) -> None:
     extra = value.keys() - allowed
     if extra:
         _fail(path, f"unexpected property {sorted(extra)[0]!r}")
+    if None in value.values():
+        key = next(k for k, item in value.items() if item is None)
+        _fail(f"{path}.{key}", "must not be null")
 
 
 def _uuid(value: Any, path: str, required: bool = False) -> None:
@@ -83,6 +87,10 @@ def _string(value: Any, path: str) -> None:
 def _timestamp(value: Any, path: str) -> None:
     if not isinstance(value, str) or not _TIMESTAMP.match(value):
         _fail(path, "must be an RFC 3339 timestamp with a time zone")
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(path, "is not a real date and time")
 
 
 def _language_map(value: Any, path: str) -> None:
@@ -190,6 +198,11 @@ def _context(value: Any, path: str, version: str) -> None:
             _list(items, f"{path}.contextActivities.{key}")
             for index, item in enumerate(items):
                 _activity(item, f"{path}.contextActivities.{key}[{index}]")
+    if "contextAgents" in value:
+        _list(value["contextAgents"], f"{path}.contextAgents")
+    if "contextGroups" in value:
+        _list(value["contextGroups"], f"{path}.contextGroups")
+        _no_nulls(value["contextGroups"], f"{path}.contextGroups")
     for index, agent in enumerate(value.get("contextAgents", ())):
         item_path = f"{path}.contextAgents[{index}]"
         _object(agent, item_path, frozenset({"objectType", "agent", "relevantTypes"}))
