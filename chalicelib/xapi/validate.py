@@ -20,6 +20,8 @@ _TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 )
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
+# Unicode stays allowed (mailto IRIs are IRIs); whitespace and dot-less domains are not.
+_MBOX = re.compile(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 _STATEMENT_KEYS = frozenset({"id", "actor", "verb", "object", "result", "context", "timestamp"})
 _AGENT_KEYS = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
@@ -114,8 +116,8 @@ def _agent(value: Any, path: str, required: bool = False) -> None:
     ifi = present[0]
     ifi_value = value[ifi]
     if ifi == "mbox":
-        if not isinstance(ifi_value, str) or not ifi_value.startswith("mailto:") or "@" not in ifi_value:
-            _fail(f"{path}.mbox", "must be a mailto: IRI")
+        if not isinstance(ifi_value, str) or not _MBOX.match(ifi_value):
+            _fail(f"{path}.mbox", "must be a mailto: IRI of an email address")
     elif ifi == "mbox_sha1sum":
         if not isinstance(ifi_value, str) or not _SHA1.match(ifi_value):
             _fail(f"{path}.mbox_sha1sum", "must be 40 lower-case hex digits")
