@@ -4,7 +4,7 @@ VPY := $(VENV)/bin/python
 LRS_DIR := tools/lrs
 LRS_PORT ?= 8081
 
-.PHONY: venv lrs-install test bench lrs run clean
+.PHONY: venv lrs-install test bench lrs run demo clean
 
 # Stamps live inside the directories they describe, so deleting one re-triggers its install.
 VENV_STAMP := $(VENV)/.requirements.stamp
@@ -36,8 +36,13 @@ bench: venv lrs-install
 lrs: venv lrs-install
 	$(VPY) tools/lrs_process.py --port $(LRS_PORT)
 
-# Placeholder: the connector (chalice local) will be started alongside the LRS here.
-run: lrs
+# The connector under chalice local, the in-memory LRS and a fake Credly API (Ctrl-C stops all).
+run: venv lrs-install
+	$(VPY) tools/devstack.py run
+
+# Starts its own stack on free ports, sends every sample webhook, prints what reached the LRS.
+demo: venv lrs-install
+	$(VPY) tools/devstack.py demo
 
 clean:
 	rm -rf $(VENV) $(LRS_DIR)/node_modules .pytest_cache

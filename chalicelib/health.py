@@ -1,19 +1,48 @@
-"""What GET /health reports: configuration that loads, and nothing secret."""
+"""What GET /health reports: queue depth, dead letters, LRS reachability, flags; nothing secret."""
 
 from __future__ import annotations
 
-from .errors import SettingsError
-from .settings import load_settings
+from .errors import ConnectorError
+from .runtime import Services
 
 
-def report() -> dict:
+def report(services: Services) -> dict:
+    settings = services.settings
+    body: dict = {"status": "ok", "checks": {}}
+    checks = body["checks"]
+    checks["queue_depth"] = services.queue.depth()
+    checks["dead_letters"] = services.store.count_dead_letters()
+    checks["counters"] = services.store.counters()
+    flags = services.store.flags()
+    if flags:
+        checks["problems"] = flags
+        body["status"] = "degraded"
+    checks["lrs"] = _lrs_check(services)
+    if checks["lrs"] != "reachable":
+        body["status"] = "degraded"
+    missing = [
+        name
+        for name, value in (
+            ("CREDLY_TOKEN", settings.credly_token),
+            ("CREDLY_WEBHOOK_TOKEN", settings.credly_webhook_token),
+            ("CERTIFIER_WEBHOOK_SECRET", settings.certifier_webhook_secret),
+            ("OPENBADGES_INGEST_TOKEN", settings.openbadges_ingest_token),
+        )
+        if value is None
+    ]
+    if missing:
+        checks["routes_not_configured"] = missing
+    return body
+
+
+def _lrs_check(services: Services) -> str:
+    from .httpretry import RetryPolicy
+    from .xapi.lrs import LrsClient
+
+    # One quick try: a health check must answer before the load balancer gives up.
+    client = LrsClient.from_settings(services.settings, timeout=(1.0, 2.0), retry=RetryPolicy(attempts=1))
     try:
-        settings = load_settings()
-    except SettingsError as error:
-        return {"status": "error", "settings": str(error)}
-    return {
-        "status": "ok",
-        "xapi_version": settings.lrs_xapi_version,
-        "identity_ifi": settings.identity_ifi,
-        "revocation_policy": settings.revocation_policy,
-    }
+        client.about()
+    except ConnectorError as error:
+        return f"unreachable: {error}"
+    return "reachable"

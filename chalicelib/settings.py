@@ -52,6 +52,18 @@ class Settings(BaseModel):
     certifier_group_base: str = "https://app.certifier.io/groups/"
     certifier_token: SecretStr | None = None
     certifier_webhook_secret: SecretStr | None = None
+    openbadges_ingest_token: SecretStr | None = None
+
+    state_backend: Literal["sqlite", "dynamodb"] = "sqlite"
+    state_path: str = "var/connector.sqlite"
+    table_name: str | None = None
+    queue_backend: Literal["local", "sqs"] = "local"
+    queue_url: str | None = None
+    # Credly redelivers for up to 25 days: remember event ids a little longer.
+    dedupe_ttl_seconds: int = 30 * 24 * 3600
+    queue_max_attempts: int = 10
+    worker_batch_size: int = 10
+    local_worker: bool = False  # drain the local outbox in a thread of the web process
 
     @field_validator("xapi_extension_base", "certifier_public_base", "certifier_group_base")
     @classmethod
@@ -65,7 +77,7 @@ class Settings(BaseModel):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("lrs_batch_size", "http_max_attempts")
+    @field_validator("lrs_batch_size", "http_max_attempts", "queue_max_attempts", "worker_batch_size")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
@@ -76,6 +88,10 @@ class Settings(BaseModel):
     def _account_needs_homepage(self) -> "Settings":
         if self.identity_ifi == "account" and not self.identity_homepage:
             raise ValueError("IDENTITY_IFI=account needs IDENTITY_HOMEPAGE (the organisation's URL)")
+        if self.queue_backend == "sqs" and not self.queue_url:
+            raise ValueError("QUEUE_BACKEND=sqs needs QUEUE_URL")
+        if self.state_backend == "dynamodb" and not self.table_name:
+            raise ValueError("STATE_BACKEND=dynamodb needs TABLE_NAME")
         return self
 
 

@@ -1,0 +1,166 @@
+"""What the webhook routes do: authenticate, check the shape, de-duplicate, enqueue, answer fast.
+
+Nothing here calls a platform or the LRS: the worker does that after the answer has gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr
+
+from .errors import DetailsRequired, InputError
+from .observability import log
+from .queue import Queue, QueueMessage
+from .settings import Settings
+from .sources import adapter_for
+from .sources.credly import SKIPPED_EVENT_PREFIXES
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict = field(default_factory=dict)
+
+
+class Intake:
+    def __init__(self, settings: Settings, store: Store, queue: Queue) -> None:
+        self.settings = settings
+        self.store = store
+        self.queue = queue
+
+    # -- Credly: unsigned thin notifications, protected by a secret path token ------------------
+
+    def credly(self, path_token: str, raw_body: bytes) -> Reply:
+        expected = self.settings.credly_webhook_token
+        if expected is None or not self.settings.credly_org_id:
+            return _not_configured("CREDLY_WEBHOOK_TOKEN and CREDLY_ORG_ID")
+        if not _same_secret(path_token, expected):
+            return Reply(401, {"error": "unknown webhook token"})
+        notification, problem = _json_object(raw_body)
+        if problem:
+            return problem
+        for key in ("id", "organization_id", "event_type"):
+            if not isinstance(notification.get(key), str) or not notification[key]:
+                return _bad_request(key, "missing or not a string")
+        if notification["organization_id"] != self.settings.credly_org_id:
+            return Reply(403, {"error": "organization_id is not this connector's organisation"})
+        if notification["event_type"].startswith(SKIPPED_EVENT_PREFIXES):
+            self.store.increment({"skipped": 1})
+            return Reply(200, {"status": "skipped", "rule": notification["event_type"]})
+        message = QueueMessage(
+            source="credly", kind="notification", body=notification, event_id=notification["id"]
+        )
+        # Credly retries anything but 200 for days: every accepted outcome answers 200.
+        return self._enqueue_once(f"credly:{notification['id']}", [message], accepted_status=200)
+
+    # -- Certifier: HMAC-signed bodies ---------------------------------------------------------
+
+    def certifier(self, signature: str | None, raw_body: bytes) -> Reply:
+        secret = self.settings.certifier_webhook_secret
+        if secret is None:
+            return _not_configured("CERTIFIER_WEBHOOK_SECRET")
+        digest = hmac.new(secret.get_secret_value().encode(), raw_body, hashlib.sha256).hexdigest()
+        if not signature or not hmac.compare_digest(digest, signature.strip().lower()):
+            return Reply(401, {"error": "X-Webhook-Signature does not match the body"})
+        body, problem = _json_object(raw_body)
+        if problem:
+            return problem
+        problem = self._check_shape("certifier", body, "")
+        if problem:
+            return problem
+        event_id = body.get("id") if isinstance(body.get("id"), str) else None
+        message = QueueMessage(source="certifier", body=body, event_id=event_id)
+        key = f"certifier:{event_id}" if event_id else None
+        return self._enqueue_once(key, [message])
+
+    # -- Open Badges: bearer token, one document or an array -----------------------------------
+
+    def openbadges(self, authorization: str | None, raw_body: bytes) -> Reply:
+        token = self.settings.openbadges_ingest_token
+        if token is None:
+            return _not_configured("OPENBADGES_INGEST_TOKEN")
+        if not _bearer_matches(authorization, token):
+            return Reply(401, {"error": "missing or wrong bearer token"})
+        data, problem = _json(raw_body)
+        if problem:
+            return problem
+        documents = data if isinstance(data, list) else [data]
+        if not documents:
+            return _bad_request("(body)", "empty array")
+        messages = []
+        for index, document in enumerate(documents):
+            prefix = f"[{index}]" if isinstance(data, list) else ""
+            problem = self._check_shape("openbadges", document, prefix)
+            if problem:
+                return problem
+            messages.append(QueueMessage(source="openbadges", body=document))
+        # No delivery id in Open Badges: statement ids keep re-posts idempotent instead.
+        return self._enqueue_once(None, messages)
+
+    # -- shared steps --------------------------------------------------------------------------
+
+    def _check_shape(self, source: str, document: Any, prefix: str) -> Reply | None:
+        """400 for what cannot be translated whatever happens later; None when acceptable."""
+        try:
+            adapter_for(source, self.settings).parse(document)
+        except DetailsRequired:
+            return None  # the worker fetches the details
+        except InputError as error:
+            field_name = f"{prefix}.{error.field}" if prefix and error.field else prefix or error.field
+            return _bad_request(field_name, error.message)
+        return None
+
+    def _enqueue_once(self, key: str | None, messages: list[QueueMessage], accepted_status: int = 202) -> Reply:
+        if key and not self.store.claim_delivery(key, self.settings.dedupe_ttl_seconds):
+            self.store.increment({"duplicate_deliveries": 1})
+            log("duplicate_delivery", key=key)
+            return Reply(accepted_status, {"status": "duplicate"})
+        try:
+            for message in messages:
+                self.queue.send(message)
+        except Exception as error:
+            if key:
+                self.store.release_delivery(key)  # let the platform's retry try again
+            log("enqueue_failed", key=key, error=type(error).__name__)
+            return Reply(503, {"error": "could not queue the delivery; retry later"})
+        ids = [m.id for m in messages]
+        log("accepted", source=messages[0].source, messages=len(ids), key=key)
+        return Reply(accepted_status, {"status": "accepted", "ids": ids})
+
+
+def _same_secret(given: str, expected: SecretStr) -> bool:
+    return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
+
+
+def _bearer_matches(authorization: str | None, token: SecretStr) -> bool:
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and _same_secret(given.strip(), token)
+
+
+def _json(raw_body: bytes) -> tuple[Any, Reply | None]:
+    try:
+        return json.loads(raw_body or b""), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
+        return None, _bad_request("(body)", f"not valid JSON{where}")
+
+
+def _json_object(raw_body: bytes) -> tuple[dict, Reply | None]:
+    data, problem = _json(raw_body)
+    if problem is None and not isinstance(data, dict):
+        problem = _bad_request("(body)", "expected a JSON object")
+    return data, problem
+
+
+def _bad_request(field_name: str, message: str) -> Reply:
+    return Reply(400, {"error": f"{field_name}: {message}", "field": field_name})
+
+
+def _not_configured(settings: str) -> Reply:
+    return Reply(503, {"error": f"this route is not configured: set {settings}"})

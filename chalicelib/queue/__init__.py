@@ -1,0 +1,49 @@
+"""The durable queue between the webhook routes and the worker: local outbox or SQS."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class QueueMessage(BaseModel):
+    """What a route accepted: enough to process it later, and to replay it from a dead letter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=_new_id)
+    source: str  # credly | certifier | openbadges
+    # notification: only names an event whose details the worker fetches (Credly);
+    # document: the payload itself is what gets translated.
+    kind: Literal["notification", "document"] = "document"
+    body: Any
+    event_id: str | None = None
+    received_at: str = Field(default_factory=_now)
+
+
+class Queue(Protocol):
+    def send(self, message: QueueMessage) -> None: ...
+
+    def depth(self) -> int | None:
+        """Messages waiting, where the backend can tell cheaply."""
+
+
+def open_queue(settings: "Settings") -> Queue:  # noqa: F821 - imported lazily
+    if settings.queue_backend == "sqs":
+        from .sqs import SqsQueue
+
+        return SqsQueue(settings.queue_url)
+    from .local import LocalOutbox
+
+    return LocalOutbox(settings.state_path)

@@ -1,0 +1,59 @@
+"""The connector's state: delivery de-duplication, dead letters, counters and status flags.
+
+A protocol with a SQLite implementation (local and embedded default) and, in AWS, DynamoDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str  # the queue message id: one dead letter per message, however many problems
+    source: str
+    reason: str
+    message: dict  # the queue message as enqueued: replay sends it through the normal path
+    attempts: int
+    first_at: str
+    last_at: str
+
+
+class Store(Protocol):
+    def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
+        """True when `key` was not seen within its TTL (and is now claimed)."""
+
+    def release_delivery(self, key: str) -> None:
+        """Forget a claim, e.g. when enqueueing after the claim failed."""
+
+    def put_dead_letter(self, message_id: str, source: str, reason: str, message: dict) -> DeadLetter:
+        """Record (or update, counting attempts) the dead letter of a queue message."""
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter]: ...
+
+    def dead_letter(self, message_id: str) -> DeadLetter | None: ...
+
+    def delete_dead_letter(self, message_id: str) -> None: ...
+
+    def count_dead_letters(self) -> int: ...
+
+    def increment(self, counters: dict[str, int]) -> None:
+        """Add to named counters (delivered, already_stored, skipped, ...)."""
+
+    def counters(self) -> dict[str, int]: ...
+
+    def set_flag(self, name: str, value: str | None) -> None:
+        """Operator-visible status (e.g. an LRS or vendor auth failure); None clears it."""
+
+    def flags(self) -> dict[str, str]: ...
+
+
+def open_store(settings: "Settings") -> Store:  # noqa: F821 - imported lazily
+    if settings.state_backend == "dynamodb":
+        from .dynamodb import DynamoDbStore
+
+        return DynamoDbStore(settings.table_name)
+    from .sqlite import SqliteStore
+
+    return SqliteStore(settings.state_path)
