@@ -409,3 +409,11 @@ def test_query_single_statement(fake: FakeLrs, client: LrsClient) -> None:
     one = statement()
     fake.script((200, {}, one))
     assert list(client.query(statementId=one["id"])) == [one]
+
+
+def test_outage_while_bisecting_keeps_what_the_halves_delivered(fake: FakeLrs, client: LrsClient) -> None:
+    batch = [statement() for _ in range(4)]
+    fake.script((400, {}, {"warnings": ["Problem in 'statements.3.verb.id'"]}), PASS, (503, {}), (503, {}), (503, {}))
+    with pytest.raises(LrsUnavailable) as caught:
+        client.send(batch)
+    assert caught.value.report.delivered == ids(batch[:2])
