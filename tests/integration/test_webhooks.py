@@ -1,0 +1,169 @@
+"""Webhook routes through the Chalice test client, the outbox worker and the real LRS."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import ORG_ID, fixture_json
+
+pytestmark = pytest.mark.integration
+
+EARNED = "http://specification.openbadges.org/xapi/verbs/earned"
+
+
+def stored_for(lrs_session, lrs, statement_id: str) -> int:
+    return lrs_session.get(lrs.statements_url, params={"statementId": statement_id}).status_code
+
+
+def issued_id(connector, platform: str, credential_id: str) -> str:
+    import uuid
+
+    namespace = uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"])
+    return str(uuid.uuid5(namespace, f"{platform}|{credential_id}|issued"))
+
+
+def test_credly_notification_delivered_three_times_gives_one_set_of_statements(connector, lrs, lrs_session):
+    notification = fixture_json("credly/webhook_badge_created.json")
+    answers = [connector.credly_webhook(notification) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [json.loads(a.body)["status"] for a in answers] == ["accepted", "duplicate", "duplicate"]
+    assert connector.services.queue.depth() == 1
+    connector.drain()
+
+    statement_id = issued_id(connector, "credly", "9f1e2d3c-4b5a-4697-8877-665544332211")
+    stored = lrs_session.get(lrs.statements_url, params={"statementId": statement_id})
+    assert stored.status_code == 200
+    assert stored.json()["verb"]["id"] == EARNED
+    assert stored.json()["actor"]["mbox"] == "mailto:ada.lovelace@example.com"
+    counters = connector.services.store.counters()
+    assert counters["delivered"] == 1 and counters["duplicate_deliveries"] == 2
+    # Only the first delivery was fetched from Credly.
+    event_fetches = [p for m, p in connector.credly.requests if "/events/" in p]
+    assert len(event_fetches) == 1
+    assert connector.services.store.count_dead_letters() == 0
+
+
+def test_wrong_credly_token_is_401_and_nothing_is_queued(connector):
+    answer = connector.credly_webhook(fixture_json("credly/webhook_badge_created.json"), token="guess")
+    assert answer.status_code == 401
+    assert connector.services.queue.depth() == 0
+
+
+def test_credly_notification_of_another_organisation_is_refused(connector):
+    notification = {**fixture_json("credly/webhook_badge_created.json"), "organization_id": "someone-else"}
+    assert connector.credly_webhook(notification).status_code == 403
+    assert connector.services.queue.depth() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"id": "x", "organization_id": ', "(body)"),
+        (b"[1, 2]", "(body)"),
+        (json.dumps({"organization_id": ORG_ID, "event_type": "badge.created"}).encode(), "id"),
+    ],
+)
+def test_malformed_credly_notification_is_400_naming_the_problem(connector, body, field):
+    answer = connector.credly_webhook(body)
+    assert answer.status_code == 400
+    assert json.loads(answer.body)["field"] == field
+    assert connector.services.queue.depth() == 0
+
+
+def test_credly_event_unknown_to_credly_becomes_a_dead_letter(connector):
+    notification = {**fixture_json("credly/webhook_badge_created.json"), "id": "no-such-event"}
+    assert connector.credly_webhook(notification).status_code == 200
+    connector.drain()
+    letters = connector.services.store.dead_letters()
+    assert len(letters) == 1
+    assert "404" in letters[0].reason or "not found" in letters[0].reason.lower()
+    assert letters[0].message["event_id"] == "no-such-event"
+
+
+def test_credly_refusing_our_token_becomes_a_dead_letter_with_that_reason(connector, monkeypatch):
+    connector.credly.token = "rotated"  # the API token we hold no longer works
+    assert connector.credly_webhook(fixture_json("credly/webhook_badge_created.json")).status_code == 200
+    connector.drain()
+    letters = connector.services.store.dead_letters()
+    assert len(letters) == 1 and "401" in letters[0].reason
+
+
+def test_certifier_bad_signature_is_401_and_nothing_stored(connector):
+    body = fixture_json("certifier/webhook_credential_issued.json")
+    answer = connector.certifier_webhook(body, secret="not-the-secret")
+    assert answer.status_code == 401
+    assert connector.services.queue.depth() == 0
+    assert connector.services.store.counters() == {}
+
+
+def test_certifier_signed_webhooks_reach_the_lrs(connector, lrs, lrs_session):
+    for name in ("webhook_credential_issued", "webhook_credential_shared_linkedin", "webhook_credential_viewed_guest"):
+        answer = connector.certifier_webhook(fixture_json(f"certifier/{name}.json"))
+        assert answer.status_code == 202, answer.body
+    connector.drain()
+    assert connector.services.store.counters()["delivered"] == 3
+    statement_id = issued_id(connector, "certifier", "01JD8Q1A2B3C4D5E6F7G8H9J0K")
+    assert stored_for(lrs_session, lrs, statement_id) == 200
+
+
+def test_certifier_body_of_unknown_type_is_400(connector):
+    body = {**fixture_json("certifier/webhook_credential_issued.json"), "type": "credential.exploded"}
+    answer = connector.certifier_webhook(body)
+    assert answer.status_code == 400
+    assert "credential.exploded" in json.loads(answer.body)["error"]
+
+
+def test_openbadges_ingest_needs_the_bearer_token(connector):
+    document = fixture_json("openbadges/ob3_credential.json")
+    assert connector.post("/ingest/openbadges", document).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert connector.post("/ingest/openbadges", document, wrong).status_code == 401
+    assert connector.services.queue.depth() == 0
+
+
+def test_openbadges_array_is_accepted_and_delivered(connector, lrs, lrs_session):
+    documents = [fixture_json("openbadges/ob2_assertion.json"), fixture_json("openbadges/ob3_credential.json")]
+    auth = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
+    answer = connector.post("/ingest/openbadges", documents, auth)
+    assert answer.status_code == 202
+    assert len(json.loads(answer.body)["ids"]) == 2
+    connector.drain()
+    assert connector.services.store.counters()["delivered"] == 2
+    assert stored_for(lrs_session, lrs, issued_id(connector, "openbadges", documents[1]["id"])) == 200
+
+
+def test_openbadges_document_missing_its_recipient_is_400_naming_it(connector):
+    document = fixture_json("openbadges/ob2_assertion.json")
+    del document["recipient"]
+    auth = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
+    answer = connector.post("/ingest/openbadges", [document], auth)
+    assert answer.status_code == 400
+    assert json.loads(answer.body)["field"] == "[0].recipient"
+
+
+def test_unresolvable_hashed_recipient_is_accepted_then_dead_lettered_and_replayable(connector, monkeypatch, tmp_path):
+    document = fixture_json("openbadges/ob2_assertion.json")
+    empty_directory = tmp_path / "directory.csv"
+    empty_directory.write_text("employee_id,email,name,job_role,team,lms_account\n")
+    monkeypatch.setenv("LEARNER_DIRECTORY", str(empty_directory))
+    from chalicelib.runtime import services
+
+    services.cache_clear()
+    connector.services = services()
+    auth = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
+    assert connector.post("/ingest/openbadges", document, auth).status_code == 202
+    connector.drain()
+    letters = connector.services.store.dead_letters()
+    assert len(letters) == 1 and "hashed recipient" in letters[0].reason
+
+    # The directory is fixed: a replay through the worker delivers it.
+    from chalicelib.deadletters import replay
+
+    monkeypatch.setenv("LEARNER_DIRECTORY", connector.env["LEARNER_DIRECTORY"])
+    services.cache_clear()
+    outcomes = replay(services(), letters)
+    assert [o.result for o in outcomes] == ["delivered"]
+    assert services().store.count_dead_letters() == 0

@@ -1,0 +1,250 @@
+"""The local stack: the in-memory LRS, a fake Credly API and the connector under `chalice local`.
+
+    python tools/devstack.py run    # start everything, print URLs and local secrets, wait for Ctrl-C
+    python tools/devstack.py demo   # start, send every fixture webhook, show what reached the LRS, stop
+
+Used by `make run` / `make demo` and by the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
+
+from fakes.credly_api import FakeCredly  # noqa: E402
+from lrs_process import LrsProcess, free_port  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures"
+CREDLY_ORG = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"  # the organisation of the sample payloads
+
+
+class Stack:
+    def __init__(self, *, port: int = 0, lrs_port: int = 0, credly_port: int = 0, state_path: str | None = None) -> None:
+        self.port = port or free_port()
+        self.lrs = LrsProcess(port=lrs_port or None)
+        self.secrets = {
+            "CREDLY_TOKEN": "local-" + secrets.token_hex(8),
+            "CREDLY_WEBHOOK_TOKEN": secrets.token_urlsafe(16),
+            "CERTIFIER_WEBHOOK_SECRET": secrets.token_hex(16),
+            "OPENBADGES_INGEST_TOKEN": secrets.token_urlsafe(16),
+        }
+        self.credly = FakeCredly(org_id=CREDLY_ORG, token=self.secrets["CREDLY_TOKEN"], port=credly_port)
+        self._tmp = tempfile.TemporaryDirectory(prefix="connector-stack-")
+        self.state_path = state_path or str(Path(self._tmp.name) / "state.sqlite")
+        self.log_path = Path(self._tmp.name) / "connector.log"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._proc: subprocess.Popen | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 60.0) -> "Stack":
+        self.lrs.start()
+        self.credly.start()
+        self.credly.load_events_dir(FIXTURES / "credly")
+        env = {**os.environ, **self.env()}
+        chalice = Path(sys.executable).with_name("chalice")
+        command = [str(chalice), "local", "--stage", "local", "--no-autoreload", "--port", str(self.port)]
+        self._log = open(self.log_path, "wb")
+        self._proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_until_up(timeout)
+        return self
+
+    def env(self) -> dict[str, str]:
+        return {
+            "LRS_ENDPOINT": self.lrs.endpoint,
+            "STATE_PATH": self.state_path,
+            "LEARNER_DIRECTORY": str(FIXTURES / "directory.csv"),
+            "CREDLY_API_BASE": self.credly.base_url,
+            "CREDLY_ORG_ID": CREDLY_ORG,
+            **self.secrets,
+        }
+
+    def _wait_until_up(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc and self._proc.poll() is not None:
+                raise RuntimeError(f"chalice local exited ({self._proc.returncode}):\n{self.log_tail()}")
+            try:
+                requests.get(self.url + "/health", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError(f"chalice local did not answer within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGINT)
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self.credly.stop()
+        self.lrs.stop()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    # -- talking to it -----------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return requests.get(self.url + "/health", timeout=5).json()
+
+    def wait_until_drained(self, timeout: float = 60.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            health = self.health()
+            if health["checks"]["queue_depth"] == 0:
+                return health
+            time.sleep(0.2)
+        raise RuntimeError(f"the outbox did not drain within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def send_credly(self, notification: dict) -> requests.Response:
+        url = f"{self.url}/webhooks/credly/{self.secrets['CREDLY_WEBHOOK_TOKEN']}"
+        return requests.post(url, json=notification, timeout=10)
+
+    def send_certifier(self, body: dict) -> requests.Response:
+        raw = json.dumps(body).encode()
+        key = self.secrets["CERTIFIER_WEBHOOK_SECRET"].encode()
+        headers = {"Content-Type": "application/json", "X-Webhook-Signature": hmac.new(key, raw, hashlib.sha256).hexdigest()}
+        return requests.post(f"{self.url}/webhooks/certifier", data=raw, headers=headers, timeout=10)
+
+    def send_openbadges(self, document: object) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.secrets['OPENBADGES_INGEST_TOKEN']}"}
+        return requests.post(f"{self.url}/ingest/openbadges", json=document, headers=headers, timeout=10)
+
+    def lrs_statements(self, **params: str) -> Iterator[dict]:
+        headers = {"X-Experience-API-Version": "1.0.3"}
+        url: str | None = self.lrs.statements_url
+        query: dict | None = params
+        while url:
+            page = requests.get(url, params=query, headers=headers, timeout=10).json()
+            yield from page["statements"]
+            more = page.get("more")
+            url, query = (f"http://127.0.0.1:{self.lrs.port}{more}" if more else None), None
+
+
+def fixture_deliveries() -> list[tuple[str, dict]]:
+    """Every sample webhook, as the platforms would send it (Credly: thin notifications)."""
+    deliveries: list[tuple[str, dict]] = []
+    for path in sorted((FIXTURES / "credly").glob("event_*.json")):
+        detail = json.loads(path.read_text())["data"]
+        keys = ("id", "organization_id", "event_type", "occurred_at")
+        deliveries.append(("credly", {k: detail[k] for k in keys}))
+    deliveries.append(("credly", json.loads((FIXTURES / "credly" / "webhook_badge_created.json").read_text())))
+    for path in sorted((FIXTURES / "certifier").glob("*.json")):
+        deliveries.append(("certifier", json.loads(path.read_text())))
+    for path in sorted((FIXTURES / "openbadges").glob("*.json")):
+        deliveries.append(("openbadges", json.loads(path.read_text())))
+    return deliveries
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    state = ROOT / "var" / "local.sqlite"
+    stack = Stack(port=args.port, lrs_port=args.lrs_port, credly_port=args.credly_port, state_path=str(state))
+    with stack:
+        s = stack.secrets
+        print(f"""
+Credential connector running (Ctrl-C stops everything)
+
+  connector     {stack.url}            health: {stack.url}/health
+  LRS           {stack.lrs.statements_url}   (in memory)
+  fake Credly   {stack.credly.base_url}   organisation {CREDLY_ORG}
+  state         {state}
+
+Webhook URLs and the secrets generated for this run:
+  Credly        POST {stack.url}/webhooks/credly/{s['CREDLY_WEBHOOK_TOKEN']}
+  Certifier     POST {stack.url}/webhooks/certifier   X-Webhook-Signature: HMAC-SHA256 with {s['CERTIFIER_WEBHOOK_SECRET']}
+  Open Badges   POST {stack.url}/ingest/openbadges     Authorization: Bearer {s['OPENBADGES_INGEST_TOKEN']}
+
+Try: make demo   (in another terminal it starts its own stack on free ports)
+""", flush=True)
+        try:
+            while stack._proc and stack._proc.poll() is None:
+                time.sleep(0.5)
+            print(f"chalice local stopped:\n{stack.log_tail()}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\nstopping...")
+            return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    with Stack() as stack:
+        deliveries = fixture_deliveries()
+        senders = {"credly": stack.send_credly, "certifier": stack.send_certifier, "openbadges": stack.send_openbadges}
+        for index, (source, body) in enumerate(deliveries, 1):
+            answer = senders[source](body)
+            print(f"[{index}/{len(deliveries)}] {source:<10} -> {answer.status_code} {answer.json().get('status', answer.text)}")
+        health = stack.wait_until_drained()
+        rows = [_row(s) for s in stack.lrs_statements()]
+        _print_table(rows)
+        counters = health["checks"]["counters"]
+        print(
+            f"\ndelivered {counters.get('delivered', 0)} / already stored {counters.get('already_stored', 0)}"
+            f" / duplicates {counters.get('duplicate_deliveries', 0)} / skipped {counters.get('skipped', 0)}"
+            f" / dead letters {health['checks']['dead_letters']}"
+        )
+    return 0
+
+
+def _row(statement: dict) -> tuple[str, str, str, str]:
+    actor = statement["actor"]
+    learner = actor.get("name") or actor.get("account", {}).get("name") or actor.get("mbox", "?")
+    verb = next(iter(statement["verb"].get("display", {}).values()), statement["verb"]["id"])
+    obj = statement["object"]
+    name = obj.get("definition", {}).get("name", {})
+    credential = next(iter(name.values()), obj.get("id", ""))
+    return learner, verb, credential, statement.get("timestamp", "")
+
+
+def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    header = ("learner", "verb", "credential", "time")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    for row in [header, tuple("-" * w for w in widths), *sorted(rows, key=lambda r: r[3])]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="start the local stack and wait")
+    run_parser.add_argument("--port", type=int, default=8000)
+    run_parser.add_argument("--lrs-port", type=int, default=8081)
+    run_parser.add_argument("--credly-port", type=int, default=8082)
+    run_parser.set_defaults(handler=run)
+    commands.add_parser("demo", help="send every sample webhook and show the LRS").set_defaults(handler=demo)
+    args = parser.parse_args()
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
