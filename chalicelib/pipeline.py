@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
-from .errors import ConnectorError
+from .errors import ConnectorError, DetailsRequired
 from .httpretry import TransientFailure
 from .observability import log
 from .queue import QueueMessage
+from .sources import API_TOKEN_SETTINGS
 from .store import Store
 from .translation import Translation, Translator
 from .xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable
@@ -24,7 +25,7 @@ LRS_FLAG = "lrs"
 
 class DocumentFetcher(Protocol):
     def __call__(self, message: QueueMessage) -> object:
-        """The document to translate for a notification message (authenticated re-fetch)."""
+        """The complete document for a message that only names its subject (authenticated fetch)."""
 
 
 @dataclass
@@ -76,20 +77,22 @@ class Worker:
 
     def _translate(self, message: QueueMessage, result: BatchResult) -> Translation | None:
         try:
-            document = self._document(message)
-            return self.translator.translate(message.source, document, self.clock())
+            document = message.body if message.kind == "document" else self._fetch(message)
+            try:
+                return self.translator.translate(message.source, document, self.clock())
+            except DetailsRequired:
+                return self.translator.translate(message.source, self._fetch(message), self.clock())
         except TransientFailure as error:
             result.failed[message.id] = str(error)
         except ConnectorError as error:
             self.dead_letter(message, str(error), result.counts)
         return None
 
-    def _document(self, message: QueueMessage) -> object:
-        if message.kind == "document":
-            return message.body
+    def _fetch(self, message: QueueMessage) -> object:
         fetch = self.fetchers.get(message.source)
         if fetch is None:
-            raise ConnectorError(f"no API client configured to fetch {message.source} event details")
+            needed = API_TOKEN_SETTINGS.get(message.source, "the platform's API token")
+            raise ConnectorError(f"{message.source} details must be fetched from its API: set {needed}")
         return fetch(message)
 
     def _deliver(

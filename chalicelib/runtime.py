@@ -48,6 +48,11 @@ class Services:
 
             client = CredlyClient.from_settings(self.settings)
             fetchers["credly"] = lambda message: client.fetch_event(str(message.event_id))
+        if self.settings.certifier_token:
+            from .sources.certifier_api import CertifierClient
+
+            certifier = CertifierClient.from_settings(self.settings)
+            fetchers["certifier"] = lambda message: certifier.complete(message.body)
         return fetchers
 
     def drainer(self) -> "OutboxDrainer":  # noqa: F821

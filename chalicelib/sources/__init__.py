@@ -9,6 +9,9 @@ from ..settings import Settings
 
 ParseResult = list[CredentialEvent | Skipped]
 
+# What the worker needs to fetch details a delivery only names.
+API_TOKEN_SETTINGS = {"credly": "CREDLY_TOKEN and CREDLY_ORG_ID", "certifier": "CERTIFIER_TOKEN"}
+
 
 class SourceAdapter(Protocol):
     def parse(self, document: object) -> ParseResult:

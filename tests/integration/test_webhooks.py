@@ -167,3 +167,35 @@ def test_unresolvable_hashed_recipient_is_accepted_then_dead_lettered_and_replay
     outcomes = replay(services(), letters)
     assert [o.result for o in outcomes] == ["delivered"]
     assert services().store.count_dead_letters() == 0
+
+
+def certifier_resource_only(body: dict) -> dict:
+    return {**body, "data": {"resource": body["data"]["resource"]}}
+
+
+def test_certifier_delivery_without_details_is_completed_from_the_api(connector, monkeypatch, lrs, lrs_session):
+    from fakes.certifier_api import FakeCertifier
+
+    from chalicelib.runtime import services
+
+    full = fixture_json("certifier/webhook_credential_issued.json")
+    with FakeCertifier(token="cert-token") as certifier:
+        certifier.add_credential(full["data"]["credential"])
+        monkeypatch.setenv("CERTIFIER_API_BASE", certifier.base_url)
+        monkeypatch.setenv("CERTIFIER_TOKEN", "cert-token")
+        services.cache_clear()
+        connector.services = services()
+        assert connector.certifier_webhook(certifier_resource_only(full)).status_code == 202
+        connector.drain()
+        assert certifier.requests == [("GET", "/v1/credentials/01JD8Q1A2B3C4D5E6F7G8H9J0K")]
+    assert connector.services.store.count_dead_letters() == 0
+    statement_id = issued_id(connector, "certifier", "01JD8Q1A2B3C4D5E6F7G8H9J0K")
+    assert stored_for(lrs_session, lrs, statement_id) == 200
+
+
+def test_certifier_delivery_without_details_and_no_token_is_a_dead_letter_naming_the_setting(connector):
+    full = fixture_json("certifier/webhook_credential_issued.json")
+    assert connector.certifier_webhook(certifier_resource_only(full)).status_code == 202
+    connector.drain()
+    letters = connector.services.store.dead_letters()
+    assert len(letters) == 1 and "CERTIFIER_TOKEN" in letters[0].reason

@@ -15,14 +15,19 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import sys
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+if __package__ in (None, ""):  # run as a script: make `fakes` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fakes.server import JsonServer  # noqa: E402
 
 REQUIRED_ISSUE_FIELDS = ("recipient_email", "badge_template_id", "issued_to_first_name", "issued_to_last_name", "issued_at")
 
@@ -45,26 +50,18 @@ class FakeCredly:
         self.requests: list[tuple[str, str]] = []
         self._canned: deque[Canned] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        self.port = int(self._server.server_address[1])
+        self._server = JsonServer(self.handle, port)
+        self.port = self._server.port
         self.base_url = f"http://127.0.0.1:{self.port}/v1/"
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> "FakeCredly":
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-            self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread = None
-        self._server.server_close()
+        self._server.stop()
 
     def __enter__(self) -> "FakeCredly":
         return self.start()
@@ -97,7 +94,8 @@ class FakeCredly:
 
     # -- request handling --------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, auth: str | None, body: bytes) -> tuple[int, dict, dict | None]:
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, dict | None]:
+        auth = headers.get("Authorization")
         parts = urlsplit(target)
         with self._lock:
             self.requests.append((method, parts.path))
@@ -173,29 +171,6 @@ class FakeCredly:
             self.issued.append(payload)
         badge = {"id": str(uuid.uuid4()), "state": "pending", **payload}
         return 201, {}, {"data": badge}
-
-
-def _handler_for(fake: FakeCredly) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, headers, payload = fake.handle(self.command, self.path, self.headers.get("Authorization"), body)
-            raw = json.dumps(payload).encode() if payload is not None else b""
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(raw)
-
-        do_GET = do_POST = do_PUT = _serve
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""Certifier's REST API: fetch a credential when a webhook names it without its details."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+from urllib.parse import quote
+
+import requests
+
+from ..errors import ConnectorError, SettingsError
+from ..httpretry import RetryPolicy, send
+
+API_VERSION = "2022-10-26"
+
+
+class CertifierAuthError(ConnectorError):
+    """Certifier refused the API token."""
+
+
+class CertifierClient:
+    def __init__(
+        self,
+        api_base: str,
+        token: str,
+        *,
+        timeout: tuple[float, float] = (3.05, 15.0),
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base = api_base.rstrip("/") + "/"
+        self._headers = {"Authorization": f"Bearer {token}", "Certifier-Version": API_VERSION, "Accept": "application/json"}
+        self.timeout = timeout
+        self.retry = retry
+        self.sleep = sleep
+        self.session = session or requests.Session()
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "CertifierClient":  # noqa: F821
+        if settings.certifier_token is None:
+            raise SettingsError("CERTIFIER_TOKEN is not set")
+        retry = RetryPolicy(settings.http_max_attempts, settings.http_backoff_base, settings.http_backoff_cap)
+        return cls(settings.certifier_api_base, settings.certifier_token.get_secret_value(), retry=retry)
+
+    def fetch_credential(self, credential_id: str) -> dict:
+        url = self.base + "credentials/" + quote(credential_id, safe="")
+        what = f"Certifier credential {credential_id}"
+        response = send(self.session, "GET", url, policy=self.retry, sleep=self.sleep, what=what,
+                        headers=self._headers, timeout=self.timeout)
+        if response.status_code in (401, 403):
+            raise CertifierAuthError(f"Certifier refused the API token (HTTP {response.status_code}): check CERTIFIER_TOKEN")
+        if response.status_code != 200:
+            raise ConnectorError(f"Certifier answered {response.status_code} for {what}")
+        return response.json()
+
+    def complete(self, body: dict) -> dict:
+        """The webhook body with `data.credential` fetched for its `data.resource.id`."""
+        data = body.get("data") or {}
+        credential = self.fetch_credential(str((data.get("resource") or {}).get("id")))
+        return {**body, "data": {**data, "credential": credential}}
