@@ -78,3 +78,28 @@ def send(
             log("http_retry", what=what, problem=problem, attempt=attempt + 1, wait_s=round(wait, 3))
             sleep(wait)
     raise TransientFailure(f"{what}: {problem} after {policy.attempts} attempts")
+
+
+class RetryingClient:
+    """Base of the platform API clients: one session, explicit timeouts, the shared retry policy."""
+
+    def __init__(
+        self,
+        *,
+        timeout: tuple[float, float] = (3.05, 15.0),
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.retry = retry
+        self.sleep = sleep
+        self.session = session or requests.Session()
+
+    @staticmethod
+    def policy_from(settings: "Settings") -> RetryPolicy:  # noqa: F821
+        return RetryPolicy(settings.http_max_attempts, settings.http_backoff_base, settings.http_backoff_cap)
+
+    def _send(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+        return send(self.session, method, url, policy=self.retry, sleep=self.sleep, what=what,
+                    timeout=self.timeout, **kwargs)

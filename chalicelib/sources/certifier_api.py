@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from typing import Callable
 from urllib.parse import quote
 
-import requests
-
 from ..errors import ConnectorError, SettingsError
-from ..httpretry import RetryPolicy, send
+from ..httpretry import RetryingClient
 
 API_VERSION = "2022-10-26"
 
@@ -18,36 +14,23 @@ class CertifierAuthError(ConnectorError):
     """Certifier refused the API token."""
 
 
-class CertifierClient:
-    def __init__(
-        self,
-        api_base: str,
-        token: str,
-        *,
-        timeout: tuple[float, float] = (3.05, 15.0),
-        retry: RetryPolicy = RetryPolicy(),
-        sleep: Callable[[float], None] = time.sleep,
-        session: requests.Session | None = None,
-    ) -> None:
+class CertifierClient(RetryingClient):
+    def __init__(self, api_base: str, token: str, **options: object) -> None:
+        super().__init__(**options)
         self.base = api_base.rstrip("/") + "/"
         self._headers = {"Authorization": f"Bearer {token}", "Certifier-Version": API_VERSION, "Accept": "application/json"}
-        self.timeout = timeout
-        self.retry = retry
-        self.sleep = sleep
-        self.session = session or requests.Session()
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "CertifierClient":  # noqa: F821
         if settings.certifier_token is None:
             raise SettingsError("CERTIFIER_TOKEN is not set")
-        retry = RetryPolicy(settings.http_max_attempts, settings.http_backoff_base, settings.http_backoff_cap)
-        return cls(settings.certifier_api_base, settings.certifier_token.get_secret_value(), retry=retry)
+        token = settings.certifier_token.get_secret_value()
+        return cls(settings.certifier_api_base, token, retry=cls.policy_from(settings))
 
     def fetch_credential(self, credential_id: str) -> dict:
         url = self.base + "credentials/" + quote(credential_id, safe="")
         what = f"Certifier credential {credential_id}"
-        response = send(self.session, "GET", url, policy=self.retry, sleep=self.sleep, what=what,
-                        headers=self._headers, timeout=self.timeout)
+        response = self._send("GET", url, what, headers=self._headers)
         if response.status_code in (401, 403):
             raise CertifierAuthError(f"Certifier refused the API token (HTTP {response.status_code}): check CERTIFIER_TOKEN")
         if response.status_code != 200:

@@ -7,14 +7,13 @@ retried in a loop.
 
 from __future__ import annotations
 
-import time
-from typing import Callable, Iterator
+from typing import Iterator
 from urllib.parse import quote
 
 import requests
 
 from ..errors import ConnectorError, InputError, SettingsError
-from ..httpretry import RetryPolicy, send
+from ..httpretry import RetryingClient
 
 
 class CredlyAuthError(ConnectorError):
@@ -29,26 +28,13 @@ class CredlyAlreadyAwarded(ConnectorError):
     """422: the learner already has this badge. For the connector: awarded, not a failure."""
 
 
-class CredlyClient:
-    def __init__(
-        self,
-        api_base: str,
-        org_id: str,
-        token: str,
-        *,
-        timeout: tuple[float, float] = (3.05, 15.0),
-        retry: RetryPolicy = RetryPolicy(),
-        sleep: Callable[[float], None] = time.sleep,
-        session: requests.Session | None = None,
-    ) -> None:
+class CredlyClient(RetryingClient):
+    def __init__(self, api_base: str, org_id: str, token: str, **options: object) -> None:
+        super().__init__(**options)
         self.base = api_base.rstrip("/") + "/"
         self.org_id = org_id
         self.org_url = f"{self.base}organizations/{quote(org_id, safe='')}/"
         self._auth = (token, "")
-        self.timeout = timeout
-        self.retry = retry
-        self.sleep = sleep
-        self.session = session or requests.Session()
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "CredlyClient":  # noqa: F821
@@ -56,8 +42,8 @@ class CredlyClient:
             raise SettingsError("CREDLY_ORG_ID is not set")
         if settings.credly_token is None:
             raise SettingsError("CREDLY_TOKEN is not set")
-        retry = RetryPolicy(settings.http_max_attempts, settings.http_backoff_base, settings.http_backoff_cap)
-        return cls(settings.credly_api_base, settings.credly_org_id, settings.credly_token.get_secret_value(), retry=retry)
+        token = settings.credly_token.get_secret_value()
+        return cls(settings.credly_api_base, settings.credly_org_id, token, retry=cls.policy_from(settings))
 
     def fetch_event(self, event_id: str) -> dict:
         """The event detail document ({"data": {...}}); only ours is accepted."""
@@ -103,10 +89,8 @@ class CredlyClient:
             raise ConnectorError(f"Credly answered {what} with something that is not JSON") from None
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
-        response = send(
-            self.session, method, url, policy=self.retry, sleep=self.sleep, what=f"Credly {what}",
-            auth=self._auth, timeout=self.timeout, headers={"Accept": "application/json"}, **kwargs,
-        )
+        headers = {"Accept": "application/json"}
+        response = self._send(method, url, f"Credly {what}", auth=self._auth, headers=headers, **kwargs)
         if response.status_code in (401, 403):
             raise CredlyAuthError(
                 f"Credly refused the API token (HTTP {response.status_code}) for {what}: "
