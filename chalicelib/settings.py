@@ -59,6 +59,10 @@ class Settings(BaseModel):
     table_name: str | None = None
     queue_backend: Literal["local", "sqs"] = "local"
     queue_url: str | None = None
+    # The SQS queue the worker function reads (its event source, fixed when packaging).
+    queue_name: str = "credential-connector-events"
+    # Secrets named by reference (secretsmanager:..., ssm:...) are re-read after this long.
+    secrets_ttl_seconds: int = 300
     # Credly redelivers for up to 25 days: remember event ids a little longer.
     dedupe_ttl_seconds: int = 30 * 24 * 3600
     queue_max_attempts: int = 10
