@@ -43,5 +43,4 @@ def optional_time(value: object, field: str) -> datetime | None:
 
 def xapi_timestamp(moment: datetime) -> str:
     """RFC 3339, UTC, milliseconds: 2026-11-20T14:03:10.000Z."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
