@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from ..errors import ConnectorError, SettingsError
 from ..httpretry import RetryingClient
+from ..secrets import reveal
 
 API_VERSION = "2022-10-26"
 
@@ -24,7 +25,7 @@ class CertifierClient(RetryingClient):
     def from_settings(cls, settings: "Settings") -> "CertifierClient":  # noqa: F821
         if settings.certifier_token is None:
             raise SettingsError("CERTIFIER_TOKEN is not set")
-        token = settings.certifier_token.get_secret_value()
+        token = reveal(settings, "certifier_token") or ""
         return cls(settings.certifier_api_base, token, retry=cls.policy_from(settings))
 
     def fetch_credential(self, credential_id: str) -> dict:

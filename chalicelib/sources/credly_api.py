@@ -14,6 +14,7 @@ import requests
 
 from ..errors import ConnectorError, InputError, SettingsError
 from ..httpretry import RetryingClient
+from ..secrets import reveal
 
 
 class CredlyAuthError(ConnectorError):
@@ -42,7 +43,7 @@ class CredlyClient(RetryingClient):
             raise SettingsError("CREDLY_ORG_ID is not set")
         if settings.credly_token is None:
             raise SettingsError("CREDLY_TOKEN is not set")
-        token = settings.credly_token.get_secret_value()
+        token = reveal(settings, "credly_token") or ""
         return cls(settings.credly_api_base, settings.credly_org_id, token, retry=cls.policy_from(settings))
 
     def fetch_event(self, event_id: str) -> dict:

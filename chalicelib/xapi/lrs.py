@@ -26,6 +26,7 @@ from .. import httpretry
 from ..errors import ConnectorError
 from ..httpretry import RetryPolicy, TransientFailure
 from ..observability import log
+from ..secrets import reveal
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -118,7 +119,7 @@ class LrsClient:
 
     @classmethod
     def from_settings(cls, settings: "Settings", **overrides: object) -> "LrsClient":
-        password = settings.lrs_password.get_secret_value() if settings.lrs_password else None
+        password = reveal(settings, "lrs_password")
         options: dict = {
             "username": settings.lrs_username,
             "password": password,
