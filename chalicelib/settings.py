@@ -53,6 +53,13 @@ class Settings(BaseModel):
     certifier_token: SecretStr | None = None
     certifier_webhook_secret: SecretStr | None = None
     openbadges_ingest_token: SecretStr | None = None
+    badgr_api_base: str = "https://api.badgr.io"
+    badgr_username: str | None = None
+    badgr_password: SecretStr | None = None
+    accredible_api_base: str = "https://api.accredible.com"
+    accredible_api_key: SecretStr | None = None
+    lap_token: SecretStr | None = None
+    award_rules: str | None = None  # path of the award rules TOML file
 
     state_backend: Literal["sqlite", "dynamodb"] = "sqlite"
     state_path: str = "var/connector.sqlite"
