@@ -54,9 +54,9 @@ class LocalOutbox:
             )
         return [Leased(QueueMessage.model_validate_json(body), attempts + 1) for _, body, attempts in rows]
 
-    def ack(self, message_id: str) -> None:
+    def ack(self, *message_ids: str) -> None:
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM outbox WHERE id = ?", (message_id,))
+            conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in message_ids])
 
     def retry_later(self, message_id: str, delay_seconds: float, error: str) -> None:
         with self.db.transaction() as conn:
@@ -111,15 +111,16 @@ class OutboxDrainer:
         except Exception as error:  # a bug must not kill the thread: retry the batch later
             log("worker_crashed", error=type(error).__name__, detail=str(error)[:300])
             failed = {item.message.id: f"worker error: {type(error).__name__}" for item in leased}
+        # One transaction for every message that went: per-message commits cost ~10% of a drain.
+        self.outbox.ack(*(item.message.id for item in leased if item.message.id not in failed))
         for item in leased:
-            self._settle(item, failed.get(item.message.id))
+            if item.message.id in failed:
+                self._settle_failure(item, failed[item.message.id])
         return len(leased)
 
-    def _settle(self, item: Leased, error: str | None) -> None:
+    def _settle_failure(self, item: Leased, error: str) -> None:
         message_id = item.message.id
-        if error is None:
-            self.outbox.ack(message_id)
-        elif item.attempts >= self.max_attempts:
+        if item.attempts >= self.max_attempts:
             self.give_up(item.message, error, item.attempts)
             self.outbox.ack(message_id)
         else:
