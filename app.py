@@ -1,8 +1,14 @@
 """Routes and event handlers only: parse the request, call one chalicelib function, shape the answer."""
 
+import os
+
 from chalice import Chalice, Response
 
 app = Chalice(app_name="credential-connector")
+
+# The worker's event source is fixed when packaging, so the queue name is read at import, from
+# the environment alone (settings would import pydantic); same default as Settings.queue_name.
+QUEUE_NAME = os.environ.get("QUEUE_NAME", "").strip() or "credential-connector-events"
 
 
 def _services():
@@ -42,3 +48,10 @@ def health() -> Response:
     _services().ensure_local_worker()
     body = report(_services())
     return Response(body=body, status_code=200 if body["status"] == "ok" else 503)
+
+
+@app.on_sqs_message(queue=QUEUE_NAME, batch_size=10)
+def sqs_worker(event) -> dict:
+    # Lambda reads the returned batchItemFailures only if the event source mapping has
+    # FunctionResponseTypes=[ReportBatchItemFailures] (set in infra/, chalice does not).
+    return _services().handle_sqs_batch([record.to_dict() for record in event])

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from .errors import DetailsRequired, InputError
 from .observability import log
-from .queue import Queue, QueueMessage
+from .queue import MessageTooLarge, Queue, QueueMessage
 from .settings import Settings
 from .sources import adapter_for
 from .sources.credly import SKIPPED_EVENT_PREFIXES
@@ -121,13 +121,17 @@ class Intake:
             self.store.increment({"duplicate_deliveries": 1})
             log("duplicate_delivery", key=key)
             return Reply(accepted_status, {"status": "duplicate"})
+        sent = 0
         try:
             for message in messages:
                 self.queue.send(message)
+                sent += 1
         except Exception as error:
             if key:
                 self.store.release_delivery(key)  # let the platform's retry try again
             log("enqueue_failed", key=key, error=type(error).__name__)
+            if isinstance(error, MessageTooLarge):  # a retry cannot help: say so instead of 503
+                return _too_large(error, sent, len(messages))
             return Reply(503, {"error": "could not queue the delivery; retry later"})
         ids = [m.id for m in messages]
         log("accepted", source=messages[0].source, messages=len(ids), key=key)
@@ -160,6 +164,13 @@ def _json_object(raw_body: bytes) -> tuple[dict, Reply | None]:
 
 def _bad_request(field_name: str, message: str) -> Reply:
     return Reply(400, {"error": f"{field_name}: {message}", "field": field_name})
+
+
+def _too_large(error: MessageTooLarge, sent: int, total: int) -> Reply:
+    where = f"document [{sent}]: " if total > 1 else ""
+    # An array is queued in order: say what went, as re-posting it is safe (same statement ids).
+    already = f"; the {sent} before it were queued" if sent else ""
+    return Reply(413, {"error": f"{where}too large to queue: {error}{already}"})
 
 
 def _not_configured(settings: str) -> Reply:

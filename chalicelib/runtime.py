@@ -77,6 +77,18 @@ class Services:
         if self.settings.local_worker and self.settings.queue_backend == "local":
             self.drainer().start()
 
+    def handle_sqs_batch(self, records: list[dict]) -> dict:
+        """The SQS worker function: the same Worker.process as the local drainer, answered as
+        a partial batch response ({"batchItemFailures": [...]}) so one failure retries only itself."""
+        from .queue.sqs import handle_records
+
+        return handle_records(
+            records,
+            lambda messages: self.worker.process(messages).failed,
+            self._give_up,
+            max_attempts=self.settings.queue_max_attempts,
+        )
+
     def _give_up(self, message: QueueMessage, reason: str, attempts: int) -> None:
         self.worker.dead_letter(message, f"gave up after {attempts} attempts: {reason}")
         self.store.increment({"dead_lettered": 1})

@@ -8,6 +8,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..errors import ConnectorError
+
 
 def _new_id() -> str:
     return str(uuid.uuid4())
@@ -30,6 +32,10 @@ class QueueMessage(BaseModel):
     body: Any
     event_id: str | None = None
     received_at: str = Field(default_factory=_now)
+
+
+class MessageTooLarge(ConnectorError):
+    """The message exceeds what the queue accepts: resending it cannot help, so it is not a 503."""
 
 
 class Queue(Protocol):
