@@ -5,16 +5,17 @@ Nothing here calls a platform or the LRS: the worker does that after the answer 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from pydantic import SecretStr
 
-from .errors import DetailsRequired, InputError
+from .errors import DetailsRequired, InputError, SettingsError
 from .observability import log
+from .secrets import reveal
 from .queue import MessageTooLarge, Queue, QueueMessage
 from .settings import Settings
 from .sources import adapter_for
@@ -28,6 +29,20 @@ class Reply:
     body: dict = field(default_factory=dict)
 
 
+def _config_errors_are_503(route: Callable[..., Reply]) -> Callable[..., Reply]:
+    """A secret that cannot be read is the operator's problem, never a 500 for the caller."""
+
+    @functools.wraps(route)
+    def guarded(*args: Any, **kwargs: Any) -> Reply:
+        try:
+            return route(*args, **kwargs)
+        except SettingsError as error:
+            log("configuration_error", route=route.__name__, error=str(error))
+            return Reply(503, {"error": f"the connector is misconfigured: {error}"})
+
+    return guarded
+
+
 class Intake:
     def __init__(self, settings: Settings, store: Store, queue: Queue) -> None:
         self.settings = settings
@@ -36,8 +51,9 @@ class Intake:
 
     # -- Credly: unsigned thin notifications, protected by a secret path token ------------------
 
+    @_config_errors_are_503
     def credly(self, path_token: str, raw_body: bytes) -> Reply:
-        expected = self.settings.credly_webhook_token
+        expected = reveal(self.settings, "credly_webhook_token")
         if expected is None or not self.settings.credly_org_id:
             return _not_configured("CREDLY_WEBHOOK_TOKEN and CREDLY_ORG_ID")
         if not _same_secret(path_token, expected):
@@ -61,11 +77,12 @@ class Intake:
 
     # -- Certifier: HMAC-signed bodies ---------------------------------------------------------
 
+    @_config_errors_are_503
     def certifier(self, signature: str | None, raw_body: bytes) -> Reply:
-        secret = self.settings.certifier_webhook_secret
+        secret = reveal(self.settings, "certifier_webhook_secret")
         if secret is None:
             return _not_configured("CERTIFIER_WEBHOOK_SECRET")
-        digest = hmac.new(secret.get_secret_value().encode(), raw_body, hashlib.sha256).hexdigest()
+        digest = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
         if not signature or not hmac.compare_digest(digest, signature.strip().lower()):
             return Reply(401, {"error": "X-Webhook-Signature does not match the body"})
         body, problem = _json_object(raw_body)
@@ -81,8 +98,9 @@ class Intake:
 
     # -- Open Badges: bearer token, one document or an array -----------------------------------
 
+    @_config_errors_are_503
     def openbadges(self, authorization: str | None, raw_body: bytes) -> Reply:
-        token = self.settings.openbadges_ingest_token
+        token = reveal(self.settings, "openbadges_ingest_token")
         if token is None:
             return _not_configured("OPENBADGES_INGEST_TOKEN")
         if not _bearer_matches(authorization, token):
@@ -138,11 +156,11 @@ class Intake:
         return Reply(accepted_status, {"status": "accepted", "ids": ids})
 
 
-def _same_secret(given: str, expected: SecretStr) -> bool:
-    return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
+def _same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _bearer_matches(authorization: str | None, token: SecretStr) -> bool:
+def _bearer_matches(authorization: str | None, token: str) -> bool:
     scheme, _, given = (authorization or "").partition(" ")
     return scheme.lower() == "bearer" and _same_secret(given.strip(), token)
 
