@@ -41,6 +41,20 @@ def openbadges_ingest() -> Response:
     return _answer(_services().intake.openbadges(request.headers.get("authorization"), request.raw_body))
 
 
+@app.route("/lap/statements", methods=["POST"])
+def lap_statements() -> Response:
+    request = app.current_request
+    return _answer(_services().intake.lap_statements(request.headers.get("authorization"), request.raw_body))
+
+
+@app.route("/lap/reports", methods=["POST"], content_types=["application/json", "text/csv"])
+def lap_reports() -> Response:
+    request = app.current_request
+    report_id = (request.query_params or {}).get("report")
+    content_type = request.headers.get("content-type", "application/json")
+    return _answer(_services().intake.lap_reports(request.headers.get("authorization"), content_type, request.raw_body, report_id))
+
+
 @app.route("/health", methods=["GET"])
 def health() -> Response:
     from chalicelib.health import report

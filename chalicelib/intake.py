@@ -5,6 +5,7 @@ Nothing here calls a platform or the LRS: the worker does that after the answer 
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
+from .awards.inputs import check_statement, parse_report_csv, parse_report_json
 from .errors import DetailsRequired, InputError, SettingsError
 from .observability import log
 from .secrets import reveal
@@ -121,6 +123,66 @@ class Intake:
         # No delivery id in Open Badges: statement ids keep re-posts idempotent instead.
         return self._enqueue_once(None, messages)
 
+    # -- Learning analytics: forwarded statements and report rows -> award rules --------------
+
+    @_config_errors_are_503
+    def lap_statements(self, authorization: str | None, raw_body: bytes) -> Reply:
+        problem = self._lap_auth(authorization)
+        if problem:
+            return problem
+        data, problem = _json(raw_body)
+        if problem:
+            return problem
+        statements = data if isinstance(data, list) else [data]
+        if not statements:
+            return _bad_request("(body)", "empty array")
+        try:
+            for index, statement in enumerate(statements):
+                check_statement(statement, f"[{index}]" if isinstance(data, list) else "")
+        except InputError as error:
+            return _bad_request(error.field, error.message)
+        replies = [self._enqueue_once(_lap_key(s), [QueueMessage(source="lap", body=s)]) for s in statements]
+        failed = next((r for r in replies if r.status >= 300), None)
+        ids = [i for r in replies for i in r.body.get("ids", [])]
+        return failed or Reply(202, {"status": "accepted", "ids": ids, "duplicates": len(statements) - len(ids)})
+
+    @_config_errors_are_503
+    def lap_reports(self, authorization: str | None, content_type: str, raw_body: bytes, report_id: str | None) -> Reply:
+        problem = self._lap_auth(authorization, bearer_only=True)
+        if problem:
+            return problem
+        try:
+            if content_type.startswith("text/csv"):
+                report = parse_report_csv(raw_body.decode("utf-8-sig"), report_id)
+            else:
+                data, problem = _json(raw_body)
+                if problem:
+                    return problem
+                report = parse_report_json(data)
+        except UnicodeDecodeError:
+            return _bad_request("(body)", "CSV must be UTF-8")
+        except InputError as error:
+            return _bad_request(error.field, error.message)
+        info = report.report.model_dump(exclude_none=True)
+        messages = [
+            QueueMessage(source="lap-report", body={"report": info, "row": row.model_dump(exclude_none=True)})
+            for row in report.rows
+        ]
+        if not messages:
+            return Reply(202, {"status": "accepted", "ids": []})
+        return self._enqueue_once(None, messages)
+
+    def _lap_auth(self, authorization: str | None, bearer_only: bool = False) -> Reply | None:
+        token = reveal(self.settings, "lap_token")
+        if token is None:
+            return _not_configured("LAP_TOKEN")
+        scheme, _, credentials = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and _same_secret(credentials.strip(), token):
+            return None
+        if scheme.lower() == "basic" and not bearer_only and _basic_password_matches(credentials, token):
+            return None
+        return Reply(401, {"error": "missing or wrong LAP_TOKEN (Bearer, or Basic with it as password)"})
+
     # -- shared steps --------------------------------------------------------------------------
 
     def _check_shape(self, source: str, document: Any, prefix: str) -> Reply | None:
@@ -158,6 +220,21 @@ class Intake:
 
 def _same_secret(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _basic_password_matches(encoded: str, token: str) -> bool:
+    """Learning Locker's forwarding sends Basic auth: the token is the password, any user name."""
+    try:
+        _, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return _same_secret(password, token)
+
+
+def _lap_key(statement: dict) -> str | None:
+    """Forwarding retries: de-duplicate on the statement id where the LRS gave one."""
+    statement_id = statement.get("id")
+    return f"lap:{statement_id}" if isinstance(statement_id, str) and statement_id else None
 
 
 def _bearer_matches(authorization: str | None, token: str) -> bool:

@@ -67,6 +67,7 @@ def connector(lrs, tmp_path, monkeypatch) -> Iterator[Connector]:
             "CREDLY_WEBHOOK_TOKEN": "path-" + uuid.uuid4().hex,
             "CERTIFIER_WEBHOOK_SECRET": "whsec-" + uuid.uuid4().hex,
             "OPENBADGES_INGEST_TOKEN": "ob-" + uuid.uuid4().hex,
+            "LAP_TOKEN": "lap-" + uuid.uuid4().hex,
             "HTTP_BACKOFF_BASE": "0.01",
             "HTTP_BACKOFF_CAP": "0.05",
         }
