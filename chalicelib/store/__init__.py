@@ -48,6 +48,28 @@ class Store(Protocol):
 
     def flags(self) -> dict[str, str]: ...
 
+    # -- reverse path: award ledger and rule progress ------------------------------------------
+
+    def claim_award(self, key: str) -> bool:
+        """Claim (learner, credential) before calling a platform: True for exactly one caller.
+
+        A key whose earlier attempt was marked failed can be claimed again."""
+
+    def complete_award(self, key: str, vendor_id: str, detail: dict) -> None: ...
+
+    def fail_award(self, key: str, reason: str) -> None: ...
+
+    def release_award(self, key: str) -> None:
+        """Forget a claim (after a crash between claim and call was checked on the platform)."""
+
+    def award(self, key: str) -> dict | None:
+        """{"state": claimed|awarded|failed, "vendor_id", "detail", "reason", "updated_at"} or None."""
+
+    def add_progress(self, learner: str, rule: str, criterion: str, at: str) -> None:
+        """Record that a learner met a rule's criterion at time `at` (ISO); the latest time wins."""
+
+    def progress(self, learner: str, rule: str) -> dict[str, str]: ...
+
 
 def open_store(settings: "Settings") -> Store:  # noqa: F821 - imported lazily
     if settings.state_backend == "dynamodb":

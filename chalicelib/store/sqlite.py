@@ -16,6 +16,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     attempts INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS awards (
+    key TEXT PRIMARY KEY, state TEXT NOT NULL, vendor_id TEXT, detail TEXT, reason TEXT,
+    updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS progress (
+    learner TEXT NOT NULL, rule TEXT NOT NULL, criterion TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (learner, rule, criterion));
 """
 
 
@@ -95,6 +101,56 @@ class SqliteStore:
 
     def flags(self) -> dict[str, str]:
         return dict(self.db.query("SELECT name, value FROM flags"))
+
+
+    def claim_award(self, key: str) -> bool:
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO awards (key, state, updated_at) VALUES (?, 'claimed', ?) "
+                "ON CONFLICT(key) DO UPDATE SET state = 'claimed', reason = NULL, "
+                "updated_at = excluded.updated_at WHERE awards.state = 'failed'",
+                (key, _now_iso()),
+            )
+            return cursor.rowcount == 1
+
+    def complete_award(self, key: str, vendor_id: str, detail: dict) -> None:
+        self._set_award(key, "awarded", vendor_id=vendor_id, detail=json.dumps(detail))
+
+    def fail_award(self, key: str, reason: str) -> None:
+        self._set_award(key, "failed", reason=reason)
+
+    def _set_award(self, key: str, state: str, **fields: str) -> None:
+        names = ", ".join(f"{name} = ?" for name in fields)
+        with self.db.transaction() as conn:
+            conn.execute(
+                f"UPDATE awards SET state = ?, {names}, updated_at = ? WHERE key = ?",
+                (state, *fields.values(), _now_iso(), key),
+            )
+
+    def release_award(self, key: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM awards WHERE key = ?", (key,))
+
+    def award(self, key: str) -> dict | None:
+        rows = self.db.query("SELECT state, vendor_id, detail, reason, updated_at FROM awards WHERE key = ?", (key,))
+        if not rows:
+            return None
+        state, vendor_id, detail, reason, updated_at = rows[0]
+        record = {"state": state, "vendor_id": vendor_id, "detail": json.loads(detail) if detail else None,
+                  "reason": reason, "updated_at": updated_at}
+        return {k: v for k, v in record.items() if v is not None}
+
+    def add_progress(self, learner: str, rule: str, criterion: str, at: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO progress (learner, rule, criterion, at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(learner, rule, criterion) DO UPDATE SET at = max(at, excluded.at)",
+                (learner, rule, criterion, at),
+            )
+
+    def progress(self, learner: str, rule: str) -> dict[str, str]:
+        rows = self.db.query("SELECT criterion, at FROM progress WHERE learner = ? AND rule = ?", (learner, rule))
+        return dict(rows)
 
 
 def _letter(row: tuple) -> DeadLetter:
