@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--id", action="append", help="a dead letter id (repeatable)")
     which.add_argument("--all", action="store_true", help="every dead letter")
     replaying.set_defaults(handler=_deadletters_replay)
+
+    rules = commands.add_parser("rules", help="award rules: validate a rules file, check it against the LRS history")
+    rules_commands = rules.add_subparsers(dest="action", required=True, metavar="action")
+    validate = rules_commands.add_parser("validate", help="report every error in a rules file with its rule and field")
+    validate.add_argument("file", type=Path, metavar="FILE")
+    validate.set_defaults(handler=_rules_validate)
     return parser
 
 
@@ -134,6 +140,16 @@ def _write_array(statements: list[dict]) -> None:
         write("," if index else "")
         write(encode(statement))
     write("]\n")
+
+
+def _rules_validate(args: argparse.Namespace) -> int:
+    from .awards.rules import validate_command
+
+    code, lines = validate_command(args.file)
+    stream = sys.stdout if code == 0 else sys.stderr
+    for line in lines:
+        print(line, file=stream)
+    return code
 
 
 def _documents(path: Path) -> list[tuple[int | None, object]]:

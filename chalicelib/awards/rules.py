@@ -1,0 +1,608 @@
+"""Award rules: which learning evidence earns which credential (the AWARD_RULES TOML file).
+
+Shape (see examples/award_rules.toml, commented):
+
+    [aliases]                                  # alias name -> the activity IRIs it stands for
+    python-301-final-exam = ["https://lms.example.com/courses/python-301/final-exam",
+                             "https://lxp.example.com/activities/py301-exam"]
+
+    [[rules]]
+    id = "python-expert"                       # unique slug: progress and the award ledger use it
+    name = "Python Expert"
+    match = "all"                              # "all" (default) or "any" of the criteria
+    credential = { platform = "credly", id = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b" }
+
+    [[rules.statements]]                       # xAPI statement criteria ...
+    verb = "passed"                            # an IRI or a short name (VERB_SHORT_NAMES)
+    activity = "alias:python-301-final-exam"   # an IRI or alias:<name>; omitted: any activity
+    min_score = 0.8                            # result.score.scaled >= 0.8 (0..1)
+    success = true                             # result.success must be true
+    within_days = 365                          # no older than 365 days when the rule is judged
+
+    [[rules.report]]                           # ... or report-row criteria (not both in one rule)
+    report = "python-readiness"                # the report id; omitted: any report
+    field = "courses_completed"                # values[field] of the row
+    min = 3                                    # and/or max = ...; or equals = ... alone
+
+Each criterion has a key that progress is stored under: its explicit `key`, else `s<n>` /
+`r<n>` by position (0-based). Give explicit keys to criteria of a rule you may edit while
+learners have progress: positional keys shift when a criterion is inserted before them.
+
+`load_rules` / `parse_rules` report every problem at once (RulesError.issues), each naming its
+rule (id, or #n = the n-th [[rules]] table, 1-based) and field path; `validate_command` is the
+`python -m chalicelib rules validate FILE` command.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Literal, Mapping
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import ConnectorError
+
+ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
+# Short names an admin may write instead of a verb IRI: the ADL verbs LMSs and LXPs send.
+VERB_SHORT_NAMES: dict[str, str] = {
+    name: ADL_VERBS + name for name in ("passed", "completed", "mastered", "scored", "attended")
+}
+VERB_VOIDED = ADL_VERBS + "voided"
+PLATFORMS = ("credly", "certifier", "badgr", "accredible")
+ALIAS_PREFIX = "alias:"
+
+# Rule ids and alias names: lower-case slugs (they end up in store keys and log lines).
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
+_PLATFORM_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+# --- checks shared by the models and the collecting loader ---------------------------------
+
+def iri_problem(value: str) -> str | None:
+    """Why `value` is not an absolute IRI, or None."""
+    if not _SCHEME.match(value):
+        return f"not an absolute IRI (it needs a scheme such as https://): {value!r}"
+    if _IRI_FORBIDDEN.search(value):
+        return f"not an IRI (spaces or forbidden characters): {value!r}"
+    scheme, _, rest = value.partition(":")
+    if scheme.lower() in ("http", "https") and (not rest.startswith("//") or len(rest) <= 2 or rest[2] == "/"):
+        return f"not an absolute http(s) IRI (expected {scheme}://host/...): {value!r}"
+    if scheme.lower() == "alias":
+        return f"an alias reference is not an activity IRI: {value!r}"
+    return None
+
+
+def _platform_id_problem(platform: str, value: str) -> str | None:
+    if value.startswith(("http://", "https://")):
+        return f"write the {platform} id itself, not a URL: {value!r}"
+    if platform == "credly":
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return f"a Credly badge template id is a UUID: {value!r}"
+    elif platform == "accredible":
+        if not value.isdigit():
+            return f"an Accredible group id is a number: {value!r}"
+    elif not _PLATFORM_ID.match(value):
+        what = "Certifier group id" if platform == "certifier" else "Badgr badge class entity id"
+        return f"a {what} has letters, digits, '-' and '_' only: {value!r}"
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _report_criterion_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Cross-field problems of one report criterion (raw TOML values or a model's)."""
+    given = [name for name in ("min", "max", "equals") if raw.get(name) is not None]
+    if not given:
+        return ["give a threshold: min, max (or both) or equals"]
+    if "equals" in given and len(given) > 1:
+        return ["equals cannot be combined with min or max"]
+    low, high = raw.get("min"), raw.get("max")
+    if _is_number(low) and _is_number(high) and low > high:
+        return [f"min ({low}) is greater than max ({high}): no value can match"]
+    return []
+
+
+def _rule_kind_problem(has_statements: bool, has_report: bool) -> str | None:
+    if has_statements and has_report:
+        return "has both statements and report criteria: a rule has one kind (split it in two rules)"
+    if not has_statements and not has_report:
+        return "has no criteria: add [[rules.statements]] or [[rules.report]]"
+    return None
+
+
+# --- models ---------------------------------------------------------------------------------
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _criterion_key(value: str) -> str:
+    if not _KEY.match(value):
+        raise ValueError(f"letters, digits, '-' and '_' only (at most 64): {value!r}")
+    return value
+
+
+def _collecting(info: ValidationInfo) -> bool:
+    """The loader checks cross-field rules itself (to report them all); models skip them then."""
+    return bool(info.context and info.context.get("collecting"))
+
+
+class Credential(_Model):
+    """The credential a rule awards: a Credly badge template id, a Certifier group id, a Badgr
+    (Canvas Credentials) badge class entity id or an Accredible group id."""
+
+    platform: Literal["credly", "certifier", "badgr", "accredible"]
+    id: str = Field(min_length=1)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        # Accredible group ids are numbers: `id = 771001` is as good as `id = "771001"`.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _platform_format(cls, value: str, info: ValidationInfo) -> str:
+        platform = info.data.get("platform")  # absent when the platform itself is invalid
+        if platform:
+            problem = _platform_id_problem(platform, value)
+            if problem:
+                raise ValueError(problem)
+        return value.lower() if platform == "credly" else value
+
+
+class StatementCriterion(_Model):
+    """An xAPI statement condition. All given conditions must hold for one statement."""
+
+    key: str
+    verb: str
+    activity: str | None = None
+    min_score: float | None = Field(default=None, ge=0, le=1, strict=True)
+    success: StrictBool | None = None
+    completion: StrictBool | None = None
+    within_days: int | None = Field(default=None, ge=1, strict=True)
+
+    _key = field_validator("key")(_criterion_key)
+
+    @field_validator("verb")
+    @classmethod
+    def _verb(cls, value: str) -> str:
+        if ":" not in value:
+            if value.lower() in VERB_SHORT_NAMES:
+                return VERB_SHORT_NAMES[value.lower()]
+            names = ", ".join(VERB_SHORT_NAMES)
+            raise ValueError(f"unknown verb {value!r}: write its IRI or one of {names}")
+        problem = iri_problem(value)
+        if problem:
+            raise ValueError(problem)
+        if value == VERB_VOIDED:
+            raise ValueError("voiding statements never match a criterion: use another verb")
+        return value
+
+    @field_validator("activity")
+    @classmethod
+    def _activity(cls, value: str, info: ValidationInfo) -> str:
+        if value.startswith(ALIAS_PREFIX):
+            name = value[len(ALIAS_PREFIX):].strip()
+            known = info.context.get("aliases") if info.context else None
+            if known is not None and name not in known:
+                defined = ", ".join(sorted(known)) or "none"
+                raise ValueError(f"unknown alias {name!r} (defined in [aliases]: {defined})")
+            return ALIAS_PREFIX + name
+        problem = iri_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @property
+    def alias(self) -> str | None:
+        if self.activity and self.activity.startswith(ALIAS_PREFIX):
+            return self.activity[len(ALIAS_PREFIX):]
+        return None
+
+
+class ReportCriterion(_Model):
+    """A report-row condition: the row's values[field] against min/max or equals."""
+
+    key: str
+    report: str | None = Field(default=None, min_length=1)
+    field: str = Field(min_length=1)
+    min: float | None = Field(default=None, strict=True)
+    max: float | None = Field(default=None, strict=True)
+    equals: Any = None
+
+    _key = field_validator("key")(_criterion_key)
+
+    @field_validator("equals")
+    @classmethod
+    def _equals(cls, value: object) -> object:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise ValueError(f"must be a number, text or true/false, not {type(value).__name__}")
+
+    @model_validator(mode="after")
+    def _thresholds(self, info: ValidationInfo) -> "ReportCriterion":
+        if not _collecting(info):
+            problems = _report_criterion_problems(self.__dict__)
+            if problems:
+                raise ValueError(problems[0])
+        return self
+
+
+class Rule(_Model):
+    id: str
+    name: str = Field(min_length=1)
+    description: str | None = None
+    credential: Credential
+    match: Literal["all", "any"] = "all"
+    statements: tuple[StatementCriterion, ...] = ()
+    report: tuple[ReportCriterion, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _positional_keys(cls, data: object) -> object:
+        if isinstance(data, dict):
+            data = dict(data)
+            for kind, prefix in (("statements", "s"), ("report", "r")):
+                items = data.get(kind)
+                if isinstance(items, (list, tuple)):
+                    data[kind] = [
+                        {"key": f"{prefix}{n}", **item} if isinstance(item, dict) and "key" not in item else item
+                        for n, item in enumerate(items)
+                    ]
+        return data
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(f"lower-case letters, digits, '-' and '_' (a slug, at most 64): {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self, info: ValidationInfo) -> "Rule":
+        if not _collecting(info):
+            problem = _rule_kind_problem(bool(self.statements), bool(self.report))
+            keys = [c.key for c in self.criteria]
+            duplicates = sorted({k for k in keys if keys.count(k) > 1})
+            if problem:
+                raise ValueError(problem)
+            if duplicates:
+                raise ValueError(f"duplicate criterion key(s): {', '.join(duplicates)}")
+        return self
+
+    @property
+    def criteria(self) -> tuple[StatementCriterion, ...] | tuple[ReportCriterion, ...]:
+        return self.statements or self.report
+
+    @property
+    def kind(self) -> Literal["statements", "report"]:
+        return "statements" if self.statements else "report"
+
+    def criterion(self, key: str) -> StatementCriterion | ReportCriterion | None:
+        return next((c for c in self.criteria if c.key == key), None)
+
+
+class RuleSet(_Model):
+    aliases: dict[str, tuple[str, ...]] = {}
+    rules: tuple[Rule, ...]
+
+    _by_id: dict[str, Rule] = PrivateAttr(default_factory=dict)
+    _activities: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+    _index: Any = PrivateAttr(default=None)  # evaluate.RuleIndex, built on first use
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _alias_lists(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> "RuleSet":
+        if not _collecting(info):
+            problems = [f"aliases.{path}: {message}" for path, message in _alias_problems(self.aliases)]
+            ids = [rule.id for rule in self.rules]
+            problems += [f"duplicate rule id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+            for rule in self.rules:
+                for criterion in rule.statements:
+                    if criterion.alias is not None and criterion.alias not in self.aliases:
+                        problems.append(f"rule {rule.id}: {criterion.key}: unknown alias {criterion.alias!r}")
+            if not self.rules:
+                problems.append("no [[rules]]: nothing would ever be awarded")
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._by_id = {rule.id: rule for rule in self.rules}
+        self._activities = {name: frozenset(iris) for name, iris in self.aliases.items()}
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id (KeyError if none)."""
+        return self._by_id[rule_id]
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self._by_id.get(rule_id)
+
+    def criteria(self) -> Iterator[tuple[Rule, StatementCriterion | ReportCriterion]]:
+        for rule in self.rules:
+            for criterion in rule.criteria:
+                yield rule, criterion
+
+    def verbs(self) -> list[str]:
+        """The verb IRIs the statement criteria use, sorted (to query the LRS history by verb)."""
+        return sorted({c.verb for rule in self.rules for c in rule.statements})
+
+    def activities_of(self, criterion: StatementCriterion) -> frozenset[str] | None:
+        """The activity IRIs a criterion accepts (its alias expanded); None: any activity."""
+        if criterion.activity is None:
+            return None
+        if criterion.alias is not None:
+            return self._activities.get(criterion.alias, frozenset())
+        return frozenset((criterion.activity,))
+
+    def report_ids(self) -> list[str]:
+        """The report ids the report criteria name, sorted (criteria without one match any report)."""
+        return sorted({c.report for rule in self.rules for c in rule.report if c.report})
+
+
+# --- loading with every problem collected ----------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleIssue:
+    """One problem of a rules file: `rule` is the rule's id or #n (None: file level)."""
+
+    rule: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        parts = [f"rule {self.rule}"] if self.rule else []
+        if self.field:
+            parts.append(self.field)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class RulesError(ConnectorError):
+    """The rules file cannot be used; `issues` lists every problem found."""
+
+    def __init__(self, source: str, issues: list[RuleIssue]) -> None:
+        self.source = source
+        self.issues = issues
+        count = f"{len(issues)} problem{'s' if len(issues) != 1 else ''}"
+        super().__init__(f"{source}: {count}: " + "; ".join(map(str, issues)))
+
+
+class RulesFileUnreadable(ConnectorError):
+    """The rules file does not exist or cannot be read."""
+
+
+_MODEL_OF = {
+    "": Rule,
+    "credential": Credential,
+    "statements": StatementCriterion,
+    "report": ReportCriterion,
+}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _message(error: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        model = _MODEL_OF.get(str(loc[0]) if len(loc) > 1 else "", Rule)
+        return f"unknown key (expected one of: {', '.join(model.model_fields)})"
+    if kind == "missing":
+        return "missing"
+    if kind in ("tuple_type", "list_type") and loc and loc[-1] in ("statements", "report"):
+        return f"must be an array of tables: write [[rules.{loc[-1]}]]"
+    if kind == "literal_error":
+        return f"must be {error['ctx']['expected']}, not {error['input']!r}"
+    message = str(error["msg"])
+    bounds = {"less_than_equal": ("le", "at most"), "greater_than_equal": ("ge", "at least")}
+    if kind in bounds:
+        name, words = bounds[kind]
+        bound = error["ctx"][name]
+        message = f"must be {words} {bound:g}" if _is_number(bound) else f"must be {words} {bound}"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if isinstance(error.get("input"), (str, int, float, bool)):
+        message += f" (got {error['input']!r})"
+    return message[:1].lower() + message[1:]
+
+
+def _alias_problems(aliases: object) -> list[tuple[str, str]]:
+    """(path under aliases, message) for every problem of the [aliases] table."""
+    if not isinstance(aliases, Mapping):
+        return [("", "must be a table: [aliases] with name = [\"IRI\", ...]")]
+    problems: list[tuple[str, str]] = []
+    for name, iris in aliases.items():
+        if not _SLUG.match(name):
+            problems.append((name, "alias names are lower-case letters, digits, '-' and '_'"))
+        if isinstance(iris, str):
+            iris = [iris]
+        if not isinstance(iris, (list, tuple)) or not iris:
+            problems.append((name, "must be a non-empty list of activity IRIs"))
+            continue
+        for n, iri in enumerate(iris):
+            if not isinstance(iri, str):
+                problems.append((f"{name}[{n}]", f"must be an IRI (text), not {iri!r}"))
+            else:
+                problem = iri_problem(iri)
+                if problem:
+                    problems.append((f"{name}[{n}]", problem))
+    return problems
+
+
+def _raw_rule_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Cross-field problems of one raw rule: kinds, criterion keys, report thresholds."""
+    problems: list[tuple[str, str]] = []
+    statements, report = raw.get("statements"), raw.get("report")
+    kind = _rule_kind_problem(bool(statements), bool(report))
+    if kind:
+        problems.append(("", kind))
+    seen: dict[str, str] = {}
+    for field, prefix, items in (("statements", "s", statements), ("report", "r", report)):
+        if not isinstance(items, list):
+            continue
+        for n, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            key = item.get("key", f"{prefix}{n}")
+            if isinstance(key, str):
+                if key in seen:
+                    problems.append((f"{field}[{n}].key", f"duplicate criterion key {key!r} (also {seen[key]})"))
+                else:
+                    seen[key] = f"{field}[{n}]"
+            if field == "report":
+                problems += [(f"report[{n}]", message) for message in _report_criterion_problems(item)]
+    return problems
+
+
+def _rule_label(raw: object, number: int) -> str:
+    rule_id = raw.get("id") if isinstance(raw, dict) else None
+    return rule_id if isinstance(rule_id, str) and _SLUG.match(rule_id) else f"#{number}"
+
+
+def check_rules(data: Mapping[str, Any]) -> tuple[RuleSet | None, list[RuleIssue]]:
+    """Validate parsed TOML: the RuleSet, or None and every problem found."""
+    issues: list[RuleIssue] = []
+    for key in data:
+        if key not in ("aliases", "rules"):
+            issues.append(RuleIssue(None, key, "unknown key (expected: [aliases] and [[rules]])"))
+    aliases = data.get("aliases", {})
+    for path, message in _alias_problems(aliases):
+        issues.append(RuleIssue(None, f"aliases.{path}" if path else "aliases", message))
+    alias_names = set(aliases) if isinstance(aliases, Mapping) else set()
+
+    rules = data.get("rules")
+    if rules is None:
+        issues.append(RuleIssue(None, "rules", "no [[rules]]: nothing would ever be awarded"))
+        rules = []
+    elif not isinstance(rules, list):
+        issues.append(RuleIssue(None, "rules", "must be an array of tables: write [[rules]]"))
+        rules = []
+    elif not rules:
+        issues.append(RuleIssue(None, "rules", "no [[rules]]: nothing would ever be awarded"))
+
+    context = {"aliases": alias_names, "collecting": True}
+    first_by_id: dict[str, int] = {}
+    for number, raw in enumerate(rules, 1):
+        label = _rule_label(raw, number)
+        if not isinstance(raw, dict):
+            issues.append(RuleIssue(f"#{number}", "", "must be a table: write [[rules]]"))
+            continue
+        found: list[tuple[str, str]] = []
+        try:
+            Rule.model_validate(raw, context=context)
+        except ValidationError as error:
+            for detail in error.errors(include_url=False):
+                loc = tuple(detail["loc"])
+                found.append((_field_path(loc), _message(detail, loc)))
+        found += _raw_rule_problems(raw)
+        rule_id = raw.get("id")
+        if isinstance(rule_id, str):
+            if rule_id in first_by_id:
+                label = f"#{number}"
+                found.append(("id", f"duplicate rule id {rule_id!r} (first used by rule #{first_by_id[rule_id]})"))
+            else:
+                first_by_id[rule_id] = number
+        issues += [RuleIssue(label, field, message) for field, message in found]
+
+    if issues:
+        return None, issues
+    return RuleSet.model_validate(dict(data), context={"aliases": alias_names}), []
+
+
+def _toml_issue(error: tomllib.TOMLDecodeError) -> RuleIssue:
+    text = str(error)
+    found = re.match(r"^(.*) \(at line (\d+), column (\d+)\)$", text)
+    if found:
+        return RuleIssue(None, f"line {found[2]}, column {found[3]}", f"invalid TOML: {found[1]}")
+    return RuleIssue(None, "", f"invalid TOML: {text}")
+
+
+def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
+    """Rules from TOML text; RulesError lists every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise RulesError(source, [_toml_issue(error)]) from None
+    ruleset, issues = check_rules(data)
+    if ruleset is None:
+        raise RulesError(source, issues)
+    return ruleset
+
+
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise RulesFileUnreadable(f"{path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise RulesFileUnreadable(f"{path}: not UTF-8 text") from None
+
+
+def load_rules(path: str | Path) -> RuleSet:
+    """Rules from a TOML file (setting AWARD_RULES).
+
+    RulesFileUnreadable when it cannot be read; RulesError (with `issues`) when it is invalid.
+    """
+    return parse_rules(_read(path), str(path))
+
+
+def summary(ruleset: RuleSet) -> str:
+    def count(n: int, word: str, plural: str) -> str:
+        return f"{n} {word if n == 1 else plural}"
+
+    criteria = sum(len(rule.criteria) for rule in ruleset.rules)
+    return ", ".join((
+        count(len(ruleset.rules), "rule", "rules"),
+        count(criteria, "criterion", "criteria"),
+        count(len(ruleset.aliases), "alias", "aliases"),
+    )) + ": OK"
+
+
+def validate_command(path: str | Path) -> tuple[int, list[str]]:
+    """`rules validate FILE`: (0, [summary]) when valid; (1, one line per problem + a count);
+    (2, [reason]) when the file cannot be read. Lines go to standard output as they are."""
+    try:
+        text = _read(path)
+    except RulesFileUnreadable as error:
+        return 2, [f"error: {error}"]
+    try:
+        ruleset = parse_rules(text, str(path))
+    except RulesError as error:
+        n = len(error.issues)
+        return 1, [*map(str, error.issues), f"{path}: {n} problem{'s' if n != 1 else ''}"]
+    return 0, [summary(ruleset)]
