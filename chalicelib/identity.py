@@ -40,6 +40,7 @@ class LearnerDirectory:
                 if key:
                     self._by_id.setdefault(key, entry)
         self._by_salted_hash: dict[str, dict[str, DirectoryEntry]] = {}
+        self._by_mbox_sha1: dict[str, DirectoryEntry] | None = None
 
     @classmethod
     def from_csv(cls, path: str | Path) -> "LearnerDirectory":
@@ -65,6 +66,23 @@ class LearnerDirectory:
             return self._by_id[learner.earner_id]
         if learner.email_sha256:
             return self._by_hash(learner.email_sha256, learner.email_salt or "")
+        return None
+
+    def find_agent(self, agent: dict) -> DirectoryEntry | None:
+        """The directory entry of an xAPI agent as a LAP sends it (account, mbox or its SHA-1)."""
+        account = agent.get("account") if isinstance(agent.get("account"), dict) else {}
+        if account.get("name") in self._by_id:
+            return self._by_id[account["name"]]
+        mbox = agent.get("mbox")
+        if isinstance(mbox, str) and mbox.lower().startswith("mailto:"):
+            return self._by_email.get(mbox[7:].strip().lower())
+        digest = agent.get("mbox_sha1sum")
+        if isinstance(digest, str):
+            if self._by_mbox_sha1 is None:
+                self._by_mbox_sha1 = {
+                    hashlib.sha1(f"mailto:{e.email}".encode()).hexdigest(): e for e in self._entries if e.email
+                }
+            return self._by_mbox_sha1.get(digest.lower())
         return None
 
     def _by_hash(self, digest: str, salt: str) -> DirectoryEntry | None:

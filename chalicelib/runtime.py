@@ -41,6 +41,58 @@ class Services:
 
         return Worker(Translator(self.settings), LrsClient.from_settings(self.settings), self.store, self._fetchers())
 
+    @cached_property
+    def award_worker(self) -> "AwardWorker":  # noqa: F821
+        from .awards.clients import award_client_for
+        from .awards.rules import load_rules
+        from .awards.worker import AwardWorker
+        from .errors import SettingsError
+
+        if not self.settings.award_rules:
+            raise SettingsError("AWARD_RULES is not set: LAP evidence cannot award anything")
+        clients: dict = {}
+
+        def client_for(platform: str):
+            if platform not in clients:
+                clients[platform] = award_client_for(platform, self.settings)
+            return clients[platform]
+
+        return AwardWorker(
+            load_rules(self.settings.award_rules),
+            self.store,
+            self.worker.translator.resolver.directory,
+            client_for,
+            lambda message, reason, result: self.worker.dead_letter(message, reason, result.counts),
+        )
+
+    def process(self, messages: list[QueueMessage]) -> "BatchResult":  # noqa: F821
+        """Credential events to the LRS worker, LAP evidence to the award worker; one result."""
+        evidence = [m for m in messages if m.source in LAP_SOURCES]
+        events = [m for m in messages if m.source not in LAP_SOURCES]
+        result = self.worker.process(events) if events else None
+        if evidence:
+            awards = self._award_batch(evidence)
+            if result is None:
+                return awards
+            result.failed.update(awards.failed)
+            result.counts.update(awards.counts)
+        return result
+
+    def process_failed(self, messages: list[QueueMessage]) -> dict[str, str]:
+        return self.process(messages).failed
+
+    def _award_batch(self, messages: list[QueueMessage]) -> "BatchResult":  # noqa: F821
+        from .errors import ConnectorError
+        from .pipeline import BatchResult
+
+        try:
+            return self.award_worker.process(messages)
+        except ConnectorError as error:  # rules missing or invalid: keep the evidence
+            result = BatchResult()
+            for message in messages:
+                self.worker.dead_letter(message, str(error), result.counts)
+            return result
+
     def _fetchers(self) -> dict:
         fetchers = {}
         if self.settings.credly_token and self.settings.credly_org_id:
@@ -65,7 +117,7 @@ class Services:
                 assert isinstance(outbox, LocalOutbox), "the drainer needs QUEUE_BACKEND=local"
                 self._drainer = OutboxDrainer(
                     outbox,
-                    lambda messages: self.worker.process(messages).failed,
+                    self.process_failed,
                     self._give_up,
                     batch_size=self.settings.worker_batch_size,
                     max_attempts=self.settings.queue_max_attempts,
@@ -84,7 +136,7 @@ class Services:
 
         return handle_records(
             records,
-            lambda messages: self.worker.process(messages).failed,
+            self.process_failed,
             self._give_up,
             max_attempts=self.settings.queue_max_attempts,
         )
@@ -92,6 +144,9 @@ class Services:
     def _give_up(self, message: QueueMessage, reason: str, attempts: int) -> None:
         self.worker.dead_letter(message, f"gave up after {attempts} attempts: {reason}")
         self.store.increment({"dead_lettered": 1})
+
+
+LAP_SOURCES = ("lap", "lap-report")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,148 @@
+"""The award worker: LAP evidence -> rule progress -> ledger claim -> platform award, exactly once.
+
+Every hop may repeat (forwarding retries, queue redelivery, replays): progress merges
+idempotently, and the ledger's conditional claim lets one caller through per (learner,
+credential). A claim left behind by a crash between claim and call stays `claimed`: the
+message is retried while the claim is fresh and dead-lettered once it is stale, so an operator
+checks the platform and runs `python -m chalicelib awards release KEY` before replaying.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Protocol
+
+from ..errors import ConnectorError
+from ..httpretry import TransientFailure
+from ..identity import DirectoryEntry, LearnerDirectory
+from ..observability import log
+from ..pipeline import BatchResult
+from ..queue import QueueMessage
+from ..store import Store
+from ..timeutil import optional_time
+from .clients import AwardClient, AwardRejected, Recipient
+from .evaluate import Match, RuleOutcome, apply_matches, report_row_matches, statement_matches
+from .rules import Rule, RuleSet
+
+STALE_CLAIM = timedelta(minutes=15)
+
+
+class AwardedListener(Protocol):
+    def __call__(self, rule: Rule, learner: DirectoryEntry, response: dict, at: datetime) -> None:
+        """Called after an award on a platform without webhooks (its issued statement)."""
+
+
+class AwardWorker:
+    def __init__(
+        self,
+        rules: RuleSet,
+        store: Store,
+        directory: LearnerDirectory,
+        client_for: Callable[[str], AwardClient],
+        dead_letter: Callable[[QueueMessage, str, BatchResult], None],
+        on_awarded: AwardedListener | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.rules = rules
+        self.store = store
+        self.directory = directory
+        self.client_for = client_for
+        self.dead_letter = dead_letter
+        self.on_awarded = on_awarded
+        self.clock = clock
+
+    def process(self, messages: list[QueueMessage]) -> BatchResult:
+        result = BatchResult()
+        for message in messages:
+            try:
+                self._process(message, result)
+            except TransientFailure as error:
+                result.failed[message.id] = str(error)
+            except ConnectorError as error:
+                self.dead_letter(message, str(error), result)
+        self.store.increment({k: v for k, v in result.counts.items() if v})
+        return result
+
+    # -- one message ---------------------------------------------------------------------------
+
+    def _process(self, message: QueueMessage, result: BatchResult) -> None:
+        now = self.clock()
+        matches, agent = self._evidence(message, now)
+        if not matches:
+            result.counts["lap_no_rule_matched"] += 1
+            return
+        learner = self._learner(agent)
+        stored = {m.rule_id: self.store.progress(learner.employee_id, m.rule_id) for m in matches}
+        for outcome in apply_matches(self.rules, matches, stored, now):
+            self._save_progress(learner, outcome)
+            if outcome.fired:
+                self._award(outcome.rule, learner, now, message, result)
+
+    def _evidence(self, message: QueueMessage, now: datetime) -> tuple[list[Match], dict]:
+        body = message.body
+        if message.source == "lap":
+            return statement_matches(self.rules, body, now), body.get("actor") or {}
+        report, row = body.get("report") or {}, body.get("row") or {}
+        at = optional_time(report.get("generated_at"), "report.generated_at") or now
+        learner = row.get("learner") or {}
+        agent = {"account": learner.get("account") or {"name": learner.get("employee_id")}, "mbox": None}
+        if learner.get("email") and not (learner.get("account") or learner.get("employee_id")):
+            agent = {"mbox": f"mailto:{learner['email']}"}
+        return report_row_matches(self.rules, report.get("id"), row, at), agent
+
+    def _learner(self, agent: dict) -> DirectoryEntry:
+        entry = self.directory.find_agent(agent)
+        if entry is None:
+            raise ConnectorError("LAP learner not found in the learner directory (LEARNER_DIRECTORY): no award")
+        return entry
+
+    def _save_progress(self, learner: DirectoryEntry, outcome: RuleOutcome) -> None:
+        if outcome.changed:
+            for key, at in outcome.progress.items():
+                self.store.add_progress(learner.employee_id, outcome.rule.id, key, at.isoformat())
+
+    # -- the award, through the ledger ---------------------------------------------------------
+
+    def _award(self, rule: Rule, learner: DirectoryEntry, now: datetime, message: QueueMessage, result: BatchResult) -> None:
+        key = ledger_key(rule, learner)
+        if not self.store.claim_award(key):
+            self._claimed_elsewhere(key, now, message, result)
+            return
+        try:
+            award = self.client_for(rule.credential.platform).award(rule.credential.id, recipient(learner), now)
+        except TransientFailure:
+            self.store.release_award(key)  # nothing was issued: a later retry may claim again
+            raise
+        except AwardRejected as error:
+            self.store.fail_award(key, str(error))
+            raise
+        self.store.complete_award(key, award.vendor_id, award.response)
+        result.counts["already_awarded" if award.already_awarded else "awarded"] += 1
+        log("awarded", rule=rule.id, platform=rule.credential.platform, vendor_id=award.vendor_id,
+            already=award.already_awarded)
+        if self.on_awarded and not award.already_awarded:
+            self.on_awarded(rule, learner, award.response, now)
+
+    def _claimed_elsewhere(self, key: str, now: datetime, message: QueueMessage, result: BatchResult) -> None:
+        record = self.store.award(key) or {}
+        if record.get("state") == "awarded":
+            result.counts["already_awarded"] += 1
+            return
+        claimed_at = optional_time(record.get("updated_at"), "ledger.updated_at") or now
+        if now - claimed_at < STALE_CLAIM:
+            result.failed[message.id] = f"award {key} is being made by another worker"
+            return
+        raise ConnectorError(
+            f"award {key} was claimed at {record.get('updated_at')} without a result: check the platform, "
+            f"then `python -m chalicelib awards release {key}` and replay"
+        )
+
+
+def ledger_key(rule: Rule, learner: DirectoryEntry) -> str:
+    return f"{rule.credential.platform}|{rule.credential.id}|{learner.employee_id}"
+
+
+def recipient(learner: DirectoryEntry) -> Recipient:
+    first, _, last = (learner.name or learner.email).partition(" ")
+    return Recipient(email=learner.email, name=learner.name or learner.email, first_name=first,
+                     last_name=last or first, earner_id=learner.employee_id)
