@@ -1,0 +1,34 @@
+"""One store fixture, two backends: every contract test runs against SQLite and DynamoDB (moto)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def create_table(name: str) -> None:
+    import boto3
+
+    from chalicelib.store.dynamodb import TABLE_SCHEMA, TTL_ATTRIBUTE
+
+    client = boto3.client("dynamodb")
+    client.create_table(TableName=name, **TABLE_SCHEMA)
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store(request, tmp_path, monkeypatch):
+    if request.param == "sqlite":
+        from chalicelib.store.sqlite import SqliteStore
+
+        yield SqliteStore(str(tmp_path / "state.sqlite"))
+        return
+    from moto import mock_aws
+
+    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        create_table("connector-state")
+        from chalicelib.store.dynamodb import DynamoDbStore
+
+        yield DynamoDbStore("connector-state")
