@@ -4,7 +4,7 @@ VPY := $(VENV)/bin/python
 LRS_DIR := tools/lrs
 LRS_PORT ?= 8081
 
-.PHONY: venv lrs-install test bench lrs run demo clean
+.PHONY: venv lrs-install test bench lrs run demo package clean
 
 # Stamps live inside the directories they describe, so deleting one re-triggers its install.
 VENV_STAMP := $(VENV)/.requirements.stamp
@@ -43,6 +43,18 @@ run: venv lrs-install
 # Starts its own stack on free ports, sends every sample webhook, prints what reached the LRS.
 demo: venv lrs-install
 	$(VPY) tools/devstack.py demo
+
+# The CloudFormation/SAM template for a stage, with the queue, DLQ and table merged in.
+# Offline: chalice needs a region and some credentials to start, not an AWS account.
+STAGE ?= prod
+package: venv
+	rm -rf dist/$(STAGE) && mkdir -p dist/$(STAGE)
+	$(VPY) infra/merge_template.py $(STAGE) > dist/merge-$(STAGE).json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-packaging} \
+	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-packaging} \
+	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template dist/merge-$(STAGE).json dist/$(STAGE)
+	$(VENV)/bin/cfn-lint dist/$(STAGE)/sam.json
+	@echo "template: dist/$(STAGE)/sam.json"
 
 clean:
 	rm -rf $(VENV) $(LRS_DIR)/node_modules .pytest_cache
