@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.contract.conftest import create_table
+
 from .conftest import fixture_json
 
 pytestmark = pytest.mark.integration
@@ -35,7 +37,7 @@ class Sqs:
 
 @pytest.fixture
 def sqs(connector, monkeypatch):
-    """A main queue with a DLQ under moto, and the connector switched to QUEUE_BACKEND=sqs."""
+    """A main queue with a DLQ and the state table under moto; the connector switched to them."""
     from moto import mock_aws
 
     from chalicelib.runtime import services
@@ -61,6 +63,10 @@ def sqs(connector, monkeypatch):
         )["QueueUrl"]
         monkeypatch.setenv("QUEUE_BACKEND", "sqs")
         monkeypatch.setenv("QUEUE_URL", url)
+        # State in DynamoDB too, as deployed: the whole AWS path in one test.
+        create_table("connector-state-test")
+        monkeypatch.setenv("STATE_BACKEND", "dynamodb")
+        monkeypatch.setenv("TABLE_NAME", "connector-state-test")
         services.cache_clear()
         connector.services = services()
         yield Sqs(client, url, dlq_url)
