@@ -60,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
     validate = rules_commands.add_parser("validate", help="report every error in a rules file with its rule and field")
     validate.add_argument("file", type=Path, metavar="FILE")
     validate.set_defaults(handler=_rules_validate)
+    check = rules_commands.add_parser(
+        "check", help="replay the LRS history through the rules, without awarding: matches per week",
+        description="Reads the LRS history for the rules' verbs and prints, per rule and criterion, "
+        "how many statements matched each week. A criterion that dropped to zero while others go on "
+        "is flagged: the signature of a replaced platform whose activity ids the rules do not know.")
+    check.add_argument("--rules", type=Path, help="rules file (default: AWARD_RULES)")
+    check.add_argument("--since", type=_as_of, help="start of the history (default: 12 weeks ago)")
+    check.add_argument("--recent", type=int, default=2, help="weeks without a match that count as a drop")
+    check.set_defaults(handler=_rules_check)
+
+    awards = commands.add_parser("awards", help="the award ledger: show or release a (platform|credential|learner) key")
+    award_commands = awards.add_subparsers(dest="action", required=True, metavar="action")
+    for action, text in (("show", "print the ledger entry"),
+                         ("release", "forget a claim left by a crash, after checking the platform")):
+        command = award_commands.add_parser(action, help=text)
+        command.add_argument("key", metavar="KEY", help="platform|credential id|employee id")
+        command.set_defaults(handler=_awards)
     return parser
 
 
@@ -150,6 +167,55 @@ def _rules_validate(args: argparse.Namespace) -> int:
     for line in lines:
         print(line, file=stream)
     return code
+
+
+def _rules_check(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from .awards.check import check_history, render
+    from .awards.rules import load_rules
+    from .xapi.lrs import LrsClient
+
+    settings = load_settings()
+    path = args.rules or settings.award_rules
+    if not path:
+        raise ConnectorError("no rules: pass --rules FILE or set AWARD_RULES")
+    ruleset = load_rules(path)
+    until = datetime.now(timezone.utc)
+    since = args.since or until - timedelta(weeks=12)
+    lrs = LrsClient.from_settings(settings)
+
+    def history():
+        read = 0
+        for verb in ruleset.verbs():
+            for statement in lrs.query(verb=verb, since=since):
+                read += 1
+                if read % 500 == 0:
+                    print(f"  read {read} statements...", file=sys.stderr, flush=True)
+                yield statement
+        print(f"  read {read} statements for {len(ruleset.verbs())} verb(s)", file=sys.stderr)
+
+    report = check_history(ruleset, history(), since, until)
+    for line in render(report, args.recent):
+        print(line)
+    return 0
+
+
+def _awards(args: argparse.Namespace) -> int:
+    from .runtime import services
+
+    store = services().store
+    record = store.award(args.key)
+    if record is None:
+        raise ConnectorError(f"no ledger entry for {args.key}")
+    if args.action == "release":
+        if record["state"] == "awarded":
+            raise ConnectorError(f"{args.key} was awarded (vendor id {record.get('vendor_id')}): not released")
+        store.release_award(args.key)
+        print(f"released {args.key} (was {record['state']})")
+        return 0
+    print(json.dumps(record, ensure_ascii=False, indent=2))
+    return 0
 
 
 def _documents(path: Path) -> list[tuple[int | None, object]]:
