@@ -20,3 +20,20 @@ def lrs_session() -> Iterator[requests.Session]:
     with requests.Session() as s:
         s.headers["X-Experience-API-Version"] = XAPI_VERSION
         yield s
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch) -> Iterator[None]:
+    """moto's AWS, with fake credentials and region so nothing can reach a real account."""
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield

@@ -16,19 +16,13 @@ def create_table(name: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
-def store(request, tmp_path, monkeypatch):
+def store(request, tmp_path):
     if request.param == "sqlite":
         from chalicelib.store.sqlite import SqliteStore
 
-        yield SqliteStore(str(tmp_path / "state.sqlite"))
-        return
-    from moto import mock_aws
+        return SqliteStore(str(tmp_path / "state.sqlite"))
+    request.getfixturevalue("mocked_aws")
+    create_table("connector-state")
+    from chalicelib.store.dynamodb import DynamoDbStore
 
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        create_table("connector-state")
-        from chalicelib.store.dynamodb import DynamoDbStore
-
-        yield DynamoDbStore("connector-state")
+    return DynamoDbStore("connector-state")

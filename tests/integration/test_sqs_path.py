@@ -36,41 +36,30 @@ class Sqs:
 
 
 @pytest.fixture
-def sqs(connector, monkeypatch):
+def sqs(connector, monkeypatch, mocked_aws):
     """A main queue with a DLQ and the state table under moto; the connector switched to them."""
-    from moto import mock_aws
+    import boto3
 
     from chalicelib.runtime import services
 
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        import boto3
-
-        client = boto3.client("sqs")
-        dlq_url = client.create_queue(QueueName=f"{QUEUE_NAME}-dlq")["QueueUrl"]
-        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
-        # VisibilityTimeout=0: a message the worker lists as failed can be received again at once.
-        url = client.create_queue(
-            QueueName=QUEUE_NAME, Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "0"}
-        )["QueueUrl"]
-        monkeypatch.setenv("QUEUE_BACKEND", "sqs")
-        monkeypatch.setenv("QUEUE_URL", url)
-        # State in DynamoDB too, as deployed: the whole AWS path in one test.
-        create_table("connector-state-test")
-        monkeypatch.setenv("STATE_BACKEND", "dynamodb")
-        monkeypatch.setenv("TABLE_NAME", "connector-state-test")
-        services.cache_clear()
-        connector.services = services()
-        yield Sqs(client, url, dlq_url)
-        services.cache_clear()
+    client = boto3.client("sqs")
+    dlq_url = client.create_queue(QueueName=f"{QUEUE_NAME}-dlq")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
+    # VisibilityTimeout=0: a message the worker lists as failed can be received again at once.
+    url = client.create_queue(
+        QueueName=QUEUE_NAME, Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "0"}
+    )["QueueUrl"]
+    monkeypatch.setenv("QUEUE_BACKEND", "sqs")
+    monkeypatch.setenv("QUEUE_URL", url)
+    # State in DynamoDB too, as deployed: the whole AWS path in one test.
+    create_table("connector-state-test")
+    monkeypatch.setenv("STATE_BACKEND", "dynamodb")
+    monkeypatch.setenv("TABLE_NAME", "connector-state-test")
+    services.cache_clear()
+    connector.services = services()
+    yield Sqs(client, url, dlq_url)
+    services.cache_clear()
 
 
 def lambda_event(connector, messages: list[dict]) -> dict:

@@ -201,18 +201,12 @@ def test_certifier_delivery_without_details_and_no_token_is_a_dead_letter_naming
     assert len(letters) == 1 and "CERTIFIER_TOKEN" in letters[0].reason
 
 
-def test_a_secret_that_cannot_be_read_answers_503_not_500(connector, monkeypatch):
+def test_a_secret_that_cannot_be_read_answers_503_not_500(connector, monkeypatch, mocked_aws):
     from chalicelib.runtime import services
 
     monkeypatch.setenv("CERTIFIER_WEBHOOK_SECRET", "ssm:/missing/parameter")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    from moto import mock_aws
-
-    with mock_aws():
-        services.cache_clear()
-        connector.services = services()
-        answer = connector.certifier_webhook(fixture_json("certifier/webhook_credential_issued.json"))
+    services.cache_clear()
+    connector.services = services()
+    answer = connector.certifier_webhook(fixture_json("certifier/webhook_credential_issued.json"))
     assert answer.status_code == 503
     assert "CERTIFIER_WEBHOOK_SECRET" in json.loads(answer.body)["error"]

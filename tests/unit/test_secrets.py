@@ -12,15 +12,9 @@ from chalicelib.settings import load_settings
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    from moto import mock_aws
-
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
+def aws(mocked_aws):
     secrets.clear_cache()
-    with mock_aws():
-        yield
+    yield
     secrets.clear_cache()
 
 

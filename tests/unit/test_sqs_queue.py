@@ -24,22 +24,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    """moto's SQS, with fake credentials so nothing can reach a real account."""
-    from moto import mock_aws
+def aws(mocked_aws):
+    import boto3
 
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        import boto3
-
-        yield boto3.client("sqs")
+    return boto3.client("sqs")
 
 
 @pytest.fixture
