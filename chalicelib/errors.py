@@ -42,3 +42,7 @@ class InvalidStatement(ConnectorError):
 
 class SettingsError(ConnectorError):
     """A setting is missing or invalid."""
+
+
+class PlatformRefused(ConnectorError):
+    """A credentialing platform definitely refused a request (a 4xx other than auth): its message."""

@@ -63,7 +63,19 @@ class Services:
             self.worker.translator.resolver.directory,
             client_for,
             lambda message, reason, result: self.worker.dead_letter(message, reason, result.counts),
+            on_awarded=self._issued_after_award,
         )
+
+    def _issued_after_award(self, rule, learner, response: dict, at) -> None:
+        """Platforms without webhooks never tell us about the award: queue their answer as the
+        issued event, so it is translated and delivered like a synced one (same statement id)."""
+        platform = rule.credential.platform
+        if platform not in PLATFORMS_WITHOUT_WEBHOOKS:
+            return
+        body = response
+        if platform == "badgr" and not isinstance(response.get("badgeclass"), dict):
+            body = {**response, "badgeclass": {"entityId": rule.credential.id, "name": rule.name}}
+        self.queue.send(QueueMessage(source=platform, body=body))
 
     def process(self, messages: list[QueueMessage]) -> "BatchResult":  # noqa: F821
         """Credential events to the LRS worker, LAP evidence to the award worker; one result."""
@@ -147,6 +159,7 @@ class Services:
 
 
 LAP_SOURCES = ("lap", "lap-report")
+PLATFORMS_WITHOUT_WEBHOOKS = ("badgr", "accredible")
 
 
 @lru_cache(maxsize=1)

@@ -30,8 +30,16 @@ def source_names() -> list[str]:
 
 
 def _factories() -> dict[str, Callable[[Settings], SourceAdapter]]:
+    from .accredible import AccredibleAdapter
+    from .badgr import BadgrAdapter
     from .certifier import CertifierAdapter
     from .credly import CredlyAdapter
     from .openbadges import OpenBadgesAdapter
 
-    return {"credly": CredlyAdapter, "certifier": CertifierAdapter, "openbadges": OpenBadgesAdapter}
+    return {
+        "credly": CredlyAdapter,
+        "certifier": CertifierAdapter,
+        "openbadges": OpenBadgesAdapter,
+        "badgr": BadgrAdapter,
+        "accredible": AccredibleAdapter,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ..errors import ConnectorError, SettingsError
+from ..errors import ConnectorError, PlatformRefused, SettingsError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
 
@@ -36,6 +36,20 @@ class CertifierClient(RetryingClient):
             raise CertifierAuthError(f"Certifier refused the API token (HTTP {response.status_code}): check CERTIFIER_TOKEN")
         if response.status_code != 200:
             raise ConnectorError(f"Certifier answered {response.status_code} for {what}")
+        return response.json()
+
+    def create_and_issue(self, credential: dict) -> dict:
+        """Create the credential, then issue it. A retry after a failed issue creates a second
+        draft (never a second issued credential): drafts are visible and harmless in Certifier."""
+        created = self._post(self.base + "credentials", credential, "create credential")
+        return self._post(self.base + "credentials/" + quote(str(created["id"]), safe="") + "/issue", {}, "issue credential")
+
+    def _post(self, url: str, body: dict, what: str) -> dict:
+        response = self._send("POST", url, f"Certifier {what}", headers=self._headers, json=body)
+        if response.status_code in (401, 403):
+            raise CertifierAuthError(f"Certifier refused the API token (HTTP {response.status_code}): check CERTIFIER_TOKEN")
+        if response.status_code not in (200, 201):
+            raise PlatformRefused(f"Certifier refused to {what} (HTTP {response.status_code}): {response.text[:300]}")
         return response.json()
 
     def complete(self, body: dict) -> dict:

@@ -180,3 +180,40 @@ def test_an_unmappable_learner_is_a_dead_letter_not_a_guess(awards):
     assert awards.credly.issued == []
     letters = awards.services.store.dead_letters()
     assert len(letters) == 1 and "learner directory" in letters[0].reason
+
+
+def test_an_award_on_a_platform_without_webhooks_reaches_the_lrs_as_the_issued_statement(awards, monkeypatch, tmp_path, lrs, lrs_session):
+    from fakes.badgr_api import FakeBadgr
+
+    from chalicelib.runtime import services
+
+    rules = tmp_path / "badgr-rules.toml"
+    rules.write_text(f"""
+[[rules]]
+id = "accessibility-champion"
+name = "Accessibility Champion"
+credential = {{ platform = "badgr", id = "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J" }}
+[[rules.statements]]
+verb = "passed"
+activity = "https://lms.example.com/courses/python-301/final-exam"
+""")
+    with FakeBadgr("issuer@example.com", "pw") as badgr:
+        for name, value in {"AWARD_RULES": str(rules), "BADGR_API_BASE": badgr.base_url,
+                            "BADGR_USERNAME": "issuer@example.com", "BADGR_PASSWORD": "pw"}.items():
+            monkeypatch.setenv(name, value)
+        services.cache_clear()
+        awards.services = services()
+        forward(awards, passed_exam())
+        forward(awards, passed_exam())  # the same fact again: Badgr would accept a duplicate
+        awards.drain()
+        assert len(badgr.assertions) == 1  # the ledger, not the platform, kept it to one
+        entity = badgr.assertions[0]["entityId"]
+
+    namespace = uuid.UUID(awards.env["STATEMENT_ID_NAMESPACE"])
+    statement_id = str(uuid.uuid5(namespace, f"badgr|{entity}|issued"))
+    stored = lrs_session.get(lrs.statements_url, params={"statementId": statement_id})
+    assert stored.status_code == 200, stored.text
+    body = stored.json()
+    assert body["actor"]["mbox"] == "mailto:ada.lovelace@example.com"
+    assert body["object"]["definition"]["name"]["en"] == "Accessibility Champion"
+    assert body["context"]["platform"] == "Canvas Credentials"

@@ -1,0 +1,63 @@
+"""Canvas Credentials / Badgr: assertions (single, or the changed feed's envelope) as canonical events.
+
+The badge class name is not part of an assertion: it comes from an expanded `badgeclass`
+object (the API's `expand=badgeclass`), which the award path fills in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputError
+from ..events import Credential, CredentialEvent, Kind, Learner, Platform
+from ..settings import Settings
+from ..timeutil import optional_time
+from . import ParseResult
+from .parsing import first_text, require_object
+
+
+class BadgrAdapter:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
+
+    def parse(self, document: object) -> ParseResult:
+        doc = require_object(document, "")
+        if isinstance(doc.get("result"), list):
+            return [e for i, item in enumerate(doc["result"]) for e in self._assertion(item, f"result[{i}]")]
+        return self._assertion(doc, "")
+
+    def _assertion(self, raw: Any, path: str) -> ParseResult:
+        at = (lambda field: f"{path}.{field}" if path else field)
+        assertion = require_object(raw, path)
+        entity_id = first_text(assertion.get("entityId")) or _missing(at("entityId"))
+        badgeclass = assertion.get("badgeclass")
+        badgeclass = badgeclass if isinstance(badgeclass, dict) else {}
+        name = first_text(badgeclass.get("name")) or _missing(at("badgeclass.name"))
+        credential = Credential(
+            id=entity_id,
+            assertion_url=first_text(assertion.get("openBadgeId")),
+            template_id=first_text(badgeclass.get("entityId"), assertion.get("badgeclass") if isinstance(assertion.get("badgeclass"), str) else None),
+            template_iri=first_text(assertion.get("badgeclassOpenBadgeId"), badgeclass.get("openBadgeId")) or _missing(at("badgeclassOpenBadgeId")),
+            name=name,
+            description=first_text(badgeclass.get("description")),
+            image=first_text(badgeclass.get("image")),
+            issued_at=optional_time(assertion.get("issuedOn"), at("issuedOn")),
+            expires_at=optional_time(assertion.get("expires"), at("expires")),
+        )
+        recipient = assertion.get("recipient") if isinstance(assertion.get("recipient"), dict) else {}
+        email = first_text(recipient.get("plaintextIdentity"), None if recipient.get("hashed") else recipient.get("identity"))
+        if not email:
+            raise InputError(at("recipient.plaintextIdentity"), "missing (a hashed identity alone cannot be mapped)")
+        issued = CredentialEvent(platform=Platform.BADGR, kind=Kind.ISSUED, learner=Learner(email=email),
+                                 credential=credential, occurred_at=credential.issued_at)
+        events: ParseResult = [issued]
+        if assertion.get("revoked") is True:
+            events.append(issued.model_copy(update={"kind": Kind.REVOKED, "occurred_at": None,
+                                                    "reason": first_text(assertion.get("revocationReason"))}))
+        if assertion.get("acceptance") == "Accepted":
+            events.append(issued.model_copy(update={"kind": Kind.ACCEPTED, "occurred_at": None}))
+        return events
+
+
+def _missing(field: str) -> Any:
+    raise InputError(field, "missing")
