@@ -46,3 +46,9 @@ class SettingsError(ConnectorError):
 
 class PlatformRefused(ConnectorError):
     """A credentialing platform definitely refused a request (a 4xx other than auth): its message."""
+
+
+class PlatformAuthError(ConnectorError):
+    """A platform refused our credentials (wrong, revoked or expired token): an operator must act.
+
+    Shown in GET /health until a later call to that platform succeeds."""

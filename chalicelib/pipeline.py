@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
-from .errors import ConnectorError, DetailsRequired
+from .errors import ConnectorError, DetailsRequired, PlatformAuthError
 from .httpretry import TransientFailure
 from .observability import log
 from .queue import QueueMessage
@@ -21,6 +21,15 @@ from .translation import Translation, Translator
 from .xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable
 
 LRS_FLAG = "lrs"
+
+
+def auth_flag(platform: str) -> str:
+    return f"{platform}_auth"
+
+
+def clear_auth_flag(store: Store, platform: str) -> None:
+    if auth_flag(platform) in store.flags():
+        store.set_flag(auth_flag(platform), None)
 
 
 class DocumentFetcher(Protocol):
@@ -84,6 +93,9 @@ class Worker:
                 return self.translator.translate(message.source, self._fetch(message), self.clock())
         except TransientFailure as error:
             result.failed[message.id] = str(error)
+        except PlatformAuthError as error:
+            self.store.set_flag(auth_flag(message.source), str(error))
+            self.dead_letter(message, str(error), result.counts)
         except ConnectorError as error:
             self.dead_letter(message, str(error), result.counts)
         return None
@@ -93,7 +105,9 @@ class Worker:
         if fetch is None:
             needed = API_TOKEN_SETTINGS.get(message.source, "the platform's API token")
             raise ConnectorError(f"{message.source} details must be fetched from its API: set {needed}")
-        return fetch(message)
+        document = fetch(message)
+        clear_auth_flag(self.store, message.source)
+        return document
 
     def _deliver(
         self,

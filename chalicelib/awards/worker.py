@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
-from ..errors import ConnectorError
+from ..errors import ConnectorError, PlatformAuthError
 from ..httpretry import TransientFailure
 from ..identity import DirectoryEntry, LearnerDirectory
 from ..observability import log
-from ..pipeline import BatchResult
+from ..pipeline import BatchResult, auth_flag, clear_auth_flag
 from ..queue import QueueMessage
 from ..store import Store
 from ..timeutil import optional_time
@@ -108,14 +108,20 @@ class AwardWorker:
         if not self.store.claim_award(key):
             self._claimed_elsewhere(key, now, message, result)
             return
+        platform = rule.credential.platform
         try:
-            award = self.client_for(rule.credential.platform).award(rule.credential.id, recipient(learner), now)
+            award = self.client_for(platform).award(rule.credential.id, recipient(learner), now)
         except TransientFailure:
             self.store.release_award(key)  # nothing was issued: a later retry may claim again
+            raise
+        except PlatformAuthError as error:
+            self.store.release_award(key)
+            self.store.set_flag(auth_flag(platform), str(error))
             raise
         except AwardRejected as error:
             self.store.fail_award(key, str(error))
             raise
+        clear_auth_flag(self.store, platform)
         self.store.complete_award(key, award.vendor_id, award.response)
         result.counts["already_awarded" if award.already_awarded else "awarded"] += 1
         log("awarded", rule=rule.id, platform=rule.credential.platform, vendor_id=award.vendor_id,

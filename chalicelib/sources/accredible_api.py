@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..errors import ConnectorError, PlatformRefused, SettingsError
+from ..errors import ConnectorError, PlatformRefused, SettingsError, PlatformAuthError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
 
 
-class AccredibleAuthError(ConnectorError):
+class AccredibleAuthError(PlatformAuthError):
     """Accredible refused the API key: check ACCREDIBLE_API_KEY."""
 
 

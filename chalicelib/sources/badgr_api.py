@@ -11,14 +11,14 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import ConnectorError, PlatformRefused, SettingsError
+from ..errors import ConnectorError, PlatformRefused, SettingsError, PlatformAuthError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
 
 SCOPE = "rw:issuer rw:backpack rw:profile"
 
 
-class BadgrAuthError(ConnectorError):
+class BadgrAuthError(PlatformAuthError):
     """Badgr refused the account: check BADGR_USERNAME / BADGR_PASSWORD."""
 
 
@@ -56,7 +56,7 @@ class BadgrClient(RetryingClient):
             self._expires = 0.0
             response = self._send(method, url, "Canvas Credentials", headers=self._bearer(), **kwargs)
         if response.status_code in (401, 403):
-            raise BadgrAuthError(f"Canvas Credentials refused the token (HTTP {response.status_code})")
+            raise BadgrAuthError(f"Canvas Credentials refused the token (HTTP {response.status_code}): check BADGR_USERNAME / BADGR_PASSWORD")
         return response
 
     def _bearer(self) -> dict:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ..errors import ConnectorError, PlatformRefused, SettingsError
+from ..errors import ConnectorError, PlatformRefused, SettingsError, PlatformAuthError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
 
 API_VERSION = "2022-10-26"
 
 
-class CertifierAuthError(ConnectorError):
+class CertifierAuthError(PlatformAuthError):
     """Certifier refused the API token."""
 
 

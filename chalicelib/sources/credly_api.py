@@ -12,12 +12,12 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import ConnectorError, InputError, SettingsError
+from ..errors import ConnectorError, InputError, SettingsError, PlatformAuthError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
 
 
-class CredlyAuthError(ConnectorError):
+class CredlyAuthError(PlatformAuthError):
     """Credly refused the API token (wrong, revoked or expired after 180 days)."""
 
 

@@ -210,3 +210,18 @@ def test_a_secret_that_cannot_be_read_answers_503_not_500(connector, monkeypatch
     answer = connector.certifier_webhook(fixture_json("certifier/webhook_credential_issued.json"))
     assert answer.status_code == 503
     assert "CERTIFIER_WEBHOOK_SECRET" in json.loads(answer.body)["error"]
+
+
+def test_a_refused_credly_token_turns_health_red_until_a_fetch_succeeds(connector):
+    connector.credly.token = "rotated"
+    connector.credly_webhook(fixture_json("credly/webhook_badge_created.json"))
+    connector.drain()
+    health = connector.client.http.get("/health")
+    assert health.status_code == 503
+    assert "CREDLY_TOKEN" in json.loads(health.body)["checks"]["problems"]["credly_auth"]
+
+    connector.credly.token = connector.env["CREDLY_TOKEN"]  # renewed
+    notification = {**fixture_json("credly/webhook_badge_created.json"), "id": "1c7d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f"}
+    connector.credly_webhook(notification)
+    connector.drain()
+    assert "credly_auth" not in connector.services.store.flags()
