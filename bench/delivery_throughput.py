@@ -65,64 +65,17 @@ from chalicelib.settings import Settings, load_settings  # noqa: E402
 from chalicelib.translation import Translator  # noqa: E402
 from lrs_process import XAPI_VERSION, LrsProcess  # noqa: E402
 
+import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 FIXTURES = ROOT / "tests" / "fixtures" / "credly"
 EARNED = "http://specification.openbadges.org/xapi/verbs/earned"
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
 
-FIRST_NAMES = ["Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances",
-               "Niklaus", "Margaret", "Tony", "Radia", "Ken", "Hedy", "Dennis", "Sophie"]
-LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen",
-              "Wirth", "Hamilton", "Hoare", "Perlman", "Thompson", "Lamarr", "Ritchie", "Wilson"]
-
-
-# -- data ----------------------------------------------------------------------------------------
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 def make_badges(count: int, seed: int) -> list[dict]:
-    """`count` distinct pending badges (ids, recipients, earner ids, issue times), deterministic.
-
-    Issued in 2024-2025; a quarter never expire, the rest expire 10 years after issue, so none
-    has expired and each badge gives exactly one statement (earned)."""
-    base = json.loads((FIXTURES / "badges_page_1.json").read_text(encoding="utf-8"))["data"][0]
-    rng = random.Random(seed)
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    badges = []
-    for i in range(count):
-        badge = copy.deepcopy(base)
-        badge_id = _uuid(rng)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        email = f"{first}.{last}.{i}@Example.com"
-        issued = start + timedelta(seconds=rng.randrange(2 * 365 * 24 * 3600))
-        expires = None if rng.random() < 0.25 else issued + timedelta(days=3650)
-        badge.update(
-            id=badge_id,
-            state="pending",
-            issued_at=_iso(issued),
-            issued_at_date=issued.date().isoformat(),
-            expires_at=_iso(expires) if expires else None,
-            expires_at_date=expires.date().isoformat() if expires else None,
-            created_at=_iso(issued),
-            updated_at=_iso(issued),
-            state_updated_at=_iso(issued),
-            issued_to=f"{first} {last}",
-            issued_to_first_name=first,
-            issued_to_last_name=last,
-            recipient_email=email,
-            issuer_earner_id=f"E-{100000 + i}",
-            image_url=f"https://images.credly.com/images/{badge_id[:8]}/image.png",
-            badge_url=f"https://www.credly.com/badges/{badge_id}",
-        )
-        badge["user"].update(id=f"u-{i:06x}", email=email.lower(), first_name=first, last_name=last,
-                             url=f"https://www.credly.com/users/{first.lower()}-{last.lower()}-{i}")
-        badges.append(badge)
-    return badges
+    """Pending badges issued in 2024-2025; a quarter never expire, the rest 10 years after issue,
+    so none has expired and each gives exactly one statement (earned)."""
+    return credly_badges.make_badges(count, seed, start=datetime(2024, 1, 1, tzinfo=timezone.utc),
+                                     spread_days=2 * 365, expiry_days=(3650,), vary_templates=False, state="pending")
 
 
 # -- environment and helpers ---------------------------------------------------------------------
@@ -302,8 +255,8 @@ def webhooks(count: int, warmup: int, seed: int, state_dir: Path) -> dict:
 
     rng = random.Random(seed + 1)
     moment = datetime(2026, 11, 20, 14, 3, 11, tzinfo=timezone.utc)
-    bodies = [json.dumps({"id": _uuid(rng), "organization_id": org, "event_type": "badge.created",
-                          "occurred_at": _iso(moment + timedelta(seconds=i))}).encode()
+    bodies = [json.dumps({"id": credly_badges.random_uuid(rng), "organization_id": org, "event_type": "badge.created",
+                          "occurred_at": credly_badges.iso_millis(moment + timedelta(seconds=i))}).encode()
               for i in range(warmup + count)]
     path = f"/webhooks/credly/{token}"
     headers = {"Content-Type": "application/json"}

@@ -21,18 +21,15 @@ numbers to compare across machines, since the floor is measured on the same mach
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
 import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,95 +39,19 @@ if str(ROOT) not in sys.path:
 from chalicelib.settings import Settings, load_settings  # noqa: E402
 from chalicelib.translation import Translator  # noqa: E402
 
+import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 FIXTURE = ROOT / "tests" / "fixtures" / "credly" / "badges_page_1.json"
 AS_OF = datetime(2028, 6, 1, tzinfo=timezone.utc)
 AS_OF_TEXT = "2028-06-01T00:00:00Z"
 # Settings used both in-process and (as environment variables) by the CLI child.
 SETTINGS_ENV = {"IDENTITY_IFI": "mbox", "LRS_XAPI_VERSION": "1.0.3", "REVOCATION_POLICY": "both"}
 
-FIRST_NAMES = ["Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances",
-               "Niklaus", "Margaret", "Tony", "Radia", "Ken", "Hedy", "Dennis", "Sophie"]
-LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen",
-              "Wirth", "Hamilton", "Hoare", "Perlman", "Thompson", "Lamarr", "Ritchie", "Wilson"]
-# (name, description, url or None -> Credly BADGE_CLASS_IRI, skills)
-TEMPLATES = [
-    ("Python Expert", "Writes idiomatic, tested Python and reviews others' code.",
-     "https://www.credly.com/org/acme-corp/badge/python-expert", ["Python", "Code Review"]),
-    ("Cloud Practitioner", "Deploys and operates services on a public cloud.",
-     "https://www.credly.com/org/acme-corp/badge/cloud-practitioner", ["AWS", "Networking", "IAM"]),
-    ("Data Privacy Basics", None, None, ["GDPR"]),
-    ("Agile Team Member", "Works in short iterations with a cross-functional team.",
-     "https://www.credly.com/org/acme-corp/badge/agile-team-member", []),
-    ("Security Champion", "Leads threat modelling and secure code reviews for a team.",
-     None, ["Threat Modelling", "OWASP", "Secure Coding", "Incident Response"]),
-]
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def make_templates(base: dict, rng: random.Random) -> list[dict]:
-    templates = []
-    for name, description, url, skills in TEMPLATES:
-        template = copy.deepcopy(base)
-        slug = name.lower().replace(" ", "-")
-        template.update(
-            id=_uuid(rng),
-            name=name,
-            description=description,
-            url=url,
-            vanity_slug=slug,
-            image_url=f"https://images.credly.com/images/{slug}/image.png",
-            skills=[{"id": f"s{i}", "name": s, "vanity_slug": s.lower().replace(" ", "-")}
-                    for i, s in enumerate(skills)],
-        )
-        templates.append(template)
-    return templates
-
-
 def make_badges(count: int, seed: int) -> list[dict]:
-    """`count` distinct badges shaped like the fixture's, deterministic for a given seed."""
-    base = json.loads(FIXTURE.read_text(encoding="utf-8"))["data"][0]
-    rng = random.Random(seed)
-    templates = make_templates(base["badge_template"], rng)
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    badges = []
-    for i in range(count):
-        badge = copy.deepcopy(base)
-        badge_id = _uuid(rng)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        email = f"{first}.{last}.{i}@Example.com"
-        issued = start + timedelta(seconds=rng.randrange(3 * 365 * 24 * 3600))
-        # About a quarter never expire; the rest expire 1-3 years later, some before AS_OF
-        # (so those also give an "expired" statement).
-        expires = None if rng.random() < 0.25 else issued + timedelta(days=rng.choice((365, 730, 1095)))
-        badge.update(
-            id=badge_id,
-            issued_at=_iso(issued),
-            issued_at_date=issued.date().isoformat(),
-            expires_at=_iso(expires) if expires else None,
-            expires_at_date=expires.date().isoformat() if expires else None,
-            created_at=_iso(issued),
-            updated_at=_iso(issued),
-            state_updated_at=_iso(issued),
-            issued_to=f"{first} {last}",
-            issued_to_first_name=first,
-            issued_to_last_name=last,
-            recipient_email=email,
-            issuer_earner_id=f"E-{100000 + i}",
-            image_url=f"https://images.credly.com/images/{badge_id[:8]}/image.png",
-            badge_url=f"https://www.credly.com/badges/{badge_id}",
-            badge_template=copy.deepcopy(rng.choice(templates)),
-        )
-        badge["user"].update(id=f"u-{i:06x}", email=email.lower(), first_name=first, last_name=last,
-                             url=f"https://www.credly.com/users/{first.lower()}-{last.lower()}-{i}")
-        badges.append(badge)
-    return badges
+    """Issued 2025-2027; a quarter never expire, the rest 1-3 years after issue, some before
+    AS_OF (so those also give an "expired" statement)."""
+    return credly_badges.make_badges(count, seed, start=datetime(2025, 1, 1, tzinfo=timezone.utc),
+                                     spread_days=3 * 365, expiry_days=(365, 730, 1095))
 
 
 def list_document(badges: list[dict]) -> dict:

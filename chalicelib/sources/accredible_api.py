@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import ConnectorError, PlatformRefused, SettingsError, PlatformAuthError
+from ..errors import PlatformAuthError, PlatformRefused, SettingsError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
 

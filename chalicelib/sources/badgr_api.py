@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import ConnectorError, PlatformRefused, SettingsError, PlatformAuthError
+from ..errors import PlatformAuthError, PlatformRefused, SettingsError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
 

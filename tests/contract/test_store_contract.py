@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 
 
 def test_a_delivery_is_claimed_once(store):

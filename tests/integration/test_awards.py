@@ -36,11 +36,11 @@ match = "all"
 credential = {{ platform = "credly", id = "aaaaaaaa-0000-4000-8000-000000000003" }}
 """ + "".join(
     f'[[rules.statements]]\nkey = "m{i}"\nverb = "completed"\nactivity = "{iri}"\n' for i, iri in enumerate(MODULES)
-) + f"""
+) + """
 [[rules]]
 id = "python-ready"
 name = "Python ready"
-credential = {{ platform = "credly", id = "bbbbbbbb-0000-4000-8000-000000000004" }}
+credential = { platform = "credly", id = "bbbbbbbb-0000-4000-8000-000000000004" }
 [[rules.report]]
 report = "python-readiness"
 field = "courses_completed"
@@ -188,11 +188,11 @@ def test_an_award_on_a_platform_without_webhooks_reaches_the_lrs_as_the_issued_s
     from chalicelib.runtime import services
 
     rules = tmp_path / "badgr-rules.toml"
-    rules.write_text(f"""
+    rules.write_text("""
 [[rules]]
 id = "accessibility-champion"
 name = "Accessibility Champion"
-credential = {{ platform = "badgr", id = "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J" }}
+credential = { platform = "badgr", id = "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J" }
 [[rules.statements]]
 verb = "passed"
 activity = "https://lms.example.com/courses/python-301/final-exam"
