@@ -2,19 +2,31 @@
 
 Auth is HTTP Basic with the organisation's token as user name and an empty password. Tokens
 expire after 180 days, so a 401/403 is surfaced as its own error (health goes red), never
-retried in a loop.
+retried in a loop. Retries on 429/5xx/timeouts come from httpretry; when they run out,
+httpretry.TransientFailure propagates so the caller retries the work later.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
-from urllib.parse import quote
+import re
+import time
+from typing import TYPE_CHECKING, Callable, Iterator
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from ..errors import ConnectorError, InputError, SettingsError, PlatformAuthError
-from ..httpretry import RetryingClient
+from ..errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, SettingsError
+from ..httpretry import RetryingClient, RetryPolicy
 from ..secrets import reveal
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+# A token, or a function returning the current one (so a rotated secret is picked up).
+Token = str | Callable[[], str]
+
+# Credly's own messages may echo the recipient's address: errors end up in logs and dead letters.
+EMAIL = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+\.[A-Za-z]{2,}")
 
 
 class CredlyAuthError(PlatformAuthError):
@@ -22,7 +34,7 @@ class CredlyAuthError(PlatformAuthError):
 
 
 class CredlyNotFound(ConnectorError):
-    """Credly has no such event or badge."""
+    """Credly has no such event or badge (404)."""
 
 
 class CredlyAlreadyAwarded(ConnectorError):
@@ -30,42 +42,65 @@ class CredlyAlreadyAwarded(ConnectorError):
 
 
 class CredlyClient(RetryingClient):
-    def __init__(self, api_base: str, org_id: str, token: str, **options: object) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        api_base: str,
+        org_id: str,
+        token: Token,
+        *,
+        timeout: tuple[float, float] = (3.05, 15.0),
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, retry=retry, sleep=sleep, session=session)
         self.base = api_base.rstrip("/") + "/"
         self.org_id = org_id
         self.org_url = f"{self.base}organizations/{quote(org_id, safe='')}/"
-        self._auth = (token, "")
+        self._token = token
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "CredlyClient":  # noqa: F821
+    def from_settings(cls, settings: "Settings") -> "CredlyClient":
         if not settings.credly_org_id:
             raise SettingsError("CREDLY_ORG_ID is not set")
         if settings.credly_token is None:
             raise SettingsError("CREDLY_TOKEN is not set")
-        token = reveal(settings, "credly_token") or ""
+        reveal(settings, "credly_token")  # fail now, at start-up, if a secret reference is unreadable
+        # Resolved per request (cached by secrets for SECRETS_TTL_SECONDS): a warm container
+        # picks up the renewed token instead of failing until its next cold start.
+        token = lambda: reveal(settings, "credly_token") or ""  # noqa: E731
         return cls(settings.credly_api_base, settings.credly_org_id, token, retry=cls.policy_from(settings))
 
+    # -- API -----------------------------------------------------------------------------------
+
     def fetch_event(self, event_id: str) -> dict:
-        """The event detail document ({"data": {...}}); only ours is accepted."""
-        document = self._get_json(self.org_url + "events/" + quote(event_id, safe=""), f"event {event_id}")
-        data = document.get("data") if isinstance(document, dict) else None
+        """The event detail document ({"data": {...}}), only for an event of our organisation."""
+        what = f"event {_short(event_id)}"
+        document = self._get_json(self.org_url + "events/" + _path_segment(event_id, "event_id"), what)
+        data = document.get("data")
         if not isinstance(data, dict):
-            raise InputError("data", f"Credly answered event {event_id} without a data object")
+            raise InputError("data", f"Credly answered {what} without a data object")
+        # Absent is tolerated (the path already names our organisation); a different one is not.
         if data.get("organization_id") not in (None, self.org_id):
-            raise ConnectorError(f"Credly event {event_id} belongs to another organisation")
+            raise ConnectorError(f"Credly {what} belongs to another organisation, not CREDLY_ORG_ID")
         return document
 
     def iter_badges(self, filter: str | None = None) -> Iterator[dict]:
-        """Every badge, following next_page_url verbatim until it is null."""
+        """Every badge of the organisation, following next_page_url verbatim until it is null."""
         url: str | None = self.org_url + "badges"
         params = {"filter": filter} if filter else None
+        seen: set[str] = set()
         while url:
+            seen.add(url)
             page = self._get_json(url, "badge list", params=params)
-            yield from page.get("data") or []
-            url, params = (page.get("metadata") or {}).get("next_page_url"), None
+            badges = page.get("data")
+            if not isinstance(badges, list):
+                raise ConnectorError("Credly answered a badge list page without a data list")
+            yield from badges
+            url, params = self._next_page(url, page, seen), None  # the link carries the filter
 
     def issue_badge(self, payload: dict) -> dict:
+        """POST a badge; {"data": badge}. Raises CredlyAlreadyAwarded when the learner has it."""
         response = self._request("POST", self.org_url + "badges", "issue badge", json=payload)
         if response.status_code == 422:
             message = _message(response)
@@ -73,25 +108,35 @@ class CredlyClient(RetryingClient):
                 raise CredlyAlreadyAwarded(f"Credly: {message}")
             raise InputError("badge", f"Credly refused the badge: {message}")
         if response.status_code not in (200, 201):
-            raise ConnectorError(f"Credly answered {response.status_code} to issue badge: {_message(response)}")
-        return response.json()
+            raise PlatformRefused(f"Credly answered {response.status_code} to issue badge: {_message(response)}")
+        return _json_object(response, "issue badge")
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _next_page(self, current: str, page: dict, seen: set[str]) -> str | None:
+        link = (page.get("metadata") or {}).get("next_page_url")
+        if not link:
+            return None
+        url = urljoin(current, str(link))
+        # The link is followed with our token: never send it to another host.
+        if urlsplit(url)[:2] != urlsplit(self.base)[:2]:
+            raise ConnectorError(f"Credly's next_page_url leaves {urlsplit(self.base).netloc}: not followed")
+        if url in seen:  # a server bug must not become an endless loop
+            raise ConnectorError("Credly's next_page_url repeats an earlier page")
+        return url
 
     def _get_json(self, url: str, what: str, params: dict | None = None) -> dict:
         response = self._request("GET", url, what, params=params)
         if response.status_code == 404:
             raise CredlyNotFound(f"Credly has no {what} (HTTP 404)")
         if response.status_code != 200:
-            raise ConnectorError(f"Credly answered {response.status_code} for {what}")
-        try:
-            return response.json()
-        except ValueError:
-            raise ConnectorError(f"Credly answered {what} with something that is not JSON") from None
+            raise PlatformRefused(f"Credly answered {response.status_code} for {what}: {_message(response)}")
+        return _json_object(response, what)
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+        token = self._token() if callable(self._token) else self._token
         headers = {"Accept": "application/json"}
-        response = self._send(method, url, f"Credly {what}", auth=self._auth, headers=headers, **kwargs)
+        response = self._send(method, url, f"Credly {what}", auth=(token, ""), headers=headers, **kwargs)
         if response.status_code in (401, 403):
             raise CredlyAuthError(
                 f"Credly refused the API token (HTTP {response.status_code}) for {what}: "
@@ -100,12 +145,37 @@ class CredlyClient(RetryingClient):
         return response
 
 
-def _message(response: requests.Response) -> str:
+def _path_segment(value: str, field: str) -> str:
+    """One URL path segment. Dot segments are refused: HTTP clients resolve them, so an id of
+    ".." would leave the events path even when quoted."""
+    text = str(value)
+    if text.strip() in ("", ".", ".."):
+        raise InputError(field, f"not a usable Credly id: {text!r}")
+    return quote(text, safe="")
+
+
+def _short(value: object, limit: int = 80) -> str:
+    """Ids come from unsigned webhooks: bound what reaches messages and logs."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _json_object(response: requests.Response, what: str) -> dict:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        body = None
+    if not isinstance(body, dict):
+        raise ConnectorError(f"Credly answered {what} with something that is not a JSON object")
+    return body
+
+
+def _message(response: requests.Response) -> str:
+    """Credly's error message ({"data": {"message": ...}}), short and without email addresses."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
     data = body.get("data") if isinstance(body, dict) else None
-    if isinstance(data, dict) and data.get("message"):
-        return str(data["message"])[:200]
-    return str(body)[:200]
+    text = str(data["message"]) if isinstance(data, dict) and data.get("message") else str(body)
+    return EMAIL.sub("<email>", text)[:200]

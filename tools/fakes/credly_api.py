@@ -2,27 +2,41 @@
 
     python tools/fakes/credly_api.py --port 8082 --org ORG --token TOKEN --events-dir tests/fixtures/credly
 
-- Basic auth with the organisation token as user name, empty password; otherwise 401.
-- GET  /v1/organizations/{org}/events/{id}  -> {"data": <event detail>} or 404
-- GET  /v1/organizations/{org}/badges?page=N -> {"data": [...], "metadata": {... next_page_url}}
-- POST /v1/organizations/{org}/badges        -> 201 {"data": badge}; 422 when already awarded
-- Another organisation in the path -> 404 (Credly does not reveal other organisations).
-- `fail_next(status, times, headers, delay)` serves canned failures first (429 + Retry-After, 5xx).
+- Auth: HTTP Basic, the organisation token as user name and an empty password ("token:" or,
+  as some integrations send it, "token" without the separator); anything else -> 401.
+  Assign `fake.token` to simulate a rotated or expired token.
+- Another organisation in the path -> 404: like most APIs, Credly does not confirm that an
+  organisation it will not show you exists (a 403 would leak that).
+- GET  /v1/organizations/{org}/events/{id}        -> 200 {"data": <event detail>} or 404
+- GET  /v1/organizations/{org}/badges?page=N&per=M&filter=state::X
+                                                  -> {"data": [...], "metadata": {...}}; the page
+  links are absolute URLs to this fake that keep every other query parameter (filter, per).
+  Only the `state` filter is applied; other filter keys are ignored.
+- POST /v1/organizations/{org}/badges              -> 201 {"data": badge}; 422 naming missing
+  fields; 422 "User already has this badge" for the same template and email or earner id.
+  Issued payloads are recorded in `issued` (tests may append to it to simulate history) and
+  the new badge joins the list answered by GET badges.
+- `fail_next(status, times, headers, delay)` serves canned failures before anything else
+  (429 + Retry-After, 5xx); `delay_next(seconds)` slows the next answer; `requests` records
+  every (method, path) received, canned ones included.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import binascii
 import json
+import signal
 import sys
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 if __package__ in (None, ""):  # run as a script: make `fakes` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,13 +44,21 @@ if __package__ in (None, ""):  # run as a script: make `fakes` importable
 from fakes.server import JsonServer  # noqa: E402
 
 REQUIRED_ISSUE_FIELDS = ("recipient_email", "badge_template_id", "issued_to_first_name", "issued_to_last_name", "issued_at")
+ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # Credly's documented request format
+MAX_PER_PAGE = 100
+
+Answer = tuple[int, dict, object]
 
 
 @dataclass
 class Canned:
-    status: int
+    status: int  # 0: no failure, only the delay, then the normal answer
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+
+
+def _error(status: int, message: str) -> Answer:
+    return status, {}, {"data": {"message": message}}
 
 
 class FakeCredly:
@@ -72,8 +94,9 @@ class FakeCredly:
     # -- content and failures ----------------------------------------------------------------
 
     def add_event(self, detail: dict) -> None:
+        """Register an event detail: the object inside a fixture's top-level `data`."""
         with self._lock:
-            self.events[detail["id"]] = detail
+            self.events[str(detail["id"])] = detail
 
     def load_events_dir(self, path: str | Path) -> int:
         files = sorted(Path(path).glob("event_*.json"))
@@ -87,15 +110,14 @@ class FakeCredly:
 
     def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0) -> None:
         with self._lock:
-            self._canned.extend(Canned(status, headers or {}, delay) for _ in range(times))
+            self._canned.extend(Canned(status, dict(headers or {}), delay) for _ in range(times))
 
     def delay_next(self, seconds: float) -> None:
-        self.fail_next(0, 1, None, seconds)  # status 0: answer normally, after the delay
+        self.fail_next(0, 1, None, seconds)
 
     # -- request handling --------------------------------------------------------------------
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, dict | None]:
-        auth = headers.get("Authorization")
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         parts = urlsplit(target)
         with self._lock:
             self.requests.append((method, parts.path))
@@ -104,90 +126,159 @@ class FakeCredly:
             time.sleep(canned.delay)
             if canned.status:
                 return canned.status, canned.headers, {"data": {"message": f"canned {canned.status}"}}
-        if not self._authorised(auth):
-            return 401, {}, {"data": {"message": "Unauthorized"}}
-        segments = [s for s in parts.path.split("/") if s]
+        try:
+            return self._route(method, parts.path, parse_qs(parts.query), headers, body)
+        except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
+            return _error(500, f"fake Credly failed: {type(error).__name__}: {error}")
+
+    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Answer:
+        if not self._authorised(_header(headers, "Authorization")):
+            return _error(401, "You must be logged in to access this resource")
+        segments = [s for s in path.split("/") if s]
         if segments[:2] != ["v1", "organizations"] or len(segments) < 4 or segments[2] != self.org_id:
-            return 404, {}, {"data": {"message": "Not found"}}
+            return _error(404, "Not found")
         resource = segments[3:]
         if method == "GET" and len(resource) == 2 and resource[0] == "events":
-            event = self.events.get(resource[1])
-            return (200, {}, {"data": event}) if event else (404, {}, {"data": {"message": "Not found"}})
+            with self._lock:
+                event = self.events.get(resource[1])
+            return (200, {}, {"data": event}) if event else _error(404, "Not found")
         if resource == ["badges"] and method == "GET":
-            return 200, {}, self._badge_page(parse_qs(parts.query))
+            return self._badge_page(query)
         if resource == ["badges"] and method == "POST":
             return self._issue(body)
-        return 404, {}, {"data": {"message": "Not found"}}
+        return _error(404, "Not found")
 
     def _authorised(self, header: str | None) -> bool:
         scheme, _, encoded = (header or "").partition(" ")
         if scheme.lower() != "basic":
             return False
         try:
-            user, _, _password = base64.b64decode(encoded).decode().partition(":")
-        except ValueError:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
             return False
-        return user == self.token
+        user, _, password = decoded.partition(":")
+        return user == self.token and password == ""
 
-    def _badge_page(self, query: dict[str, list[str]]) -> dict:
-        page = max(1, int((query.get("page") or ["1"])[0]))
-        wanted_state = None
-        for clause in (query.get("filter") or [""])[0].split("|"):
-            key, _, value = clause.partition("::")
-            if key == "state":
-                wanted_state = value
+    # -- badges ------------------------------------------------------------------------------
+
+    def _badge_page(self, query: dict[str, list[str]]) -> Answer:
+        try:
+            page = int(_first(query, "page", "1"))
+            per = min(MAX_PER_PAGE, int(_first(query, "per", str(self.per_page))))
+        except ValueError:
+            return _error(400, "page and per must be integers")
+        if page < 1 or per < 1:
+            return _error(400, "page and per must be at least 1")
+        state = _filter_value(_first(query, "filter", ""), "state")
         with self._lock:
-            badges = [b for b in self.badges if wanted_state in (None, b.get("state"))]
-        total_pages = max(1, -(-len(badges) // self.per_page))
-        url = f"{self.base_url}organizations/{self.org_id}/badges?page="
-        return {
-            "data": badges[(page - 1) * self.per_page : page * self.per_page],
-            "metadata": {
-                "count": len(badges[(page - 1) * self.per_page : page * self.per_page]),
-                "current_page": page,
-                "total_count": len(badges),
-                "total_pages": total_pages,
-                "per": self.per_page,
-                "previous_page_url": f"{url}{page - 1}" if page > 1 else None,
-                "next_page_url": f"{url}{page + 1}" if page < total_pages else None,
-            },
+            badges = [b for b in self.badges if state is None or b.get("state") == state]
+        chunk = badges[(page - 1) * per : page * per]
+        total_pages = max(1, -(-len(badges) // per))
+        metadata = {
+            "count": len(chunk),
+            "current_page": page,
+            "total_count": len(badges),
+            "total_pages": total_pages,
+            "per": per,
+            "previous_page_url": self._page_url(query, page - 1) if page > 1 else None,
+            "next_page_url": self._page_url(query, page + 1) if page < total_pages else None,
         }
+        return 200, {}, {"data": chunk, "metadata": metadata}
 
-    def _issue(self, body: bytes) -> tuple[int, dict, dict]:
+    def _page_url(self, query: dict[str, list[str]], page: int) -> str:
+        # Keep filter and per: a next page without them would list a different collection.
+        kept = {key: values[0] for key, values in query.items() if key != "page"}
+        return f"{self.base_url}organizations/{self.org_id}/badges?{urlencode({**kept, 'page': page})}"
+
+    def _issue(self, body: bytes) -> Answer:
         try:
             payload = json.loads(body or b"{}")
         except ValueError:
-            return 400, {}, {"data": {"message": "Invalid JSON"}}
+            return _error(400, "Invalid JSON")
+        if not isinstance(payload, dict):
+            return _error(400, "Expected a JSON object")
         missing = [f for f in REQUIRED_ISSUE_FIELDS if not payload.get(f)]
         if missing:
-            return 422, {}, {"data": {"message": f"Missing required fields: {', '.join(missing)}"}}
-        with self._lock:
-            for earlier in self.issued:
-                same_learner = earlier["recipient_email"].lower() == payload["recipient_email"].lower() or (
-                    payload.get("issuer_earner_id") and earlier.get("issuer_earner_id") == payload["issuer_earner_id"]
-                )
-                if same_learner and earlier["badge_template_id"] == payload["badge_template_id"]:
-                    return 422, {}, {"data": {"message": "User already has this badge"}}
+            return _error(422, f"Missing required fields: {', '.join(missing)}")
+        try:
+            issued_at = datetime.strptime(str(payload["issued_at"]), ISSUED_AT_FORMAT)
+        except ValueError:
+            return _error(422, f"issued_at must look like 2026-11-20 14:03:10 +0000, got {payload['issued_at']!r}")
+        with self._lock:  # check and record in one step: two concurrent issues award once
+            if any(_same_award(earlier, payload) for earlier in self.issued):
+                return _error(422, "User already has this badge")
             self.issued.append(payload)
-        badge = {"id": str(uuid.uuid4()), "state": "pending", **payload}
+            badge = _issued_badge(payload, issued_at)
+            self.badges.append(badge)
         return 201, {}, {"data": badge}
+
+
+def _same_award(earlier: dict, payload: dict) -> bool:
+    if earlier.get("badge_template_id") != payload["badge_template_id"]:
+        return False
+    same_email = str(earlier.get("recipient_email", "")).lower() == str(payload["recipient_email"]).lower()
+    earner = payload.get("issuer_earner_id")
+    return same_email or bool(earner and earlier.get("issuer_earner_id") == earner)
+
+
+def _issued_badge(payload: dict, issued_at: datetime) -> dict:
+    """The badge as Credly answers it: pending, times in ISO 8601 UTC, the template nested."""
+    badge_id = str(uuid.uuid4())
+    now = _iso(datetime.now(timezone.utc))
+    template_id = payload["badge_template_id"]
+    return {
+        **payload,
+        "id": badge_id,
+        "state": "pending",
+        "issued_at": _iso(issued_at),
+        "created_at": now,
+        "updated_at": now,
+        "state_updated_at": now,
+        "issued_to": f"{payload['issued_to_first_name']} {payload['issued_to_last_name']}",
+        "badge_url": f"https://www.credly.com/badges/{badge_id}",
+        "badge_template": {"id": template_id, "name": f"Badge template {template_id}"},
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
+
+
+def _first(query: dict[str, list[str]], key: str, default: str) -> str:
+    return (query.get(key) or [default])[0]
+
+
+def _filter_value(filter_text: str, wanted: str) -> str | None:
+    """`key::value|key2::v1,v2` -> the value of `wanted` (only state is applied by the fake)."""
+    for clause in filter_text.split("|"):
+        key, _, value = clause.partition("::")
+        if key == wanted:
+            return value
+    return None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=8082)
+    parser.add_argument("--port", type=int, default=8082, help="0 picks a free port")
     parser.add_argument("--org", required=True)
     parser.add_argument("--token", required=True)
-    parser.add_argument("--events-dir", type=Path)
+    parser.add_argument("--events-dir", type=Path, help="registers every event_*.json found there")
     args = parser.parse_args()
     fake = FakeCredly(args.org, args.token, args.port)
-    if args.events_dir:
-        fake.load_events_dir(args.events_dir)
-    print(f"fake Credly API on {fake.base_url}", flush=True)
-    try:
-        fake._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    count = fake.load_events_dir(args.events_dir) if args.events_dir else 0
+    stopping = threading.Event()
+    # A dev stack stops its children with SIGTERM: close the socket cleanly, exit 0.
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with fake:
+        print(f"fake Credly API on {fake.base_url} ({count} events)", flush=True)
+        try:
+            stopping.wait()
+        except KeyboardInterrupt:
+            pass
 
 
 if __name__ == "__main__":
