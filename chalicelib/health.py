@@ -11,9 +11,14 @@ def report(services: Services) -> dict:
     body: dict = {"status": "ok", "checks": {}}
     checks = body["checks"]
     checks["queue_depth"] = services.queue.depth()
-    checks["dead_letters"] = services.store.count_dead_letters()
-    checks["counters"] = services.store.counters()
-    flags = services.store.flags()
+    try:
+        checks["dead_letters"] = services.store.count_dead_letters()
+        checks["counters"] = services.store.counters()
+        flags = services.store.flags()
+    except Exception as error:  # the state store itself is down: say so, do not answer 500
+        checks["store"] = f"unreachable: {type(error).__name__}"
+        flags = {}
+        body["status"] = "degraded"
     if flags:
         checks["problems"] = flags
         body["status"] = "degraded"
@@ -27,6 +32,7 @@ def report(services: Services) -> dict:
             ("CREDLY_WEBHOOK_TOKEN", settings.credly_webhook_token),
             ("CERTIFIER_WEBHOOK_SECRET", settings.certifier_webhook_secret),
             ("OPENBADGES_INGEST_TOKEN", settings.openbadges_ingest_token),
+            ("LAP_TOKEN", settings.lap_token),
         )
         if value is None
     ]

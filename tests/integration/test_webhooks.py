@@ -225,3 +225,13 @@ def test_a_refused_credly_token_turns_health_red_until_a_fetch_succeeds(connecto
     connector.credly_webhook(notification)
     connector.drain()
     assert "credly_auth" not in connector.services.store.flags()
+
+
+def test_health_says_degraded_when_the_state_store_is_unreachable(connector, monkeypatch):
+    def down(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(connector.services.store, "count_dead_letters", down)
+    answer = connector.client.http.get("/health")
+    assert answer.status_code == 503
+    assert json.loads(answer.body)["checks"]["store"] == "unreachable: OSError"
