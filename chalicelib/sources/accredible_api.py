@@ -1,34 +1,101 @@
-"""Accredible API: creating (awarding) a credential in a group."""
+"""Accredible API: creating (awarding) a credential in a group.
+
+Auth header `Authorization: Token token=<API key>`. Accounts live on one host (US, EU or
+sandbox): a key used against another host's API is refused like a wrong key, so the auth error
+names both ACCREDIBLE_API_KEY and ACCREDIBLE_API_BASE. Retries on 429 (2000 requests per 5
+minutes per IP) / 5xx / timeouts come from httpretry and end as httpretry.TransientFailure.
+
+Accredible does not refuse a second credential for the same recipient and group: the
+connector's award ledger is what prevents duplicates.
+"""
 
 from __future__ import annotations
 
-from ..errors import PlatformAuthError, PlatformRefused, SettingsError
+from typing import TYPE_CHECKING, Callable
+
+import requests
+
+from ..errors import ConnectorError, PlatformAuthError, PlatformRefused, SettingsError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
+from .credly_api import EMAIL
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+DEFAULT_API_BASE = "https://api.accredible.com"
+
+# An API key, or a function returning the current one (so a rotated secret is picked up).
+ApiKey = str | Callable[[], str]
 
 
 class AccredibleAuthError(PlatformAuthError):
-    """Accredible refused the API key: check ACCREDIBLE_API_KEY."""
+    """Accredible refused the API key: check ACCREDIBLE_API_KEY (and the region in ACCREDIBLE_API_BASE)."""
 
 
 class AccredibleClient(RetryingClient):
-    def __init__(self, api_base: str, api_key: str, **options: object) -> None:
+    def __init__(self, api_base: str, api_key: ApiKey, **options: object) -> None:
         super().__init__(**options)
         self.base = api_base.rstrip("/")
-        self._headers = {"Authorization": f"Token token={api_key}", "Accept": "application/json"}
+        self._api_key = api_key
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "AccredibleClient":  # noqa: F821
-        key = reveal(settings, "accredible_api_key")
-        if not key:
-            raise SettingsError("ACCREDIBLE_API_KEY is needed to award on Accredible")
-        return cls(settings.accredible_api_base, key, retry=cls.policy_from(settings))
+    def from_settings(cls, settings: "Settings") -> "AccredibleClient":
+        if getattr(settings, "accredible_api_key", None) is None:
+            raise SettingsError("awarding on Accredible needs ACCREDIBLE_API_KEY")
+        reveal(settings, "accredible_api_key")  # fail at start-up if a secret reference is unreadable
+        key = lambda: reveal(settings, "accredible_api_key") or ""  # noqa: E731
+        base = getattr(settings, "accredible_api_base", None) or DEFAULT_API_BASE
+        return cls(base, key, retry=cls.policy_from(settings))
 
     def create_credential(self, credential: dict) -> dict:
-        response = self._send("POST", f"{self.base}/v1/credentials", "Accredible credential",
-                              headers=self._headers, json={"credential": credential})
+        """POST /v1/credentials with {"credential": ...}; the created credential object."""
+        response = self._send("POST", f"{self.base}/v1/credentials", "Accredible create credential",
+                              headers=self._headers(), json={"credential": credential})
         if response.status_code in (401, 403):
-            raise AccredibleAuthError(f"Accredible refused the API key (HTTP {response.status_code}): check ACCREDIBLE_API_KEY")
-        if response.status_code not in (200, 201):
-            raise PlatformRefused(f"Accredible refused the credential (HTTP {response.status_code}): {response.text[:300]}")
-        return response.json()["credential"]
+            raise AccredibleAuthError(
+                f"Accredible refused the API key (HTTP {response.status_code}): check ACCREDIBLE_API_KEY "
+                "and that ACCREDIBLE_API_BASE is the host of that account's region"
+            )
+        if 400 <= response.status_code < 500:
+            raise PlatformRefused(f"Accredible refused the credential (HTTP {response.status_code}): {_errors(response)}")
+        if response.status_code not in (200, 201):  # the credential may exist: the ledger keeps the claim
+            raise ConnectorError(f"Accredible answered {response.status_code} to create credential: "
+                                 "check the platform")
+        created = _json_object(response).get("credential")
+        if not isinstance(created, dict) or created.get("id") in (None, ""):
+            raise ConnectorError("Accredible answered create credential without the credential: check the platform")
+        return created
+
+    def _headers(self) -> dict:
+        key = self._api_key() if callable(self._api_key) else self._api_key
+        return {"Authorization": f"Token token={key}", "Accept": "application/json"}
+
+
+def _json_object(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ConnectorError("Accredible answered create credential with something that is not a JSON object")
+    return body
+
+
+def _errors(response: requests.Response) -> str:
+    """Accredible's validation errors, in any of the shapes seen: {"errors": {field: [msg]}},
+    {"errors": [msg]}, {"error": msg}. Short, without email addresses."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    errors = body.get("errors", body.get("error")) if isinstance(body, dict) else body
+    if isinstance(errors, dict):
+        text = "; ".join(f"{field} {_joined(messages)}" for field, messages in errors.items())
+    else:
+        text = _joined(errors)
+    return EMAIL.sub("<email>", text or str(body))[:300]
+
+
+def _joined(messages: object) -> str:
+    return ", ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages or "")

@@ -1,91 +1,227 @@
-"""Canvas Credentials / Badgr API: OAuth2 password grant with refresh, and issuing assertions.
+"""Canvas Credentials / Parchment Digital Badges (formerly Badgr) API: OAuth2 and issuing assertions.
 
-Access tokens last about a day: they are cached, refreshed when expired (or refused once), and
-the password grant is the fallback when a refresh is refused.
+Auth is OAuth2 against `POST /o/token`: a password grant for BADGR_USERNAME / BADGR_PASSWORD,
+then refresh grants. Access tokens last about a day, so the token is cached, renewed shortly
+before our clock says it expires, and renewed once more when the platform answers 401 anyway
+(revoked, or its clock ahead of ours). A refused refresh falls back to the password grant; a
+refused password grant is BadgrAuthError naming the settings. Retries on 429/5xx/timeouts come
+from httpretry and end as httpretry.TransientFailure.
+
+Badgr accepts duplicate awards (a badge class's allowDuplicateAwards defaults to true): this
+client does not prevent them; the connector's award ledger does.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
 import requests
 
-from ..errors import PlatformAuthError, PlatformRefused, SettingsError
+from ..errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, SettingsError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
+from .credly_api import EMAIL
 
-SCOPE = "rw:issuer rw:backpack rw:profile"
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+# Issuing and reading an issuer's assertions need no more than this (the default grant adds
+# rw:profile and rw:backpack, which the connector never uses).
+SCOPE = "rw:issuer"
+DEFAULT_EXPIRES_IN = 86400.0  # Badgr's documented token lifetime, when an answer omits it
+REFUSED_GRANT = (400, 401, 403)  # invalid_grant / invalid_client: the credentials, not the server
+
+# A password, or a function returning the current one (so a rotated secret is picked up).
+Password = str | Callable[[], str]
 
 
 class BadgrAuthError(PlatformAuthError):
-    """Badgr refused the account: check BADGR_USERNAME / BADGR_PASSWORD."""
+    """Canvas Credentials refused the account or its token: check BADGR_USERNAME / BADGR_PASSWORD."""
 
 
 class BadgrClient(RetryingClient):
-    def __init__(self, api_base: str, username: str, password: str, **options: object) -> None:
+    def __init__(
+        self,
+        api_base: str,
+        username: str,
+        password: Password,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        **options: object,
+    ) -> None:
         super().__init__(**options)
         self.base = api_base.rstrip("/")
-        self._credentials = {"username": username, "password": password}
+        self.username = username
+        self._password = password
+        self._clock = clock
+        self._lock = threading.Lock()  # one renewal at a time when threads share the client
         self._access: str | None = None
         self._refresh: str | None = None
-        self._expires = 0.0
+        self._renew_at = 0.0
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "BadgrClient":  # noqa: F821
-        password = reveal(settings, "badgr_password")
-        if not settings.badgr_username or not password:
-            raise SettingsError("BADGR_USERNAME and BADGR_PASSWORD are needed to award on Canvas Credentials")
-        return cls(settings.badgr_api_base, settings.badgr_username, password, retry=cls.policy_from(settings))
+    def from_settings(cls, settings: "Settings") -> "BadgrClient":
+        missing = [name for name in ("badgr_username", "badgr_password") if getattr(settings, name, None) is None]
+        if missing:
+            raise SettingsError(f"awarding on Canvas Credentials needs {', '.join(m.upper() for m in missing)}")
+        reveal(settings, "badgr_password")  # fail at start-up if a secret reference is unreadable
+        password = lambda: reveal(settings, "badgr_password") or ""  # noqa: E731
+        base = getattr(settings, "badgr_api_base", None) or "https://api.badgr.io"
+        return cls(base, settings.badgr_username, password, retry=cls.policy_from(settings))
 
-    def issue(self, badgeclass_id: str, payload: dict) -> dict:
-        """POST an assertion; the platform's assertion object. Duplicates are allowed by Badgr:
-        the connector's ledger is what prevents a second award."""
-        url = f"{self.base}/v2/badgeclasses/{quote(badgeclass_id, safe='')}/assertions"
-        response = self._authorized("POST", url, json=payload)
-        if response.status_code not in (200, 201):
-            raise PlatformRefused(f"Canvas Credentials refused the assertion (HTTP {response.status_code}): {_description(response)}")
-        result = response.json().get("result") or []
-        if not result:
-            raise PlatformRefused("Canvas Credentials answered without the assertion")
+    # -- API -----------------------------------------------------------------------------------
+
+    def issue_assertion(self, badgeclass_id: str, payload: dict) -> dict:
+        """POST an assertion of the badge class; the assertion object (`result[0]` of the envelope)."""
+        url = f"{self.base}/v2/badgeclasses/{_segment(badgeclass_id)}/assertions"
+        response = self._authorized("POST", url, "issue assertion", json=payload)
+        if 400 <= response.status_code < 500:
+            raise PlatformRefused(
+                f"Canvas Credentials refused the assertion (HTTP {response.status_code}): {_description(response)}"
+            )
+        if response.status_code not in (200, 201):  # the award may exist: the ledger keeps the claim
+            raise ConnectorError(f"Canvas Credentials answered {response.status_code} to issue assertion: "
+                                 "check the platform")
+        result = _json_object(response, "issue assertion").get("result")
+        if not isinstance(result, list) or not result or not isinstance(result[0], dict):
+            raise ConnectorError("Canvas Credentials answered issue assertion without the assertion: "
+                                 "check the platform")
         return result[0]
 
-    def _authorized(self, method: str, url: str, **kwargs: object) -> requests.Response:
-        response = self._send(method, url, "Canvas Credentials", headers=self._bearer(), **kwargs)
-        if response.status_code == 401:  # revoked or expired early: one fresh token, one retry
-            self._expires = 0.0
-            response = self._send(method, url, "Canvas Credentials", headers=self._bearer(), **kwargs)
-        if response.status_code in (401, 403):
-            raise BadgrAuthError(f"Canvas Credentials refused the token (HTTP {response.status_code}): check BADGR_USERNAME / BADGR_PASSWORD")
+    # -- OAuth2 --------------------------------------------------------------------------------
+
+    def _authorized(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+        token = self._bearer()
+        response = self._send(method, url, f"Canvas Credentials {what}", headers=_auth(token), **kwargs)
+        if response.status_code == 401:  # expired or revoked before our clock said so: renew once
+            self._forget(token)
+            response = self._send(method, url, f"Canvas Credentials {what}", headers=_auth(self._bearer()),
+                                  **kwargs)
+        if response.status_code == 401:
+            raise BadgrAuthError(
+                f"Canvas Credentials refused a fresh token (HTTP 401) for {what}: check BADGR_USERNAME / BADGR_PASSWORD"
+            )
+        if response.status_code == 403:
+            raise BadgrAuthError(
+                f"Canvas Credentials refused {what} (HTTP 403): BADGR_USERNAME must be an owner, editor or "
+                f"staff member of the badge class's issuer: {_description(response)}"
+            )
         return response
 
-    def _bearer(self) -> dict:
-        if not self._access or time.monotonic() >= self._expires:
-            self._token()
-        return {"Authorization": f"Bearer {self._access}"}
+    def _bearer(self) -> str:
+        with self._lock:
+            if self._access is None or self._clock() >= self._renew_at:
+                self._access = self._renew()
+            return self._access
 
-    def _token(self) -> None:
+    def _forget(self, token: str) -> None:
+        with self._lock:
+            if self._access == token:  # another thread may already have renewed it
+                self._access = None
+
+    def _renew(self) -> str:
         answer = None
         if self._refresh:
-            answer = self._grant({"grant_type": "refresh_token", "refresh_token": self._refresh})
-        if answer is None:
-            answer = self._grant({"grant_type": "password", "scope": SCOPE, **self._credentials})
-        if answer is None:
-            raise BadgrAuthError("Canvas Credentials refused BADGR_USERNAME / BADGR_PASSWORD")
-        self._access = answer["access_token"]
-        self._refresh = answer.get("refresh_token", self._refresh)
-        # A minute early, so a token never expires between check and use.
-        self._expires = time.monotonic() + float(answer.get("expires_in", 3600)) - 60
+            try:
+                answer = self._grant({"grant_type": "refresh_token", "refresh_token": self._refresh}, "refresh grant")
+            except _GrantRefused:  # expired, rotated or revoked: the password grant still works
+                self._refresh = None
+        answer = answer or self._password_grant()
+        self._refresh = str(answer.get("refresh_token") or "") or None
+        lifetime = _seconds(answer.get("expires_in"))
+        # Renew a little early (a tenth of the lifetime, at most a minute) so a token never
+        # expires between the check and the request.
+        self._renew_at = self._clock() + lifetime - min(60.0, lifetime / 10)
+        return str(answer["access_token"])
 
-    def _grant(self, form: dict) -> dict | None:
-        response = self._send("POST", f"{self.base}/o/token", "Canvas Credentials token", data=form)
-        return response.json() if response.status_code == 200 else None
+    def _password_grant(self) -> dict:
+        password = self._password() if callable(self._password) else self._password
+        form = {"grant_type": "password", "username": self.username, "password": password, "scope": SCOPE}
+        try:
+            return self._grant(form, "password grant")
+        except _GrantRefused as refused:
+            raise BadgrAuthError(
+                f"Canvas Credentials refused the password grant ({refused}): check BADGR_USERNAME / BADGR_PASSWORD"
+            ) from None
+
+    def _grant(self, form: dict, what: str) -> dict:
+        """The token answer; _GrantRefused when the grant itself was refused."""
+        response = self._send("POST", f"{self.base}/o/token", f"Canvas Credentials {what}", data=form,
+                              headers={"Accept": "application/json"})
+        if response.status_code in REFUSED_GRANT:
+            raise _GrantRefused(_oauth_error(response))
+        if response.status_code != 200:  # 404/405: not a Badgr token endpoint
+            raise BadgrAuthError(
+                f"Canvas Credentials token endpoint answered {response.status_code} to the {what}: check BADGR_API_BASE"
+            )
+        answer = _json_object(response, what)
+        if not answer.get("access_token"):
+            raise BadgrAuthError(f"Canvas Credentials answered the {what} without an access token: "
+                                 "check BADGR_API_BASE")
+        return answer
 
 
-def _description(response: requests.Response) -> str:
+class _GrantRefused(Exception):
+    """The token endpoint refused a grant (invalid_grant, invalid_client): its OAuth2 error."""
+
+
+def _auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+
+def _segment(value: str) -> str:
+    text = str(value)
+    if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
+        # A definite refusal (no request was made): the worker records it as a rejected award.
+        raise InputError("credential.id", f"not a usable Canvas Credentials badge class id: {text[:80]!r}")
+    return quote(text, safe="")
+
+
+def _seconds(value: object) -> float:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return DEFAULT_EXPIRES_IN
+    return seconds if seconds > 0 else DEFAULT_EXPIRES_IN
+
+
+def _json_object(response: requests.Response, what: str) -> dict:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
-    status = body.get("status") if isinstance(body, dict) else None
-    return str((status or {}).get("description") or body)[:300]
+        body = None
+    if not isinstance(body, dict):
+        raise ConnectorError(f"Canvas Credentials answered {what} with something that is not a JSON object")
+    return body
+
+
+def _oauth_error(response: requests.Response) -> str:
+    """`error: error_description` of an OAuth2 refusal (RFC 6749 5.2); never the request's secrets."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if not isinstance(body, dict):
+        return f"HTTP {response.status_code}"
+    parts = [str(body[key]) for key in ("error", "error_description") if body.get(key)]
+    return EMAIL.sub("<email>", ": ".join(parts) or f"HTTP {response.status_code}")[:200]
+
+
+def _description(response: requests.Response) -> str:
+    """The envelope's status.description plus field and validation errors, short, no emails."""
+    try:
+        body = response.json()
+    except ValueError:
+        return EMAIL.sub("<email>", response.text)[:300]
+    if not isinstance(body, dict):
+        return EMAIL.sub("<email>", str(body))[:300]
+    parts = [str((body.get("status") or {}).get("description") or body.get("detail") or "")]
+    if body.get("fieldErrors"):
+        parts.append(f"fieldErrors {body['fieldErrors']}")
+    if body.get("validationErrors"):
+        parts.append(f"validationErrors {body['validationErrors']}")
+    text = "; ".join(p for p in parts if p) or str(body)
+    return EMAIL.sub("<email>", text)[:300]

@@ -1,59 +1,134 @@
-"""Certifier's REST API: fetch a credential when a webhook names it without its details."""
+"""Certifier's REST API: fetch a credential a webhook only names; create and issue credentials.
+
+Headers `Authorization: Bearer <token>` and `Certifier-Version`. Retries on 429/5xx/timeouts come
+from httpretry; a 401/403 is CertifierAuthError (an operator fixes CERTIFIER_TOKEN), any other
+4xx is PlatformRefused with Certifier's message.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
-from ..errors import ConnectorError, PlatformRefused, SettingsError, PlatformAuthError
+import requests
+
+from ..errors import ConnectorError, PlatformAuthError, PlatformRefused, SettingsError
 from ..httpretry import RetryingClient
 from ..secrets import reveal
+from .credly_api import EMAIL
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 API_VERSION = "2022-10-26"
+
+# A token, or a function returning the current one (so a rotated secret is picked up).
+Token = str | Callable[[], str]
 
 
 class CertifierAuthError(PlatformAuthError):
     """Certifier refused the API token."""
 
 
+class CertifierNotFound(ConnectorError):
+    """Certifier has no such credential (404)."""
+
+
 class CertifierClient(RetryingClient):
-    def __init__(self, api_base: str, token: str, **options: object) -> None:
+    def __init__(self, api_base: str, token: Token, **options: object) -> None:
         super().__init__(**options)
         self.base = api_base.rstrip("/") + "/"
-        self._headers = {"Authorization": f"Bearer {token}", "Certifier-Version": API_VERSION, "Accept": "application/json"}
+        self._token = token
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "CertifierClient":  # noqa: F821
-        if settings.certifier_token is None:
+    def from_settings(cls, settings: "Settings") -> "CertifierClient":
+        if getattr(settings, "certifier_token", None) is None:
             raise SettingsError("CERTIFIER_TOKEN is not set")
-        token = reveal(settings, "certifier_token") or ""
+        reveal(settings, "certifier_token")  # fail at start-up if a secret reference is unreadable
+        token = lambda: reveal(settings, "certifier_token") or ""  # noqa: E731  (re-read after rotation)
         return cls(settings.certifier_api_base, token, retry=cls.policy_from(settings))
 
+    # -- API -----------------------------------------------------------------------------------
+
     def fetch_credential(self, credential_id: str) -> dict:
-        url = self.base + "credentials/" + quote(credential_id, safe="")
-        what = f"Certifier credential {credential_id}"
-        response = self._send("GET", url, what, headers=self._headers)
-        if response.status_code in (401, 403):
-            raise CertifierAuthError(f"Certifier refused the API token (HTTP {response.status_code}): check CERTIFIER_TOKEN")
+        what = f"credential {str(credential_id)[:80]}"
+        response = self._request("GET", self._credential_url(credential_id), what)
+        if response.status_code == 404:
+            raise CertifierNotFound(f"Certifier has no {what} (HTTP 404)")
         if response.status_code != 200:
             raise ConnectorError(f"Certifier answered {response.status_code} for {what}")
-        return response.json()
+        return _json_object(response, what)
+
+    def create_credential(self, credential: dict) -> dict:
+        """POST /credentials: a draft credential (not yet visible to the recipient)."""
+        created = self._post(self.base + "credentials", credential, "create credential")
+        if not created.get("id"):
+            raise ConnectorError("Certifier answered create credential without an id: check the platform")
+        return created
+
+    def issue_credential(self, credential_id: str) -> dict:
+        """POST /credentials/{id}/issue: the draft becomes the issued credential."""
+        return self._post(self._credential_url(credential_id) + "/issue", {}, "issue credential")
 
     def create_and_issue(self, credential: dict) -> dict:
-        """Create the credential, then issue it. A retry after a failed issue creates a second
-        draft (never a second issued credential): drafts are visible and harmless in Certifier."""
-        created = self._post(self.base + "credentials", credential, "create credential")
-        return self._post(self.base + "credentials/" + quote(str(created["id"]), safe="") + "/issue", {}, "issue credential")
-
-    def _post(self, url: str, body: dict, what: str) -> dict:
-        response = self._send("POST", url, f"Certifier {what}", headers=self._headers, json=body)
-        if response.status_code in (401, 403):
-            raise CertifierAuthError(f"Certifier refused the API token (HTTP {response.status_code}): check CERTIFIER_TOKEN")
-        if response.status_code not in (200, 201):
-            raise PlatformRefused(f"Certifier refused to {what} (HTTP {response.status_code}): {response.text[:300]}")
-        return response.json()
+        """Create, then issue. A retry after a failed issue creates a second draft, never a second
+        issued credential (CertifierAwards reuses the draft within a process)."""
+        return self.issue_credential(str(self.create_credential(credential)["id"]))
 
     def complete(self, body: dict) -> dict:
         """The webhook body with `data.credential` fetched for its `data.resource.id`."""
         data = body.get("data") or {}
         credential = self.fetch_credential(str((data.get("resource") or {}).get("id")))
         return {**body, "data": {**data, "credential": credential}}
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _credential_url(self, credential_id: str) -> str:
+        text = str(credential_id)
+        if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
+            raise ConnectorError(f"not a usable Certifier credential id: {text[:80]!r}")
+        return self.base + "credentials/" + quote(text, safe="")
+
+    def _post(self, url: str, body: dict, what: str) -> dict:
+        response = self._request("POST", url, what, json=body)
+        if 400 <= response.status_code < 500:
+            raise PlatformRefused(f"Certifier refused to {what} (HTTP {response.status_code}): {_message(response)}")
+        if response.status_code not in (200, 201):
+            raise ConnectorError(f"Certifier answered {response.status_code} to {what}: check the platform")
+        return _json_object(response, what)
+
+    def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+        token = self._token() if callable(self._token) else self._token
+        headers = {"Authorization": f"Bearer {token}", "Certifier-Version": API_VERSION, "Accept": "application/json"}
+        response = self._send(method, url, f"Certifier {what}", headers=headers, **kwargs)
+        if response.status_code in (401, 403):
+            raise CertifierAuthError(
+                f"Certifier refused the API token (HTTP {response.status_code}) for {what}: check CERTIFIER_TOKEN"
+            )
+        return response
+
+
+def _json_object(response: requests.Response, what: str) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ConnectorError(f"Certifier answered {what} with something that is not a JSON object")
+    return body
+
+
+def _message(response: requests.Response) -> str:
+    """Certifier's error message ({"error": {"message": ...}} or {"message": ...}), short, no emails."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        text = str(error["message"])
+    elif isinstance(body, dict) and body.get("message"):
+        text = str(body["message"])
+    else:
+        text = str(body)
+    return EMAIL.sub("<email>", text)[:300]

@@ -1,58 +1,163 @@
-"""A local fake of Accredible's API: Token auth, POST /v1/credentials with its 422s."""
+"""A local fake of Accredible's API: Token auth, POST /v1/credentials and its 422s.
+
+- Auth: `Authorization: Token token=<API key>`; anything else -> 401 {"error": ...}.
+- POST /v1/credentials with {"credential": {...}} -> 200 {"credential": <created>} in the shape of
+  tests/fixtures/accredible (numeric id, recipient with a platform-assigned numeric id and the
+  meta_data sent, group {id, name, course_name}, url, dates). 422 {"errors": {field: [msg]}}
+  for a missing recipient.name, recipient.email or group_id, a malformed email, an issued_on
+  that is not YYYY-MM-DD, or an evidence item without url or string_object; 422 for a group
+  outside `groups` when that mapping is not empty. Accredible does not refuse a second
+  credential in the same group for the same recipient: neither does the fake.
+- `fail_next(status, times, headers, delay, path)` serves canned failures first (status 0: only
+  the delay, then the normal answer, which still takes effect); `requests` records (method,
+  path), `received` also headers and parsed bodies; `credentials` every created credential.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
-import random
+import re
 import threading
+import time
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
+from fakes.badgr_api import FailureQueue, Received, header
 from fakes.server import JsonServer
+
+Answer = tuple[int, dict, object]
+EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
 
 class FakeAccredible:
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: str, port: int = 0) -> None:
         self.api_key = api_key
+        self.groups: dict[int, str] = {}  # group id -> course name; empty: every group exists
         self.credentials: list[dict] = []
         self.requests: list[tuple[str, str]] = []
-        self._failures: list[tuple[int, dict]] = []
+        self.received: list[Received] = []
+        self._ids = itertools.count(84720100)
+        self._recipient_ids = itertools.count(5510100)
+        self._failures = FailureQueue()
         self._lock = threading.Lock()
-        self._server = JsonServer(self.handle)
-        self.base_url = f"http://127.0.0.1:{self._server.port}"
+        self._server = JsonServer(self.handle, port)
+        self.port = self._server.port
+        self.base_url = f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "FakeAccredible":
+    # -- lifecycle and controls --------------------------------------------------------------
+
+    def start(self) -> "FakeAccredible":
         self._server.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._server.stop()
 
-    def fail_next(self, status: int, times: int = 1, headers: dict | None = None) -> None:
-        self._failures.extend([(status, headers or {})] * times)
+    def __enter__(self) -> "FakeAccredible":
+        return self.start()
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, object]:
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
+                  path: str | None = None) -> None:
+        self._failures.add(status, times, headers, delay, path)
+
+    def delay_next(self, seconds: float, path: str | None = None) -> None:
+        self.fail_next(0, 1, None, seconds, path)
+
+    # -- request handling --------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         path = urlsplit(target).path
+        parsed = _json(body)
         with self._lock:
             self.requests.append((method, path))
-            if self._failures:
-                status, extra = self._failures.pop(0)
-                return status, extra, {"errors": "canned"}
-        if headers.get("Authorization") != f"Token token={self.api_key}":
-            return 401, {}, {"errors": "Unauthorized"}
+            self.received.append(Received(method, path, dict(headers), parsed))
+        failure = self._failures.take(path)
+        if failure:
+            time.sleep(failure.delay)
+            if failure.status:
+                return failure.status, failure.headers, {"error": f"canned {failure.status}"}
+        try:
+            return self._route(method, path, headers, parsed)
+        except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
+            return 500, {}, {"error": f"fake Accredible failed: {type(error).__name__}: {error}"}
+
+    def _route(self, method: str, path: str, headers: dict[str, str], body: object) -> Answer:
+        if header(headers, "Authorization") != f"Token token={self.api_key}":
+            return 401, {}, {"error": "Invalid API key"}
         if (method, path) != ("POST", "/v1/credentials"):
-            return 404, {}, {"errors": "Not found"}
-        credential = (json.loads(body or b"{}") or {}).get("credential") or {}
-        recipient = credential.get("recipient") or {}
-        missing = [f for f, v in (("recipient.email", recipient.get("email")), ("recipient.name", recipient.get("name")),
-                                  ("group_id", credential.get("group_id"))) if not v]
-        if missing:
-            return 422, {}, {"errors": {f: ["can't be blank"] for f in missing}}
-        created = {
-            "id": random.randint(10_000_000, 99_999_999), "name": f"Group {credential['group_id']}",
-            "url": "", "issued_on": credential.get("issued_on"), "recipient": {"id": random.randint(1, 9_999_999), **recipient},
-            "group": {"id": credential["group_id"], "course_name": f"Course {credential['group_id']}"},
-        }
-        created["url"] = f"https://www.credential.net/{created['id']}"
+            return 404, {}, {"error": "Not found"}
+        credential = body.get("credential") if isinstance(body, dict) else None
+        if not isinstance(credential, dict):
+            return 422, {}, {"errors": {"credential": ["is missing"]}}
+        errors = self._errors(credential)
+        if errors:
+            return 422, {}, {"errors": errors}
+        created = self._created(credential)
         with self._lock:
             self.credentials.append(created)
         return 200, {}, {"credential": created}
+
+    # -- credentials -------------------------------------------------------------------------
+
+    def _errors(self, credential: dict) -> dict[str, list[str]]:
+        recipient = credential.get("recipient") if isinstance(credential.get("recipient"), dict) else {}
+        errors: dict[str, list[str]] = {}
+        for field, value in (("recipient.name", recipient.get("name")), ("recipient.email", recipient.get("email")),
+                             ("group_id", credential.get("group_id"))):
+            if value in (None, ""):
+                errors[field] = ["can't be blank"]
+        if recipient.get("email") and not EMAIL.match(str(recipient["email"])):
+            errors["recipient.email"] = ["is invalid"]
+        group_id = credential.get("group_id")
+        if group_id not in (None, "") and self.groups and _int(group_id) not in self.groups:
+            errors["group_id"] = ["Group not found"]
+        if credential.get("issued_on") and not _iso_date(str(credential["issued_on"])):
+            errors["issued_on"] = ["must be a date (YYYY-MM-DD)"]
+        items = credential.get("evidence_items") or []
+        usable = lambda item: isinstance(item, dict) and bool(item.get("url") or item.get("string_object"))  # noqa: E731
+        if not isinstance(items, list) or not all(usable(item) for item in items):
+            errors["evidence_items"] = ["each needs a url or a string_object"]
+        return errors
+
+    def _created(self, credential: dict) -> dict:
+        group_id = _int(credential["group_id"])
+        course = self.groups.get(group_id, f"Course {group_id}")  # type: ignore[arg-type]
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        credential_id = next(self._ids)
+        recipient = dict(credential["recipient"])
+        return {
+            "id": credential_id, "name": credential.get("name") or course, "description": credential.get("description"),
+            "issued_on": credential.get("issued_on") or date.today().isoformat(),
+            "expired_on": credential.get("expired_on"), "url": f"https://www.credential.net/{credential_id}",
+            "complete": credential.get("complete", True), "private": credential.get("private", False), "approve": True,
+            "recipient": {**recipient, "id": next(self._recipient_ids), "meta_data": recipient.get("meta_data") or {}},
+            "group": {"id": group_id, "name": f"group-{group_id}", "course_name": course},
+            "evidence_items": credential.get("evidence_items") or [],
+            "created_at": now, "updated_at": now,
+        }
+
+
+def _int(value: object) -> object:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None

@@ -1,66 +1,181 @@
-"""A local fake of Certifier's API: GET /v1/credentials/{id} with Bearer auth and its version header."""
+"""A local fake of Certifier's API, with Bearer auth and its version header.
+
+- Every request needs `Authorization: Bearer <token>` (else 401) and `Certifier-Version`
+  (else 400).
+- GET  /v1/credentials/{id}        -> 200 <credential> or 404.
+- POST /v1/credentials             -> 201 <draft credential> {id, publicId, groupId, status:
+  "draft", recipient, issueDate, expiryDate, customAttributes, createdAt, updatedAt}; 422 for a
+  missing groupId, recipient.name or recipient.email, an issueDate that is not YYYY-MM-DD, or a
+  customAttributes key not starting with "custom."; 404 for a group outside `groups` when that
+  set is not empty.
+- POST /v1/credentials/{id}/issue  -> 200 <credential> with status "issued" and issuedAt;
+  422 "Credential is already issued" for one that is not a draft; 404 for an unknown id.
+- `fail_next(status, times, headers, delay, path)` serves canned failures first (only to paths
+  ending with `path` when given, e.g. "/issue"); status 0 means "only the delay, then the normal
+  answer", which still takes effect (`delay_next`). `requests` records (method, path),
+  `received` also headers and parsed bodies; `created` the create bodies; `issued` the issued
+  credentials.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
+from datetime import date, datetime, timezone
 from urllib.parse import unquote, urlsplit
 
+from fakes.badgr_api import FailureQueue, Received, header
 from fakes.server import JsonServer
+
+Answer = tuple[int, dict, object]
+
+
+def _error(status: int, message: str) -> Answer:
+    return status, {}, {"error": {"message": message}}
 
 
 class FakeCertifier:
     def __init__(self, token: str, port: int = 0) -> None:
         self.token = token
+        self.groups: set[str] = set()  # empty: every group exists
         self.credentials: dict[str, dict] = {}
+        self.created: list[dict] = []
         self.requests: list[tuple[str, str]] = []
+        self.received: list[Received] = []
+        self._failures = FailureQueue()
         self._lock = threading.Lock()
         self._server = JsonServer(self.handle, port)
-        self.base_url = f"http://127.0.0.1:{self._server.port}/v1"
+        self.port = self._server.port
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
 
-    def __enter__(self) -> "FakeCertifier":
+    # -- lifecycle and controls --------------------------------------------------------------
+
+    def start(self) -> "FakeCertifier":
         self._server.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._server.stop()
+
+    def __enter__(self) -> "FakeCertifier":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def add_credential(self, credential: dict) -> None:
         with self._lock:
             self.credentials[credential["id"]] = credential
 
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, object]:
-        path = urlsplit(target).path
-        with self._lock:
-            self.requests.append((method, path))
-        if headers.get("Authorization") != f"Bearer {self.token}":
-            return 401, {}, {"error": {"message": "Unauthorized"}}
-        if not headers.get("Certifier-Version"):
-            return 400, {}, {"error": {"message": "Certifier-Version header is required"}}
-        if method == "POST":
-            return self._post(path, body)
-        prefix = "/v1/credentials/"
-        credential = self.credentials.get(unquote(path[len(prefix):])) if path.startswith(prefix) else None
-        if method != "GET" or credential is None:
-            return 404, {}, {"error": {"message": "Not found"}}
-        return 200, {}, credential
+    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
+                  path: str | None = None) -> None:
+        self._failures.add(status, times, headers, delay, path)
 
-    def _post(self, path: str, body: bytes) -> tuple[int, dict, object]:
-        if path == "/v1/credentials":
-            payload = json.loads(body or b"{}")
-            if not payload.get("groupId") or not (payload.get("recipient") or {}).get("email"):
-                return 422, {}, {"error": {"message": "groupId and recipient.email are required"}}
-            credential = {"id": uuid.uuid4().hex, "publicId": str(uuid.uuid4()), "status": "draft", **payload}
-            self.add_credential(credential)
-            return 201, {}, credential
-        parts = path.strip("/").split("/")
-        credential = self.credentials.get(parts[2]) if len(parts) == 4 and parts[3] == "issue" else None
-        if credential is None:
-            return 404, {}, {"error": {"message": "Not found"}}
-        credential["status"] = "issued"
-        return 200, {}, credential
+    def delay_next(self, seconds: float, path: str | None = None) -> None:
+        self.fail_next(0, 1, None, seconds, path)
 
     @property
     def issued(self) -> list[dict]:
-        return [c for c in self.credentials.values() if c.get("status") == "issued"]
+        with self._lock:
+            return [c for c in self.credentials.values() if c.get("status") == "issued"]
+
+    # -- request handling --------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        path = urlsplit(target).path
+        parsed = _json(body)
+        with self._lock:
+            self.requests.append((method, path))
+            self.received.append(Received(method, path, dict(headers), parsed))
+        failure = self._failures.take(path)
+        if failure:
+            time.sleep(failure.delay)
+            if failure.status:
+                return _error(failure.status, f"canned {failure.status}")
+        try:
+            return self._route(method, path, headers, parsed)
+        except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
+            return _error(500, f"fake Certifier failed: {type(error).__name__}: {error}")
+
+    def _route(self, method: str, path: str, headers: dict[str, str], body: object) -> Answer:
+        if header(headers, "Authorization") != f"Bearer {self.token}":
+            return _error(401, "Unauthorized")
+        if not header(headers, "Certifier-Version"):
+            return _error(400, "Certifier-Version header is required")
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[:2] != ["v1", "credentials"]:
+            return _error(404, "Not found")
+        if method == "POST" and len(parts) == 2:
+            return self._create(body if isinstance(body, dict) else {})
+        if method == "POST" and len(parts) == 4 and parts[3] == "issue":
+            return self._issue(parts[2])
+        with self._lock:
+            credential = self.credentials.get(parts[2]) if len(parts) == 3 else None
+        if method != "GET" or credential is None:
+            return _error(404, "Not found")
+        return 200, {}, credential
+
+    # -- create and issue --------------------------------------------------------------------
+
+    def _create(self, payload: dict) -> Answer:
+        problem = _create_problem(payload)
+        if problem:
+            return _error(422, problem)
+        if self.groups and payload["groupId"] not in self.groups:
+            return _error(404, f"Group {payload['groupId']} not found")
+        now = _now()
+        credential = {
+            "id": uuid.uuid4().hex[:26].upper(), "publicId": str(uuid.uuid4()), "groupId": payload["groupId"],
+            "status": "draft", "recipient": payload["recipient"],
+            "issueDate": payload.get("issueDate") or date.today().isoformat(), "expiryDate": payload.get("expiryDate"),
+            "customAttributes": payload.get("customAttributes") or {}, "createdAt": now, "updatedAt": now,
+        }
+        with self._lock:
+            self.created.append(payload)
+            self.credentials[credential["id"]] = credential
+        return 201, {}, credential
+
+    def _issue(self, credential_id: str) -> Answer:
+        with self._lock:
+            credential = self.credentials.get(credential_id)
+            if credential is None:
+                return _error(404, "Not found")
+            if credential.get("status") != "draft":
+                return _error(422, f"Credential is already {credential.get('status')}")
+            credential.update(status="issued", issuedAt=_now(), updatedAt=_now())
+            return 200, {}, dict(credential)
+
+
+def _create_problem(payload: dict) -> str | None:
+    recipient = payload.get("recipient") if isinstance(payload.get("recipient"), dict) else {}
+    missing = [name for name, value in (("groupId", payload.get("groupId")), ("recipient.name", recipient.get("name")),
+                                        ("recipient.email", recipient.get("email"))) if not value]
+    if missing:
+        return f"{', '.join(missing)} required"
+    if payload.get("issueDate") and not _iso_date(str(payload["issueDate"])):
+        return "issueDate must be a date (YYYY-MM-DD)"
+    attributes = payload.get("customAttributes") or {}
+    if not isinstance(attributes, dict) or any(not str(k).startswith("custom.") for k in attributes):
+        return 'customAttributes keys must start with "custom."'
+    return None
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
