@@ -44,16 +44,16 @@ run: venv lrs-install
 demo: venv lrs-install
 	$(VPY) tools/devstack.py demo
 
-# The CloudFormation/SAM template for a stage, with the queue, DLQ and table merged in.
-# Offline: chalice needs a region and some credentials to start, not an AWS account.
+# The CloudFormation/SAM template for a stage (dist/<stage>/sam.json + deployment.zip), with the
+# queue, DLQ, table and event source settings of infra/merge_template.py merged in, then linted.
+# Offline: chalice package needs a region (any: the template uses ${AWS::Region}), no credentials.
 STAGE ?= prod
 package: venv
 	rm -rf dist/$(STAGE) && mkdir -p dist/$(STAGE)
 	$(VPY) infra/merge_template.py $(STAGE) > dist/merge-$(STAGE).json
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-packaging} \
-	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-packaging} \
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-$${AWS_REGION:-us-east-1}} \
 	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template dist/merge-$(STAGE).json dist/$(STAGE)
-	$(VENV)/bin/cfn-lint dist/$(STAGE)/sam.json
+	$(VENV)/bin/cfn-lint -- dist/$(STAGE)/sam.json
 	@echo "template: dist/$(STAGE)/sam.json"
 
 clean:

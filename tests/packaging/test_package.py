@@ -1,97 +1,265 @@
-"""`chalice package` plus infra/merge_template.py: what AWS gets, checked and linted."""
+"""`chalice package` with infra/merge_template.py: the template AWS gets, checked and linted.
+
+One packaging per session, of a copy of the project (about 5-10 s: chalice builds the Lambda
+dependencies from pip's wheels), offline: chalice needs a region but no credentials and no
+account; the test hides any, so it cannot depend on (or touch) a real account.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .stages import APP_NAME, NAMED_SERVICES, ROOT, allows, as_list, env, log_group_arn, log_stream_arn, stage
+
 BIN = Path(sys.executable).parent
 STAGE = "dev"
 
 
+def offline_env(tmp: Path) -> dict:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {
+        **clean,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def project_copy(target: Path) -> Path:
+    """What chalice packages (app.py, chalicelib/, requirements.txt, .chalice/ config and policies),
+    copied so the run leaves no 25 MB zip in the repository's .chalice/deployments (chalice's
+    cache key includes the app's files, so it would not be reused after the next edit anyway)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments")
+    for name in ("app.py", "requirements.txt"):
+        shutil.copy2(ROOT / name, target / name)
+    for name in ("chalicelib", ".chalice", "vendor"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, target / name, ignore=ignore)
+    return target
+
+
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> tuple[dict, Path]:
+def packaged(tmp_path_factory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("package")
+    project = project_copy(tmp_path_factory.mktemp("project"))
     merge = out / "merge.json"
-    merge.write_text(subprocess.run([sys.executable, "infra/merge_template.py", STAGE], cwd=ROOT,
-                                    check=True, capture_output=True, text=True).stdout)
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "packaging",
-           "AWS_SECRET_ACCESS_KEY": "packaging"}
-    subprocess.run([str(BIN / "chalice"), "package", "--stage", STAGE, "--merge-template", str(merge), str(out / "dist")],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    merge.write_text(
+        subprocess.run([sys.executable, "infra/merge_template.py", STAGE], cwd=ROOT, check=True,
+                       capture_output=True, text=True).stdout
+    )
+    result = subprocess.run(
+        [str(BIN / "chalice"), "package", "--stage", STAGE, "--merge-template", str(merge), str(out / "dist")],
+        cwd=project, env=offline_env(out), capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
     path = out / "dist" / "sam.json"
     return json.loads(path.read_text()), path
 
 
-def resources(template, kind: str) -> dict:
-    return {name: r for name, r in template[0]["Resources"].items() if r["Type"] == kind}
+@pytest.fixture(scope="module")
+def template(packaged) -> dict:
+    return packaged[0]
 
 
-def stage_config() -> dict:
-    return json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][STAGE]
+@pytest.fixture(scope="module")
+def merged(packaged) -> dict:
+    return json.loads((packaged[1].parent.parent / "merge.json").read_text())
 
 
-def test_queue_dlq_and_redrive(template):
-    queues = resources(template, "AWS::SQS::Queue")
-    env = stage_config()["environment_variables"]
-    main = queues["EventsQueue"]["Properties"]
-    assert main["QueueName"] == env["QUEUE_NAME"]
-    assert queues["EventsDeadLetterQueue"]["Properties"]["QueueName"] == env["QUEUE_NAME"] + "-dlq"
-    assert main["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
-    assert main["RedrivePolicy"]["maxReceiveCount"] >= 5
-    worker_timeout = template[0]["Resources"]["SqsWorker"]["Properties"]["Timeout"]
-    assert main["VisibilityTimeout"] >= 6 * worker_timeout
+def of_type(template: dict, kind: str) -> dict:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
 
 
-def test_table_with_ttl_and_keys(template):
-    table = resources(template, "AWS::DynamoDB::Table")["StateTable"]["Properties"]
-    assert table["TableName"] == stage_config()["environment_variables"]["TABLE_NAME"]
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+def functions(template: dict) -> dict:
+    return of_type(template, "AWS::Serverless::Function")
+
+
+def worker_id(template: dict) -> str:
+    """The function with the SQS event source (chalice names it after the handler)."""
+    found = [name for name, f in functions(template).items()
+             if any(e["Type"] == "SQS" for e in f["Properties"].get("Events", {}).values())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def handler_name(template: dict, logical_id: str) -> str:
+    """app.sqs_worker -> sqs_worker: the function's key under lambda_functions."""
+    return template["Resources"][logical_id]["Properties"]["Handler"].split(".", 1)[1]
+
+
+def event_source(template: dict) -> dict:
+    (source,) = template["Resources"][worker_id(template)]["Properties"]["Events"].values()
+    return source["Properties"]
+
+
+# -- the merge hit chalice's own resources -------------------------------------------------------
+
+
+def test_every_merged_id_is_a_resource_chalice_generated_or_one_the_merge_adds(template, merged):
+    # Chalice's deep merge turns a misspelt logical id into a resource without a Type.
+    for name, resource in template["Resources"].items():
+        assert "Type" in resource, f"{name}: merged into an id chalice did not generate"
+    assert worker_id(template) in merged["Resources"], "the merge missed the worker function"
+    assert {"APIHandler", "EventsQueue", "EventsDeadLetterQueue", "StateTable"} <= set(merged["Resources"])
+
+
+# -- queue, DLQ, table ---------------------------------------------------------------------------
+
+
+def test_queue_with_dlq_redrive_and_visibility_six_times_the_worker_timeout(template):
+    queues = of_type(template, "AWS::SQS::Queue")
+    queue = queues["EventsQueue"]["Properties"]
+    dlq = queues["EventsDeadLetterQueue"]["Properties"]
+    assert queue["QueueName"] == env(STAGE)["QUEUE_NAME"]
+    assert dlq["QueueName"] == env(STAGE)["QUEUE_NAME"] + "-dlq"
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    assert redrive["maxReceiveCount"] >= 5
+    # The worker's own give-up (a replayable dead letter in the table) comes before the DLQ.
+    assert redrive["maxReceiveCount"] > int(env(STAGE).get("QUEUE_MAX_ATTEMPTS", 10))
+    worker_timeout = template["Resources"][worker_id(template)]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * worker_timeout
+    assert dlq["MessageRetentionPeriod"] >= queue["MessageRetentionPeriod"]  # the DLQ keeps them at least as long
+
+
+def test_table_on_demand_with_pk_sk_and_ttl_on_expires_at(template):
+    table = of_type(template, "AWS::DynamoDB::Table")["StateTable"]["Properties"]
+    assert table["TableName"] == env(STAGE)["TABLE_NAME"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"pk": "HASH", "sk": "RANGE"}
+    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == {"pk": "S", "sk": "S"}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
-def test_worker_reports_partial_batch_failures_with_bounded_concurrency(template):
-    worker = template[0]["Resources"]["SqsWorker"]["Properties"]
-    source = worker["Events"]["SqsWorkerSqsEventSource"]["Properties"]
+def test_prod_keeps_its_table_when_the_stack_goes():
+    from .stages import merge_template
+
+    table = merge_template("prod")["Resources"]["StateTable"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+
+
+# -- functions -----------------------------------------------------------------------------------
+
+
+def test_worker_event_source_reports_partial_batch_failures(template):
+    source = event_source(template)
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["BatchSize"] == 10
-    assert stage_config()["environment_variables"]["QUEUE_NAME"] in json.dumps(source["Queue"])
-    assert worker["ReservedConcurrentExecutions"] >= 1
-    for function in ("SqsWorker", "APIHandler"):
-        variables = template[0]["Resources"][function]["Properties"]["Environment"]["Variables"]
+    assert source["Queue"] == {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{env(STAGE)['QUEUE_NAME']}"
+    }
+
+
+def test_worker_concurrency_is_bounded_and_the_poller_stays_within_it(template):
+    worker = template["Resources"][worker_id(template)]["Properties"]
+    reserved = worker["ReservedConcurrentExecutions"]
+    assert 1 <= reserved <= 10
+    assert event_source(template)["ScalingConfig"]["MaximumConcurrency"] <= reserved
+
+
+def test_memory_and_timeout_per_function_as_configured(template):
+    configured = stage(STAGE)["lambda_functions"]
+    worker = worker_id(template)
+    for logical_id, key in (("APIHandler", "api_handler"), (worker, handler_name(template, worker))):
+        properties = template["Resources"][logical_id]["Properties"]
+        assert properties["MemorySize"] == configured[key]["lambda_memory_size"]
+        assert properties["Timeout"] == configured[key]["lambda_timeout"]
+    assert template["Resources"]["APIHandler"]["Properties"]["Timeout"] <= 29  # API Gateway's limit
+
+
+def test_both_functions_get_the_url_of_the_queue_the_template_makes(template):
+    for name in ("APIHandler", worker_id(template)):
+        variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
         assert variables["QUEUE_URL"] == {"Ref": "EventsQueue"}
+        assert variables["QUEUE_BACKEND"] == "sqs" and variables["STATE_BACKEND"] == "dynamodb"
+
+
+def test_the_functions_environment_makes_valid_settings(template):
+    from chalicelib.settings import load_settings
+
+    for name in ("APIHandler", worker_id(template)):
+        variables = dict(template["Resources"][name]["Properties"]["Environment"]["Variables"])
+        assert variables["QUEUE_URL"] == {"Ref": "EventsQueue"}
+        variables["QUEUE_URL"] = f"https://sqs.us-east-1.amazonaws.com/123456789012/{variables['QUEUE_NAME']}"
+        settings = load_settings(variables)
+        assert settings.queue_backend == "sqs" and settings.table_name == env(STAGE)["TABLE_NAME"]
+
+
+def test_function_names_are_the_ones_chalice_deploy_uses(template):
+    assert template["Resources"]["APIHandler"]["Properties"]["FunctionName"] == f"{APP_NAME}-{STAGE}"
+    worker = worker_id(template)
+    expected = f"{APP_NAME}-{STAGE}-{handler_name(template, worker)}"
+    assert template["Resources"][worker]["Properties"]["FunctionName"] == expected
+
+
+def test_log_groups_belong_to_existing_functions(template):
+    groups = of_type(template, "AWS::Logs::LogGroup")
+    assert groups, "log_retention_in_days should give every function a log group"
+    for name, group in groups.items():
+        target = group["Properties"]["LogGroupName"]["Fn::Sub"].removeprefix("/aws/lambda/${").removesuffix("}")
+        assert template["Resources"][target]["Type"] == "AWS::Serverless::Function", name
+
+
+# -- IAM -----------------------------------------------------------------------------------------
+
+
+def role_statements(template: dict) -> dict[str, list[dict]]:
+    roles = of_type(template, "AWS::IAM::Role")
+    assert roles
+    return {
+        name: [s for p in role["Properties"]["Policies"] for s in as_list(p["PolicyDocument"]["Statement"])]
+        for name, role in roles.items()
+    }
+
+
+def named_resource_ok(resource: str) -> bool:
+    """A queue, table, secret or parameter ARN naming this stage's own (region/account may be *)."""
+    _, _, service, _, _, name = resource.split(":", 5)
+    queue, table, prefix = env(STAGE)["QUEUE_NAME"], env(STAGE)["TABLE_NAME"], f"{APP_NAME}/{STAGE}/"
+    return {
+        "sqs": name in (queue, queue + "-dlq"),
+        "dynamodb": name == f"table/{table}" or name.startswith(f"table/{table}/index/"),
+        "secretsmanager": name.startswith(f"secret:{prefix}") and len(name) > len(f"secret:{prefix}"),
+        "ssm": name.startswith(f"parameter/{prefix}") and len(name) > len(f"parameter/{prefix}"),
+    }.get(service, False)
 
 
 def test_iam_policies_name_their_resources(template):
-    env = stage_config()["environment_variables"]
-    roles = resources(template, "AWS::IAM::Role")
-    assert roles
-    for role in roles.values():
-        statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    for role, statements in role_statements(template).items():
         for statement in statements:
-            resources_ = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            assert "*" not in resources_, statement
+            actions = as_list(statement["Action"])
+            resources = as_list(statement["Resource"])
+            assert statement["Effect"] == "Allow"
+            assert not [a for a in actions if "*" in a], (role, statement)
+            if any(a.split(":")[0] in NAMED_SERVICES for a in actions):
+                assert "*" not in resources, (role, statement)
+                assert all(named_resource_ok(r) for r in resources), (role, statement)
         text = json.dumps(statements)
-        assert env["QUEUE_NAME"] in text and env["TABLE_NAME"] in text
-        actions = [a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
-        assert not [a for a in actions if a.endswith("*") or a == "dynamodb:Scan"], actions
+        assert env(STAGE)["QUEUE_NAME"] in text and env(STAGE)["TABLE_NAME"] in text
 
 
-def test_the_template_passes_cfn_lint(template):
-    result = subprocess.run([str(BIN / "cfn-lint"), str(template[1])], capture_output=True, text=True)
+def test_every_function_may_write_its_own_logs(template):
+    document = {"Statement": [s for ss in role_statements(template).values() for s in ss]}
+    for function in functions(template).values():
+        name = function["Properties"]["FunctionName"]
+        assert allows(document, "logs:CreateLogGroup", log_group_arn(name))
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+            assert allows(document, action, log_stream_arn(name)), (action, name)
+        assert not allows(document, "logs:PutLogEvents", log_stream_arn("some-other-function"))
+
+
+# -- lint ----------------------------------------------------------------------------------------
+
+
+def test_the_template_passes_cfn_lint(packaged):
+    result = subprocess.run([str(BIN / "cfn-lint"), "--", str(packaged[1])], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_importing_app_loads_no_aws_sdk_and_no_worker_code():
-    code = (
-        "import sys, app; heavy = [m for m in ('boto3', 'botocore', 'chalicelib.pipeline', "
-        "'chalicelib.translation', 'chalicelib.xapi.statements', 'pydantic') if m in sys.modules]; print(heavy)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
