@@ -33,8 +33,9 @@ def reveal(settings: Settings, field: str) -> str | None:
         return None
     value = secret.get_secret_value()
     if not value.startswith((SECRETS_MANAGER, SSM)):
-        return value
-    return _cached(value, settings.secrets_ttl_seconds, lambda: _fetch(value, field.upper()))
+        return value or None
+    # An empty stored value is "unset", never an empty key that anyone could sign with.
+    return _cached(value, settings.secrets_ttl_seconds, lambda: _fetch(value, field.upper())) or None
 
 
 def clear_cache() -> None:

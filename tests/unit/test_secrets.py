@@ -71,3 +71,11 @@ def test_missing_secret_names_the_setting_not_a_value(aws):
 def test_settings_never_show_secret_values():
     settings = load_settings({"CREDLY_TOKEN": "very-secret", "LRS_PASSWORD": "hunter2"})
     assert "very-secret" not in repr(settings) and "hunter2" not in str(settings)
+
+
+def test_an_empty_stored_secret_counts_as_unset(aws):
+    import boto3
+
+    boto3.client("secretsmanager").create_secret(Name="empty", SecretString=json.dumps({"CERTIFIER_WEBHOOK_SECRET": ""}))
+    settings = load_settings({"CERTIFIER_WEBHOOK_SECRET": "secretsmanager:empty#CERTIFIER_WEBHOOK_SECRET"})
+    assert secrets.reveal(settings, "certifier_webhook_secret") is None
