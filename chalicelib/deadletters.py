@@ -22,7 +22,7 @@ def replay(services: Services, letters: list[DeadLetter]) -> list[ReplayOutcome]
     for letter in letters:
         message = QueueMessage.model_validate(letter.message)
         before = letter.attempts
-        result = services.worker.process([message])
+        result = services.process([message])  # LAP evidence goes to the award worker
         after = store.dead_letter(letter.id)
         if message.id in result.failed:
             outcomes.append(ReplayOutcome(letter.id, f"retry later: {result.failed[message.id]}"))

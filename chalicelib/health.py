@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from .errors import ConnectorError
 from .runtime import Services
 
@@ -46,9 +48,9 @@ def _lrs_check(services: Services) -> str:
     from .xapi.lrs import LrsClient
 
     # One quick try: a health check must answer before the load balancer gives up.
-    client = LrsClient.from_settings(services.settings, timeout=(1.0, 2.0), retry=RetryPolicy(attempts=1))
     try:
+        client = LrsClient.from_settings(services.settings, timeout=(1.0, 2.0), retry=RetryPolicy(attempts=1))
         client.about()
-    except ConnectorError as error:
+    except (ConnectorError, requests.RequestException) as error:
         return f"unreachable: {error}"
     return "reachable"

@@ -65,7 +65,7 @@ def send(
     for attempt in range(policy.attempts):
         try:
             response = session.request(method, url, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as error:
+        except requests.RequestException as error:  # network trouble of any kind: transient
             problem = type(error).__name__
             wait = policy.backoff(attempt)
         else:

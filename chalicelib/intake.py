@@ -85,7 +85,8 @@ class Intake:
         if secret is None:
             return _not_configured("CERTIFIER_WEBHOOK_SECRET")
         digest = hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
-        if not signature or not hmac.compare_digest(digest, signature.strip().lower()):
+        given = (signature or "").strip().lower().encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(digest.encode(), given):
             return Reply(401, {"error": "X-Webhook-Signature does not match the body"})
         body, problem = _json_object(raw_body)
         if problem:
@@ -152,7 +153,7 @@ class Intake:
         if problem:
             return problem
         try:
-            if content_type.startswith("text/csv"):
+            if content_type.lower().startswith("text/csv"):
                 report = parse_report_csv(raw_body.decode("utf-8-sig"), report_id)
             else:
                 data, problem = _json(raw_body)
@@ -219,7 +220,8 @@ class Intake:
 
 
 def _same_secret(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
+    # Bytes: compare_digest refuses non-ASCII str, which a caller could send to cause a 500.
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape"))
 
 
 def _basic_password_matches(encoded: str, token: str) -> bool:
@@ -245,6 +247,8 @@ def _bearer_matches(authorization: str | None, token: str) -> bool:
 def _json(raw_body: bytes) -> tuple[Any, Reply | None]:
     try:
         return json.loads(raw_body or b""), None
+    except RecursionError:
+        return None, _bad_request("(body)", "JSON nested too deeply")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
         return None, _bad_request("(body)", f"not valid JSON{where}")

@@ -98,6 +98,9 @@ class Worker:
             self.dead_letter(message, str(error), result.counts)
         except ConnectorError as error:
             self.dead_letter(message, str(error), result.counts)
+        except Exception as error:  # a bug on one message must not hold back its batch
+            log("worker_error", message_id=message.id, error=type(error).__name__)
+            self.dead_letter(message, f"internal error: {type(error).__name__}: {error}", result.counts)
         return None
 
     def _fetch(self, message: QueueMessage) -> object:

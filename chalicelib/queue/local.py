@@ -150,5 +150,10 @@ class OutboxDrainer:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            if self.drain_once() == 0:
+            try:
+                drained = self.drain_once()
+            except Exception as error:  # e.g. the database locked by a CLI run: leases keep the work
+                log("drainer_error", error=type(error).__name__, detail=str(error)[:200])
+                drained = 0
+            if drained == 0:
                 self._stop.wait(self.idle_wait)

@@ -1,22 +1,41 @@
-"""The store on DynamoDB: one table (pk, sk), TTL on `expires_at`, conditional writes where races matter.
+"""The store on DynamoDB (STATE_BACKEND=dynamodb): one table, conditional writes where races matter.
 
-Items: delivery#<key> (claims), deadletter/<id>, counter/<name>, flag/<name>,
-award#<key> (ledger), progress#<learner>#<rule>/<criterion>.
+Items (pk / sk):
+
+    delivery#<key> / -                        a claim; expires_at (epoch seconds: the table's TTL)
+    deadletter / <message id>                 source, reason, attempts, first_at, last_at, and
+                                              message (JSON) or parts (count of parts below)
+    deadletter-part#<message id> / 0000...    zlib-compressed slices of a message too large to inline
+    counter / <name>                          value (ADD)
+    flag / <name>                             value
+    award#<key> / -                           state, vendor_id, detail (JSON), reason, updated_at
+    progress#["<learner>","<rule>"] / <criterion>   at
+
+Keys longer than MAX_KEY_BYTES, or not encodable as UTF-8, become <kind>-sha256#<hex digest>.
+boto3 is imported on first use only: every Lambda function imports app.py (see queue/sqs.py).
+Only GetItem, PutItem, UpdateItem, DeleteItem and Query are used: the stage IAM policies allow
+exactly those.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
+import uuid
+import zlib
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from . import DeadLetter
 
-# The table, as infra/ creates it in AWS and the tests create it under moto.
-TABLE_SCHEMA = {
-    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+# The table, as infra/merge_template.py creates it in AWS and the contract tests under moto.
+TABLE_SCHEMA: dict[str, Any] = {
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ],
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "BillingMode": "PAY_PER_REQUEST",
 }
@@ -25,6 +44,13 @@ TTL_ATTRIBUTE = "expires_at"
 DEAD = "deadletter"
 COUNTER = "counter"
 FLAG = "flag"
+SINGLE = "-"  # the sort key of kinds with one item per partition
+# A partition key may be 2048 bytes: longer (attacker-chosen) delivery ids are hashed, not refused.
+MAX_KEY_BYTES = 1024
+# An item may be 400 KB but an SQS message 1 MB: larger messages go compressed into part items.
+INLINE_MESSAGE_BYTES = 200_000
+PART_BYTES = 300_000
+CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def _now_iso() -> str:
@@ -32,95 +58,104 @@ def _now_iso() -> str:
 
 
 class DynamoDbStore:
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, client: Any = None) -> None:
         self.table_name = table_name
-        self._table = None
+        self._client = client
         self._lock = threading.Lock()
 
     @property
-    def table(self):
-        with self._lock:
-            if self._table is None:
-                import boto3  # only the AWS path pays for it, on first use
+    def client(self) -> Any:
+        """The low-level client (thread-safe, unlike boto3 resources), created on first use."""
+        with self._lock:  # boto3's default session is not safe to create clients from concurrently
+            if self._client is None:
+                import boto3
+                from botocore.config import Config
 
-                self._table = boto3.resource("dynamodb").Table(self.table_name)
-            return self._table
+                # A webhook waits on claim_delivery: fail within seconds so the platform retries.
+                config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+                self._client = boto3.client("dynamodb", config=config)
+            return self._client
 
     # -- delivery de-duplication -----------------------------------------------------------------
 
     def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
         now = int(time.time())
-        # TTL deletion lags (up to days): an expired claim must be claimable again meanwhile.
-        return self._put_if(
-            {"pk": f"delivery#{key}", "sk": "-", "expires_at": now + ttl_seconds},
-            "attribute_not_exists(pk) OR expires_at <= :now",
-            {":now": now},
-        )
+        item = {"pk": _s(_pk("delivery", key)), "sk": _s(SINGLE), TTL_ATTRIBUTE: _n(now + ttl_seconds)}
+        # TTL deletion is lazy (up to 48 h): a claim past its expiry that still exists is free again.
+        # `<=` as in SQLite, so a claim made with ttl_seconds=0 has expired at once.
+        return self._claim(item, f"attribute_not_exists(pk) OR {TTL_ATTRIBUTE} <= :now", {":now": _n(now)})
 
     def release_delivery(self, key: str) -> None:
-        self.table.delete_item(Key={"pk": f"delivery#{key}", "sk": "-"})
+        self._delete(_pk("delivery", key), SINGLE)
 
     # -- dead letters ----------------------------------------------------------------------------
 
     def put_dead_letter(self, message_id: str, source: str, reason: str, message: dict) -> DeadLetter:
+        body = json.dumps(message)  # ASCII: lone surrogates from JSON input survive
+        parts = self._put_parts(message_id, body) if len(body) > INLINE_MESSAGE_BYTES else 0
         now = _now_iso()
-        item = self.table.update_item(
-            Key={"pk": DEAD, "sk": message_id},
+        stored = "#parts = :parts REMOVE #message" if parts else "#message = :message REMOVE #parts"
+        old = self.client.update_item(
+            TableName=self.table_name,
+            Key=_key(DEAD, message_id),
             UpdateExpression=(
-                "SET #source = :source, reason = :reason, message = :message, last_at = :now, "
-                "first_at = if_not_exists(first_at, :now) ADD attempts :one"
+                "SET #source = :source, #reason = :reason, #last_at = :now, "
+                f"#first_at = if_not_exists(#first_at, :now), {stored} ADD #attempts :one"
             ),
-            ExpressionAttributeNames={"#source": "source"},
-            ExpressionAttributeValues={":source": source, ":reason": reason, ":message": json.dumps(message),
-                                       ":now": now, ":one": 1},
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
-        return _letter(item)
+            ExpressionAttributeNames=_names("source", "reason", "last_at", "first_at", "parts", "message", "attempts"),
+            ExpressionAttributeValues={":source": _s(source), ":reason": _s(reason), ":now": _s(now), ":one": _n(1),
+                                       **({":parts": _n(parts)} if parts else {":message": _s(body)})},
+            ReturnValues="ALL_OLD",  # atomic with the ADD: old attempts + 1 is exactly this write's count
+        ).get("Attributes", {})
+        self._delete_parts(message_id, keep=parts, had=_int(old, "parts"))
+        first_at = old["first_at"]["S"] if "first_at" in old else now
+        return DeadLetter(message_id, source, reason, json.loads(body), _int(old, "attempts") + 1, first_at, now)
 
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
-        letters = sorted((_letter(i) for i in self._query(DEAD)), key=lambda l: (l.first_at, l.id))
-        return letters[:limit] if limit else letters
+        # Ordered by (first_at, id) like SQLite: the sort key is the id, so sort here.
+        items = sorted(self._query(DEAD), key=lambda i: (i["first_at"]["S"], i["sk"]["S"]))
+        return [self._letter(item) for item in (items[:limit] if limit else items)]
 
     def dead_letter(self, message_id: str) -> DeadLetter | None:
-        item = self.table.get_item(Key={"pk": DEAD, "sk": message_id}).get("Item")
-        return _letter(item) if item else None
+        item = self._get(DEAD, message_id)
+        return self._letter(item) if item else None
 
     def delete_dead_letter(self, message_id: str) -> None:
-        self.table.delete_item(Key={"pk": DEAD, "sk": message_id})
+        # The letter first: a letter never points at parts that are gone.
+        old = self.client.delete_item(TableName=self.table_name, Key=_key(DEAD, message_id), ReturnValues="ALL_OLD")
+        self._delete_parts(message_id, keep=0, had=_int(old.get("Attributes", {}), "parts"))
 
     def count_dead_letters(self) -> int:
-        return sum(1 for _ in self._query(DEAD, Select="COUNT"))
+        return sum(page["Count"] for page in self._pages(DEAD, Select="COUNT"))
 
     # -- counters and flags ----------------------------------------------------------------------
 
     def increment(self, counters: dict[str, int]) -> None:
+        # One atomic ADD per counter; a batch's counters are statistics, not a transaction.
         for name, value in counters.items():
-            self.table.update_item(
-                Key={"pk": COUNTER, "sk": name}, UpdateExpression="ADD #v :v",
-                ExpressionAttributeNames={"#v": "value"}, ExpressionAttributeValues={":v": value},
+            self.client.update_item(
+                TableName=self.table_name, Key=_key(COUNTER, name), UpdateExpression="ADD #value :value",
+                ExpressionAttributeNames=_names("value"), ExpressionAttributeValues={":value": _n(value)},
             )
 
     def counters(self) -> dict[str, int]:
-        return {i["sk"]: int(i["value"]) for i in self._query(COUNTER)}
+        return {item["sk"]["S"]: _int(item, "value") for item in self._query(COUNTER)}
 
     def set_flag(self, name: str, value: str | None) -> None:
         if value is None:
-            self.table.delete_item(Key={"pk": FLAG, "sk": name})
+            self._delete(FLAG, name)
         else:
-            self.table.put_item(Item={"pk": FLAG, "sk": name, "value": value})
+            self.client.put_item(TableName=self.table_name, Item={**_key(FLAG, name), "value": _s(value)})
 
     def flags(self) -> dict[str, str]:
-        return {i["sk"]: i["value"] for i in self._query(FLAG)}
+        return {item["sk"]["S"]: item["value"]["S"] for item in self._query(FLAG)}
 
     # -- award ledger and progress ---------------------------------------------------------------
 
     def claim_award(self, key: str) -> bool:
-        return self._put_if(
-            {"pk": f"award#{key}", "sk": "-", "state": "claimed", "updated_at": _now_iso()},
-            "attribute_not_exists(pk) OR #state = :failed",
-            {":failed": "failed"},
-            {"#state": "state"},
-        )
+        item = {"pk": _s(_pk("award", key)), "sk": _s(SINGLE), "state": _s("claimed"), "updated_at": _s(_now_iso())}
+        return self._claim(item, "attribute_not_exists(pk) OR #state = :failed", {":failed": _s("failed")},
+                           _names("state"))
 
     def complete_award(self, key: str, vendor_id: str, detail: dict) -> None:
         self._set_award(key, "awarded", vendor_id=vendor_id, detail=json.dumps(detail))
@@ -129,79 +164,160 @@ class DynamoDbStore:
         self._set_award(key, "failed", reason=reason)
 
     def _set_award(self, key: str, state: str, **fields: str) -> None:
-        values = {f":{k}": v for k, v in fields.items()}
-        sets = ", ".join(f"{k} = :{k}" for k in fields)
-        self.table.update_item(
-            Key={"pk": f"award#{key}", "sk": "-"},
-            UpdateExpression=f"SET #state = :state, updated_at = :now, {sets}",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={":state": state, ":now": _now_iso(), **values},
-        )
+        from botocore.exceptions import ClientError
+
+        values = {f":{name}": _s(value) for name, value in {"state": state, "now": _now_iso(), **fields}.items()}
+        sets = ", ".join(f"#{name} = :{name}" for name in fields)
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key={"pk": _s(_pk("award", key)), "sk": _s(SINGLE)},
+                UpdateExpression=f"SET #state = :state, #updated_at = :now, {sets}",
+                ConditionExpression="attribute_exists(pk)",  # as SQLite's UPDATE: no claim, no record
+                ExpressionAttributeNames=_names("state", "updated_at", *fields), ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _code(error) != CONDITION_FAILED:
+                raise
 
     def release_award(self, key: str) -> None:
-        self.table.delete_item(Key={"pk": f"award#{key}", "sk": "-"})
+        self._delete(_pk("award", key), SINGLE)
 
     def award(self, key: str) -> dict | None:
-        item = self.table.get_item(Key={"pk": f"award#{key}", "sk": "-"}).get("Item")
+        item = self._get(_pk("award", key), SINGLE)
         if not item:
             return None
-        record = {k: item.get(k) for k in ("state", "vendor_id", "reason", "updated_at")}
-        if item.get("detail"):
-            record["detail"] = json.loads(item["detail"])
-        return {k: v for k, v in record.items() if v is not None}
+        record: dict[str, Any] = {k: item[k]["S"] for k in ("state", "vendor_id", "reason", "updated_at") if k in item}
+        if "detail" in item:
+            record["detail"] = json.loads(item["detail"]["S"])
+        return record
 
     def add_progress(self, learner: str, rule: str, criterion: str, at: str) -> None:
         from botocore.exceptions import ClientError
 
         try:
-            self.table.put_item(
-                Item={"pk": f"progress#{learner}#{rule}", "sk": criterion, "at": at},
+            self.client.put_item(
+                TableName=self.table_name, Item={**_key(_progress_pk(learner, rule), criterion), "at": _s(at)},
+                # ISO strings compare by UTF-8 bytes here and in SQLite alike: the latest time wins.
                 ConditionExpression="attribute_not_exists(pk) OR #at < :at",
-                ExpressionAttributeNames={"#at": "at"}, ExpressionAttributeValues={":at": at},
+                ExpressionAttributeNames=_names("at"), ExpressionAttributeValues={":at": _s(at)},
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if _code(error) != CONDITION_FAILED:
                 raise  # otherwise a later time is already stored: keep it
 
     def progress(self, learner: str, rule: str) -> dict[str, str]:
-        return {i["sk"]: i["at"] for i in self._query(f"progress#{learner}#{rule}")}
+        return {item["sk"]["S"]: item["at"]["S"] for item in self._query(_progress_pk(learner, rule))}
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _put_if(self, item: dict, condition: str, values: dict, names: dict | None = None) -> bool:
+    def _claim(self, item: dict, condition: str, values: dict, names: dict | None = None) -> bool:
+        """Conditional put: True when written by this call.
+
+        The SDK retries a put whose answer was lost; the retry then fails its condition against
+        our own write. A token per call tells that apart from another caller's claim."""
         from botocore.exceptions import ClientError
 
-        options: dict[str, Any] = {"ConditionExpression": condition, "ExpressionAttributeValues": values}
-        if names:
-            options["ExpressionAttributeNames"] = names
+        token = uuid.uuid4().hex
         try:
-            self.table.put_item(Item=item, **options)
+            self.client.put_item(
+                TableName=self.table_name, Item={**item, "claim": _s(token)}, ConditionExpression=condition,
+                ExpressionAttributeValues=values, ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **({"ExpressionAttributeNames": names} if names else {}),
+            )
             return True
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+            if _code(error) != CONDITION_FAILED:
+                raise
+            return error.response.get("Item", {}).get("claim") == _s(token)
 
-    def _query(self, pk: str, **options: Any) -> Iterator[dict]:
-        """Every item of a partition, following LastEvaluatedKey (a Query returns at most 1 MB)."""
-        from boto3.dynamodb.conditions import Key
+    def _letter(self, item: dict) -> DeadLetter:
+        message_id = item["sk"]["S"]
+        body = item["message"]["S"] if "message" in item else self._read_parts(message_id, _int(item, "parts"))
+        return DeadLetter(
+            id=message_id, source=item["source"]["S"], reason=item["reason"]["S"], message=json.loads(body),
+            attempts=_int(item, "attempts"), first_at=item["first_at"]["S"], last_at=item["last_at"]["S"],
+        )
 
+    def _put_parts(self, message_id: str, body: str) -> int:
+        packed = zlib.compress(body.encode("ascii"), 6)
+        slices = [packed[start:start + PART_BYTES] for start in range(0, len(packed), PART_BYTES)]
+        for index, data in enumerate(slices):
+            item = {**_key(_pk("deadletter-part", message_id), f"{index:04d}"), "data": {"B": data}}
+            self.client.put_item(TableName=self.table_name, Item=item)
+        return len(slices)
+
+    def _read_parts(self, message_id: str, count: int) -> str:
+        items = sorted(self._query(_pk("deadletter-part", message_id)), key=lambda i: i["sk"]["S"])[:count]
+        if len(items) != count:
+            raise RuntimeError(f"dead letter {message_id}: {len(items)} of {count} message parts found")
+        return zlib.decompress(b"".join(i["data"]["B"] for i in items)).decode("ascii")
+
+    def _delete_parts(self, message_id: str, keep: int, had: int) -> None:
+        """Remove the parts a letter no longer uses (a smaller message, or the letter deleted)."""
+        for index in range(keep, had):
+            self._delete(_pk("deadletter-part", message_id), f"{index:04d}")
+
+    def _get(self, pk: str, sk: str) -> dict | None:
+        # Strongly consistent: a read right after a write (replay, health) must see it.
+        return self.client.get_item(TableName=self.table_name, Key=_key(pk, sk), ConsistentRead=True).get("Item")
+
+    def _delete(self, pk: str, sk: str) -> None:
+        self.client.delete_item(TableName=self.table_name, Key=_key(pk, sk))
+
+    def _query(self, pk: str) -> Iterator[dict]:
+        for page in self._pages(pk):
+            yield from page.get("Items", [])
+
+    def _pages(self, pk: str, **options: Any) -> Iterator[dict]:
+        """Every page of a partition, following LastEvaluatedKey (a Query returns at most 1 MB)."""
         start: dict | None = None
         while True:
-            page = self.table.query(
-                KeyConditionExpression=Key("pk").eq(pk), **options, **({"ExclusiveStartKey": start} if start else {})
+            page = self.client.query(
+                TableName=self.table_name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": _s(pk)},
+                ConsistentRead=True, **options, **({"ExclusiveStartKey": start} if start else {}),
             )
-            if options.get("Select") == "COUNT":
-                yield from range(page["Count"])
-            else:
-                yield from page.get("Items", [])
+            yield page
             start = page.get("LastEvaluatedKey")
             if not start:
                 return
 
 
-def _letter(item: dict) -> DeadLetter:
-    return DeadLetter(
-        id=item["sk"], source=item["source"], reason=item["reason"], message=json.loads(item["message"]),
-        attempts=int(item["attempts"]), first_at=item["first_at"], last_at=item["last_at"],
-    )
+def _pk(kind: str, key: str) -> str:
+    """The partition key of one item of a kind; hashed when DynamoDB could not take the key as is."""
+    try:
+        if len(key.encode("utf-8")) <= MAX_KEY_BYTES:
+            return f"{kind}#{key}"
+    except UnicodeEncodeError:  # a lone surrogate (valid in JSON) cannot go over the wire
+        pass
+    # A different prefix, so no literal key can collide with a hashed one.
+    return f"{kind}-sha256#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def _progress_pk(learner: str, rule: str) -> str:
+    # JSON, not "learner#rule": ("a#b", "c") and ("a", "b#c") must stay apart.
+    return _pk("progress", json.dumps([learner, rule]))
+
+
+def _key(pk: str, sk: str) -> dict:
+    return {"pk": _s(pk), "sk": _s(sk)}
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+def _n(value: int) -> dict:
+    return {"N": str(value)}
+
+
+def _int(item: dict, name: str) -> int:
+    return int(item[name]["N"]) if name in item else 0
+
+
+def _names(*names: str) -> dict[str, str]:
+    """Placeholders for attribute names: several (source, value, state, ...) are reserved words."""
+    return {f"#{name}": name for name in names}
+
+
+def _code(error: Exception) -> str:
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "")

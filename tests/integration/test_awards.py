@@ -217,3 +217,15 @@ activity = "https://lms.example.com/courses/python-301/final-exam"
     assert body["actor"]["mbox"] == "mailto:ada.lovelace@example.com"
     assert body["object"]["definition"]["name"]["en"] == "Accessibility Champion"
     assert body["context"]["platform"] == "Canvas Credentials"
+
+
+def test_an_award_dead_letter_replays_through_the_award_worker(awards):
+    from chalicelib.deadletters import replay
+
+    statement = passed_exam()
+    statement["actor"] = {"objectType": "Agent", "account": {"homePage": "https://lms.example.com", "name": "E-9999"}}
+    forward(awards, statement)
+    awards.drain()
+    [outcome] = replay(awards.services, awards.services.store.dead_letters())
+    assert outcome.result.startswith("dead-lettered again") and "learner directory" in outcome.result
+    assert awards.credly.issued == []

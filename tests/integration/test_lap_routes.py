@@ -93,3 +93,12 @@ def test_csv_report_row_without_learner_is_400_naming_the_line(connector):
     )
     assert answer.status_code == 400
     assert json.loads(answer.body)["field"] == "line 3"
+
+
+def test_csv_content_type_is_matched_case_insensitively(connector):
+    csv_text = "email,courses_completed\nada.lovelace@example.com,4\n"
+    answer = connector.client.http.post(
+        "/lap/reports?report=r", body=csv_text.encode(),
+        headers={"Content-Type": "Text/CSV; charset=utf-8", **bearer(connector)},
+    )
+    assert answer.status_code == 202, answer.body

@@ -235,3 +235,43 @@ def test_health_says_degraded_when_the_state_store_is_unreachable(connector, mon
     answer = connector.client.http.get("/health")
     assert answer.status_code == 503
     assert json.loads(answer.body)["checks"]["store"] == "unreachable: OSError"
+
+
+def test_a_non_ascii_signature_is_401_not_500(connector):
+    raw = json.dumps(fixture_json("certifier/webhook_credential_issued.json")).encode()
+    answer = connector.post("/webhooks/certifier", raw, {"X-Webhook-Signature": "é" * 64})
+    assert answer.status_code == 401
+
+
+def test_json_nested_too_deeply_is_400(connector):
+    auth = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
+    answer = connector.post("/ingest/openbadges", b"[" * 100_000, auth)
+    assert answer.status_code == 400 and "nested" in json.loads(answer.body)["error"]
+
+
+def test_health_with_an_unusable_lrs_endpoint_is_503_not_500(connector, monkeypatch):
+    from chalicelib.runtime import services
+
+    monkeypatch.setenv("LRS_ENDPOINT", "lrs.example.com/xAPI")
+    services.cache_clear()
+    connector.services = services()
+    answer = connector.client.http.get("/health")
+    assert answer.status_code == 503
+    assert json.loads(answer.body)["checks"]["lrs"].startswith("unreachable")
+
+
+def test_an_unexpected_error_on_one_message_dead_letters_it_and_delivers_the_rest(connector, monkeypatch):
+    original = connector.services.worker.translator.translate
+
+    def translate(source, document, as_of=None):
+        if isinstance(document, dict) and document.get("type") == "credential.shared":
+            raise KeyError("surprise")
+        return original(source, document, as_of)
+
+    monkeypatch.setattr(connector.services.worker.translator, "translate", translate)
+    for name in ("webhook_credential_issued", "webhook_credential_shared_linkedin"):
+        assert connector.certifier_webhook(fixture_json(f"certifier/{name}.json")).status_code == 202
+    connector.drain()
+    letters = connector.services.store.dead_letters()
+    assert len(letters) == 1 and "internal error: KeyError" in letters[0].reason
+    assert connector.services.store.counters()["delivered"] == 1
