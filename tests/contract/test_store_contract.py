@@ -1,9 +1,56 @@
-"""The store contract: the same tests, unchanged, for every backend (see conftest.py)."""
+"""The store contract: the same tests, unchanged, for every backend (the `store` fixture, conftest.py).
+
+At the end, a few DynamoDB-only tests of what SQLite has no counterpart for (SDK retries, part
+items, lazy imports).
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import random
+import subprocess
+import sys
 import threading
+from pathlib import Path
+from typing import Any, Callable
 
+import pytest
+
+
+def run_together(count: int, work: Callable[[], Any]) -> list:
+    """Run `work` in `count` threads released at the same moment; every result, or the first error."""
+    barrier = threading.Barrier(count)
+    results: list = []
+    errors: list = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            value = work()
+        except Exception as error:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(error)
+            return
+        with lock:
+            results.append(value)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def noise(size: int, seed: int) -> str:
+    """Text that does not compress much, so sizes stay what the test says."""
+    return base64.b64encode(random.Random(seed).randbytes(size * 3 // 4)).decode()
+
+
+# -- delivery claims -----------------------------------------------------------------------------
 
 
 def test_a_delivery_is_claimed_once(store):
@@ -12,8 +59,9 @@ def test_a_delivery_is_claimed_once(store):
     assert store.claim_delivery("credly:e2", 3600) is True
 
 
-def test_an_expired_claim_can_be_claimed_again(store):
-    assert store.claim_delivery("k", 0) is True  # expires at once
+@pytest.mark.parametrize("ttl", [0, -60])
+def test_an_expired_claim_can_be_claimed_again(store, ttl):
+    assert store.claim_delivery("k", ttl) is True  # expired at once (0) or already (-60)
     assert store.claim_delivery("k", 3600) is True
     assert store.claim_delivery("k", 3600) is False
 
@@ -22,50 +70,108 @@ def test_a_released_claim_can_be_claimed_again(store):
     store.claim_delivery("k", 3600)
     store.release_delivery("k")
     assert store.claim_delivery("k", 3600) is True
-
-
-def run_together(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        barrier.wait()
-        value = work()
-        with lock:
-            results.append(value)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    return results
+    store.release_delivery("never-claimed")  # a no-op, not an error
 
 
 def test_concurrent_claims_let_exactly_one_through(store):
     assert sorted(run_together(8, lambda: store.claim_delivery("race", 3600))) == [False] * 7 + [True]
 
 
-def test_dead_letters_round_trip_and_count_attempts(store):
-    message = {"id": "m1", "body": {"name": "Jürgen", "nested": [1, {"a": None}]}}
-    first = store.put_dead_letter("m1", "credly", "LRS rejected it", message)
-    assert (first.attempts, first.source, first.message) == (1, "credly", message)
-    again = store.put_dead_letter("m1", "credly", "still rejected", message)
-    assert again.attempts == 2 and again.reason == "still rejected" and again.first_at == first.first_at
-    store.put_dead_letter("m2", "certifier", "unknown learner", {"id": "m2"})
-    assert [l.id for l in store.dead_letters()] == ["m1", "m2"]
-    assert store.count_dead_letters() == 2
-    assert store.dead_letter("m2").reason == "unknown learner"
-    store.delete_dead_letter("m1")
-    assert store.dead_letter("m1") is None and store.count_dead_letters() == 1
+def test_concurrent_claims_of_an_expired_claim_let_exactly_one_through(store):
+    store.claim_delivery("race", -60)
+    assert sorted(run_together(8, lambda: store.claim_delivery("race", 3600))) == [False] * 7 + [True]
 
 
-def test_many_dead_letters_are_all_listed(store):
-    padding = "x" * 1500  # over a DynamoDB page (1 MB) in total
-    for index in range(800):
-        store.put_dead_letter(f"m{index:04d}", "openbadges", "reason", {"pad": padding})
+def test_long_and_unusual_keys_are_claimed_apart(store):
+    long_key = "credly:" + "e" * 5000  # longer than a DynamoDB partition key may be
+    keys = [long_key, long_key + "x", "credly:événement/1#2", "credly:"]
+    assert [store.claim_delivery(k, 3600) for k in keys] == [True] * 4
+    assert [store.claim_delivery(k, 3600) for k in keys] == [False] * 4
+    store.release_delivery(long_key)
+    assert store.claim_delivery(long_key, 3600) is True
+
+
+# -- dead letters --------------------------------------------------------------------------------
+
+
+MESSAGE = {
+    "id": "m1",
+    "source": "credly",
+    "body": {"name": "Jürgen Łukasz 日本語 🎓", "nested": [1, 2.5, {"a": None, "b": [True, False]}], "empty": {}},
+}
+
+
+def test_a_dead_letter_round_trips(store):
+    letter = store.put_dead_letter("m1", "credly", "LRS rejected it", MESSAGE)
+    assert (letter.id, letter.source, letter.reason, letter.attempts) == ("m1", "credly", "LRS rejected it", 1)
+    assert letter.message == MESSAGE and letter.first_at == letter.last_at
+    assert store.dead_letter("m1") == letter
+    assert store.dead_letters() == [letter]
+
+
+def test_putting_a_dead_letter_again_counts_attempts_and_keeps_the_latest_reason(store):
+    first = store.put_dead_letter("m1", "credly", "LRS rejected it", MESSAGE)
+    changed = {**MESSAGE, "body": {"retried": True}}
+    store.put_dead_letter("m1", "credly", "still rejected", MESSAGE)
+    third = store.put_dead_letter("m1", "credly", "gave up after 10 attempts", changed)
+    assert (third.attempts, third.reason, third.message) == (3, "gave up after 10 attempts", changed)
+    assert third.first_at == first.first_at and third.last_at >= first.last_at
+    assert store.dead_letter("m1") == third
+    assert store.count_dead_letters() == 1
+
+
+def test_concurrent_puts_of_one_dead_letter_count_every_attempt(store):
+    attempts = run_together(8, lambda: store.put_dead_letter("m1", "credly", "reason", MESSAGE).attempts)
+    assert all(1 <= n <= 8 for n in attempts)  # SQLite reads the letter back after its write
+    assert store.dead_letter("m1").attempts == 8
+
+
+def test_dead_letters_are_listed_by_first_time_then_id(store):
+    for message_id in ["m3", "m1", "m2"]:
+        store.put_dead_letter(message_id, "certifier", "unknown learner", {"id": message_id})
+    store.put_dead_letter("m3", "certifier", "again", {"id": "m3"})  # a re-put keeps its place
     letters = store.dead_letters()
-    assert len(letters) == 800 == store.count_dead_letters()
-    assert len({l.id for l in letters}) == 800
+    assert [(l.first_at, l.id) for l in letters] == sorted((l.first_at, l.id) for l in letters)
+    assert store.dead_letters() == letters  # stable
+    assert store.dead_letters(limit=2) == letters[:2]
+
+
+def test_a_dead_letter_can_be_deleted(store):
+    store.put_dead_letter("m1", "credly", "r", MESSAGE)
+    store.put_dead_letter("m2", "certifier", "unknown learner", {"id": "m2"})
+    assert store.count_dead_letters() == 2
+    store.delete_dead_letter("m1")
+    store.delete_dead_letter("never-there")  # a no-op, not an error
+    assert store.dead_letter("m1") is None and store.dead_letter("never-there") is None
+    assert [l.id for l in store.dead_letters()] == ["m2"] and store.count_dead_letters() == 1
+
+
+def test_a_dead_letter_as_large_as_an_sqs_message_round_trips(store):
+    big = {"id": "big", "body": {"image": "data:image/png;base64," + noise(1_000_000, seed=1)}}
+    assert len(json.dumps(big)) > 1_000_000  # a DynamoDB item holds 400 KB
+    assert store.put_dead_letter("big", "openbadges", "too big for the LRS", big).message == big
+    assert store.dead_letter("big").message == big
+    assert store.put_dead_letter("big", "openbadges", "again", {"id": "big"}).attempts == 2  # smaller now
+    assert store.dead_letter("big").message == {"id": "big"}
+    store.put_dead_letter("big", "openbadges", "and large again", big)
+    assert [l.message for l in store.dead_letters()] == [big]
+    store.delete_dead_letter("big")
+    assert store.dead_letter("big") is None and store.count_dead_letters() == 0
+
+
+def test_more_dead_letters_than_one_page_are_all_listed_and_counted(store, backend_calls):
+    # 450 letters of 3 KB: 1.35 MB, more than one DynamoDB Query page (1 MB).
+    for index in range(450):
+        store.put_dead_letter(f"m{index:04d}", "openbadges", "reason", {"pad": noise(3000, seed=index)})
+    backend_calls.clear()
+    letters = store.dead_letters()
+    assert [(l.first_at, l.id) for l in letters] == sorted((l.first_at, l.id) for l in letters)
+    assert len({l.id for l in letters}) == 450 == store.count_dead_letters()
+    assert letters[-1].message == {"pad": noise(3000, seed=int(letters[-1].id[1:]))}
+    assert not backend_calls or backend_calls["Query"] >= 4  # DynamoDB: two pages each to list and to count
+
+
+# -- counters and flags --------------------------------------------------------------------------
 
 
 def test_counters_add_up_across_threads(store):
@@ -73,13 +179,26 @@ def test_counters_add_up_across_threads(store):
     assert store.counters() == {"delivered": 40, "skipped": 8}
 
 
+def test_counters_start_empty_and_take_any_integer(store):
+    assert store.counters() == {}
+    store.increment({})
+    store.increment({"delivered": 3, "dead_lettered": 0})
+    store.increment({"delivered": -1})
+    assert store.counters() == {"delivered": 2, "dead_lettered": 0}
+
+
 def test_flags_set_overwrite_clear(store):
+    assert store.flags() == {}
     store.set_flag("lrs", "401")
-    store.set_flag("lrs", "403")
-    store.set_flag("credly", "token expired")
-    assert store.flags() == {"lrs": "403", "credly": "token expired"}
+    store.set_flag("lrs", "403: Jürgen's token")
+    store.set_flag("credly_auth", "token expired")
+    assert store.flags() == {"lrs": "403: Jürgen's token", "credly_auth": "token expired"}
     store.set_flag("lrs", None)
-    assert store.flags() == {"credly": "token expired"}
+    store.set_flag("never-set", None)  # a no-op, not an error
+    assert store.flags() == {"credly_auth": "token expired"}
+
+
+# -- award ledger and progress -------------------------------------------------------------------
 
 
 def test_an_award_is_claimed_once_even_under_contention(store):
@@ -91,9 +210,11 @@ def test_award_lifecycle(store):
     key = "badgr|bc|E-2"
     assert store.award(key) is None
     store.claim_award(key)
-    store.complete_award(key, "vendor-1", {"entityId": "vendor-1"})
+    store.complete_award(key, "vendor-1", {"entityId": "vendor-1", "name": "Zertifikat für Jürgen"})
     record = store.award(key)
-    assert (record["state"], record["vendor_id"], record["detail"]) == ("awarded", "vendor-1", {"entityId": "vendor-1"})
+    assert (record["state"], record["vendor_id"], record["detail"]) == (
+        "awarded", "vendor-1", {"entityId": "vendor-1", "name": "Zertifikat für Jürgen"})
+    assert set(record) == {"state", "vendor_id", "detail", "updated_at"}
     assert store.claim_award(key) is False  # never twice
 
 
@@ -101,9 +222,16 @@ def test_a_failed_award_can_be_claimed_again_and_a_released_one_too(store):
     store.claim_award("k")
     store.fail_award("k", "422: group not found")
     assert store.award("k")["reason"] == "422: group not found"
-    assert store.claim_award("k") is True
+    assert sorted(run_together(8, lambda: store.claim_award("k"))) == [False] * 7 + [True]
+    assert store.award("k")["state"] == "claimed"
     store.release_award("k")
     assert store.award("k") is None and store.claim_award("k") is True
+
+
+def test_completing_an_unclaimed_award_records_nothing(store):
+    store.complete_award("nobody", "vendor-1", {})
+    store.fail_award("nobody", "r")
+    assert store.award("nobody") is None
 
 
 def test_progress_keeps_the_latest_time_per_criterion(store):
@@ -113,3 +241,63 @@ def test_progress_keeps_the_latest_time_per_criterion(store):
     store.add_progress("E-2", "rule", "s0", "2026-11-03T00:00:00+00:00")
     assert store.progress("E-1", "rule") == {"s0": "2026-11-01T00:00:00+00:00", "s1": "2026-11-02T00:00:00+00:00"}
     assert store.progress("E-1", "other") == {}
+
+
+def test_progress_keys_do_not_run_together(store):
+    store.add_progress("a#b", "c", "s0", "2026-11-01T00:00:00+00:00")
+    store.add_progress("a", "b#c", "s0", "2026-11-02T00:00:00+00:00")
+    assert store.progress("a#b", "c") == {"s0": "2026-11-01T00:00:00+00:00"}
+    assert store.progress("a", "b#c") == {"s0": "2026-11-02T00:00:00+00:00"}
+
+
+# -- DynamoDB only -------------------------------------------------------------------------------
+
+
+def lose_first_answer(client: Any, operation: str) -> list:
+    """Make botocore resend the first `operation` after DynamoDB applied it, as after a read timeout."""
+    retried: list = []
+
+    def retry_once(**_: Any) -> int | None:
+        if not retried:
+            retried.append(operation)
+            return 0  # "retry after 0 s"
+        return None
+
+    client.meta.events.register_first(f"needs-retry.dynamodb.{operation}", retry_once)
+    return retried
+
+
+def test_dynamodb_a_claim_whose_answer_was_lost_is_still_ours(dynamodb_store):
+    retried = lose_first_answer(dynamodb_store.client, "PutItem")
+    assert dynamodb_store.claim_delivery("credly:e1", 3600) is True  # the resend fails its condition
+    assert retried and dynamodb_store.claim_delivery("credly:e1", 3600) is False
+    assert dynamodb_store.claim_award("credly|t|E-1") is True
+
+
+def test_dynamodb_a_smaller_or_deleted_letter_leaves_no_parts(dynamodb_store):
+    big = {"pad": noise(1_000_000, seed=2)}
+    client = dynamodb_store.client
+
+    def stored_items() -> int:
+        return sum(page["Count"] for page in client.get_paginator("scan").paginate(TableName=dynamodb_store.table_name))
+
+    dynamodb_store.put_dead_letter("big", "openbadges", "r", big)
+    assert stored_items() > 2  # the letter and its parts
+    dynamodb_store.put_dead_letter("big", "openbadges", "r", {"small": True})
+    assert stored_items() == 1
+    dynamodb_store.put_dead_letter("big", "openbadges", "r", big)
+    dynamodb_store.delete_dead_letter("big")
+    assert stored_items() == 0
+
+
+def test_dynamodb_keys_not_encodable_as_utf8_are_hashed(dynamodb_store):
+    key = json.loads('"credly:\\ud800"')  # a lone surrogate: valid JSON, not UTF-8
+    assert dynamodb_store.claim_delivery(key, 3600) is True
+    assert dynamodb_store.claim_delivery(key, 3600) is False
+
+
+def test_dynamodb_store_module_does_not_import_boto3():
+    probe = "import sys, chalicelib.store.dynamodb; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
