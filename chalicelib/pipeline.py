@@ -21,6 +21,7 @@ from .translation import Translation, Translator
 from .xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable
 
 LRS_FLAG = "lrs"
+MAX_REASON = 10_000
 
 
 def auth_flag(platform: str) -> str:
@@ -77,6 +78,7 @@ class Worker:
         return result
 
     def dead_letter(self, message: QueueMessage, reason: str, counts: Counter | None = None) -> None:
+        reason = reason[:MAX_REASON]  # one DynamoDB item holds at most 400 KB, message included
         self.store.put_dead_letter(message.id, message.source, reason, message.model_dump(mode="json"))
         log("dead_letter", message_id=message.id, source=message.source, reason=reason[:300])
         if counts is not None:
