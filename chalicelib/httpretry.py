@@ -20,6 +20,15 @@ from .observability import log
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
+class OutcomeUnknown(ConnectorError):
+    """A request that is not safe to repeat may have been carried out (read timeout, 500/502/504):
+    retrying could do it twice, so the caller must check instead."""
+
+
+# Answers that mean "not carried out": safe to retry even a request that creates something.
+NOT_PROCESSED_STATUS = frozenset({429, 503})
+
+
 class TransientFailure(ConnectorError):
     """The remote stayed unavailable for every attempt; the work should be retried later."""
 
@@ -58,19 +67,29 @@ def send(
     policy: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
     what: str = "request",
+    idempotent: bool = True,
     **kwargs: object,
 ) -> requests.Response:
-    """Send, retrying retryable statuses and network errors; return the last non-retryable answer."""
+    """Send, retrying retryable statuses and network errors; return the last non-retryable answer.
+
+    idempotent=False (a POST that awards a credential): only failures that prove nothing was
+    done are retried; anything ambiguous raises OutcomeUnknown."""
     problem = ""
     for attempt in range(policy.attempts):
         try:
             response = session.request(method, url, **kwargs)
         except requests.RequestException as error:  # network trouble of any kind: transient
+            if not idempotent and isinstance(error, requests.ReadTimeout):
+                raise OutcomeUnknown(f"{what}: no answer in time; it may have been done: check the platform") from None
             problem = type(error).__name__
             wait = policy.backoff(attempt)
         else:
             if response.status_code not in RETRYABLE_STATUS:
                 return response
+            if not idempotent and response.status_code not in NOT_PROCESSED_STATUS:
+                raise OutcomeUnknown(
+                    f"{what}: HTTP {response.status_code}; it may have been done: check the platform"
+                )
             problem = f"HTTP {response.status_code}"
             wait = retry_after(response, policy.cap)
             wait = policy.backoff(attempt) if wait is None else wait

@@ -50,8 +50,9 @@ class AccredibleClient(RetryingClient):
 
     def create_credential(self, credential: dict) -> dict:
         """POST /v1/credentials with {"credential": ...}; the created credential object."""
+        # Accredible creates a new credential per call: never repeat one that may have gone through.
         response = self._send("POST", f"{self.base}/v1/credentials", "Accredible create credential",
-                              headers=self._headers(), json={"credential": credential})
+                              headers=self._headers(), json={"credential": credential}, idempotent=False)
         if response.status_code in (401, 403):
             raise AccredibleAuthError(
                 f"Accredible refused the API key (HTTP {response.status_code}): check ACCREDIBLE_API_KEY "

@@ -77,7 +77,8 @@ class BadgrClient(RetryingClient):
     def issue_assertion(self, badgeclass_id: str, payload: dict) -> dict:
         """POST an assertion of the badge class; the assertion object (`result[0]` of the envelope)."""
         url = f"{self.base}/v2/badgeclasses/{_segment(badgeclass_id)}/assertions"
-        response = self._authorized("POST", url, "issue assertion", json=payload)
+        # Badgr accepts duplicates: never repeat an award that may have gone through.
+        response = self._authorized("POST", url, "issue assertion", json=payload, idempotent=False)
         if 400 <= response.status_code < 500:
             raise PlatformRefused(
                 f"Canvas Credentials refused the assertion (HTTP {response.status_code}): {_description(response)}"

@@ -182,13 +182,7 @@ def test_an_unmappable_learner_is_a_dead_letter_not_a_guess(awards):
     assert len(letters) == 1 and "learner directory" in letters[0].reason
 
 
-def test_an_award_on_a_platform_without_webhooks_reaches_the_lrs_as_the_issued_statement(awards, monkeypatch, tmp_path, lrs, lrs_session):
-    from fakes.badgr_api import FakeBadgr
-
-    from chalicelib.runtime import services
-
-    rules = tmp_path / "badgr-rules.toml"
-    rules.write_text("""
+BADGR_RULES = """
 [[rules]]
 id = "accessibility-champion"
 name = "Accessibility Champion"
@@ -196,18 +190,32 @@ credential = { platform = "badgr", id = "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J" }
 [[rules.statements]]
 verb = "passed"
 activity = "https://lms.example.com/courses/python-301/final-exam"
-""")
-    with FakeBadgr("issuer@example.com", "pw") as badgr:
-        for name, value in {"AWARD_RULES": str(rules), "BADGR_API_BASE": badgr.base_url,
+"""
+
+
+@pytest.fixture
+def badgr(awards, monkeypatch, tmp_path):
+    from fakes.badgr_api import FakeBadgr
+
+    from chalicelib.runtime import services
+
+    rules = tmp_path / "badgr-rules.toml"
+    rules.write_text(BADGR_RULES)
+    with FakeBadgr("issuer@example.com", "pw") as fake:
+        for name, value in {"AWARD_RULES": str(rules), "BADGR_API_BASE": fake.base_url,
                             "BADGR_USERNAME": "issuer@example.com", "BADGR_PASSWORD": "pw"}.items():
             monkeypatch.setenv(name, value)
         services.cache_clear()
         awards.services = services()
-        forward(awards, passed_exam())
-        forward(awards, passed_exam())  # the same fact again: Badgr would accept a duplicate
-        awards.drain()
-        assert len(badgr.assertions) == 1  # the ledger, not the platform, kept it to one
-        entity = badgr.assertions[0]["entityId"]
+        yield fake
+
+
+def test_an_award_on_a_platform_without_webhooks_reaches_the_lrs_as_the_issued_statement(awards, badgr, lrs, lrs_session):
+    forward(awards, passed_exam())
+    forward(awards, passed_exam())  # the same fact again: Badgr would accept a duplicate
+    awards.drain()
+    assert len(badgr.assertions) == 1  # the ledger, not the platform, kept it to one
+    entity = badgr.assertions[0]["entityId"]
 
     namespace = uuid.UUID(awards.env["STATEMENT_ID_NAMESPACE"])
     statement_id = str(uuid.uuid5(namespace, f"badgr|{entity}|issued"))
@@ -229,3 +237,16 @@ def test_an_award_dead_letter_replays_through_the_award_worker(awards):
     [outcome] = replay(awards.services, awards.services.store.dead_letters())
     assert outcome.result.startswith("dead-lettered again") and "learner directory" in outcome.result
     assert awards.credly.issued == []
+
+
+def test_an_ambiguous_answer_to_a_badgr_award_is_never_repeated(awards, badgr):
+    badgr.fail_next(500, path="/assertions")  # maybe made, maybe not: Badgr would accept a second
+    forward(awards, passed_exam())
+    awards.drain()
+    forward(awards, passed_exam())  # more evidence while the claim is unresolved
+    assert awards.services.drainer().drain_once() == 1  # sees the fresh claim: retried later, not awarded
+    posts = [r for r in badgr.received if r.path.endswith("/assertions")]
+    assert len(posts) == 1
+    assert awards.services.store.award("badgr|Bc7Dd8Ee9Ff0Gg1Hh2Ii3J|E-1001")["state"] == "claimed"
+    [letter] = awards.services.store.dead_letters()
+    assert "check the platform" in letter.reason
