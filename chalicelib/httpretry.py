@@ -122,3 +122,14 @@ class RetryingClient:
     def _send(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
         return send(self.session, method, url, policy=self.retry, sleep=self.sleep, what=what,
                     timeout=self.timeout, **kwargs)
+
+
+def json_object(response: requests.Response, what: str) -> dict:
+    """The answer's JSON object, or a ConnectorError naming `what` answered something else."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ConnectorError(f"{what}: the answer is not a JSON object")
+    return body

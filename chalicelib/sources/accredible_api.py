@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 import requests
 
 from ..errors import ConnectorError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient
+from ..httpretry import RetryingClient, json_object
 from ..secrets import reveal
 from .credly_api import EMAIL
 
@@ -63,7 +63,7 @@ class AccredibleClient(RetryingClient):
         if response.status_code not in (200, 201):  # the credential may exist: the ledger keeps the claim
             raise ConnectorError(f"Accredible answered {response.status_code} to create credential: "
                                  "check the platform")
-        created = _json_object(response).get("credential")
+        created = json_object(response, "Accredible create credential").get("credential")
         if not isinstance(created, dict) or created.get("id") in (None, ""):
             raise ConnectorError("Accredible answered create credential without the credential: check the platform")
         return created
@@ -71,16 +71,6 @@ class AccredibleClient(RetryingClient):
     def _headers(self) -> dict:
         key = self._api_key() if callable(self._api_key) else self._api_key
         return {"Authorization": f"Token token={key}", "Accept": "application/json"}
-
-
-def _json_object(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ConnectorError("Accredible answered create credential with something that is not a JSON object")
-    return body
 
 
 def _errors(response: requests.Response) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import requests
 
 from ..errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient
+from ..httpretry import RetryingClient, json_object
 from ..secrets import reveal
 from .credly_api import EMAIL
 
@@ -86,7 +86,7 @@ class BadgrClient(RetryingClient):
         if response.status_code not in (200, 201):  # the award may exist: the ledger keeps the claim
             raise ConnectorError(f"Canvas Credentials answered {response.status_code} to issue assertion: "
                                  "check the platform")
-        result = _json_object(response, "issue assertion").get("result")
+        result = json_object(response, "Canvas Credentials issue assertion").get("result")
         if not isinstance(result, list) or not result or not isinstance(result[0], dict):
             raise ConnectorError("Canvas Credentials answered issue assertion without the assertion: "
                                  "check the platform")
@@ -158,7 +158,7 @@ class BadgrClient(RetryingClient):
             raise BadgrAuthError(
                 f"Canvas Credentials token endpoint answered {response.status_code} to the {what}: check BADGR_API_BASE"
             )
-        answer = _json_object(response, what)
+        answer = json_object(response, f"Canvas Credentials {what}")
         if not answer.get("access_token"):
             raise BadgrAuthError(f"Canvas Credentials answered the {what} without an access token: "
                                  "check BADGR_API_BASE")
@@ -187,16 +187,6 @@ def _seconds(value: object) -> float:
     except (TypeError, ValueError):
         return DEFAULT_EXPIRES_IN
     return seconds if seconds > 0 else DEFAULT_EXPIRES_IN
-
-
-def _json_object(response: requests.Response, what: str) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ConnectorError(f"Canvas Credentials answered {what} with something that is not a JSON object")
-    return body
 
 
 def _oauth_error(response: requests.Response) -> str:

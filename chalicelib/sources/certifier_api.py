@@ -13,7 +13,7 @@ from urllib.parse import quote
 import requests
 
 from ..errors import ConnectorError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient
+from ..httpretry import RetryingClient, json_object
 from ..secrets import reveal
 from .credly_api import EMAIL
 
@@ -57,7 +57,7 @@ class CertifierClient(RetryingClient):
             raise CertifierNotFound(f"Certifier has no {what} (HTTP 404)")
         if response.status_code != 200:
             raise ConnectorError(f"Certifier answered {response.status_code} for {what}")
-        return _json_object(response, what)
+        return json_object(response, f"Certifier {what}")
 
     def create_credential(self, credential: dict) -> dict:
         """POST /credentials: a draft credential (not yet visible to the recipient)."""
@@ -95,7 +95,7 @@ class CertifierClient(RetryingClient):
             raise PlatformRefused(f"Certifier refused to {what} (HTTP {response.status_code}): {_message(response)}")
         if response.status_code not in (200, 201):
             raise ConnectorError(f"Certifier answered {response.status_code} to {what}: check the platform")
-        return _json_object(response, what)
+        return json_object(response, f"Certifier {what}")
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
         token = self._token() if callable(self._token) else self._token
@@ -106,16 +106,6 @@ class CertifierClient(RetryingClient):
                 f"Certifier refused the API token (HTTP {response.status_code}) for {what}: check CERTIFIER_TOKEN"
             )
         return response
-
-
-def _json_object(response: requests.Response, what: str) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ConnectorError(f"Certifier answered {what} with something that is not a JSON object")
-    return body
 
 
 def _message(response: requests.Response) -> str:

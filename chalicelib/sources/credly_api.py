@@ -16,7 +16,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from ..errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient, RetryPolicy
+from ..httpretry import RetryingClient, json_object, RetryPolicy
 from ..secrets import reveal
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class CredlyClient(RetryingClient):
             raise InputError("badge", f"Credly refused the badge: {message}")
         if response.status_code not in (200, 201):
             raise PlatformRefused(f"Credly answered {response.status_code} to issue badge: {_message(response)}")
-        return _json_object(response, "issue badge")
+        return json_object(response, "Credly issue badge")
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ class CredlyClient(RetryingClient):
             raise CredlyNotFound(f"Credly has no {what} (HTTP 404)")
         if response.status_code != 200:
             raise PlatformRefused(f"Credly answered {response.status_code} for {what}: {_message(response)}")
-        return _json_object(response, what)
+        return json_object(response, f"Credly {what}")
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
         token = self._token() if callable(self._token) else self._token
@@ -158,16 +158,6 @@ def _short(value: object, limit: int = 80) -> str:
     """Ids come from unsigned webhooks: bound what reaches messages and logs."""
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _json_object(response: requests.Response, what: str) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ConnectorError(f"Credly answered {what} with something that is not a JSON object")
-    return body
 
 
 def _message(response: requests.Response) -> str:
