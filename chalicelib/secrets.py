@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Callable
 
+from .awsclients import aws_client, forget_clients
 from .errors import SettingsError
 from .settings import Settings
 
@@ -22,7 +23,6 @@ SECRETS_MANAGER = "secretsmanager:"
 SSM = "ssm:"
 
 _cache: dict[str, tuple[str, float]] = {}
-_clients: dict[str, object] = {}
 _lock = threading.Lock()
 
 
@@ -41,7 +41,7 @@ def reveal(settings: Settings, field: str) -> str | None:
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
-        _clients.clear()
+    forget_clients()
 
 
 def _cached(reference: str, ttl: float, fetch: Callable[[], str]) -> str:
@@ -61,10 +61,10 @@ def _fetch(reference: str, setting: str) -> str:
 
     try:
         if reference.startswith(SSM):
-            answer = _client("ssm").get_parameter(Name=reference[len(SSM):], WithDecryption=True)
+            answer = aws_client("ssm").get_parameter(Name=reference[len(SSM):], WithDecryption=True)
             return answer["Parameter"]["Value"]
         name, _, key = reference[len(SECRETS_MANAGER):].partition("#")
-        text = _client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
+        text = aws_client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
         return _json_key(text, key, setting) if key else text
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
@@ -79,12 +79,3 @@ def _json_key(text: str, key: str, setting: str) -> str:
     except (ValueError, KeyError, TypeError):
         raise SettingsError(f"{setting}: the secret has no JSON key {key!r}") from None
     return str(value)
-
-
-def _client(service: str):
-    with _lock:
-        if service not in _clients:
-            import boto3  # only deployments that use references pay for it
-
-            _clients[service] = boto3.client(service)
-        return _clients[service]

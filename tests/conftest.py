@@ -35,5 +35,9 @@ def mocked_aws(monkeypatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    from chalicelib.awsclients import forget_clients
+
+    forget_clients()  # clients made for another mocked account must not be reused
     with mock_aws():
         yield
+    forget_clients()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from pydantic import ValidationError
 
+from ..awsclients import aws_client
 from ..observability import log
 from . import MessageTooLarge, QueueMessage
 
@@ -32,20 +32,10 @@ class SqsQueue:
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self.queue_url = queue_url
         self._client = client
-        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        """The boto3 SQS client, created on first use and kept for the container's life."""
-        with self._lock:  # boto3's default session is not safe to create clients from concurrently
-            if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                # A webhook waits on this call: fail within seconds so the platform retries.
-                config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-                self._client = boto3.client("sqs", region_name=_region_of(self.queue_url), config=config)
-            return self._client
+        return self._client or aws_client("sqs", _region_of(self.queue_url))
 
     def send(self, message: QueueMessage) -> None:
         body = message_body(message)

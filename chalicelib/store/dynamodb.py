@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import uuid
 import zlib
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+from ..awsclients import aws_client
 from . import DeadLetter
 
 # The table, as infra/merge_template.py creates it in AWS and the contract tests under moto.
@@ -61,20 +61,11 @@ class DynamoDbStore:
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table_name = table_name
         self._client = client
-        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        """The low-level client (thread-safe, unlike boto3 resources), created on first use."""
-        with self._lock:  # boto3's default session is not safe to create clients from concurrently
-            if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                # A webhook waits on claim_delivery: fail within seconds so the platform retries.
-                config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-                self._client = boto3.client("dynamodb", config=config)
-            return self._client
+        """The low-level client: thread-safe, unlike boto3 resources."""
+        return self._client or aws_client("dynamodb")
 
     # -- delivery de-duplication -----------------------------------------------------------------
 
