@@ -18,68 +18,37 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
-import time
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
-from fakes.badgr_api import FailureQueue, Received, header
-from fakes.server import JsonServer
+from fakes.server import PlatformFake, header
 
 Answer = tuple[int, dict, object]
 EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
 
-class FakeAccredible:
+class FakeAccredible(PlatformFake):
     def __init__(self, api_key: str, port: int = 0) -> None:
         self.api_key = api_key
         self.groups: dict[int, str] = {}  # group id -> course name; empty: every group exists
         self.credentials: list[dict] = []
-        self.requests: list[tuple[str, str]] = []
-        self.received: list[Received] = []
         self._ids = itertools.count(84720100)
         self._recipient_ids = itertools.count(5510100)
-        self._failures = FailureQueue()
-        self._lock = threading.Lock()
-        self._server = JsonServer(self.handle, port)
-        self.port = self._server.port
+        super().__init__(port)
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     # -- lifecycle and controls --------------------------------------------------------------
 
-    def start(self) -> "FakeAccredible":
-        self._server.start()
-        return self
 
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> "FakeAccredible":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
-                  path: str | None = None) -> None:
-        self._failures.add(status, times, headers, delay, path)
-
-    def delay_next(self, seconds: float, path: str | None = None) -> None:
-        self.fail_next(0, 1, None, seconds, path)
 
     # -- request handling --------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         path = urlsplit(target).path
         parsed = _json(body)
-        with self._lock:
-            self.requests.append((method, path))
-            self.received.append(Received(method, path, dict(headers), parsed))
-        failure = self._failures.take(path)
+        failure = self._record(method, path, headers, parsed)
         if failure:
-            time.sleep(failure.delay)
-            if failure.status:
-                return failure.status, failure.headers, {"error": f"canned {failure.status}"}
+            return failure.status, failure.headers, {"error": f"canned {failure.status}"}
         try:
             return self._route(method, path, headers, parsed)
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket

@@ -24,50 +24,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from fakes.credly_api import Canned
-from fakes.server import JsonServer
+from fakes.server import PlatformFake, header
 
 Answer = tuple[int, dict, object]
 RECIPIENT_TYPES = ("email", "url", "telephone", "openBadgeId")
 SCOPES = ("rw:issuer", "rw:backpack", "rw:profile", "r:profile", "r:backpack")
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: object  # parsed JSON, the form as a dict, or None
-
-
-class FailureQueue:
-    """Canned failures served before the normal answer, optionally only to paths ending with
-    `path` (e.g. "/issue"). Shared by the Badgr, Accredible and Certifier fakes."""
-
-    def __init__(self) -> None:
-        self._items: deque[tuple[Canned, str | None]] = deque()
-        self._lock = threading.Lock()
-
-    def add(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
-            path: str | None = None) -> None:
-        with self._lock:
-            self._items.extend((Canned(status, dict(headers or {}), delay), path) for _ in range(times))
-
-    def take(self, path: str) -> Canned | None:
-        with self._lock:
-            for item in self._items:
-                if item[1] is None or path.endswith(item[1]):
-                    self._items.remove(item)
-                    return item[0]
-        return None
 
 
 @dataclass
@@ -81,7 +48,7 @@ def _envelope(success: bool, description: str, result: list | None = None, **ext
     return {"status": {"success": success, "description": description}, "result": result or [], **extra}
 
 
-class FakeBadgr:
+class FakeBadgr(PlatformFake):
     def __init__(self, username: str, password: str, expires_in: int = 86400, port: int = 0) -> None:
         self.username, self.password, self.expires_in = username, password, expires_in
         self.badgeclasses: set[str] = set()  # empty: every badge class exists
@@ -89,36 +56,13 @@ class FakeBadgr:
         self.refresh_tokens: set[str] = set()
         self.refuse_refresh = False
         self.assertions: list[dict] = []
-        self.requests: list[tuple[str, str]] = []
-        self.received: list[Received] = []
         self.grants: list[str] = []
-        self._failures = FailureQueue()
-        self._lock = threading.Lock()
-        self._server = JsonServer(self.handle, port)
-        self.port = self._server.port
+        super().__init__(port)
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     # -- lifecycle and controls --------------------------------------------------------------
 
-    def start(self) -> "FakeBadgr":
-        self._server.start()
-        return self
 
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> "FakeBadgr":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
-                  path: str | None = None) -> None:
-        self._failures.add(status, times, headers, delay, path)
-
-    def delay_next(self, seconds: float, path: str | None = None) -> None:
-        self.fail_next(0, 1, None, seconds, path)
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -130,14 +74,9 @@ class FakeBadgr:
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         path = urlsplit(target).path
         parsed = _parse(body, header(headers, "Content-Type") or "")
-        with self._lock:
-            self.requests.append((method, path))
-            self.received.append(Received(method, path, dict(headers), parsed))
-        failure = self._failures.take(path)
+        failure = self._record(method, path, headers, parsed)
         if failure:
-            time.sleep(failure.delay)
-            if failure.status:
-                return failure.status, failure.headers, _envelope(False, f"canned {failure.status}")
+            return failure.status, failure.headers, _envelope(False, f"canned {failure.status}")
         try:
             return self._route(method, path, headers, parsed)
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
@@ -266,6 +205,3 @@ def _parse(body: bytes, content_type: str) -> object:
     return {key: values[0] for key, values in parse_qs(body.decode(errors="replace")).items()}
 
 
-def header(headers: dict[str, str], name: str) -> str | None:
-    """A request header, whatever the case the client sent it in."""
-    return next((value for key, value in headers.items() if key.lower() == name.lower()), None)

@@ -20,14 +20,11 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from datetime import date, datetime, timezone
 from urllib.parse import unquote, urlsplit
 
-from fakes.badgr_api import FailureQueue, Received, header
-from fakes.server import JsonServer
+from fakes.server import PlatformFake, header
 
 Answer = tuple[int, dict, object]
 
@@ -36,45 +33,22 @@ def _error(status: int, message: str) -> Answer:
     return status, {}, {"error": {"message": message}}
 
 
-class FakeCertifier:
+class FakeCertifier(PlatformFake):
     def __init__(self, token: str, port: int = 0) -> None:
         self.token = token
         self.groups: set[str] = set()  # empty: every group exists
         self.credentials: dict[str, dict] = {}
         self.created: list[dict] = []
-        self.requests: list[tuple[str, str]] = []
-        self.received: list[Received] = []
-        self._failures = FailureQueue()
-        self._lock = threading.Lock()
-        self._server = JsonServer(self.handle, port)
-        self.port = self._server.port
+        super().__init__(port)
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
 
     # -- lifecycle and controls --------------------------------------------------------------
 
-    def start(self) -> "FakeCertifier":
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> "FakeCertifier":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def add_credential(self, credential: dict) -> None:
         with self._lock:
             self.credentials[credential["id"]] = credential
 
-    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
-                  path: str | None = None) -> None:
-        self._failures.add(status, times, headers, delay, path)
-
-    def delay_next(self, seconds: float, path: str | None = None) -> None:
-        self.fail_next(0, 1, None, seconds, path)
 
     @property
     def issued(self) -> list[dict]:
@@ -86,14 +60,9 @@ class FakeCertifier:
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         path = urlsplit(target).path
         parsed = _json(body)
-        with self._lock:
-            self.requests.append((method, path))
-            self.received.append(Received(method, path, dict(headers), parsed))
-        failure = self._failures.take(path)
+        failure = self._record(method, path, headers, parsed)
         if failure:
-            time.sleep(failure.delay)
-            if failure.status:
-                return _error(failure.status, f"canned {failure.status}")
+            return _error(failure.status, f"canned {failure.status}")
         try:
             return self._route(method, path, headers, parsed)
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket

@@ -33,7 +33,6 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -41,20 +40,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 if __package__ in (None, ""):  # run as a script: make `fakes` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fakes.server import JsonServer  # noqa: E402
+from fakes.server import Canned, JsonServer  # noqa: E402
 
 REQUIRED_ISSUE_FIELDS = ("recipient_email", "badge_template_id", "issued_to_first_name", "issued_to_last_name", "issued_at")
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # Credly's documented request format
 MAX_PER_PAGE = 100
 
 Answer = tuple[int, dict, object]
-
-
-@dataclass
-class Canned:
-    status: int  # 0: no failure, only the delay, then the normal answer
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
 
 
 def _error(status: int, message: str) -> Answer:

@@ -1,9 +1,13 @@
-"""The HTTP plumbing shared by the platform fakes: a threaded JSON server on 127.0.0.1."""
+"""What the platform fakes share: a threaded JSON server on 127.0.0.1, the request log, canned
+failures (429 with Retry-After, 5xx, slow answers) and the lifecycle."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -56,3 +60,88 @@ def _handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+@dataclass
+class Canned:
+    status: int  # 0: no failure, only the delay, then the normal answer
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: object  # parsed JSON, the form as a dict, or None
+
+
+class FailureQueue:
+    """Canned failures served before the normal answer, optionally only to paths ending with
+    `path` (e.g. "/issue"). Shared by the Badgr, Accredible and Certifier fakes."""
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[Canned, str | None]] = deque()
+        self._lock = threading.Lock()
+
+    def add(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
+            path: str | None = None) -> None:
+        with self._lock:
+            self._items.extend((Canned(status, dict(headers or {}), delay), path) for _ in range(times))
+
+    def take(self, path: str) -> Canned | None:
+        with self._lock:
+            for item in self._items:
+                if item[1] is None or path.endswith(item[1]):
+                    self._items.remove(item)
+                    return item[0]
+        return None
+
+
+def header(headers: dict[str, str], name: str) -> str | None:
+    """A request header, whatever the case the client sent it in."""
+    return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
+
+
+class PlatformFake:
+    """What every platform fake shares: its server, lifecycle, request log and canned failures.
+
+    A subclass sets its own state, calls this __init__, and defines `handle` (its API)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.received: list[Received] = []
+        self._failures = FailureQueue()
+        self._lock = threading.Lock()
+        self._server = JsonServer(self.handle, port)
+        self.port = self._server.port
+
+    def start(self):
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
+                  path: str | None = None) -> None:
+        self._failures.add(status, times, headers, delay, path)
+
+    def delay_next(self, seconds: float, path: str | None = None) -> None:
+        self.fail_next(0, 1, None, seconds, path)
+
+    def _record(self, method: str, path: str, headers: dict[str, str], parsed: object) -> Canned | None:
+        """Log the request; the canned failure to answer with, after its delay, if one is due."""
+        with self._lock:
+            self.requests.append((method, path))
+            self.received.append(Received(method, path, dict(headers), parsed))
+        failure = self._failures.take(path)
+        if failure:
+            time.sleep(failure.delay)
+        return failure if failure and failure.status else None
