@@ -111,9 +111,9 @@ class Intake:
         data, problem = _json(raw_body)
         if problem:
             return problem
-        documents = data if isinstance(data, list) else [data]
-        if not documents:
-            return _bad_request("(body)", "empty array")
+        documents, problem = _one_or_many(data)
+        if problem:
+            return problem
         messages = []
         for index, document in enumerate(documents):
             prefix = f"[{index}]" if isinstance(data, list) else ""
@@ -134,9 +134,9 @@ class Intake:
         data, problem = _json(raw_body)
         if problem:
             return problem
-        statements = data if isinstance(data, list) else [data]
-        if not statements:
-            return _bad_request("(body)", "empty array")
+        statements, problem = _one_or_many(data)
+        if problem:
+            return problem
         try:
             for index, statement in enumerate(statements):
                 check_statement(statement, f"[{index}]" if isinstance(data, list) else "")
@@ -252,6 +252,12 @@ def _json(raw_body: bytes) -> tuple[Any, Reply | None]:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
         return None, _bad_request("(body)", f"not valid JSON{where}")
+
+
+def _one_or_many(data: Any) -> tuple[list, Reply | None]:
+    """A body that is one document or an array of them; an empty array says nothing."""
+    items = data if isinstance(data, list) else [data]
+    return items, (_bad_request("(body)", "empty array") if not items else None)
 
 
 def _json_object(raw_body: bytes) -> tuple[dict, Reply | None]:

@@ -21,7 +21,7 @@ import re
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
-from fakes.server import PlatformFake, header
+from fakes.server import PlatformFake, header, is_iso_date
 
 Answer = tuple[int, dict, object]
 EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
@@ -84,7 +84,7 @@ class FakeAccredible(PlatformFake):
         group_id = credential.get("group_id")
         if group_id not in (None, "") and self.groups and _int(group_id) not in self.groups:
             errors["group_id"] = ["Group not found"]
-        if credential.get("issued_on") and not _iso_date(str(credential["issued_on"])):
+        if credential.get("issued_on") and not is_iso_date(str(credential["issued_on"])):
             errors["issued_on"] = ["must be a date (YYYY-MM-DD)"]
         items = credential.get("evidence_items") or []
         usable = lambda item: isinstance(item, dict) and bool(item.get("url") or item.get("string_object"))  # noqa: E731
@@ -116,13 +116,6 @@ def _int(value: object) -> object:
     except (TypeError, ValueError):
         return value
 
-
-def _iso_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
 
 
 def _json(body: bytes) -> object:

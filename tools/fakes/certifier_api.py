@@ -24,7 +24,7 @@ import uuid
 from datetime import date, datetime, timezone
 from urllib.parse import unquote, urlsplit
 
-from fakes.server import PlatformFake, header
+from fakes.server import PlatformFake, header, is_iso_date
 
 Answer = tuple[int, dict, object]
 
@@ -123,20 +123,13 @@ def _create_problem(payload: dict) -> str | None:
                                         ("recipient.email", recipient.get("email"))) if not value]
     if missing:
         return f"{', '.join(missing)} required"
-    if payload.get("issueDate") and not _iso_date(str(payload["issueDate"])):
+    if payload.get("issueDate") and not is_iso_date(str(payload["issueDate"])):
         return "issueDate must be a date (YYYY-MM-DD)"
     attributes = payload.get("customAttributes") or {}
     if not isinstance(attributes, dict) or any(not str(k).startswith("custom.") for k in attributes):
         return 'customAttributes keys must start with "custom."'
     return None
 
-
-def _iso_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
 
 
 def _now() -> str:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -145,3 +146,12 @@ class PlatformFake:
         if failure:
             time.sleep(failure.delay)
         return failure if failure and failure.status else None
+
+
+def is_iso_date(text: str) -> bool:
+    """YYYY-MM-DD exactly, as the platforms' date fields require."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
