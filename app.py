@@ -25,26 +25,26 @@ def _answer(reply) -> Response:
 
 @app.route("/webhooks/credly/{token}", methods=["POST"])
 def credly_webhook(token: str) -> Response:
-    return _answer(_services().intake.credly(token, app.current_request.raw_body))
+    return _answer(_services().webhooks.receive("credly", token, app.current_request.raw_body))
 
 
 @app.route("/webhooks/certifier", methods=["POST"])
 def certifier_webhook() -> Response:
     request = app.current_request
     signature = request.headers.get("x-webhook-signature")
-    return _answer(_services().intake.certifier(signature, request.raw_body))
+    return _answer(_services().webhooks.receive("certifier", signature, request.raw_body))
 
 
 @app.route("/ingest/openbadges", methods=["POST"])
 def openbadges_ingest() -> Response:
     request = app.current_request
-    return _answer(_services().intake.openbadges(request.headers.get("authorization"), request.raw_body))
+    return _answer(_services().webhooks.receive("openbadges", request.headers.get("authorization"), request.raw_body))
 
 
 @app.route("/lap/statements", methods=["POST"])
 def lap_statements() -> Response:
     request = app.current_request
-    return _answer(_services().intake.lap_statements(request.headers.get("authorization"), request.raw_body))
+    return _answer(_services().lap.statements(request.headers.get("authorization"), request.raw_body))
 
 
 @app.route("/lap/reports", methods=["POST"], content_types=["application/json", "text/csv"])
@@ -52,7 +52,8 @@ def lap_reports() -> Response:
     request = app.current_request
     report_id = (request.query_params or {}).get("report")
     content_type = request.headers.get("content-type", "application/json")
-    return _answer(_services().intake.lap_reports(request.headers.get("authorization"), content_type, request.raw_body, report_id))
+    authorization = request.headers.get("authorization")
+    return _answer(_services().lap.reports(authorization, content_type, request.raw_body, report_id))
 
 
 @app.route("/health", methods=["GET"])

@@ -27,7 +27,7 @@ APP = "import app"
 FLOOR = "import chalice, pydantic, requests"
 # Not part of the ratio: what the first webhook on a fresh AWS container imports on top of app.py
 # (lazily, inside the route): settings and intake, then boto3 for its SQS send and DynamoDB claim.
-FIRST_WEBHOOK = "import app, chalicelib.runtime, chalicelib.intake, chalicelib.queue.sqs, chalicelib.store.dynamodb, boto3"
+FIRST_WEBHOOK = "import app, chalicelib.runtime, chalicelib.intake.webhooks, chalicelib.queue.sqs, chalicelib.store.dynamodb, boto3"
 PROBE = "import time, sys; t = time.perf_counter(); {imports}; print(time.perf_counter() - t, 'boto3' in sys.modules)"
 
 

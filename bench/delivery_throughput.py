@@ -62,7 +62,7 @@ import requests  # noqa: E402
 
 from chalicelib.queue import QueueMessage  # noqa: E402
 from chalicelib.settings import Settings, load_settings  # noqa: E402
-from chalicelib.translation import Translator  # noqa: E402
+from chalicelib.delivery.translation import Translator  # noqa: E402
 from lrs_process import XAPI_VERSION, LrsProcess  # noqa: E402
 
 import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)

@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from chalicelib.settings import Settings, load_settings  # noqa: E402
-from chalicelib.translation import Translator  # noqa: E402
+from chalicelib.delivery.translation import Translator  # noqa: E402
 
 import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)
 

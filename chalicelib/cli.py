@@ -13,7 +13,7 @@ from typing import Sequence
 
 from .errors import ConnectorError
 from .settings import load_settings
-from .sources import source_names
+from .platforms import names as platform_names
 from .timeutil import parse_time
 
 
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Translate platform payloads to xAPI statements and print them as one JSON "
         "array. Settings (identity, namespace, revocation policy...) come from the environment.",
     )
-    translate.add_argument("--source", required=True, choices=source_names())
+    translate.add_argument("--source", required=True, choices=platform_names())
     translate.add_argument("files", nargs="+", type=Path, metavar="FILE",
                            help="JSON file: one document or an array of documents")
     translate.add_argument("--as-of", type=_as_of, default=None,
@@ -88,7 +88,7 @@ def _as_of(text: str) -> datetime:
 
 
 def _translate(args: argparse.Namespace) -> int:
-    from .translation import Translator
+    from .delivery.translation import Translator
 
     translator = Translator(load_settings())
     as_of = args.as_of or datetime.now(timezone.utc)

@@ -1,12 +1,32 @@
-"""Dead letters: list them, and replay them through the worker (deterministic ids make it safe)."""
+"""Dead letters: what could not be delivered or awarded, kept with its reason; written by both
+workers, listed and replayed by operators (deterministic ids make a replay safe)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .observability import log
 from .queue import QueueMessage
-from .runtime import Services
-from .store import DeadLetter
+from .store import DeadLetter, Store
+
+if TYPE_CHECKING:
+    from .runtime import Services
+
+MAX_REASON = 10_000  # one DynamoDB item holds at most 400 KB, message included
+
+
+class DeadLetters:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def write(self, message: QueueMessage, reason: str, counts: Counter | None = None) -> None:
+        reason = reason[:MAX_REASON]
+        self.store.put_dead_letter(message.id, message.source, reason, message.model_dump(mode="json"))
+        log("dead_letter", message_id=message.id, source=message.source, reason=reason[:300])
+        if counts is not None:
+            counts["dead_lettered"] += 1
 
 
 @dataclass
@@ -15,8 +35,8 @@ class ReplayOutcome:
     result: str  # delivered | dead-lettered again | retry later
 
 
-def replay(services: Services, letters: list[DeadLetter]) -> list[ReplayOutcome]:
-    """Send each dead letter's message through Worker.process; remove the letters that went."""
+def replay(services: "Services", letters: list[DeadLetter]) -> list[ReplayOutcome]:
+    """Send each dead letter's message through the workers again; remove the letters that went."""
     outcomes = []
     store = services.store
     for letter in letters:

@@ -15,6 +15,20 @@ class InputError(ConnectorError):
         self.message = message
         super().__init__(f"{field}: {message}" if field else message)
 
+    @classmethod
+    def from_validation(cls, error: "ValidationError", prefix: str = "", whole: str = "(document)") -> "InputError":  # noqa: F821
+        """The first problem of a pydantic ValidationError, named by its dotted path under prefix
+        (`whole` when it is the value itself)."""
+        first = error.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"])
+        field = ".".join(part for part in (prefix, loc) if part)
+        message = "missing" if first["type"] == "missing" else first["msg"].lower()
+        return cls(field or whole, message)
+
+
+class NotForThisConnector(ConnectorError):
+    """An authentic delivery addressed to another account (e.g. another Credly organisation): 403."""
+
 
 class UnidentifiedLearner(ConnectorError):
     """The learner cannot be mapped to an identifier the deployment accepts: a dead letter."""
@@ -52,3 +66,5 @@ class PlatformAuthError(ConnectorError):
     """A platform refused our credentials (wrong, revoked or expired token): an operator must act.
 
     Shown in GET /health until a later call to that platform succeeds."""
+
+    platform = ""  # set by each platform's subclass: names the /health flag

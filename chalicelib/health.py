@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 from .errors import ConnectorError
+from .platforms import webhook_settings
 from .runtime import Services
 
 
@@ -27,17 +28,8 @@ def report(services: Services) -> dict:
     checks["lrs"] = _lrs_check(services)
     if checks["lrs"] != "reachable":
         body["status"] = "degraded"
-    missing = [
-        name
-        for name, value in (
-            ("CREDLY_TOKEN", settings.credly_token),
-            ("CREDLY_WEBHOOK_TOKEN", settings.credly_webhook_token),
-            ("CERTIFIER_WEBHOOK_SECRET", settings.certifier_webhook_secret),
-            ("OPENBADGES_INGEST_TOKEN", settings.openbadges_ingest_token),
-            ("LAP_TOKEN", settings.lap_token),
-        )
-        if value is None
-    ]
+    needed = [*webhook_settings(), "LAP_TOKEN"]
+    missing = [name for name in needed if getattr(settings, name.lower()) in (None, "")]
     if missing:
         checks["routes_not_configured"] = missing
     return body

@@ -10,10 +10,13 @@ import csv
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 from .errors import SettingsError, UnidentifiedLearner
 from .events import Learner
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 DIRECTORY_COLUMNS = ("employee_id", "email", "name", "job_role", "team", "lms_account")
 
@@ -41,6 +44,11 @@ class LearnerDirectory:
                     self._by_id.setdefault(key, entry)
         self._by_salted_hash: dict[str, dict[str, DirectoryEntry]] = {}
         self._by_mbox_sha1: dict[str, DirectoryEntry] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "LearnerDirectory":
+        """LEARNER_DIRECTORY's entries; empty when it is not set."""
+        return cls.from_csv(settings.learner_directory) if settings.learner_directory else cls()
 
     @classmethod
     def from_csv(cls, path: str | Path) -> "LearnerDirectory":

@@ -1,25 +1,42 @@
 """Wiring: build each service once per process (Lambda container or local server), lazily.
 
 Heavy clients are created on first use, so a route that needs only the queue never builds
-the translator or an HTTP session.
+the translator or an HTTP session. No platform names and no domain rules here: platforms come
+from the registry, decisions from the workers.
 """
 
 from __future__ import annotations
 
 import threading
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
-from .intake import Intake
+from .deadletters import DeadLetters
+from .intake.enqueue import Enqueuer
 from .queue import Queue, QueueMessage, open_queue
 from .settings import Settings, load_settings
 from .store import Store, open_store
+
+if TYPE_CHECKING:
+    from .awards.worker import AwardWorker
+    from .delivery.worker import Worker
+    from .identity import LearnerDirectory
+    from .intake.lap import LapIntake
+    from .intake.webhooks import WebhookIntake
+    from .platforms.awarding import AwardClient
+    from .processing import BatchResult
+    from .queue.local import OutboxDrainer
+
+# Queue sources that carry learning evidence for the award rules, not credential events.
+LAP_SOURCES = ("lap", "lap-report")
 
 
 class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._drainer_lock = threading.Lock()
-        self._drainer = None
+        self._drainer: "OutboxDrainer | None" = None
+        self._award_clients: dict[str, "AwardClient"] = {}
 
     @cached_property
     def store(self) -> Store:
@@ -30,96 +47,85 @@ class Services:
         return open_queue(self.settings)
 
     @cached_property
-    def intake(self) -> Intake:
-        return Intake(self.settings, self.store, self.queue)
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.store)
 
     @cached_property
-    def worker(self) -> "Worker":  # noqa: F821
-        from .pipeline import Worker
-        from .translation import Translator
+    def enqueuer(self) -> Enqueuer:
+        return Enqueuer(self.store, self.queue, self.settings.dedupe_ttl_seconds)
+
+    @cached_property
+    def webhooks(self) -> "WebhookIntake":
+        from .intake.webhooks import WebhookIntake
+
+        return WebhookIntake(self.settings, self.store, self.enqueuer)
+
+    @cached_property
+    def lap(self) -> "LapIntake":
+        from .intake.lap import LapIntake
+
+        return LapIntake(self.settings, self.enqueuer)
+
+    @cached_property
+    def directory(self) -> "LearnerDirectory":
+        from .identity import LearnerDirectory
+
+        return LearnerDirectory.from_settings(self.settings)
+
+    @cached_property
+    def worker(self) -> "Worker":
+        from .delivery.translation import Translator
+        from .delivery.worker import Worker
+        from .platforms import details_fetchers
         from .xapi.lrs import LrsClient
 
-        return Worker(Translator(self.settings), LrsClient.from_settings(self.settings), self.store, self._fetchers())
+        translator = Translator(self.settings, self.directory)
+        fetchers = details_fetchers(self.settings)
+        return Worker(translator, LrsClient.from_settings(self.settings), self.store, fetchers)
 
     @cached_property
-    def award_worker(self) -> "AwardWorker":  # noqa: F821
-        from .awards.clients import award_client_for
+    def award_worker(self) -> "AwardWorker":
         from .awards.rules import load_rules
         from .awards.worker import AwardWorker
         from .errors import SettingsError
 
         if not self.settings.award_rules:
             raise SettingsError("AWARD_RULES is not set: LAP evidence cannot award anything")
-        clients: dict = {}
+        rules = load_rules(self.settings.award_rules)
+        return AwardWorker(rules, self.store, self.directory, self._award_client, self.queue)
 
-        def client_for(platform: str):
-            if platform not in clients:
-                clients[platform] = award_client_for(platform, self.settings)
-            return clients[platform]
+    def _award_client(self, platform: str) -> "AwardClient":
+        from .platforms import award_client
 
-        return AwardWorker(
-            load_rules(self.settings.award_rules),
-            self.store,
-            self.worker.translator.resolver.directory,
-            client_for,
-            lambda message, reason, result: self.worker.dead_letter(message, reason, result.counts),
-            on_awarded=self._issued_after_award,
-        )
+        if platform not in self._award_clients:
+            self._award_clients[platform] = award_client(platform, self.settings)
+        return self._award_clients[platform]
 
-    def _issued_after_award(self, rule, learner, response: dict, at) -> None:
-        """Platforms without webhooks never tell us about the award: queue their answer as the
-        issued event, so it is translated and delivered like a synced one (same statement id)."""
-        platform = rule.credential.platform
-        if platform not in PLATFORMS_WITHOUT_WEBHOOKS:
-            return
-        body = response
-        if platform == "badgr" and not isinstance(response.get("badgeclass"), dict):
-            body = {**response, "badgeclass": {"entityId": rule.credential.id, "name": rule.name}}
-        self.queue.send(QueueMessage(source=platform, body=body))
-
-    def process(self, messages: list[QueueMessage]) -> "BatchResult":  # noqa: F821
+    def process(self, messages: list[QueueMessage]) -> "BatchResult":
         """Credential events to the LRS worker, LAP evidence to the award worker; one result."""
+        from .processing import BatchResult
+
         evidence = [m for m in messages if m.source in LAP_SOURCES]
         events = [m for m in messages if m.source not in LAP_SOURCES]
-        result = self.worker.process(events) if events else None
-        if evidence:
-            awards = self._award_batch(evidence)
-            if result is None:
-                return awards
-            result.failed.update(awards.failed)
-            result.counts.update(awards.counts)
-        return result
+        result = self.worker.process(events) if events else BatchResult()
+        return result.merge(self._award_batch(evidence)) if evidence else result
 
     def process_failed(self, messages: list[QueueMessage]) -> dict[str, str]:
         return self.process(messages).failed
 
-    def _award_batch(self, messages: list[QueueMessage]) -> "BatchResult":  # noqa: F821
+    def _award_batch(self, messages: list[QueueMessage]) -> "BatchResult":
         from .errors import ConnectorError
-        from .pipeline import BatchResult
+        from .processing import BatchResult
 
         try:
             return self.award_worker.process(messages)
         except ConnectorError as error:  # rules missing or invalid: keep the evidence
             result = BatchResult()
             for message in messages:
-                self.worker.dead_letter(message, str(error), result.counts)
+                self.dead_letters.write(message, str(error), result.counts)
             return result
 
-    def _fetchers(self) -> dict:
-        fetchers = {}
-        if self.settings.credly_token and self.settings.credly_org_id:
-            from .sources.credly_api import CredlyClient
-
-            client = CredlyClient.from_settings(self.settings)
-            fetchers["credly"] = lambda message: client.fetch_event(str(message.event_id))
-        if self.settings.certifier_token:
-            from .sources.certifier_api import CertifierClient
-
-            certifier = CertifierClient.from_settings(self.settings)
-            fetchers["certifier"] = lambda message: certifier.complete(message.body)
-        return fetchers
-
-    def drainer(self) -> "OutboxDrainer":  # noqa: F821
+    def drainer(self) -> "OutboxDrainer":
         """The local outbox drainer (QUEUE_BACKEND=local), built on first use."""
         with self._drainer_lock:
             if self._drainer is None:
@@ -142,8 +148,8 @@ class Services:
             self.drainer().start()
 
     def handle_sqs_batch(self, records: list[dict]) -> dict:
-        """The SQS worker function: the same Worker.process as the local drainer, answered as
-        a partial batch response ({"batchItemFailures": [...]}) so one failure retries only itself."""
+        """The SQS worker function: the same processing as the local drainer, answered as a
+        partial batch response ({"batchItemFailures": [...]}) so one failure retries only itself."""
         from .queue.sqs import handle_records
 
         return handle_records(
@@ -154,12 +160,8 @@ class Services:
         )
 
     def _give_up(self, message: QueueMessage, reason: str, attempts: int) -> None:
-        self.worker.dead_letter(message, f"gave up after {attempts} attempts: {reason}")
+        self.dead_letters.write(message, f"gave up after {attempts} attempts: {reason}")
         self.store.increment({"dead_lettered": 1})
-
-
-LAP_SOURCES = ("lap", "lap-report")
-PLATFORMS_WITHOUT_WEBHOOKS = ("badgr", "accredible")
 
 
 @lru_cache(maxsize=1)

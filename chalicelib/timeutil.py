@@ -21,9 +21,7 @@ def parse_time(value: object, field: str) -> datetime:
         parsed = _parse_text(value.strip(), field)
     else:
         raise InputError(field, f"expected a date-time, got {value!r}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return utc(parsed)
 
 
 def _parse_text(text: str, field: str) -> datetime:
@@ -35,6 +33,11 @@ def _parse_text(text: str, field: str) -> datetime:
         return datetime.fromisoformat(candidate)
     except ValueError:
         raise InputError(field, f"not an ISO 8601 date-time: {text!r}") from None
+
+
+def utc(moment: datetime) -> datetime:
+    """In UTC; a naive time is taken as UTC (the connector's clocks are UTC), never as local."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def optional_time(value: object, field: str) -> datetime | None:

@@ -1,72 +1,7 @@
-"""The reverse path's award rules: LAP evidence (xAPI statements, report rows) -> credentials.
+"""The reverse path: LAP evidence (xAPI statements, report rows) -> award rules -> credentials.
 
-rules.py loads and validates the AWARD_RULES file; evaluate.py decides, without side effects,
-which criteria a statement or report row satisfies and whether a rule fires for a learner's
-progress. Storing progress and issuing credentials belong to the worker.
+inputs.py checks what the LAP routes accept; rules.py loads and validates the AWARD_RULES file;
+evaluate.py decides, without side effects, which criteria evidence satisfies and whether a rule
+fires; worker.py stores progress and awards through the ledger; check.py replays the LRS history.
+Nothing is re-exported here: importing awards.inputs (the LAP routes) must not load the rules engine.
 """
-
-from .evaluate import (
-    Match,
-    RuleIndex,
-    RuleOutcome,
-    apply_matches,
-    group_matches,
-    index_rules,
-    merge_progress,
-    report_row_matches,
-    rule_fires,
-    satisfied_keys,
-    report_value_satisfies,
-    statement_matches,
-    statement_satisfies,
-    statement_time,
-)
-from .rules import (
-    PLATFORMS,
-    VERB_SHORT_NAMES,
-    Credential,
-    ReportCriterion,
-    Rule,
-    RuleIssue,
-    RuleSet,
-    RulesError,
-    RulesFileUnreadable,
-    StatementCriterion,
-    check_rules,
-    load_rules,
-    parse_rules,
-    summary,
-    validate_command,
-)
-
-__all__ = [
-    "PLATFORMS",
-    "VERB_SHORT_NAMES",
-    "Credential",
-    "Match",
-    "ReportCriterion",
-    "Rule",
-    "RuleIndex",
-    "RuleIssue",
-    "RuleOutcome",
-    "RuleSet",
-    "RulesError",
-    "RulesFileUnreadable",
-    "StatementCriterion",
-    "apply_matches",
-    "check_rules",
-    "group_matches",
-    "index_rules",
-    "load_rules",
-    "merge_progress",
-    "parse_rules",
-    "report_row_matches",
-    "rule_fires",
-    "satisfied_keys",
-    "report_value_satisfies",
-    "statement_matches",
-    "statement_satisfies",
-    "statement_time",
-    "summary",
-    "validate_command",
-]

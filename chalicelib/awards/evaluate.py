@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from ..errors import InputError
-from ..timeutil import parse_time
+from ..timeutil import parse_time, utc
 from .rules import VERB_VOIDED, ReportCriterion, Rule, RuleSet, StatementCriterion
 
 Progress = Mapping[str, "datetime | str"]
@@ -99,15 +99,9 @@ def _index(rules: RuleSet | RuleIndex) -> RuleIndex:
     return rules if isinstance(rules, RuleIndex) else index_rules(rules)
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def _time(value: object) -> datetime | None:
     if isinstance(value, datetime):
-        return _utc(value)
+        return utc(value)
     try:
         return parse_time(value, "timestamp") if isinstance(value, str) and value else None
     except InputError:
@@ -169,7 +163,7 @@ def statement_matches(rules: RuleSet | RuleIndex, statement: Mapping[str, Any], 
         candidates = bucket.by_activity[object_id] + bucket.any_activity
     if not candidates:
         return []
-    as_of = _utc(as_of)
+    as_of = utc(as_of)
     at = statement_time(statement)
     result = statement.get("result")
     matches = [
@@ -198,7 +192,7 @@ def statement_satisfies(
         if target.get("id") not in activities:
             return False
     return _result_ok(criterion, statement.get("result")) and _within(
-        statement_time(statement), criterion.within_days, _utc(as_of)
+        statement_time(statement), criterion.within_days, utc(as_of)
     )
 
 
@@ -253,7 +247,7 @@ def report_row_matches(
     values = row.get("values")
     if not isinstance(values, Mapping):
         return []
-    at = _utc(at)
+    at = utc(at)
     matches: list[Match] = []
     for rid in {report_id, None}:
         for name, entries in index.by_report.get(rid, {}).items():
@@ -295,7 +289,7 @@ def merge_progress(progress: Progress | None, updates: Progress) -> dict[str, da
 
 def satisfied_keys(rule: Rule, progress: Progress, as_of: datetime) -> frozenset[str]:
     """The rule's criterion keys whose evidence in `progress` still counts at `as_of`."""
-    as_of = _utc(as_of)
+    as_of = utc(as_of)
     keys = set()
     for criterion in rule.criteria:
         moment = _time(progress.get(criterion.key))

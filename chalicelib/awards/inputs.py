@@ -80,9 +80,7 @@ def parse_report_json(data: Any) -> Report:
     try:
         return Report.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(body)"
-        raise InputError(field, "missing" if first["type"] == "missing" else first["msg"]) from None
+        raise InputError.from_validation(error, whole="(body)") from None
 
 
 def parse_report_csv(text: str, report_id: str | None) -> Report:

@@ -55,6 +55,7 @@ from pydantic import (
 )
 
 from ..errors import ConnectorError
+from ..platforms import award_credential_id, awarding_platforms
 
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 # Short names an admin may write instead of a verb IRI: the ADL verbs LMSs and LXPs send.
@@ -62,7 +63,8 @@ VERB_SHORT_NAMES: dict[str, str] = {
     name: ADL_VERBS + name for name in ("passed", "completed", "mastered", "scored", "attended")
 }
 VERB_VOIDED = ADL_VERBS + "voided"
-PLATFORMS = ("credly", "certifier", "badgr", "accredible")
+PLATFORMS = awarding_platforms()
+AwardPlatform = Literal[PLATFORMS]  # type: ignore[valid-type]
 ALIAS_PREFIX = "alias:"
 
 # Rule ids and alias names: lower-case slugs (they end up in store keys and log lines).
@@ -70,7 +72,6 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
-_PLATFORM_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 # --- checks shared by the models and the collecting loader ---------------------------------
@@ -89,21 +90,11 @@ def iri_problem(value: str) -> str | None:
     return None
 
 
-def _platform_id_problem(platform: str, value: str) -> str | None:
+def _platform_id(platform: str, value: str) -> str:
+    """The credential id as the platform writes it; ValueError says why it is not one."""
     if value.startswith(("http://", "https://")):
-        return f"write the {platform} id itself, not a URL: {value!r}"
-    if platform == "credly":
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            return f"a Credly badge template id is a UUID: {value!r}"
-    elif platform == "accredible":
-        if not value.isdigit():
-            return f"an Accredible group id is a number: {value!r}"
-    elif not _PLATFORM_ID.match(value):
-        what = "Certifier group id" if platform == "certifier" else "Badgr badge class entity id"
-        return f"a {what} has letters, digits, '-' and '_' only: {value!r}"
-    return None
+        raise ValueError(f"write the {platform} id itself, not a URL: {value!r}")
+    return award_credential_id(platform, value)
 
 
 def _is_number(value: object) -> bool:
@@ -152,7 +143,7 @@ class Credential(_Model):
     """The credential a rule awards: a Credly badge template id, a Certifier group id, a Badgr
     (Canvas Credentials) badge class entity id or an Accredible group id."""
 
-    platform: Literal["credly", "certifier", "badgr", "accredible"]
+    platform: AwardPlatform
     id: str = Field(min_length=1)
 
     @field_validator("id", mode="before")
@@ -167,11 +158,7 @@ class Credential(_Model):
     @classmethod
     def _platform_format(cls, value: str, info: ValidationInfo) -> str:
         platform = info.data.get("platform")  # absent when the platform itself is invalid
-        if platform:
-            problem = _platform_id_problem(platform, value)
-            if problem:
-                raise ValueError(problem)
-        return value.lower() if platform == "credly" else value
+        return _platform_id(platform, value) if platform else value
 
 
 class StatementCriterion(_Model):

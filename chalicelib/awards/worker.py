@@ -10,26 +10,22 @@ checks the platform and runs `python -m chalicelib awards release KEY` before re
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol
+from typing import Callable
 
+from ..deadletters import DeadLetters
 from ..errors import ConnectorError, PlatformAuthError
 from ..httpretry import TransientFailure
 from ..identity import DirectoryEntry, LearnerDirectory
 from ..observability import log
-from ..pipeline import BatchResult, auth_flag, clear_auth_flag
-from ..queue import QueueMessage
+from ..platforms.awarding import AwardClient, AwardRejected, Recipient
+from ..processing import BatchResult, auth_flag, clear_flag, settled_alone
+from ..queue import Queue, QueueMessage
 from ..store import Store
 from ..timeutil import optional_time
-from .clients import AwardClient, AwardRejected, Recipient
 from .evaluate import Match, RuleOutcome, apply_matches, report_row_matches, statement_matches
 from .rules import Rule, RuleSet
 
 STALE_CLAIM = timedelta(minutes=15)
-
-
-class AwardedListener(Protocol):
-    def __call__(self, rule: Rule, learner: DirectoryEntry, response: dict, at: datetime) -> None:
-        """Called after an award on a platform without webhooks (its issued statement)."""
 
 
 class AwardWorker:
@@ -39,27 +35,22 @@ class AwardWorker:
         store: Store,
         directory: LearnerDirectory,
         client_for: Callable[[str], AwardClient],
-        dead_letter: Callable[[QueueMessage, str, BatchResult], None],
-        on_awarded: AwardedListener | None = None,
+        queue: Queue,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.rules = rules
         self.store = store
         self.directory = directory
         self.client_for = client_for
-        self.dead_letter = dead_letter
-        self.on_awarded = on_awarded
+        self.queue = queue  # where an award's issued event goes when its platform sends no webhook
+        self.dead_letters = DeadLetters(store)
         self.clock = clock
 
     def process(self, messages: list[QueueMessage]) -> BatchResult:
         result = BatchResult()
         for message in messages:
-            try:
+            with settled_alone(message, result, self.dead_letters, self.store):
                 self._process(message, result)
-            except TransientFailure as error:
-                result.failed[message.id] = str(error)
-            except ConnectorError as error:
-                self.dead_letter(message, str(error), result)
         self.store.increment({k: v for k, v in result.counts.items() if v})
         return result
 
@@ -105,29 +96,29 @@ class AwardWorker:
 
     def _award(self, rule: Rule, learner: DirectoryEntry, now: datetime, message: QueueMessage, result: BatchResult) -> None:
         key = ledger_key(rule, learner)
+        platform = rule.credential.platform
+        client = self.client_for(platform)  # before the claim: a missing setting must not leave one
         if not self.store.claim_award(key):
             self._claimed_elsewhere(key, now, message, result)
             return
-        platform = rule.credential.platform
         try:
-            award = self.client_for(platform).award(rule.credential.id, recipient(learner), now)
+            award = client.award(rule.credential.id, recipient(learner), now, credential_name=rule.name)
         except TransientFailure:
             self.store.release_award(key)  # nothing was issued: a later retry may claim again
             raise
-        except PlatformAuthError as error:
-            self.store.release_award(key)
-            self.store.set_flag(auth_flag(platform), str(error))
+        except PlatformAuthError:
+            self.store.release_award(key)  # the flag is set where the message is settled
             raise
         except AwardRejected as error:
             self.store.fail_award(key, str(error))
             raise
-        clear_auth_flag(self.store, platform)
+        clear_flag(self.store, auth_flag(platform))
         self.store.complete_award(key, award.vendor_id, award.response)
         result.counts["already_awarded" if award.already_awarded else "awarded"] += 1
         log("awarded", rule=rule.id, platform=rule.credential.platform, vendor_id=award.vendor_id,
             already=award.already_awarded)
-        if self.on_awarded and not award.already_awarded:
-            self.on_awarded(rule, learner, award.response, now)
+        if award.issued_document is not None:
+            self.queue.send(QueueMessage(source=platform, body=award.issued_document))
 
     def _claimed_elsewhere(self, key: str, now: datetime, message: QueueMessage, result: BatchResult) -> None:
         record = self.store.award(key) or {}

@@ -19,12 +19,14 @@ exactly those.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
 import uuid
 import zlib
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Iterator
 
 from ..awsclients import aws_client
@@ -71,10 +73,10 @@ class DynamoDbStore:
 
     def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
         now = int(time.time())
-        item = {"pk": _s(_pk("delivery", key)), "sk": _s(SINGLE), TTL_ATTRIBUTE: _n(now + ttl_seconds)}
+        item = _item(pk=_pk("delivery", key), sk=SINGLE, **{TTL_ATTRIBUTE: now + ttl_seconds})
         # TTL deletion is lazy (up to 48 h): a claim past its expiry that still exists is free again.
         # `<=` as in SQLite, so a claim made with ttl_seconds=0 has expired at once.
-        return self._claim(item, f"attribute_not_exists(pk) OR {TTL_ATTRIBUTE} <= :now", {":now": _n(now)})
+        return self._claim(item, f"attribute_not_exists(pk) OR {TTL_ATTRIBUTE} <= :now", _values(now=now))
 
     def release_delivery(self, key: str) -> None:
         self._delete(_pk("delivery", key), SINGLE)
@@ -86,7 +88,7 @@ class DynamoDbStore:
         parts = self._put_parts(message_id, body) if len(body) > INLINE_MESSAGE_BYTES else 0
         now = _now_iso()
         stored = "#parts = :parts REMOVE #message" if parts else "#message = :message REMOVE #parts"
-        old = self.client.update_item(
+        old = _plain(self.client.update_item(
             TableName=self.table_name,
             Key=_key(DEAD, message_id),
             UpdateExpression=(
@@ -94,17 +96,17 @@ class DynamoDbStore:
                 f"#first_at = if_not_exists(#first_at, :now), {stored} ADD #attempts :one"
             ),
             ExpressionAttributeNames=_names("source", "reason", "last_at", "first_at", "parts", "message", "attempts"),
-            ExpressionAttributeValues={":source": _s(source), ":reason": _s(reason), ":now": _s(now), ":one": _n(1),
-                                       **({":parts": _n(parts)} if parts else {":message": _s(body)})},
+            ExpressionAttributeValues=_values(source=source, reason=reason, now=now, one=1,
+                                              **({"parts": parts} if parts else {"message": body})),
             ReturnValues="ALL_OLD",  # atomic with the ADD: old attempts + 1 is exactly this write's count
-        ).get("Attributes", {})
-        self._delete_parts(message_id, keep=parts, had=_int(old, "parts"))
-        first_at = old["first_at"]["S"] if "first_at" in old else now
-        return DeadLetter(message_id, source, reason, json.loads(body), _int(old, "attempts") + 1, first_at, now)
+        ).get("Attributes", {}))
+        self._delete_parts(message_id, keep=parts, had=old.get("parts", 0))
+        attempts = old.get("attempts", 0) + 1
+        return DeadLetter(message_id, source, reason, json.loads(body), attempts, old.get("first_at", now), now)
 
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
         # Ordered by (first_at, id) like SQLite: the sort key is the id, so sort here.
-        items = sorted(self._query(DEAD), key=lambda i: (i["first_at"]["S"], i["sk"]["S"]))
+        items = sorted(self._query(DEAD), key=lambda i: (i["first_at"], i["sk"]))
         return [self._letter(item) for item in (items[:limit] if limit else items)]
 
     def dead_letter(self, message_id: str) -> DeadLetter | None:
@@ -114,7 +116,7 @@ class DynamoDbStore:
     def delete_dead_letter(self, message_id: str) -> None:
         # The letter first: a letter never points at parts that are gone.
         old = self.client.delete_item(TableName=self.table_name, Key=_key(DEAD, message_id), ReturnValues="ALL_OLD")
-        self._delete_parts(message_id, keep=0, had=_int(old.get("Attributes", {}), "parts"))
+        self._delete_parts(message_id, keep=0, had=_plain(old.get("Attributes", {})).get("parts", 0))
 
     def count_dead_letters(self) -> int:
         return sum(page["Count"] for page in self._pages(DEAD, Select="COUNT"))
@@ -126,26 +128,26 @@ class DynamoDbStore:
         for name, value in counters.items():
             self.client.update_item(
                 TableName=self.table_name, Key=_key(COUNTER, name), UpdateExpression="ADD #value :value",
-                ExpressionAttributeNames=_names("value"), ExpressionAttributeValues={":value": _n(value)},
+                ExpressionAttributeNames=_names("value"), ExpressionAttributeValues=_values(value=value),
             )
 
     def counters(self) -> dict[str, int]:
-        return {item["sk"]["S"]: _int(item, "value") for item in self._query(COUNTER)}
+        return {item["sk"]: item.get("value", 0) for item in self._query(COUNTER)}
 
     def set_flag(self, name: str, value: str | None) -> None:
         if value is None:
             self._delete(FLAG, name)
         else:
-            self.client.put_item(TableName=self.table_name, Item={**_key(FLAG, name), "value": _s(value)})
+            self.client.put_item(TableName=self.table_name, Item=_item(pk=FLAG, sk=name, value=value))
 
     def flags(self) -> dict[str, str]:
-        return {item["sk"]["S"]: item["value"]["S"] for item in self._query(FLAG)}
+        return {item["sk"]: item["value"] for item in self._query(FLAG)}
 
     # -- award ledger and progress ---------------------------------------------------------------
 
     def claim_award(self, key: str) -> bool:
-        item = {"pk": _s(_pk("award", key)), "sk": _s(SINGLE), "state": _s("claimed"), "updated_at": _s(_now_iso())}
-        return self._claim(item, "attribute_not_exists(pk) OR #state = :failed", {":failed": _s("failed")},
+        item = _item(pk=_pk("award", key), sk=SINGLE, state="claimed", updated_at=_now_iso())
+        return self._claim(item, "attribute_not_exists(pk) OR #state = :failed", _values(failed="failed"),
                            _names("state"))
 
     def complete_award(self, key: str, vendor_id: str, detail: dict) -> None:
@@ -157,14 +159,14 @@ class DynamoDbStore:
     def _set_award(self, key: str, state: str, **fields: str) -> None:
         from botocore.exceptions import ClientError
 
-        values = {f":{name}": _s(value) for name, value in {"state": state, "now": _now_iso(), **fields}.items()}
         sets = ", ".join(f"#{name} = :{name}" for name in fields)
         try:
             self.client.update_item(
-                TableName=self.table_name, Key={"pk": _s(_pk("award", key)), "sk": _s(SINGLE)},
+                TableName=self.table_name, Key=_key(_pk("award", key), SINGLE),
                 UpdateExpression=f"SET #state = :state, #updated_at = :now, {sets}",
                 ConditionExpression="attribute_exists(pk)",  # as SQLite's UPDATE: no claim, no record
-                ExpressionAttributeNames=_names("state", "updated_at", *fields), ExpressionAttributeValues=values,
+                ExpressionAttributeNames=_names("state", "updated_at", *fields),
+                ExpressionAttributeValues=_values(state=state, now=_now_iso(), **fields),
             )
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
@@ -177,9 +179,9 @@ class DynamoDbStore:
         item = self._get(_pk("award", key), SINGLE)
         if not item:
             return None
-        record: dict[str, Any] = {k: item[k]["S"] for k in ("state", "vendor_id", "reason", "updated_at") if k in item}
+        record: dict[str, Any] = {k: item[k] for k in ("state", "vendor_id", "reason", "updated_at") if k in item}
         if "detail" in item:
-            record["detail"] = json.loads(item["detail"]["S"])
+            record["detail"] = json.loads(item["detail"])
         return record
 
     def add_progress(self, learner: str, rule: str, criterion: str, at: str) -> None:
@@ -187,17 +189,17 @@ class DynamoDbStore:
 
         try:
             self.client.put_item(
-                TableName=self.table_name, Item={**_key(_progress_pk(learner, rule), criterion), "at": _s(at)},
+                TableName=self.table_name, Item=_item(pk=_progress_pk(learner, rule), sk=criterion, at=at),
                 # ISO strings compare by UTF-8 bytes here and in SQLite alike: the latest time wins.
                 ConditionExpression="attribute_not_exists(pk) OR #at < :at",
-                ExpressionAttributeNames=_names("at"), ExpressionAttributeValues={":at": _s(at)},
+                ExpressionAttributeNames=_names("at"), ExpressionAttributeValues=_values(at=at),
             )
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
                 raise  # otherwise a later time is already stored: keep it
 
     def progress(self, learner: str, rule: str) -> dict[str, str]:
-        return {item["sk"]["S"]: item["at"]["S"] for item in self._query(_progress_pk(learner, rule))}
+        return {item["sk"]: item["at"] for item in self._query(_progress_pk(learner, rule))}
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -211,7 +213,7 @@ class DynamoDbStore:
         token = uuid.uuid4().hex
         try:
             self.client.put_item(
-                TableName=self.table_name, Item={**item, "claim": _s(token)}, ConditionExpression=condition,
+                TableName=self.table_name, Item={**item, **_item(claim=token)}, ConditionExpression=condition,
                 ExpressionAttributeValues=values, ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **({"ExpressionAttributeNames": names} if names else {}),
             )
@@ -219,29 +221,29 @@ class DynamoDbStore:
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
                 raise
-            return error.response.get("Item", {}).get("claim") == _s(token)
+            return _plain(error.response.get("Item", {})).get("claim") == token
 
     def _letter(self, item: dict) -> DeadLetter:
-        message_id = item["sk"]["S"]
-        body = item["message"]["S"] if "message" in item else self._read_parts(message_id, _int(item, "parts"))
+        message_id = item["sk"]
+        body = item["message"] if "message" in item else self._read_parts(message_id, item.get("parts", 0))
         return DeadLetter(
-            id=message_id, source=item["source"]["S"], reason=item["reason"]["S"], message=json.loads(body),
-            attempts=_int(item, "attempts"), first_at=item["first_at"]["S"], last_at=item["last_at"]["S"],
+            id=message_id, source=item["source"], reason=item["reason"], message=json.loads(body),
+            attempts=item.get("attempts", 0), first_at=item["first_at"], last_at=item["last_at"],
         )
 
     def _put_parts(self, message_id: str, body: str) -> int:
         packed = zlib.compress(body.encode("ascii"), 6)
         slices = [packed[start:start + PART_BYTES] for start in range(0, len(packed), PART_BYTES)]
         for index, data in enumerate(slices):
-            item = {**_key(_pk("deadletter-part", message_id), f"{index:04d}"), "data": {"B": data}}
+            item = _item(pk=_pk("deadletter-part", message_id), sk=f"{index:04d}", data=data)
             self.client.put_item(TableName=self.table_name, Item=item)
         return len(slices)
 
     def _read_parts(self, message_id: str, count: int) -> str:
-        items = sorted(self._query(_pk("deadletter-part", message_id)), key=lambda i: i["sk"]["S"])[:count]
+        items = sorted(self._query(_pk("deadletter-part", message_id)), key=lambda i: i["sk"])[:count]
         if len(items) != count:
             raise RuntimeError(f"dead letter {message_id}: {len(items)} of {count} message parts found")
-        return zlib.decompress(b"".join(i["data"]["B"] for i in items)).decode("ascii")
+        return zlib.decompress(b"".join(i["data"] for i in items)).decode("ascii")
 
     def _delete_parts(self, message_id: str, keep: int, had: int) -> None:
         """Remove the parts a letter no longer uses (a smaller message, or the letter deleted)."""
@@ -250,21 +252,23 @@ class DynamoDbStore:
 
     def _get(self, pk: str, sk: str) -> dict | None:
         # Strongly consistent: a read right after a write (replay, health) must see it.
-        return self.client.get_item(TableName=self.table_name, Key=_key(pk, sk), ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self.table_name, Key=_key(pk, sk), ConsistentRead=True).get("Item")
+        return _plain(item) if item is not None else None
 
     def _delete(self, pk: str, sk: str) -> None:
         self.client.delete_item(TableName=self.table_name, Key=_key(pk, sk))
 
     def _query(self, pk: str) -> Iterator[dict]:
+        """The items of a partition, as plain values (see _plain)."""
         for page in self._pages(pk):
-            yield from page.get("Items", [])
+            yield from map(_plain, page.get("Items", []))
 
     def _pages(self, pk: str, **options: Any) -> Iterator[dict]:
         """Every page of a partition, following LastEvaluatedKey (a Query returns at most 1 MB)."""
         start: dict | None = None
         while True:
             page = self.client.query(
-                TableName=self.table_name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": _s(pk)},
+                TableName=self.table_name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues=_values(pk=pk),
                 ConsistentRead=True, **options, **({"ExclusiveStartKey": start} if start else {}),
             )
             yield page
@@ -289,20 +293,52 @@ def _progress_pk(learner: str, rule: str) -> str:
     return _pk("progress", json.dumps([learner, rule]))
 
 
-def _key(pk: str, sk: str) -> dict:
-    return {"pk": _s(pk), "sk": _s(sk)}
+def _key(pk: str, sk: str) -> dict[str, dict]:
+    return _item(pk=pk, sk=sk)
 
 
-def _s(value: str) -> dict:
-    return {"S": value}
+# -- attribute values: boto3's own encoding, on the low-level client's wire format --------------
+# Only str (S), int (N) and bytes (B) are stored: int, not float, so every N is a whole number.
 
 
-def _n(value: int) -> dict:
-    return {"N": str(value)}
+@functools.cache
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer  # here, not at import: see the module docstring
+
+    return TypeSerializer()  # stateless: shared by all threads
 
 
-def _int(item: dict, name: str) -> int:
-    return int(item[name]["N"]) if name in item else 0
+@functools.cache
+def _deserializer() -> Any:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
+
+
+def _item(**values: Any) -> dict[str, dict]:
+    """An item (or key) in attribute-value form: {"pk": {"S": ...}, "expires_at": {"N": ...}}."""
+    serialize = _serializer().serialize
+    return {name: serialize(value) for name, value in values.items()}
+
+
+def _values(**values: Any) -> dict[str, dict]:
+    """ExpressionAttributeValues: _values(now=1) is {":now": {"N": "1"}}."""
+    return {f":{name}": value for name, value in _item(**values).items()}
+
+
+def _plain(item: dict) -> dict[str, Any]:
+    """An item as the Python values it was written from (the reverse of _item)."""
+    deserialize = _deserializer().deserialize
+    return {name: _native(deserialize(value)) for name, value in item.items()}
+
+
+def _native(value: Any) -> Any:
+    """TypeDeserializer gives Decimal for N and Binary for B: the store wrote int and bytes."""
+    from boto3.dynamodb.types import Binary  # already imported by _deserializer
+
+    if isinstance(value, Decimal):
+        return int(value)
+    return value.value if isinstance(value, Binary) else value
 
 
 def _names(*names: str) -> dict[str, str]:

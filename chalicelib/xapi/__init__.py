@@ -1,1 +1,3 @@
-"""xAPI: the vocabulary, statement building, validation and (later) the LRS client."""
+"""xAPI: the vocabulary, statement building, validation and the LRS client."""
+
+Statement = dict  # a JSON object the strict validator accepted (xapi/validate.py)

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from .. import httpretry
+from . import Statement
 from ..errors import ConnectorError
 from ..httpretry import RetryPolicy, TransientFailure
 from ..observability import log
@@ -31,7 +32,6 @@ from ..secrets import reveal
 if TYPE_CHECKING:
     from ..settings import Settings
 
-Statement = dict
 AUTH_STATUS = frozenset({401, 403})
 # A wrong LRS_ENDPOINT, not a bad statement: bisecting would dead-letter every statement.
 ENDPOINT_STATUS = frozenset({404, 405})

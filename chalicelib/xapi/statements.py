@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
+from . import Statement
 from ..errors import InputError
 from ..events import PLATFORM_NAMES, CredentialEvent, Kind
 from ..identity import IdentityResolver, ResolvedLearner
@@ -18,7 +19,6 @@ from ..settings import Settings
 from ..timeutil import xapi_timestamp
 from . import vocabulary as v
 
-Statement = dict
 CREDENTIAL_KINDS = (Kind.ISSUED, Kind.ACCEPTED, Kind.REJECTED, Kind.EXPIRED)
 
 RECIPE_CATEGORY = [{"id": v.OPEN_BADGES_RECIPE, "definition": {"type": v.RECIPE_ACTIVITY_TYPE}}]

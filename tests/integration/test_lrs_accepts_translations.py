@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.settings import load_settings
-from chalicelib.translation import Translator
+from chalicelib.delivery.translation import Translator
 
 pytestmark = pytest.mark.integration
 

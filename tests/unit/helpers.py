@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from chalicelib.settings import DEFAULT_STATEMENT_NAMESPACE, load_settings
-from chalicelib.translation import Translation, Translator
+from chalicelib.delivery.translation import Translation, Translator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"

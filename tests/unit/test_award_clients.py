@@ -8,23 +8,19 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.awards.clients import (
-    AccredibleAwards,
-    AwardRejected,
-    AwardResult,
-    BadgrAwards,
-    CertifierAwards,
-    CredlyAwards,
-    Recipient,
-    award_client_for,
-)
+from chalicelib.platforms import award_client as award_client_for
+from chalicelib.platforms.accredible.awards import AccredibleAwards
+from chalicelib.platforms.awarding import AwardRejected, AwardResult, Recipient
+from chalicelib.platforms.badgr.awards import BadgrAwards
+from chalicelib.platforms.certifier.awards import CertifierAwards
+from chalicelib.platforms.credly.awards import CredlyAwards
 from chalicelib.errors import PlatformAuthError, PlatformRefused, SettingsError
 from chalicelib.httpretry import OutcomeUnknown, RetryPolicy, TransientFailure
 from chalicelib.settings import load_settings
-from chalicelib.sources.accredible_api import AccredibleAuthError, AccredibleClient
-from chalicelib.sources.badgr_api import BadgrAuthError, BadgrClient
-from chalicelib.sources.certifier_api import API_VERSION, CertifierAuthError, CertifierClient
-from chalicelib.sources.credly_api import CredlyAuthError, CredlyClient
+from chalicelib.platforms.accredible.api import AccredibleAuthError, AccredibleClient
+from chalicelib.platforms.badgr.api import BadgrAuthError, BadgrClient
+from chalicelib.platforms.certifier.api import API_VERSION, CertifierAuthError, CertifierClient
+from chalicelib.platforms.credly.api import CredlyAuthError, CredlyClient
 from fakes.accredible_api import FakeAccredible
 from fakes.badgr_api import FakeBadgr
 from fakes.certifier_api import FakeCertifier
@@ -320,7 +316,8 @@ def test_accredible_creates_the_credential_with_token_auth(accredible):
         "evidence_items": [{"description": "Evidence", "category": "url", "url": EVIDENCE}],
     }}
     [created] = accredible.credentials
-    assert result == AwardResult(vendor_id=str(created["id"]), already_awarded=False, response=created)
+    assert result == AwardResult(vendor_id=str(created["id"]), already_awarded=False, response=created,
+                                 issued_document=created)  # no webhooks: the answer is the issued event
     assert created["group"]["id"] == 771002 and created["recipient"]["meta_data"] == {"employee_id": "E-1001"}
 
 

@@ -11,9 +11,10 @@ import requests
 
 from chalicelib.errors import ConnectorError, InputError, PlatformRefused, SettingsError
 from chalicelib.httpretry import RetryPolicy, TransientFailure
+from chalicelib.platforms import api_client
 from chalicelib.settings import load_settings
-from chalicelib.sources.credly import CredlyAdapter
-from chalicelib.sources.credly_api import CredlyAlreadyAwarded, CredlyAuthError, CredlyClient, CredlyNotFound
+from chalicelib.platforms.credly.adapter import CredlyAdapter
+from chalicelib.platforms.credly.api import CredlyAlreadyAwarded, CredlyAuthError, CredlyClient, CredlyNotFound
 from fakes.credly_api import FakeCredly
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "credly"
@@ -235,14 +236,14 @@ def test_issue_retries_a_503_and_awards_once(fake):
 
 def test_from_settings_names_the_missing_setting():
     with pytest.raises(SettingsError, match="CREDLY_ORG_ID"):
-        CredlyClient.from_settings(load_settings({"CREDLY_TOKEN": "x"}))
+        api_client("credly", load_settings({"CREDLY_TOKEN": "x"}))
     with pytest.raises(SettingsError, match="CREDLY_TOKEN"):
-        CredlyClient.from_settings(load_settings({"CREDLY_ORG_ID": ORG}))
+        api_client("credly", load_settings({"CREDLY_ORG_ID": ORG}))
 
 
 def test_from_settings_talks_to_the_configured_api(fake):
     settings = load_settings({"CREDLY_API_BASE": fake.base_url, "CREDLY_ORG_ID": ORG, "CREDLY_TOKEN": TOKEN})
-    assert CredlyClient.from_settings(settings).fetch_event(CREATED)["data"]["id"] == CREATED
+    assert api_client("credly", settings).fetch_event(CREATED)["data"]["id"] == CREATED
 
 
 def test_token_may_be_a_provider_read_per_request(fake):

@@ -20,13 +20,13 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient, json_object
-from ..secrets import reveal
-from .credly_api import EMAIL
+from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused
+from ...httpretry import RetryingClient, json_object
+from ..common import Token, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ...settings import Settings
+
 
 # Issuing and reading an issuer's assertions need no more than this (the default grant adds
 # rw:profile and rw:backpack, which the connector never uses).
@@ -34,12 +34,11 @@ SCOPE = "rw:issuer"
 DEFAULT_EXPIRES_IN = 86400.0  # Badgr's documented token lifetime, when an answer omits it
 REFUSED_GRANT = (400, 401, 403)  # invalid_grant / invalid_client: the credentials, not the server
 
-# A password, or a function returning the current one (so a rotated secret is picked up).
-Password = str | Callable[[], str]
-
 
 class BadgrAuthError(PlatformAuthError):
     """Canvas Credentials refused the account or its token: check BADGR_USERNAME / BADGR_PASSWORD."""
+
+    platform = "badgr"
 
 
 class BadgrClient(RetryingClient):
@@ -47,7 +46,7 @@ class BadgrClient(RetryingClient):
         self,
         api_base: str,
         username: str,
-        password: Password,
+        password: Token,
         *,
         clock: Callable[[], float] = time.monotonic,
         **options: object,
@@ -64,13 +63,9 @@ class BadgrClient(RetryingClient):
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "BadgrClient":
-        missing = [name for name in ("badgr_username", "badgr_password") if getattr(settings, name, None) is None]
-        if missing:
-            raise SettingsError(f"awarding on Canvas Credentials needs {', '.join(m.upper() for m in missing)}")
-        reveal(settings, "badgr_password")  # fail at start-up if a secret reference is unreadable
-        password = lambda: reveal(settings, "badgr_password") or ""  # noqa: E731
-        base = getattr(settings, "badgr_api_base", None) or "https://api.badgr.io"
-        return cls(base, settings.badgr_username, password, retry=cls.policy_from(settings))
+        """The registry has checked that BADGR_USERNAME and BADGR_PASSWORD are set."""
+        password = current_secret(settings, "badgr_password")
+        return cls(settings.badgr_api_base, str(settings.badgr_username), password, retry=cls.policy_from(settings))
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -139,7 +134,7 @@ class BadgrClient(RetryingClient):
         return str(answer["access_token"])
 
     def _password_grant(self) -> dict:
-        password = self._password() if callable(self._password) else self._password
+        password = token_value(self._password)
         form = {"grant_type": "password", "username": self.username, "password": password, "scope": SCOPE}
         try:
             return self._grant(form, "password grant")
@@ -198,7 +193,7 @@ def _oauth_error(response: requests.Response) -> str:
     if not isinstance(body, dict):
         return f"HTTP {response.status_code}"
     parts = [str(body[key]) for key in ("error", "error_description") if body.get(key)]
-    return EMAIL.sub("<email>", ": ".join(parts) or f"HTTP {response.status_code}")[:200]
+    return redacted(": ".join(parts) or f"HTTP {response.status_code}", 200)
 
 
 def _description(response: requests.Response) -> str:
@@ -206,13 +201,13 @@ def _description(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return EMAIL.sub("<email>", response.text)[:300]
+        return redacted(response.text)
     if not isinstance(body, dict):
-        return EMAIL.sub("<email>", str(body))[:300]
+        return redacted(str(body))
     parts = [str((body.get("status") or {}).get("description") or body.get("detail") or "")]
     if body.get("fieldErrors"):
         parts.append(f"fieldErrors {body['fieldErrors']}")
     if body.get("validationErrors"):
         parts.append(f"validationErrors {body['validationErrors']}")
     text = "; ".join(p for p in parts if p) or str(body)
-    return EMAIL.sub("<email>", text)[:300]
+    return redacted(text)

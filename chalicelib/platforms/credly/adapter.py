@@ -12,12 +12,10 @@ from typing import Any
 
 from pydantic import Field
 
-from ..errors import DetailsRequired, InputError
-from ..events import Credential, CredentialEvent, Issuer, Kind, Learner, Platform, Skipped
-from ..settings import Settings
-from ..timeutil import optional_time, parse_time
-from . import ParseResult
-from .parsing import VendorModel, first_text, parse_model, require_object
+from ...errors import DetailsRequired, InputError
+from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Platform, Skipped
+from ...timeutil import optional_time, parse_time
+from ..common import Adapter, ParseResult, VendorModel, first_text, joined, parse_model, require_object
 
 WEB_BASE = "https://www.credly.com"
 # Credly publishes each template as an Open Badges BadgeClass at this address.
@@ -83,10 +81,7 @@ class CredlyBadge(VendorModel):
     revocation_reason: str | None = None
 
 
-class CredlyAdapter:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings
-
+class CredlyAdapter(Adapter):
     def parse(self, document: object) -> ParseResult:
         doc = require_object(document, "")
         data = doc.get("data")
@@ -108,13 +103,13 @@ class CredlyAdapter:
     def parse_event(self, event: dict, path: str) -> ParseResult:
         event_type = event.get("event_type")
         event_id = first_text(event.get("id"))
-        at = _join(path, "event_type")
+        at = joined(path, "event_type")
         if not isinstance(event_type, str):
             raise InputError(at, "missing")
         if event_type.startswith(SKIPPED_EVENT_PREFIXES):
             return [Skipped(platform=Platform.CREDLY, rule=event_type, source_event_id=event_id)]
-        badge = parse_model(CredlyBadge, event.get("badge"), _join(path, "badge"))
-        where = _join(path, "badge")
+        badge = parse_model(CredlyBadge, event.get("badge"), joined(path, "badge"))
+        where = joined(path, "badge")
         if event_type == "badge.created":
             return [self._event(badge, Kind.ISSUED, event_id, where)]
         if event_type == "badge.state.changed":
@@ -138,7 +133,7 @@ class CredlyAdapter:
             return [Skipped(platform=Platform.CREDLY, rule=rule, source_event_id=event_id)]
         kind = STATE_KINDS.get(badge.state)
         if kind is None:
-            raise InputError(_join(path, "state"), f"unknown Credly badge state {badge.state!r}")
+            raise InputError(joined(path, "state"), f"unknown Credly badge state {badge.state!r}")
         reason = badge.revocation_reason if kind is Kind.REVOKED else None
         return [self._event(badge, kind, event_id, path, reason=reason)]
 
@@ -149,7 +144,7 @@ class CredlyAdapter:
         occurred_at: datetime | None = credential.issued_at
         if kind is not Kind.ISSUED:
             changed = badge.state_updated_at or badge.updated_at
-            occurred_at = optional_time(changed, _join(path, "state_updated_at")) or occurred_at
+            occurred_at = optional_time(changed, joined(path, "state_updated_at")) or occurred_at
         return CredentialEvent(
             platform=Platform.CREDLY,
             kind=kind,
@@ -173,8 +168,8 @@ def _credential(badge: CredlyBadge, path: str) -> Credential:
         image=template.image_url,
         issuer=_issuer(badge.issuer),
         skills=tuple(s if isinstance(s, str) else s.name for s in template.skills),
-        issued_at=parse_time(badge.issued_at, _join(path, "issued_at")),
-        expires_at=optional_time(badge.expires_at, _join(path, "expires_at")),
+        issued_at=parse_time(badge.issued_at, joined(path, "issued_at")),
+        expires_at=optional_time(badge.expires_at, joined(path, "expires_at")),
     )
 
 
@@ -197,9 +192,6 @@ def _learner(badge: CredlyBadge, path: str) -> Learner:
         platform_user_id=user.id,
     )
     if not (learner.email or learner.earner_id):
-        raise InputError(_join(path, "recipient_email"), "missing (nor user.email, nor issuer_earner_id)")
+        raise InputError(joined(path, "recipient_email"), "missing (nor user.email, nor issuer_earner_id)")
     return learner
 
-
-def _join(prefix: str, field: str) -> str:
-    return f"{prefix}.{field}" if prefix else field

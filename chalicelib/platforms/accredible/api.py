@@ -15,38 +15,31 @@ from typing import TYPE_CHECKING, Callable
 
 import requests
 
-from ..errors import ConnectorError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient, json_object
-from ..secrets import reveal
-from .credly_api import EMAIL
+from ...errors import ConnectorError, PlatformAuthError, PlatformRefused
+from ...httpretry import RetryingClient, json_object
+from ..common import Token, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-
-DEFAULT_API_BASE = "https://api.accredible.com"
-
-# An API key, or a function returning the current one (so a rotated secret is picked up).
-ApiKey = str | Callable[[], str]
+    from ...settings import Settings
 
 
 class AccredibleAuthError(PlatformAuthError):
     """Accredible refused the API key: check ACCREDIBLE_API_KEY (and the region in ACCREDIBLE_API_BASE)."""
 
+    platform = "accredible"
+
 
 class AccredibleClient(RetryingClient):
-    def __init__(self, api_base: str, api_key: ApiKey, **options: object) -> None:
+    def __init__(self, api_base: str, api_key: Token, **options: object) -> None:
         super().__init__(**options)
         self.base = api_base.rstrip("/")
         self._api_key = api_key
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "AccredibleClient":
-        if getattr(settings, "accredible_api_key", None) is None:
-            raise SettingsError("awarding on Accredible needs ACCREDIBLE_API_KEY")
-        reveal(settings, "accredible_api_key")  # fail at start-up if a secret reference is unreadable
-        key = lambda: reveal(settings, "accredible_api_key") or ""  # noqa: E731
-        base = getattr(settings, "accredible_api_base", None) or DEFAULT_API_BASE
-        return cls(base, key, retry=cls.policy_from(settings))
+        """The registry has checked that ACCREDIBLE_API_KEY is set."""
+        key = current_secret(settings, "accredible_api_key")
+        return cls(settings.accredible_api_base, key, retry=cls.policy_from(settings))
 
     def create_credential(self, credential: dict) -> dict:
         """POST /v1/credentials with {"credential": ...}; the created credential object."""
@@ -69,7 +62,7 @@ class AccredibleClient(RetryingClient):
         return created
 
     def _headers(self) -> dict:
-        key = self._api_key() if callable(self._api_key) else self._api_key
+        key = token_value(self._api_key)
         return {"Authorization": f"Token token={key}", "Accept": "application/json"}
 
 
@@ -85,7 +78,7 @@ def _errors(response: requests.Response) -> str:
         text = "; ".join(f"{field} {_joined(messages)}" for field, messages in errors.items())
     else:
         text = _joined(errors)
-    return EMAIL.sub("<email>", text or str(body))[:300]
+    return redacted(text or str(body))
 
 
 def _joined(messages: object) -> str:

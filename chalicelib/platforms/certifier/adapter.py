@@ -6,12 +6,11 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from ..errors import DetailsRequired, InputError
-from ..events import Credential, CredentialEvent, Interaction, Kind, Learner, Platform, Skipped
-from ..settings import Settings
-from ..timeutil import optional_time, parse_time
-from . import ParseResult
-from .parsing import VendorModel, first_text, parse_model, require_object
+from ...errors import DetailsRequired, InputError
+from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Platform, Skipped
+from ...settings import Settings
+from ...timeutil import optional_time, parse_time
+from ..common import Adapter, ParseResult, VendorModel, first_text, parse_model, require_object
 
 # Interaction eventType -> (kind, channel). Every type Certifier documents is listed, so an
 # unknown one is an error to look at rather than a silently wrong statement.
@@ -66,7 +65,11 @@ class CertifierInteraction(VendorModel):
     triggeredAt: str
 
 
-class CertifierAdapter:
+class CertifierAdapter(Adapter):
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CertifierAdapter":
+        return cls(settings)
+
     def __init__(self, settings: Settings | None = None) -> None:
         settings = settings or Settings()
         self.public_base = settings.certifier_public_base.rstrip("/") + "/"

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
-from ..events import Credential, CredentialEvent, Kind, Learner, Platform
-from ..settings import Settings
-from ..timeutil import optional_time
-from . import ParseResult
-from .parsing import first_text, require_object
+from ...errors import InputError
+from ...events import Credential, CredentialEvent, Kind, Learner, Platform
+from ...timeutil import optional_time
+from ..common import Adapter, ParseResult, first_text, missing, require_object
 
 GROUP_IRI = "https://api.accredible.com/v1/issuer/groups/{id}"
 
 
-class AccredibleAdapter:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings
-
+class AccredibleAdapter(Adapter):
     def parse(self, document: object) -> ParseResult:
         doc = require_object(document, "")
         if isinstance(doc.get("credentials"), list):
@@ -30,16 +25,16 @@ class AccredibleAdapter:
         at = (lambda field: f"{path}.{field}" if path else field)
         item = require_object(raw, path)
         group = item.get("group") if isinstance(item.get("group"), dict) else {}
-        group_id = first_text(str(group.get("id") or item.get("group_id") or "")) or _missing(at("group.id"))
+        group_id = first_text(str(group.get("id") or item.get("group_id") or "")) or missing(at("group.id"))
         recipient = item.get("recipient") if isinstance(item.get("recipient"), dict) else {}
         meta = recipient.get("meta_data") if isinstance(recipient.get("meta_data"), dict) else {}
-        email = first_text(recipient.get("email")) or _missing(at("recipient.email"))
+        email = first_text(recipient.get("email")) or missing(at("recipient.email"))
         credential = Credential(
-            id=str(item.get("id") or _missing(at("id"))),
+            id=str(item.get("id") or missing(at("id"))),
             assertion_url=first_text(item.get("url")),
             template_id=group_id,
             template_iri=GROUP_IRI.format(id=group_id),
-            name=first_text(group.get("course_name"), item.get("name")) or _missing(at("name")),
+            name=first_text(group.get("course_name"), item.get("name")) or missing(at("name")),
             description=first_text(item.get("description")),
             issued_at=optional_time(item.get("issued_on"), at("issued_on")),
             expires_at=optional_time(item.get("expired_on"), at("expired_on")),
@@ -48,6 +43,3 @@ class AccredibleAdapter:
         return CredentialEvent(platform=Platform.ACCREDIBLE, kind=Kind.ISSUED, learner=learner,
                                credential=credential, occurred_at=credential.issued_at)
 
-
-def _missing(field: str) -> Any:
-    raise InputError(field, "missing")

@@ -6,42 +6,18 @@ the messages to retry; everything else ended delivered, skipped by rule or dead-
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Protocol
+from typing import Callable
 
-from .errors import ConnectorError, DetailsRequired, PlatformAuthError
-from .httpretry import TransientFailure
-from .observability import log
-from .queue import QueueMessage
-from .sources import API_TOKEN_SETTINGS
-from .store import Store
+from ..deadletters import DeadLetters
+from ..errors import ConnectorError, DetailsRequired
+from ..observability import log
+from ..platforms import DetailsFetcher, details_settings
+from ..processing import LRS_FLAG, BatchResult, auth_flag, clear_flag, settled_alone
+from ..queue import QueueMessage
+from ..store import Store
+from ..xapi.lrs import LrsAuthError, LrsClient, LrsUnavailable
 from .translation import Translation, Translator
-from .xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable
-
-LRS_FLAG = "lrs"
-MAX_REASON = 10_000
-
-
-def auth_flag(platform: str) -> str:
-    return f"{platform}_auth"
-
-
-def clear_auth_flag(store: Store, platform: str) -> None:
-    if auth_flag(platform) in store.flags():
-        store.set_flag(auth_flag(platform), None)
-
-
-class DocumentFetcher(Protocol):
-    def __call__(self, message: QueueMessage) -> object:
-        """The complete document for a message that only names its subject (authenticated fetch)."""
-
-
-@dataclass
-class BatchResult:
-    failed: dict[str, str] = field(default_factory=dict)  # message id -> why it is retried
-    counts: Counter = field(default_factory=Counter)
 
 
 class Worker:
@@ -50,12 +26,13 @@ class Worker:
         translator: Translator,
         lrs: LrsClient,
         store: Store,
-        fetchers: dict[str, DocumentFetcher] | None = None,
+        fetchers: dict[str, DetailsFetcher] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.translator = translator
         self.lrs = lrs
         self.store = store
+        self.dead_letters = DeadLetters(store)
         self.fetchers = fetchers or {}
         self.clock = clock
 
@@ -77,41 +54,24 @@ class Worker:
         log("batch_processed", messages=len(messages), retry=len(result.failed), **result.counts)
         return result
 
-    def dead_letter(self, message: QueueMessage, reason: str, counts: Counter | None = None) -> None:
-        reason = reason[:MAX_REASON]  # one DynamoDB item holds at most 400 KB, message included
-        self.store.put_dead_letter(message.id, message.source, reason, message.model_dump(mode="json"))
-        log("dead_letter", message_id=message.id, source=message.source, reason=reason[:300])
-        if counts is not None:
-            counts["dead_lettered"] += 1
-
     # -- steps -------------------------------------------------------------------------------
 
     def _translate(self, message: QueueMessage, result: BatchResult) -> Translation | None:
-        try:
+        with settled_alone(message, result, self.dead_letters, self.store):
             document = message.body if message.kind == "document" else self._fetch(message)
             try:
                 return self.translator.translate(message.source, document, self.clock())
             except DetailsRequired:
                 return self.translator.translate(message.source, self._fetch(message), self.clock())
-        except TransientFailure as error:
-            result.failed[message.id] = str(error)
-        except PlatformAuthError as error:
-            self.store.set_flag(auth_flag(message.source), str(error))
-            self.dead_letter(message, str(error), result.counts)
-        except ConnectorError as error:
-            self.dead_letter(message, str(error), result.counts)
-        except Exception as error:  # a bug on one message must not hold back its batch
-            log("worker_error", message_id=message.id, error=type(error).__name__)
-            self.dead_letter(message, f"internal error: {type(error).__name__}: {error}", result.counts)
         return None
 
     def _fetch(self, message: QueueMessage) -> object:
         fetch = self.fetchers.get(message.source)
         if fetch is None:
-            needed = API_TOKEN_SETTINGS.get(message.source, "the platform's API token")
+            needed = details_settings(message.source)
             raise ConnectorError(f"{message.source} details must be fetched from its API: set {needed}")
-        document = fetch(message)
-        clear_auth_flag(self.store, message.source)
+        document = fetch(message.body, message.event_id)
+        clear_flag(self.store, auth_flag(message.source))
         return document
 
     def _deliver(
@@ -124,13 +84,12 @@ class Worker:
         failure: str | None = None
         try:
             report = self.lrs.send(statements)
-            if LRS_FLAG in self.store.flags():
-                self.store.set_flag(LRS_FLAG, None)
+            clear_flag(self.store, LRS_FLAG)
         except LrsAuthError as error:
-            report, failure = getattr(error, "report", None) or DeliveryReport([], [], []), str(error)
+            report, failure = error.report, str(error)
             self.store.set_flag(LRS_FLAG, failure)
         except LrsUnavailable as error:
-            report, failure = getattr(error, "report", None) or DeliveryReport([], [], []), str(error)
+            report, failure = error.report, str(error)
         result.counts["delivered"] += len(report.delivered)
         result.counts["already_stored"] += len(report.already_stored)
         settled = set(report.delivered) | set(report.already_stored)
@@ -138,6 +97,6 @@ class Worker:
         for message_id, ids in owned.items():
             problems = [f"LRS rejected statement {sid}: {rejected[sid]}" for sid in ids if sid in rejected]
             if problems:
-                self.dead_letter(messages[message_id], "; ".join(problems), result.counts)
+                self.dead_letters.write(messages[message_id], "; ".join(problems), result.counts)
             elif failure and not settled.issuperset(ids):
                 result.failed[message_id] = failure

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .events import CredentialEvent, Skipped
-from .identity import IdentityResolver, LearnerDirectory
-from .settings import Settings
-from .sources import SourceAdapter, adapter_for
-from .xapi.statements import Statement, StatementBuilder
-from .xapi.validate import validate_statement
+from ..events import CredentialEvent, Skipped
+from ..identity import IdentityResolver, LearnerDirectory
+from ..platforms import SourceAdapter, adapter_for
+from ..settings import Settings
+from ..xapi import Statement
+from ..xapi.statements import StatementBuilder
+from ..xapi.validate import validate_statement
 
 
 @dataclass
@@ -24,8 +25,8 @@ class Translator:
     """Holds what is costly to build once per process: adapters, directory, builder."""
 
     def __init__(self, settings: Settings, directory: LearnerDirectory | None = None) -> None:
-        if directory is None and settings.learner_directory:
-            directory = LearnerDirectory.from_csv(settings.learner_directory)
+        if directory is None:
+            directory = LearnerDirectory.from_settings(settings)
         self.settings = settings
         self.resolver = IdentityResolver(settings.identity_ifi, directory, settings.identity_homepage)
         self.builder = StatementBuilder.from_settings(settings, self.resolver)

@@ -8,29 +8,24 @@ httpretry.TransientFailure propagates so the caller retries the work later.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from ..errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient, json_object, RetryPolicy
-from ..secrets import reveal
+from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused
+from ...httpretry import RetryingClient, RetryPolicy, json_object
+from ..common import Token, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-
-# A token, or a function returning the current one (so a rotated secret is picked up).
-Token = str | Callable[[], str]
-
-# Credly's own messages may echo the recipient's address: errors end up in logs and dead letters.
-EMAIL = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+\.[A-Za-z]{2,}")
+    from ...settings import Settings
 
 
 class CredlyAuthError(PlatformAuthError):
     """Credly refused the API token (wrong, revoked or expired after 180 days)."""
+
+    platform = "credly"
 
 
 class CredlyNotFound(ConnectorError):
@@ -61,15 +56,9 @@ class CredlyClient(RetryingClient):
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "CredlyClient":
-        if not settings.credly_org_id:
-            raise SettingsError("CREDLY_ORG_ID is not set")
-        if settings.credly_token is None:
-            raise SettingsError("CREDLY_TOKEN is not set")
-        reveal(settings, "credly_token")  # fail now, at start-up, if a secret reference is unreadable
-        # Resolved per request (cached by secrets for SECRETS_TTL_SECONDS): a warm container
-        # picks up the renewed token instead of failing until its next cold start.
-        token = lambda: reveal(settings, "credly_token") or ""  # noqa: E731
-        return cls(settings.credly_api_base, settings.credly_org_id, token, retry=cls.policy_from(settings))
+        """The registry has checked that CREDLY_ORG_ID and CREDLY_TOKEN are set."""
+        token = current_secret(settings, "credly_token")
+        return cls(settings.credly_api_base, str(settings.credly_org_id), token, retry=cls.policy_from(settings))
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -84,6 +73,10 @@ class CredlyClient(RetryingClient):
         if data.get("organization_id") not in (None, self.org_id):
             raise ConnectorError(f"Credly {what} belongs to another organisation, not CREDLY_ORG_ID")
         return document
+
+    def details(self, notification: object, event_id: str | None) -> dict:
+        """What the worker translates for a webhook notification: the event it names."""
+        return self.fetch_event(str(event_id))
 
     def iter_badges(self, filter: str | None = None) -> Iterator[dict]:
         """Every badge of the organisation, following next_page_url verbatim until it is null."""
@@ -134,7 +127,7 @@ class CredlyClient(RetryingClient):
         return json_object(response, f"Credly {what}")
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
-        token = self._token() if callable(self._token) else self._token
+        token = token_value(self._token)
         headers = {"Accept": "application/json"}
         response = self._send(method, url, f"Credly {what}", auth=(token, ""), headers=headers, **kwargs)
         if response.status_code in (401, 403):
@@ -168,4 +161,4 @@ def _message(response: requests.Response) -> str:
         body = response.text
     data = body.get("data") if isinstance(body, dict) else None
     text = str(data["message"]) if isinstance(data, dict) and data.get("message") else str(body)
-    return EMAIL.sub("<email>", text)[:200]
+    return redacted(text, 200)

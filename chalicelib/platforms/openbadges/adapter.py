@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
-from ..events import Credential, CredentialEvent, Issuer, Kind, Learner, Platform
-from ..settings import Settings
-from ..timeutil import optional_time
-from . import ParseResult
-from .parsing import first_text, require_object
+from ...errors import InputError
+from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Platform
+from ...timeutil import optional_time
+from ..common import Adapter, ParseResult, first_text, missing, require_object
 
 OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential", "VerifiableCredential"}
 
 
-class OpenBadgesAdapter:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings
-
+class OpenBadgesAdapter(Adapter):
     def parse(self, document: object) -> ParseResult:
         doc = require_object(document, "")
         types = _types(doc.get("type"))
@@ -69,13 +64,13 @@ class OpenBadgesAdapter:
             id=credential_id,
             assertion_url=credential_id,
             template_iri=_required_text(achievement, "id", where),
-            name=first_text(achievement.get("name"), doc.get("name")) or _missing(f"{where}.name"),
+            name=first_text(achievement.get("name"), doc.get("name")) or missing(f"{where}.name"),
             description=first_text(achievement.get("description"), doc.get("description")),
             image=_iri_of(achievement.get("image")),
             criteria=_iri_of(achievement.get("criteria")),
             issuer=_issuer(doc.get("issuer")),
             skills=_skills(achievement.get("tag"), achievement.get("alignment")),
-            issued_at=optional_time(issued, "validFrom") or _missing("validFrom"),
+            issued_at=optional_time(issued, "validFrom") or missing("validFrom"),
             expires_at=optional_time(doc.get("validUntil") or doc.get("expirationDate"), "validUntil"),
         )
         return _issued_and_revoked(credential, _ob3_learner(subject), False, None)
@@ -181,8 +176,5 @@ def _types(raw: Any) -> set[str]:
 
 def _required_text(obj: dict, key: str, prefix: str = "") -> str:
     value = first_text(obj.get(key))
-    return value if value else _missing(f"{prefix}.{key}" if prefix else key)
+    return value if value else missing(f"{prefix}.{key}" if prefix else key)
 
-
-def _missing(field: str) -> Any:
-    raise InputError(field, "missing")

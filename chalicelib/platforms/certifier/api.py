@@ -12,22 +12,21 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import ConnectorError, PlatformAuthError, PlatformRefused, SettingsError
-from ..httpretry import RetryingClient, json_object
-from ..secrets import reveal
-from .credly_api import EMAIL
+from ...errors import ConnectorError, PlatformAuthError, PlatformRefused
+from ...httpretry import RetryingClient, json_object
+from ..common import Token, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ...settings import Settings
+
 
 API_VERSION = "2022-10-26"
-
-# A token, or a function returning the current one (so a rotated secret is picked up).
-Token = str | Callable[[], str]
 
 
 class CertifierAuthError(PlatformAuthError):
     """Certifier refused the API token."""
+
+    platform = "certifier"
 
 
 class CertifierNotFound(ConnectorError):
@@ -42,10 +41,8 @@ class CertifierClient(RetryingClient):
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "CertifierClient":
-        if getattr(settings, "certifier_token", None) is None:
-            raise SettingsError("CERTIFIER_TOKEN is not set")
-        reveal(settings, "certifier_token")  # fail at start-up if a secret reference is unreadable
-        token = lambda: reveal(settings, "certifier_token") or ""  # noqa: E731  (re-read after rotation)
+        """The registry has checked that CERTIFIER_TOKEN is set."""
+        token = current_secret(settings, "certifier_token")
         return cls(settings.certifier_api_base, token, retry=cls.policy_from(settings))
 
     # -- API -----------------------------------------------------------------------------------
@@ -75,7 +72,7 @@ class CertifierClient(RetryingClient):
         issued credential (CertifierAwards reuses the draft within a process)."""
         return self.issue_credential(str(self.create_credential(credential)["id"]))
 
-    def complete(self, body: dict) -> dict:
+    def details(self, body: dict, event_id: str | None = None) -> dict:
         """The webhook body with `data.credential` fetched for its `data.resource.id`."""
         data = body.get("data") or {}
         credential = self.fetch_credential(str((data.get("resource") or {}).get("id")))
@@ -98,7 +95,7 @@ class CertifierClient(RetryingClient):
         return json_object(response, f"Certifier {what}")
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
-        token = self._token() if callable(self._token) else self._token
+        token = token_value(self._token)
         headers = {"Authorization": f"Bearer {token}", "Certifier-Version": API_VERSION, "Accept": "application/json"}
         response = self._send(method, url, f"Certifier {what}", headers=headers, **kwargs)
         if response.status_code in (401, 403):
@@ -121,4 +118,4 @@ def _message(response: requests.Response) -> str:
         text = str(body["message"])
     else:
         text = str(body)
-    return EMAIL.sub("<email>", text)[:300]
+    return redacted(text)

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
-from ..events import Credential, CredentialEvent, Kind, Learner, Platform
-from ..settings import Settings
-from ..timeutil import optional_time
-from . import ParseResult
-from .parsing import first_text, require_object
+from ...errors import InputError
+from ...events import Credential, CredentialEvent, Kind, Learner, Platform
+from ...timeutil import optional_time
+from ..common import Adapter, ParseResult, first_text, missing, require_object
 
 
-class BadgrAdapter:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings
-
+class BadgrAdapter(Adapter):
     def parse(self, document: object) -> ParseResult:
         doc = require_object(document, "")
         if isinstance(doc.get("result"), list):
@@ -29,15 +24,15 @@ class BadgrAdapter:
     def _assertion(self, raw: Any, path: str) -> ParseResult:
         at = (lambda field: f"{path}.{field}" if path else field)
         assertion = require_object(raw, path)
-        entity_id = first_text(assertion.get("entityId")) or _missing(at("entityId"))
+        entity_id = first_text(assertion.get("entityId")) or missing(at("entityId"))
         badgeclass = assertion.get("badgeclass")
         badgeclass = badgeclass if isinstance(badgeclass, dict) else {}
-        name = first_text(badgeclass.get("name")) or _missing(at("badgeclass.name"))
+        name = first_text(badgeclass.get("name")) or missing(at("badgeclass.name"))
         credential = Credential(
             id=entity_id,
             assertion_url=first_text(assertion.get("openBadgeId")),
             template_id=first_text(badgeclass.get("entityId"), assertion.get("badgeclass") if isinstance(assertion.get("badgeclass"), str) else None),
-            template_iri=first_text(assertion.get("badgeclassOpenBadgeId"), badgeclass.get("openBadgeId")) or _missing(at("badgeclassOpenBadgeId")),
+            template_iri=first_text(assertion.get("badgeclassOpenBadgeId"), badgeclass.get("openBadgeId")) or missing(at("badgeclassOpenBadgeId")),
             name=name,
             description=first_text(badgeclass.get("description")),
             image=first_text(badgeclass.get("image")),
@@ -58,6 +53,3 @@ class BadgrAdapter:
             events.append(issued.model_copy(update={"kind": Kind.ACCEPTED, "occurred_at": None}))
         return events
 
-
-def _missing(field: str) -> Any:
-    raise InputError(field, "missing")

@@ -1,0 +1,1 @@
+"""Credential events to the LRS: translation (documents -> statements) and the worker."""

@@ -1,0 +1,69 @@
+"""The intake's answers, and reading request bodies into JSON with a 400 that says what is wrong."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import InputError, NotForThisConnector, SettingsError
+from ..observability import log
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict = field(default_factory=dict)
+
+
+def answers_errors(route: Callable[..., Reply]) -> Callable[..., Reply]:
+    """What a caller sent wrong is a 4xx naming it; a secret that cannot be read is the
+    operator's problem (503), never a 500 for the caller."""
+
+    @functools.wraps(route)
+    def guarded(*args: Any, **kwargs: Any) -> Reply:
+        try:
+            return route(*args, **kwargs)
+        except InputError as error:
+            return bad_request(error.field, error.message)
+        except NotForThisConnector as error:
+            return Reply(403, {"error": str(error)})
+        except SettingsError as error:
+            log("configuration_error", route=route.__name__, error=str(error))
+            return Reply(503, {"error": f"the connector is misconfigured: {error}"})
+
+    return guarded
+
+
+def read_json(raw_body: bytes) -> Any:
+    try:
+        return json.loads(raw_body or b"")
+    except RecursionError:
+        raise InputError("(body)", "JSON nested too deeply") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
+        raise InputError("(body)", f"not valid JSON{where}") from None
+
+
+def read_json_object(raw_body: bytes) -> dict:
+    data = read_json(raw_body)
+    if not isinstance(data, dict):
+        raise InputError("(body)", "expected a JSON object")
+    return data
+
+
+def one_or_many(data: Any) -> list:
+    """A body that is one document or an array of them; an empty array says nothing."""
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise InputError("(body)", "empty array")
+    return items
+
+
+def bad_request(field_name: str, message: str) -> Reply:
+    return Reply(400, {"error": f"{field_name}: {message}", "field": field_name})
+
+
+def not_configured(settings: str) -> Reply:
+    return Reply(503, {"error": f"this route is not configured: set {settings}"})

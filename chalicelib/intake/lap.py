@@ -1,0 +1,75 @@
+"""Evidence from learning analytics for the award rules: forwarded statements and report rows."""
+
+from __future__ import annotations
+
+from ..awards.inputs import check_statement, parse_report_csv, parse_report_json
+from ..errors import InputError
+from ..queue import QueueMessage
+from ..secrets import reveal
+from ..settings import Settings
+from . import auth
+from .enqueue import Enqueuer
+from .http import Reply, answers_errors, not_configured, one_or_many, read_json
+
+REFUSED = "missing or wrong LAP_TOKEN (Bearer, or Basic with it as password)"
+
+
+class LapIntake:
+    def __init__(self, settings: Settings, enqueuer: Enqueuer) -> None:
+        self.settings = settings
+        self.enqueuer = enqueuer
+
+    @answers_errors
+    def statements(self, authorization: str | None, raw_body: bytes) -> Reply:
+        refusal = self._refusal(authorization)
+        if refusal:
+            return refusal
+        data = read_json(raw_body)
+        statements = one_or_many(data)
+        for index, statement in enumerate(statements):
+            check_statement(statement, f"[{index}]" if isinstance(data, list) else "")
+        replies = [self.enqueuer.once(_lap_key(s), [QueueMessage(source="lap", body=s)]) for s in statements]
+        failed = next((r for r in replies if r.status >= 300), None)
+        ids = [i for r in replies for i in r.body.get("ids", [])]
+        return failed or Reply(202, {"status": "accepted", "ids": ids, "duplicates": len(statements) - len(ids)})
+
+    @answers_errors
+    def reports(self, authorization: str | None, content_type: str, raw_body: bytes, report_id: str | None) -> Reply:
+        refusal = self._refusal(authorization, bearer_only=True)
+        if refusal:
+            return refusal
+        if content_type.lower().startswith("text/csv"):
+            report = parse_report_csv(_utf8(raw_body), report_id)
+        else:
+            report = parse_report_json(read_json(raw_body))
+        info = report.report.model_dump(exclude_none=True)
+        messages = [
+            QueueMessage(source="lap-report", body={"report": info, "row": row.model_dump(exclude_none=True)})
+            for row in report.rows
+        ]
+        if not messages:
+            return Reply(202, {"status": "accepted", "ids": []})
+        return self.enqueuer.once(None, messages)
+
+    def _refusal(self, authorization: str | None, bearer_only: bool = False) -> Reply | None:
+        token = reveal(self.settings, "lap_token")
+        if token is None:
+            return not_configured("LAP_TOKEN")
+        if auth.bearer_matches(authorization, token):
+            return None
+        if not bearer_only and auth.basic_password_matches(authorization, token):
+            return None
+        return Reply(401, {"error": REFUSED})
+
+
+def _utf8(raw_body: bytes) -> str:
+    try:
+        return raw_body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("(body)", "CSV must be UTF-8") from None
+
+
+def _lap_key(statement: dict) -> str | None:
+    """Forwarding retries: de-duplicate on the statement id where the LRS gave one."""
+    statement_id = statement.get("id")
+    return f"lap:{statement_id}" if isinstance(statement_id, str) and statement_id else None

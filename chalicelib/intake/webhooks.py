@@ -1,0 +1,49 @@
+"""Credential deliveries from the platforms' webhooks: authenticate, read, de-duplicate, queue.
+
+What each platform's route checks and reads comes from the registry (platforms/*/webhook.py):
+nothing here knows a vendor's fields.
+"""
+
+from __future__ import annotations
+
+from ..platforms import Webhook, platform
+from ..queue import QueueMessage
+from ..secrets import reveal
+from ..settings import Settings
+from ..store import Store
+from . import auth
+from .enqueue import Enqueuer
+from .http import Reply, answers_errors, not_configured, read_json, read_json_object
+
+
+class WebhookIntake:
+    def __init__(self, settings: Settings, store: Store, enqueuer: Enqueuer) -> None:
+        self.settings = settings
+        self.store = store
+        self.enqueuer = enqueuer
+
+    @answers_errors
+    def receive(self, platform_name: str, credential: str | None, raw_body: bytes) -> Reply:
+        """credential: what the platform authenticates with (path token, signature or Authorization)."""
+        entry = platform(platform_name)
+        webhook = entry.webhook
+        assert webhook is not None, f"{platform_name} has no webhook route"
+        secret = reveal(self.settings, webhook.secret.lower())
+        if secret is None or not self._configured(webhook):
+            return not_configured(" and ".join((webhook.secret, *webhook.needs)))
+        if not auth.verify(webhook.auth, credential, secret, raw_body):
+            return Reply(401, {"error": auth.REFUSALS[webhook.auth]})
+        body = read_json(raw_body) if webhook.many else read_json_object(raw_body)
+        delivery = entry.load(webhook.read)(body, self.settings)
+        if delivery.skipped:
+            self.store.increment({"skipped": 1})
+            return Reply(webhook.ack_status, {"status": "skipped", "rule": delivery.skipped})
+        messages = [
+            QueueMessage(source=entry.name, kind="notification" if item.notification else "document",
+                         body=item.body, event_id=item.event_id)
+            for item in delivery.items
+        ]
+        return self.enqueuer.once(delivery.key, messages, accepted_status=webhook.ack_status)
+
+    def _configured(self, webhook: Webhook) -> bool:
+        return all(getattr(self.settings, name.lower()) not in (None, "") for name in webhook.needs)

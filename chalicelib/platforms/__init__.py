@@ -1,0 +1,94 @@
+"""The registry: every platform the connector speaks, and the one place that lists them.
+
+Shared machinery (intake, workers, /health, awards) knows platforms only through these
+functions. Adding a platform is one folder with its PLATFORM declaration plus one line below.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SettingsError
+from . import accredible, badgr, certifier, credly, openbadges
+from .common import SourceAdapter, require_settings
+from .spec import Delivery, DeliveryItem, DetailsFetcher, Platform, Webhook
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .awarding import AwardClient
+
+PLATFORMS: dict[str, Platform] = {
+    p.name: p for p in (credly.PLATFORM, certifier.PLATFORM, openbadges.PLATFORM, badgr.PLATFORM, accredible.PLATFORM)
+}
+
+__all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook", "adapter_for",
+           "api_client", "award_client", "award_credential_id", "awarding_platforms", "details_fetchers", "details_settings", "names", "platform", "webhook_settings"]
+
+
+def names() -> list[str]:
+    return sorted(PLATFORMS)
+
+
+def platform(name: str) -> Platform:
+    if name not in PLATFORMS:
+        raise ValueError(f"unknown platform {name!r}; one of: {', '.join(names())}")
+    return PLATFORMS[name]
+
+
+def adapter_for(name: str, settings: "Settings") -> SourceAdapter:
+    return platform(name).load(platform(name).adapter).from_settings(settings)
+
+
+def api_client(name: str, settings: "Settings", purpose: str | None = None) -> Any:
+    """The platform's API client; SettingsError naming each setting it needs that is not set."""
+    entry = platform(name)
+    if entry.api is None:
+        raise SettingsError(f"{entry.title} has no API the connector calls")
+    require_settings(settings, entry.api_settings, purpose or f"calling {entry.title}'s API")
+    return entry.load(entry.api).from_settings(settings)
+
+
+def award_client(name: str, settings: "Settings") -> "AwardClient":
+    if name not in awarding_platforms():
+        raise SettingsError(f"cannot award on {name!r}: one of {', '.join(sorted(awarding_platforms()))}")
+    entry = PLATFORMS[name]
+    return entry.load(entry.awards)(api_client(name, settings, f"awarding on {name}"))
+
+
+def awarding_platforms() -> tuple[str, ...]:
+    """The platforms a rule can award on, in registry order."""
+    return tuple(p.name for p in PLATFORMS.values() if p.can_award)
+
+
+def award_credential_id(name: str, value: str) -> str:
+    """A rules file's credential id for the platform, normalised; ValueError says why not."""
+    entry = platform(name)
+    return entry.load(entry.credential_id)(value) if entry.credential_id else value
+
+
+def details_fetchers(settings: "Settings") -> dict[str, DetailsFetcher]:
+    """For each configured platform whose deliveries may only name an event: its fetcher."""
+    return {
+        p.name: api_client(p.name, settings).details
+        for p in PLATFORMS.values()
+        if p.fetches_details and _is_set(settings, p.api_settings)
+    }
+
+
+def details_settings(name: str) -> str:
+    """What fetching a delivery's details needs, for a message that says what to set."""
+    return " and ".join(platform(name).api_settings) or "the platform's API token"
+
+
+def webhook_settings() -> list[str]:
+    """Every setting a webhook route needs to deliver anything, in registry order (for /health)."""
+    seen: dict[str, None] = {}
+    for p in PLATFORMS.values():
+        if p.webhook:
+            for setting in (p.webhook.secret, *p.webhook.needs, *(p.api_settings if p.webhook.thin else ())):
+                seen.setdefault(setting)
+    return list(seen)
+
+
+def _is_set(settings: "Settings", names_: tuple[str, ...]) -> bool:
+    return all(getattr(settings, n.lower()) not in (None, "") for n in names_)

@@ -1,0 +1,24 @@
+"""Open Badges documents POSTed by any issuer: one assertion or credential, or an array of them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...errors import InputError
+from ..common import check_shape
+from ..spec import Delivery, DeliveryItem
+from .adapter import OpenBadgesAdapter
+
+if TYPE_CHECKING:
+    from ...settings import Settings
+
+
+def read_documents(data: Any, settings: "Settings") -> Delivery:
+    documents = data if isinstance(data, list) else [data]
+    if not documents:
+        raise InputError("(body)", "empty array")
+    adapter = OpenBadgesAdapter()
+    for index, document in enumerate(documents):
+        check_shape(adapter, document, f"[{index}]" if isinstance(data, list) else "")
+    # No delivery id in Open Badges: statement ids keep re-posts idempotent instead.
+    return Delivery(items=tuple(DeliveryItem(body=document) for document in documents))

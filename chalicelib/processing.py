@@ -1,0 +1,61 @@
+"""What both workers (delivery to the LRS, awards on platforms) share: batch results, the
+per-message outcome rules and the operator-visible flags.
+
+One message's failure never holds back its batch: each is settled alone, as retried later
+(transient), flagged and dead-lettered (our credentials refused) or dead-lettered (anything
+else, bugs included).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .deadletters import DeadLetters
+from .errors import ConnectorError, PlatformAuthError
+from .httpretry import TransientFailure
+from .observability import log
+from .queue import QueueMessage
+from .store import Store
+
+LRS_FLAG = "lrs"
+
+
+@dataclass
+class BatchResult:
+    failed: dict[str, str] = field(default_factory=dict)  # message id -> why it is retried
+    counts: Counter = field(default_factory=Counter)
+
+    def merge(self, other: "BatchResult") -> "BatchResult":
+        self.failed.update(other.failed)
+        self.counts.update(other.counts)
+        return self
+
+
+def auth_flag(platform: str) -> str:
+    return f"{platform}_auth"
+
+
+def clear_flag(store: Store, name: str) -> None:
+    """Cheap when clear (the common case): read before writing."""
+    if name in store.flags():
+        store.set_flag(name, None)
+
+
+@contextmanager
+def settled_alone(message: QueueMessage, result: BatchResult, dead_letters: DeadLetters, store: Store) -> Iterator[None]:
+    """Settle one message's failure without touching the rest of its batch."""
+    try:
+        yield
+    except TransientFailure as error:
+        result.failed[message.id] = str(error)
+    except PlatformAuthError as error:
+        store.set_flag(auth_flag(error.platform or message.source), str(error))
+        dead_letters.write(message, str(error), result.counts)
+    except ConnectorError as error:
+        dead_letters.write(message, str(error), result.counts)
+    except Exception as error:  # a bug on one message must not hold back its batch
+        log("worker_error", message_id=message.id, source=message.source, error=type(error).__name__)
+        dead_letters.write(message, f"internal error: {type(error).__name__}: {error}", result.counts)
