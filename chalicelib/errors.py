@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class ConnectorError(Exception):
     """Base class: the message is one line that says what is wrong."""
@@ -16,7 +21,7 @@ class InputError(ConnectorError):
         super().__init__(f"{field}: {message}" if field else message)
 
     @classmethod
-    def from_validation(cls, error: "ValidationError", prefix: str = "", whole: str = "(document)") -> "InputError":  # noqa: F821
+    def from_validation(cls, error: "ValidationError", prefix: str = "", whole: str = "(document)") -> "InputError":
         """The first problem of a pydantic ValidationError, named by its dotted path under prefix
         (`whole` when it is the value itself)."""
         first = error.errors()[0]

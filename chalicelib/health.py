@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from .errors import ConnectorError
-from .platforms import webhook_settings
+from .platforms import unset_settings, webhook_settings
 from .runtime import Services
 
 
@@ -29,7 +29,7 @@ def report(services: Services) -> dict:
     if checks["lrs"] != "reachable":
         body["status"] = "degraded"
     needed = [*webhook_settings(), "LAP_TOKEN"]
-    missing = [name for name in needed if getattr(settings, name.lower()) in (None, "")]
+    missing = unset_settings(settings, needed)
     if missing:
         checks["routes_not_configured"] = missing
     return body

@@ -10,12 +10,15 @@ import random
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import requests
 
 from .errors import ConnectorError
 from .observability import log
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -100,7 +103,8 @@ def send(
 
 
 class RetryingClient:
-    """Base of the platform API clients: one session, explicit timeouts, the shared retry policy."""
+    """Base of every outbound client (platform APIs, the LRS): one session, explicit timeouts,
+    the shared retry policy."""
 
     def __init__(
         self,
@@ -116,7 +120,7 @@ class RetryingClient:
         self.session = session or requests.Session()
 
     @staticmethod
-    def policy_from(settings: "Settings") -> RetryPolicy:  # noqa: F821
+    def policy_from(settings: "Settings") -> RetryPolicy:
         return RetryPolicy(settings.http_max_attempts, settings.http_backoff_base, settings.http_backoff_cap)
 
     def _send(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from functools import lru_cache
 from typing import Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
@@ -120,8 +119,3 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         first = error.errors()[0]
         where = ".".join(str(part).upper() for part in first["loc"]) or "settings"
         raise SettingsError(f"{where}: {first['msg']}") from None
-
-
-@lru_cache(maxsize=1)
-def current_settings() -> Settings:
-    return load_settings()

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping

@@ -6,7 +6,7 @@ nothing here knows a vendor's fields.
 
 from __future__ import annotations
 
-from ..platforms import Webhook, platform
+from ..platforms import platform, unset_settings
 from ..queue import QueueMessage
 from ..secrets import reveal
 from ..settings import Settings
@@ -29,7 +29,7 @@ class WebhookIntake:
         webhook = entry.webhook
         assert webhook is not None, f"{platform_name} has no webhook route"
         secret = reveal(self.settings, webhook.secret.lower())
-        if secret is None or not self._configured(webhook):
+        if secret is None or unset_settings(self.settings, webhook.needs):
             return not_configured(" and ".join((webhook.secret, *webhook.needs)))
         if not auth.verify(webhook.auth, credential, secret, raw_body):
             return Reply(401, {"error": auth.REFUSALS[webhook.auth]})
@@ -44,6 +44,3 @@ class WebhookIntake:
             for item in delivery.items
         ]
         return self.enqueuer.once(delivery.key, messages, accepted_status=webhook.ack_status)
-
-    def _configured(self, webhook: Webhook) -> bool:
-        return all(getattr(self.settings, name.lower()) not in (None, "") for name in webhook.needs)

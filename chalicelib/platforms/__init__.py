@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SettingsError
 from . import accredible, badgr, certifier, credly, openbadges
-from .common import SourceAdapter, require_settings
+from .common import SourceAdapter, require_settings, unset_settings
 from .spec import Delivery, DeliveryItem, DetailsFetcher, Platform, Webhook
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ PLATFORMS: dict[str, Platform] = {
 }
 
 __all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook", "adapter_for",
-           "api_client", "award_client", "award_credential_id", "awarding_platforms", "details_fetchers", "details_settings", "names", "platform", "webhook_settings"]
+           "api_client", "award_client", "award_credential_id", "awarding_platforms", "details_fetchers", "details_settings", "names", "platform", "unset_settings", "webhook_settings"]
 
 
 def names() -> list[str]:
@@ -71,7 +71,7 @@ def details_fetchers(settings: "Settings") -> dict[str, DetailsFetcher]:
     return {
         p.name: api_client(p.name, settings).details
         for p in PLATFORMS.values()
-        if p.fetches_details and _is_set(settings, p.api_settings)
+        if p.fetches_details and not unset_settings(settings, p.api_settings)
     }
 
 
@@ -89,6 +89,3 @@ def webhook_settings() -> list[str]:
                 seen.setdefault(setting)
     return list(seen)
 
-
-def _is_set(settings: "Settings", names_: tuple[str, ...]) -> bool:
-    return all(getattr(settings, n.lower()) not in (None, "") for n in names_)

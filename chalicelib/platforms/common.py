@@ -4,7 +4,7 @@ contracts, the settings check and redaction of platform messages."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -101,9 +101,14 @@ def current_secret(settings: "Settings", field: str) -> Callable[[], str]:
     return lambda: reveal(settings, field) or ""
 
 
+def unset_settings(settings: "Settings", names: Iterable[str]) -> list[str]:
+    """Which of the settings `names` (environment names) are not set."""
+    return [name for name in names if getattr(settings, name.lower()) in (None, "")]
+
+
 def require_settings(settings: "Settings", names: tuple[str, ...], purpose: str) -> None:
     """SettingsError naming every setting of `names` (environment names) that is not set."""
-    absent = [name for name in names if getattr(settings, name.lower()) in (None, "")]
+    absent = unset_settings(settings, names)
     if absent:
         raise SettingsError(f"{purpose} needs {', '.join(absent)} (not set)")
 

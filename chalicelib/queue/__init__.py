@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ConnectorError
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 def _new_id() -> str:
@@ -25,7 +28,7 @@ class QueueMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str = Field(default_factory=_new_id)
-    source: str  # credly | certifier | openbadges
+    source: str  # a platform's registry name, or lap / lap-report (evidence for the award rules)
     # notification: only names an event whose details the worker fetches (Credly);
     # document: the payload itself is what gets translated.
     kind: Literal["notification", "document"] = "document"
@@ -45,7 +48,7 @@ class Queue(Protocol):
         """Messages waiting, where the backend can tell cheaply."""
 
 
-def open_queue(settings: "Settings") -> Queue:  # noqa: F821 - imported lazily
+def open_queue(settings: "Settings") -> Queue:
     if settings.queue_backend == "sqs":
         from .sqs import SqsQueue
 

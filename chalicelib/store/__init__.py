@@ -6,7 +6,10 @@ A protocol with a SQLite implementation (local and embedded default) and, in AWS
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class Store(Protocol):
     def progress(self, learner: str, rule: str) -> dict[str, str]: ...
 
 
-def open_store(settings: "Settings") -> Store:  # noqa: F821 - imported lazily
+def open_store(settings: "Settings") -> Store:
     if settings.state_backend == "dynamodb":
         from .dynamodb import DynamoDbStore
 

@@ -22,10 +22,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from .. import httpretry
 from . import Statement
 from ..errors import ConnectorError
-from ..httpretry import RetryPolicy, TransientFailure
+from ..httpretry import RetryingClient, RetryPolicy, TransientFailure
 from ..observability import log
 from ..secrets import reveal
 
@@ -90,7 +89,7 @@ def normalise_endpoint(endpoint: str) -> str:
     return base + "/"
 
 
-class LrsClient:
+class LrsClient(RetryingClient):
     def __init__(
         self,
         endpoint: str,
@@ -110,10 +109,7 @@ class LrsClient:
         self.statements_url = self.base_url + "statements"
         self.version = version
         self.batch_size = batch_size
-        self.timeout = timeout
-        self.retry = retry
-        self.sleep = sleep
-        self.session = session or requests.Session()
+        super().__init__(timeout=timeout, retry=retry, sleep=sleep, session=session)
         # Per request rather than on the session: a caller's session stays untouched.
         self._auth = (username, password or "") if username else None
 
@@ -126,11 +122,7 @@ class LrsClient:
             "version": settings.lrs_xapi_version,
             "batch_size": settings.lrs_batch_size,
             "timeout": (settings.lrs_connect_timeout, settings.lrs_read_timeout),
-            "retry": RetryPolicy(
-                attempts=settings.http_max_attempts,
-                base=settings.http_backoff_base,
-                cap=settings.http_backoff_cap,
-            ),
+            "retry": cls.policy_from(settings),
         }
         options.update(overrides)
         return cls(settings.lrs_endpoint, **options)
@@ -237,18 +229,8 @@ class LrsClient:
         if method == "POST":
             headers["Content-Type"] = "application/json"
         try:
-            return httpretry.send(
-                self.session,
-                method,
-                url,
-                policy=self.retry,
-                sleep=self.sleep,
-                what=f"LRS {method} {urlsplit(url).path}",
-                headers=headers,
-                auth=self._auth,
-                timeout=self.timeout,
-                **kwargs,
-            )
+            return self._send(method, url, f"LRS {method} {urlsplit(url).path}", headers=headers,
+                              auth=self._auth, **kwargs)
         except TransientFailure as error:
             raise LrsUnavailable(str(error)) from error
 

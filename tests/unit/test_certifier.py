@@ -31,7 +31,7 @@ ASSERTION_URL = "https://credsverse.com/credentials/7c4a9e2b-55d1-4a0c-9f3e-1b2d
 GRACE = {"objectType": "Agent", "name": "Grace Hopper", "mbox": "mailto:grace.hopper@example.com"}
 EARNER_EXT = f"{EXT}/extensions/earner"
 
-# Every interaction eventType that VENDORS.md lists: (eventType, verb, share medium or None).
+# Every interaction eventType Certifier documents: (eventType, verb, share medium or None).
 # For credential_downloaded the contract names no medium: any one lower-case word will do.
 INTERACTIONS = [
     ("credential_viewed", VERB_VIEWED, None),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import InputError
 from ...events import Credential, CredentialEvent, Kind, Learner, Platform
 from ...timeutil import optional_time
 from ..common import Adapter, ParseResult, first_text, missing, require_object

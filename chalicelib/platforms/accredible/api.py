@@ -11,7 +11,7 @@ connector's award ledger is what prevents duplicates.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import requests
 

@@ -41,7 +41,7 @@ def badgr_payload(recipient: Recipient, issued_at: datetime, evidence_url: str |
     payload: dict = {
         # hashed: the public assertion shows a salted hash, not the learner's address.
         "recipient": {"identity": recipient.email, "type": "email", "hashed": True},
-        "issuedOn": utc(issued_at).isoformat(),  # always with its offset, never naive (VENDORS.md pitfall 8)
+        "issuedOn": utc(issued_at).isoformat(),  # always with its offset: Badgr reads a naive time as its server's
         "notify": True,
     }
     if evidence_url:

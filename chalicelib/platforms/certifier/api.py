@@ -7,7 +7,7 @@ from httpretry; a 401/403 is CertifierAuthError (an operator fixes CERTIFIER_TOK
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import requests
