@@ -6,7 +6,7 @@ nothing here knows a vendor's fields.
 
 from __future__ import annotations
 
-from ..platforms import platform, unset_settings
+from ..platforms import platform, unset_settings, webhook_reader
 from ..queue import QueueMessage
 from ..secrets import reveal
 from ..settings import Settings
@@ -34,7 +34,7 @@ class WebhookIntake:
         if not auth.verify(webhook.auth, credential, secret, raw_body):
             return Reply(401, {"error": auth.REFUSALS[webhook.auth]})
         body = read_json(raw_body) if webhook.many else read_json_object(raw_body)
-        delivery = entry.load(webhook.read)(body, self.settings)
+        delivery = webhook_reader(entry.name)(body, self.settings)
         if delivery.skipped:
             self.store.increment({"skipped": 1})
             return Reply(webhook.ack_status, {"status": "skipped", "rule": delivery.skipped})

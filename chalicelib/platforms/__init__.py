@@ -1,15 +1,15 @@
 """The registry: every platform the connector speaks, and the one place that lists them.
 
-Shared machinery (intake, workers, /health, awards) knows platforms only through these
-functions. Adding a platform is one folder with its PLATFORM declaration plus one line below.
+Shared machinery (intake, workers, /health, awards, CLI) knows platforms only through these
+functions. Adding a platform is one folder (see spec.Platform for what it holds) plus one entry
+in PLATFORMS below.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import SettingsError
-from . import accredible, badgr, certifier, credly, openbadges
 from .common import SourceAdapter, require_settings, unset_settings
 from .spec import Delivery, DeliveryItem, DetailsFetcher, Platform, Webhook
 
@@ -17,12 +17,23 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from .awarding import AwardClient
 
-PLATFORMS: dict[str, Platform] = {
-    p.name: p for p in (credly.PLATFORM, certifier.PLATFORM, openbadges.PLATFORM, badgr.PLATFORM, accredible.PLATFORM)
-}
+PLATFORMS: dict[str, Platform] = {p.name: p for p in (
+    Platform("credly", "Credly", api_settings=("CREDLY_ORG_ID", "CREDLY_TOKEN"), fetches_details=True,
+             can_award=True,
+             # Credly retries anything but 200 for days: every accepted outcome answers 200.
+             webhook=Webhook("path_token", "CREDLY_WEBHOOK_TOKEN", needs=("CREDLY_ORG_ID",), ack_status=200,
+                             thin=True)),
+    Platform("certifier", "Certifier", api_settings=("CERTIFIER_TOKEN",), fetches_details=True, can_award=True,
+             webhook=Webhook("signature", "CERTIFIER_WEBHOOK_SECRET")),
+    Platform("openbadges", "Open Badges", webhook=Webhook("bearer", "OPENBADGES_INGEST_TOKEN", many=True)),
+    Platform("badgr", "Canvas Credentials/Badgr", api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"), can_award=True),
+    Platform("accredible", "Accredible", api_settings=("ACCREDIBLE_API_KEY",), can_award=True),
+)}
 
-__all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook", "adapter_for",
-           "api_client", "award_client", "award_credential_id", "awarding_platforms", "details_fetchers", "details_settings", "names", "platform", "unset_settings", "webhook_settings"]
+__all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook",
+           "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
+           "details_fetchers", "details_settings", "names", "platform", "unset_settings", "webhook_reader",
+           "webhook_settings"]
 
 
 def names() -> list[str]:
@@ -36,23 +47,16 @@ def platform(name: str) -> Platform:
 
 
 def adapter_for(name: str, settings: "Settings") -> SourceAdapter:
-    return platform(name).load(platform(name).adapter).from_settings(settings)
+    return platform(name).part("adapter", "ADAPTER").from_settings(settings)
 
 
 def api_client(name: str, settings: "Settings", purpose: str | None = None) -> Any:
     """The platform's API client; SettingsError naming each setting it needs that is not set."""
     entry = platform(name)
-    if entry.api is None:
+    if not entry.has_api:
         raise SettingsError(f"{entry.title} has no API the connector calls")
     require_settings(settings, entry.api_settings, purpose or f"calling {entry.title}'s API")
-    return entry.load(entry.api).from_settings(settings)
-
-
-def award_client(name: str, settings: "Settings") -> "AwardClient":
-    if name not in awarding_platforms():
-        raise SettingsError(f"cannot award on {name!r}: one of {', '.join(sorted(awarding_platforms()))}")
-    entry = PLATFORMS[name]
-    return entry.load(entry.awards)(api_client(name, settings, f"awarding on {name}"))
+    return entry.part("api", "CLIENT").from_settings(settings)
 
 
 def awarding_platforms() -> tuple[str, ...]:
@@ -60,10 +64,19 @@ def awarding_platforms() -> tuple[str, ...]:
     return tuple(p.name for p in PLATFORMS.values() if p.can_award)
 
 
+def award_client(name: str, settings: "Settings") -> "AwardClient":
+    if name not in awarding_platforms():
+        raise SettingsError(f"cannot award on {name!r}: one of {', '.join(sorted(awarding_platforms()))}")
+    return platform(name).part("awards", "AWARDS")(api_client(name, settings, f"awarding on {name}"))
+
+
 def award_credential_id(name: str, value: str) -> str:
     """A rules file's credential id for the platform, normalised; ValueError says why not."""
-    entry = platform(name)
-    return entry.load(entry.credential_id)(value) if entry.credential_id else value
+    return platform(name).part("awards", "credential_id")(value)
+
+
+def webhook_reader(name: str) -> Callable[[Any, "Settings"], Delivery]:
+    return platform(name).part("webhook", "read_delivery")
 
 
 def details_fetchers(settings: "Settings") -> dict[str, DetailsFetcher]:
@@ -88,4 +101,3 @@ def webhook_settings() -> list[str]:
             for setting in (p.webhook.secret, *p.webhook.needs, *(p.api_settings if p.webhook.thin else ())):
                 seen.setdefault(setting)
     return list(seen)
-

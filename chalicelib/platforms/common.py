@@ -12,6 +12,8 @@ from ..errors import DetailsRequired, InputError, SettingsError
 from ..events import CredentialEvent, Skipped
 
 if TYPE_CHECKING:
+    import requests
+
     from ..settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -85,6 +87,14 @@ def joined(prefix: str, field: str) -> str:
 def redacted(text: str, limit: int = 300) -> str:
     """A platform's message, short and without email addresses."""
     return EMAIL.sub("<email>", text)[:limit]
+
+
+def answer_body(response: "requests.Response") -> Any:
+    """A platform's answer as JSON, or its text when it is not JSON (error pages, proxies)."""
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
 
 
 def token_value(token: Token) -> str:

@@ -1,7 +1,7 @@
 """What a platform folder declares to the registry: its adapter, API client, awards and webhook.
 
-Parts are named as "module:attribute" inside the platform's package and imported on first use,
-so listing every platform costs a webhook's cold start nothing: only what a request needs loads.
+A platform's parts are found by fixed names in its folder and imported on first use, so listing
+every platform costs a webhook's cold start nothing: only what a request needs is loaded.
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Webhook:
-    """How the platform's webhook route authenticates and reads a delivery."""
+    """How the platform's webhook route authenticates and reads a delivery (webhook.py: read_delivery)."""
 
     auth: Literal["path_token", "signature", "bearer"]
     secret: str  # the setting (environment name) holding the shared secret
-    read: str  # function (parsed JSON body, settings) -> Delivery
     needs: tuple[str, ...] = ()  # other settings the route cannot work without
     many: bool = False  # the body may be an array of documents
     ack_status: int = 202  # the status of an accepted delivery
@@ -45,25 +44,29 @@ class Webhook:
 
 @dataclass(frozen=True)
 class Platform:
-    name: str  # as in queue messages, rules files and statement ids: never renamed
+    """One platform, as its folder platforms/<name>/ implements it:
+
+    adapter.py   ADAPTER: class with from_settings(settings); parse(document) -> CredentialEvents
+    api.py       CLIENT: class with from_settings(settings)          (when api_settings are given)
+                 CLIENT.details(body, event_id) -> document          (when fetches_details)
+    awards.py    AWARDS: class (client) -> AwardClient; credential_id(value) (when can_award)
+    webhook.py   read_delivery(parsed body, settings) -> Delivery    (when webhook is given)
+    """
+
+    name: str  # the folder, and the name in queue messages, rules files and statement ids
     title: str  # as users know it
-    package: str  # the platform's package: where the parts below are found
-    adapter: str  # class with from_settings(settings): documents -> CredentialEvents
-    api: str | None = None  # client class with from_settings(settings)
     api_settings: tuple[str, ...] = ()  # what calling its API needs (environment names)
-    fetches_details: bool = False  # deliveries may only name an event: api client's details(body, event_id)
-    awards: str | None = None  # class (api client) -> AwardClient
-    credential_id: str | None = None  # function: a rules file's credential id, normalised (ValueError)
+    fetches_details: bool = False  # some deliveries only name their event
+    can_award: bool = False
     webhook: Webhook | None = None
+
+    @property
+    def has_api(self) -> bool:
+        return bool(self.api_settings)
 
     @property
     def has_webhooks(self) -> bool:
         return self.webhook is not None
 
-    @property
-    def can_award(self) -> bool:
-        return self.awards is not None
-
-    def load(self, part: str) -> Any:
-        module, _, attribute = part.partition(":")
-        return getattr(importlib.import_module(f"{self.package}.{module}"), attribute)
+    def part(self, module: str, attribute: str) -> Any:
+        return getattr(importlib.import_module(f"{__package__}.{self.name}.{module}"), attribute)

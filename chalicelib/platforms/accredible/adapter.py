@@ -42,3 +42,5 @@ class AccredibleAdapter(Adapter):
         return CredentialEvent(platform=Platform.ACCREDIBLE, kind=Kind.ISSUED, learner=learner,
                                credential=credential, occurred_at=credential.issued_at)
 
+
+ADAPTER = AccredibleAdapter  # what the registry loads

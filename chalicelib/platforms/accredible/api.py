@@ -11,16 +11,12 @@ connector's award ledger is what prevents duplicates.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import requests
 
 from ...errors import ConnectorError, PlatformAuthError, PlatformRefused
-from ...httpretry import RetryingClient, json_object
-from ..common import Token, current_secret, redacted, token_value
-
-if TYPE_CHECKING:
-    from ...settings import Settings
+from ...httpretry import json_object
+from ..client import TokenClient
+from ..common import answer_body, redacted
 
 
 class AccredibleAuthError(PlatformAuthError):
@@ -29,17 +25,9 @@ class AccredibleAuthError(PlatformAuthError):
     platform = "accredible"
 
 
-class AccredibleClient(RetryingClient):
-    def __init__(self, api_base: str, api_key: Token, **options: object) -> None:
-        super().__init__(**options)
-        self.base = api_base.rstrip("/")
-        self._api_key = api_key
-
-    @classmethod
-    def from_settings(cls, settings: "Settings") -> "AccredibleClient":
-        """The registry has checked that ACCREDIBLE_API_KEY is set."""
-        key = current_secret(settings, "accredible_api_key")
-        return cls(settings.accredible_api_base, key, retry=cls.policy_from(settings))
+class AccredibleClient(TokenClient):
+    base_setting = "accredible_api_base"
+    token_setting = "accredible_api_key"
 
     def create_credential(self, credential: dict) -> dict:
         """POST /v1/credentials with {"credential": ...}; the created credential object."""
@@ -62,17 +50,14 @@ class AccredibleClient(RetryingClient):
         return created
 
     def _headers(self) -> dict:
-        key = token_value(self._api_key)
+        key = self.token()
         return {"Authorization": f"Token token={key}", "Accept": "application/json"}
 
 
 def _errors(response: requests.Response) -> str:
     """Accredible's validation errors, in any of the shapes seen: {"errors": {field: [msg]}},
     {"errors": [msg]}, {"error": msg}. Short, without email addresses."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
+    body = answer_body(response)
     errors = body.get("errors", body.get("error")) if isinstance(body, dict) else body
     if isinstance(errors, dict):
         text = "; ".join(f"{field} {_joined(messages)}" for field, messages in errors.items())
@@ -83,3 +68,6 @@ def _errors(response: requests.Response) -> str:
 
 def _joined(messages: object) -> str:
     return ", ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages or "")
+
+
+CLIENT = AccredibleClient  # what the registry loads

@@ -50,3 +50,6 @@ def accredible_credential(group_id: str, recipient: Recipient, issued_at: dateti
     if evidence_url:
         credential["evidence_items"] = [{"description": "Evidence", "category": "url", "url": evidence_url}]
     return credential
+
+
+AWARDS = AccredibleAwards  # what the registry loads

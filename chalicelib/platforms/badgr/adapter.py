@@ -53,3 +53,5 @@ class BadgrAdapter(Adapter):
             events.append(issued.model_copy(update={"kind": Kind.ACCEPTED, "occurred_at": None}))
         return events
 
+
+ADAPTER = BadgrAdapter  # what the registry loads

@@ -22,7 +22,7 @@ import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused
 from ...httpretry import RetryingClient, json_object
-from ..common import Token, current_secret, redacted, token_value
+from ..common import Token, answer_body, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -186,10 +186,7 @@ def _seconds(value: object) -> float:
 
 def _oauth_error(response: requests.Response) -> str:
     """`error: error_description` of an OAuth2 refusal (RFC 6749 5.2); never the request's secrets."""
-    try:
-        body = response.json()
-    except ValueError:
-        return f"HTTP {response.status_code}"
+    body = answer_body(response)
     if not isinstance(body, dict):
         return f"HTTP {response.status_code}"
     parts = [str(body[key]) for key in ("error", "error_description") if body.get(key)]
@@ -198,10 +195,7 @@ def _oauth_error(response: requests.Response) -> str:
 
 def _description(response: requests.Response) -> str:
     """The envelope's status.description plus field and validation errors, short, no emails."""
-    try:
-        body = response.json()
-    except ValueError:
-        return redacted(response.text)
+    body = answer_body(response)
     if not isinstance(body, dict):
         return redacted(str(body))
     parts = [str((body.get("status") or {}).get("description") or body.get("detail") or "")]
@@ -211,3 +205,6 @@ def _description(response: requests.Response) -> str:
         parts.append(f"validationErrors {body['validationErrors']}")
     text = "; ".join(p for p in parts if p) or str(body)
     return redacted(text)
+
+
+CLIENT = BadgrClient  # what the registry loads

@@ -172,3 +172,6 @@ def _learner(credential: CertifierCredential) -> Learner:
     if not (recipient.email or employee_id):
         raise InputError("data.credential.recipient.email", "missing")
     return Learner(name=first_text(recipient.name), email=first_text(recipient.email), earner_id=employee_id)
+
+
+ADAPTER = CertifierAdapter  # what the registry loads

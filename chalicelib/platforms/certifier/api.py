@@ -7,17 +7,14 @@ from httpretry; a 401/403 is CertifierAuthError (an operator fixes CERTIFIER_TOK
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import requests
 
 from ...errors import ConnectorError, PlatformAuthError, PlatformRefused
-from ...httpretry import RetryingClient, json_object
-from ..common import Token, current_secret, redacted, token_value
-
-if TYPE_CHECKING:
-    from ...settings import Settings
+from ...httpretry import json_object
+from ..client import TokenClient
+from ..common import answer_body, redacted
 
 
 API_VERSION = "2022-10-26"
@@ -33,17 +30,9 @@ class CertifierNotFound(ConnectorError):
     """Certifier has no such credential (404)."""
 
 
-class CertifierClient(RetryingClient):
-    def __init__(self, api_base: str, token: Token, **options: object) -> None:
-        super().__init__(**options)
-        self.base = api_base.rstrip("/") + "/"
-        self._token = token
-
-    @classmethod
-    def from_settings(cls, settings: "Settings") -> "CertifierClient":
-        """The registry has checked that CERTIFIER_TOKEN is set."""
-        token = current_secret(settings, "certifier_token")
-        return cls(settings.certifier_api_base, token, retry=cls.policy_from(settings))
+class CertifierClient(TokenClient):
+    base_setting = "certifier_api_base"
+    token_setting = "certifier_token"
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -58,7 +47,7 @@ class CertifierClient(RetryingClient):
 
     def create_credential(self, credential: dict) -> dict:
         """POST /credentials: a draft credential (not yet visible to the recipient)."""
-        created = self._post(self.base + "credentials", credential, "create credential")
+        created = self._post(f"{self.base}/credentials", credential, "create credential")
         if not created.get("id"):
             raise ConnectorError("Certifier answered create credential without an id: check the platform")
         return created
@@ -84,7 +73,7 @@ class CertifierClient(RetryingClient):
         text = str(credential_id)
         if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
             raise ConnectorError(f"not a usable Certifier credential id: {text[:80]!r}")
-        return self.base + "credentials/" + quote(text, safe="")
+        return f"{self.base}/credentials/{quote(text, safe='')}"
 
     def _post(self, url: str, body: dict, what: str) -> dict:
         response = self._request("POST", url, what, json=body)
@@ -95,7 +84,7 @@ class CertifierClient(RetryingClient):
         return json_object(response, f"Certifier {what}")
 
     def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
-        token = token_value(self._token)
+        token = self.token()
         headers = {"Authorization": f"Bearer {token}", "Certifier-Version": API_VERSION, "Accept": "application/json"}
         response = self._send(method, url, f"Certifier {what}", headers=headers, **kwargs)
         if response.status_code in (401, 403):
@@ -107,10 +96,7 @@ class CertifierClient(RetryingClient):
 
 def _message(response: requests.Response) -> str:
     """Certifier's error message ({"error": {"message": ...}} or {"message": ...}), short, no emails."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
+    body = answer_body(response)
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and error.get("message"):
         text = str(error["message"])
@@ -119,3 +105,6 @@ def _message(response: requests.Response) -> str:
     else:
         text = str(body)
     return redacted(text)
+
+
+CLIENT = CertifierClient  # what the registry loads

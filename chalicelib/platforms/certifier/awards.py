@@ -75,3 +75,6 @@ def certifier_credential(group_id: str, recipient: Recipient, issued_at: datetim
     if recipient.earner_id:  # the Certifier adapter reads the learner id back from this attribute
         body["customAttributes"] = {"custom.employee_id": recipient.earner_id}
     return body
+
+
+AWARDS = CertifierAwards  # what the registry loads

@@ -195,3 +195,5 @@ def _learner(badge: CredlyBadge, path: str) -> Learner:
         raise InputError(joined(path, "recipient_email"), "missing (nor user.email, nor issuer_earner_id)")
     return learner
 
+
+ADAPTER = CredlyAdapter  # what the registry loads

@@ -16,7 +16,7 @@ import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused
 from ...httpretry import RetryingClient, RetryPolicy, json_object
-from ..common import Token, current_secret, redacted, token_value
+from ..common import Token, answer_body, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -155,10 +155,10 @@ def _short(value: object, limit: int = 80) -> str:
 
 def _message(response: requests.Response) -> str:
     """Credly's error message ({"data": {"message": ...}}), short and without email addresses."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
+    body = answer_body(response)
     data = body.get("data") if isinstance(body, dict) else None
     text = str(data["message"]) if isinstance(data, dict) and data.get("message") else str(body)
     return redacted(text, 200)
+
+
+CLIENT = CredlyClient  # what the registry loads

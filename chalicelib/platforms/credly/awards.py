@@ -80,3 +80,6 @@ def _same_credly_award(badge: dict, template_id: str, recipient: Recipient) -> b
         return False
     same_earner = bool(recipient.earner_id) and badge.get("issuer_earner_id") == recipient.earner_id
     return same_earner or str(badge.get("recipient_email") or "").lower() == recipient.email.lower()
+
+
+AWARDS = CredlyAwards  # what the registry loads

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ...settings import Settings
 
 
-def read_notification(notification: dict, settings: "Settings") -> Delivery:
+def read_delivery(notification: dict, settings: "Settings") -> Delivery:
     for key in ("id", "organization_id", "event_type"):
         if not isinstance(notification.get(key), str) or not notification[key]:
             raise InputError(key, "missing or not a string")

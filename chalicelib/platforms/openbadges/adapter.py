@@ -178,3 +178,5 @@ def _required_text(obj: dict, key: str, prefix: str = "") -> str:
     value = first_text(obj.get(key))
     return value if value else missing(f"{prefix}.{key}" if prefix else key)
 
+
+ADAPTER = OpenBadgesAdapter  # what the registry loads

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ...settings import Settings
 
 
-def read_documents(data: Any, settings: "Settings") -> Delivery:
+def read_delivery(data: Any, settings: "Settings") -> Delivery:
     documents = data if isinstance(data, list) else [data]
     if not documents:
         raise InputError("(body)", "empty array")
