@@ -22,21 +22,6 @@ class Kind(str, Enum):
     VIEWED = "viewed"
 
 
-class Platform(str, Enum):
-    CREDLY = "credly"
-    CERTIFIER = "certifier"
-    BADGR = "badgr"
-    ACCREDIBLE = "accredible"
-    OPENBADGES = "openbadges"
-
-
-PLATFORM_NAMES: dict[Platform, str] = {
-    Platform.CREDLY: "Credly",
-    Platform.CERTIFIER: "Certifier",
-    Platform.BADGR: "Canvas Credentials",
-    Platform.ACCREDIBLE: "Accredible",
-    Platform.OPENBADGES: "Open Badges",
-}
 
 
 class _Frozen(BaseModel):
@@ -51,7 +36,7 @@ class Learner(_Frozen):
     # Hashed Open Badges recipients: resolved against the learner directory later.
     email_sha256: str | None = None
     email_salt: str | None = None
-    earner_id: str | None = None  # the organisation's own id: Credly issuer_earner_id, employee id
+    earner_id: str | None = None  # the organisation's own learner id (employee id), as a platform carries it
     platform_user_id: str | None = None
 
     @field_validator("email")
@@ -94,7 +79,7 @@ class Interaction(_Frozen):
 
 
 class CredentialEvent(_Frozen):
-    platform: Platform
+    platform: str  # the platform's name in the registry (chalicelib/platforms): part of statement ids
     kind: Kind
     learner: Learner
     credential: Credential
@@ -111,6 +96,6 @@ class Skipped(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    platform: Platform
+    platform: str
     rule: str
     source_event_id: str | None = None

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ..events import CredentialEvent, Skipped
 from ..identity import IdentityResolver, LearnerDirectory
-from ..platforms import SourceAdapter, adapter_for
+from ..platforms import SourceAdapter, adapter_for, platform_titles
 from ..settings import Settings
 from ..xapi import Statement
 from ..xapi.statements import StatementBuilder
@@ -29,7 +29,7 @@ class Translator:
             directory = LearnerDirectory.from_settings(settings)
         self.settings = settings
         self.resolver = IdentityResolver(settings.identity_ifi, directory, settings.identity_homepage)
-        self.builder = StatementBuilder.from_settings(settings, self.resolver)
+        self.builder = StatementBuilder.from_settings(settings, self.resolver, platform_titles())
         self._adapters: dict[str, SourceAdapter] = {}
 
     def adapter(self, source: str) -> SourceAdapter:

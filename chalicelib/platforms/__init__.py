@@ -26,18 +26,23 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("certifier", "Certifier", api_settings=("CERTIFIER_TOKEN",), fetches_details=True, can_award=True,
              webhook=Webhook("signature", "CERTIFIER_WEBHOOK_SECRET")),
     Platform("openbadges", "Open Badges", webhook=Webhook("bearer", "OPENBADGES_INGEST_TOKEN", many=True)),
-    Platform("badgr", "Canvas Credentials/Badgr", api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"), can_award=True),
+    Platform("badgr", "Canvas Credentials", api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"), can_award=True),
     Platform("accredible", "Accredible", api_settings=("ACCREDIBLE_API_KEY",), can_award=True),
 )}
 
 __all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook",
            "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
-           "details_fetchers", "details_settings", "names", "platform", "unset_settings", "webhook_reader",
+           "details_fetchers", "details_settings", "names", "platform", "platform_titles", "unset_settings", "webhook_reader",
            "webhook_settings"]
 
 
 def names() -> list[str]:
     return sorted(PLATFORMS)
+
+
+def platform_titles() -> dict[str, str]:
+    """Registry name -> the name users know (it appears in statements: never change one)."""
+    return {p.name: p.title for p in PLATFORMS.values()}
 
 
 def platform(name: str) -> Platform:

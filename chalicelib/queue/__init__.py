@@ -29,7 +29,7 @@ class QueueMessage(BaseModel):
 
     id: str = Field(default_factory=_new_id)
     source: str  # a platform's registry name, or lap / lap-report (evidence for the award rules)
-    # notification: only names an event whose details the worker fetches (Credly);
+    # notification: only names an event whose details the worker fetches (thin webhooks);
     # document: the payload itself is what gets translated.
     kind: Literal["notification", "document"] = "document"
     body: Any

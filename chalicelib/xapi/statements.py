@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Mapping
 
 from . import Statement
 from ..errors import InputError
-from ..events import PLATFORM_NAMES, CredentialEvent, Kind
+from ..events import CredentialEvent, Kind
 from ..identity import IdentityResolver, ResolvedLearner
 from ..settings import Settings
 from ..timeutil import xapi_timestamp
@@ -34,8 +34,10 @@ class StatementBuilder:
         revocation_policy: Literal["void", "revoke", "both"] = "both",
         xapi_version: Literal["1.0.3", "2.0.0"] = "1.0.3",
         language: str = "en",
+        platform_titles: Mapping[str, str] | None = None,
     ) -> None:
         self.resolver = resolver
+        self.platform_titles = dict(platform_titles or {})  # registry name -> as users know it
         self.namespace = namespace
         self.vocab = v.DeploymentVocabulary(extension_base)
         self.policy = revocation_policy
@@ -47,7 +49,8 @@ class StatementBuilder:
         }
 
     @classmethod
-    def from_settings(cls, settings: Settings, resolver: IdentityResolver) -> "StatementBuilder":
+    def from_settings(cls, settings: Settings, resolver: IdentityResolver,
+                      platform_titles: Mapping[str, str] | None = None) -> "StatementBuilder":
         return cls(
             resolver,
             namespace=settings.statement_id_namespace,
@@ -55,6 +58,7 @@ class StatementBuilder:
             revocation_policy=settings.revocation_policy,
             xapi_version=settings.lrs_xapi_version,
             language=settings.xapi_language,
+            platform_titles=platform_titles,
         )
 
     # -- entry point -------------------------------------------------------------------------
@@ -78,7 +82,7 @@ class StatementBuilder:
         if kind in (Kind.SHARED, Kind.VIEWED):
             key = _interaction_key(event)
         else:
-            key = f"{event.platform.value}|{event.credential.id}|{kind.value}{suffix}"
+            key = f"{event.platform}|{event.credential.id}|{kind.value}{suffix}"
         return str(uuid.uuid5(self.namespace, key))
 
     # -- statement kinds ---------------------------------------------------------------------
@@ -215,7 +219,7 @@ class StatementBuilder:
             ]
         activities["category"] = RECIPE_CATEGORY
         context: dict = {
-            "platform": PLATFORM_NAMES[event.platform],
+            "platform": self.platform_titles.get(event.platform, event.platform),
             "contextActivities": activities,
         }
         extensions = self._context_extensions(event, learner)
@@ -245,7 +249,7 @@ class StatementBuilder:
 
 def _interaction_key(event: CredentialEvent) -> str:
     interaction = event.interaction
-    platform = event.platform.value
+    platform = event.platform
     if interaction and interaction.id:
         return f"{platform}|{interaction.id}"
     channel = interaction.channel if interaction else ""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...events import Credential, CredentialEvent, Kind, Learner, Platform
+from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
 from ..common import Adapter, ParseResult, first_text, missing, require_object
+
+PLATFORM = "accredible"  # its name in the registry, in statement ids and queue messages
 
 GROUP_IRI = "https://api.accredible.com/v1/issuer/groups/{id}"
 
@@ -39,7 +41,7 @@ class AccredibleAdapter(Adapter):
             expires_at=optional_time(item.get("expired_on"), at("expired_on")),
         )
         learner = Learner(name=first_text(recipient.get("name")), email=email, earner_id=first_text(meta.get("employee_id")))
-        return CredentialEvent(platform=Platform.ACCREDIBLE, kind=Kind.ISSUED, learner=learner,
+        return CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=learner,
                                credential=credential, occurred_at=credential.issued_at)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import InputError
-from ...events import Credential, CredentialEvent, Kind, Learner, Platform
+from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
 from ..common import Adapter, ParseResult, first_text, missing, require_object
+
+PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
 
 
 class BadgrAdapter(Adapter):
@@ -43,7 +45,7 @@ class BadgrAdapter(Adapter):
         email = first_text(recipient.get("plaintextIdentity"), None if recipient.get("hashed") else recipient.get("identity"))
         if not email:
             raise InputError(at("recipient.plaintextIdentity"), "missing (a hashed identity alone cannot be mapped)")
-        issued = CredentialEvent(platform=Platform.BADGR, kind=Kind.ISSUED, learner=Learner(email=email),
+        issued = CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=Learner(email=email),
                                  credential=credential, occurred_at=credential.issued_at)
         events: ParseResult = [issued]
         if assertion.get("revoked") is True:

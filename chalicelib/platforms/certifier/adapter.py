@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from ...errors import DetailsRequired, InputError
-from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Platform, Skipped
+from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Skipped
 from ...settings import Settings
 from ...timeutil import optional_time, parse_time
 from ..common import Adapter, ParseResult, VendorModel, first_text, parse_model, require_object
+
+PLATFORM = "certifier"  # its name in the registry, in statement ids and queue messages
 
 # Interaction eventType -> (kind, channel). Every type Certifier documents is listed, so an
 # unknown one is an error to look at rather than a silently wrong statement.
@@ -85,7 +87,7 @@ class CertifierAdapter(Adapter):
             raise InputError("type", "missing")
         data = require_object(body.get("data"), "data")
         if event_type == "credential.updated":
-            return [Skipped(platform=Platform.CERTIFIER, rule=event_type, source_event_id=event_id)]
+            return [Skipped(platform=PLATFORM, rule=event_type, source_event_id=event_id)]
         if event_type not in INTERACTION_TYPES | {"credential.issued", "credential.created", "credential.deleted"}:
             raise InputError("type", f"unknown Certifier webhook type {event_type!r}")
         if "credential" not in data:
@@ -104,7 +106,7 @@ class CertifierAdapter(Adapter):
             return [self._event(credential, Kind.REVOKED, event_id, reason="deleted in Certifier")]
         if event_type == "credential.created" and credential.status != "issued":
             rule = "credential.created as draft"
-            return [Skipped(platform=Platform.CERTIFIER, rule=rule, source_event_id=event_id)]
+            return [Skipped(platform=PLATFORM, rule=rule, source_event_id=event_id)]
         return [self._event(credential, Kind.ISSUED, event_id)]
 
     def _interaction(
@@ -135,7 +137,7 @@ class CertifierAdapter(Adapter):
     ) -> CredentialEvent:
         canonical = self._credential(credential)
         return CredentialEvent(
-            platform=Platform.CERTIFIER,
+            platform=PLATFORM,
             kind=kind,
             learner=_learner(credential),
             credential=canonical,

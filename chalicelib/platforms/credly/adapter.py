@@ -13,9 +13,11 @@ from typing import Any
 from pydantic import Field
 
 from ...errors import DetailsRequired, InputError
-from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Platform, Skipped
+from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Skipped
 from ...timeutil import optional_time, parse_time
 from ..common import Adapter, ParseResult, VendorModel, first_text, joined, parse_model, require_object
+
+PLATFORM = "credly"  # its name in the registry, in statement ids and queue messages
 
 WEB_BASE = "https://www.credly.com"
 # Credly publishes each template as an Open Badges BadgeClass at this address.
@@ -107,7 +109,7 @@ class CredlyAdapter(Adapter):
         if not isinstance(event_type, str):
             raise InputError(at, "missing")
         if event_type.startswith(SKIPPED_EVENT_PREFIXES):
-            return [Skipped(platform=Platform.CREDLY, rule=event_type, source_event_id=event_id)]
+            return [Skipped(platform=PLATFORM, rule=event_type, source_event_id=event_id)]
         badge = parse_model(CredlyBadge, event.get("badge"), joined(path, "badge"))
         where = joined(path, "badge")
         if event_type == "badge.created":
@@ -130,7 +132,7 @@ class CredlyAdapter(Adapter):
     def _state_events(self, badge: CredlyBadge, event_id: str | None, path: str) -> ParseResult:
         if badge.state in QUIET_STATES:
             rule = f"badge.state.changed to {badge.state}"
-            return [Skipped(platform=Platform.CREDLY, rule=rule, source_event_id=event_id)]
+            return [Skipped(platform=PLATFORM, rule=rule, source_event_id=event_id)]
         kind = STATE_KINDS.get(badge.state)
         if kind is None:
             raise InputError(joined(path, "state"), f"unknown Credly badge state {badge.state!r}")
@@ -146,7 +148,7 @@ class CredlyAdapter(Adapter):
             changed = badge.state_updated_at or badge.updated_at
             occurred_at = optional_time(changed, joined(path, "state_updated_at")) or occurred_at
         return CredentialEvent(
-            platform=Platform.CREDLY,
+            platform=PLATFORM,
             kind=kind,
             learner=_learner(badge, path),
             credential=credential,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import InputError
-from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Platform
+from ...events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ...timeutil import optional_time
 from ..common import Adapter, ParseResult, first_text, missing, require_object
+
+PLATFORM = "openbadges"  # its name in the registry, in statement ids and queue messages
 
 OB3_TYPES = {"OpenBadgeCredential", "AchievementCredential", "VerifiableCredential"}
 
@@ -80,7 +82,7 @@ def _issued_and_revoked(
     credential: Credential, learner: Learner, revoked: bool, reason: Any
 ) -> ParseResult:
     issued = CredentialEvent(
-        platform=Platform.OPENBADGES,
+        platform=PLATFORM,
         kind=Kind.ISSUED,
         learner=learner,
         credential=credential,
@@ -97,7 +99,7 @@ def _issued_and_revoked(
 
 def _minimal_revocation(assertion_id: str) -> CredentialEvent:
     return CredentialEvent(
-        platform=Platform.OPENBADGES,
+        platform=PLATFORM,
         kind=Kind.REVOKED,
         learner=Learner(),
         credential=Credential(id=assertion_id, template_iri=assertion_id, name=assertion_id),
