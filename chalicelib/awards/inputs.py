@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from ..xapi.validate import is_absolute_iri
 
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 LEARNER_COLUMNS = ("email", "name", "employee_id", "account_name", "account_homepage")
 
@@ -29,7 +28,7 @@ def check_statement(statement: Any, where: str = "") -> dict:
     if not isinstance(actor, dict) or not any(actor.get(ifi) for ifi in _IFIS):
         raise InputError(at("actor"), "needs an agent with mbox, mbox_sha1sum, openid or account")
     verb = statement.get("verb")
-    if not isinstance(verb, dict) or not _IRI.match(str(verb.get("id", ""))):
+    if not isinstance(verb, dict) or not is_absolute_iri(verb.get("id")):
         raise InputError(at("verb.id"), "missing or not an absolute IRI")
     target = statement.get("object")
     if not isinstance(target, dict) or not isinstance(target.get("id"), str) or not target["id"]:

@@ -55,6 +55,7 @@ from pydantic import (
 
 from ..errors import ConnectorError
 from ..platforms import award_credential_id, awarding_platforms
+from ..xapi.validate import IRI_FORBIDDEN, IRI_SCHEME
 
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 # Short names an admin may write instead of a verb IRI: the ADL verbs LMSs and LXPs send.
@@ -69,17 +70,15 @@ ALIAS_PREFIX = "alias:"
 # Rule ids and alias names: lower-case slugs (they end up in store keys and log lines).
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
 
 
 # --- checks shared by the models and the collecting loader ---------------------------------
 
 def iri_problem(value: str) -> str | None:
     """Why `value` is not an absolute IRI, or None."""
-    if not _SCHEME.match(value):
+    if not IRI_SCHEME.match(value):
         return f"not an absolute IRI (it needs a scheme such as https://): {value!r}"
-    if _IRI_FORBIDDEN.search(value):
+    if IRI_FORBIDDEN.search(value):
         return f"not an IRI (spaces or forbidden characters): {value!r}"
     scheme, _, rest = value.partition(":")
     if scheme.lower() in ("http", "https") and (not rest.startswith("//") or len(rest) <= 2 or rest[2] == "/"):

@@ -13,7 +13,9 @@ from typing import Any, Literal
 from ..errors import InvalidStatement
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+$")
+IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
+_IRI = re.compile(IRI_SCHEME.pattern + r"[^\s<>\"{}|\\^`]+$")
 _IRL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _LANG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _TIMESTAMP = re.compile(
@@ -50,6 +52,11 @@ def validate_statement(statement: Any, version: Literal["1.0.3", "2.0.0"] = "1.0
         _context(statement["context"], "context", version)
     if "timestamp" in statement:
         _timestamp(statement["timestamp"], "timestamp")
+
+
+def is_absolute_iri(value: object) -> bool:
+    """A scheme, then at least one character, none of them whitespace or forbidden in an IRI."""
+    return isinstance(value, str) and bool(_IRI.match(value))
 
 
 def _fail(path: str, message: str) -> None:
