@@ -6,6 +6,7 @@ every platform costs a webhook's cold start nothing: only what a request needs i
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
@@ -69,4 +70,10 @@ class Platform:
         return self.webhook is not None
 
     def part(self, module: str, attribute: str) -> Any:
-        return getattr(importlib.import_module(f"{__package__}.{self.name}.{module}"), attribute)
+        return _part(f"{__package__}.{self.name}.{module}", attribute)
+
+
+@functools.cache
+def _part(module: str, attribute: str) -> Any:
+    """Imported once: a webhook asks for its reader on every request."""
+    return getattr(importlib.import_module(module), attribute)
