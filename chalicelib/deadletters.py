@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .observability import log
 from .queue import QueueMessage
 from .store import DeadLetter, Store
-
-if TYPE_CHECKING:
-    from .runtime import Services
 
 MAX_REASON = 10_000  # one DynamoDB item holds at most 400 KB, message included
 
@@ -35,7 +32,19 @@ class ReplayOutcome:
     result: str  # delivered | dead-lettered again | retry later
 
 
-def replay(services: "Services", letters: list[DeadLetter]) -> list[ReplayOutcome]:
+class Outcome(Protocol):
+    failed: dict[str, str]  # message id -> why it is retried
+
+
+class Workers(Protocol):
+    """What a replay needs: the store and the processing of both workers (runtime.Services)."""
+
+    store: Store
+
+    def process(self, messages: list[QueueMessage]) -> Outcome: ...
+
+
+def replay(services: Workers, letters: list[DeadLetter]) -> list[ReplayOutcome]:
     """Send each dead letter's message through the workers again; remove the letters that went."""
     outcomes = []
     store = services.store
