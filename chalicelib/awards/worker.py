@@ -99,7 +99,7 @@ class AwardWorker:
         platform = rule.credential.platform
         client = self.client_for(platform)  # before the claim: a missing setting must not leave one
         if not self.store.claim_award(key):
-            self._claimed_elsewhere(key, now, message, result)
+            self._claimed_elsewhere(key, platform, now, message, result)
             return
         try:
             award = client.award(rule.credential.id, recipient(learner), now, credential_name=rule.name)
@@ -113,17 +113,31 @@ class AwardWorker:
             self.store.fail_award(key, str(error))
             raise
         clear_flag(self.store, auth_flag(platform))
-        self.store.complete_award(key, award.vendor_id, award.response)
+        detail: dict = {"response": award.response}
+        if award.issued_document is not None:
+            detail["issued_document"] = award.issued_document  # kept in the ledger until it is queued
+        self.store.complete_award(key, award.vendor_id, detail)
         result.counts["already_awarded" if award.already_awarded else "awarded"] += 1
         log("awarded", rule=rule.id, platform=rule.credential.platform, vendor_id=award.vendor_id,
             already=award.already_awarded)
-        if award.issued_document is not None:
-            self.queue.send(QueueMessage(source=platform, body=award.issued_document))
+        self._queue_issued(key, platform, award.vendor_id, detail)
 
-    def _claimed_elsewhere(self, key: str, now: datetime, message: QueueMessage, result: BatchResult) -> None:
+    def _queue_issued(self, key: str, platform: str, vendor_id: str, detail: dict) -> None:
+        """A platform without webhooks never reports the award: its answer is queued as the issued
+        event. It is in the ledger first, so a crash or a failed send is made good by the retry."""
+        document = detail.get("issued_document")
+        if document is None:
+            return
+        self.queue.send(QueueMessage(source=platform, body=document))
+        queued = {name: value for name, value in detail.items() if name != "issued_document"}
+        self.store.complete_award(key, vendor_id, {**queued, "issued_queued": True})
+
+    def _claimed_elsewhere(self, key: str, platform: str, now: datetime, message: QueueMessage,
+                           result: BatchResult) -> None:
         record = self.store.award(key) or {}
         if record.get("state") == "awarded":
             result.counts["already_awarded"] += 1
+            self._queue_issued(key, platform, str(record.get("vendor_id") or ""), record.get("detail") or {})
             return
         claimed_at = optional_time(record.get("updated_at"), "ledger.updated_at") or now
         if now - claimed_at < STALE_CLAIM:

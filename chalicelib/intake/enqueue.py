@@ -1,11 +1,24 @@
-"""Claim a delivery id and queue its messages; a duplicate is acknowledged, not queued again."""
+"""Queue what a delivery carries, then remember its ids: a redelivery is acknowledged, not queued.
+
+Nothing is marked seen before it is durably queued: a process dying between the two steps
+leaves an unmarked delivery, whose retry is queued again (harmless: statement ids are
+deterministic and awards go through the ledger), never a mark without a message.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ..observability import log
 from ..queue import MessageTooLarge, Queue, QueueMessage
 from ..store import Store
 from .http import Reply
+
+
+@dataclass(frozen=True)
+class Entry:
+    message: QueueMessage
+    key: str | None = None  # the delivery's id for de-duplication; None: queued every time
 
 
 class Enqueuer:
@@ -14,30 +27,49 @@ class Enqueuer:
         self.queue = queue
         self.dedupe_ttl_seconds = dedupe_ttl_seconds
 
-    def once(self, key: str | None, messages: list[QueueMessage], accepted_status: int = 202) -> Reply:
-        if key and not self.store.claim_delivery(key, self.dedupe_ttl_seconds):
-            self.store.increment({"duplicate_deliveries": 1})
-            log("duplicate_delivery", key=key)
+    def accept(self, entries: list[Entry], accepted_status: int = 202, itemised: bool = False) -> Reply:
+        """itemised: the answer always lists ids and counts duplicates (one answer for many items)."""
+        fresh = [e for e in entries if not (e.key and self.store.delivery_seen(e.key))]
+        duplicates = len(entries) - len(fresh)
+        if duplicates:
+            self.store.increment({"duplicate_deliveries": duplicates})
+            log("duplicate_delivery", duplicates=duplicates, items=len(entries))
+        if not fresh and not itemised:
             return Reply(accepted_status, {"status": "duplicate"})
-        sent = 0
+        refusal = self._too_large(entries, fresh)
+        if refusal:
+            return refusal
         try:
-            for message in messages:
-                self.queue.send(message)
-                sent += 1
-        except Exception as error:
-            if key:
-                self.store.release_delivery(key)  # let the platform's retry try again
-            log("enqueue_failed", key=key, error=type(error).__name__)
-            if isinstance(error, MessageTooLarge):  # a retry cannot help: say so instead of 503
-                return _too_large(error, sent, len(messages))
+            for entry in fresh:
+                self.queue.send(entry.message)
+        except Exception as error:  # nothing is marked seen: the platform's retry queues it again
+            log("enqueue_failed", error=type(error).__name__)
             return Reply(503, {"error": "could not queue the delivery; retry later"})
-        ids = [m.id for m in messages]
-        log("accepted", source=messages[0].source, messages=len(ids), key=key)
-        return Reply(accepted_status, {"status": "accepted", "ids": ids})
+        self._mark_seen(fresh)
+        ids = [e.message.id for e in fresh]
+        if fresh:
+            log("accepted", source=fresh[0].message.source, messages=len(ids))
+        body: dict = {"status": "accepted", "ids": ids}
+        if itemised or duplicates:
+            body["duplicates"] = duplicates
+        return Reply(accepted_status, body)
 
+    def _too_large(self, entries: list[Entry], fresh: list[Entry]) -> Reply | None:
+        """Checked for every item before any is queued: a retry cannot help, so 413, not 503."""
+        for entry in fresh:
+            try:
+                self.queue.check(entry.message)
+            except MessageTooLarge as error:
+                where = f"document [{entries.index(entry)}]: " if len(entries) > 1 else ""
+                return Reply(413, {"error": f"{where}too large to queue: {error}; nothing was queued"})
+        return None
 
-def _too_large(error: MessageTooLarge, sent: int, total: int) -> Reply:
-    where = f"document [{sent}]: " if total > 1 else ""
-    # An array is queued in order: say what went, as re-posting it is safe (same statement ids).
-    already = f"; the {sent} before it were queued" if sent else ""
-    return Reply(413, {"error": f"{where}too large to queue: {error}{already}"})
+    def _mark_seen(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            if not entry.key:
+                continue
+            try:
+                if not self.store.claim_delivery(entry.key, self.dedupe_ttl_seconds):
+                    log("concurrent_duplicate_queued", key=entry.key)  # harmless: same statement ids
+            except Exception as error:  # queued already: the answer stays a success
+                log("delivery_mark_failed", error=type(error).__name__)

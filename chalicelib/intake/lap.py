@@ -8,7 +8,7 @@ from ..queue import QueueMessage
 from ..secrets import reveal
 from ..settings import Settings
 from . import auth
-from .enqueue import Enqueuer
+from .enqueue import Enqueuer, Entry
 from .http import Reply, answers_errors, not_configured, one_or_many, read_json
 
 REFUSED = "missing or wrong LAP_TOKEN (Bearer, or Basic with it as password)"
@@ -28,10 +28,8 @@ class LapIntake:
         statements = one_or_many(data)
         for index, statement in enumerate(statements):
             check_statement(statement, f"[{index}]" if isinstance(data, list) else "")
-        replies = [self.enqueuer.once(_lap_key(s), [QueueMessage(source="lap", body=s)]) for s in statements]
-        failed = next((r for r in replies if r.status >= 300), None)
-        ids = [i for r in replies for i in r.body.get("ids", [])]
-        return failed or Reply(202, {"status": "accepted", "ids": ids, "duplicates": len(statements) - len(ids)})
+        entries = [Entry(QueueMessage(source="lap", body=s), _lap_key(s)) for s in statements]
+        return self.enqueuer.accept(entries, itemised=True)
 
     @answers_errors
     def reports(self, authorization: str | None, content_type: str, raw_body: bytes, report_id: str | None) -> Reply:
@@ -43,13 +41,13 @@ class LapIntake:
         else:
             report = parse_report_json(read_json(raw_body))
         info = report.report.model_dump(exclude_none=True)
-        messages = [
-            QueueMessage(source="lap-report", body={"report": info, "row": row.model_dump(exclude_none=True)})
+        entries = [
+            Entry(QueueMessage(source="lap-report", body={"report": info, "row": row.model_dump(exclude_none=True)}))
             for row in report.rows
         ]
-        if not messages:
+        if not entries:
             return Reply(202, {"status": "accepted", "ids": []})
-        return self.enqueuer.once(None, messages)
+        return self.enqueuer.accept(entries)
 
     def _refusal(self, authorization: str | None, bearer_only: bool = False) -> Reply | None:
         token = reveal(self.settings, "lap_token")

@@ -12,7 +12,7 @@ from ..secrets import reveal
 from ..settings import Settings
 from ..store import Store
 from . import auth
-from .enqueue import Enqueuer
+from .enqueue import Enqueuer, Entry
 from .http import Reply, answers_errors, not_configured, read_json, read_json_object
 
 
@@ -38,9 +38,9 @@ class WebhookIntake:
         if delivery.skipped:
             self.store.increment({"skipped": 1})
             return Reply(webhook.ack_status, {"status": "skipped", "rule": delivery.skipped})
-        messages = [
-            QueueMessage(source=entry.name, kind="notification" if item.notification else "document",
-                         body=item.body, event_id=item.event_id)
+        entries = [
+            Entry(QueueMessage(source=entry.name, kind="notification" if item.notification else "document",
+                               body=item.body, event_id=item.event_id), item.key)
             for item in delivery.items
         ]
-        return self.enqueuer.once(delivery.key, messages, accepted_status=webhook.ack_status)
+        return self.enqueuer.accept(entries, accepted_status=webhook.ack_status)

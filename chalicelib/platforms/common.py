@@ -3,6 +3,8 @@ contracts, the settings check and redaction of platform messages."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Protocol, TypeVar
 
@@ -121,6 +123,13 @@ def require_settings(settings: "Settings", names: tuple[str, ...], purpose: str)
     absent = unset_settings(settings, names)
     if absent:
         raise SettingsError(f"{purpose} needs {', '.join(absent)} (not set)")
+
+
+def content_key(platform: str, document: Any) -> str:
+    """The de-duplication key of a delivery without an id of its own: an identical re-post is a
+    redelivery (it would give the same statements), a changed document is new."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return f"{platform}:sha256:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
 def check_shape(adapter: SourceAdapter, document: Any, prefix: str = "") -> None:

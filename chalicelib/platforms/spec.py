@@ -18,16 +18,16 @@ DetailsFetcher = Callable[[Any, "str | None"], Any]
 @dataclass(frozen=True)
 class DeliveryItem:
     body: Any
+    key: str  # what a redelivery of this item repeats: the platform's event id, or a content hash
     event_id: str | None = None
     notification: bool = False  # only names the event: the worker fetches its details
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """A webhook body as its platform reads it: what to queue, and the id to de-duplicate on."""
+    """A webhook body as its platform reads it: what to queue, each with the key to de-duplicate on."""
 
     items: tuple[DeliveryItem, ...] = ()
-    key: str | None = None  # the platform's delivery id; None: statement ids keep re-posts idempotent
     skipped: str | None = None  # a documented rule: acknowledged and counted, not queued
 
 

@@ -37,11 +37,24 @@ class QueueMessage(BaseModel):
     received_at: str = Field(default_factory=_now)
 
 
+# What one message may weigh on either backend: SQS's limit, so that a local run refuses what AWS would.
+MAX_MESSAGE_BYTES = 1_048_576
+
+
 class MessageTooLarge(ConnectorError):
     """The message exceeds what the queue accepts: resending it cannot help, so it is not a 503."""
 
 
+def ensure_fits(message: QueueMessage, size: int) -> None:
+    if size > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(f"the {message.source} message is {size:,} bytes; the queue accepts at most "
+                              f"{MAX_MESSAGE_BYTES:,}")
+
+
 class Queue(Protocol):
+    def check(self, message: QueueMessage) -> None:
+        """MessageTooLarge when send() would refuse the message for its size (nothing is sent)."""
+
     def send(self, message: QueueMessage) -> None: ...
 
     def depth(self) -> int | None:

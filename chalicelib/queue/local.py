@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..observability import log
 from ..sqlitedb import SqliteDb
-from . import QueueMessage
+from . import QueueMessage, ensure_fits
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -33,11 +33,16 @@ class LocalOutbox:
     def __init__(self, path: str) -> None:
         self.db = SqliteDb(path, SCHEMA)
 
+    def check(self, message: QueueMessage) -> None:
+        ensure_fits(message, len(message.model_dump_json().encode()))
+
     def send(self, message: QueueMessage) -> None:
+        body = message.model_dump_json()
+        ensure_fits(message, len(body.encode()))
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO outbox (id, body, available_at) VALUES (?, ?, ?)",
-                (message.id, message.model_dump_json(), time.time()),
+                (message.id, body, time.time()),
             )
 
     def receive(self, max_messages: int = 10, visibility_seconds: float = 60.0) -> list[Leased]:

@@ -18,10 +18,8 @@ from pydantic import ValidationError
 
 from ..awsclients import aws_client
 from ..observability import log
-from . import MessageTooLarge, QueueMessage
+from . import QueueMessage, ensure_fits
 
-# SQS's limit for one message: body plus every attribute's name, type and value, in UTF-8 bytes.
-MAX_MESSAGE_BYTES = 1_048_576
 
 # Characters SQS refuses in a body or attribute value (it answers InvalidMessageContents).
 _NOT_SQS_TEXT = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -37,14 +35,14 @@ class SqsQueue:
     def client(self) -> Any:
         return self._client or aws_client("sqs", _region_of(self.queue_url))
 
+    def check(self, message: QueueMessage) -> None:
+        """SQS counts the body plus every attribute's name, type and value, in UTF-8 bytes."""
+        ensure_fits(message, message_size(message_body(message), message_attributes(message)))
+
     def send(self, message: QueueMessage) -> None:
         body = message_body(message)
         attributes = message_attributes(message)
-        size = message_size(body, attributes)
-        if size > MAX_MESSAGE_BYTES:
-            raise MessageTooLarge(
-                f"the {message.source} message is {size:,} bytes; SQS accepts at most {MAX_MESSAGE_BYTES:,}"
-            )
+        ensure_fits(message, message_size(body, attributes))
         self.client.send_message(QueueUrl=self.queue_url, MessageBody=body, MessageAttributes=attributes)
 
     def depth(self) -> int | None:

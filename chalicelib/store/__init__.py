@@ -27,6 +27,9 @@ class Store(Protocol):
     def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
         """True when `key` was not seen within its TTL (and is now claimed)."""
 
+    def delivery_seen(self, key: str) -> bool:
+        """True when `key` is claimed and its claim has not expired (a read: claims nothing)."""
+
     def release_delivery(self, key: str) -> None:
         """Forget a claim, e.g. when enqueueing after the claim failed."""
 

@@ -78,6 +78,10 @@ class DynamoDbStore:
         # `<=` as in SQLite, so a claim made with ttl_seconds=0 has expired at once.
         return self._claim(item, f"attribute_not_exists(pk) OR {TTL_ATTRIBUTE} <= :now", _values(now=now))
 
+    def delivery_seen(self, key: str) -> bool:
+        item = self._get(_pk("delivery", key), SINGLE)
+        return item is not None and item.get(TTL_ATTRIBUTE, 0) > int(time.time())
+
     def release_delivery(self, key: str) -> None:
         self._delete(_pk("delivery", key), SINGLE)
 

@@ -42,6 +42,11 @@ class SqliteStore:
             )
             return cursor.rowcount == 1
 
+    def delivery_seen(self, key: str) -> bool:
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT 1 FROM deliveries WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
+        return row is not None
+
     def release_delivery(self, key: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM deliveries WHERE key = ?", (key,))

@@ -66,6 +66,17 @@ def test_an_expired_claim_can_be_claimed_again(store, ttl):
     assert store.claim_delivery("k", 3600) is False
 
 
+def test_a_delivery_is_seen_while_its_claim_lasts(store):
+    assert store.delivery_seen("credly:e1") is False  # reading claims nothing
+    assert store.claim_delivery("credly:e1", 3600) is True
+    assert store.delivery_seen("credly:e1") is True
+    store.claim_delivery("expired", -60)
+    assert store.delivery_seen("expired") is False
+    long_key = "credly:" + "e" * 5000
+    store.claim_delivery(long_key, 3600)
+    assert (store.delivery_seen(long_key), store.delivery_seen(long_key + "x")) == (True, False)
+
+
 def test_a_released_claim_can_be_claimed_again(store):
     store.claim_delivery("k", 3600)
     store.release_delivery("k")

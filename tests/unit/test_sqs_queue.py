@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.queue import MessageTooLarge, QueueMessage
+from chalicelib.queue import MAX_MESSAGE_BYTES, MessageTooLarge, QueueMessage
 from chalicelib.queue.sqs import (
-    MAX_MESSAGE_BYTES,
     SqsQueue,
     handle_records,
     message_attributes,

@@ -21,5 +21,6 @@ def read_delivery(notification: dict, settings: "Settings") -> Delivery:
         raise NotForThisConnector("organization_id is not this connector's organisation")
     if notification["event_type"].startswith(SKIPPED_EVENT_PREFIXES):
         return Delivery(skipped=notification["event_type"])
-    item = DeliveryItem(body=notification, event_id=notification["id"], notification=True)
-    return Delivery(items=(item,), key=f"credly:{notification['id']}")
+    item = DeliveryItem(body=notification, key=f"credly:{notification['id']}", event_id=notification["id"],
+                        notification=True)
+    return Delivery(items=(item,))

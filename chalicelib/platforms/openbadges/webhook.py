@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError
-from ..common import check_shape
+from ..common import check_shape, content_key
 from ..spec import Delivery, DeliveryItem
 from .adapter import OpenBadgesAdapter
 
@@ -20,5 +20,5 @@ def read_delivery(data: Any, settings: "Settings") -> Delivery:
     adapter = OpenBadgesAdapter()
     for index, document in enumerate(documents):
         check_shape(adapter, document, f"[{index}]" if isinstance(data, list) else "")
-    # No delivery id in Open Badges: statement ids keep re-posts idempotent instead.
-    return Delivery(items=tuple(DeliveryItem(body=document) for document in documents))
+    # No delivery id in Open Badges: an identical document re-posted is a redelivery.
+    return Delivery(items=tuple(DeliveryItem(body=d, key=content_key("openbadges", d)) for d in documents))
