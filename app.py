@@ -1,10 +1,18 @@
 """Routes and event handlers only: parse the request, call one chalicelib function, shape the answer."""
 
 import os
+import sys
 
 from chalice import Chalice, Response
 
 app = Chalice(app_name="credential-connector")
+# Routes whose path carries a secret: it must not reach an access log.
+SECRET_PATHS = ("/webhooks/credly/",)
+
+if "chalice.local" in sys.modules:  # under `chalice local`, which logs every request line
+    from chalicelib.observability import hide_path_secrets
+
+    hide_path_secrets(SECRET_PATHS)
 
 # The worker's event source is fixed when packaging, so the queue name is read at import, from
 # the environment alone (settings would import pydantic); same default as Settings.queue_name.

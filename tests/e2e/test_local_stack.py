@@ -62,3 +62,15 @@ def test_bad_input_to_the_running_connector_is_refused_without_a_500(stack):
     assert bad_json.status_code == 400 and "JSON" in bad_json.json()["error"]
     unsigned = requests.post(f"{stack.url}/webhooks/certifier", json={"id": "x"}, timeout=10)
     assert unsigned.status_code == 401
+
+
+def test_the_credly_path_token_never_reaches_the_access_log(stack):
+    import requests
+
+    token = stack.secrets["CREDLY_WEBHOOK_TOKEN"]
+    answer = requests.post(f"{stack.url}/webhooks/credly/{token}", data=b"{}",
+                           headers={"Content-Type": "application/json"}, timeout=10)
+    assert answer.status_code == 400
+    log = stack.log_path.read_text(errors="replace")
+    assert "POST /webhooks/credly/<secret>" in log  # the request was logged ...
+    assert token not in log  # ... without its token

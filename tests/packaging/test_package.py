@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def offline_env(tmp: Path) -> dict:
 
 def project_copy(target: Path) -> Path:
     """What chalice packages (app.py, chalicelib/, requirements.txt, .chalice/ config and policies),
-    copied so the run leaves no 25 MB zip in the repository's .chalice/deployments (chalice's
+    copied so the run leaves no zip in the repository's .chalice/deployments (chalice's
     cache key includes the app's files, so it would not be reused after the next edit anyway)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "deployments")
     for name in ("app.py", "requirements.txt"):
@@ -255,6 +256,51 @@ def test_every_function_may_write_its_own_logs(template):
         for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
             assert allows(document, action, log_stream_arn(name)), (action, name)
         assert not allows(document, "logs:PutLogEvents", log_stream_arn("some-other-function"))
+
+
+# -- the Lambda zip ------------------------------------------------------------------------------
+
+# About 3.6 MB (pydantic_core is 2.2 of it); 25.6 MB when chalice was in requirements.txt.
+MAX_ZIP_BYTES = 6_000_000
+# Deploy tools and the AWS SDK: chalice vendors only its runtime (chalice/app.py) and the Lambda
+# Python runtime ships boto3/botocore, so they belong in requirements-dev.txt, not requirements.txt.
+NOT_IN_ZIP = ("pip", "setuptools", "wheel", "botocore", "boto3", "_distutils_hack", "pkg_resources")
+
+
+def deployment_zip(packaged) -> Path:
+    return packaged[1].parent / "deployment.zip"
+
+
+@pytest.fixture(scope="module")
+def zip_entries(packaged) -> set[str]:
+    with zipfile.ZipFile(deployment_zip(packaged)) as archive:
+        return set(archive.namelist())
+
+
+def top_level_name(entry: str) -> str:
+    """pip/..., pip-26.2.dist-info/..., six.py, _yaml.cpython-311-x86_64-linux-gnu.so -> the
+    importable (or distribution) name, normalized: pip, six, _yaml."""
+    top = entry.split("/", 1)[0]
+    if top.endswith((".dist-info", ".data", ".egg-info")):
+        top = top.split("-", 1)[0]
+    else:
+        top = top.split(".", 1)[0]
+    return top.lower().replace("-", "_")
+
+
+def test_the_lambda_zip_is_at_most_6_mb(packaged):
+    size = deployment_zip(packaged).stat().st_size
+    assert size <= MAX_ZIP_BYTES, f"deployment.zip is {size / 1e6:.1f} MB: a deploy or test tool in requirements.txt?"
+
+
+def test_the_lambda_zip_has_no_deploy_tools_and_no_aws_sdk(zip_entries):
+    found = sorted({entry.split("/", 1)[0] for entry in zip_entries if top_level_name(entry) in NOT_IN_ZIP})
+    assert not found, f"bundled into deployment.zip (move their requirement to requirements-dev.txt): {found}"
+
+
+def test_the_lambda_zip_has_the_app_chalicelib_and_chalice_runtime(zip_entries):
+    assert {"app.py", "chalicelib/__init__.py", "chalice/app.py"} <= zip_entries
+    assert len([e for e in zip_entries if e.startswith("chalicelib/") and e.endswith(".py")]) > 1
 
 
 # -- lint ----------------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ def exercise_store(store) -> set[str]:
 
     assert call("claim_delivery", "credly:e1", 3600) is True
     assert call("claim_delivery", "credly:e1", 3600) is False  # the conditional write refused
+    assert call("delivery_seen", "credly:e1") is True
     call("release_delivery", "credly:e1")
     call("put_dead_letter", "m1", "credly", "no learner", {"id": "m1"})
     call("put_dead_letter", "m1", "credly", "no learner", {"id": "m1"})
