@@ -1,0 +1,138 @@
+"""The process dies between every pair of durable steps of the intake and of the award path; after
+a restart and the platform's (or the queue's) redelivery, nothing is lost and nothing is doubled:
+each expected statement is in the real LRS, each award made once, or the message is a dead letter
+saying what to check."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from .conftest import fixture_json
+from .test_awards import awards, badgr, forward, passed_exam  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.integration
+
+CREDLY_BADGE = "9f1e2d3c-4b5a-4697-8877-665544332211"
+
+
+class Crash(BaseException):
+    """The process dies here: nothing after this line of the request or the batch runs."""
+
+
+def crash_at(monkeypatch, target: object, method: str, nth: int = 1, after: bool = True) -> None:
+    """Die at the nth call of target.method, after it took effect (or before, with after=False)."""
+    original = getattr(target, method)
+    calls = {"n": 0}
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == nth and not after:
+            raise Crash(method)
+        result = original(*args, **kwargs)
+        if calls["n"] == nth:
+            raise Crash(method)
+        return result
+
+    monkeypatch.setattr(target, method, dying)
+
+
+def restart(connector) -> None:
+    from chalicelib.runtime import services
+
+    services.cache_clear()
+    connector.services = services()
+
+
+def statement_id(connector, key: str) -> str:
+    return str(uuid.uuid5(uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"]), key))
+
+
+def in_lrs(lrs_session, lrs, statement_id_: str) -> bool:
+    return lrs_session.get(lrs.statements_url, params={"statementId": statement_id_}).status_code == 200
+
+
+# -- intake: queue the delivery, then mark it seen ------------------------------------------------
+
+INTAKE_WINDOWS = [("queue", "send", False), ("queue", "send", True), ("store", "claim_delivery", True)]
+
+
+@pytest.mark.parametrize(("service", "method", "after"), INTAKE_WINDOWS,
+                         ids=["before-queueing", "queued-not-marked", "marked"])
+def test_a_credly_delivery_survives_a_crash_at_every_step(connector, lrs, lrs_session, monkeypatch,
+                                                          service, method, after):
+    notification = fixture_json("credly/webhook_badge_created.json")
+    crash_at(monkeypatch, getattr(connector.services, service), method, after=after)
+    with pytest.raises(Crash):
+        connector.credly_webhook(notification)
+    restart(connector)
+
+    answer = connector.credly_webhook(notification)  # Credly retries anything it did not see as 200
+    assert answer.status_code == 200
+    connector.drain()
+    assert in_lrs(lrs_session, lrs, statement_id(connector, f"credly|{CREDLY_BADGE}|issued"))
+    assert connector.services.store.count_dead_letters() == 0
+    assert connector.services.queue.depth() == 0
+
+
+def test_an_array_survives_a_crash_between_its_documents(connector, lrs, lrs_session, monkeypatch):
+    first = fixture_json("openbadges/ob2_assertion.json")
+    second = {**first, "id": first["id"] + "-2"}
+    headers = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
+    crash_at(monkeypatch, connector.services.queue, "send", nth=1)  # the first queued, the second not
+    with pytest.raises(Crash):
+        connector.post("/ingest/openbadges", [first, second], headers)
+    restart(connector)
+
+    answer = connector.post("/ingest/openbadges", [first, second], headers)  # the issuer sends it again
+    assert answer.status_code == 202, answer.body
+    connector.drain()
+    for document in (first, second):
+        assert in_lrs(lrs_session, lrs, statement_id(connector, f"openbadges|{document['id']}|issued"))
+    assert connector.services.store.count_dead_letters() == 0
+
+
+# -- the award path: progress, claim, platform, ledger, issued event --------------------------------
+
+AWARD_WINDOWS = [
+    ("store", "add_progress", 1, "awarded"),
+    ("store", "complete_award", 1, "awarded"),  # the ledger holds the issued event, not yet queued
+    ("queue", "send", 1, "awarded"),  # queued, the ledger not yet told
+    ("store", "complete_award", 2, "awarded"),
+    ("store", "claim_award", 1, "check"),  # claimed, the platform never called
+    ("client", "award", 1, "check"),  # awarded on the platform, the ledger not yet told
+]
+
+
+@pytest.mark.parametrize(("where", "method", "nth", "ends"), AWARD_WINDOWS,
+                         ids=[f"{w}.{m}#{n}" for w, m, n, _ in AWARD_WINDOWS])
+def test_an_award_survives_a_crash_at_every_step(awards, badgr, lrs, lrs_session, monkeypatch,  # noqa: F811
+                                                 where, method, nth, ends):
+    import chalicelib.awards.worker as award_worker
+
+    forward(awards, passed_exam())
+    [leased] = awards.services.queue.receive()
+    services = awards.services
+    target = {"store": services.store, "queue": services.queue,
+              "client": services._award_client("badgr")}[where]
+    crash_at(monkeypatch, target, method, nth=nth)
+    with pytest.raises(Crash):
+        services.process([leased.message])
+    restart(awards)
+    # A claim left by the crash is stale at once here: the fifteen minutes are not waited for.
+    monkeypatch.setattr(award_worker, "STALE_CLAIM", award_worker.STALE_CLAIM * 0)
+
+    result = awards.services.process([leased.message])  # the queue redelivers the unacknowledged message
+    assert result.failed == {}
+    awards.services.queue.ack(leased.message.id)
+    awards.drain()  # the issued event the award queued
+
+    assert len(badgr.assertions) == (0 if method == "claim_award" else 1)  # never twice
+    if ends == "awarded":
+        entity = badgr.assertions[0]["entityId"]
+        assert in_lrs(lrs_session, lrs, statement_id(awards, f"badgr|{entity}|issued"))
+        assert awards.services.store.count_dead_letters() == 0
+    else:  # the platform may or may not have acted: an operator checks before releasing the claim
+        [letter] = awards.services.store.dead_letters()
+        assert "check the platform" in letter.reason and "awards release" in letter.reason
