@@ -250,3 +250,32 @@ def test_an_ambiguous_answer_to_a_badgr_award_is_never_repeated(awards, badgr):
     assert awards.services.store.award("badgr|Bc7Dd8Ee9Ff0Gg1Hh2Ii3J|E-1001")["state"] == "claimed"
     [letter] = awards.services.store.dead_letters()
     assert "check the platform" in letter.reason
+
+
+def test_a_missing_platform_setting_leaves_no_claim_and_the_replay_awards(awards, monkeypatch, tmp_path):
+    from fakes.badgr_api import FakeBadgr
+
+    from chalicelib.deadletters import replay
+    from chalicelib.runtime import services
+
+    rules = tmp_path / "badgr-rules.toml"
+    rules.write_text(BADGR_RULES)
+    monkeypatch.setenv("AWARD_RULES", str(rules))
+    services.cache_clear()
+    awards.services = services()
+    forward(awards, passed_exam())
+    awards.drain()
+    [letter] = awards.services.store.dead_letters()
+    assert "BADGR_USERNAME" in letter.reason
+    assert awards.services.store.award("badgr|Bc7Dd8Ee9Ff0Gg1Hh2Ii3J|E-1001") is None  # no claim left behind
+
+    with FakeBadgr("issuer@example.com", "pw") as fake:  # the operator sets the missing settings
+        for name, value in {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": "issuer@example.com",
+                            "BADGR_PASSWORD": "pw"}.items():
+            monkeypatch.setenv(name, value)
+        services.cache_clear()
+        awards.services = services()
+        [outcome] = replay(awards.services, awards.services.store.dead_letters())
+        assert outcome.result == "delivered"
+        assert len(fake.assertions) == 1
+        assert awards.services.store.award("badgr|Bc7Dd8Ee9Ff0Gg1Hh2Ii3J|E-1001")["state"] == "awarded"
