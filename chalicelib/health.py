@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import requests
 
 from .errors import ConnectorError
@@ -35,7 +37,23 @@ def report(services: Services) -> dict:
     return body
 
 
+# The last LRS answer per endpoint: GET /health is unauthenticated, so it must not let anyone
+# make the connector call the LRS at will.
+_lrs_answers: dict[str, tuple[float, str]] = {}
+
+
 def _lrs_check(services: Services) -> str:
+    settings = services.settings
+    now = time.monotonic()
+    hit = _lrs_answers.get(settings.lrs_endpoint)
+    if hit and now - hit[0] < settings.health_lrs_check_seconds:
+        return hit[1]
+    answer = _ask_lrs(services)
+    _lrs_answers[settings.lrs_endpoint] = (now, answer)
+    return answer
+
+
+def _ask_lrs(services: Services) -> str:
     from .httpretry import RetryPolicy
     from .xapi.lrs import LrsClient
 

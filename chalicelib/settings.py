@@ -74,6 +74,8 @@ class Settings(BaseModel):
     queue_max_attempts: int = 10
     worker_batch_size: int = 10
     local_worker: bool = False  # drain the local outbox in a thread of the web process
+    # GET /health asks the LRS at most this often (it is unauthenticated); 0: on every request.
+    health_lrs_check_seconds: float = 30.0
 
     @field_validator("xapi_extension_base", "certifier_public_base", "certifier_group_base")
     @classmethod

@@ -275,3 +275,24 @@ def test_an_unexpected_error_on_one_message_dead_letters_it_and_delivers_the_res
     letters = connector.services.store.dead_letters()
     assert len(letters) == 1 and "internal error: KeyError" in letters[0].reason
     assert connector.services.store.counters()["delivered"] == 1
+
+
+def test_unauthenticated_health_checks_do_not_drive_calls_to_the_lrs(connector, monkeypatch):
+    from chalicelib import health
+    from chalicelib.runtime import services
+    from chalicelib.xapi.lrs import LrsClient
+
+    calls = []
+    about = LrsClient.about
+    monkeypatch.setattr(LrsClient, "about", lambda self: calls.append(1) or about(self))
+    monkeypatch.setattr(health, "_lrs_answers", {})
+    answers = [connector.client.http.get("/health") for _ in range(20)]
+    assert {a.status_code for a in answers} == {200}
+    assert len(calls) == 1  # the others were answered from the last check
+
+    monkeypatch.setenv("HEALTH_LRS_CHECK_SECONDS", "0")  # an operator who wants every request checked
+    services.cache_clear()
+    connector.services = services()
+    connector.client.http.get("/health")
+    connector.client.http.get("/health")
+    assert len(calls) == 3
