@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
+
+
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def shown_id(value: object, limit: int = 80) -> str:
+    """An id a caller sent, as it may appear in a message, a log line or a dead-letter reason:
+    printable ASCII only (no line breaks, no lone surrogates) and bounded."""
+    text = _UNPRINTABLE.sub("?", str(value))
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class ConnectorError(Exception):
@@ -46,7 +57,7 @@ class DetailsRequired(ConnectorError):
         self.platform = platform
         self.resource_id = resource_id
         super().__init__(
-            f"{platform} delivery names {resource_id} without its details: "
+            f"{platform} delivery names {shown_id(resource_id)} without its details: "
             "they must be fetched from the platform's API"
         )
 

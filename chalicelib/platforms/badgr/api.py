@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import requests
 
-from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused
+from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, json_object
 from ..common import Token, answer_body, current_secret, redacted, token_value
 
@@ -172,7 +172,7 @@ def _segment(value: str) -> str:
     text = str(value)
     if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
         # A definite refusal (no request was made): the worker records it as a rejected award.
-        raise InputError("credential.id", f"not a usable Canvas Credentials badge class id: {text[:80]!r}")
+        raise InputError("credential.id", f"not a usable Canvas Credentials badge class id: {shown_id(text)!r}")
     return quote(text, safe="")
 
 

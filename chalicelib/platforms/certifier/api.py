@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import requests
 
-from ...errors import ConnectorError, PlatformAuthError, PlatformRefused
+from ...errors import ConnectorError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import json_object
 from ..client import TokenClient
 from ..common import answer_body, redacted
@@ -37,7 +37,7 @@ class CertifierClient(TokenClient):
     # -- API -----------------------------------------------------------------------------------
 
     def fetch_credential(self, credential_id: str) -> dict:
-        what = f"credential {str(credential_id)[:80]}"
+        what = f"credential {shown_id(credential_id)}"
         response = self._request("GET", self._credential_url(credential_id), what)
         if response.status_code == 404:
             raise CertifierNotFound(f"Certifier has no {what} (HTTP 404)")
@@ -72,7 +72,7 @@ class CertifierClient(TokenClient):
     def _credential_url(self, credential_id: str) -> str:
         text = str(credential_id)
         if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
-            raise ConnectorError(f"not a usable Certifier credential id: {text[:80]!r}")
+            raise ConnectorError(f"not a usable Certifier credential id: {shown_id(text)!r}")
         return f"{self.base}/credentials/{quote(text, safe='')}"
 
     def _post(self, url: str, body: dict, what: str) -> dict:

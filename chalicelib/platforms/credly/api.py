@@ -14,7 +14,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused
+from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, RetryPolicy, json_object
 from ..common import Token, answer_body, current_secret, redacted, token_value
 
@@ -64,7 +64,7 @@ class CredlyClient(RetryingClient):
 
     def fetch_event(self, event_id: str) -> dict:
         """The event detail document ({"data": {...}}), only for an event of our organisation."""
-        what = f"event {_short(event_id)}"
+        what = f"event {shown_id(event_id)}"
         document = self._get_json(self.org_url + "events/" + _path_segment(event_id, "event_id"), what)
         data = document.get("data")
         if not isinstance(data, dict):
@@ -146,11 +146,6 @@ def _path_segment(value: str, field: str) -> str:
         raise InputError(field, f"not a usable Credly id: {text!r}")
     return quote(text, safe="")
 
-
-def _short(value: object, limit: int = 80) -> str:
-    """Ids come from unsigned webhooks: bound what reaches messages and logs."""
-    text = str(value)
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _message(response: requests.Response) -> str:
