@@ -239,3 +239,17 @@ def test_ob3_already_expired_gets_an_expired_statement_at_valid_until():
     expired = only(statements, "http://id.tincanapi.com/verb/expired")
     assert expired["id"] == statement_id(f"openbadges|{OB3_ID}|expired")
     assert expired["timestamp"] == "2029-09-15T00:00:00.000Z"
+
+
+def test_a_badge_class_given_only_as_an_iri_is_refused_not_fetched(monkeypatch):
+    import requests
+
+    from chalicelib.errors import InputError
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the adapter must not fetch anything a payload names")
+
+    monkeypatch.setattr(requests.Session, "request", no_network)
+    document = {**ob2(), "badge": "http://169.254.169.254/latest/meta-data/"}
+    with pytest.raises(InputError, match="badge: is an IRI"):
+        statements_of(document)
