@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    key: str  # the credential: platform|credential id
+    expires_at: str  # UTC ISO 8601 of fixed width (timeutil.xapi_timestamp): compares as text
+    event: dict  # the canonical issued event, to build the expired statement from
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     id: str  # the queue message id: one dead letter per message, however many problems
     source: str
@@ -75,6 +82,27 @@ class Store(Protocol):
         """Record that a learner met a rule's criterion at time `at` (ISO); the latest time wins."""
 
     def progress(self, learner: str, rule: str) -> dict[str, str]: ...
+
+    # -- pulls and the expiry sweep --------------------------------------------------------------
+
+    def cursor(self, name: str) -> str | None:
+        """Where a pull stopped (a page link, a watermark); None before its first run."""
+
+    def set_cursor(self, name: str, value: str | None) -> None:
+        """Record progress only after what came before it is queued; None forgets it."""
+
+    def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
+        """A credential that expires in the future; a later call for the same key (renewed,
+        re-issued) replaces it."""
+
+    def forget_expiry(self, key: str) -> None:
+        """The credential will not expire as remembered (revoked, deleted)."""
+
+    def due_expiries(self, as_of: str, limit: int = 100) -> list[Expiry]:
+        """Remembered expiries at or before `as_of`, earliest first."""
+
+    def settle_expiry(self, key: str, expires_at: str) -> None:
+        """Its expired statement is queued: forget it, unless it was renewed meanwhile."""
 
 
 def open_store(settings: "Settings") -> Store:

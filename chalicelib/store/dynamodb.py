@@ -10,6 +10,10 @@ Items (pk / sk):
     flag / <name>                             value
     award#<key> / -                           state, vendor_id, detail (JSON), reason, updated_at
     progress#["<learner>","<rule>"] / <criterion>   at
+    cursor / <name>                           value
+    expiry#<YYYY-MM-DD> / <credential key>    expires_at, event (JSON): the day's due expiries
+    expiry-of#<credential key> / -            day: where the credential's expiry item is
+    expiry-since / -                          day: no expiry item is in an earlier day
 
 Keys longer than MAX_KEY_BYTES, or not encodable as UTF-8, become <kind>-sha256#<hex digest>.
 boto3 is imported on first use only: every Lambda function imports app.py (see queue/sqs.py).
@@ -25,12 +29,12 @@ import json
 import time
 import uuid
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterator
 
 from ..awsclients import aws_client
-from . import DeadLetter
+from . import DeadLetter, Expiry
 
 # The table, as infra/merge_template.py creates it in AWS and the contract tests under moto.
 TABLE_SCHEMA: dict[str, Any] = {
@@ -46,6 +50,8 @@ TTL_ATTRIBUTE = "expires_at"
 DEAD = "deadletter"
 COUNTER = "counter"
 FLAG = "flag"
+CURSOR = "cursor"
+EXPIRY_SINCE = "expiry-since"
 SINGLE = "-"  # the sort key of kinds with one item per partition
 # A partition key may be 2048 bytes: longer (attacker-chosen) delivery ids are hashed, not refused.
 MAX_KEY_BYTES = 1024
@@ -205,6 +211,85 @@ class DynamoDbStore:
     def progress(self, learner: str, rule: str) -> dict[str, str]:
         return {item["sk"]: item["at"] for item in self._query(_progress_pk(learner, rule))}
 
+    # -- pulls and the expiry sweep ----------------------------------------------------------------
+
+    def cursor(self, name: str) -> str | None:
+        item = self._get(CURSOR, name)
+        return item["value"] if item else None
+
+    def set_cursor(self, name: str, value: str | None) -> None:
+        if value is None:
+            self._delete(CURSOR, name)
+        else:
+            self.client.put_item(TableName=self.table_name, Item=_item(pk=CURSOR, sk=name, value=value))
+
+    def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
+        day = expires_at[:10]
+        self._move_expiry(key, day)
+        self.client.put_item(TableName=self.table_name,
+                             Item=_item(pk=f"expiry#{day}", sk=key, expires_at=expires_at, event=json.dumps(event)))
+        self.client.put_item(TableName=self.table_name, Item=_item(pk=_pk("expiry-of", key), sk=SINGLE, day=day))
+        self._lower_expiry_since(day)
+
+    def forget_expiry(self, key: str) -> None:
+        self._move_expiry(key, None)
+        self._delete(_pk("expiry-of", key), SINGLE)
+
+    def due_expiries(self, as_of: str, limit: int = 100) -> list[Expiry]:
+        """Day partitions from the earliest that may hold an item up to as_of's day; the earliest
+        moves forward past days found empty, so a sweep reads few partitions."""
+        since = self._get(EXPIRY_SINCE, SINGLE)
+        if since is None:
+            return []
+        found: list[Expiry] = []
+        day = since["day"]
+        while day <= as_of[:10] and len(found) < limit:
+            items = sorted(self._query(f"expiry#{day}"), key=lambda i: (i["expires_at"], i["sk"]))
+            found.extend(Expiry(i["sk"], i["expires_at"], json.loads(i["event"])) for i in items
+                         if i["expires_at"] <= as_of)
+            if not items and day < as_of[:10] and day == since["day"]:
+                since = {"day": _next_day(day)}
+                self._raise_expiry_since(day, since["day"])
+            day = _next_day(day)
+        return found[:limit]
+
+    def settle_expiry(self, key: str, expires_at: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.delete_item(TableName=self.table_name, Key=_key(f"expiry#{expires_at[:10]}", key),
+                                    ConditionExpression="#expires_at = :at", ExpressionAttributeNames=_names("expires_at"),
+                                    ExpressionAttributeValues=_values(at=expires_at))
+        except ClientError as error:
+            if _code(error) != CONDITION_FAILED:
+                raise
+            return  # renewed meanwhile: its new expiry stands
+        self._delete(_pk("expiry-of", key), SINGLE)
+
+    def _move_expiry(self, key: str, day: str | None) -> None:
+        """Remove the credential's expiry item from its former day (renewal or forgetting)."""
+        where = self._get(_pk("expiry-of", key), SINGLE)
+        if where and where["day"] != day:
+            self._delete(f"expiry#{where['day']}", key)
+
+    def _lower_expiry_since(self, day: str) -> None:
+        self._conditional_update(EXPIRY_SINCE, "SET #day = :day", "attribute_not_exists(#day) OR #day > :day", day)
+
+    def _raise_expiry_since(self, old: str, new: str) -> None:
+        # Only from the day read: a concurrent remember of an earlier day wins.
+        self._conditional_update(EXPIRY_SINCE, "SET #day = :day", "#day = :old", new, old=old)
+
+    def _conditional_update(self, pk: str, update: str, condition: str, day: str, **more: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.update_item(TableName=self.table_name, Key=_key(pk, SINGLE), UpdateExpression=update,
+                                    ConditionExpression=condition, ExpressionAttributeNames=_names("day"),
+                                    ExpressionAttributeValues=_values(day=day, **more))
+        except ClientError as error:
+            if _code(error) != CONDITION_FAILED:
+                raise
+
     # -- plumbing --------------------------------------------------------------------------------
 
     def _claim(self, item: dict, condition: str, values: dict, names: dict | None = None) -> bool:
@@ -290,6 +375,10 @@ def _pk(kind: str, key: str) -> str:
         pass
     # A different prefix, so no literal key can collide with a hashed one.
     return f"{kind}-sha256#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def _next_day(day: str) -> str:
+    return (datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat()
 
 
 def _progress_pk(learner: str, rule: str) -> str:

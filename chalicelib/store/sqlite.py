@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 
 from ..sqlitedb import SqliteDb
-from . import DeadLetter
+from . import DeadLetter, Expiry
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
@@ -19,6 +19,9 @@ CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS awards (
     key TEXT PRIMARY KEY, state TEXT NOT NULL, vendor_id TEXT, detail TEXT, reason TEXT,
     updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS expiries (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL, event TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS expiries_due ON expiries (expires_at);
 CREATE TABLE IF NOT EXISTS progress (
     learner TEXT NOT NULL, rule TEXT NOT NULL, criterion TEXT NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY (learner, rule, criterion));
@@ -157,6 +160,37 @@ class SqliteStore:
         rows = self.db.query("SELECT criterion, at FROM progress WHERE learner = ? AND rule = ?", (learner, rule))
         return dict(rows)
 
+
+    def cursor(self, name: str) -> str | None:
+        rows = self.db.query("SELECT value FROM cursors WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
+
+    def set_cursor(self, name: str, value: str | None) -> None:
+        with self.db.transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM cursors WHERE name = ?", (name,))
+            else:
+                conn.execute("INSERT INTO cursors (name, value) VALUES (?, ?) "
+                             "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
+
+    def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO expiries (key, expires_at, event) VALUES (?, ?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET expires_at = excluded.expires_at, event = excluded.event",
+                         (key, expires_at, json.dumps(event)))
+
+    def forget_expiry(self, key: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM expiries WHERE key = ?", (key,))
+
+    def due_expiries(self, as_of: str, limit: int = 100) -> list[Expiry]:
+        rows = self.db.query("SELECT key, expires_at, event FROM expiries WHERE expires_at <= ? "
+                             "ORDER BY expires_at, key LIMIT ?", (as_of, limit))
+        return [Expiry(key, expires_at, json.loads(event)) for key, expires_at, event in rows]
+
+    def settle_expiry(self, key: str, expires_at: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM expiries WHERE key = ? AND expires_at = ?", (key, expires_at))
 
 def _letter(row: tuple) -> DeadLetter:
     id_, source, reason, message, attempts, first_at, last_at = row

@@ -285,6 +285,75 @@ def test_dynamodb_a_claim_whose_answer_was_lost_is_still_ours(dynamodb_store):
     assert dynamodb_store.claim_award("credly|t|E-1") is True
 
 
+# -- pull cursors and the expiry sweep --------------------------------------------------------------
+
+
+def test_a_cursor_is_kept_replaced_and_forgotten(store):
+    assert store.cursor("credly:sync") is None
+    store.set_cursor("credly:sync", "https://api.credly.com/v1/organizations/o/badges?page=2")
+    store.set_cursor("badgr:sync", "2026-11-30T10:00:00Z")
+    store.set_cursor("credly:sync", "https://api.credly.com/v1/organizations/o/badges?page=3")
+    assert store.cursor("credly:sync").endswith("page=3") and store.cursor("badgr:sync") == "2026-11-30T10:00:00Z"
+    store.set_cursor("credly:sync", None)
+    assert store.cursor("credly:sync") is None
+
+
+def at(day: int, hour: int = 12) -> str:
+    return f"2027-01-{day:02d}T{hour:02d}:00:00.000Z"
+
+
+def test_expiries_are_due_once_their_time_has_come_earliest_first(store):
+    for key, when in [("credly|c", at(20)), ("credly|a", at(3)), ("badgr|b", at(3, 18)), ("credly|later", at(31))]:
+        store.remember_expiry(key, when, {"credential": key})
+    assert store.due_expiries(at(2)) == []
+    assert [e.key for e in store.due_expiries(at(3, 12))] == ["credly|a"]  # at its time, not a second early
+    due = store.due_expiries(at(25))
+    assert [(e.key, e.expires_at) for e in due] == [("credly|a", at(3)), ("badgr|b", at(3, 18)), ("credly|c", at(20))]
+    assert due[0].event == {"credential": "credly|a"}
+    assert [e.key for e in store.due_expiries(at(25), limit=2)] == ["credly|a", "badgr|b"]
+
+
+def test_a_settled_expiry_is_not_due_again(store):
+    store.remember_expiry("credly|a", at(3), {})
+    store.remember_expiry("credly|b", at(4), {})
+    store.settle_expiry("credly|a", at(3))
+    assert [e.key for e in store.due_expiries(at(10))] == ["credly|b"]
+    store.settle_expiry("credly|b", at(4))
+    assert store.due_expiries(at(30)) == []
+    assert store.due_expiries(at(30)) == []  # and again, after the empty days were passed over
+
+
+def test_a_renewed_credential_expires_at_its_new_time_only(store):
+    store.remember_expiry("credly|a", at(3), {"v": 1})
+    store.remember_expiry("credly|a", at(20), {"v": 2})  # renewed before its first expiry
+    assert store.due_expiries(at(10)) == []
+    [due] = store.due_expiries(at(21))
+    assert (due.expires_at, due.event) == (at(20), {"v": 2})
+
+
+def test_settling_an_expiry_renewed_meanwhile_keeps_the_renewal(store):
+    store.remember_expiry("credly|a", at(3), {})
+    [due] = store.due_expiries(at(5))
+    store.remember_expiry("credly|a", at(28), {})  # renewed while the sweep was sending
+    store.settle_expiry(due.key, due.expires_at)
+    assert store.due_expiries(at(5)) == []
+    assert [e.expires_at for e in store.due_expiries(at(29))] == [at(28)]
+
+
+def test_a_forgotten_expiry_is_never_due(store):
+    store.remember_expiry("credly|a", at(3), {})
+    store.forget_expiry("credly|a")
+    store.forget_expiry("credly|never")  # a no-op
+    assert store.due_expiries(at(30)) == []
+
+
+def test_an_expiry_remembered_before_earlier_ones_is_still_found(store):
+    store.remember_expiry("credly|late", at(25), {})
+    assert store.due_expiries(at(26))  # the sweep passes the empty days before the 25th
+    store.remember_expiry("credly|early", at(2), {})  # a credential with an earlier expiry arrives
+    assert [e.key for e in store.due_expiries(at(26))] == ["credly|early", "credly|late"]
+
+
 def test_dynamodb_a_smaller_or_deleted_letter_leaves_no_parts(dynamodb_store):
     big = {"pad": noise(1_000_000, seed=2)}
     client = dynamodb_store.client

@@ -123,6 +123,17 @@ def exercise_store(store) -> set[str]:
     call("add_progress", "e1", "rule", "exam", "2026-01-02T00:00:00+00:00")
     call("add_progress", "e1", "rule", "exam", "2026-01-01T00:00:00+00:00")  # older: refused, kept
     assert call("progress", "e1", "rule") == {"exam": "2026-01-02T00:00:00+00:00"}
+    call("set_cursor", "credly:sync", "page-2")
+    assert call("cursor", "credly:sync") == "page-2"
+    call("set_cursor", "credly:sync", None)
+    call("remember_expiry", "credly|a", "2027-01-03T12:00:00.000Z", {})
+    call("remember_expiry", "credly|a", "2027-01-05T12:00:00.000Z", {})  # renewed: moves between days
+    [due] = call("due_expiries", "2027-01-06T00:00:00.000Z")
+    call("settle_expiry", "credly|a", "2027-01-03T12:00:00.000Z")  # renewed meanwhile: refused, kept
+    call("settle_expiry", due.key, due.expires_at)
+    call("remember_expiry", "credly|b", "2027-01-04T12:00:00.000Z", {})
+    call("forget_expiry", "credly|b")
+    assert call("due_expiries", "2027-02-01T00:00:00.000Z") == []
     return used
 
 
