@@ -14,6 +14,7 @@ from typing import Sequence
 from .errors import ConnectorError
 from .settings import load_settings
 from .platforms import names as platform_names
+from .platforms import pulling_platforms
 from .timeutil import parse_time
 
 
@@ -69,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--since", type=_as_of, help="start of the history (default: 12 weeks ago)")
     check.add_argument("--recent", type=int, default=2, help="weeks without a match that count as a drop")
     check.set_defaults(handler=_rules_check)
+
+    for mode, text in (("backfill", "read a platform's whole history into the LRS (resumes where it stopped)"),
+                       ("sync", "read what changed on a platform since the last sync")):
+        pull = commands.add_parser(mode, help=text, description=f"{text[0].upper()}{text[1:]}. Each page is "
+                                   "queued, then its cursor stored; with QUEUE_BACKEND=local the pages are also "
+                                   "translated and delivered here. Progress on stderr, a summary on stdout.")
+        pull.add_argument("platform", choices=pulling_platforms(mode), metavar="PLATFORM",
+                          help=f"one of: {', '.join(pulling_platforms(mode))}")
+        if mode == "backfill":
+            pull.add_argument("--since", type=_as_of, help="only credentials issued since (ISO 8601)")
+        pull.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+        pull.set_defaults(handler=_pull, mode=mode)
 
     awards = commands.add_parser("awards", help="the award ledger: show or release a (platform|credential|learner) key")
     award_commands = awards.add_subparsers(dest="action", required=True, metavar="action")
@@ -199,6 +212,55 @@ def _rules_check(args: argparse.Namespace) -> int:
     for line in render(report, args.recent):
         print(line)
     return 0
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from .platforms import puller
+    from .pull.runner import PullReport, PullRunner
+    from .runtime import services
+
+    connector = services()
+    source = puller(args.platform, connector.settings, args.mode)
+    local = connector.settings.queue_backend == "local"
+    before = connector.store.counters()
+
+    def on_page(report: PullReport) -> None:
+        if local:  # nobody else drains a local outbox during a CLI run
+            connector.drainer().run_until_idle(timeout=300)
+        _progress(report, _delivered_since(connector.store, before) if local else None)
+
+    runner = PullRunner(connector.store, connector.queue)
+    report = runner.run(args.platform, args.mode, source, since=getattr(args, "since", None), on_page=on_page)
+    print(file=sys.stderr)
+    summary = report.as_dict()
+    if local:
+        summary["statements"] = _delivered_since(connector.store, before)
+        summary["dead_letters"] = connector.store.count_dead_letters()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        statements = f", {summary['statements']} statement(s) delivered" if local else " (queued for the workers)"
+        state = "finished" if report.finished else "stopped early: the next run resumes"
+        print(f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s){statements}, "
+              f"{report.elapsed():.1f} s, {state}")
+    return 0
+
+
+def _delivered_since(store, before: dict[str, int]) -> int:
+    after = store.counters()
+    return sum(after.get(k, 0) - before.get(k, 0) for k in ("delivered", "already_stored"))
+
+
+def _progress(report, statements: int | None) -> None:
+    done = f"{report.records:,}" + (f"/{report.total:,}" if report.total else "")
+    eta = report.eta()
+    parts = [f"{report.platform} {report.mode}: {done} records", f"{report.pages} pages",
+             f"{report.rate():,.0f}/s"]
+    if statements is not None:
+        parts.insert(1, f"{statements:,} statements")
+    if eta is not None:
+        parts.append(f"ETA {eta:,.0f} s")
+    print("\r" + ", ".join(parts), end="", file=sys.stderr, flush=True)
 
 
 def _awards(args: argparse.Namespace) -> int:

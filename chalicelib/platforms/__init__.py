@@ -16,10 +16,11 @@ from .spec import Delivery, DeliveryItem, DetailsFetcher, Platform, Webhook
 if TYPE_CHECKING:
     from ..settings import Settings
     from .awarding import AwardClient
+    from .pulling import Puller
 
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("credly", "Credly", api_settings=("CREDLY_ORG_ID", "CREDLY_TOKEN"), fetches_details=True,
-             can_award=True,
+             can_award=True, pull=("backfill", "sync"),
              # Credly retries anything but 200 for days: every accepted outcome answers 200.
              webhook=Webhook("path_token", "CREDLY_WEBHOOK_TOKEN", needs=("CREDLY_ORG_ID",), ack_status=200,
                              thin=True)),
@@ -32,7 +33,7 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
 
 __all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook",
            "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
-           "details_fetchers", "details_settings", "names", "platform", "platform_titles", "unset_settings", "webhook_reader",
+           "details_fetchers", "details_settings", "names", "platform", "platform_titles", "puller", "pulling_platforms", "unset_settings", "webhook_reader",
            "webhook_settings"]
 
 
@@ -78,6 +79,18 @@ def award_client(name: str, settings: "Settings") -> "AwardClient":
 def award_credential_id(name: str, value: str) -> str:
     """A rules file's credential id for the platform, normalised; ValueError says why not."""
     return platform(name).part("awards", "credential_id")(value)
+
+
+def pulling_platforms(mode: str) -> list[str]:
+    return [p.name for p in PLATFORMS.values() if mode in p.pull]
+
+
+def puller(name: str, settings: "Settings", mode: str) -> "Puller":
+    """The platform's puller for `mode`; SettingsError when it cannot pull that way or misses a setting."""
+    if mode not in platform(name).pull:
+        able = ", ".join(pulling_platforms(mode)) or "none"
+        raise SettingsError(f"{name} has no {mode}: platforms with one: {able}")
+    return platform(name).part("pull", "PULLER")(api_client(name, settings, f"pulling from {name}"))
 
 
 def webhook_reader(name: str) -> Callable[[Any, "Settings"], Delivery]:

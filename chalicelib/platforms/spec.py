@@ -52,6 +52,7 @@ class Platform:
                  CLIENT.details(body, event_id) -> document          (when fetches_details)
     awards.py    AWARDS: class (client) -> AwardClient; credential_id(value) (when can_award)
     webhook.py   read_delivery(parsed body, settings) -> Delivery    (when webhook is given)
+    pull.py      PULLER: class (client) -> pulling.Puller              (when pull modes are given)
     """
 
     name: str  # the folder, and the name in queue messages, rules files and statement ids
@@ -60,6 +61,7 @@ class Platform:
     fetches_details: bool = False  # some deliveries only name their event
     can_award: bool = False
     webhook: Webhook | None = None
+    pull: tuple[str, ...] = ()  # the pull modes it supports: backfill, sync
 
     @property
     def has_api(self) -> bool:

@@ -17,8 +17,10 @@
   Issued payloads are recorded in `issued` (tests may append to it to simulate history) and
   the new badge joins the list answered by GET badges.
 - `fail_next(status, times, headers, delay)` serves canned failures before anything else
-  (429 + Retry-After, 5xx); `delay_next(seconds)` slows the next answer; `requests` records
-  every (method, path) received, canned ones included.
+  (429 + Retry-After, 5xx); `delay_next(seconds)` slows the next answer; `truncate_next()`
+  cuts the next answer's JSON in half; `requests` records every (method, path) received,
+  canned ones included, and `targets` every (method, path?query).
+- GET badges honours `sort=issued_at` / `sort=-issued_at`; other sort keys are ignored.
 """
 
 from __future__ import annotations
@@ -40,13 +42,20 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 if __package__ in (None, ""):  # run as a script: make `fakes` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fakes.server import Canned, JsonServer  # noqa: E402
+from fakes.server import Canned, JsonServer, RawBody  # noqa: E402
 
 REQUIRED_ISSUE_FIELDS = ("recipient_email", "badge_template_id", "issued_to_first_name", "issued_to_last_name", "issued_at")
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # Credly's documented request format
 MAX_PER_PAGE = 100
 
 Answer = tuple[int, dict, object]
+TRUNCATED = -1  # a canned "status": answer the real body cut in half
+
+
+def truncated(answer: Answer) -> RawBody:
+    """What a cut connection leaves of an answer: the first half of its JSON text."""
+    text = json.dumps(answer[2]).encode()
+    return RawBody(text[: len(text) // 2])
 
 
 def _error(status: int, message: str) -> Answer:
@@ -62,6 +71,7 @@ class FakeCredly:
         self.badges: list[dict] = []
         self.issued: list[dict] = []
         self.requests: list[tuple[str, str]] = []
+        self.targets: list[tuple[str, str]] = []
         self._canned: deque[Canned] = deque()
         self._lock = threading.Lock()
         self._server = JsonServer(self.handle, port)
@@ -107,15 +117,22 @@ class FakeCredly:
     def delay_next(self, seconds: float) -> None:
         self.fail_next(0, 1, None, seconds)
 
+    def truncate_next(self, times: int = 1) -> None:
+        """The next answers stop halfway through their JSON body (200, as a cut connection looks)."""
+        self.fail_next(TRUNCATED, times)
+
     # -- request handling --------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         parts = urlsplit(target)
         with self._lock:
             self.requests.append((method, parts.path))
+            self.targets.append((method, target))
             canned = self._canned.popleft() if self._canned else None
         if canned:
             time.sleep(canned.delay)
+            if canned.status == TRUNCATED:  # the connection dropped mid-body: half a JSON document
+                return 200, {}, truncated(self._route(method, parts.path, parse_qs(parts.query), headers, body))
             if canned.status:
                 return canned.status, canned.headers, {"data": {"message": f"canned {canned.status}"}}
         try:
@@ -164,6 +181,9 @@ class FakeCredly:
         state = _filter_value(_first(query, "filter", ""), "state")
         with self._lock:
             badges = [b for b in self.badges if state is None or b.get("state") == state]
+        sort = _first(query, "sort", "")
+        if sort.lstrip("-") == "issued_at":  # Credly's list sorts; the fake knows this key only
+            badges.sort(key=lambda b: str(b.get("issued_at")), reverse=sort.startswith("-"))
         chunk = badges[(page - 1) * per : page * per]
         total_pages = max(1, -(-len(badges) // per))
         metadata = {

@@ -40,13 +40,23 @@ class JsonServer:
         self._server.server_close()
 
 
+class RawBody:
+    """An answer's bytes as they are (e.g. a truncated JSON document), not encoded as JSON."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+
 def _handler_for(handle: Handle) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             status, headers, payload = handle(self.command, self.path, dict(self.headers.items()), body)
-            raw = json.dumps(payload).encode() if payload is not None else b""
+            if isinstance(payload, RawBody):
+                raw = payload.raw
+            else:
+                raw = json.dumps(payload).encode() if payload is not None else b""
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))

@@ -80,17 +80,25 @@ class CredlyClient(RetryingClient):
 
     def iter_badges(self, filter: str | None = None) -> Iterator[dict]:
         """Every badge of the organisation, following next_page_url verbatim until it is null."""
-        url: str | None = self.org_url + "badges"
-        params = {"filter": filter} if filter else None
+        for page, _ in self.badge_pages(None, {"filter": filter} if filter else None):
+            yield from page["data"]
+
+    def badge_pages(self, resume: str | None, params: dict | None) -> Iterator[tuple[dict, str | None]]:
+        """(page, next page's URL or None) from `resume` (a next_page_url given earlier) or the
+        first page with `params`; next_page_url is followed verbatim (it carries the filters)."""
+        url: str | None = resume or self.org_url + "badges"
+        if resume:
+            self._check_link(resume)
+            params = None
         seen: set[str] = set()
         while url:
             seen.add(url)
             page = self._get_json(url, "badge list", params=params)
-            badges = page.get("data")
-            if not isinstance(badges, list):
+            if not isinstance(page.get("data"), list):
                 raise ConnectorError("Credly answered a badge list page without a data list")
-            yield from badges
-            url, params = self._next_page(url, page, seen), None  # the link carries the filter
+            next_url = self._next_page(url, page, seen)
+            yield page, next_url
+            url, params = next_url, None
 
     def issue_badge(self, payload: dict) -> dict:
         """POST a badge; {"data": badge}. Raises CredlyAlreadyAwarded when the learner has it."""
@@ -111,12 +119,15 @@ class CredlyClient(RetryingClient):
         if not link:
             return None
         url = urljoin(current, str(link))
-        # The link is followed with our token: never send it to another host.
-        if urlsplit(url)[:2] != urlsplit(self.base)[:2]:
-            raise ConnectorError(f"Credly's next_page_url leaves {urlsplit(self.base).netloc}: not followed")
+        self._check_link(url)
         if url in seen:  # a server bug must not become an endless loop
             raise ConnectorError("Credly's next_page_url repeats an earlier page")
         return url
+
+    def _check_link(self, url: str) -> None:
+        # A link is followed with our token: never send it to another host.
+        if urlsplit(url)[:2] != urlsplit(self.base)[:2]:
+            raise ConnectorError(f"Credly's next_page_url leaves {urlsplit(self.base).netloc}: not followed")
 
     def _get_json(self, url: str, what: str, params: dict | None = None) -> dict:
         response = self._request("GET", url, what, params=params)

@@ -1,0 +1,1 @@
+"""What platforms never push: backfill and sync of their history, and the expiry sweep."""
