@@ -25,10 +25,12 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              webhook=Webhook("path_token", "CREDLY_WEBHOOK_TOKEN", needs=("CREDLY_ORG_ID",), ack_status=200,
                              thin=True)),
     Platform("certifier", "Certifier", api_settings=("CERTIFIER_TOKEN",), fetches_details=True, can_award=True,
-             webhook=Webhook("signature", "CERTIFIER_WEBHOOK_SECRET")),
+             webhook=Webhook("signature", "CERTIFIER_WEBHOOK_SECRET"), pull=("backfill", "sync")),
     Platform("openbadges", "Open Badges", webhook=Webhook("bearer", "OPENBADGES_INGEST_TOKEN", many=True)),
-    Platform("badgr", "Canvas Credentials", api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"), can_award=True),
-    Platform("accredible", "Accredible", api_settings=("ACCREDIBLE_API_KEY",), can_award=True),
+    Platform("badgr", "Canvas Credentials", api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"), can_award=True,
+             pull=("backfill", "sync")),
+    Platform("accredible", "Accredible", api_settings=("ACCREDIBLE_API_KEY",), can_award=True,
+             pull=("backfill", "sync")),
 )}
 
 __all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook",
