@@ -3,7 +3,7 @@
 import os
 import sys
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
 app = Chalice(app_name="credential-connector")
 # Routes whose path carries a secret: it must not reach an access log.
@@ -17,6 +17,10 @@ if "chalice.local" in sys.modules:  # under `chalice local`, which logs every re
 # The worker's event source is fixed when packaging, so the queue name is read at import, from
 # the environment alone (settings would import pydantic); same default as Settings.queue_name.
 QUEUE_NAME = os.environ.get("QUEUE_NAME", "").strip() or "credential-connector-events"
+# Scheduled syncs are fixed when packaging too: one function per platform of SYNC_PLATFORMS,
+# every SYNC_RATE_MINUTES.
+SYNC_PLATFORMS = tuple(p.strip() for p in os.environ.get("SYNC_PLATFORMS", "").split(",") if p.strip())
+SYNC_RATE_MINUTES = int(os.environ.get("SYNC_RATE_MINUTES", "").strip() or 60)
 
 
 def _services():
@@ -73,8 +77,34 @@ def health() -> Response:
     return Response(body=body, status_code=200 if body["status"] == "ok" else 503)
 
 
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    from chalicelib.openapi import document_json  # built on the first request, never at a cold start
+
+    return Response(body=document_json(), status_code=200, headers={"Content-Type": "application/json"})
+
+
 @app.on_sqs_message(queue=QUEUE_NAME, batch_size=10)
 def sqs_worker(event) -> dict:
     # Lambda reads the returned batchItemFailures only if the event source mapping has
     # FunctionResponseTypes=[ReportBatchItemFailures] (set in infra/, chalice does not).
     return _services().handle_sqs_batch([record.to_dict() for record in event])
+
+
+def _seconds_left() -> float:
+    """What the Lambda invocation has left (a generous default outside Lambda)."""
+    context = app.lambda_context
+    return context.get_remaining_time_in_millis() / 1000 if context is not None else 900.0
+
+
+def _sync_handler(platform: str):
+    def sync(event) -> dict:
+        return _services().scheduled_sync(platform, _seconds_left())
+
+    sync.__name__ = f"sync_{platform}"  # Lambda's handler is app.sync_<platform>
+    return sync
+
+
+for _platform in SYNC_PLATFORMS:
+    globals()[f"sync_{_platform}"] = app.schedule(Rate(SYNC_RATE_MINUTES, unit=Rate.MINUTES),
+                                                  name=f"sync_{_platform}")(_sync_handler(_platform))

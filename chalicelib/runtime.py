@@ -19,7 +19,7 @@ from .store import Store, open_store
 
 if TYPE_CHECKING:
     from .awards.worker import AwardWorker
-    from .delivery.worker import Worker
+    from .delivery.worker import PreparedBatch, Worker
     from .identity import LearnerDirectory
     from .intake.lap import LapIntake
     from .intake.webhooks import WebhookIntake
@@ -113,6 +113,13 @@ class Services:
     def process_failed(self, messages: list[QueueMessage]) -> dict[str, str]:
         return self.process(messages).failed
 
+    def stage(self, messages: list[QueueMessage]) -> "_StagedBatch":
+        """process() in halves for the pipelined local drainer: translate now, POST on the sender
+        thread, settle (and run the award worker on LAP evidence) when the POSTs are answered."""
+        evidence = [m for m in messages if m.source in LAP_SOURCES]
+        events = [m for m in messages if m.source not in LAP_SOURCES]
+        return _StagedBatch(self, self.worker.prepare(events) if events else None, evidence)
+
     def _award_batch(self, messages: list[QueueMessage]) -> "BatchResult":
         from .errors import ConnectorError
         from .processing import BatchResult
@@ -124,6 +131,20 @@ class Services:
             for message in messages:
                 self.dead_letters.write(message, str(error), result.counts)
             return result
+
+    def scheduled_sync(self, platform: str, seconds_left: float) -> dict:
+        """One scheduled sync: pages until the function's time runs short, the rest next time."""
+        import time
+
+        from .observability import log
+        from .platforms import puller
+        from .pull.runner import PAGE_ALLOWANCE_SECONDS, PullRunner
+
+        deadline = time.monotonic() + max(0.0, seconds_left - PAGE_ALLOWANCE_SECONDS)
+        source = puller(platform, self.settings, "sync")
+        report = PullRunner(self.store, self.queue).run(platform, "sync", source, deadline=deadline)
+        log("scheduled_sync", **report.as_dict())
+        return report.as_dict()
 
     def drainer(self) -> "OutboxDrainer":
         """The local outbox drainer (QUEUE_BACKEND=local), built on first use."""
@@ -137,6 +158,7 @@ class Services:
                     outbox,
                     self.process_failed,
                     self._give_up,
+                    stage=self.stage,
                     batch_size=self.settings.worker_batch_size,
                     max_attempts=self.settings.queue_max_attempts,
                 )
@@ -162,6 +184,25 @@ class Services:
     def _give_up(self, message: QueueMessage, reason: str, attempts: int) -> None:
         self.dead_letters.write(message, f"gave up after {attempts} attempts: {reason}")
         self.store.increment({"dead_lettered": 1})
+
+
+class _StagedBatch:
+    def __init__(self, services: Services, delivery: "PreparedBatch | None", evidence: list[QueueMessage]) -> None:
+        self.services = services
+        self.delivery = delivery
+        self.evidence = evidence
+
+    def send(self) -> None:
+        if self.delivery is not None:
+            self.services.worker.send(self.delivery)
+
+    def finish(self) -> dict[str, str]:
+        from .processing import BatchResult
+
+        result = self.services.worker.settle(self.delivery) if self.delivery is not None else BatchResult()
+        if self.evidence:
+            result.merge(self.services._award_batch(self.evidence))
+        return result.failed
 
 
 @lru_cache(maxsize=1)

@@ -12,8 +12,9 @@
 - on the worker's SQS event source: partial batch responses (ReportBatchItemFailures) and a
   maximum concurrency equal to the function's reserved concurrency, so the poller never
   invokes more than the function may run (throttled batches would burn receive counts);
-- QUEUE_URL on both functions ({"Ref": queue}: the URL of the queue made here);
-- FunctionName on both functions, the names `chalice deploy` gives them
+- QUEUE_URL on every function ({"Ref": queue}: the URL of the queue made here): the API, the
+  worker and the scheduled syncs (one per platform of the stage's SYNC_PLATFORMS) all queue;
+- FunctionName on every function, the names `chalice deploy` gives them
   (<app>-<stage>, <app>-<stage>-<function>), so the hand-written policy can name their log groups.
 
 Derived rather than hand-copied, so names and timeouts cannot drift from the config. The
@@ -73,6 +74,11 @@ def sqs_handler():
 def logical_ids(function_name: str) -> tuple[str, str]:
     """Chalice's logical ids for an SQS handler's function and its event source."""
     return to_cfn_resource_name(function_name), to_cfn_resource_name(function_name + "-sqs-event-source")
+
+
+def sync_functions(env: dict) -> list[str]:
+    """The scheduled sync functions app.py defines for this stage's SYNC_PLATFORMS."""
+    return [f"sync_{p.strip()}" for p in env.get("SYNC_PLATFORMS", "").split(",") if p.strip()]
 
 
 def max_receive_count(env: dict) -> int:
@@ -151,6 +157,11 @@ def merge_template(stage: str) -> dict:
             }
         },
     }
+    for function in sync_functions(env):
+        resources[to_cfn_resource_name(function)] = {"Properties": {
+            "FunctionName": f"{app_name}-{stage}-{function}",
+            "Environment": {"Variables": {"QUEUE_URL": queue_url}},
+        }}
     if "log_retention_in_days" in settings or "log_retention_in_days" in functions[API_FUNCTION]:
         # Chalice 1.34 names the API function's log group after "${ApiHandler}", a logical id that
         # does not exist (the function is APIHandler): aws/chalice#2079. Point it at the function.

@@ -14,6 +14,11 @@ from ..queue import Queue, QueueMessage
 from ..store import Store
 
 
+# What one page may take, retries included (connect + read timeouts times the attempts): a
+# scheduled run starts no page later than this before its function's time is up.
+PAGE_ALLOWANCE_SECONDS = 120.0
+
+
 @dataclass
 class PullReport:
     platform: str

@@ -127,3 +127,17 @@ def test_a_backfill_since_a_date_stops_at_the_first_page_reaching_past_it(connec
     report = pull(connector, since=since)
     assert (report.pages, report.finished) == (2, True)  # page 2 holds the 121st newest: past `since`
     assert all("sort=-issued_at" in t for t in list_requests(connector)[1:])
+
+
+def test_a_scheduled_sync_stops_before_its_time_is_up_and_the_next_one_goes_on(connector, history, lrs,
+                                                                               lrs_session, monkeypatch):
+    import app
+
+    monkeypatch.setattr(app, "_seconds_left", lambda: 120.0)  # no more than one page's allowance
+    first = app._sync_handler("credly")(None)
+    assert (first["pages"], first["finished"]) == (1, False)
+    monkeypatch.setattr(app, "_seconds_left", lambda: 900.0)
+    second = app._sync_handler("credly")(None)
+    assert (second["pages"], second["records"], second["finished"]) == (2, BADGES - 100, True)
+    connector.drain()
+    assert missing_in_lrs(lrs_session, lrs, issued_ids(connector, history)) == []

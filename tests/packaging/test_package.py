@@ -177,8 +177,10 @@ def test_memory_and_timeout_per_function_as_configured(template):
     assert template["Resources"]["APIHandler"]["Properties"]["Timeout"] <= 29  # API Gateway's limit
 
 
-def test_both_functions_get_the_url_of_the_queue_the_template_makes(template):
-    for name in ("APIHandler", worker_id(template)):
+def test_every_function_gets_the_url_of_the_queue_the_template_makes(template):
+    functions = of_type(template, "AWS::Serverless::Function")
+    assert {"APIHandler", worker_id(template), "SyncCredly"} <= set(functions)  # prod syncs Credly
+    for name in functions:
         variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
         assert variables["QUEUE_URL"] == {"Ref": "EventsQueue"}
         assert variables["QUEUE_BACKEND"] == "sqs" and variables["STATE_BACKEND"] == "dynamodb"
@@ -187,7 +189,7 @@ def test_both_functions_get_the_url_of_the_queue_the_template_makes(template):
 def test_the_functions_environment_makes_valid_settings(template):
     from chalicelib.settings import load_settings
 
-    for name in ("APIHandler", worker_id(template)):
+    for name in of_type(template, "AWS::Serverless::Function"):
         variables = dict(template["Resources"][name]["Properties"]["Environment"]["Variables"])
         assert variables["QUEUE_URL"] == {"Ref": "EventsQueue"}
         variables["QUEUE_URL"] = f"https://sqs.us-east-1.amazonaws.com/123456789012/{variables['QUEUE_NAME']}"
@@ -197,9 +199,9 @@ def test_the_functions_environment_makes_valid_settings(template):
 
 def test_function_names_are_the_ones_chalice_deploy_uses(template):
     assert template["Resources"]["APIHandler"]["Properties"]["FunctionName"] == f"{APP_NAME}-{STAGE}"
-    worker = worker_id(template)
-    expected = f"{APP_NAME}-{STAGE}-{handler_name(template, worker)}"
-    assert template["Resources"][worker]["Properties"]["FunctionName"] == expected
+    for function in set(of_type(template, "AWS::Serverless::Function")) - {"APIHandler"}:
+        expected = f"{APP_NAME}-{STAGE}-{handler_name(template, function)}"
+        assert template["Resources"][function]["Properties"]["FunctionName"] == expected
 
 
 def test_log_groups_belong_to_existing_functions(template):

@@ -53,11 +53,25 @@ def test_aws_stage_settings(name):
 def test_per_function_memory_timeout_and_worker_concurrency(name):
     functions = stage(name)["lambda_functions"]
     worker = worker_function_name()  # a renamed SQS handler must be renamed here too
-    assert set(functions) == {"api_handler", worker}
+    syncs = {f"sync_{p}" for p in env(name)["SYNC_PLATFORMS"].split(",") if p}
+    assert set(functions) == {"api_handler", worker} | syncs  # every function has explicit limits
     for settings in functions.values():
         assert settings["lambda_memory_size"] >= 128 and 1 <= settings["lambda_timeout"] <= 900
     assert functions["api_handler"]["lambda_timeout"] <= 29  # API Gateway gives up after 29 s
     assert 2 <= functions[worker]["reserved_concurrency"] <= 10  # protects the LRS; 2 is SQS's minimum
+
+
+@pytest.mark.parametrize("name", AWS_STAGES)
+def test_scheduled_syncs_are_platforms_that_can_sync_and_end_after_a_page(name):
+    from chalicelib.platforms import pulling_platforms
+    from chalicelib.pull.runner import PAGE_ALLOWANCE_SECONDS
+
+    variables, functions = env(name), stage(name)["lambda_functions"]
+    platforms = [p for p in variables["SYNC_PLATFORMS"].split(",") if p]
+    assert set(platforms) <= set(pulling_platforms("sync"))
+    assert 5 <= int(variables["SYNC_RATE_MINUTES"]) <= 24 * 60
+    for platform in platforms:  # time for pages, and for the last one started after the deadline check
+        assert functions[f"sync_{platform}"]["lambda_timeout"] >= 2 * PAGE_ALLOWANCE_SECONDS
 
 
 @pytest.mark.parametrize("name", AWS_STAGES)
