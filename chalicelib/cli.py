@@ -83,6 +83,17 @@ def _parser() -> argparse.ArgumentParser:
         pull.add_argument("--json", action="store_true", help="print the summary as one JSON object")
         pull.set_defaults(handler=_pull, mode=mode)
 
+    recon = commands.add_parser(
+        "reconcile", help="find what a platform has that the LRS lacks, and send it",
+        description="Reads the platform's history (since --since), translates it, looks every statement up "
+        "in the LRS and queues the pages holding what is missing. Lists the missing statements on stdout.")
+    recon.add_argument("platform", choices=pulling_platforms("backfill"), metavar="PLATFORM",
+                       help=f"one of: {', '.join(pulling_platforms('backfill'))}")
+    recon.add_argument("--since", type=_as_of, required=True, help="credentials issued since (ISO 8601)")
+    recon.add_argument("--dry-run", action="store_true", help="list what is missing, send nothing")
+    recon.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    recon.set_defaults(handler=_reconcile)
+
     awards = commands.add_parser("awards", help="the award ledger: show or release a (platform|credential|learner) key")
     award_commands = awards.add_subparsers(dest="action", required=True, metavar="action")
     for action, text in (("show", "print the ledger entry"),
@@ -243,6 +254,41 @@ def _pull(args: argparse.Namespace) -> int:
         state = "finished" if report.finished else "stopped early: the next run resumes"
         print(f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s){statements}, "
               f"{report.elapsed():.1f} s, {state}")
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from .platforms import puller
+    from .pull.reconcile import reconcile
+    from .runtime import services
+
+    connector = services()
+    source = puller(args.platform, connector.settings, "backfill")
+    translator, lrs = connector.worker.translator, connector.worker.lrs
+    queue = None if args.dry_run else connector.queue
+
+    def on_page(report) -> None:
+        print(f"\r{args.platform} reconcile: {report.pages} pages, {report.statements:,} statements, "
+              f"{len(report.missing):,} missing", end="", file=sys.stderr, flush=True)
+
+    now = datetime.now(timezone.utc)
+    report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page)
+    print(file=sys.stderr)
+    if not args.dry_run and connector.settings.queue_backend == "local":
+        connector.drainer().run_until_idle(timeout=300)
+    summary = {"platform": args.platform, "pages": report.pages, "statements": report.statements,
+               "missing": len(report.missing), "pages_sent": report.pages_sent,
+               "unreadable_pages": report.unreadable_pages}
+    if args.json:
+        print(json.dumps({**summary, "missing_statements": [m.__dict__ for m in report.missing]}))
+        return 0
+    for item in report.missing:
+        print(f"{item.statement_id}  {item.verb.rsplit('/', 1)[-1]:<10} {item.credential}")
+    for problem in report.unreadable_pages:
+        print(f"unreadable: {problem}", file=sys.stderr)
+    action = "listed (dry run)" if args.dry_run else f"sent again ({report.pages_sent} page(s))"
+    print(f"{args.platform} reconcile: {len(report.missing)} of {report.statements} statement(s) missing, {action}",
+          file=sys.stderr)
     return 0
 
 

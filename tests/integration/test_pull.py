@@ -4,6 +4,7 @@ by webhook is one statement."""
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from datetime import datetime, timezone
@@ -141,3 +142,27 @@ def test_a_scheduled_sync_stops_before_its_time_is_up_and_the_next_one_goes_on(c
     assert (second["pages"], second["records"], second["finished"]) == (2, BADGES - 100, True)
     connector.drain()
     assert missing_in_lrs(lrs_session, lrs, issued_ids(connector, history)) == []
+
+
+def test_reconcile_finds_what_the_lrs_lacks_and_sends_only_those_pages(connector, history, lrs, lrs_session,
+                                                                      capsys):
+    from chalicelib.cli import main
+
+    from chalicelib.platforms import puller
+    from chalicelib.pull.runner import PullRunner
+
+    services = connector.services
+    PullRunner(services.store, services.queue).run("credly", "backfill", puller("credly", services.settings, "backfill"),
+                                                   deadline=0.0)  # the first page only
+    connector.drain()
+    assert len(missing_in_lrs(lrs_session, lrs, issued_ids(connector, history))) == BADGES - 100
+
+    assert main(["reconcile", "credly", "--since", "2026-01-01T00:00:00Z", "--dry-run", "--json"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert (dry["missing"], dry["pages_sent"], dry["statements"]) == (BADGES - 100, 0, BADGES)
+    assert connector.services.queue.depth() == 0  # a dry run sends nothing
+
+    assert main(["reconcile", "credly", "--since", "2026-01-01T00:00:00Z"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == BADGES - 100
+    assert missing_in_lrs(lrs_session, lrs, issued_ids(connector, history)) == []  # drained by the command

@@ -1,0 +1,61 @@
+"""What a platform has that the LRS lacks: read the platform's history, translate it, look each
+statement up in the LRS, and queue the pages holding what is missing (missed webhooks, an
+outage, a wrong URL). Sending a page again is safe: statement ids are deterministic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from ..delivery.translation import Translator
+from ..errors import ConnectorError
+from ..platforms.pulling import Puller
+from ..queue import Queue, QueueMessage
+from ..xapi.lrs import LrsClient
+
+
+@dataclass
+class Missing:
+    statement_id: str
+    verb: str
+    credential: str  # the statement's object id
+
+
+@dataclass
+class ReconcileReport:
+    pages: int = 0
+    statements: int = 0  # statements the platform's records give
+    missing: list[Missing] = field(default_factory=list)
+    pages_sent: int = 0
+    unreadable_pages: list[str] = field(default_factory=list)  # why a page could not be translated
+
+
+def reconcile(platform: str, puller: Puller, since: datetime | None, translator: Translator, lrs: LrsClient,
+              queue: Queue | None, now: datetime,
+              on_page: Callable[[ReconcileReport], None] | None = None) -> ReconcileReport:
+    """queue None: only list what is missing (a dry run)."""
+    report = ReconcileReport()
+    for page in puller.pages("backfill", None, since):
+        report.pages += 1
+        try:
+            statements = translator.translate(platform, page.document, now).statements
+        except ConnectorError as error:
+            report.unreadable_pages.append(f"page {report.pages}: {error}")
+            continue
+        report.statements += len(statements)
+        missing = [Missing(s["id"], s["verb"]["id"], s["object"].get("id", "")) for s in statements
+                   if not in_lrs(lrs, s["id"])]
+        report.missing.extend(missing)
+        if missing and queue is not None:
+            queue.send(QueueMessage(source=platform, body=page.document))
+            report.pages_sent += 1
+        if on_page:
+            on_page(report)
+    return report
+
+
+def in_lrs(lrs: LrsClient, statement_id: str) -> bool:
+    """Stored, or stored and voided since (a revoked credential's earned statement)."""
+    return any(True for _ in lrs.query(statementId=statement_id)) or \
+        any(True for _ in lrs.query(voidedStatementId=statement_id))
