@@ -6,6 +6,7 @@ import argparse
 import gc
 import json
 import sys
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +17,11 @@ from .settings import load_settings
 from .platforms import names as platform_names
 from .platforms import pulling_platforms
 from .timeutil import parse_time
+
+
+# Pages a local pull reads ahead of delivery: enough to overlap reading with sending, bounded so
+# memory and the outbox stay flat whatever the history's size.
+PAGES_AHEAD = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -236,12 +242,20 @@ def _pull(args: argparse.Namespace) -> int:
     before = connector.store.counters()
 
     def on_page(report: PullReport) -> None:
-        if local:  # nobody else drains a local outbox during a CLI run
-            connector.drainer().run_until_idle(timeout=300)
         _progress(report, _delivered_since(connector.store, before) if local else None)
+        while local and connector.queue.depth() > PAGES_AHEAD:  # read ahead, but not unboundedly
+            time.sleep(0.02)
 
-    runner = PullRunner(connector.store, connector.queue)
-    report = runner.run(args.platform, args.mode, source, since=getattr(args, "since", None), on_page=on_page)
+    if local:  # nobody else drains a local outbox during a CLI run: deliver while the next page is read
+        connector.drainer().start()
+    try:
+        runner = PullRunner(connector.store, connector.queue)
+        report = runner.run(args.platform, args.mode, source, since=getattr(args, "since", None), on_page=on_page)
+    finally:
+        if local:
+            connector.drainer().stop()
+    if local:
+        connector.drainer().run_until_idle(timeout=600)
     print(file=sys.stderr)
     summary = report.as_dict()
     if local:

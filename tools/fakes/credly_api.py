@@ -279,14 +279,19 @@ def main() -> None:
     parser.add_argument("--org", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--events-dir", type=Path, help="registers every event_*.json found there")
+    parser.add_argument("--badges-file", type=Path, help="JSON lines: badges the list endpoint serves")
     args = parser.parse_args()
     fake = FakeCredly(args.org, args.token, args.port)
     count = fake.load_events_dir(args.events_dir) if args.events_dir else 0
+    if args.badges_file:
+        with args.badges_file.open(encoding="utf-8") as lines:
+            for line in lines:
+                fake.add_badge(json.loads(line))
     stopping = threading.Event()
     # A dev stack stops its children with SIGTERM: close the socket cleanly, exit 0.
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with fake:
-        print(f"fake Credly API on {fake.base_url} ({count} events)", flush=True)
+        print(f"fake Credly API on {fake.base_url} ({count} events, {len(fake.badges)} badges)", flush=True)
         try:
             stopping.wait()
         except KeyboardInterrupt:
