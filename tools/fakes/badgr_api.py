@@ -13,28 +13,57 @@
   without a timezone, or an evidence item with neither url nor narrative; 404 for a badge class
   outside `badgeclasses` when that set is not empty. Duplicates are accepted, as Badgr does by
   default (allowDuplicateAwards): `assertions` records every one.
+- GET /v2/issuers -> {"status", "result": [issuer]}: the issuers of `issuers` (the account is
+  staff of every one).
+- GET /v2/issuers/{entityId}/assertions?num=N&include_expired=true&include_revoked=true ->
+  {"status", "result": [assertion]}, newest first (-created_at). Like the real API, expired
+  assertions (expires in the past) and revoked ones are left out unless their flag is `true`
+  or `1`; without `num` everything comes at once, with it pages of min(N, 500, `max_per_page`)
+  and a `Link: <absolute url>; rel="next"` header while more follow (the URL keeps every
+  parameter and carries an opaque `cursor`, a position: assertions created meanwhile never
+  shift the pages still to come). 404 for an unknown issuer.
+- GET /v2/assertions/changed?since=<ISO 8601 with offset> -> {"status", "result",
+  "pagination": {"hasNext", "nextResults", "hasPrevious", "previousResults"}, "timestamp"}:
+  assertions of every issuer (revoked and expired ones too) whose updated_at is after `since`,
+  in creation order, `changed_page_size` a page; `timestamp` is the fake's clock read before
+  the query (as Badgr does). 400 {"fieldErrors": {"since": [...]}} for a time without offset
+  (a `+` sent unencoded arrives as a space, and is refused too). `nextResults` is an absolute
+  URL while `hasNext`, else null.
+- GET /v2/badgeclasses/{entityId} -> {"status", "result": [badge class]}: one added with
+  `add_badgeclass`, or (with `badgeclasses` empty, or naming it) a made-up one; else 404.
+- `add_issuer`, `add_badgeclass`, `add_assertion` (history: created and updated when you say)
+  and `update_assertion` / `revoke` (a change: updated_at moves to the fake's `clock()`) fill it.
+  Assertions issued with POST join the lists too.
 - `fail_next(status, times, headers, delay, path)` serves canned failures first (only for
   requests whose path ends with `path`, when given); status 0 means "only the delay, then the
   normal answer" (what `delay_next` does: the request still takes effect, as on a real server
-  whose answer was too slow). `requests` records (method, path); `received` also the headers
-  and the parsed body; `grants` the grant types asked for.
+  whose answer was too slow); `truncate_next(times, path)` answers 200 with the first half of
+  the real JSON body (a cut connection). `requests` records (method, path); `received` also the
+  headers and the parsed body; `targets` (method, path?query) as sent; `grants` the grant
+  types asked for.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import itertools
 import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from urllib.parse import parse_qs, urlsplit
+from typing import Callable
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fakes.server import PlatformFake, header
+from fakes.server import PlatformFake, RawBody, header
 
 Answer = tuple[int, dict, object]
 RECIPIENT_TYPES = ("email", "url", "telephone", "openBadgeId")
 SCOPES = ("rw:issuer", "rw:backpack", "rw:profile", "r:profile", "r:backpack")
+DEFAULT_ISSUER = "Is4Jj5Kk6Ll7Mm8Nn9Oo0P"
+MAX_PER_PAGE = 500  # the real API's largest `num`
+TRUNCATED = -1  # a canned "status": answer 200 with the real body cut in half
 
 
 @dataclass
@@ -55,14 +84,67 @@ class FakeBadgr(PlatformFake):
         self.tokens: dict[str, _Token] = {}
         self.refresh_tokens: set[str] = set()
         self.refuse_refresh = False
-        self.assertions: list[dict] = []
+        self.assertions: list[dict] = []  # every assertion, issued by POST or added as history
         self.grants: list[str] = []
+        self.issuers: dict[str, dict] = {}
+        self.badgeclass_details: dict[str, dict] = {}
+        self.max_per_page = MAX_PER_PAGE  # lower it so a test needs few assertions per page
+        self.changed_page_size = 50
+        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.targets: list[tuple[str, str]] = []
+        self._times: dict[str, tuple[datetime, datetime, int]] = {}  # entityId -> created, updated, pk
+        self._pks = itertools.count(1)
         super().__init__(port)
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     # -- lifecycle and controls --------------------------------------------------------------
 
+    def truncate_next(self, times: int = 1, path: str | None = None) -> None:
+        """The next answers (to paths ending with `path`) stop halfway through their JSON body."""
+        self.fail_next(TRUNCATED, times, path=path)
 
+    def add_issuer(self, entity_id: str, name: str | None = None) -> dict:
+        issuer = {"entityType": "Issuer", "entityId": entity_id,
+                  "openBadgeId": f"{self.base_url}/public/issuers/{entity_id}", "name": name or f"Issuer {entity_id}",
+                  "email": "badges@example.com", "url": "https://example.com"}
+        with self._lock:
+            self.issuers[entity_id] = issuer
+        return issuer
+
+    def add_badgeclass(self, entity_id: str, name: str, issuer: str = DEFAULT_ISSUER, description: str = "") -> dict:
+        badgeclass = _badgeclass(self.base_url, entity_id, issuer, name, description)
+        with self._lock:
+            self.badgeclass_details[entity_id] = badgeclass
+        return badgeclass
+
+    def add_assertion(self, badgeclass: str, email: str, issued_on: datetime, *, issuer: str | None = None,
+                      created_at: datetime | None = None, updated_at: datetime | None = None,
+                      expires: datetime | None = None, revoked: bool = False, revocation_reason: str | None = None,
+                      entity_id: str | None = None) -> dict:
+        """History: an assertion created (default: when issued) and last updated (default: when
+        created) at the given times, listed like one issued through the API."""
+        known = self.badgeclass_details.get(badgeclass)
+        issuer = issuer or (known["issuer"] if known else DEFAULT_ISSUER)
+        created = created_at or issued_on
+        assertion = self._assertion(badgeclass, {"recipient": {"identity": email}, "issuedOn": _iso(issued_on),
+                                                 "expires": _iso(expires) if expires else None},
+                                    issuer=issuer, entity_id=entity_id, created=created)
+        assertion.update(revoked=revoked, revocationReason=revocation_reason if revoked else None)
+        with self._lock:
+            self._store(assertion, created, updated_at or created)
+        return assertion
+
+    def update_assertion(self, entity_id: str, **changes: object) -> dict:
+        """A change on the platform: the assertion's fields, and its updated_at now (the fake's clock)."""
+        with self._lock:
+            assertion = next(a for a in self.assertions if a["entityId"] == entity_id)
+            assertion.update(changes)
+            created, _, pk = self._times[entity_id]
+            self._times[entity_id] = (created, self.clock(), pk)
+        return assertion
+
+    def revoke(self, entity_id: str, reason: str = "Revoked by the issuer") -> dict:
+        return self.update_assertion(entity_id, revoked=True, revocationReason=reason)
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -72,17 +154,25 @@ class FakeBadgr(PlatformFake):
     # -- request handling --------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
-        path = urlsplit(target).path
+        parts = urlsplit(target)
+        path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
         parsed = _parse(body, header(headers, "Content-Type") or "")
+        with self._lock:
+            self.targets.append((method, target))
         failure = self._record(method, path, headers, parsed)
-        if failure:
+        if failure and failure.status != TRUNCATED:
             return failure.status, failure.headers, _envelope(False, f"canned {failure.status}")
         try:
-            return self._route(method, path, headers, parsed)
+            answer = self._route(method, path, query, headers, parsed)
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
             return 500, {}, _envelope(False, f"fake Badgr failed: {type(error).__name__}: {error}")
+        if failure:  # the connection dropped mid-body: half a JSON document
+            text = json.dumps(answer[2]).encode()
+            return 200, answer[1], RawBody(text[: len(text) // 2])
+        return answer
 
-    def _route(self, method: str, path: str, headers: dict[str, str], body: object) -> Answer:
+    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
+               body: object) -> Answer:
         if path == "/o/token":
             return self._token(body if isinstance(body, dict) else {}) if method == "POST" else (405, {}, None)
         if not self._live(header(headers, "Authorization") or ""):
@@ -91,6 +181,15 @@ class FakeBadgr(PlatformFake):
         parts = path.strip("/").split("/")
         if method == "POST" and len(parts) == 4 and parts[:2] == ["v2", "badgeclasses"] and parts[3] == "assertions":
             return self._assert(parts[2], body if isinstance(body, dict) else {})
+        if method == "GET" and parts == ["v2", "issuers"]:
+            with self._lock:
+                return 200, {}, _envelope(True, "ok", list(self.issuers.values()))
+        if method == "GET" and len(parts) == 4 and parts[:2] == ["v2", "issuers"] and parts[3] == "assertions":
+            return self._issuer_assertions(path, parts[2], query)
+        if method == "GET" and parts == ["v2", "assertions", "changed"]:
+            return self._changed(path, query)
+        if method == "GET" and len(parts) == 3 and parts[:2] == ["v2", "badgeclasses"]:
+            return self._badgeclass(parts[2])
         return 404, {}, _envelope(False, "Not found")
 
     def _live(self, authorization: str) -> bool:
@@ -137,18 +236,25 @@ class FakeBadgr(PlatformFake):
         errors = _assertion_errors(payload)
         if errors:
             return 400, {}, _envelope(False, "Validation failed", fieldErrors=errors, validationErrors=[])
-        assertion = self._assertion(badgeclass, payload)
+        known = self.badgeclass_details.get(badgeclass)
+        assertion = self._assertion(badgeclass, payload, issuer=known["issuer"] if known else DEFAULT_ISSUER)
         with self._lock:
-            self.assertions.append(assertion)
+            now = self.clock()
+            self._store(assertion, now, now)
         return 201, {}, _envelope(True, "ok", [assertion])
 
-    def _assertion(self, badgeclass: str, payload: dict) -> dict:
+    def _store(self, assertion: dict, created: datetime, updated: datetime) -> None:
+        """Under the lock."""
+        self.assertions.append(assertion)
+        self._times[assertion["entityId"]] = (created, updated, next(self._pks))
+
+    def _assertion(self, badgeclass: str, payload: dict, issuer: str = DEFAULT_ISSUER, entity_id: str | None = None,
+                   created: datetime | None = None) -> dict:
         recipient = payload["recipient"]
         identity, salt = str(recipient["identity"]), uuid.uuid4().hex
         hashed = recipient.get("hashed", True) is not False
-        entity = uuid.uuid4().hex[:22]
-        issuer = "Is4Jj5Kk6Ll7Mm8Nn9Oo0P"
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        entity = entity_id or uuid.uuid4().hex[:22]
+        now = _iso(created or self.clock())
         return {
             "entityType": "Assertion", "entityId": entity,
             "openBadgeId": f"{self.base_url}/public/assertions/{entity}",
@@ -166,6 +272,70 @@ class FakeBadgr(PlatformFake):
             "acceptance": "Unaccepted", "expires": payload.get("expires"), "extensions": {},
         }
 
+    # -- reading -----------------------------------------------------------------------------
+
+    def _issuer_assertions(self, path: str, issuer: str, query: dict[str, list[str]]) -> Answer:
+        with self._lock:
+            if issuer not in self.issuers:
+                return 404, {}, _envelope(False, f"Issuer {issuer} not found")
+            now = self.clock()
+            rows = [(self._times[a["entityId"]], a) for a in self.assertions if a.get("issuer") == issuer]
+        if not _flag(query, "include_expired"):
+            rows = [(t, a) for t, a in rows if not (a.get("expires") and _parse_time(a["expires"]) < now)]
+        if not _flag(query, "include_revoked"):
+            rows = [(t, a) for t, a in rows if not a.get("revoked")]
+        rows.sort(key=lambda row: (row[0][0], row[0][2]), reverse=True)  # -created_at (then newest pk)
+        keys = [(_key(t[0]), t[2]) for t, _ in rows]
+        num = _first(query, "num")
+        try:
+            per = max(1, min(int(num), MAX_PER_PAGE, self.max_per_page)) if num else None
+        except ValueError:
+            per = None  # like Badgr: an unreadable num means no paging
+        if per is None:
+            return 200, {}, _envelope(True, "ok", [a for _, a in rows])
+        position = _decode_position(_first(query, "cursor"))
+        start = 0 if position is None else next((i for i, k in enumerate(keys) if k < position), len(keys))
+        page = rows[start : start + per]
+        headers = {}
+        if start + per < len(rows):
+            headers["Link"] = f'<{self._link(path, query, keys[start + per - 1])}>; rel="next"'
+        return 200, headers, _envelope(True, "ok", [a for _, a in page])
+
+    def _changed(self, path: str, query: dict[str, list[str]]) -> Answer:
+        stamp = self.clock()  # before the query, as Badgr takes it
+        since_text = _first(query, "since")
+        since = _aware_time(since_text) if since_text is not None else None
+        if since_text is not None and since is None:
+            errors = {"since": ["must be ISO-8601 format with time zone"]}
+            return 400, {}, _envelope(False, "bad request", fieldErrors=errors, validationErrors=[])
+        with self._lock:
+            rows = [(self._times[a["entityId"]], a) for a in self.assertions
+                    if a.get("issuer") in self.issuers and (since is None or self._times[a["entityId"]][1] > since)]
+        rows.sort(key=lambda row: row[0][2])  # creation order (the primary key)
+        position = _decode_position(_first(query, "cursor"))
+        start = 0 if position is None else next((i for i, (t, _) in enumerate(rows) if t[2] > position[1]), len(rows))
+        page = rows[start : start + self.changed_page_size]
+        more = start + self.changed_page_size < len(rows)
+        last_key = (_key(page[-1][0][0]), page[-1][0][2]) if page else None
+        pagination = {"hasNext": more, "nextResults": self._link(path, query, last_key) if more else None,
+                      "hasPrevious": start > 0, "previousResults": None}
+        return 200, {}, _envelope(True, "ok", [a for _, a in page], pagination=pagination, timestamp=stamp.isoformat())
+
+    def _badgeclass(self, entity_id: str) -> Answer:
+        with self._lock:
+            known = self.badgeclass_details.get(entity_id)
+        if known is None and (not self.badgeclasses or entity_id in self.badgeclasses):
+            known = _badgeclass(self.base_url, entity_id, DEFAULT_ISSUER, f"Badge class {entity_id}", "")
+        if known is None:
+            return 404, {}, _envelope(False, f"BadgeClass {entity_id} not found")
+        return 200, {}, _envelope(True, "ok", [known])
+
+    def _link(self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None) -> str:
+        """The next page: the same request (every parameter kept) with the cursor after `position`."""
+        kept = [(key, value) for key, values in query.items() if key != "cursor" for value in values]
+        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+        return f"{self.base_url}{path}?{urlencode([*kept, ('cursor', cursor)])}"
+
 
 def _assertion_errors(payload: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
@@ -181,6 +351,58 @@ def _assertion_errors(payload: dict) -> dict[str, list[str]]:
     if not isinstance(evidence, list) or not all(usable(item) for item in evidence):
         errors["evidence"] = ["Each evidence item needs a url or a narrative."]
     return errors
+
+
+def _badgeclass(base_url: str, entity_id: str, issuer: str, name: str, description: str) -> dict:
+    return {
+        "entityType": "BadgeClass", "entityId": entity_id, "openBadgeId": f"{base_url}/public/badges/{entity_id}",
+        "createdAt": "2026-01-05T09:00:00Z", "createdBy": "fakeIssuerStaff",
+        "issuer": issuer, "issuerOpenBadgeId": f"{base_url}/public/issuers/{issuer}",
+        "name": name, "image": f"{base_url}/media/badge-{entity_id}.png", "description": description or name,
+        "criteriaUrl": None, "criteriaNarrative": f"Earn {name}.", "alignments": [], "tags": [], "expires": None,
+        "extensions": {},
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _key(moment: datetime) -> str:
+    """A time that sorts as text: UTC, always with microseconds."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _aware_time(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _first(query: dict[str, list[str]], key: str) -> str | None:
+    values = query.get(key)
+    return values[0] if values else None
+
+
+def _flag(query: dict[str, list[str]], key: str) -> bool:
+    return (_first(query, key) or "").lower() in ("1", "true")
+
+
+def _decode_position(cursor: str | None) -> tuple[str, int] | None:
+    if not cursor:
+        return None
+    try:
+        created, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return str(created), int(pk)
+    except (ValueError, TypeError):
+        return None
 
 
 def _aware(text: str) -> bool:

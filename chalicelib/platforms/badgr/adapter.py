@@ -1,7 +1,8 @@
 """Canvas Credentials / Badgr: assertions (single, or the changed feed's envelope) as canonical events.
 
 The badge class name is not part of an assertion: it comes from an expanded `badgeclass`
-object (the API's `expand=badgeclass`), which the award path fills in.
+object, which the award path (awards.py) and the puller (pull.py: the issuer-side lists have
+no `expand=badgeclass`, so it fetches each badge class once per run) fill in.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
-from ..common import Adapter, ParseResult, first_text, missing, require_object
+from ..common import Adapter, ParseResult, absolute_iri, email_address, first_text, missing, require_object
 
 PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
 
@@ -34,7 +35,11 @@ class BadgrAdapter(Adapter):
             id=entity_id,
             assertion_url=first_text(assertion.get("openBadgeId")),
             template_id=first_text(badgeclass.get("entityId"), assertion.get("badgeclass") if isinstance(assertion.get("badgeclass"), str) else None),
-            template_iri=first_text(assertion.get("badgeclassOpenBadgeId"), badgeclass.get("openBadgeId")) or missing(at("badgeclassOpenBadgeId")),
+            template_iri=absolute_iri(
+                first_text(assertion.get("badgeclassOpenBadgeId"), badgeclass.get("openBadgeId"))
+                or missing(at("badgeclassOpenBadgeId")),
+                at("badgeclassOpenBadgeId"),
+            ),
             name=name,
             description=first_text(badgeclass.get("description")),
             image=first_text(badgeclass.get("image")),
@@ -42,7 +47,9 @@ class BadgrAdapter(Adapter):
             expires_at=optional_time(assertion.get("expires"), at("expires")),
         )
         recipient = assertion.get("recipient") if isinstance(assertion.get("recipient"), dict) else {}
-        email = first_text(recipient.get("plaintextIdentity"), None if recipient.get("hashed") else recipient.get("identity"))
+        email = email_address(recipient.get("plaintextIdentity"), at("recipient.plaintextIdentity"))
+        if not email and not recipient.get("hashed"):
+            email = email_address(recipient.get("identity"), at("recipient.identity"))
         if not email:
             raise InputError(at("recipient.plaintextIdentity"), "missing (a hashed identity alone cannot be mapped)")
         issued = CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=Learner(email=email),

@@ -1,4 +1,5 @@
-"""Canvas Credentials / Parchment Digital Badges (formerly Badgr) API: OAuth2 and issuing assertions.
+"""Canvas Credentials / Parchment Digital Badges (formerly Badgr) API: OAuth2, issuing assertions,
+and reading them back (issuers, assertion lists, the changed feed, badge classes) for pulls.
 
 Auth is OAuth2 against `POST /o/token`: a password grant for BADGR_USERNAME / BADGR_PASSWORD,
 then refresh grants. Access tokens last about a day, so the token is cached, renewed shortly
@@ -9,14 +10,20 @@ from httpretry and end as httpretry.TransientFailure.
 
 Badgr accepts duplicate awards (a badge class's allowDuplicateAwards defaults to true): this
 client does not prevent them; the connector's award ledger does.
+
+Lists page two ways: an issuer's assertions by the `Link: <url>; rel="next"` header (only with
+`num`; without it the API answers everything at once), the changed feed by its envelope's
+`pagination.hasNext` / `nextResults`. Both links are followed verbatim (they carry the cursor
+and every filter), only on the API's own scheme and host (our bearer token goes with them),
+and never twice in one walk (a server bug must not become an endless loop).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Callable, Iterator
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
@@ -33,12 +40,17 @@ if TYPE_CHECKING:
 SCOPE = "rw:issuer"
 DEFAULT_EXPIRES_IN = 86400.0  # Badgr's documented token lifetime, when an answer omits it
 REFUSED_GRANT = (400, 401, 403)  # invalid_grant / invalid_client: the credentials, not the server
+MAX_PAGE = 500  # the largest `num` an assertion list answers
 
 
 class BadgrAuthError(PlatformAuthError):
     """Canvas Credentials refused the account or its token: check BADGR_USERNAME / BADGR_PASSWORD."""
 
     platform = "badgr"
+
+
+class BadgrNotFound(ConnectorError):
+    """Canvas Credentials has no such issuer or badge class, or does not show it to this account (404)."""
 
 
 class BadgrClient(RetryingClient):
@@ -86,6 +98,92 @@ class BadgrClient(RetryingClient):
             raise ConnectorError("Canvas Credentials answered issue assertion without the assertion: "
                                  "check the platform")
         return result[0]
+
+    def issuer_ids(self) -> list[str]:
+        """The entity ids of every issuer the account is staff of (`GET /v2/issuers`)."""
+        issuers = _result(self._get_json(f"{self.base}/v2/issuers", "issuer list"), "issuer list")
+        ids = [str(issuer["entityId"]) for issuer in issuers if isinstance(issuer, dict) and issuer.get("entityId")]
+        if len(ids) != len(issuers):
+            raise ConnectorError("Canvas Credentials answered an issuer without an entityId: check the platform")
+        return ids
+
+    def assertion_pages(self, issuer_id: str, resume: str | None = None,
+                        num: int = MAX_PAGE) -> Iterator[tuple[dict, str | None]]:
+        """(page envelope, the next page's URL or None) of one issuer's assertions, newest first,
+        from `resume` (a next link given earlier) or the first page. Expired and revoked
+        assertions are only listed when asked for: both flags are always sent."""
+        if resume:
+            url, params = self.checked_link(resume), None
+        else:
+            url = f"{self.base}/v2/issuers/{_segment(issuer_id, 'issuer', 'entityId')}/assertions"
+            params = {"include_expired": "true", "include_revoked": "true", "num": str(num)}
+        seen: set[str] = set()
+        while url:
+            seen.add(url)
+            response = self._get(url, "assertion list", params)
+            page = json_object(response, "Canvas Credentials assertion list")
+            _result(page, "assertion list")
+            link = response.links.get("next", {}).get("url")
+            next_url = self._next(url, link, seen) if link else None
+            yield page, next_url
+            url, params = next_url, None
+
+    def changed_pages(self, since: str, resume: str | None = None) -> Iterator[tuple[dict, str | None]]:
+        """(page envelope, the next page's URL or None) of `GET /v2/assertions/changed`: every
+        assertion of the account's issuers updated after `since` (ISO 8601 with its offset),
+        revoked and expired ones included; each page carries the server's `timestamp`, taken
+        before its query ran. From `resume` (a nextResults given earlier) or the first page."""
+        if resume:
+            url, params = self.checked_link(resume), None
+        else:
+            url, params = f"{self.base}/v2/assertions/changed", {"since": since}
+        seen: set[str] = set()
+        while url:
+            seen.add(url)
+            page = json_object(self._get(url, "changed assertions", params), "Canvas Credentials changed assertions")
+            _result(page, "changed assertions")
+            pagination = page.get("pagination") if isinstance(page.get("pagination"), dict) else {}
+            next_url = None
+            # Older servers fill nextResults on the last page too: hasNext decides.
+            if pagination.get("hasNext") is True:
+                if not pagination.get("nextResults"):
+                    raise ConnectorError("Canvas Credentials' changed feed says hasNext without nextResults: "
+                                         "check the platform")
+                next_url = self._next(url, str(pagination["nextResults"]), seen)
+            yield page, next_url
+            url, params = next_url, None
+
+    def badgeclass(self, entity_id: str) -> dict:
+        """The badge class (`GET /v2/badgeclasses/{entityId}`, `result[0]`)."""
+        url = f"{self.base}/v2/badgeclasses/{_segment(entity_id, field='badgeclass')}"
+        result = _result(self._get_json(url, f"badge class {shown_id(entity_id)}"), "badge class")
+        if not result or not isinstance(result[0], dict):
+            raise ConnectorError(f"Canvas Credentials answered badge class {shown_id(entity_id)} without it")
+        return result[0]
+
+    def checked_link(self, url: str) -> str:
+        """A link to follow with our token: only to the API's own scheme and host."""
+        if urlsplit(url)[:2] != urlsplit(self.base)[:2]:
+            raise ConnectorError(f"Canvas Credentials' next link leaves {urlsplit(self.base).netloc}: not followed")
+        return url
+
+    def _next(self, current: str, link: str, seen: set[str]) -> str:
+        url = self.checked_link(urljoin(current, link))
+        if url in seen:
+            raise ConnectorError("Canvas Credentials' next link repeats an earlier page: not followed")
+        return url
+
+    def _get(self, url: str, what: str, params: dict | None = None) -> requests.Response:
+        response = self._authorized("GET", url, what, params=params)
+        if response.status_code == 404:
+            raise BadgrNotFound(f"Canvas Credentials has no {what} here (HTTP 404): {_description(response)}")
+        if response.status_code != 200:
+            raise PlatformRefused(f"Canvas Credentials answered {response.status_code} for {what}: "
+                                  f"{_description(response)}")
+        return response
+
+    def _get_json(self, url: str, what: str, params: dict | None = None) -> dict:
+        return json_object(self._get(url, what, params), f"Canvas Credentials {what}")
 
     # -- OAuth2 --------------------------------------------------------------------------------
 
@@ -168,12 +266,20 @@ def _auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
 
-def _segment(value: str) -> str:
+def _segment(value: str, what: str = "badge class", field: str = "credential.id") -> str:
     text = str(value)
     if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
         # A definite refusal (no request was made): the worker records it as a rejected award.
-        raise InputError("credential.id", f"not a usable Canvas Credentials badge class id: {shown_id(text)!r}")
+        raise InputError(field, f"not a usable Canvas Credentials {what} id: {shown_id(text)!r}")
     return quote(text, safe="")
+
+
+def _result(envelope: dict, what: str) -> list:
+    """The envelope's `result` list."""
+    result = envelope.get("result")
+    if not isinstance(result, list):
+        raise ConnectorError(f"Canvas Credentials answered the {what} without a result list")
+    return result
 
 
 def _seconds(value: object) -> float:
