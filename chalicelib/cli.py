@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                           help=f"one of: {', '.join(pulling_platforms(mode))}")
         if mode == "backfill":
             pull.add_argument("--since", type=_as_of, help="only credentials issued since (ISO 8601)")
+        pull.add_argument("--restart", action="store_true",
+                          help="forget where the last run stopped (e.g. after moving to another region) and start over")
         pull.add_argument("--json", action="store_true", help="print the summary as one JSON object")
         pull.set_defaults(handler=_pull, mode=mode)
 
@@ -233,10 +235,12 @@ def _rules_check(args: argparse.Namespace) -> int:
 
 def _pull(args: argparse.Namespace) -> int:
     from .platforms import puller
-    from .pull.runner import PullReport, PullRunner
+    from .pull.runner import PullReport, PullRunner, cursor_name
     from .runtime import services
 
     connector = services()
+    if args.restart:
+        connector.store.set_cursor(cursor_name(args.platform, args.mode), None)
     source = puller(args.platform, connector.settings, args.mode)
     local = connector.settings.queue_backend == "local"
     before = connector.store.counters()

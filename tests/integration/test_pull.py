@@ -166,3 +166,13 @@ def test_reconcile_finds_what_the_lrs_lacks_and_sends_only_those_pages(connector
     listed = capsys.readouterr().out.splitlines()
     assert len(listed) == BADGES - 100
     assert missing_in_lrs(lrs_session, lrs, issued_ids(connector, history)) == []  # drained by the command
+
+
+def test_restart_forgets_where_the_last_run_stopped(connector, history, capsys):
+    from chalicelib.cli import main
+
+    connector.services.store.set_cursor("pull:credly:sync", "https://elsewhere.example/v1/badges?page=9")
+    assert main(["sync", "credly", "--json"]) == 2  # a stored link to another host is refused
+    assert main(["sync", "credly", "--restart", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (summary["records"], summary["finished"], summary["statements"]) == (BADGES, True, BADGES)
