@@ -204,6 +204,14 @@ def demo(args: argparse.Namespace) -> int:
         for index, (source, body) in enumerate(deliveries, 1):
             answer = senders[source](body)
             print(f"[{index}/{len(deliveries)}] {source:<10} -> {answer.status_code} {answer.json().get('status', answer.text)}")
+        stack.wait_until_drained()
+        print("\nbackfill: the fake Credly's badge history, pulled page by page")
+        for badge in demo_history():
+            stack.credly.add_badge(badge)
+        backfill = subprocess.run([sys.executable, "-m", "chalicelib", "backfill", "credly"], cwd=ROOT,
+                                  env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}, capture_output=True,
+                                  text=True, timeout=120)
+        print(backfill.stdout.strip() or backfill.stderr.strip()[-500:])
         health = stack.wait_until_drained()
         rows = [_row(s) for s in stack.lrs_statements()]
         _print_table(rows)
@@ -214,6 +222,23 @@ def demo(args: argparse.Namespace) -> int:
             f" / dead letters {health['checks']['dead_letters']}"
         )
     return 0
+
+
+def demo_history() -> list[dict]:
+    """Credly badges of the sample learners: one accepted, one still pending, one expired."""
+    template = json.loads((FIXTURES / "credly" / "badges_page_1.json").read_text())["data"][0]
+    learners = [("grace.hopper@example.com", "Grace", "Hopper"), ("alan.turing@example.com", "Alan", "Turing"),
+                ("katherine.johnson@example.com", "Katherine", "Johnson")]
+    badges = []
+    for index, ((email, first, last), state, expires) in enumerate(
+            zip(learners, ["accepted", "pending", "accepted"], [None, None, "2026-06-30T00:00:00.000Z"])):
+        badge = json.loads(json.dumps(template))
+        badge.update(id=f"d3m0{index:04d}-0000-4000-8000-00000000000{index}", state=state, recipient_email=email,
+                     issued_to=f"{first} {last}", issued_to_first_name=first, issued_to_last_name=last,
+                     issued_at=f"2026-0{3 + index}-15T09:00:00.000Z", expires_at=expires, issuer_earner_id=None)
+        badge["user"] = {**(badge.get("user") or {}), "email": email, "first_name": first, "last_name": last}
+        badges.append(badge)
+    return badges
 
 
 def _row(statement: dict) -> tuple[str, str, str, str]:
