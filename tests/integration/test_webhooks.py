@@ -296,3 +296,10 @@ def test_unauthenticated_health_checks_do_not_drive_calls_to_the_lrs(connector, 
     connector.client.http.get("/health")
     connector.client.http.get("/health")
     assert len(calls) == 3
+
+
+def test_a_signed_certifier_body_shaped_like_a_list_page_is_400(connector):
+    page = {"type": "credential.issued", "data": [fixture_json("certifier/webhook_credential_issued.json")["data"]]}
+    answer = connector.certifier_webhook(page)
+    assert answer.status_code == 400 and json.loads(answer.body)["field"] == "data"
+    assert connector.services.queue.depth() == 0

@@ -1,7 +1,15 @@
-"""Certifier: signed webhook bodies for credentials and their interactions (shares, views)."""
+"""Certifier: signed webhook bodies for credentials and their interactions (shares, views), and
+the list pages a pull reads (GET /credentials, GET /credential-interactions).
+
+A listed credential gives the same statements as its `credential.issued` webhook, and a listed
+interaction the same as its webhook (the statement id comes from the interaction id), so a pull
+and the webhooks never count one fact twice.
+"""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -10,7 +18,9 @@ from ...errors import DetailsRequired, InputError
 from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Skipped
 from ...settings import Settings
 from ...timeutil import optional_time, parse_time
-from ..common import Adapter, ParseResult, VendorModel, first_text, parse_model, require_object
+from ..common import (
+    Adapter, ParseResult, VendorModel, absolute_iri, email_address, first_text, parse_model, require_object,
+)
 
 PLATFORM = "certifier"  # its name in the registry, in statement ids and queue messages
 
@@ -33,6 +43,11 @@ INTERACTIONS: dict[str, tuple[Kind, str]] = {
     "credential_downloaded": (Kind.SHARED, "download"),
 }
 INTERACTION_TYPES = {"credential.viewed", "credential.shared", "credential.downloaded"}
+# Credential statuses Certifier documents: draft, scheduled, issued, expired. An issued or an
+# expired credential was issued (the translator adds the expired statement once expiryDate has
+# passed); a draft or a scheduled one has not been issued yet: skipped by rule.
+ISSUED_STATUSES = frozenset({"issued", "expired"})
+NOT_ISSUED_STATUSES = frozenset({"draft", "scheduled"})
 EMPLOYEE_ID_ATTRIBUTES = ("custom.employee_id", "custom.employeeId", "employee_id")
 
 
@@ -62,6 +77,7 @@ class CertifierCredential(VendorModel):
 
 class CertifierInteraction(VendorModel):
     id: str | None = None
+    credentialId: str | None = None  # in lists; a webhook nests it under its credential
     eventType: str
     triggeredBy: str = "recipient"
     triggeredAt: str
@@ -81,6 +97,8 @@ class CertifierAdapter(Adapter):
 
     def parse(self, document: object) -> ParseResult:
         body = require_object(document, "")
+        if isinstance(body.get("data"), list):
+            return self._list_page(body)
         event_type = body.get("type")
         event_id = first_text(body.get("id"))
         if not isinstance(event_type, str):
@@ -108,6 +126,33 @@ class CertifierAdapter(Adapter):
             rule = "credential.created as draft"
             return [Skipped(platform=PLATFORM, rule=rule, source_event_id=event_id)]
         return [self._event(credential, Kind.ISSUED, event_id)]
+
+    def _list_page(self, page: dict) -> ParseResult:
+        """A page of GET /credentials, or a page of GET /credential-interactions?credentialId= with
+        the credential it lists under `credential` (the list names only its id)."""
+        items: list[Any] = page["data"]
+        if "credential" not in page:
+            return [event for i, item in enumerate(items) for event in self._listed_credential(item, f"data[{i}]")]
+        with _relocated({"data.credential": "credential"}):
+            credential = parse_model(CertifierCredential, page["credential"], "credential")
+        return [self._listed_interaction(credential, item, f"data[{i}]") for i, item in enumerate(items)]
+
+    def _listed_credential(self, item: Any, path: str) -> ParseResult:
+        status = require_object(item, path).get("status")
+        if status in NOT_ISSUED_STATUSES:  # before validating: a draft may lack its recipient
+            return [Skipped(platform=PLATFORM, rule=f"{status} credential")]
+        if status not in ISSUED_STATUSES:
+            raise InputError(f"{path}.status", f"unknown Certifier credential status {status!r}")
+        with _relocated({"data.credential": path}):
+            credential = parse_model(CertifierCredential, item, path)
+            return [self._event(credential, Kind.ISSUED, None)]
+
+    def _listed_interaction(self, credential: CertifierCredential, item: Any, path: str) -> CredentialEvent:
+        with _relocated({"data.credentialInteraction": path, "data.credential": "credential"}):
+            interaction = parse_model(CertifierInteraction, require_object(item, path), path)
+            if interaction.credentialId not in (None, credential.id):
+                raise InputError(f"{path}.credentialId", "not the credential this page lists interactions of")
+            return self._interaction(credential, interaction, None)
 
     def _interaction(
         self, credential: CertifierCredential, interaction: CertifierInteraction, event_id: str | None
@@ -158,22 +203,38 @@ class CertifierAdapter(Adapter):
             raise InputError("data.credential.group.name", "missing (nor data.credential.name)")
         return Credential(
             id=credential.id,
-            assertion_url=self.public_base + credential.publicId,
+            assertion_url=absolute_iri(self.public_base + credential.publicId, "data.credential.publicId"),
             template_id=group_id,
-            template_iri=self.group_base + group_id,
+            template_iri=absolute_iri(
+                self.group_base + group_id, "data.credential.groupId" if credential.groupId else "data.credential.group.id"
+            ),
             name=name,
             issued_at=parse_time(credential.issueDate, "data.credential.issueDate"),
             expires_at=optional_time(credential.expiryDate, "data.credential.expiryDate"),
         )
 
 
+@contextmanager
+def _relocated(moves: dict[str, str]) -> Iterator[None]:
+    """Name a field of a list item by where it is (data[3].issueDate), not where a webhook body
+    has it (data.credential.issueDate): the one place errors name webhook paths."""
+    try:
+        yield
+    except InputError as error:
+        for old, new in moves.items():
+            if error.field == old or error.field.startswith(old + "."):
+                raise InputError(new + error.field[len(old):], error.message) from None
+        raise
+
+
 def _learner(credential: CertifierCredential) -> Learner:
     attributes = credential.customAttributes
     employee_id = first_text(*(attributes.get(key) for key in EMPLOYEE_ID_ATTRIBUTES))
     recipient = credential.recipient
-    if not (recipient.email or employee_id):
+    email = email_address(recipient.email, "data.credential.recipient.email")
+    if not (email or employee_id):
         raise InputError("data.credential.recipient.email", "missing")
-    return Learner(name=first_text(recipient.name), email=first_text(recipient.email), earner_id=employee_id)
+    return Learner(name=first_text(recipient.name), email=email, earner_id=employee_id)
 
 
 ADAPTER = CertifierAdapter  # what the registry loads
