@@ -57,6 +57,8 @@ class Settings(BaseModel):
     badgr_password: SecretStr | None = None
     accredible_api_base: str = "https://api.accredible.com"
     accredible_api_key: SecretStr | None = None
+    # Accredible allows 2,000 requests per 5 minutes per IP: 6/s with bursts of 10 stays under it.
+    accredible_requests_per_second: float = 6.0
     lap_token: SecretStr | None = None
     award_rules: str | None = None  # path of the award rules TOML file
 

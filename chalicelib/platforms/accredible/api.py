@@ -121,9 +121,9 @@ class AccredibleClient(TokenClient):
     @classmethod
     def from_settings(cls, settings: "Settings") -> "AccredibleClient":
         client = super().from_settings(settings)
-        rate = getattr(settings, "accredible_requests_per_second", None)  # when settings.py declares it
-        if rate is not None and client.session.pacer is not None:
-            client.session.pacer = shared_pacer(client.base, float(rate), cls.burst) if rate else None
+        rate = settings.accredible_requests_per_second
+        if client.session.pacer is not None:
+            client.session.pacer = shared_pacer(client.base, rate, cls.burst) if rate else None
         return client  # type: ignore[return-value]
 
     @property
