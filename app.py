@@ -21,6 +21,8 @@ QUEUE_NAME = os.environ.get("QUEUE_NAME", "").strip() or "credential-connector-e
 # every SYNC_RATE_MINUTES.
 SYNC_PLATFORMS = tuple(p.strip() for p in os.environ.get("SYNC_PLATFORMS", "").split(",") if p.strip())
 SYNC_RATE_MINUTES = int(os.environ.get("SYNC_RATE_MINUTES", "").strip() or 60)
+# The expiry sweep's rate, also fixed when packaging; 0: no scheduled sweep.
+EXPIRY_SWEEP_RATE_MINUTES = int(os.environ.get("EXPIRY_SWEEP_RATE_MINUTES", "").strip() or 0)
 
 
 def _services():
@@ -108,3 +110,9 @@ def _sync_handler(platform: str):
 for _platform in SYNC_PLATFORMS:
     globals()[f"sync_{_platform}"] = app.schedule(Rate(SYNC_RATE_MINUTES, unit=Rate.MINUTES),
                                                   name=f"sync_{_platform}")(_sync_handler(_platform))
+
+if EXPIRY_SWEEP_RATE_MINUTES:
+
+    @app.schedule(Rate(EXPIRY_SWEEP_RATE_MINUTES, unit=Rate.MINUTES))
+    def expiry_sweep(event) -> dict:
+        return _services().scheduled_expiry_sweep(_seconds_left())

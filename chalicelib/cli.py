@@ -91,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
         pull.add_argument("--json", action="store_true", help="print the summary as one JSON object")
         pull.set_defaults(handler=_pull, mode=mode)
 
+    expire = commands.add_parser(
+        "expire", help="queue the expired statement of every credential whose expiry has passed",
+        description="No platform sends a webhook on expiry: the connector remembers future expiries as it "
+        "delivers issued credentials. This queues (and, with QUEUE_BACKEND=local, delivers) the expired "
+        "statement of each one due by --as-of, once.")
+    expire.add_argument("--as-of", type=_as_of, default=None, help="judge expiry at this time (default: now)")
+    expire.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    expire.set_defaults(handler=_expire)
+
     recon = commands.add_parser(
         "reconcile", help="find what a platform has that the LRS lacks, and send it",
         description="Reads the platform's history (since --since), translates it, looks every statement up "
@@ -272,6 +281,28 @@ def _pull(args: argparse.Namespace) -> int:
         state = "finished" if report.finished else "stopped early: the next run resumes"
         print(f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s){statements}, "
               f"{report.elapsed():.1f} s, {state}")
+    return 0
+
+
+def _expire(args: argparse.Namespace) -> int:
+    from .pull.expiry import sweep
+    from .runtime import services
+
+    connector = services()
+    as_of = args.as_of or datetime.now(timezone.utc)
+    before = connector.store.counters()
+    report = sweep(connector.store, connector.queue, as_of)
+    local = connector.settings.queue_backend == "local"
+    if local:
+        connector.drainer().run_until_idle(timeout=600)
+    summary = {"as_of": as_of.isoformat(), "expired": report.expired}
+    if local:
+        summary["statements"] = _delivered_since(connector.store, before)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        delivered = f", {summary['statements']} statement(s) delivered" if local else " (queued for the workers)"
+        print(f"expire: {report.expired} credential(s) expired as of {as_of.isoformat()}{delivered}")
     return 0
 
 

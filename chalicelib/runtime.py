@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .deadletters import DeadLetters
 from .intake.enqueue import Enqueuer
@@ -146,6 +146,19 @@ class Services:
         log("scheduled_sync", **report.as_dict())
         return report.as_dict()
 
+    def scheduled_expiry_sweep(self, seconds_left: float) -> dict:
+        """Queue the expired statements now due; what is left when time runs short, next time."""
+        import time
+        from datetime import datetime, timezone
+
+        from .observability import log
+        from .pull.expiry import sweep
+
+        deadline = time.monotonic() + max(0.0, seconds_left - 10.0)  # a queue send takes well under that
+        report = sweep(self.store, self.queue, datetime.now(timezone.utc), deadline)
+        log("expiry_sweep", expired=report.expired, finished=report.finished)
+        return {"expired": report.expired, "finished": report.finished}
+
     def drainer(self) -> "OutboxDrainer":
         """The local outbox drainer (QUEUE_BACKEND=local), built on first use."""
         with self._drainer_lock:
@@ -192,9 +205,9 @@ class _StagedBatch:
         self.delivery = delivery
         self.evidence = evidence
 
-    def send(self) -> None:
+    def send(self, on_wire: Callable[[], None]) -> None:
         if self.delivery is not None:
-            self.services.worker.send(self.delivery)
+            self.services.worker.send(self.delivery, on_wire)
 
     def finish(self) -> dict[str, str]:
         from .processing import BatchResult

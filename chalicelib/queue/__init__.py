@@ -30,8 +30,9 @@ class QueueMessage(BaseModel):
     id: str = Field(default_factory=_new_id)
     source: str  # a platform's registry name, or lap / lap-report (evidence for the award rules)
     # notification: only names an event whose details the worker fetches (thin webhooks);
-    # document: the payload itself is what gets translated.
-    kind: Literal["notification", "document"] = "document"
+    # document: the payload itself is what gets translated;
+    # event: a canonical CredentialEvent the connector made itself (the expiry sweep's expired events).
+    kind: Literal["notification", "document", "event"] = "document"
     body: Any
     event_id: str | None = None
     received_at: str = Field(default_factory=_now)

@@ -1,0 +1,47 @@
+"""The expiry sweep: no platform sends a webhook when a credential expires, so the connector
+remembers future expiries as it delivers issued credentials and, once one has passed, queues
+the credential's `expired` event. Queued before it is settled: a crash in between queues it
+again on the next sweep, which gives the same statement (its id is deterministic), never a
+second one; a credential renewed or re-issued meanwhile carries its new expiry instead."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..events import CredentialEvent, Kind
+from ..queue import Queue, QueueMessage
+from ..store import Expiry, Store
+from ..timeutil import parse_time, xapi_timestamp
+
+BATCH = 100
+
+
+@dataclass
+class SweepReport:
+    expired: int = 0
+    finished: bool = True  # False: stopped at the deadline, the rest next time
+    keys: list[str] = field(default_factory=list)
+
+
+def expired_event(expiry: Expiry) -> CredentialEvent:
+    event = CredentialEvent.model_validate(expiry.event)
+    return event.model_copy(update={"kind": Kind.EXPIRED, "occurred_at": parse_time(expiry.expires_at, "expires_at"),
+                                    "source_event_id": None, "interaction": None})
+
+
+def sweep(store: Store, queue: Queue, as_of: datetime, deadline: float | None = None) -> SweepReport:
+    """Queue the expired event of every remembered credential whose expiry is at or before `as_of`."""
+    report = SweepReport()
+    while due := store.due_expiries(xapi_timestamp(as_of), BATCH):
+        for expiry in due:
+            event = expired_event(expiry)
+            queue.send(QueueMessage(source=event.platform, kind="event", body=event.model_dump(mode="json")))
+            store.settle_expiry(expiry.key, expiry.expires_at)
+            report.expired += 1
+            report.keys.append(expiry.key)
+        if deadline is not None and time.monotonic() >= deadline:
+            report.finished = not store.due_expiries(xapi_timestamp(as_of), 1)
+            break
+    return report
