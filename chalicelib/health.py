@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import requests
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from .errors import ConnectorError
 from .platforms import unset_settings, webhook_settings
 from .runtime import Services
 
 
+class HealthChecks(BaseModel):
+    """What report() puts under `checks` (GET /openapi.json documents it from this model)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    queue_depth: int | None = Field(description="messages waiting; null when the queue cannot tell")
+    dead_letters: int | SkipJsonSchema[None] = Field(None, description="absent when the state store is unreachable")
+    counters: dict[str, int] | SkipJsonSchema[None] = Field(None, description="delivered, skipped, duplicates...")
+    store: str | SkipJsonSchema[None] = Field(None, description="present only when the state store is unreachable")
+    problems: dict[str, str] | SkipJsonSchema[None] = Field(
+        None, description="flags an operator must act on (e.g. a platform refused the connector's credentials)")
+    lrs: str = Field(description="`reachable`, or `unreachable: <why>`")
+    routes_not_configured: list[str] | SkipJsonSchema[None] = Field(
+        None, description="settings not set: the routes needing them answer 503")
+
+
+class HealthReport(BaseModel):
+    """GET /health: 200 when ok, 503 when degraded (store or LRS unreachable, or problems flagged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["ok", "degraded"]
+    checks: HealthChecks
+
+
 def report(services: Services) -> dict:
+    """The body of GET /health, shaped as HealthReport."""
     settings = services.settings
     body: dict = {"status": "ok", "checks": {}}
     checks = body["checks"]

@@ -8,14 +8,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from pydantic import BaseModel
+
 from ..errors import InputError, NotForThisConnector, SettingsError
 from ..observability import log
+from .models import Error, FieldError
 
 
 @dataclass(frozen=True)
 class Reply:
+    """A status and its JSON body: one of the answer models (models.py), kept as its dict."""
+
     status: int
-    body: dict = field(default_factory=dict)
+    body: dict | BaseModel = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.body, BaseModel):
+            object.__setattr__(self, "body", self.body.model_dump(mode="json"))
 
 
 def answers_errors(route: Callable[..., Reply]) -> Callable[..., Reply]:
@@ -29,10 +38,10 @@ def answers_errors(route: Callable[..., Reply]) -> Callable[..., Reply]:
         except InputError as error:
             return bad_request(error.field, error.message)
         except NotForThisConnector as error:
-            return Reply(403, {"error": str(error)})
+            return Reply(403, Error(error=str(error)))
         except SettingsError as error:
             log("configuration_error", route=route.__name__, error=str(error))
-            return Reply(503, {"error": f"the connector is misconfigured: {error}"})
+            return Reply(503, Error(error=f"the connector is misconfigured: {error}"))
 
     return guarded
 
@@ -86,8 +95,8 @@ def one_or_many(data: Any) -> list:
 
 
 def bad_request(field_name: str, message: str) -> Reply:
-    return Reply(400, {"error": f"{field_name}: {message}", "field": field_name})
+    return Reply(400, FieldError(error=f"{field_name}: {message}", field=field_name))
 
 
 def not_configured(settings: str) -> Reply:
-    return Reply(503, {"error": f"this route is not configured: set {settings}"})
+    return Reply(503, Error(error=f"this route is not configured: set {settings}"))

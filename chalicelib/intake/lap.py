@@ -10,6 +10,7 @@ from ..settings import Settings
 from . import auth
 from .enqueue import Enqueuer, Entry
 from .http import Reply, answers_errors, not_configured, one_or_many, read_json
+from .models import Accepted, Error
 
 REFUSED = "missing or wrong LAP_TOKEN (Bearer, or Basic with it as password)"
 
@@ -46,7 +47,7 @@ class LapIntake:
             for row in report.rows
         ]
         if not entries:
-            return Reply(202, {"status": "accepted", "ids": []})
+            return Reply(202, Accepted(ids=[]))
         return self.enqueuer.accept(entries)
 
     def _refusal(self, authorization: str | None, bearer_only: bool = False) -> Reply | None:
@@ -57,7 +58,7 @@ class LapIntake:
             return None
         if not bearer_only and auth.basic_password_matches(authorization, token):
             return None
-        return Reply(401, {"error": REFUSED})
+        return Reply(401, Error(error=REFUSED))
 
 
 def _utf8(raw_body: bytes) -> str:

@@ -14,6 +14,7 @@ from ..store import Store
 from . import auth
 from .enqueue import Enqueuer, Entry
 from .http import Reply, answers_errors, not_configured, read_json, read_json_object
+from .models import Error, Skipped
 
 
 class WebhookIntake:
@@ -32,12 +33,12 @@ class WebhookIntake:
         if secret is None or unset_settings(self.settings, webhook.needs):
             return not_configured(" and ".join((webhook.secret, *webhook.needs)))
         if not auth.verify(webhook.auth, credential, secret, raw_body):
-            return Reply(401, {"error": auth.REFUSALS[webhook.auth]})
+            return Reply(401, Error(error=auth.REFUSALS[webhook.auth]))
         body = read_json(raw_body) if webhook.many else read_json_object(raw_body)
         delivery = webhook_reader(entry.name)(body, self.settings)
         if delivery.skipped:
             self.store.increment({"skipped": 1})
-            return Reply(webhook.ack_status, {"status": "skipped", "rule": delivery.skipped})
+            return Reply(webhook.ack_status, Skipped(rule=delivery.skipped))
         entries = [
             Entry(QueueMessage(source=entry.name, kind="notification" if item.notification else "document",
                                body=item.body, event_id=item.event_id), item.key)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from ...errors import InputError, NotForThisConnector
 from ..spec import Delivery, DeliveryItem
 from .adapter import SKIPPED_EVENT_PREFIXES
@@ -13,10 +15,27 @@ if TYPE_CHECKING:
     from ...settings import Settings
 
 
+class CredlyNotification(BaseModel):
+    """What Credly POSTs: the event's id, its organisation and type; the worker fetches the rest.
+    Credly may add fields: they are kept (queued as received), not checked."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1, strict=True, description="the event id (fetched from Credly's API by the worker)")
+    organization_id: str = Field(min_length=1, strict=True, description="must be CREDLY_ORG_ID, else 403")
+    event_type: str = Field(min_length=1, strict=True, examples=["badge.created", "badge.revoked"])
+
+
+# The body the webhook route reads (GET /openapi.json documents it from this model).
+BODY = CredlyNotification
+
+
 def read_delivery(notification: dict, settings: "Settings") -> Delivery:
-    for key in ("id", "organization_id", "event_type"):
-        if not isinstance(notification.get(key), str) or not notification[key]:
-            raise InputError(key, "missing or not a string")
+    try:
+        CredlyNotification.model_validate(notification)
+    except ValidationError as error:  # the first field, in the model's order, that is not a string
+        location = error.errors()[0]["loc"]
+        raise InputError(str(location[0]) if location else "(body)", "missing or not a string") from None
     if notification["organization_id"] != settings.credly_org_id:
         raise NotForThisConnector("organization_id is not this connector's organisation")
     if notification["event_type"].startswith(SKIPPED_EVENT_PREFIXES):

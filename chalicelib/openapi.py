@@ -1,0 +1,353 @@
+"""GET /openapi.json: the OpenAPI 3.1 document of every route, generated from the pydantic models
+the routes read and answer with (pydantic JSON Schemas, all generated in one pass: their $defs become
+components/schemas, one per model).
+
+Built on the first request and kept for the life of the process: app.py imports this module inside
+the route, so a cold start pays nothing for a document few callers ask for.
+
+Answers: intake.models (what http.Reply is built from) and health.HealthReport. Request bodies: a
+platform's webhook.py BODY where it declares one (Credly: the model its route validates with),
+awards.inputs.Report. Where a route checks in code instead (a forwarded statement: awards.inputs.
+check_statement; Certifier and Open Badges: their adapters), the models below restate the checks:
+tests/api sends what the statement model allows and expects it accepted, so the two cannot drift
+apart unnoticed."""
+
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.json_schema import SkipJsonSchema
+
+from .awards.inputs import _IFIS as STATEMENT_IFIS
+from .awards.inputs import Report
+from .health import HealthReport
+from .intake import auth
+from .intake.lap import REFUSED as LAP_REFUSED
+from .intake.models import Accepted, AcceptedCounted, Duplicate, Error, FieldError, Skipped
+from .platforms import platform
+
+OPENAPI_VERSION = "3.1.0"
+REF = "#/components/schemas/{model}"
+JSON = "application/json"
+# xapi.validate.is_absolute_iri as a JSON Schema regex: a scheme, then no whitespace nor any
+# character an IRI forbids. Python's \s also names \x1c-\x1f and \x85, JSON Schema's does not: named.
+ABSOLUTE_IRI = r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x1c-\x1f\x85<>"{}|\\^`]+$'
+
+# -- request bodies whose route checks them in code ---------------------------------------------
+
+_Text = Annotated[str, Field(min_length=1)]
+
+
+class CertifierWebhook(BaseModel):
+    """A Certifier webhook (signed): its type and data; the credential is embedded in
+    data.credential, or named by data.resource.id for the worker to fetch."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | SkipJsonSchema[None] = Field(None, description="the delivery id (de-duplication)")
+    type: str = Field(examples=["credential.issued", "credential.created", "credential.deleted",
+                                "credential.updated", "credential.viewed", "credential.shared",
+                                "credential.downloaded"],
+                      description="an unknown type is a 400; credential.updated is skipped")
+    data: dict[str, Any]
+
+
+class OpenBadgesDocument(BaseModel):
+    """An Open Badges 2.0 Assertion (its BadgeClass embedded) or 3.0 OpenBadgeCredential."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str | list[str] | SkipJsonSchema[None] = Field(
+        None, examples=["Assertion", ["VerifiableCredential", "OpenBadgeCredential"]])
+    id: str | SkipJsonSchema[None] = None
+
+
+OpenBadgesBody = OpenBadgesDocument | Annotated[list[OpenBadgesDocument], Field(min_length=1)]
+
+
+# Text with a character other than whitespace (str.strip() leaves something: Python also strips
+# \x1c-\x1f and \x85, which JSON Schema's \s does not name).
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+MAILTO = r"^[Mm][Aa][Ii][Ll][Tt][Oo]:"
+_NotBlank = Annotated[str, Field(pattern=NOT_BLANK)]
+
+
+class StatementAccount(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    homePage: str | None = None
+    name: _NotBlank
+
+
+class StatementActor(BaseModel):
+    """The learner: an agent identified by one of mbox, mbox_sha1sum, openid, account (looked up
+    in the learner directory)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"anyOf": [
+        {"required": [ifi], "properties": {ifi: {"type": "object" if ifi == "account" else "string"}}}
+        for ifi in STATEMENT_IFIS]})
+
+    mbox: Annotated[str, Field(pattern=MAILTO)] | None = Field(None, examples=["mailto:ada@example.com"])
+    mbox_sha1sum: _NotBlank | None = None
+    openid: _NotBlank | None = None
+    account: StatementAccount | None = None
+
+
+class StatementVerb(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(json_schema_extra={"pattern": ABSOLUTE_IRI}, description="an absolute IRI")
+
+
+class StatementObject(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: _Text
+
+
+class StatementScore(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    scaled: Any = Field(None, json_schema_extra={"minimum": -1, "maximum": 1},
+                        description="a number from -1 to 1 (anything else is read as no score)")
+
+
+class StatementResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    score: StatementScore | None = None
+
+
+class ForwardedStatement(BaseModel):
+    """An xAPI statement as an LRS forwards it: only what the award rules read is checked
+    (authority, version, context... are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    actor: StatementActor
+    verb: StatementVerb
+    object: StatementObject
+    result: StatementResult | None = None
+    timestamp: datetime | None = None
+    stored: datetime | None = None
+
+
+LapStatements = ForwardedStatement | Annotated[list[ForwardedStatement], Field(min_length=1)]
+
+# What a model validator of awards.inputs.ReportLearner checks and its fields cannot say.
+REFINEMENTS: dict[str, dict[str, Any]] = {
+    "ReportLearner": {"anyOf": [
+        {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+        {"required": ["employee_id"], "properties": {"employee_id": {"type": "string", "minLength": 1}}},
+        {"required": ["account"], "properties": {"account": {"type": "object"}}},
+    ]},
+}
+
+CSV_REPORT = {
+    "type": "string",
+    "description": "a header row: learner columns (email, name, employee_id, account_name, account_homepage; "
+                   "one of email, employee_id, account_name at least) and one column per value",
+    "example": "email,name,courses_completed,exam_score\nada.lovelace@example.com,Ada Lovelace,4,0.86\n",
+}
+
+
+def webhook_body(name: str, default: Any) -> Any:
+    """The body model a platform's webhook.py declares (BODY), else `default`."""
+    try:
+        return platform(name).part("webhook", "BODY")
+    except AttributeError:
+        return default
+
+
+# -- the document --------------------------------------------------------------------------------
+
+
+def document_json() -> str:
+    """The document, serialized once per process."""
+    return _serialized()
+
+
+@functools.cache
+def _serialized() -> str:
+    return json.dumps(document(), separators=(",", ":"))
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    schemas = _Schemas()
+    body = schemas.request
+    answer = schemas.response
+    problems = {
+        400: ("what was sent cannot be used: the field (a dotted path, `(body)`, `line N` of a CSV) is named",
+              FieldError),
+        413: ("a document larger than a queue message (1 MiB): nothing was queued", Error),
+        503: ("the route is not configured (the setting is named) or its secret cannot be read, or the queue "
+              "is unavailable: retry later", Error),
+    }
+
+    def refused(message: str) -> tuple[str, type[BaseModel]]:
+        return (f"refused: `{message}`", Error)
+
+    def operation(operation_id: str, summary: str, description: str, request: dict[str, Any],
+                  answers: dict[int, tuple[str, Any]], security: list[dict[str, list[str]]] | None = None,
+                  parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        spec: dict[str, Any] = {"operationId": operation_id, "summary": summary, "description": description}
+        if parameters:
+            spec["parameters"] = parameters
+        spec["requestBody"] = {"required": True, "content": request}
+        responses = {str(status): _response(text, answer(kind))
+                     for status, (text, kind) in {**problems, **answers}.items()}
+        spec["responses"] = dict(sorted({**responses, "415": UNSUPPORTED_MEDIA_TYPE}.items()))
+        if security is not None:
+            spec["security"] = security
+        return spec
+
+    paths: dict[str, Any] = {
+        "/webhooks/credly/{token}": {"post": operation(
+            "credlyWebhook", "Credly event notification",
+            "Authenticated by the secret path token (`CREDLY_WEBHOOK_TOKEN`). Every accepted outcome answers "
+            "200: Credly retries anything else for days.",
+            {JSON: {"schema": body(webhook_body("credly", dict[str, Any]))}},
+            {200: ("queued, received before, or skipped by a documented rule", Accepted | Duplicate | Skipped),
+             401: refused(auth.REFUSALS["path_token"]),
+             403: ("authentic, but `organization_id` is not `CREDLY_ORG_ID`", Error)},
+            parameters=[{"name": "token", "in": "path", "required": True,
+                         "description": "the secret webhook token (`CREDLY_WEBHOOK_TOKEN`): OpenAPI has no "
+                                        "security scheme for a credential in the path",
+                         "schema": {"type": "string", "minLength": 1}}],
+        )},
+        "/webhooks/certifier": {"post": operation(
+            "certifierWebhook", "Certifier webhook",
+            "The signature is checked on the raw body before it is read.",
+            {JSON: {"schema": body(webhook_body("certifier", CertifierWebhook))}},
+            {202: ("queued, received before, or skipped by a documented rule", Accepted | Duplicate | Skipped),
+             401: (f"refused: `{auth.REFUSALS['signature']}`; nothing is stored", Error)},
+            security=[{"certifierSignature": []}],
+        )},
+        "/ingest/openbadges": {"post": operation(
+            "openBadgesIngest", "Open Badges documents",
+            "One Open Badges 2.0 Assertion or 3.0 OpenBadgeCredential, or an array of them (checked, then "
+            "queued, all or none). A document re-posted unchanged is a duplicate.",
+            {JSON: {"schema": body(webhook_body("openbadges", OpenBadgesBody))}},
+            {202: ("queued (counting the documents received before, if any), or all received before",
+                   Accepted | AcceptedCounted | Duplicate),
+             401: refused(auth.REFUSALS["bearer"])},
+            security=[{"openBadgesBearer": []}],
+        )},
+        "/lap/statements": {"post": operation(
+            "lapStatements", "Forwarded xAPI statements",
+            "One statement or an array, as an LRS's statement forwarding sends them; evidence for the award "
+            "rules. A statement whose id was received before is counted, not queued again.",
+            {JSON: {"schema": body(LapStatements)}},
+            {202: ("queued; `duplicates` counts the statements received before", AcceptedCounted),
+             401: refused(LAP_REFUSED)},
+            security=[{"lapBearer": []}, {"lapBasic": []}],
+        )},
+        "/lap/reports": {"post": operation(
+            "lapReports", "Learning analytics report rows",
+            "JSON (`report` and `rows`), or CSV with `?report=<report id>`; one queue message per row.",
+            {JSON: {"schema": body(Report)}, "text/csv": {"schema": CSV_REPORT}},
+            {202: ("queued: one id per row", Accepted),
+             401: ("refused: `missing or wrong bearer token` (Bearer `LAP_TOKEN` only)", Error)},
+            security=[{"lapBearer": []}],
+            parameters=[{"name": "report", "in": "query", "required": False,
+                         "description": "the report's id: required with text/csv, ignored with JSON",
+                         "schema": {"type": "string"}}],
+        )},
+        "/health": {"get": {
+            "operationId": "health", "summary": "Health",
+            "description": "Queue depth, dead letters, counters, LRS reachability, problems flagged, routes not "
+                           "configured; never secrets.",
+            "responses": {"200": _response("ok", answer(HealthReport)),
+                          "415": UNSUPPORTED_MEDIA_TYPE,
+                          "503": _response("degraded", answer(HealthReport))},
+        }},
+        "/openapi.json": {"get": {
+            "operationId": "openapi", "summary": "This document",
+            "responses": {"200": _response("the OpenAPI 3.1 document", {"type": "object"}),
+                          "415": UNSUPPORTED_MEDIA_TYPE},
+        }},
+    }
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "credential-connector",
+            "version": "1",
+            "description": "Receives credential webhooks and learning-analytics evidence, answers at once and "
+                           "queues the work. Every answer is JSON.",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas.finish(), "securitySchemes": SECURITY_SCHEMES},
+    }
+
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "certifierSignature": {
+        "type": "apiKey", "in": "header", "name": "X-Webhook-Signature",
+        "description": "hex HMAC-SHA256 of the raw body, keyed with `CERTIFIER_WEBHOOK_SECRET`",
+    },
+    "openBadgesBearer": {"type": "http", "scheme": "bearer", "description": "`OPENBADGES_INGEST_TOKEN`"},
+    "lapBearer": {"type": "http", "scheme": "bearer", "description": "`LAP_TOKEN`"},
+    "lapBasic": {"type": "http", "scheme": "basic",
+                 "description": "any user name, `LAP_TOKEN` as the password (Learning Locker's forwarding)"},
+}
+
+
+# Chalice refuses a Content-Type the route does not list (every route lists application/json only,
+# but /lap/reports) before the route runs, with a body of its own and no Content-Type header.
+UNSUPPORTED_MEDIA_TYPE: dict[str, Any] = {
+    "description": "the request's Content-Type is not one the operation takes (a request without one is taken "
+                   "as application/json); answered by the framework before the route runs, without a "
+                   'Content-Type header: `{"Code": "UnsupportedMediaType", "Message": "Unsupported media type: ..."}`',
+}
+
+
+def _response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+class _Schemas:
+    """Collects the JSON Schemas of the document's types, then generates them in one pass so that
+    every model is one component, named once (a placeholder stands in until finish())."""
+
+    def __init__(self) -> None:
+        self._wanted: list[tuple[int, str, Any]] = []
+        self._placeholders: dict[int, dict[str, Any]] = {}
+
+    def request(self, kind: Any) -> dict[str, Any]:
+        return self._add(kind, "validation")
+
+    def response(self, kind: Any) -> dict[str, Any]:
+        return self._add(kind, "serialization")
+
+    def _add(self, kind: Any, mode: str) -> dict[str, Any]:
+        key = len(self._wanted)
+        self._wanted.append((key, mode, TypeAdapter(kind)))
+        self._placeholders[key] = {}
+        return self._placeholders[key]
+
+    def finish(self) -> dict[str, Any]:
+        generated, definitions = TypeAdapter.json_schemas(self._wanted, ref_template=REF)  # type: ignore[arg-type]
+        for (key, _mode), schema in generated.items():
+            self._placeholders[key].update(_tidy(schema))
+        components = {name: _tidy(schema) for name, schema in definitions.get("$defs", {}).items()}
+        for name, extra in REFINEMENTS.items():
+            components[name] = {**components[name], **extra}
+        return dict(sorted(components.items()))
+
+
+def _tidy(node: Any) -> Any:
+    """Without `"default": null` where null is not allowed: an optional field left out of the JSON
+    Schema's null branch (SkipJsonSchema) is absent when not given, never null."""
+    if isinstance(node, dict):
+        nullable = node.get("type") == "null" or any(
+            isinstance(option, dict) and option.get("type") == "null" for option in node.get("anyOf", ()))
+        return {key: _tidy(value) for key, value in node.items()
+                if not (key == "default" and value is None and not nullable)}
+    if isinstance(node, list):
+        return [_tidy(value) for value in node]
+    return node
