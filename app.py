@@ -76,7 +76,8 @@ def health() -> Response:
 
     _services().ensure_local_worker()
     body = report(_services())
-    return Response(body=body, status_code=200 if body["status"] == "ok" else 503)
+    return Response(body=body, status_code=200 if body["status"] == "ok" else 503,
+                    headers={"Content-Type": "application/json"})
 
 
 @app.route("/openapi.json", methods=["GET"])
