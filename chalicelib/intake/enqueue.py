@@ -13,6 +13,7 @@ from ..observability import log
 from ..queue import MessageTooLarge, Queue, QueueMessage
 from ..store import Store
 from .http import Reply
+from .models import Accepted, AcceptedCounted, Duplicate, Error
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Enqueuer:
             self.store.increment({"duplicate_deliveries": duplicates})
             log("duplicate_delivery", duplicates=duplicates, items=len(entries))
         if not fresh and not itemised:
-            return Reply(accepted_status, {"status": "duplicate"})
+            return Reply(accepted_status, Duplicate())
         refusal = self._too_large(entries, fresh)
         if refusal:
             return refusal
@@ -44,15 +45,14 @@ class Enqueuer:
                 self.queue.send(entry.message)
         except Exception as error:  # nothing is marked seen: the platform's retry queues it again
             log("enqueue_failed", error=type(error).__name__)
-            return Reply(503, {"error": "could not queue the delivery; retry later"})
+            return Reply(503, Error(error="could not queue the delivery; retry later"))
         self._mark_seen(fresh)
         ids = [e.message.id for e in fresh]
         if fresh:
             log("accepted", source=fresh[0].message.source, messages=len(ids))
-        body: dict = {"status": "accepted", "ids": ids}
         if itemised or duplicates:
-            body["duplicates"] = duplicates
-        return Reply(accepted_status, body)
+            return Reply(accepted_status, AcceptedCounted(ids=ids, duplicates=duplicates))
+        return Reply(accepted_status, Accepted(ids=ids))
 
     def _too_large(self, entries: list[Entry], fresh: list[Entry]) -> Reply | None:
         """Checked for every item before any is queued: a retry cannot help, so 413, not 503."""
@@ -61,7 +61,7 @@ class Enqueuer:
                 self.queue.check(entry.message)
             except MessageTooLarge as error:
                 where = f"document [{entries.index(entry)}]: " if len(entries) > 1 else ""
-                return Reply(413, {"error": f"{where}too large to queue: {error}; nothing was queued"})
+                return Reply(413, Error(error=f"{where}too large to queue: {error}; nothing was queued"))
         return None
 
     def _mark_seen(self, entries: list[Entry]) -> None:
