@@ -11,6 +11,8 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from .errors import InputError
+
 
 class Kind(str, Enum):
     ISSUED = "issued"
@@ -28,6 +30,19 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _encodable(value: str | None, field: str) -> str | None:
+    """Text the connector encodes (ids are keys of the deterministic statement ids, UUIDv5 over
+    UTF-8 bytes; emails and salts are hashed) must be valid Unicode: a lone surrogate ("\\ud800",
+    which JSON parsers let through) cannot be encoded. InputError, not ValueError, so that
+    pydantic passes it on to the adapter's caller as is."""
+    if value and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(field, "not valid Unicode (a lone surrogate)") from None
+    return value
+
+
 class Learner(_Frozen):
     """Who earned the credential, with every identifier the source gave."""
 
@@ -42,7 +57,12 @@ class Learner(_Frozen):
     @field_validator("email")
     @classmethod
     def _normalise_email(cls, value: str | None) -> str | None:
-        return value.strip().lower() if value else value
+        return _encodable(value.strip().lower(), "learner.email") if value else value
+
+    @field_validator("email_salt")
+    @classmethod
+    def _salt_encodable(cls, value: str | None) -> str | None:
+        return _encodable(value, "learner.email_salt")
 
 
 class Issuer(_Frozen):
@@ -67,6 +87,11 @@ class Credential(_Frozen):
     issued_at: datetime | None = None
     expires_at: datetime | None = None
 
+    @field_validator("id")
+    @classmethod
+    def _id_encodable(cls, value: str) -> str:
+        return _encodable(value, "credential.id")
+
 
 class Interaction(_Frozen):
     """A share or a view of a credential."""
@@ -76,6 +101,11 @@ class Interaction(_Frozen):
     by_guest: bool = False
     # Where a guest came from: the account homePage of the anonymous viewer.
     platform_home: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_encodable(cls, value: str | None) -> str | None:
+        return _encodable(value, "interaction.id")
 
 
 class CredentialEvent(_Frozen):

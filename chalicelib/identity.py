@@ -76,11 +76,17 @@ class LearnerDirectory:
             return self._by_hash(learner.email_sha256, learner.email_salt or "")
         return None
 
-    def find_agent(self, agent: dict) -> DirectoryEntry | None:
-        """The directory entry of an xAPI agent as a LAP sends it (account, mbox or its SHA-1)."""
+    def find_agent(self, agent: object) -> DirectoryEntry | None:
+        """The directory entry of an xAPI agent as a LAP sends it (account, mbox or its SHA-1).
+
+        None for anything else: an agent that is not an object, identifiers that are not text
+        (an account name that is a list or a number matches no one, and must not raise)."""
+        if not isinstance(agent, dict):
+            return None
         account = agent.get("account") if isinstance(agent.get("account"), dict) else {}
-        if account.get("name") in self._by_id:
-            return self._by_id[account["name"]]
+        name = account.get("name")
+        if isinstance(name, str) and name in self._by_id:
+            return self._by_id[name]
         mbox = agent.get("mbox")
         if isinstance(mbox, str) and mbox.lower().startswith("mailto:"):
             return self._by_email.get(mbox[7:].strip().lower())

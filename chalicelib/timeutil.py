@@ -12,6 +12,8 @@ def parse_time(value: object, field: str) -> datetime:
 
     Date-only values mean midnight UTC. Times without a zone are taken as UTC: platforms that
     omit it (Credly's "2026-11-20 14:03:10 +0000" aside) document their API times in UTC.
+    A time that is not in years 1 to 9999 once in UTC (0001-01-01T00:00:00+01:00) is an
+    InputError like any other unusable time: it could never be stored or compared.
     """
     if isinstance(value, datetime):
         parsed = value
@@ -20,8 +22,11 @@ def parse_time(value: object, field: str) -> datetime:
     elif isinstance(value, str) and value.strip():
         parsed = _parse_text(value.strip(), field)
     else:
-        raise InputError(field, f"expected a date-time, got {value!r}")
-    return utc(parsed)
+        raise InputError(field, f"expected a date-time, got {_described(value)}")
+    try:
+        return utc(parsed)
+    except (OverflowError, ValueError):
+        raise InputError(field, f"out of range once in UTC (years 1 to 9999): {_described(value)}") from None
 
 
 def _parse_text(text: str, field: str) -> datetime:
@@ -32,11 +37,30 @@ def _parse_text(text: str, field: str) -> datetime:
     try:
         return datetime.fromisoformat(candidate)
     except ValueError:
-        raise InputError(field, f"not an ISO 8601 date-time: {text!r}") from None
+        raise InputError(field, f"not an ISO 8601 date-time: {_described(text)}") from None
+
+
+def _described(value: object, limit: int = 40) -> str:
+    """The value for an error message: text quoted and cut short; other values by their JSON type
+    (a message must never be megabytes long, and a huge int cannot even be printed)."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value):,} characters)"
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
 
 
 def utc(moment: datetime) -> datetime:
-    """In UTC; a naive time is taken as UTC (the connector's clocks are UTC), never as local."""
+    """In UTC; a naive time is taken as UTC (the connector's clocks are UTC), never as local.
+
+    OverflowError when an aware time falls outside years 1 to 9999 in UTC (parse_time turns that
+    into an InputError: it never returns such a time)."""
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
@@ -45,5 +69,9 @@ def optional_time(value: object, field: str) -> datetime | None:
 
 
 def xapi_timestamp(moment: datetime) -> str:
-    """RFC 3339, UTC, milliseconds: 2026-11-20T14:03:10.000Z."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """RFC 3339, UTC, milliseconds: 2026-11-20T14:03:10.000Z.
+
+    A naive moment is taken as UTC, as in utc(): astimezone() would read it as local time (and
+    fail on 0001-01-01 east of Greenwich). The moments parse_time returns are UTC already, so
+    converting them cannot overflow."""
+    return utc(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")

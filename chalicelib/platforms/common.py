@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import DetailsRequired, InputError, SettingsError
 from ..events import CredentialEvent, Skipped
+from ..xapi.validate import is_absolute_iri
 
 if TYPE_CHECKING:
     import requests
@@ -77,6 +78,98 @@ def first_text(*values: Any) -> str | None:
     return None
 
 
+def id_text(value: Any) -> str | None:
+    """An identifier a document gives as text or as a whole number (Accredible's ids are
+    numbers), as text; None for anything else (an object, an array, true, an empty string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value) if value.bit_length() <= 128 else None  # no id is that long; str() may refuse
+    return first_text(value)
+
+
+def absolute_iri(value: str, field: str) -> str:
+    """value when it is an absolute IRI (statements identify activities by one); else InputError."""
+    if not is_absolute_iri(value):
+        raise InputError(field, "not an absolute IRI (a scheme, no spaces)")
+    return value
+
+
+# What an xAPI mbox accepts after "mailto:" (xapi.validate): one @, a dotted domain, no spaces.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def email_address(value: Any, field: str) -> str | None:
+    """The email address in value (None when there is none); InputError when the text given is
+    not one: it could never become the learner's mbox."""
+    text = first_text(value)
+    if text is not None and not _EMAIL.match(text):
+        raise InputError(field, "not an email address")
+    return text
+
+
+# How deep a document may nest: the queue's JSON parser (pydantic's, reading the local outbox)
+# stops at 200 levels, and its serializer at about 250, well short of what json.loads accepts.
+MAX_DEPTH = 100
+
+
+def require_queueable(document: Any, prefix: str = "") -> None:
+    """InputError naming where a document could never be queued, wherever that is (a field the
+    adapters read or not): text (or a key) holding a lone surrogate ("\\ud800", which JSON
+    parsers let through, but no encoder, queue, store or LRS takes), or nesting deeper than
+    MAX_DEPTH.
+
+    Iterative (documents may nest as deep as the JSON parser allows); paths are only spelled
+    out once something is wrong."""
+    if _queueable(document):
+        return
+    stack: list[tuple[Any, str, int]] = [(document, prefix, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        where = path or "(document)"
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                raise InputError(where, "not valid Unicode (a lone surrogate)")
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise InputError(where, f"nested more than {MAX_DEPTH} levels deep")
+            if isinstance(value, list):
+                stack.extend((item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))
+                continue
+            for key, item in value.items():
+                if isinstance(key, str) and not _is_unicode(key):
+                    raise InputError(where, "a key is not valid Unicode (a lone surrogate)")
+                stack.append((item, joined(path, str(key)), depth + 1))
+
+
+def _queueable(document: Any) -> bool:
+    stack = [(document, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                return False
+        elif isinstance(value, dict):
+            if depth >= MAX_DEPTH or not all(_is_unicode(key) for key in value if isinstance(key, str)):
+                return False
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            if depth >= MAX_DEPTH:
+                return False
+            stack.extend((item, depth + 1) for item in value)
+    return True
+
+
+def _is_unicode(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def missing(field: str) -> NoReturn:
     raise InputError(field, "missing")
 
@@ -134,7 +227,9 @@ def content_key(platform: str, document: Any) -> str:
 
 def check_shape(adapter: SourceAdapter, document: Any, prefix: str = "") -> None:
     """InputError (under prefix) for what cannot be translated whatever happens later; a
-    delivery whose details the worker fetches passes."""
+    delivery whose details the worker fetches passes; nor what the queue could not carry
+    (require_queueable), anywhere in the document, used or not."""
+    require_queueable(document, prefix)
     try:
         adapter.parse(document)
     except DetailsRequired:

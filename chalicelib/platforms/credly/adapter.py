@@ -15,7 +15,10 @@ from pydantic import Field
 from ...errors import DetailsRequired, InputError
 from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Skipped
 from ...timeutil import optional_time, parse_time
-from ..common import Adapter, ParseResult, VendorModel, first_text, joined, parse_model, require_object
+from ..common import (
+    Adapter, ParseResult, VendorModel, absolute_iri, email_address, first_text, id_text, joined, missing,
+    parse_model, require_object,
+)
 
 PLATFORM = "credly"  # its name in the registry, in statement ids and queue messages
 
@@ -94,9 +97,12 @@ class CredlyAdapter(Adapter):
         if isinstance(data, dict):  # {"data": badge}, as a single-badge GET answers
             return self.parse_badge(data, "data")
         if "event_type" in doc:
-            skipped = str(doc["event_type"]).startswith(SKIPPED_EVENT_PREFIXES)
+            event_type = doc["event_type"]
+            skipped = isinstance(event_type, str) and event_type.startswith(SKIPPED_EVENT_PREFIXES)
             if "badge" not in doc and not skipped:  # a thin webhook notification
-                raise DetailsRequired("credly", str(doc.get("id")))
+                if not isinstance(event_type, str):
+                    raise InputError("event_type", "missing")
+                raise DetailsRequired("credly", id_text(doc.get("id")) or missing("id"))
             return self.parse_event(doc, "")
         if "badge_template" in doc:
             return self.parse_badge(doc, "")
@@ -160,12 +166,15 @@ class CredlyAdapter(Adapter):
 
 def _credential(badge: CredlyBadge, path: str) -> Credential:
     template = badge.badge_template
+    where = joined(path, "badge_template")
     return Credential(
         id=badge.id,
         assertion_url=badge.badge_url or f"{WEB_BASE}/badges/{badge.id}",
         template_id=template.id,
-        template_iri=template.url or BADGE_CLASS_IRI.format(id=template.id),
-        name=template.name,
+        template_iri=absolute_iri(
+            template.url or BADGE_CLASS_IRI.format(id=template.id), joined(where, "url" if template.url else "id")
+        ),
+        name=first_text(template.name) or missing(joined(where, "name")),
         description=template.description,
         image=template.image_url,
         issuer=_issuer(badge.issuer),
@@ -189,7 +198,8 @@ def _learner(badge: CredlyBadge, path: str) -> Learner:
     )
     learner = Learner(
         name=first_text(badge.issued_to, full_name),
-        email=first_text(badge.recipient_email, user.email),
+        email=email_address(badge.recipient_email, joined(path, "recipient_email"))
+        or email_address(user.email, joined(path, "user.email")),
         earner_id=first_text(badge.issuer_earner_id),
         platform_user_id=user.id,
     )

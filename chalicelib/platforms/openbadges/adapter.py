@@ -7,7 +7,7 @@ from typing import Any
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ...timeutil import optional_time
-from ..common import Adapter, ParseResult, first_text, missing, require_object
+from ..common import Adapter, ParseResult, absolute_iri, email_address, first_text, missing, require_object
 
 PLATFORM = "openbadges"  # its name in the registry, in statement ids and queue messages
 
@@ -39,7 +39,7 @@ class OpenBadgesAdapter(Adapter):
         credential = Credential(
             id=assertion_id,
             assertion_url=assertion_id,
-            template_iri=_required_text(badge, "id", "badge"),
+            template_iri=absolute_iri(_required_text(badge, "id", "badge"), "badge.id"),
             name=_required_text(badge, "name", "badge"),
             description=first_text(badge.get("description")),
             image=_iri_of(badge.get("image")),
@@ -65,7 +65,7 @@ class OpenBadgesAdapter(Adapter):
         credential = Credential(
             id=credential_id,
             assertion_url=credential_id,
-            template_iri=_required_text(achievement, "id", where),
+            template_iri=absolute_iri(_required_text(achievement, "id", where), f"{where}.id"),
             name=first_text(achievement.get("name"), doc.get("name")) or missing(f"{where}.name"),
             description=first_text(achievement.get("description"), doc.get("description")),
             image=_iri_of(achievement.get("image")),
@@ -112,17 +112,20 @@ def _ob2_learner(raw: Any) -> Learner:
     identity = _required_text(recipient, "identity", "recipient")
     kind = recipient.get("type", "email")
     if kind != "email":
-        raise InputError("recipient.type", f"only email recipients can be mapped, got {kind!r}")
+        shown = repr(kind) if isinstance(kind, str) and len(kind) <= 40 else "another type"
+        raise InputError("recipient.type", f"only email recipients can be mapped, got {shown}")
     if recipient.get("hashed"):
         return _hashed(identity, recipient.get("salt"), "recipient.identity")
-    return Learner(email=identity)
+    return Learner(email=email_address(identity, "recipient.identity"))
 
 
 def _ob3_learner(subject: dict) -> Learner:
     name = first_text(subject.get("name"))
     subject_id = subject.get("id")
     if isinstance(subject_id, str) and subject_id.startswith("mailto:"):
-        return Learner(name=name, email=subject_id.removeprefix("mailto:"))
+        email = email_address(subject_id.removeprefix("mailto:"), "credentialSubject.id")
+        if email:
+            return Learner(name=name, email=email)
     identifiers = subject.get("identifier") or []
     if not isinstance(identifiers, list):
         identifiers = [identifiers]
@@ -134,7 +137,7 @@ def _ob3_learner(subject: dict) -> Learner:
         value = _required_text(item, "identityHash", where)
         if item.get("hashed"):
             return _hashed(value, item.get("salt"), f"{where}.identityHash").model_copy(update={"name": name})
-        return Learner(name=name, email=value)
+        return Learner(name=name, email=email_address(value, f"{where}.identityHash"))
     raise InputError("credentialSubject.identifier", "no emailAddress identifier to map the learner by")
 
 
@@ -154,13 +157,22 @@ def _issuer(raw: Any) -> Issuer | None:
 
 
 def _skills(tags: Any, alignments: Any) -> tuple[str, ...]:
-    names = [t for t in (tags or []) if isinstance(t, str) and t.strip()]
-    for alignment in alignments or []:
+    """Tags and alignment target names: optional metadata, so anything unusable is left out
+    rather than refused (a tag that is not text, tags or alignment that are not an array).
+    JSON-LD allows one value without the array: a lone tag or alignment counts."""
+    names = [t for t in _as_list(tags) if isinstance(t, str) and t.strip()]
+    for alignment in _as_list(alignments):
         if isinstance(alignment, dict):
             name = first_text(alignment.get("targetName"))
             if name:
                 names.append(name)
     return tuple(dict.fromkeys(names))
+
+
+def _as_list(value: Any) -> list:
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, (str, dict)) else []
 
 
 def _iri_of(raw: Any) -> str | None:
