@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel
 
 from ..errors import InputError, NotForThisConnector, SettingsError
 from ..observability import log
+from ..platforms.common import require_queueable
 from .models import Error, FieldError
 
 
@@ -46,10 +46,6 @@ def answers_errors(route: Callable[..., Reply]) -> Callable[..., Reply]:
     return guarded
 
 
-# A \uD800-\uDFFF escape: valid JSON syntax, but a lone one is no text (it cannot be stored or sent).
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abAB]|\\u[dD][c-fC-F]")
-
-
 def read_json(raw_body: bytes) -> Any:
     """The body's JSON; InputError for anything the connector could never store or send."""
     try:
@@ -61,22 +57,12 @@ def read_json(raw_body: bytes) -> Any:
         raise InputError("(body)", f"not valid JSON{where}") from None
     except ValueError as error:  # e.g. an integer of more digits than Python converts
         raise InputError("(body)", f"not usable JSON: {str(error)[:120]}") from None
-    if _SURROGATE_ESCAPE.search(raw_body or b"") and not _is_text(data):
-        raise InputError("(body)", "contains a lone UTF-16 surrogate escape (\\uD800-\\uDFFF): not text")
+    require_queueable(data)  # lone surrogates, nesting no queue or store can take
     return data
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _is_text(data: Any) -> bool:
-    """Every string encodes as UTF-8 (a surrogate pair is fine, a lone surrogate is not)."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def read_json_object(raw_body: bytes) -> dict:

@@ -303,3 +303,19 @@ def test_a_signed_certifier_body_shaped_like_a_list_page_is_400(connector):
     answer = connector.certifier_webhook(page)
     assert answer.status_code == 400 and json.loads(answer.body)["field"] == "data"
     assert connector.services.queue.depth() == 0
+
+
+@pytest.mark.parametrize("depth", [150, 230, 300])
+def test_a_credly_notification_nested_deeper_than_any_queue_takes_is_400(connector, depth):
+    notification = {**fixture_json("credly/webhook_badge_created.json"), "extra": json.loads("[" * depth + "]" * depth)}
+    answer = connector.credly_webhook(notification)
+    assert answer.status_code == 400 and "nested" in json.loads(answer.body)["error"]
+    assert connector.services.queue.depth() == 0
+
+
+def test_a_lone_surrogate_anywhere_is_400_not_a_retry_later(connector):
+    raw = json.dumps({**fixture_json("credly/webhook_badge_created.json"), "note": "x"})
+    raw = raw.replace('"x"', '"\\ud800"').encode()
+    answer = connector.post(f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}", raw)
+    assert answer.status_code == 400
+    assert connector.services.queue.depth() == 0
