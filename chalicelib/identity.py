@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 DIRECTORY_COLUMNS = ("employee_id", "email", "name", "job_role", "team", "lms_account")
 
+
+# Hashed-recipient lookup tables kept at once (each holds one hash per directory entry).
+SALT_TABLES = 16
 
 @dataclass(frozen=True)
 class DirectoryEntry:
@@ -42,7 +46,7 @@ class LearnerDirectory:
             for key in (entry.employee_id, entry.lms_account):
                 if key:
                     self._by_id.setdefault(key, entry)
-        self._by_salted_hash: dict[str, dict[str, DirectoryEntry]] = {}
+        self._by_salted_hash: OrderedDict[str, dict[str, DirectoryEntry]] = OrderedDict()
         self._by_mbox_sha1: dict[str, DirectoryEntry] | None = None
 
     @classmethod
@@ -100,11 +104,17 @@ class LearnerDirectory:
         return None
 
     def _by_hash(self, digest: str, salt: str) -> DirectoryEntry | None:
-        # One table per salt: OB issuers often use one salt for a whole batch.
+        # One table per salt, since OB issuers often use one salt for a whole batch; but only the
+        # SALT_TABLES most recently used: per-assertion salts are normal too, and each table holds
+        # the whole directory.
         table = self._by_salted_hash.get(salt)
         if table is None:
             table = {sha256_identity(e.email, salt): e for e in self._entries if e.email}
             self._by_salted_hash[salt] = table
+            while len(self._by_salted_hash) > SALT_TABLES:
+                self._by_salted_hash.popitem(last=False)
+        else:
+            self._by_salted_hash.move_to_end(salt)
         return table.get(digest.lower())
 
 

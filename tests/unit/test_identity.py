@@ -123,3 +123,19 @@ def test_account_mode_learner_not_in_directory_is_unidentified_without_leaking_t
     message = str(caught.value)
     assert "someone.else" not in message.lower()
     assert "@" not in message
+
+
+def test_per_assertion_salts_keep_memory_bounded_and_every_lookup_right():
+    from chalicelib.events import Learner
+    from chalicelib.identity import SALT_TABLES, DirectoryEntry, LearnerDirectory, sha256_identity
+
+    people = [DirectoryEntry(employee_id=f"E-{n}", email=f"p{n}@example.com", name=f"P {n}", job_role="", team="",
+                             lms_account="") for n in range(200)]
+    directory = LearnerDirectory(people)
+    for n in range(1000):  # a salt per assertion, as Open Badges issuers may do
+        salt, person = f"salt-{n}", people[n % 200]
+        found = directory.find(Learner(email_sha256=sha256_identity(person.email, salt), email_salt=salt))
+        assert found == person
+        assert len(directory._by_salted_hash) <= SALT_TABLES
+    recent = f"salt-{999}"
+    assert recent in directory._by_salted_hash  # the latest salts stay cached: a batch reuses its salt
