@@ -319,3 +319,12 @@ def test_a_lone_surrogate_anywhere_is_400_not_a_retry_later(connector):
     answer = connector.post(f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}", raw)
     assert answer.status_code == 400
     assert connector.services.queue.depth() == 0
+
+
+def test_a_document_too_large_for_the_queue_is_413_on_the_local_backend_too(connector):
+    document = {**fixture_json("openbadges/ob2_assertion.json"), "description": "x" * 1_100_000}
+    headers = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
+    answer = connector.post("/ingest/openbadges", [fixture_json("openbadges/ob2_assertion.json"), document], headers)
+    assert answer.status_code == 413
+    assert "document [1]" in json.loads(answer.body)["error"] and "nothing was queued" in json.loads(answer.body)["error"]
+    assert connector.services.queue.depth() == 0  # not even the first, small one
