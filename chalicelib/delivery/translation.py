@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import ValidationError
+
+from ..errors import InputError
 from ..events import CredentialEvent, Skipped
 from ..identity import IdentityResolver, LearnerDirectory
 from ..platforms import SourceAdapter, adapter_for, platform_titles
@@ -39,8 +42,19 @@ class Translator:
 
     def translate(self, source: str, document: object, as_of: datetime | None = None) -> Translation:
         """Raises InputError, DetailsRequired, UnidentifiedLearner or InvalidStatement."""
+        return self._translation(self.adapter(source).parse(document), as_of)
+
+    def translate_event(self, event: dict, as_of: datetime | None = None) -> Translation:
+        """A canonical event the connector made itself (a queue message of kind "event")."""
+        try:
+            parsed = CredentialEvent.model_validate(event)
+        except ValidationError as error:
+            raise InputError.from_validation(error, whole="(event)") from None
+        return self._translation([parsed], as_of)
+
+    def _translation(self, items: list[CredentialEvent | Skipped], as_of: datetime | None) -> Translation:
         result = Translation()
-        for item in self.adapter(source).parse(document):
+        for item in items:
             if isinstance(item, Skipped):
                 result.skipped.append(item)
                 continue

@@ -25,6 +25,22 @@ class SweepReport:
     keys: list[str] = field(default_factory=list)
 
 
+def expiry_key(event: CredentialEvent) -> str:
+    return f"{event.platform}|{event.credential.id}"
+
+
+def remember_expiries(store: Store, events: list[CredentialEvent], now: datetime) -> None:
+    """After delivery: an issued credential expiring later is remembered (its latest expiry wins:
+    a renewal moves it); a revoked one, or one whose expiry passed (its expired statement went with
+    it), is forgotten."""
+    for event in events:
+        expires = event.credential.expires_at
+        if event.kind is Kind.REVOKED or (event.kind is Kind.ISSUED and expires is not None and expires <= now):
+            store.forget_expiry(expiry_key(event))
+        elif event.kind is Kind.ISSUED and expires is not None:
+            store.remember_expiry(expiry_key(event), xapi_timestamp(expires), event.model_dump(mode="json"))
+
+
 def expired_event(expiry: Expiry) -> CredentialEvent:
     event = CredentialEvent.model_validate(expiry.event)
     return event.model_copy(update={"kind": Kind.EXPIRED, "occurred_at": parse_time(expiry.expires_at, "expires_at"),
