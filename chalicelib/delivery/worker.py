@@ -1,23 +1,48 @@
 """The worker: queue messages -> (fetch) -> translate -> LRS, with dead letters for what cannot go.
 
-The same `Worker.process` runs under SQS in AWS and under the local outbox drainer. It returns
-the messages to retry; everything else ended delivered, skipped by rule or dead-lettered.
+The same work runs under SQS in AWS (`Worker.process`) and under the local outbox drainer, which
+calls its three halves separately to overlap them across batches: `prepare` (fetch, translate,
+encode) on the drainer thread, `send` (the POSTs) on its sender thread while the drainer thread
+prepares the next batch, then `settle` (store, dead letters) back on the drainer thread. The
+result names the messages to retry; everything else ended delivered, skipped by rule or
+dead-lettered.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
 from ..deadletters import DeadLetters
 from ..errors import ConnectorError, DetailsRequired
+from ..events import CredentialEvent
 from ..observability import log
 from ..platforms import DetailsFetcher, details_settings
 from ..processing import LRS_FLAG, BatchResult, auth_flag, clear_flag, settled_alone
+from ..pull.expiry import remember_expiries
 from ..queue import QueueMessage
 from ..store import Store
-from ..xapi.lrs import LrsAuthError, LrsClient, LrsUnavailable
+from ..xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable, Outgoing
 from .translation import Translation, Translator
+
+
+@dataclass
+class PreparedBatch:
+    """One batch between its halves: translated (prepare), sent (send), settled (settle).
+
+    The drainer prepares the next batch while this one's POST is in flight, so `send` touches
+    only the LRS client: the outcome is kept here and applied to the store by `settle`."""
+
+    messages: dict[str, QueueMessage]
+    result: BatchResult  # what translation settled already (skipped, dead letters, retries)
+    owned: dict[str, list[str]]  # message id -> its statement ids
+    outgoing: Outgoing | None  # None: nothing to POST
+    report: DeliveryReport | None = None
+    failure: str | None = None  # why the unsettled statements' messages are retried
+    auth_failure: bool = False
+    events: dict[str, list[CredentialEvent]] = field(default_factory=dict)  # message id -> its events
+    refused: set[str] = field(default_factory=set)  # messages dead-lettered for what the LRS refused
 
 
 class Worker:
@@ -37,27 +62,61 @@ class Worker:
         self.clock = clock
 
     def process(self, messages: list[QueueMessage]) -> BatchResult:
+        """The three halves in a row (the SQS handler, drain_once); the local drainer overlaps them."""
+        batch = self.prepare(messages)
+        self.send(batch)
+        return self.settle(batch)
+
+    def prepare(self, messages: list[QueueMessage]) -> PreparedBatch:
+        """Fetch and translate each message (each settled alone on failure); encode the POSTs."""
         result = BatchResult()
         statements: dict[str, dict] = {}  # first occurrence wins: identical by construction
-        owned: dict[str, list[str]] = {}  # message id -> its statement ids
+        owned: dict[str, list[str]] = {}
+        events: dict[str, list[CredentialEvent]] = {}
         for message in messages:
             translation = self._translate(message, result)
             if translation is None:
                 continue
             result.counts["skipped"] += len(translation.skipped)
             owned[message.id] = [s["id"] for s in translation.statements]
+            events[message.id] = translation.events
             for statement in translation.statements:
                 statements.setdefault(statement["id"], statement)
-        if statements:
-            self._deliver(list(statements.values()), owned, {m.id: m for m in messages}, result)
+        outgoing = self.lrs.prepare(list(statements.values())) if statements else None
+        return PreparedBatch({m.id: m for m in messages}, result, owned, outgoing, events=events)
+
+    def send(self, batch: PreparedBatch, on_wire: Callable[[], None] | None = None) -> None:
+        """POST the batch's statements; only the LRS client is used (no store: another thread
+        may be preparing the next batch). on_wire: see LrsClient.send."""
+        if batch.outgoing is None:
+            return
+        try:
+            batch.report = self.lrs.send(batch.outgoing, on_wire=on_wire)
+        except LrsAuthError as error:
+            batch.report, batch.failure, batch.auth_failure = error.report, str(error), True
+        except LrsUnavailable as error:
+            batch.report, batch.failure = error.report, str(error)
+        except Exception as error:  # a bug while sending: what is unsettled is retried, nothing lost
+            log("worker_error", stage="send", error=type(error).__name__, detail=str(error)[:300])
+            batch.report, batch.failure = DeliveryReport(), f"internal error: {type(error).__name__}"
+
+    def settle(self, batch: PreparedBatch) -> BatchResult:
+        """Apply the LRS's answers: counters, flags, dead letters for refused statements, and the
+        messages to retry (those whose statements were not all settled)."""
+        result = batch.result
+        if batch.outgoing is not None:
+            self._settle_delivery(batch, result)
+        self._remember_expiries(batch, result)
         self.store.increment({k: v for k, v in result.counts.items() if v})
-        log("batch_processed", messages=len(messages), retry=len(result.failed), **result.counts)
+        log("batch_processed", messages=len(batch.messages), retry=len(result.failed), **result.counts)
         return result
 
     # -- steps -------------------------------------------------------------------------------
 
     def _translate(self, message: QueueMessage, result: BatchResult) -> Translation | None:
         with settled_alone(message, result, self.dead_letters, self.store):
+            if message.kind == "event":
+                return self.translator.translate_event(message.body, self.clock())
             document = message.body if message.kind == "document" else self._fetch(message)
             try:
                 return self.translator.translate(message.source, document, self.clock())
@@ -74,29 +133,29 @@ class Worker:
         clear_flag(self.store, auth_flag(message.source))
         return document
 
-    def _deliver(
-        self,
-        statements: list[dict],
-        owned: dict[str, list[str]],
-        messages: dict[str, QueueMessage],
-        result: BatchResult,
-    ) -> None:
-        failure: str | None = None
-        try:
-            report = self.lrs.send(statements)
-            clear_flag(self.store, LRS_FLAG)
-        except LrsAuthError as error:
-            report, failure = error.report, str(error)
+    def _remember_expiries(self, batch: PreparedBatch, result: BatchResult) -> None:
+        """Only for what went: a message retried later remembers when it goes."""
+        now = self.clock()
+        for message_id, events in batch.events.items():
+            if message_id not in result.failed and message_id not in batch.refused:
+                remember_expiries(self.store, events, now)
+
+    def _settle_delivery(self, batch: PreparedBatch, result: BatchResult) -> None:
+        if batch.report is None:  # never sent: nothing of it may be acknowledged
+            batch.report, batch.failure = DeliveryReport(), batch.failure or "internal error: settled before sending"
+        report, failure = batch.report, batch.failure
+        if batch.auth_failure:
             self.store.set_flag(LRS_FLAG, failure)
-        except LrsUnavailable as error:
-            report, failure = error.report, str(error)
+        elif failure is None:
+            clear_flag(self.store, LRS_FLAG)
         result.counts["delivered"] += len(report.delivered)
         result.counts["already_stored"] += len(report.already_stored)
         settled = set(report.delivered) | set(report.already_stored)
         rejected = {statement["id"]: reason for statement, reason in report.rejected}
-        for message_id, ids in owned.items():
+        for message_id, ids in batch.owned.items():
             problems = [f"LRS rejected statement {sid}: {rejected[sid]}" for sid in ids if sid in rejected]
             if problems:
-                self.dead_letters.write(messages[message_id], "; ".join(problems), result.counts)
+                self.dead_letters.write(batch.messages[message_id], "; ".join(problems), result.counts)
+                batch.refused.add(message_id)
             elif failure and not settled.issuperset(ids):
                 result.failed[message_id] = failure
