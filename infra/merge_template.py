@@ -13,7 +13,8 @@
   maximum concurrency equal to the function's reserved concurrency, so the poller never
   invokes more than the function may run (throttled batches would burn receive counts);
 - QUEUE_URL on every function ({"Ref": queue}: the URL of the queue made here): the API, the
-  worker and the scheduled syncs (one per platform of the stage's SYNC_PLATFORMS) all queue;
+  worker, the scheduled syncs (one per platform of the stage's SYNC_PLATFORMS) and the expiry
+  sweep all queue;
 - FunctionName on every function, the names `chalice deploy` gives them
   (<app>-<stage>, <app>-<stage>-<function>), so the hand-written policy can name their log groups.
 
@@ -76,9 +77,11 @@ def logical_ids(function_name: str) -> tuple[str, str]:
     return to_cfn_resource_name(function_name), to_cfn_resource_name(function_name + "-sqs-event-source")
 
 
-def sync_functions(env: dict) -> list[str]:
-    """The scheduled sync functions app.py defines for this stage's SYNC_PLATFORMS."""
-    return [f"sync_{p.strip()}" for p in env.get("SYNC_PLATFORMS", "").split(",") if p.strip()]
+def scheduled_functions(env: dict) -> list[str]:
+    """The scheduled functions app.py defines for this stage: a sync per platform of
+    SYNC_PLATFORMS, and the expiry sweep when EXPIRY_SWEEP_RATE_MINUTES is set."""
+    syncs = [f"sync_{p.strip()}" for p in env.get("SYNC_PLATFORMS", "").split(",") if p.strip()]
+    return syncs + (["expiry_sweep"] if int(env.get("EXPIRY_SWEEP_RATE_MINUTES") or 0) else [])
 
 
 def max_receive_count(env: dict) -> int:
@@ -157,7 +160,7 @@ def merge_template(stage: str) -> dict:
             }
         },
     }
-    for function in sync_functions(env):
+    for function in scheduled_functions(env):
         resources[to_cfn_resource_name(function)] = {"Properties": {
             "FunctionName": f"{app_name}-{stage}-{function}",
             "Environment": {"Variables": {"QUEUE_URL": queue_url}},

@@ -179,7 +179,7 @@ def test_memory_and_timeout_per_function_as_configured(template):
 
 def test_every_function_gets_the_url_of_the_queue_the_template_makes(template):
     functions = of_type(template, "AWS::Serverless::Function")
-    assert {"APIHandler", worker_id(template), "SyncCredly"} <= set(functions)  # prod syncs Credly
+    assert {"APIHandler", worker_id(template), "SyncCredly", "ExpirySweep"} <= set(functions)  # prod's schedules
     for name in functions:
         variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
         assert variables["QUEUE_URL"] == {"Ref": "EventsQueue"}

@@ -54,7 +54,8 @@ def test_per_function_memory_timeout_and_worker_concurrency(name):
     functions = stage(name)["lambda_functions"]
     worker = worker_function_name()  # a renamed SQS handler must be renamed here too
     syncs = {f"sync_{p}" for p in env(name)["SYNC_PLATFORMS"].split(",") if p}
-    assert set(functions) == {"api_handler", worker} | syncs  # every function has explicit limits
+    sweep = {"expiry_sweep"} if int(env(name).get("EXPIRY_SWEEP_RATE_MINUTES") or 0) else set()
+    assert set(functions) == {"api_handler", worker} | syncs | sweep  # every function has explicit limits
     for settings in functions.values():
         assert settings["lambda_memory_size"] >= 128 and 1 <= settings["lambda_timeout"] <= 900
     assert functions["api_handler"]["lambda_timeout"] <= 29  # API Gateway gives up after 29 s
