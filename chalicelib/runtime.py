@@ -174,6 +174,7 @@ class Services:
                     stage=self.stage,
                     batch_size=self.settings.worker_batch_size,
                     max_attempts=self.settings.queue_max_attempts,
+                    visibility_seconds=self.settings.local_lease_seconds,
                 )
             return self._drainer
 

@@ -76,6 +76,8 @@ class Settings(BaseModel):
     queue_max_attempts: int = 10
     worker_batch_size: int = 10
     local_worker: bool = False  # drain the local outbox in a thread of the web process
+    # A local batch not settled within this long (its process died) is delivered again.
+    local_lease_seconds: float = 60.0
     # GET /health asks the LRS at most this often (it is unauthenticated); 0: on every request.
     health_lrs_check_seconds: float = 30.0
 

@@ -57,13 +57,23 @@ class Stack:
         self.lrs.start()
         self.credly.start()
         self.credly.load_events_dir(FIXTURES / "credly")
-        env = {**os.environ, **self.env()}
+        return self.start_connector(timeout)
+
+    def start_connector(self, timeout: float = 60.0, **extra_env: str) -> "Stack":
+        """`chalice local` with this stack's settings (state included: a restart goes on from it)."""
+        env = {**os.environ, **self.env(), **extra_env}
         chalice = Path(sys.executable).with_name("chalice")
         command = [str(chalice), "local", "--stage", "local", "--no-autoreload", "--port", str(self.port)]
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "ab")
         self._proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_up(timeout)
         return self
+
+    def kill_connector(self) -> None:
+        """SIGKILL: the process dies wherever it is, as on a crash or an out-of-memory kill."""
+        if self._proc and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
 
     def env(self) -> dict[str, str]:
         return {

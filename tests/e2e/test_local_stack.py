@@ -74,3 +74,50 @@ def test_the_credly_path_token_never_reaches_the_access_log(stack):
     log = stack.log_path.read_text(errors="replace")
     assert "POST /webhooks/credly/<secret>" in log  # the request was logged ...
     assert token not in log  # ... without its token
+
+
+def test_the_running_connector_killed_mid_batch_and_restarted_loses_and_duplicates_nothing():
+    """SIGKILL of chalice local while its worker thread delivers; the restarted process delivers
+    what was leased and never settled (after LOCAL_LEASE_SECONDS) and the rest."""
+    import copy
+    import json
+    import time
+    from pathlib import Path
+
+    import requests
+
+    template = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "openbadges" /
+                           "ob3_credential.json").read_text())
+    achievement = f"https://credentials.example.edu/achievements/kill-{uuid.uuid4()}"
+    learners = ["ada.lovelace", "grace.hopper", "katherine.johnson", "dorothy.vaughan"]
+    documents = []
+    for index in range(300):
+        document = copy.deepcopy(template)
+        document["id"] = f"urn:uuid:{uuid.uuid4()}"
+        document["credentialSubject"]["achievement"]["id"] = achievement
+        document["credentialSubject"]["identifier"][0]["identityHash"] = f"{learners[index % 4]}@example.com"
+        documents.append(document)
+
+    with Stack() as stack:
+        stack.kill_connector()
+        stack.start_connector(LOCAL_LEASE_SECONDS="2", LRS_BATCH_SIZE="5", WORKER_BATCH_SIZE="5")
+        for start in range(0, len(documents), 50):
+            assert stack.send_openbadges(documents[start:start + 50]).status_code == 202
+        deadline = time.monotonic() + 30
+        while stack.health()["checks"]["counters"].get("delivered", 0) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stack.kill_connector()  # SIGKILL mid-run: some delivered, some leased, most waiting
+        before = stack_counted(stack, achievement)
+        assert 0 < before < len(documents)
+
+        stack.start_connector(LOCAL_LEASE_SECONDS="2", LRS_BATCH_SIZE="5", WORKER_BATCH_SIZE="5")
+        health = stack.wait_until_drained(timeout=120)
+        assert health["checks"]["dead_letters"] == 0
+        assert stack_counted(stack, achievement) == len(documents)  # every one, once (GET by activity)
+        ids = [s["id"] for s in stack.lrs_statements(activity=achievement)]
+        assert len(ids) == len(set(ids)) == len(documents)
+        assert requests.get(f"{stack.url}/health", timeout=5).status_code == 200
+
+
+def stack_counted(stack, achievement: str) -> int:
+    return sum(1 for _ in stack.lrs_statements(activity=achievement))
