@@ -17,7 +17,7 @@ VENDORS = sorted(PLATFORMS)
 # Modules outside platforms/ that wire or process platforms generically: no vendor name at all
 # (settings.py is the one table of settings, each platform's included, so it is not among them).
 GENERIC = ["runtime.py", "processing.py", "deadletters.py", "health.py", "intake", "delivery", "awards/worker.py",
-           "queue", "store", "xapi", "identity.py", "events.py"]
+           "queue", "store", "xapi", "identity.py", "events.py", "pull"]
 IRI = re.compile(r"https?://\S+")  # the Open Badges xAPI recipe's IRIs are vocabulary, not a vendor
 
 
@@ -77,8 +77,12 @@ def test_only_the_registry_reaches_into_a_platform_folder():
 def test_platforms_know_nothing_of_what_uses_them():
     users = ["chalicelib.intake", "chalicelib.delivery", "chalicelib.awards", "chalicelib.runtime",
              "chalicelib.processing", "chalicelib.deadletters", "chalicelib.queue", "chalicelib.store",
-             "chalicelib.health", "chalicelib.cli"]
+             "chalicelib.health", "chalicelib.cli", "chalicelib.pull", "chalicelib.openapi"]
     assert offending(sources("platforms"), users) == []
+
+
+def test_pulls_queue_and_never_reach_into_routes_or_awards():
+    assert offending(sources("pull"), ["chalicelib.intake", "chalicelib.awards", "chalicelib.runtime"]) == []
 
 
 def test_awards_never_import_the_delivery_worker():
