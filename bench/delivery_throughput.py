@@ -2,6 +2,7 @@
 
     python bench/delivery_throughput.py [--events 10000] [--lrs-batch 50] [--worker-batch 50]
                                         [--webhooks 2000] [--seed 20261128] [--profile]
+                                        [--sequential] [--routes-docs 6000] [--routes-profile]
 
 Generates N distinct Credly badges from tests/fixtures/credly/badges_page_1.json (fixed seed;
 state "pending" and no expiry before now, so each gives exactly one "earned" statement), then
@@ -13,7 +14,8 @@ measures in the same run:
              outbox of a fresh services() (SQLite in a temp dir)
   e2e        services().drainer().run_until_idle() until the outbox is empty, against a fresh
              in-memory Learning Locker (tools/lrs_process.py); worker and drainer built before
-             the clock starts. Afterwards the LRS is queried (verb=earned, limit=500, following
+             the clock starts; pipelined (a sender thread POSTs while the drainer thread
+             translates), or batch by batch with --sequential. Afterwards the LRS is queried (verb=earned, limit=500, following
              `more`) to check that exactly the N expected statement ids are stored, and the dead
              letters are counted. Time inside the drain is split by wrapping instance methods
              (outbox receive/ack, translate, LrsClient.send, store): ~1 us per call added.
@@ -23,6 +25,13 @@ measures in the same run:
              distinct ids, LOCAL_WORKER unset: enqueue only), each request timed; floor: the same
              test client on a bare Chalice app with one no-op POST route. Requests to the two
              apps alternate, after a few warm-up requests to each that are not counted.
+
+  routes     M Open Badges 2.0 assertions (distinct, from tests/fixtures/openbadges) POSTed to
+             /ingest/openbadges in arrays of 200 against a running `chalice local` (devstack's
+             Stack: its LOCAL_WORKER thread drains the outbox) until /health shows an empty
+             queue; ceiling: the same statements POSTed by a plain session to a fresh LRS
+             ("RATIO routes e2e"). --routes-profile splits the routes' and the drain's time
+             per document in-process (Chalice test client), then cProfiles both.
 
 Prints figures, never pass/fail; exits 0. RATIOS are the numbers to compare across machines:
 e2e / ceiling (the LRS is measured on the same machine, in the same run) and route / floor.
@@ -35,6 +44,7 @@ from __future__ import annotations
 import argparse
 import copy
 import cProfile
+import csv
 import gc
 import io
 import json
@@ -49,6 +59,8 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin
@@ -101,6 +113,22 @@ def silence_connector_logs() -> None:
             handler.setStream(sink)
 
 
+@contextmanager
+def frozen_heap(args: argparse.Namespace) -> Iterator[None]:
+    """Collect, then move every object alive (the bench's N badges, their statements, ...) out of
+    the cyclic GC's reach while a phase is timed: a connector process does not hold them, and
+    full collections walking them cost ~10% of an in-process drain. --no-gc-freeze keeps them."""
+    gc.collect()
+    if args.no_gc_freeze:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class Split:
     """Wall time and calls per wrapped method (instance attributes only: chalicelib unchanged)."""
 
@@ -109,7 +137,9 @@ class Split:
         self.calls: dict[str, int] = defaultdict(int)
 
     def wrap(self, obj: object, name: str, label: str) -> None:
-        original = getattr(obj, name)
+        original = getattr(obj, name, None)
+        if original is None:  # an older connector without that method: nothing to time
+            return
         seconds, calls, clock = self.seconds, self.calls, time.perf_counter
 
         def timed(*args, **kwargs):
@@ -121,6 +151,30 @@ class Split:
                 calls[label] += 1
 
         setattr(obj, name, timed)
+
+
+def cpu_seconds(pid: int | None = None) -> float | None:
+    """User + system CPU time of a process (all its threads) from /proc; None where there is none."""
+    try:
+        fields = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> float | None:
+    """CPU seconds every process on the machine has used so far (from /proc/stat)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return None
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+
+def cpu_used(before: tuple, after: tuple) -> tuple:
+    """Differences of (this process, the LRS, [the machine], ...) CPU readings; the last entry
+    becomes what other processes used when a machine reading is included."""
+    return tuple(None if a is None or b is None else b - a for a, b in zip(before, after))
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -180,6 +234,9 @@ def enqueue(services, badges: list[dict]) -> float:
     return time.perf_counter() - t0
 
 
+DRAINER, SENDER = "drainer thread", "sender thread"
+
+
 def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args: argparse.Namespace) -> dict:
     from chalicelib.runtime import services
 
@@ -190,22 +247,30 @@ def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args
         enqueue_seconds = enqueue(svc, badges)
         depth_before = svc.queue.depth()
         drainer = svc.drainer()  # builds the worker too: start-up is not timed
+        if args.sequential:
+            drainer.stage = None  # one batch at a time, as before the pipelined drain
+        if args.pipeline_depth:
+            drainer.pipeline_depth = args.pipeline_depth
         split = Split()
         worker = svc.worker
         for obj, name, label in (
             (svc.queue, "receive", "outbox receive (SELECT+UPDATE, parse)"),
-            (svc.queue, "ack", "outbox ack (1 DELETE txn per message)"),
+            (svc.queue, "ack", "outbox ack (1 DELETE txn per batch)"),
             (svc.queue, "depth", "outbox depth"),
             (worker.translator, "translate", "Translator.translate"),
-            (worker.lrs, "send", "LrsClient.send (encode + POST)"),
+            (worker.lrs, "prepare", "LrsClient.prepare (ids, encode)"),
+            (worker.lrs, "send", "LrsClient.send (POSTs)"),
+            (worker, "_remember_expiries", "remember expiries (1 store txn per event)"),
             (svc.store, "increment", "store counters"),
             (svc.store, "flags", "store flags (SELECT per batch)"),
         ):
             split.wrap(obj, name, label)
-        gc.collect()
-        t0 = time.perf_counter()
-        drainer.run_until_idle(timeout=args.timeout)
-        seconds = time.perf_counter() - t0
+        with frozen_heap(args):
+            cpu0 = (cpu_seconds(), cpu_seconds(lrs.pid), machine_busy())
+            t0 = time.perf_counter()
+            drainer.run_until_idle(timeout=args.timeout)
+            seconds = time.perf_counter() - t0
+            cpu = cpu_used(cpu0, (cpu_seconds(), cpu_seconds(lrs.pid), machine_busy()))
         left = svc.queue.depth()
         dead = svc.store.count_dead_letters()
         counters = svc.store.counters()
@@ -215,23 +280,26 @@ def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args
         "enqueue_seconds": enqueue_seconds, "depth_before": depth_before, "seconds": seconds,
         "left": left, "dead": dead, "counters": counters, "stored": len(stored),
         "stored_distinct": len(set(stored)), "stored_match": set(stored) == expected_ids, "split": split,
+        "cpu": cpu,
     }
 
 
-def ceiling(statements: list[dict], batch: int) -> dict:
+def ceiling(statements: list[dict], batch: int, args: argparse.Namespace) -> dict:
     bodies = [json.dumps(statements[i : i + batch], separators=(",", ":"), ensure_ascii=False).encode()
               for i in range(0, len(statements), batch)]
     headers = {"X-Experience-API-Version": XAPI_VERSION, "Content-Type": "application/json"}
     with LrsProcess() as lrs, requests.Session() as session:
         statuses: dict[int, int] = defaultdict(int)
-        gc.collect()
-        t0 = time.perf_counter()
-        for body in bodies:
-            statuses[session.post(lrs.statements_url, data=body, headers=headers, timeout=60).status_code] += 1
-        seconds = time.perf_counter() - t0
+        with frozen_heap(args):
+            cpu0 = (cpu_seconds(), cpu_seconds(lrs.pid), machine_busy())
+            t0 = time.perf_counter()
+            for body in bodies:
+                statuses[session.post(lrs.statements_url, data=body, headers=headers, timeout=60).status_code] += 1
+            seconds = time.perf_counter() - t0
+            cpu = cpu_used(cpu0, (cpu_seconds(), cpu_seconds(lrs.pid), machine_busy()))
         session.headers["X-Experience-API-Version"] = XAPI_VERSION
         stored = len(count_stored(lrs, session))
-    return {"seconds": seconds, "posts": len(bodies), "statuses": dict(statuses), "stored": stored}
+    return {"seconds": seconds, "posts": len(bodies), "statuses": dict(statuses), "stored": stored, "cpu": cpu}
 
 
 def webhooks(count: int, warmup: int, seed: int, state_dir: Path) -> dict:
@@ -296,17 +364,17 @@ def profile_drain(badges: list[dict], state_dir: Path, args: argparse.Namespace,
         drainer = svc.drainer()
         svc.worker  # noqa: B018 - built before profiling
         profiler = cProfile.Profile()
-        gc.collect()
-        t0 = time.perf_counter()
-        profiler.enable()
-        drainer.run_until_idle(timeout=args.timeout)
-        profiler.disable()
-        seconds = time.perf_counter() - t0
+        with frozen_heap(args):
+            t0 = time.perf_counter()
+            profiler.enable()
+            drainer.run_until_idle(timeout=args.timeout)
+            profiler.disable()
+            seconds = time.perf_counter() - t0
         left = svc.queue.depth()
     configure({})
     out = io.StringIO()
     out.write(f"  drain under cProfile: {seconds:.2f} s for {len(badges)} events ({left} left; "
-              "profiling overhead included)\n")
+              "profiling overhead included; the drainer thread only: the sender thread's POSTs are not in it)\n")
     stats = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, ncalls, tottime, cumtime, callers)
     rows = [(key, value[1], value[2], value[3]) for key, value in stats.items()]
     for title, column in (("own time (tottime)", 2), ("cumulative time", 3)):
@@ -325,55 +393,307 @@ def _short(path: str) -> str:
     return os.path.basename(path)
 
 
-# -- report --------------------------------------------------------------------------------------
+# -- through the routes: chalice local, its drainer thread, a real LRS ---------------------------
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=10_000, help="badges delivered end to end")
-    parser.add_argument("--lrs-batch", type=int, default=50, help="LRS_BATCH_SIZE (statements per POST)")
-    parser.add_argument("--worker-batch", type=int, default=50,
-                        help="WORKER_BATCH_SIZE (messages per Worker.process call)")
-    parser.add_argument("--webhooks", type=int, default=2_000, help="timed webhook requests per app")
-    parser.add_argument("--warmup", type=int, default=50, help="untimed webhook requests per app first")
-    parser.add_argument("--seed", type=int, default=20261128)
-    parser.add_argument("--timeout", type=float, default=1800.0, help="run_until_idle timeout, seconds")
-    parser.add_argument("--profile", action="store_true", help="also cProfile one drain (fresh LRS)")
-    parser.add_argument("--profile-events", type=int, default=None, help="events for --profile (default N)")
-    parser.add_argument("--profile-top", type=int, default=25)
-    parser.add_argument("--show-logs", action="store_true", help="let the connector's log lines through")
-    args = parser.parse_args(argv)
-    n = args.events
-    saved_env = {name: os.environ[name] for name in SETTING_NAMES if name in os.environ}
-    if not args.show_logs:
-        silence_connector_logs()
+OB2_FIXTURE = ROOT / "tests" / "fixtures" / "openbadges" / "ob2_assertion.json"
+DIRECTORY = ROOT / "tests" / "fixtures" / "directory.csv"
 
+
+def make_assertions(count: int, seed: int) -> list[dict]:
+    """Distinct Open Badges 2.0 assertions from the fixture: ids, issue times and evidence vary,
+    plaintext recipients cycle through the learner directory fixture; issued within the past
+    year and valid for ten more, so each gives exactly one statement (earned)."""
+    template = json.loads(OB2_FIXTURE.read_text(encoding="utf-8"))
+    with DIRECTORY.open(encoding="utf-8", newline="") as f:
+        emails = [row["email"] for row in csv.DictReader(f)]
+    rng = random.Random(seed)
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=365)
+    documents = []
+    for i in range(count):
+        document = copy.deepcopy(template)
+        issued = start + timedelta(seconds=rng.randrange(360 * 24 * 3600))
+        document["id"] = f"https://badges.example.org/assertions/{credly_badges.random_uuid(rng)}"
+        document["recipient"] = {"type": "email", "hashed": False, "identity": emails[i % len(emails)]}
+        document["issuedOn"] = issued.isoformat()
+        document["expires"] = (issued + timedelta(days=3650)).isoformat()
+        document["evidence"] = [{"id": f"https://lms.example.org/capstones/{i}", "narrative": "Capstone project"}]
+        documents.append(document)
+    return documents
+
+
+def routes_env(args: argparse.Namespace) -> dict[str, str]:
+    return {"LRS_BATCH_SIZE": str(args.lrs_batch), "WORKER_BATCH_SIZE": str(args.worker_batch),
+            "LEARNER_DIRECTORY": str(DIRECTORY)}
+
+
+def translate_assertions(documents: list[dict], args: argparse.Namespace) -> tuple[list[dict], dict]:
+    """The statements the connector makes of them (the ceiling's input and the expected ids),
+    and per-document costs of the two parses a document gets on the way (intake, then worker)."""
+    from chalicelib.platforms.openbadges.adapter import OpenBadgesAdapter
+    from chalicelib.platforms.openbadges.webhook import read_delivery
+
+    settings = load_settings({**routes_env(args), "LRS_ENDPOINT": "http://127.0.0.1:1/xAPI/"})
+    translator = Translator(settings)
+    translator.translate("openbadges", copy.deepcopy(documents[0]))  # warm
+    statements: list[dict] = []
+    gc.collect()
     t0 = time.perf_counter()
-    badges = make_badges(n, args.seed)
-    gen_seconds = time.perf_counter() - t0
+    for document in documents:
+        statements.extend(translator.translate("openbadges", document).statements)
+    translate_s = time.perf_counter() - t0
+    verbs = {s["verb"]["id"] for s in statements}
+    if len(statements) != len(documents) or verbs != {EARNED}:
+        raise SystemExit(f"setup error: {len(documents)} assertions gave {len(statements)} statements, verbs {verbs}")
+    adapter = OpenBadgesAdapter()
+    t0 = time.perf_counter()
+    for document in documents:
+        adapter.parse(document)
+    parse_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for start in range(0, len(documents), args.routes_array):
+        read_delivery(documents[start : start + args.routes_array], settings)
+    read_s = time.perf_counter() - t0
+    costs = {"translate": translate_s, "parse": parse_s, "read_delivery": read_s}
+    return statements, costs
 
-    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as tmp:
-        state_dir = Path(tmp)
-        translate_seconds, statements = translate_all(badges, delivery_env(state_dir, "x", "http://127.0.0.1:1/xAPI/", args))
-        expected_ids = {s["id"] for s in statements}
-        e2e = end_to_end(badges, expected_ids, state_dir, args)
-        top = ceiling(statements, args.lrs_batch)
-        hooks = webhooks(args.webhooks, args.warmup, args.seed, state_dir)
-        profile = None
-        if args.profile:
-            profile = profile_drain(badges[: args.profile_events or n], state_dir, args, args.profile_top)
-    for name in SETTING_NAMES:
-        os.environ.pop(name, None)
-    os.environ.update(saved_env)
 
-    command = shlex.join([os.path.relpath(sys.executable), *sys.argv])
+def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Namespace) -> dict:
+    """POST the documents to /ingest/openbadges of a running `chalice local` (tools/devstack.py's
+    Stack: LOCAL_WORKER=true drains its outbox in a thread of the web process) in arrays, then
+    poll /health until the queue is empty."""
+    from devstack import Stack
+
+    configure(routes_env(args))  # the stack's child process inherits os.environ (logs: to a file)
+    bodies = [json.dumps(documents[i : i + args.routes_array]).encode()
+              for i in range(0, len(documents), args.routes_array)]
+    warm = make_assertions(1, args.seed + 7)  # one untimed round trip first: worker and LRS client built
+    statuses: dict[int, int] = defaultdict(int)
+    with Stack() as stack, requests.Session() as kept_alive:
+        # A new connection per request, as webhook senders mostly do: on a kept-alive connection
+        # chalice local's server (headers and body written apart, Nagle on) waits for the
+        # client's delayed ACK, ~40 ms an answer. --routes-keepalive measures that way.
+        http = kept_alive if args.routes_keepalive else requests
+        url = f"{stack.url}/ingest/openbadges"
+        headers = {"Authorization": f"Bearer {stack.secrets['OPENBADGES_INGEST_TOKEN']}",
+                   "Content-Type": "application/json"}
+        http.post(url, data=json.dumps(warm).encode(), headers=headers, timeout=60).raise_for_status()
+        health_url = f"{stack.url}/health"
+
+        def depth() -> int | None:
+            return http.get(health_url, timeout=60).json()["checks"]["queue_depth"]
+
+        while depth() != 0:
+            time.sleep(0.05)
+        gc.collect()
+        pids = (stack._proc.pid if stack._proc else None, stack.lrs.pid, os.getpid())
+        cpu0 = (*(cpu_seconds(pid) for pid in pids), machine_busy())
+        t0 = time.perf_counter()
+        for body in bodies:
+            statuses[http.post(url, data=body, headers=headers, timeout=120).status_code] += 1
+        ingest_seconds = time.perf_counter() - t0
+        polls = 0
+        while depth() != 0:
+            polls += 1
+            time.sleep(args.routes_poll)
+        seconds = time.perf_counter() - t0
+        cpu = cpu_used(cpu0, (*(cpu_seconds(pid) for pid in pids), machine_busy()))
+        cpu = (cpu[0], cpu[1], None if None in cpu else cpu[3] - cpu[2])  # the bench's own CPU is not "other"
+        health = http.get(health_url, timeout=60).json()["checks"]
+        kept_alive.headers["X-Experience-API-Version"] = XAPI_VERSION
+        stored = count_stored(stack.lrs, kept_alive)
+    configure({})
+    stored_set = set(stored) - {s for s in stored if s not in expected_ids}  # minus the warm-up one
+    return {"seconds": seconds, "ingest_seconds": ingest_seconds, "posts": len(bodies), "statuses": dict(statuses),
+            "polls": polls, "cpu": cpu, "dead": health.get("dead_letters"), "counters": health.get("counters"),
+            "stored": len(stored), "stored_expected": len(stored_set),
+            "stored_match": stored_set == expected_ids and len(stored) == len(expected_ids) + 1}
+
+
+def routes_profile(documents: list[dict], state_dir: Path, args: argparse.Namespace, top: int) -> str:
+    """cProfile of the same work in-process (Chalice test client, LOCAL_WORKER unset), in two
+    parts so that each is attributed: the route handling every array, then the drain."""
+    from chalice.test import Client
+
+    import app as connector_app
+    from chalicelib.runtime import services
+
+    token = "ob-" + uuid.uuid4().hex
+    bodies = [json.dumps(documents[i : i + args.routes_array]).encode()
+              for i in range(0, len(documents), args.routes_array)]
+    out = io.StringIO()
+    with LrsProcess() as lrs:
+        configure({**routes_env(args), "STATE_PATH": str(state_dir / "routes-profile.sqlite"),
+                   "LRS_ENDPOINT": lrs.endpoint, "OPENBADGES_INGEST_TOKEN": token})
+        svc = services()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        with Client(connector_app.app, stage_name="test", project_dir=str(ROOT)) as client:
+            warm = json.dumps(make_assertions(1, args.seed + 7)).encode()
+            client.http.post("/ingest/openbadges", body=warm, headers=headers)
+            svc.drainer().run_until_idle(timeout=args.timeout)  # worker and drainer built, not profiled
+            for title, work in (
+                ("routes: POST /ingest/openbadges", lambda: [client.http.post("/ingest/openbadges", body=b, headers=headers)
+                                                             for b in bodies]),
+                ("drain: drainer.run_until_idle (drainer thread; the sender thread's POSTs are not in it)",
+                 lambda: svc.drainer().run_until_idle(timeout=args.timeout)),
+            ):
+                profiler = cProfile.Profile()
+                gc.collect()
+                t0 = time.perf_counter()
+                profiler.enable()
+                work()
+                profiler.disable()
+                seconds = time.perf_counter() - t0
+                out.write(f"  {title}: {seconds:.2f} s under cProfile for {len(documents)} documents\n")
+                out.write(_profile_table(profiler, top, seconds))
+        left = svc.queue.depth()
+    configure({})
+    out.write(f"  (outbox left: {left})\n")
+    return out.getvalue()
+
+
+def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespace) -> str:
+    """Unprofiled, in-process (Chalice test client, LOCAL_WORKER unset): the routes handle every
+    array first, then the outbox is drained (pipelined) against a fresh LRS; time inside each is
+    split by wrapping functions (~1 us per call added), so the two parses can be compared."""
+    from chalice.test import Client
+
+    import app as connector_app
+    import chalicelib.intake.webhooks as intake_webhooks
+    import chalicelib.platforms.openbadges.webhook as ob_webhook
+    from chalicelib.platforms.openbadges.adapter import OpenBadgesAdapter
+    from chalicelib.runtime import services
+
+    token = "ob-" + uuid.uuid4().hex
+    bodies = [json.dumps(documents[i : i + args.routes_array]).encode()
+              for i in range(0, len(documents), args.routes_array)]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    n = len(documents)
+    out = io.StringIO()
+    saved: list[tuple[object, str, object]] = []
+
+    def wrap_attr(owner: object, name: str, label: str, split: Split) -> None:
+        saved.append((owner, name, getattr(owner, name)))
+        split.wrap(owner, name, label)
+
+    with LrsProcess() as lrs:
+        configure({**routes_env(args), "STATE_PATH": str(state_dir / "routes-split.sqlite"),
+                   "LRS_ENDPOINT": lrs.endpoint, "OPENBADGES_INGEST_TOKEN": token})
+        svc = services()
+        try:
+            with Client(connector_app.app, stage_name="test", project_dir=str(ROOT)) as client:
+                client.http.post("/ingest/openbadges", body=json.dumps(make_assertions(1, args.seed + 7)).encode(),
+                                 headers=headers)
+                svc.drainer().run_until_idle(timeout=args.timeout)  # everything built before the clocks
+                intake, drain = Split(), Split()
+                parse = OpenBadgesAdapter.parse
+                reader = intake_webhooks.webhook_reader
+
+                def timed_reader(name: str):
+                    read = reader(name)
+
+                    def read_delivery(body, settings):
+                        t0 = time.perf_counter()
+                        try:
+                            return read(body, settings)
+                        finally:
+                            intake.seconds["read_delivery (check_shape, content_key)"] += time.perf_counter() - t0
+                            intake.calls["read_delivery (check_shape, content_key)"] += 1
+                    return read_delivery
+
+                for owner, name, label in (
+                    (intake_webhooks, "read_json", "read_json (the request body)"),
+                    (ob_webhook, "check_shape", "check_shape (OpenBadgesAdapter.parse + input checks)"),
+                    (ob_webhook, "content_key", "content_key (sorted json.dumps + sha256)"),
+                    (OpenBadgesAdapter, "parse", "OpenBadgesAdapter.parse"),
+                    (svc.queue, "check", "LocalOutbox.check (size)"),
+                    (svc.queue, "send", "LocalOutbox.send (1 INSERT per message)"),
+                    (svc.store, "delivery_seen", "store.delivery_seen (1 SELECT per document)"),
+                    (svc.store, "claim_delivery", "store.claim_delivery (1 txn per document)"),
+                ):
+                    wrap_attr(owner, name, label, intake)
+                saved.append((intake_webhooks, "webhook_reader", reader))
+                intake_webhooks.webhook_reader = timed_reader
+                with frozen_heap(args):
+                    t0 = time.perf_counter()
+                    for body in bodies:
+                        client.http.post("/ingest/openbadges", body=body, headers=headers)
+                    intake_seconds = time.perf_counter() - t0
+                OpenBadgesAdapter.parse = parse  # type: ignore[method-assign]
+                worker = svc.worker
+                drain_labels = (
+                    (svc.queue, "receive", "outbox receive (SELECT+UPDATE, parse)"),
+                    (worker.translator, "translate", "Translator.translate"),
+                    (worker.translator.adapter("openbadges"), "parse", "  of which OpenBadgesAdapter.parse"),
+                    (worker.lrs, "prepare", "LrsClient.prepare (ids, encode)"),
+                    (svc.queue, "ack", "outbox ack (1 DELETE txn per batch)"),
+                    (worker, "_remember_expiries", "remember expiries (1 store txn per event)"),
+                    (worker.lrs, "send", "LrsClient.send (POSTs; sender thread)"),
+                )
+                for owner, name, label in drain_labels:
+                    wrap_attr(owner, name, label, drain)
+                with frozen_heap(args):
+                    cpu0 = cpu_seconds()
+                    t0 = time.perf_counter()
+                    svc.drainer().run_until_idle(timeout=args.timeout)
+                    drain_seconds = time.perf_counter() - t0
+                    drain_cpu = None if cpu0 is None else cpu_seconds() - cpu0
+        finally:
+            for owner, name, original in reversed(saved):
+                setattr(owner, name, original)
+        left = svc.queue.depth()
+    configure({})
+    out.write(f"  routes (test client, one thread): {intake_seconds:.2f} s for {n} documents = "
+              f"{intake_seconds / n * 1e6:.0f} us/document\n")
+    for label in sorted(intake.seconds, key=intake.seconds.get, reverse=True):
+        out.write(f"     {label:58s} {intake.seconds[label] / n * 1e6:6.0f} us/doc {intake.seconds[label] / intake_seconds:6.1%}"
+                  f"  ({intake.calls[label]} calls)\n")
+    out.write(f"  drain (pipelined, fresh LRS): {drain_seconds:.2f} s = {drain_seconds / n * 1e6:.0f} us/document"
+              + (f"; process CPU {drain_cpu:.2f} s" if drain_cpu is not None else "") + f"; left {left}\n")
+    for label in (label for _, _, label in drain_labels if label in drain.seconds):
+        out.write(f"     {label:58s} {drain.seconds[label] / n * 1e6:6.0f} us/doc {drain.seconds[label] / drain_seconds:6.1%}"
+                  f"  ({drain.calls[label]} calls)\n")
+    return out.getvalue()
+
+
+# Where a document's time goes, by function (cumulative, so nested entries overlap).
+ROUTE_SPOTS = (
+    ("openbadges/adapter.py", "parse", "OpenBadgesAdapter.parse (the document parsed)"),
+    ("common.py", "check_shape", "check_shape (intake: adapter.parse to refuse bad input)"),
+    ("common.py", "content_key", "content_key (sorted json.dumps + sha256)"),
+    ("intake/http.py", "read_json", "read_json (request body)"),
+    ("queue/local.py", "send", "LocalOutbox.send (1 INSERT per message)"),
+    ("queue/local.py", "check", "LocalOutbox.check (model_dump_json per message)"),
+    ("intake/enqueue.py", "_mark_seen", "Enqueuer._mark_seen (1 claim txn per message)"),
+    ("delivery/translation.py", "translate", "Translator.translate (parse + build + validate)"),
+    ("xapi/validate.py", "validate_statement", "validate_statement"),
+    ("queue/local.py", "receive", "LocalOutbox.receive (incl. QueueMessage parse)"),
+    ("xapi/lrs.py", "prepare", "LrsClient.prepare (encode)"),
+)
+
+
+def _profile_table(profiler: cProfile.Profile, top: int, seconds: float) -> str:
+    stats = pstats.Stats(profiler).stats
+    out = io.StringIO()
+    for suffix, name, label in ROUTE_SPOTS:
+        hits = [(v[1], v[3]) for (path, _, fn), v in stats.items() if fn == name and path.endswith(suffix)]
+        if hits:
+            calls, cum = sum(h[0] for h in hits), sum(h[1] for h in hits)
+            out.write(f"     {label:62s} {cum:7.3f} s {cum / seconds:6.1%}  ({calls} calls)\n")
+    rows = sorted(((k, v[1], v[2], v[3]) for k, v in stats.items()), key=lambda r: r[2], reverse=True)[:top]
+    out.write(f"     -- top {top} by own time\n")
+    for (path, line, name), calls, own, cum in rows:
+        where = name if path == "~" else f"{_short(path)}:{line} {name}"
+        out.write(f"     {calls:8d} {own:7.3f} {cum:7.3f}  {where}\n")
+    return out.getvalue()
+
+
+def report_delivery(args: argparse.Namespace, n: int, gen_seconds: float, translate_seconds: float,
+                    e2e: dict, top: dict, hooks: dict, profile: str | None) -> None:
     e2e_rate, top_rate = n / e2e["seconds"], n / top["seconds"]
     split: Split = e2e["split"]
-    accounted = sum(split.seconds.values())  # the wrapped methods never call one another
     posts_e2e = sum(-(-min(args.worker_batch, n - i) // args.lrs_batch) for i in range(0, n, args.worker_batch))
 
-    print(f"delivery_throughput: {command}")
-    print(f"  python {sys.version.split()[0]}, node LRS xapi-statements (memory), {os.cpu_count()} CPUs; "
-          f"N={n} Credly badges (seed {args.seed}, generated in {gen_seconds:.2f} s)")
+    print(f"  -- outbox -> worker -> LRS: N={n} Credly badges (seed {args.seed}, generated in {gen_seconds:.2f} s)")
     print(f"  LRS_BATCH_SIZE={args.lrs_batch} (statements per POST), WORKER_BATCH_SIZE={args.worker_batch} "
           f"(messages per Worker.process): {posts_e2e} POSTs either way")
     print("  -- delivery (each phase on a fresh LRS)")
@@ -386,13 +706,25 @@ def main(argv: list[str] | None = None) -> int:
           f"  ({top['posts']} POSTs, statuses {top['statuses']})")
     print(f"  RATIO      connector delivers at {e2e_rate / top_rate:.2f}x the LRS's own ceiling "
           f"(e2e time = {e2e['seconds'] / top['seconds']:.2f}x ceiling time)")
-    print("  -- where the drain's time goes (wrapped methods; rest = drainer/worker glue, logs)")
-    for label in sorted(split.seconds, key=split.seconds.get, reverse=True):
-        share = split.seconds[label] / e2e["seconds"]
-        print(f"     {label:40s} {split.seconds[label]:8.2f} s  {share:6.1%}  ({split.calls[label]} calls)")
-    print(f"     {'rest':40s} {e2e['seconds'] - accounted:8.2f} s  {(e2e['seconds'] - accounted) / e2e['seconds']:6.1%}")
-    lrs_send = split.seconds["LrsClient.send (encode + POST)"]
-    print(f"     LrsClient.send / ceiling time = {lrs_send / top['seconds']:.2f}x")
+    print(f"  cpu        e2e: {describe_cpu(e2e['cpu'], e2e['seconds'], 'python (all threads)')}; "
+          f"ceiling: {describe_cpu(top['cpu'], top['seconds'], 'python')}")
+    mode = "batch by batch (--sequential)" if args.sequential else "pipelined: the sender thread POSTs while the drainer thread works"
+    print(f"  -- where the drain's time goes ({mode}; wrapped methods, % of the e2e wall time)")
+    sender_labels = {"LrsClient.send (POSTs)"}
+    for thread, labels in ((DRAINER, [k for k in split.seconds if k not in sender_labels]),
+                           (SENDER, [k for k in split.seconds if k in sender_labels])):
+        if args.sequential and thread == SENDER:
+            thread = DRAINER + " (cont.)"
+        busy = sum(split.seconds[k] for k in labels)
+        rest = e2e["seconds"] - busy
+        print(f"     {thread}: busy {busy:.2f} s ({busy / e2e['seconds']:.1%})" + (
+            "" if thread == SENDER else f"; rest (glue, logs, waiting for the sender) {rest:.2f} s"))
+        for label in sorted(labels, key=split.seconds.get, reverse=True):
+            share = split.seconds[label] / e2e["seconds"]
+            print(f"       {label:40s} {split.seconds[label]:8.2f} s  {share:6.1%}  ({split.calls[label]} calls)")
+    lrs_send = split.seconds["LrsClient.send (POSTs)"]
+    print(f"     LrsClient.send / ceiling time = {lrs_send / top['seconds']:.2f}x "
+          f"(the sender is idle {max(0.0, e2e['seconds'] - lrs_send):.2f} s of the drain)")
     ok = (e2e["left"] == 0 and e2e["dead"] == 0 and e2e["stored"] == n and e2e["stored_distinct"] == n
           and e2e["stored_match"] and top["stored"] == n)
     print(f"  verify     {'OK' if ok else 'MISMATCH'}: enqueued {e2e['depth_before']}, left in outbox {e2e['left']}, "
@@ -416,6 +748,124 @@ def main(argv: list[str] | None = None) -> int:
     if profile:
         print("  -- profile")
         print(profile.rstrip())
+
+
+def describe_cpu(cpu: tuple, seconds: float, who: str) -> str:
+    """CPU seconds of the connector's process and the LRS over a phase, how busy each was, and
+    what the rest of the machine used meanwhile (noise: more than a few % makes a run suspect)."""
+    if None in cpu:
+        return "n/a"
+    mine, lrs, machine = cpu
+    others = max(0.0, machine - mine - lrs)
+    return (f"{who} {mine:.2f} s CPU ({mine / seconds:.0%} of a core), LRS {lrs:.2f} s ({lrs / seconds:.0%}), "
+            f"other processes {others:.2f} s ({others / seconds:.0%})")
+
+
+def report_routes(args: argparse.Namespace, routes: dict, top: dict, costs: dict, profile: str | None) -> None:
+    n = args.routes_docs
+    rate, top_rate = n / routes["seconds"], n / top["seconds"]
+    print(f"  -- through the routes: {n} Open Badges 2.0 assertions POSTed to /ingest/openbadges in arrays of "
+          f"{args.routes_array}, chalice local (tools/devstack.py Stack: LOCAL_WORKER drains in a thread of the "
+          f"web process) + LRS; timed until /health shows queue_depth 0 (polled every {args.routes_poll * 1000:.0f} ms); "
+          + ("one kept-alive connection" if args.routes_keepalive else "a new connection per request"))
+    print(f"  ingest     {routes['posts']} POSTs answered        {routes['ingest_seconds']:8.2f} s  "
+          f"{n / routes['ingest_seconds']:9,.0f} documents/s  (the drainer already working meanwhile)")
+    print(f"  e2e        until the queue is empty   {routes['seconds']:8.2f} s  {rate:9,.0f} statements/s  "
+          f"({routes['seconds'] - routes['ingest_seconds']:.2f} s after the last POST was answered)")
+    print(f"  ceiling    requests.Session POSTs     {top['seconds']:8.2f} s  {top_rate:9,.0f} statements/s"
+          f"  ({top['posts']} POSTs of the same statements, statuses {top['statuses']})")
+    print(f"  cpu        e2e: {describe_cpu(routes['cpu'], routes['seconds'], 'chalice local (all threads)')}; "
+          f"ceiling: {describe_cpu(top['cpu'], top['seconds'], 'python')}")
+    print(f"RATIO routes e2e: connector delivers at {rate / top_rate:.2f}x the LRS's own ceiling "
+          f"(e2e time = {routes['seconds'] / top['seconds']:.2f}x ceiling time)")
+    print(f"  per document, in-process, one thread: intake read_delivery {costs['read_delivery'] / n * 1e6:.0f} us "
+          f"(of which OpenBadgesAdapter.parse {costs['parse'] / n * 1e6:.0f} us), worker Translator.translate "
+          f"{costs['translate'] / n * 1e6:.0f} us (parses again); ceiling {top['seconds'] / n * 1e6:.0f} us per statement")
+    ok = (routes["dead"] == 0 and routes["stored_match"] and top["stored"] == n
+          and routes["statuses"] == {202: routes["posts"]})
+    print(f"  verify     {'OK' if ok else 'MISMATCH'}: answers {routes['statuses']}; dead letters {routes['dead']}; "
+          f"LRS holds {routes['stored']} earned statements ({routes['stored_expected']} of the {n} expected, "
+          f"+1 warm-up); ceiling LRS holds {top['stored']}; counters {routes['counters']}")
+    if profile:
+        print("  -- routes, in-process: where a document's time goes (wrapped functions, then cProfile)")
+        print(profile.rstrip())
+
+
+# -- report --------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000, help="badges delivered end to end")
+    parser.add_argument("--lrs-batch", type=int, default=50, help="LRS_BATCH_SIZE (statements per POST)")
+    parser.add_argument("--worker-batch", type=int, default=50,
+                        help="WORKER_BATCH_SIZE (messages per Worker.process call)")
+    parser.add_argument("--webhooks", type=int, default=2_000, help="timed webhook requests per app")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed webhook requests per app first")
+    parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--timeout", type=float, default=1800.0, help="run_until_idle timeout, seconds")
+    parser.add_argument("--sequential", action="store_true",
+                        help="drain batch by batch (no sender thread), to compare with the pipelined drain")
+    parser.add_argument("--pipeline-depth", type=int, default=0,
+                        help="batches received and not yet settled (default: the drainer's own, 2)")
+    parser.add_argument("--switch-interval", type=float, default=0.0,
+                        help="sys.setswitchinterval for the run (seconds; default: Python's, 0.005)")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="leave the bench's own data in the cyclic GC's reach while timing")
+    parser.add_argument("--profile", action="store_true", help="also cProfile one drain (fresh LRS)")
+    parser.add_argument("--profile-events", type=int, default=None, help="events for --profile (default N)")
+    parser.add_argument("--profile-top", type=int, default=25)
+    parser.add_argument("--show-logs", action="store_true", help="let the connector's log lines through")
+    parser.add_argument("--routes-docs", type=int, default=6_000,
+                        help="Open Badges assertions POSTed through the routes of chalice local (0: skip)")
+    parser.add_argument("--routes-array", type=int, default=200, help="assertions per POST /ingest/openbadges")
+    parser.add_argument("--routes-poll", type=float, default=0.02, help="seconds between /health polls")
+    parser.add_argument("--routes-keepalive", action="store_true",
+                        help="POST and poll over one kept-alive connection (chalice local then adds ~40 ms an answer)")
+    parser.add_argument("--routes-profile", action="store_true",
+                        help="also cProfile the routes path in-process (test client): intake, then drain")
+    parser.add_argument("--only-routes", action="store_true", help="skip the outbox, ceiling and webhook phases")
+    args = parser.parse_args(argv)
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
+    n = args.events
+    saved_env = {name: os.environ[name] for name in SETTING_NAMES if name in os.environ}
+    if not args.show_logs:
+        silence_connector_logs()
+
+    t0 = time.perf_counter()
+    badges = make_badges(n, args.seed)
+    gen_seconds = time.perf_counter() - t0
+
+    with tempfile.TemporaryDirectory(prefix="bench-delivery-") as tmp:
+        state_dir = Path(tmp)
+        e2e = top = hooks = profile = routes = routes_top = routes_costs = routes_prof = translate_seconds = None
+        if not args.only_routes:
+            translate_seconds, statements = translate_all(badges, delivery_env(state_dir, "x", "http://127.0.0.1:1/xAPI/", args))
+            expected_ids = {s["id"] for s in statements}
+            e2e = end_to_end(badges, expected_ids, state_dir, args)
+            top = ceiling(statements, args.lrs_batch, args)
+            hooks = webhooks(args.webhooks, args.warmup, args.seed, state_dir)
+            if args.profile:
+                profile = profile_drain(badges[: args.profile_events or n], state_dir, args, args.profile_top)
+        if args.routes_docs:
+            documents = make_assertions(args.routes_docs, args.seed)
+            routes_statements, routes_costs = translate_assertions(documents, args)
+            routes = routes_e2e(documents, {s["id"] for s in routes_statements}, args)
+            routes_top = ceiling(routes_statements, args.lrs_batch, args)
+            if args.routes_profile:
+                routes_prof = (routes_split(documents, state_dir, args)
+                               + routes_profile(documents, state_dir, args, args.profile_top))
+    for name in SETTING_NAMES:
+        os.environ.pop(name, None)
+    os.environ.update(saved_env)
+
+    command = shlex.join([os.path.relpath(sys.executable), *sys.argv])
+    print(f"delivery_throughput: {command}")
+    print(f"  python {sys.version.split()[0]}, node LRS xapi-statements (memory), {os.cpu_count()} CPUs")
+    if e2e is not None:
+        report_delivery(args, n, gen_seconds, translate_seconds, e2e, top, hooks, profile)
+    if routes is not None:
+        report_routes(args, routes, routes_top, routes_costs, routes_prof)
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import Statement
 from ..errors import ConnectorError
@@ -57,6 +61,14 @@ class DeliveryReport:
             "already_stored": len(self.already_stored),
             "rejected": len(self.rejected),
         }
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Statements ready to POST (LrsClient.prepare): the list sent, and each chunk with its body."""
+
+    statements: list[Statement]
+    chunks: list[tuple[list[Statement], bytes]]
 
 
 class LrsAuthError(ConnectorError):
@@ -109,7 +121,10 @@ class LrsClient(RetryingClient):
         self.statements_url = self.base_url + "statements"
         self.version = version
         self.batch_size = batch_size
-        super().__init__(timeout=timeout, retry=retry, sleep=sleep, session=session)
+        # One session, kept alive between POSTs. Ours (not a caller's) also says when a request
+        # has been written and only its answer is awaited: see send(on_wire=...).
+        self.signals_on_wire = session is None
+        super().__init__(timeout=timeout, retry=retry, sleep=sleep, session=session or _session_for(self.base_url))
         # Per request rather than on the session: a caller's session stays untouched.
         self._auth = (username, password or "") if username else None
 
@@ -129,25 +144,44 @@ class LrsClient(RetryingClient):
 
     # -- sending -------------------------------------------------------------------------------
 
-    def send(self, statements: list[Statement]) -> DeliveryReport:
-        """Deliver in chunks of batch_size; see the module docstring for the outcomes."""
+    def prepare(self, statements: list[Statement]) -> Outgoing:
+        """Ids given, exact repeats dropped, chunks of batch_size encoded: all the CPU work of a
+        send, so that a caller can do it while an earlier send waits on the LRS."""
+        prepared = _prepare(statements)
+        chunks = [prepared[start : start + self.batch_size] for start in range(0, len(prepared), self.batch_size)]
+        return Outgoing(prepared, [(chunk, _encode(chunk)) for chunk in chunks])
+
+    def send(self, statements: list[Statement] | Outgoing, on_wire: Callable[[], None] | None = None) -> DeliveryReport:
+        """Deliver in chunks of batch_size, one POST after the other (a later chunk is sent only
+        once the LRS answered the one before: a voiding statement never overtakes its target);
+        see the module docstring for the outcomes.
+
+        on_wire: called once, as soon as the first request is written and only the LRS's answer
+        is awaited (at once if this client cannot tell), so that a caller working in another
+        thread can start its CPU work then rather than compete for the GIL while we write."""
+        outgoing = statements if isinstance(statements, Outgoing) else self.prepare(statements)
         report = DeliveryReport()
         started = time.monotonic()
-        prepared = _prepare(statements)
+        if on_wire is not None and not self.signals_on_wire:
+            on_wire()
+            on_wire = None
+        _wire.callback = on_wire
         try:
-            for start in range(0, len(prepared), self.batch_size):
-                self._deliver(prepared[start : start + self.batch_size], report)
+            for chunk, body in outgoing.chunks:
+                self._deliver(chunk, report, body)
         except (LrsUnavailable, LrsAuthError) as error:
             error.report = report  # what earlier chunks delivered stays visible to the caller
-            log("lrs_send_failed", statements=len(prepared), reason=str(error), **report.counts())
+            log("lrs_send_failed", statements=len(outgoing.statements), reason=str(error), **report.counts())
             raise
+        finally:
+            _wire.callback = None
         elapsed_ms = round((time.monotonic() - started) * 1000)
-        log("lrs_send", statements=len(prepared), elapsed_ms=elapsed_ms, **report.counts())
+        log("lrs_send", statements=len(outgoing.statements), elapsed_ms=elapsed_ms, **report.counts())
         return report
 
-    def _deliver(self, chunk: list[Statement], report: DeliveryReport) -> None:
+    def _deliver(self, chunk: list[Statement], report: DeliveryReport, body: bytes | None = None) -> None:
         """POST one chunk; on a per-statement refusal bisect until the culprits stand alone."""
-        response = self._post(chunk)
+        response = self._post(chunk if body is None else body)
         status = response.status_code
         if 200 <= status < 300:
             report.delivered.extend(s["id"] for s in chunk)
@@ -166,8 +200,8 @@ class LrsClient(RetryingClient):
             report.rejected.append((chunk[0], message))
             log("lrs_rejected", statement_id=chunk[0]["id"], status=status, reason=message)
 
-    def _post(self, chunk: list[Statement]) -> requests.Response:
-        body = json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    def _post(self, chunk: list[Statement] | bytes) -> requests.Response:
+        body = chunk if isinstance(chunk, bytes) else _encode(chunk)
         # No redirects: requests would turn a 301/302 POST into a GET that "succeeds".
         return self._request("POST", self.statements_url, data=body, allow_redirects=False)
 
@@ -235,6 +269,61 @@ class LrsClient(RetryingClient):
             raise LrsUnavailable(str(error)) from error
 
 
+def _session_for(base_url: str) -> requests.Session:
+    """The client's own session: kept alive between POSTs, signalling written requests, and with
+    what requests would otherwise read from the environment on every request (proxies, CA
+    bundle, .netrc: about half a millisecond a POST) read once, for the one endpoint."""
+    session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, _WireAdapter())
+    environment = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.proxies = environment["proxies"]
+    session.verify = environment["verify"]
+    session.auth = requests.utils.get_netrc_auth(base_url)  # per-request auth (LRS_USERNAME) wins
+    session.trust_env = False
+    return session
+
+
+# -- "request written" signal -----------------------------------------------------------------
+
+_wire = threading.local()  # .callback: what to call once this thread's request is written
+
+
+def _request_written() -> None:
+    callback = getattr(_wire, "callback", None)
+    if callback is not None:
+        _wire.callback = None
+        callback()
+
+
+class _WireHTTPConnection(HTTPConnection):
+    def getresponse(self):  # type: ignore[no-untyped-def]  # the request is written: only its answer is awaited
+        _request_written()
+        return super().getresponse()
+
+
+class _WireHTTPSConnection(HTTPSConnection):
+    def getresponse(self):  # type: ignore[no-untyped-def]
+        _request_written()
+        return super().getresponse()
+
+
+class _WireHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _WireHTTPConnection
+
+
+class _WireHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _WireHTTPSConnection
+
+
+class _WireAdapter(HTTPAdapter):
+    """requests' adapter whose connections call _request_written() before awaiting an answer."""
+
+    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WireHTTPConnectionPool, "https": _WireHTTPSConnectionPool}
+
+
 def _prepare(statements: list[Statement]) -> list[Statement]:
     """Give id-less statements an id (so a retried POST cannot store them twice) and drop exact
     repeats (Learning Locker refuses a batch that names one id twice)."""
@@ -249,6 +338,10 @@ def _prepare(statements: list[Statement]) -> list[Statement]:
         seen.setdefault(statement["id"], statement)
         prepared.append(statement)
     return prepared
+
+
+def _encode(chunk: list[Statement]) -> bytes:
+    return json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def describe_refusal(response: requests.Response) -> str:

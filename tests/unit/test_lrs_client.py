@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from chalicelib.httpretry import RetryPolicy, TransientFailure
+from chalicelib.xapi import lrs as lrs_module
 from chalicelib.settings import load_settings
 from chalicelib.xapi.lrs import (
     DeliveryReport,
@@ -417,3 +418,87 @@ def test_outage_while_bisecting_keeps_what_the_halves_delivered(fake: FakeLrs, c
     with pytest.raises(LrsUnavailable) as caught:
         client.send(batch)
     assert caught.value.report.delivered == ids(batch[:2])
+
+
+# -- prepared sends, the written-request signal, the session ------------------------------------
+
+
+def test_prepare_encodes_each_chunk_once_and_send_posts_those_bytes(fake: FakeLrs, client: LrsClient,
+                                                                    monkeypatch) -> None:
+    batch = [statement() for _ in range(120)]
+    outgoing = client.prepare(batch + [dict(batch[0])])  # an exact repeat is dropped
+    assert [len(chunk) for chunk, _ in outgoing.chunks] == [50, 50, 20]
+    assert all(json.loads(body) == chunk for chunk, body in outgoing.chunks)
+    encoded = []
+    monkeypatch.setattr(lrs_module, "_encode", lambda chunk: encoded.append(chunk))
+    report = client.send(outgoing)
+    assert report.delivered == ids(batch)
+    assert [r.body for r in fake.requests] == [chunk for chunk, _ in outgoing.chunks]
+    assert not encoded  # nothing encoded again while sending
+
+
+def test_bisecting_a_prepared_chunk_encodes_the_halves(fake: FakeLrs, client: LrsClient) -> None:
+    batch = [statement() for _ in range(4)]
+    refused = (400, {}, {"warnings": ["Problem in 'statements.1.verb.id'"]})
+    fake.script(refused, PASS, refused, PASS, refused)  # [0-3], [0,1], [2,3], [2], [3]
+    report = client.send(client.prepare(batch))
+    assert report.delivered == ids(batch[:3]) and [s for s, _ in report.rejected] == [batch[3]]
+
+
+def test_on_wire_is_called_once_after_the_first_request_is_written_before_its_answer(fake: FakeLrs,
+                                                                                     client: LrsClient) -> None:
+    calls: list[float] = []
+    fake.script(Answer(200, body=[], delay=0.3), PASS)  # the first chunk answered late
+    started = time.monotonic()
+    client.send([statement() for _ in range(60)], on_wire=lambda: calls.append(time.monotonic() - started))
+    assert time.monotonic() - started >= 0.3
+    assert len(calls) == 1 and calls[0] < 0.2  # not after the answer, and not again for the second chunk
+    assert len(fake.requests) == 2
+
+
+def test_on_wire_is_called_at_once_by_a_client_on_a_callers_session(fake: FakeLrs) -> None:
+    with requests.Session() as session:
+        client = LrsClient(fake.endpoint, session=session)
+        calls: list[int] = []
+        client.send([statement()], on_wire=lambda: calls.append(len(fake.requests)))
+    assert calls == [0]
+    assert client.session is session and session.trust_env  # a caller's session is left as it is
+
+
+def test_on_wire_is_not_left_armed_after_a_send(fake: FakeLrs, client: LrsClient) -> None:
+    calls: list[int] = []
+    fake.script((401, {}))
+    with pytest.raises(LrsAuthError):
+        client.send([statement()], on_wire=lambda: calls.append(1))
+    client.about()
+    client.send([statement()])
+    assert calls == [1]
+
+
+def test_the_clients_session_reads_the_environment_once(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example.com")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine lrs.example.com login netrc-key password netrc-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+    proxied = LrsClient("https://lrs.example.com/xAPI/").session
+    assert not proxied.trust_env  # nothing read again on each POST
+    assert proxied.proxies.get("https") == "http://proxy.example.com:3128"
+    assert proxied.verify == str(tmp_path / "ca.pem")
+    assert proxied.auth == ("netrc-key", "netrc-secret")
+    assert LrsClient("https://internal.example.com/xAPI/").session.proxies.get("https") is None
+
+
+def test_lrs_username_wins_over_netrc(fake: FakeLrs, monkeypatch, tmp_path) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-key password netrc-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    LrsClient(fake.endpoint).send([statement()])
+    LrsClient(fake.endpoint, username="key", password="s3cret").send([statement()])
+    first, second = (r.headers["Authorization"] for r in fake.requests)
+    assert base64.b64decode(first.split()[1]) == b"netrc-key:netrc-secret"
+    assert base64.b64decode(second.split()[1]) == b"key:s3cret"
