@@ -9,10 +9,10 @@ app = Chalice(app_name="credential-connector")
 # Routes whose path carries a secret: it must not reach an access log.
 SECRET_PATHS = ("/webhooks/credly/",)
 
-if "chalice.local" in sys.modules:  # under `chalice local`, which logs every request line
-    from chalicelib.observability import hide_path_secrets
+if "chalice.local" in sys.modules:  # under `chalice local`
+    from chalicelib.localserver import tune
 
-    hide_path_secrets(SECRET_PATHS)
+    tune(SECRET_PATHS)
 
 # The worker's event source is fixed when packaging, so the queue name is read at import, from
 # the environment alone (settings would import pydantic); same default as Settings.queue_name.

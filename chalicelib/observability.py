@@ -33,19 +33,3 @@ def log(event: str, level: int = logging.INFO, **fields: object) -> None:
     if log_.isEnabledFor(level):
         log_.log(level, json.dumps({"event": event, **fields}, default=str, sort_keys=True))
 
-
-def hide_path_secrets(prefixes: tuple[str, ...]) -> None:
-    """`chalice local` logs each request line, path included: a secret path segment after one of
-    `prefixes` (a webhook's token) is written as <secret> instead."""
-    import re
-
-    from chalice.local import ChaliceRequestHandler
-
-    pattern = re.compile("(" + "|".join(re.escape(p) for p in prefixes) + r")[^/\s?]+")
-    log_request = ChaliceRequestHandler.log_request
-
-    def redacted(self: ChaliceRequestHandler, *args: object, **kwargs: object) -> None:
-        self.requestline = pattern.sub(r"\1<secret>", self.requestline)
-        log_request(self, *args, **kwargs)
-
-    ChaliceRequestHandler.log_request = redacted  # type: ignore[method-assign]
