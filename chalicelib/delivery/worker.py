@@ -135,10 +135,9 @@ class Worker:
 
     def _remember_expiries(self, batch: PreparedBatch, result: BatchResult) -> None:
         """Only for what went: a message retried later remembers when it goes."""
-        now = self.clock()
-        for message_id, events in batch.events.items():
-            if message_id not in result.failed and message_id not in batch.refused:
-                remember_expiries(self.store, events, now)
+        went = [event for message_id, events in batch.events.items()
+                if message_id not in result.failed and message_id not in batch.refused for event in events]
+        remember_expiries(self.store, went, self.clock())
 
     def _settle_delivery(self, batch: PreparedBatch, result: BatchResult) -> None:
         if batch.report is None:  # never sent: nothing of it may be acknowledged

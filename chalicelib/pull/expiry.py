@@ -33,12 +33,16 @@ def remember_expiries(store: Store, events: list[CredentialEvent], now: datetime
     """After delivery: an issued credential expiring later is remembered (its latest expiry wins:
     a renewal moves it); a revoked one, or one whose expiry passed (its expired statement went with
     it), is forgotten."""
+    remember: list[Expiry] = []
+    forget: list[str] = []
     for event in events:
         expires = event.credential.expires_at
         if event.kind is Kind.REVOKED or (event.kind is Kind.ISSUED and expires is not None and expires <= now):
-            store.forget_expiry(expiry_key(event))
+            forget.append(expiry_key(event))
         elif event.kind is Kind.ISSUED and expires is not None:
-            store.remember_expiry(expiry_key(event), xapi_timestamp(expires), event.model_dump(mode="json"))
+            remember.append(Expiry(expiry_key(event), xapi_timestamp(expires), event.model_dump(mode="json")))
+    if remember or forget:
+        store.update_expiries(remember, forget)
 
 
 def expired_event(expiry: Expiry) -> CredentialEvent:

@@ -98,6 +98,9 @@ class Store(Protocol):
     def forget_expiry(self, key: str) -> None:
         """The credential will not expire as remembered (revoked, deleted)."""
 
+    def update_expiries(self, remember: list[Expiry], forget: list[str]) -> None:
+        """remember_expiry and forget_expiry for a whole batch (the worker's, after delivery)."""
+
     def due_expiries(self, as_of: str, limit: int = 100) -> list[Expiry]:
         """Remembered expiries at or before `as_of`, earliest first."""
 

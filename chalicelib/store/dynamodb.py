@@ -231,6 +231,12 @@ class DynamoDbStore:
         self.client.put_item(TableName=self.table_name, Item=_item(pk=_pk("expiry-of", key), sk=SINGLE, day=day))
         self._lower_expiry_since(day)
 
+    def update_expiries(self, remember: list[Expiry], forget: list[str]) -> None:
+        for expiry in remember:
+            self.remember_expiry(expiry.key, expiry.expires_at, expiry.event)
+        for key in forget:
+            self.forget_expiry(key)
+
     def forget_expiry(self, key: str) -> None:
         self._move_expiry(key, None)
         self._delete(_pk("expiry-of", key), SINGLE)

@@ -340,6 +340,16 @@ def test_settling_an_expiry_renewed_meanwhile_keeps_the_renewal(store):
     assert [e.expires_at for e in store.due_expiries(at(29))] == [at(28)]
 
 
+def test_expiries_are_updated_a_batch_at_a_time(store):
+    from chalicelib.store import Expiry
+
+    store.remember_expiry("credly|revoked", at(4), {})
+    store.update_expiries([Expiry("credly|a", at(3), {"v": 1}), Expiry("badgr|b", at(5), {"v": 2})],
+                          ["credly|revoked", "credly|never"])
+    assert [(e.key, e.event) for e in store.due_expiries(at(30))] == [("credly|a", {"v": 1}), ("badgr|b", {"v": 2})]
+    store.update_expiries([], [])  # nothing to do: no error
+
+
 def test_a_forgotten_expiry_is_never_due(store):
     store.remember_expiry("credly|a", at(3), {})
     store.forget_expiry("credly|a")

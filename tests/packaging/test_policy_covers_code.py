@@ -133,6 +133,7 @@ def exercise_store(store) -> set[str]:
     call("settle_expiry", due.key, due.expires_at)
     call("remember_expiry", "credly|b", "2027-01-04T12:00:00.000Z", {})
     call("forget_expiry", "credly|b")
+    call("update_expiries", [], ["credly|b"])
     assert call("due_expiries", "2027-02-01T00:00:00.000Z") == []
     return used
 
