@@ -260,7 +260,7 @@ def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args
             (worker.translator, "translate", "Translator.translate"),
             (worker.lrs, "prepare", "LrsClient.prepare (ids, encode)"),
             (worker.lrs, "send", "LrsClient.send (POSTs)"),
-            (worker, "_remember_expiries", "remember expiries (1 store txn per event)"),
+            (worker, "_remember_expiries", "remember expiries (1 store txn per batch)"),
             (svc.store, "increment", "store counters"),
             (svc.store, "flags", "store flags (SELECT per batch)"),
         ):
@@ -626,7 +626,7 @@ def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespac
                     (worker.translator.adapter("openbadges"), "parse", "  of which OpenBadgesAdapter.parse"),
                     (worker.lrs, "prepare", "LrsClient.prepare (ids, encode)"),
                     (svc.queue, "ack", "outbox ack (1 DELETE txn per batch)"),
-                    (worker, "_remember_expiries", "remember expiries (1 store txn per event)"),
+                    (worker, "_remember_expiries", "remember expiries (1 store txn per batch)"),
                     (worker.lrs, "send", "LrsClient.send (POSTs; sender thread)"),
                 )
                 for owner, name, label in drain_labels:

@@ -46,6 +46,7 @@ class Settings(BaseModel):
     credly_org_id: str | None = None
     credly_token: SecretStr | None = None
     credly_webhook_token: SecretStr | None = None
+    credly_high_volume: bool = False  # pulls list badges with high_volume_issued_badge_search
     certifier_api_base: str = "https://api.certifier.io/v1"
     certifier_public_base: str = "https://credsverse.com/credentials/"
     certifier_group_base: str = "https://app.certifier.io/groups/"

@@ -176,3 +176,15 @@ def test_restart_forgets_where_the_last_run_stopped(connector, history, capsys):
     assert main(["sync", "credly", "--restart", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (summary["records"], summary["finished"], summary["statements"]) == (BADGES, True, BADGES)
+
+
+def test_a_large_organisation_pulls_through_the_high_volume_search(connector, history, lrs, lrs_session,
+                                                                   monkeypatch):
+    monkeypatch.setenv("CREDLY_HIGH_VOLUME", "true")
+    restart(connector)
+    report = pull(connector)
+    assert (report.pages, report.records) == (3, BADGES)
+    listed = list_requests(connector)
+    assert listed and all("/high_volume_issued_badge_search" in t for t in listed)
+    connector.drain()
+    assert missing_in_lrs(lrs_session, lrs, issued_ids(connector, history)) == []

@@ -20,7 +20,8 @@
   (429 + Retry-After, 5xx); `delay_next(seconds)` slows the next answer; `truncate_next()`
   cuts the next answer's JSON in half; `requests` records every (method, path) received,
   canned ones included, and `targets` every (method, path?query).
-- GET badges honours `sort=issued_at` / `sort=-issued_at`; other sort keys are ignored.
+- GET badges (and the same list at high_volume_issued_badge_search) honours `sort=issued_at` /
+  `sort=-issued_at`; other sort keys are ignored.
 """
 
 from __future__ import annotations
@@ -151,8 +152,8 @@ class FakeCredly:
             with self._lock:
                 event = self.events.get(resource[1])
             return (200, {}, {"data": event}) if event else _error(404, "Not found")
-        if resource == ["badges"] and method == "GET":
-            return self._badge_page(query)
+        if resource in (["badges"], ["high_volume_issued_badge_search"]) and method == "GET":
+            return self._badge_page(query, resource[0])
         if resource == ["badges"] and method == "POST":
             return self._issue(body)
         return _error(404, "Not found")
@@ -170,7 +171,7 @@ class FakeCredly:
 
     # -- badges ------------------------------------------------------------------------------
 
-    def _badge_page(self, query: dict[str, list[str]]) -> Answer:
+    def _badge_page(self, query: dict[str, list[str]], listing: str = "badges") -> Answer:
         try:
             page = int(_first(query, "page", "1"))
             per = min(MAX_PER_PAGE, int(_first(query, "per", str(self.per_page))))
@@ -192,15 +193,15 @@ class FakeCredly:
             "total_count": len(badges),
             "total_pages": total_pages,
             "per": per,
-            "previous_page_url": self._page_url(query, page - 1) if page > 1 else None,
-            "next_page_url": self._page_url(query, page + 1) if page < total_pages else None,
+            "previous_page_url": self._page_url(query, page - 1, listing) if page > 1 else None,
+            "next_page_url": self._page_url(query, page + 1, listing) if page < total_pages else None,
         }
         return 200, {}, {"data": chunk, "metadata": metadata}
 
-    def _page_url(self, query: dict[str, list[str]], page: int) -> str:
+    def _page_url(self, query: dict[str, list[str]], page: int, listing: str = "badges") -> str:
         # Keep filter and per: a next page without them would list a different collection.
         kept = {key: values[0] for key, values in query.items() if key != "page"}
-        return f"{self.base_url}organizations/{self.org_id}/badges?{urlencode({**kept, 'page': page})}"
+        return f"{self.base_url}organizations/{self.org_id}/{listing}?{urlencode({**kept, 'page': page})}"
 
     def _issue(self, body: bytes) -> Answer:
         try:

@@ -47,18 +47,22 @@ class CredlyClient(RetryingClient):
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        high_volume: bool = False,
     ) -> None:
         super().__init__(timeout=timeout, retry=retry, sleep=sleep, session=session)
         self.base = api_base.rstrip("/") + "/"
         self.org_id = org_id
         self.org_url = f"{self.base}organizations/{quote(org_id, safe='')}/"
+        # Large organisations list issued badges through the bulk search (same paging, same shape).
+        self.badge_list = "high_volume_issued_badge_search" if high_volume else "badges"
         self._token = token
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "CredlyClient":
         """The registry has checked that CREDLY_ORG_ID and CREDLY_TOKEN are set."""
         token = current_secret(settings, "credly_token")
-        return cls(settings.credly_api_base, str(settings.credly_org_id), token, retry=cls.policy_from(settings))
+        return cls(settings.credly_api_base, str(settings.credly_org_id), token, retry=cls.policy_from(settings),
+                   high_volume=settings.credly_high_volume)
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -86,7 +90,7 @@ class CredlyClient(RetryingClient):
     def badge_pages(self, resume: str | None, params: dict | None) -> Iterator[tuple[dict, str | None]]:
         """(page, next page's URL or None) from `resume` (a next_page_url given earlier) or the
         first page with `params`; next_page_url is followed verbatim (it carries the filters)."""
-        url: str | None = resume or self.org_url + "badges"
+        url: str | None = resume or self.org_url + self.badge_list
         if resume:
             self._check_link(resume)
             params = None
