@@ -4,6 +4,7 @@ contracts, the settings check and redaction of platform messages."""
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 import json
 import re
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Protocol, TypeVar
@@ -34,15 +35,16 @@ class SourceAdapter(Protocol):
         """Canonical events (or documented skips) for one document the platform sent."""
 
 
-class Adapter:
+class Adapter(ABC):
     """Base of the platform adapters: most read no settings."""
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Adapter":
         return cls()
 
+    @abstractmethod
     def parse(self, document: object) -> ParseResult:
-        raise NotImplementedError
+        """Canonical events (or documented skips) for one document the platform sent."""
 
 
 class VendorModel(BaseModel):
