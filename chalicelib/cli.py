@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from .commands import register_commands
 from .errors import ConnectorError
 from .settings import load_settings
 from .platforms import names as platform_names
@@ -118,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         command = award_commands.add_parser(action, help=text)
         command.add_argument("key", metavar="KEY", help="platform|credential id|employee id")
         command.set_defaults(handler=_awards)
+    register_commands(commands)
     return parser
 
 
