@@ -7,7 +7,7 @@ from chalice import Chalice, Rate, Response
 
 app = Chalice(app_name="credential-connector")
 # Routes whose path carries a secret: it must not reach an access log.
-SECRET_PATHS = ("/webhooks/credly/",)
+SECRET_PATHS = ("/webhooks/credly/", "/s/")  # /s/: share link tokens are not secret, but not for logs either
 
 if "chalice.local" in sys.modules:  # under `chalice local`
     from chalicelib.localserver import tune
@@ -68,6 +68,25 @@ def lap_reports() -> Response:
     content_type = request.headers.get("content-type", "application/json")
     authorization = request.headers.get("authorization")
     return _answer(_services().lap.reports(authorization, content_type, request.raw_body, report_id))
+
+
+@app.route("/share-links", methods=["POST"])
+def share_links() -> Response:
+    request = app.current_request
+    return _answer(_services().share_links.create(request.headers.get("authorization"), request.raw_body))
+
+
+@app.route("/s/{token}", methods=["GET"])
+def share_link_click(token: str) -> Response:
+    request = app.current_request
+    source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")  # API Gateway's, not X-Forwarded-For
+    from chalicelib.share.service import Redirect
+
+    answer = _services().share_links.click(token, source_ip, request.headers.get("user-agent"))
+    if not isinstance(answer, Redirect):
+        return _answer(answer)
+    _services().ensure_local_worker()
+    return Response(body="", status_code=302, headers={"Location": answer.location, "Cache-Control": "no-store"})
 
 
 @app.route("/health", methods=["GET"])

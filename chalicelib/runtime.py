@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .platforms.awarding import AwardClient
     from .processing import BatchResult
     from .queue.local import OutboxDrainer
+    from .share.credentials import CredentialResolver
+    from .share.service import ShareLinks
 
 # Queue sources that carry learning evidence for the award rules, not credential events.
 LAP_SOURCES = ("lap", "lap-report")
@@ -65,6 +67,19 @@ class Services:
         from .intake.lap import LapIntake
 
         return LapIntake(self.settings, self.enqueuer)
+
+    @cached_property
+    def share_links(self) -> "ShareLinks":
+        from .share.service import ShareLinks
+
+        return ShareLinks(self.settings, self.store, self.queue, lambda: self.credential_resolver)
+
+    @cached_property
+    def credential_resolver(self) -> "CredentialResolver":
+        """What a share link's credential is: its earned statement in the LRS (client built here, on first use)."""
+        from .share.credentials import CredentialResolver
+
+        return CredentialResolver.from_settings(self.settings, self.directory)
 
     @cached_property
     def directory(self) -> "LearnerDirectory":

@@ -62,6 +62,15 @@ class Settings(BaseModel):
     accredible_requests_per_second: float = 6.0
     lap_token: SecretStr | None = None
     award_rules: str | None = None  # path of the award rules TOML file
+    # Tracked share links (chalicelib/share): who may create them, what signs their tokens (the
+    # previous secret still opens links made before a rotation), where they point from.
+    share_links_token: SecretStr | None = None
+    share_link_secret: SecretStr | None = None
+    share_link_previous_secret: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"  # what `chalice local` serves by default
+    linkedin_organization_id: str | None = None
+    # Clicks of one client on one link within this long count as one view.
+    share_click_window_seconds: int = 1800
 
     state_backend: Literal["sqlite", "dynamodb"] = "sqlite"
     state_path: str = "var/connector.sqlite"
@@ -93,6 +102,27 @@ class Settings(BaseModel):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or any(c in value for c in "?#\x20"):
+            raise ValueError("must be an absolute http(s) URL without query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("linkedin_organization_id")
+    @classmethod
+    def _numeric_organization(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().isdigit():
+            raise ValueError("must be LinkedIn's numeric organization id (the number in the company page's admin URL)")
+        return value.strip() if value else value
+
+    @field_validator("share_click_window_seconds")
+    @classmethod
+    def _window(cls, value: int) -> int:
+        if not 1 <= value <= 7 * 24 * 3600:
+            raise ValueError("must be between 1 and 604800 (a week)")
+        return value
 
     @field_validator("lrs_batch_size", "http_max_attempts", "queue_max_attempts", "worker_batch_size")
     @classmethod

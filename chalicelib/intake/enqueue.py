@@ -30,19 +30,19 @@ class Enqueuer:
 
     def accept(self, entries: list[Entry], accepted_status: int = 202, itemised: bool = False) -> Reply:
         """itemised: the answer always lists ids and counts duplicates (one answer for many items)."""
-        fresh = [e for e in entries if not (e.key and self.store.delivery_seen(e.key))]
+        keys = [e.key for e in entries if e.key]
+        seen = self.store.seen_deliveries(keys) if keys else set()
+        fresh = [e for e in entries if not (e.key and e.key in seen)]
         duplicates = len(entries) - len(fresh)
         if duplicates:
             self.store.increment({"duplicate_deliveries": duplicates})
             log("duplicate_delivery", duplicates=duplicates, items=len(entries))
         if not fresh and not itemised:
             return Reply(accepted_status, Duplicate())
-        refusal = self._too_large(entries, fresh)
-        if refusal:
-            return refusal
         try:
-            for entry in fresh:
-                self.queue.send(entry.message)
+            self.queue.send_many([entry.message for entry in fresh])
+        except MessageTooLarge as error:  # checked for every item before any is queued
+            return _too_large(error, entries, fresh)
         except Exception as error:  # nothing is marked seen: the platform's retry queues it again
             log("enqueue_failed", error=type(error).__name__)
             return Reply(503, Error(error="could not queue the delivery; retry later"))
@@ -54,22 +54,21 @@ class Enqueuer:
             return Reply(accepted_status, AcceptedCounted(ids=ids, duplicates=duplicates))
         return Reply(accepted_status, Accepted(ids=ids))
 
-    def _too_large(self, entries: list[Entry], fresh: list[Entry]) -> Reply | None:
-        """Checked for every item before any is queued: a retry cannot help, so 413, not 503."""
-        for entry in fresh:
-            try:
-                self.queue.check(entry.message)
-            except MessageTooLarge as error:
-                where = f"document [{entries.index(entry)}]: " if len(entries) > 1 else ""
-                return Reply(413, Error(error=f"{where}too large to queue: {error}; nothing was queued"))
-        return None
-
     def _mark_seen(self, entries: list[Entry]) -> None:
-        for entry in entries:
-            if not entry.key:
-                continue
-            try:
-                if not self.store.claim_delivery(entry.key, self.dedupe_ttl_seconds):
-                    log("concurrent_duplicate_queued", key=entry.key)  # harmless: same statement ids
-            except Exception as error:  # queued already: the answer stays a success
-                log("delivery_mark_failed", error=type(error).__name__)
+        keys = [entry.key for entry in entries if entry.key]
+        if not keys:
+            return
+        try:
+            claimed = self.store.claim_deliveries(keys, self.dedupe_ttl_seconds)
+        except Exception as error:  # queued already: the answer stays a success
+            log("delivery_mark_failed", error=type(error).__name__)
+            return
+        for key in keys:
+            if key not in claimed:
+                log("concurrent_duplicate_queued", key=key)  # harmless: same statement ids
+
+
+def _too_large(error: MessageTooLarge, entries: list[Entry], fresh: list[Entry]) -> Reply:
+    """A retry cannot help, so 413, not 503."""
+    where = f"document [{entries.index(fresh[error.index])}]: " if len(entries) > 1 else ""
+    return Reply(413, Error(error=f"{where}too large to queue: {error}; nothing was queued"))

@@ -7,7 +7,8 @@ Every field is always sent (the serialization schema marks each required) and no
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,3 +54,51 @@ class Error(Answer):
     """Refused (credential, organisation, size), or the connector cannot take it now."""
 
     error: str
+
+
+# -- tracked share links (POST /share-links; chalicelib/share) ------------------------------------
+
+Channel = Literal["linkedin", "facebook", "x", "email", "copy"]
+HTTP_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s<>\"{}|\\^`]+$"
+_Given = Annotated[str, Field(min_length=1, max_length=500, pattern=r"[^\s\x1c-\x1f\x85]")]
+
+
+class ShareLearner(BaseModel):
+    """Who earned it, where the LRS cannot say (or to find the earned statement faster)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: _Given | None = None
+    employee_id: _Given | None = Field(None, description="the learner's id in the organisation (the directory's)")
+    name: _Given | None = None
+
+
+class ShareLinkRequest(BaseModel):
+    """A share button pressed: the credential's public page and where it is shared. The rest is read
+    from the credential's earned statement in the LRS; fields given here take precedence, and when
+    platform, name, badge_class and the learner are all given the LRS is not asked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    credential_url: Annotated[str, Field(max_length=2000, pattern=HTTP_URL)] = Field(
+        examples=["https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211"],
+        description="the credential's public page (its assertion URL, the object of its shares and views)")
+    channel: Channel
+    platform: _Given | None = Field(None, description="the platform's name in the connector (as in queue messages)")
+    credential_id: _Given | None = Field(None, description="default: the last path segment of credential_url")
+    name: _Given | None = Field(None, description="the credential's name")
+    badge_class: Annotated[str, Field(max_length=2000, pattern=HTTP_URL)] | None = Field(
+        None, description="the badge class / template IRI (the object of the earned statement)")
+    issuer_name: _Given | None = None
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
+    learner: ShareLearner | None = None
+
+
+class ShareLinkCreated(Answer):
+    """The tracked link, and for LinkedIn the "add to profile" URL whose certUrl is that link."""
+
+    status: Literal["created"] = "created"
+    url: str = Field(description="the short link: GET it to reach the credential's page, counted as a view")
+    channel: Channel
+    linkedin_url: str | None = Field(description="LinkedIn's add-to-profile URL (channel linkedin), else null")

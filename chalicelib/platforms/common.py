@@ -145,20 +145,27 @@ def require_queueable(document: Any, prefix: str = "") -> None:
 
 
 def _queueable(document: Any) -> bool:
-    stack = [(document, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            if not _is_unicode(value):
-                return False
-        elif isinstance(value, dict):
-            if depth >= MAX_DEPTH or not all(_is_unicode(key) for key in value if isinstance(key, str)):
-                return False
-            stack.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            if depth >= MAX_DEPTH:
-                return False
-            stack.extend((item, depth + 1) for item in value)
+    """The common answer, fast: the encoder finds lone surrogates (keys too) at C speed, and the
+    depth walk looks at containers only. Anything it cannot vouch for (a value json cannot
+    encode, say) goes to the walk of require_queueable, which decides."""
+    try:
+        json.dumps(document, ensure_ascii=False, check_circular=False).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        return False
+    return _nesting_within_limit(document)
+
+
+def _nesting_within_limit(document: Any) -> bool:
+    level = [document] if isinstance(document, (dict, list)) else []
+    depth = 0
+    while level:
+        if depth >= MAX_DEPTH:
+            return False
+        deeper: list[Any] = []
+        for value in level:
+            deeper.extend(v for v in (value.values() if isinstance(value, dict) else value) if isinstance(v, (dict, list)))
+        level = deeper
+        depth += 1
     return True
 
 

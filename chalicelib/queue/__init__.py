@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,18 +45,24 @@ MAX_MESSAGE_BYTES = 1_048_576
 class MessageTooLarge(ConnectorError):
     """The message exceeds what the queue accepts: resending it cannot help, so it is not a 503."""
 
+    def __init__(self, text: str, index: int = 0) -> None:
+        super().__init__(text)
+        self.index = index  # which of the messages given to send_many
 
-def ensure_fits(message: QueueMessage, size: int) -> None:
+
+def ensure_fits(message: QueueMessage, size: int, index: int = 0) -> None:
     if size > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(f"the {message.source} message is {size:,} bytes; the queue accepts at most "
-                              f"{MAX_MESSAGE_BYTES:,}")
+                              f"{MAX_MESSAGE_BYTES:,}", index)
 
 
 class Queue(Protocol):
-    def check(self, message: QueueMessage) -> None:
-        """MessageTooLarge when send() would refuse the message for its size (nothing is sent)."""
-
     def send(self, message: QueueMessage) -> None: ...
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        """Every message, sizes checked first: MessageTooLarge (its index set) before any is sent.
+        The local outbox writes them in one transaction; SQS in batches of up to ten, so a failure
+        part-way may leave some sent (harmless: statement ids are deterministic)."""
 
     def depth(self) -> int | None:
         """Messages waiting, where the backend can tell cheaply."""

@@ -12,7 +12,7 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from queue import SimpleQueue
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 from ..observability import log
 from ..sqlitedb import SqliteDb
@@ -26,6 +26,15 @@ CREATE INDEX IF NOT EXISTS outbox_available ON outbox (available_at);
 """
 
 
+_INSERT = "INSERT OR IGNORE INTO outbox (id, body, available_at) VALUES (?, ?, ?)"
+
+
+def _body(message: QueueMessage, index: int) -> str:
+    body = message.model_dump_json()
+    ensure_fits(message, len(body.encode()), index)
+    return body
+
+
 @dataclass(frozen=True)
 class Leased:
     message: QueueMessage
@@ -36,18 +45,19 @@ class LocalOutbox:
     def __init__(self, path: str) -> None:
         self.db = SqliteDb(path, SCHEMA)
 
-    def check(self, message: QueueMessage) -> None:
-        ensure_fits(message, len(message.model_dump_json().encode()))
-
     def send(self, message: QueueMessage) -> None:
-        body = message.model_dump_json()
-        ensure_fits(message, len(body.encode()))
-        # One statement is its own transaction (autocommit): no BEGIN/COMMIT round trips, which
-        # cost a quarter of a webhook's enqueue, each a release and re-take of the GIL.
-        self.db.query(
-            "INSERT OR IGNORE INTO outbox (id, body, available_at) VALUES (?, ?, ?)",
-            (message.id, body, time.time()),
-        )
+        self.send_many([message])
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        now = time.time()
+        rows = [(message.id, _body(message, index), now) for index, message in enumerate(messages)]
+        if len(rows) == 1:
+            # One statement is its own transaction (autocommit): no BEGIN/COMMIT round trips, which
+            # cost a quarter of a webhook's enqueue, each a release and re-take of the GIL.
+            self.db.query(_INSERT, rows[0])
+            return
+        with self.db.transaction() as conn:  # an array's documents: all queued, or none
+            conn.executemany(_INSERT, rows)
 
     def receive(self, max_messages: int = 10, visibility_seconds: float = 60.0) -> list[Leased]:
         now = time.time()

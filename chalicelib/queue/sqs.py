@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 from pydantic import ValidationError
 
 from ..awsclients import aws_client
 from ..observability import log
-from . import QueueMessage, ensure_fits
+from ..errors import ConnectorError
+from . import MAX_MESSAGE_BYTES, QueueMessage, ensure_fits
 
 
 # Characters SQS refuses in a body or attribute value (it answers InvalidMessageContents).
@@ -35,15 +36,16 @@ class SqsQueue:
     def client(self) -> Any:
         return self._client or aws_client("sqs", _region_of(self.queue_url))
 
-    def check(self, message: QueueMessage) -> None:
-        """SQS counts the body plus every attribute's name, type and value, in UTF-8 bytes."""
-        ensure_fits(message, message_size(message_body(message), message_attributes(message)))
-
     def send(self, message: QueueMessage) -> None:
-        body = message_body(message)
-        attributes = message_attributes(message)
-        ensure_fits(message, message_size(body, attributes))
-        self.client.send_message(QueueUrl=self.queue_url, MessageBody=body, MessageAttributes=attributes)
+        self.send_many([message])
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        entries = [_entry(message, index) for index, message in enumerate(messages)]  # all checked first
+        for batch in _batches(entries):
+            answer = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=[e for e, _ in batch])
+            if answer.get("Failed"):
+                codes = sorted({failure.get("Code", "?") for failure in answer["Failed"]})
+                raise ConnectorError(f"SQS refused {len(answer['Failed'])} of {len(batch)} messages ({', '.join(codes)})")
 
     def depth(self) -> int | None:
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
@@ -53,6 +55,33 @@ class SqsQueue:
         except Exception as error:  # health reports "unknown" rather than failing on SQS trouble
             log("queue_depth_failed", error=type(error).__name__, detail=str(error)[:200])
             return None
+
+
+# SendMessageBatch takes at most ten entries, their sizes together at most one message's limit.
+BATCH_ENTRIES = 10
+
+
+def _entry(message: QueueMessage, index: int) -> tuple[dict, int]:
+    """A SendMessageBatch entry and its size; SQS counts the body plus every attribute's name,
+    type and value, in UTF-8 bytes."""
+    body, attributes = message_body(message), message_attributes(message)
+    size = message_size(body, attributes)
+    ensure_fits(message, size, index)
+    entry = {"Id": str(index), "MessageBody": body}
+    if attributes:
+        entry["MessageAttributes"] = attributes
+    return entry, size
+
+
+def _batches(entries: list[tuple[dict, int]]) -> Iterator[list[tuple[dict, int]]]:
+    batch: list[tuple[dict, int]] = []
+    for entry in entries:
+        if batch and (len(batch) == BATCH_ENTRIES or sum(size for _, size in batch) + entry[1] > MAX_MESSAGE_BYTES):
+            yield batch
+            batch = []
+        batch.append(entry)
+    if batch:
+        yield batch
 
 
 def message_body(message: QueueMessage) -> str:

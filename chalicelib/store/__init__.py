@@ -20,6 +20,15 @@ class Expiry:
 
 
 @dataclass(frozen=True)
+class ShareLink:
+    id: str  # the random link id its token carries (share/tokens.py)
+    channel: str  # linkedin, facebook, x, email, copy
+    target: str  # the credential's public page: where a click is redirected
+    created_at: str  # UTC ISO 8601: the shared statement's time
+    event: dict  # the canonical shared event (earner, credential): views are built from it
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     id: str  # the queue message id: one dead letter per message, however many problems
     source: str
@@ -36,6 +45,12 @@ class Store(Protocol):
 
     def delivery_seen(self, key: str) -> bool:
         """True when `key` is claimed and its claim has not expired (a read: claims nothing)."""
+
+    def claim_deliveries(self, keys: list[str], ttl_seconds: int) -> set[str]:
+        """claim_delivery for each of `keys` (an array's documents): the keys claimed now."""
+
+    def seen_deliveries(self, keys: list[str]) -> set[str]:
+        """delivery_seen for each of `keys`: the keys seen."""
 
     def release_delivery(self, key: str) -> None:
         """Forget a claim, e.g. when enqueueing after the claim failed."""
@@ -106,6 +121,13 @@ class Store(Protocol):
 
     def settle_expiry(self, key: str, expires_at: str) -> None:
         """Its expired statement is queued: forget it, unless it was renewed meanwhile."""
+
+    # -- tracked share links ----------------------------------------------------------------------
+
+    def put_share_link(self, link: ShareLink) -> None:
+        """Record a new link (ids are random: never one that exists)."""
+
+    def share_link(self, link_id: str) -> ShareLink | None: ...
 
 
 def open_store(settings: "Settings") -> Store:

@@ -14,6 +14,7 @@ Items (pk / sk):
     expiry#<YYYY-MM-DD> / <credential key>    expires_at, event (JSON): the day's due expiries
     expiry-of#<credential key> / -            day: where the credential's expiry item is
     expiry-since / -                          day: no expiry item is in an earlier day
+    sharelink#<link id> / -                   channel, target, created_at, event (JSON)
 
 Keys longer than MAX_KEY_BYTES, or not encodable as UTF-8, become <kind>-sha256#<hex digest>.
 boto3 is imported on first use only: every Lambda function imports app.py (see queue/sqs.py).
@@ -34,7 +35,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from ..awsclients import aws_client
-from . import DeadLetter, Expiry
+from . import DeadLetter, Expiry, ShareLink
 
 # The table, as infra/merge_template.py creates it in AWS and the contract tests under moto.
 TABLE_SCHEMA: dict[str, Any] = {
@@ -87,6 +88,13 @@ class DynamoDbStore:
     def delivery_seen(self, key: str) -> bool:
         item = self._get(_pk("delivery", key), SINGLE)
         return item is not None and item.get(TTL_ATTRIBUTE, 0) > int(time.time())
+
+    def claim_deliveries(self, keys: list[str], ttl_seconds: int) -> set[str]:
+        # One conditional write each: BatchWriteItem takes no conditions.
+        return {key for key in keys if self.claim_delivery(key, ttl_seconds)}
+
+    def seen_deliveries(self, keys: list[str]) -> set[str]:
+        return {key for key in keys if self.delivery_seen(key)}
 
     def release_delivery(self, key: str) -> None:
         self._delete(_pk("delivery", key), SINGLE)
@@ -295,6 +303,19 @@ class DynamoDbStore:
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
                 raise
+
+    # -- tracked share links -----------------------------------------------------------------------
+
+    def put_share_link(self, link: ShareLink) -> None:
+        self.client.put_item(TableName=self.table_name, Item=_item(
+            pk=_pk("sharelink", link.id), sk=SINGLE, channel=link.channel, target=link.target,
+            created_at=link.created_at, event=json.dumps(link.event)))
+
+    def share_link(self, link_id: str) -> ShareLink | None:
+        item = self._get(_pk("sharelink", link_id), SINGLE)
+        if item is None:
+            return None
+        return ShareLink(link_id, item["channel"], item["target"], item["created_at"], json.loads(item["event"]))
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 
 from ..sqlitedb import SqliteDb
-from . import DeadLetter, Expiry
+from . import DeadLetter, Expiry, ShareLink
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
@@ -21,11 +21,17 @@ CREATE TABLE IF NOT EXISTS awards (
     updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS expiries (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL, event TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS share_links (
+    id TEXT PRIMARY KEY, channel TEXT NOT NULL, target TEXT NOT NULL, created_at TEXT NOT NULL, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS expiries_due ON expiries (expires_at);
 CREATE TABLE IF NOT EXISTS progress (
     learner TEXT NOT NULL, rule TEXT NOT NULL, criterion TEXT NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY (learner, rule, criterion));
 """
+
+
+# Keys per `IN (...)` query: well under SQLite's limit on bound variables (999 before 3.32).
+SQL_VARIABLES = 500
 
 
 def _now_iso() -> str:
@@ -37,18 +43,33 @@ class SqliteStore:
         self.db = SqliteDb(path, SCHEMA)
 
     def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
-        now = time.time()
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM deliveries WHERE key = ? AND expires_at <= ?", (key, now))
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO deliveries (key, expires_at) VALUES (?, ?)", (key, now + ttl_seconds)
-            )
-            return cursor.rowcount == 1
+        return key in self.claim_deliveries([key], ttl_seconds)
 
     def delivery_seen(self, key: str) -> bool:
-        with self.db.transaction() as conn:
-            row = conn.execute("SELECT 1 FROM deliveries WHERE key = ? AND expires_at > ?", (key, time.time())).fetchone()
-        return row is not None
+        return key in self.seen_deliveries([key])
+
+    def claim_deliveries(self, keys: list[str], ttl_seconds: int) -> set[str]:
+        now = time.time()
+        claimed: set[str] = set()
+        with self.db.transaction() as conn:  # one transaction for an array's documents
+            for key in keys:
+                conn.execute("DELETE FROM deliveries WHERE key = ? AND expires_at <= ?", (key, now))
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO deliveries (key, expires_at) VALUES (?, ?)", (key, now + ttl_seconds)
+                )
+                if cursor.rowcount == 1:
+                    claimed.add(key)
+        return claimed
+
+    def seen_deliveries(self, keys: list[str]) -> set[str]:
+        now = time.time()
+        seen: set[str] = set()
+        for start in range(0, len(keys), SQL_VARIABLES):
+            chunk = keys[start : start + SQL_VARIABLES]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.query(f"SELECT key FROM deliveries WHERE expires_at > ? AND key IN ({marks})", (now, *chunk))
+            seen.update(row[0] for row in rows)
+        return seen
 
     def release_delivery(self, key: str) -> None:
         with self.db.transaction() as conn:
@@ -198,6 +219,18 @@ class SqliteStore:
     def settle_expiry(self, key: str, expires_at: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM expiries WHERE key = ? AND expires_at = ?", (key, expires_at))
+
+    def put_share_link(self, link: ShareLink) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO share_links (id, channel, target, created_at, event) VALUES (?, ?, ?, ?, ?)",
+                         (link.id, link.channel, link.target, link.created_at, json.dumps(link.event)))
+
+    def share_link(self, link_id: str) -> ShareLink | None:
+        rows = self.db.query("SELECT id, channel, target, created_at, event FROM share_links WHERE id = ?", (link_id,))
+        if not rows:
+            return None
+        id_, channel, target, created_at, event = rows[0]
+        return ShareLink(id_, channel, target, created_at, json.loads(event))
 
 def _letter(row: tuple) -> DeadLetter:
     id_, source, reason, message, attempts, first_at, last_at = row

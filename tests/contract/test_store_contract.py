@@ -77,6 +77,22 @@ def test_a_delivery_is_seen_while_its_claim_lasts(store):
     assert (store.delivery_seen(long_key), store.delivery_seen(long_key + "x")) == (True, False)
 
 
+def test_an_array_of_deliveries_is_claimed_and_read_at_once(store):
+    store.claim_delivery("ob:b", 3600)
+    store.claim_delivery("ob:old", -60)
+    keys = ["ob:a", "ob:b", "ob:old", "ob:a2"]
+    assert store.seen_deliveries(keys) == {"ob:b"}
+    assert store.claim_deliveries(keys, 3600) == {"ob:a", "ob:old", "ob:a2"}  # b was claimed already
+    assert store.seen_deliveries(keys + ["ob:never"]) == set(keys)
+    assert store.claim_deliveries([], 3600) == set() and store.seen_deliveries([]) == set()
+
+
+def test_more_keys_than_one_query_takes_are_all_read(store):
+    keys = [f"ob:{i}" for i in range(1_203)]
+    assert len(store.claim_deliveries(keys[::2], 3600)) == 602
+    assert store.seen_deliveries(keys) == set(keys[::2])
+
+
 def test_a_released_claim_can_be_claimed_again(store):
     store.claim_delivery("k", 3600)
     store.release_delivery("k")
@@ -348,6 +364,17 @@ def test_expiries_are_updated_a_batch_at_a_time(store):
                           ["credly|revoked", "credly|never"])
     assert [(e.key, e.event) for e in store.due_expiries(at(30))] == [("credly|a", {"v": 1}), ("badgr|b", {"v": 2})]
     store.update_expiries([], [])  # nothing to do: no error
+
+
+def test_a_share_link_round_trips_and_an_unknown_one_is_none(store):
+    from chalicelib.store import ShareLink
+
+    event = {"kind": "shared", "credential": {"id": "c-1", "name": "Données \u00e9"}, "learner": {"email": "a@b.c"}}
+    link = ShareLink("AAAAAAAAAAAAAAAA", "linkedin", "https://badges.example/c-1", "2026-01-02T03:04:05.000Z", event)
+    store.put_share_link(link)
+    assert store.share_link(link.id) == link
+    assert store.share_link("BBBBBBBBBBBBBBBB") is None
+    assert store.share_link("x" * 5000) is None  # a key DynamoDB could not take as is: looked up, not refused
 
 
 def test_a_forgotten_expiry_is_never_due(store):

@@ -6,6 +6,7 @@ saying what to check."""
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -55,7 +56,7 @@ def in_lrs(lrs_session, lrs, statement_id_: str) -> bool:
 
 # -- intake: queue the delivery, then mark it seen ------------------------------------------------
 
-INTAKE_WINDOWS = [("queue", "send", False), ("queue", "send", True), ("store", "claim_delivery", True)]
+INTAKE_WINDOWS = [("queue", "send_many", False), ("queue", "send_many", True), ("store", "claim_deliveries", True)]
 
 
 @pytest.mark.parametrize(("service", "method", "after"), INTAKE_WINDOWS,
@@ -76,13 +77,43 @@ def test_a_credly_delivery_survives_a_crash_at_every_step(connector, lrs, lrs_se
     assert connector.services.queue.depth() == 0
 
 
-def test_an_array_survives_a_crash_between_its_documents(connector, lrs, lrs_session, monkeypatch):
+class DiesMidWrite:
+    """A connection that dies after writing the first row of an array (inside its transaction)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+    def executemany(self, sql, rows):
+        rows = list(rows)
+        self.conn.execute(sql, rows[0])
+        raise Crash("executemany")
+
+
+@pytest.mark.parametrize("where", ["mid-write", "queued-not-marked", "marked"])
+def test_an_array_is_queued_whole_or_not_at_all_and_survives_a_crash(connector, lrs, lrs_session, monkeypatch,
+                                                                     where):
     first = fixture_json("openbadges/ob2_assertion.json")
     second = {**first, "id": first["id"] + "-2"}
     headers = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
-    crash_at(monkeypatch, connector.services.queue, "send", nth=1)  # the first queued, the second not
+    if where == "mid-write":
+        db = connector.services.queue.db
+        transaction = db.transaction
+
+        @contextmanager
+        def dying_transaction():
+            with transaction() as conn:
+                yield DiesMidWrite(conn)
+
+        monkeypatch.setattr(db, "transaction", dying_transaction)
+    else:
+        target, method = {"queued-not-marked": ("queue", "send_many"), "marked": ("store", "claim_deliveries")}[where]
+        crash_at(monkeypatch, getattr(connector.services, target), method)
     with pytest.raises(Crash):
         connector.post("/ingest/openbadges", [first, second], headers)
+    assert connector.services.queue.depth() == (0 if where == "mid-write" else 2)  # whole or nothing
     restart(connector)
 
     answer = connector.post("/ingest/openbadges", [first, second], headers)  # the issuer sends it again

@@ -71,6 +71,53 @@ def test_a_message_without_event_id_carries_only_its_source(aws, queue_url):
     assert received["MessageAttributes"] == {"source": {"DataType": "String", "StringValue": "openbadges"}}
 
 
+class BatchRecorder:
+    """Records SendMessageBatch calls; refuses the entries whose body mentions `refuse`."""
+
+    def __init__(self, refuse: str | None = None) -> None:
+        self.batches: list[list[dict]] = []
+        self.refuse = refuse
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:
+        self.batches.append(Entries)
+        failed = [{"Id": e["Id"], "Code": "InternalError", "SenderFault": False}
+                  for e in Entries if self.refuse and self.refuse in e["MessageBody"]]
+        return {"Successful": [], **({"Failed": failed} if failed else {})}
+
+
+def test_many_messages_go_in_batches_of_ten_in_order(aws, queue_url):
+    messages = [QueueMessage(source="openbadges", body={"n": n}) for n in range(23)]
+    client = BatchRecorder()
+    SqsQueue(queue_url, client=client).send_many(messages)
+    assert [len(batch) for batch in client.batches] == [10, 10, 3]
+    sent = [QueueMessage.model_validate_json(e["MessageBody"]) for batch in client.batches for e in batch]
+    assert sent == messages
+
+
+def test_batches_stay_within_one_message_size_limit():
+    half = MAX_MESSAGE_BYTES // 2 - 1_000
+    messages = [QueueMessage(source="openbadges", body={"text": "x" * half}) for _ in range(5)]
+    client = BatchRecorder()
+    SqsQueue("https://sqs.us-east-1.amazonaws.com/1/q", client=client).send_many(messages)
+    assert [len(batch) for batch in client.batches] == [2, 2, 1]
+
+
+def test_a_too_large_message_among_many_is_named_before_any_is_sent():
+    messages = [QueueMessage(source="openbadges", body={"n": n}) for n in range(3)]
+    messages.insert(2, QueueMessage(source="openbadges", body={"text": "x" * MAX_MESSAGE_BYTES}))
+    with pytest.raises(MessageTooLarge) as refused:
+        SqsQueue("https://sqs.us-east-1.amazonaws.com/1/q", client=NoCalls()).send_many(messages)
+    assert refused.value.index == 2
+
+
+def test_entries_sqs_refuses_fail_the_send():
+    from chalicelib.errors import ConnectorError
+
+    messages = [QueueMessage(source="openbadges", body={"n": n}) for n in range(3)]
+    with pytest.raises(ConnectorError, match="SQS refused 1 of 3 messages"):
+        SqsQueue("https://sqs.us-east-1.amazonaws.com/1/q", client=BatchRecorder(refuse='"n":1')).send_many(messages)
+
+
 def test_the_client_is_created_once_and_kept(aws, queue_url):
     queue = SqsQueue(queue_url)
     assert queue.client is queue.client
