@@ -23,6 +23,15 @@ VERBS: dict[Kind, tuple[str, str]] = {
     Kind.VIEWED: ("http://id.tincanapi.com/verb/viewed", "viewed"),
 }
 
+# Learning done elsewhere (LMS, LXP, classroom) that the report relates to the credentials
+# earned after it: not the connector's own verbs.
+ACTIVITY_VERBS: tuple[str, ...] = (
+    "http://adlnet.gov/expapi/verbs/completed",
+    "http://adlnet.gov/expapi/verbs/passed",
+    "http://adlnet.gov/expapi/verbs/mastered",
+    "http://adlnet.gov/expapi/verbs/attended",
+)
+
 CONNECTOR_ACCOUNT_NAME = "credential-connector"
 GUEST_ACCOUNT_NAME = "guest"
 

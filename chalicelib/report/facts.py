@@ -1,0 +1,156 @@
+"""What the report reads from one statement: who, which credential, which channel, the context.
+
+Statements come from an LRS that other systems write to as well, so every value is read
+defensively: a field of the wrong type reads as absent, never as an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Mapping
+
+from ..awards.evaluate import statement_time  # noqa: F401  (the report reads times as the rules do)
+from ..timeutil import optional_time
+from ..errors import InputError
+from ..xapi import vocabulary as v
+
+UNKNOWN = "unknown"
+MAX_TEXT = 120  # a team, role, skill or name longer than this is cut: it is a label, not data
+
+
+def verb_id(statement: Mapping[str, Any]) -> str:
+    verb = statement.get("verb")
+    return str(verb.get("id", "")) if isinstance(verb, Mapping) else ""
+
+
+def actor_key(agent: object) -> str | None:
+    """The agent's inverse functional identifier as one string: the same learner, the same key."""
+    if not isinstance(agent, Mapping):
+        return None
+    for ifi in ("mbox", "mbox_sha1sum", "openid"):
+        if isinstance(agent.get(ifi), str):
+            return f"{ifi}:{agent[ifi].strip().lower() if ifi == 'mbox' else agent[ifi]}"
+    account = agent.get("account")
+    if isinstance(account, Mapping):
+        return f"account:{account.get('homePage')}|{account.get('name')}"
+    return None
+
+
+def learner_label(agent: object) -> str:
+    """The learner's name, or a short hash of the identifier: never the email itself."""
+    name = text_of(agent.get("name")) if isinstance(agent, Mapping) else None
+    if name:
+        return name
+    key = actor_key(agent) or ""
+    return "learner-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+
+
+def learner_email(agent: object) -> str | None:
+    mbox = agent.get("mbox") if isinstance(agent, Mapping) else None
+    return mbox.removeprefix("mailto:") if isinstance(mbox, str) else None
+
+
+def text_of(value: object) -> str | None:
+    """A label from a string or the first entry of a language map; None when there is none."""
+    if isinstance(value, Mapping):
+        value = next((item for item in value.values() if isinstance(item, str)), None)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:MAX_TEXT]
+
+
+def _object(statement: Mapping[str, Any]) -> Mapping[str, Any]:
+    obj = statement.get("object")
+    return obj if isinstance(obj, Mapping) else {}
+
+
+def _grouping_id(statement: Mapping[str, Any]) -> str | None:
+    context = statement.get("context")
+    activities = context.get("contextActivities") if isinstance(context, Mapping) else None
+    grouping = activities.get("grouping") if isinstance(activities, Mapping) else None
+    if isinstance(grouping, list) and grouping and isinstance(grouping[0], Mapping):
+        return str(grouping[0].get("id") or "") or None
+    return None
+
+
+def badge_class(statement: Mapping[str, Any]) -> str:
+    """The badge class IRI: the object of credential statements, the grouping of shares and views."""
+    return _grouping_id(statement) or object_id(statement)
+
+
+def object_id(statement: Mapping[str, Any]) -> str:
+    return str(_object(statement).get("id") or "")
+
+
+def object_name(statement: Mapping[str, Any]) -> str | None:
+    definition = _object(statement).get("definition")
+    return text_of(definition.get("name")) if isinstance(definition, Mapping) else None
+
+
+def credential_name(statement: Mapping[str, Any]) -> str:
+    return object_name(statement) or badge_class(statement)
+
+
+def credential_key(statement: Mapping[str, Any]) -> str:
+    """One learner's credential: its assertion URL, which earned, accepted, revoked and expired
+    statements carry in the result and shares and views as their object."""
+    if _grouping_id(statement):
+        return object_id(statement)
+    result = statement.get("result")
+    extensions = result.get("extensions") if isinstance(result, Mapping) else None
+    assertion = extensions.get(v.BADGEASSERTION_EXTENSION) if isinstance(extensions, Mapping) else None
+    if isinstance(assertion, Mapping) and isinstance(assertion.get("@id"), str):
+        return assertion["@id"]
+    return f"{actor_key(statement.get('actor'))}|{badge_class(statement)}"
+
+
+def channel(statement: Mapping[str, Any]) -> str:
+    value = _context_extensions(statement).get(v.SHARE_MEDIUM_EXTENSION)
+    return (text_of(value) or UNKNOWN).lower()
+
+
+def is_connector_statement(statement: Mapping[str, Any]) -> bool:
+    """The connector's own statements carry the Open Badges recipe as their category."""
+    context = statement.get("context")
+    activities = context.get("contextActivities") if isinstance(context, Mapping) else None
+    category = activities.get("category") if isinstance(activities, Mapping) else None
+    return isinstance(category, list) and any(
+        isinstance(item, Mapping) and item.get("id") == v.OPEN_BADGES_RECIPE for item in category)
+
+
+def _context_extensions(statement: Mapping[str, Any]) -> Mapping[str, Any]:
+    context = statement.get("context")
+    extensions = context.get("extensions") if isinstance(context, Mapping) else None
+    return extensions if isinstance(extensions, Mapping) else {}
+
+
+class StatementReader:
+    """Reads the connector's own extensions, whose IRIs depend on the deployment's base."""
+
+    def __init__(self, vocab: v.DeploymentVocabulary) -> None:
+        self.vocab = vocab
+
+    def team(self, statement: Mapping[str, Any]) -> str:
+        return text_of(_context_extensions(statement).get(self.vocab.ext_team)) or UNKNOWN
+
+    def job_role(self, statement: Mapping[str, Any]) -> str:
+        return text_of(_context_extensions(statement).get(self.vocab.ext_job_role)) or UNKNOWN
+
+    def skills(self, statement: Mapping[str, Any]) -> tuple[str, ...]:
+        value = _context_extensions(statement).get(self.vocab.ext_skills)
+        if not isinstance(value, list):
+            return ()
+        return tuple(sorted({skill for skill in map(text_of, value) if skill}))
+
+    def expires_at(self, statement: Mapping[str, Any]) -> datetime | None:
+        """From the context extension, else the same extension in the result (other writers)."""
+        result = statement.get("result")
+        in_result = result.get("extensions") if isinstance(result, Mapping) else None
+        for extensions in (_context_extensions(statement), in_result):
+            if isinstance(extensions, Mapping) and isinstance(extensions.get(self.vocab.ext_expires_at), str):
+                try:
+                    return optional_time(extensions[self.vocab.ext_expires_at], "expires_at")
+                except InputError:
+                    return None
+        return None
