@@ -27,8 +27,10 @@ from .awards.inputs import Report
 from .health import HealthReport
 from .intake import auth
 from .intake.lap import REFUSED as LAP_REFUSED
-from .intake.models import Accepted, AcceptedCounted, Duplicate, Error, FieldError, Skipped
+from .intake.models import (Accepted, AcceptedCounted, Duplicate, Error, FieldError, ShareLinkCreated,
+                            ShareLinkRequest, Skipped)
 from .platforms import platform
+from .share.service import NOT_FOUND as SHARE_NOT_FOUND
 
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
@@ -258,6 +260,33 @@ def document() -> dict[str, Any]:
                          "description": "the report's id: required with text/csv, ignored with JSON",
                          "schema": {"type": "string"}}],
         )},
+        "/share-links": {"post": operation(
+            "createShareLink", "A tracked share link",
+            "For a share button or an email template: the credential's public URL and the channel. The earner and "
+            "the credential are read from its earned statement in the LRS unless the body names them; the `shared` "
+            "statement is queued. See docs/sharing.md.",
+            {JSON: {"schema": body(ShareLinkRequest)}},
+            {201: ("the short link (and LinkedIn's add-to-profile URL for channel linkedin)", ShareLinkCreated),
+             401: refused(auth.REFUSALS["bearer"]),
+             404: ("no earned statement in the LRS names the credential, and the body does not say enough", Error)},
+            security=[{"shareLinksBearer": []}],
+        )},
+        "/s/{token}": {"get": {
+            "operationId": "followShareLink", "summary": "Follow a tracked share link",
+            "description": "Redirects to the credential's page at once; a person's first click per window queues a "
+                           "`viewed` statement (crawlers drawing link previews are counted, not queued).",
+            "parameters": [{"name": "token", "in": "path", "required": True,
+                            "description": "the link's signed token, as POST /share-links made it",
+                            "schema": {"type": "string", "minLength": 1}}],
+            "responses": {
+                "302": {"description": "to the credential's public page",
+                        "headers": {"Location": {"required": True, "schema": {"type": "string", "format": "uri"}}}},
+                "404": _response("not a link this connector made (unknown, malformed or tampered token): "
+                                 f"`{SHARE_NOT_FOUND}`; nothing is recorded", answer(Error)),
+                "415": UNSUPPORTED_MEDIA_TYPE,
+                "503": _response("SHARE_LINK_SECRET is not set, or the store is unavailable", answer(Error)),
+            },
+        }},
         "/health": {"get": {
             "operationId": "health", "summary": "Health",
             "description": "Queue depth, dead letters, counters, LRS reachability, problems flagged, routes not "
@@ -286,6 +315,7 @@ def document() -> dict[str, Any]:
 
 
 SECURITY_SCHEMES: dict[str, Any] = {
+    "shareLinksBearer": {"type": "http", "scheme": "bearer", "description": "`SHARE_LINKS_TOKEN`"},
     "certifierSignature": {
         "type": "apiKey", "in": "header", "name": "X-Webhook-Signature",
         "description": "hex HMAC-SHA256 of the raw body, keyed with `CERTIFIER_WEBHOOK_SECRET`",

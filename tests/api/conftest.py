@@ -56,6 +56,8 @@ def settings_env(tmp_path: Path, lrs_endpoint: str) -> dict[str, str]:
         "CERTIFIER_WEBHOOK_SECRET": "whsec-" + uuid.uuid4().hex,
         "OPENBADGES_INGEST_TOKEN": "ob-" + uuid.uuid4().hex,
         "LAP_TOKEN": "lap-" + uuid.uuid4().hex,
+        "SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex,
+        "SHARE_LINK_SECRET": "sign-" + uuid.uuid4().hex,
     }
 
 

@@ -62,6 +62,13 @@ RESTATED = {"POST /lap/statements"}
 def checks_for(case) -> list:
     return CHECKS + [positive_data_acceptance] if case.operation.label in RESTATED else CHECKS
 
+# A share button that names everything: the link is made without asking the LRS.
+SHARE_LINK = {"credential_url": "https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211",
+              "channel": "linkedin", "platform": "credly", "name": "Cloud Practitioner",
+              "badge_class": "https://www.credly.com/org/example/badge/cloud-practitioner",
+              "learner": {"email": "ada.lovelace@example.com"}}
+
+
 def with_examples(spec: dict[str, Any]) -> dict[str, Any]:
     """The served document plus the repository's fixtures as request examples, so that the
     examples phase goes past the checks into queueing (the document itself carries none)."""
@@ -80,6 +87,8 @@ def with_examples(spec: dict[str, Any]) -> dict[str, Any]:
             fixture_json("lap/learninglocker_forwarded_statement.json"),
             [fixture_json("lap/learninglocker_forwarded_statement.json")]],
         ("/lap/reports", "application/json"): [fixture_json("lap/report_rows.json")],
+        ("/share-links", "application/json"): [SHARE_LINK, {**SHARE_LINK, "channel": "copy"},
+                                                {**SHARE_LINK, "channel": "email", "credential_id": "c-1"}],
     }
     for (path, media_type), values in samples.items():
         content = spec["paths"][path]["post"]["requestBody"]["content"][media_type]
@@ -116,6 +125,8 @@ def authorize(api: Api, case, request: requests.PreparedRequest) -> None:
         request.headers["Authorization"] = api.basic("LAP_TOKEN") if pick == 1 else api.bearer("LAP_TOKEN")
     elif path == "/lap/reports":
         request.headers["Authorization"] = api.bearer("LAP_TOKEN")
+    elif path == "/share-links":
+        request.headers["Authorization"] = api.bearer("SHARE_LINKS_TOKEN")
 
 
 def prepare(api: Api, case, credentials: bool) -> requests.PreparedRequest:
@@ -170,10 +181,10 @@ def test_generation_got_past_the_credentials():
     """The run above reached the queue on every POST route (signatures and tokens were right)."""
     assert SEEN, "test_every_answer_is_documented (above, same module) must run first"
     posts = {label for label, _ in SEEN if label.startswith("POST ")}
-    assert len(posts) == 5
+    assert len(posts) == 6
     for label in posts:
         statuses = {status for seen, status in SEEN if seen == label}
-        assert statuses & {200, 202} and 400 in statuses and 401 in statuses, (label, statuses)
+        assert statuses & {200, 201, 202} and 400 in statuses and 401 in statuses, (label, statuses)
 
 
 # -- answers a configured connector gives only when something is wrong ---------------------------
@@ -190,6 +201,7 @@ REQUESTS = {
     "POST /lap/statements": lambda api: dict(body=STATEMENT, headers={"Authorization": api.bearer("LAP_TOKEN")}),
     "POST /lap/reports": lambda api: dict(
         body=fixture_json("lap/report_rows.json"), headers={"Authorization": api.bearer("LAP_TOKEN")}),
+    "POST /share-links": lambda api: dict(body=SHARE_LINK, headers={"Authorization": api.bearer("SHARE_LINKS_TOKEN")}),
 }
 SECRETS = {
     "POST /webhooks/credly/{token}": "CREDLY_WEBHOOK_TOKEN",
@@ -197,6 +209,7 @@ SECRETS = {
     "POST /ingest/openbadges": "OPENBADGES_INGEST_TOKEN",
     "POST /lap/statements": "LAP_TOKEN",
     "POST /lap/reports": "LAP_TOKEN",
+    "POST /share-links": "SHARE_LINKS_TOKEN",
 }
 
 
@@ -218,7 +231,7 @@ def checked(api: Api, case) -> schemathesis.Response:
 
 @pytest.mark.parametrize("label", sorted(REQUESTS))
 def test_the_fixture_request_is_accepted(api, label):
-    assert checked(api, make_case(api, label)).status_code in (200, 202)
+    assert checked(api, make_case(api, label)).status_code in (200, 201, 202)
 
 
 @pytest.mark.parametrize("label", sorted(REQUESTS))
