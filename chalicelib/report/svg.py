@@ -48,12 +48,17 @@ def _rect(x: float, y: float, width: float, height: float, fill: str, tip: str, 
             f"<title>{escape(tip)}</title></rect>")
 
 
-def nice_top(value: float) -> int:
-    """A round axis maximum at or above value: 1, 2, 5 times a power of ten."""
-    if value <= 1:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    return next(int(step * power) for step in (1, 2, 5, 10) if step * power >= value)
+def nice_step(value: float, ticks: int = 4) -> int:
+    """A whole, round step (1, 2, 5 times a power of ten) so that `ticks` steps reach value:
+    the figures are counts, so the axis shows whole numbers."""
+    rough = max(value, 1) / ticks
+    power = 10 ** max(math.floor(math.log10(rough)), 0)
+    return next(int(step * power) for step in (1, 2, 5, 10) if step * power >= rough)
+
+
+def _char_width(texts: Sequence[str]) -> float:
+    """Roughly how wide the longest (shortened) label is, in pixels at 12 px."""
+    return 6.8 * max((len(short(t)) for t in texts), default=0)
 
 
 def empty(label: str, message: str = "Nothing in this range") -> str:
@@ -66,8 +71,9 @@ def hbars(items: Sequence[tuple[str, int]], label: str) -> str:
     """One horizontal bar per item, its value at the end."""
     if not items:
         return empty(label)
-    left, right = 210, 50
-    scale = (WIDTH - left - right) / nice_top(max(value for _, value in items))
+    left, right = 16 + min(_char_width([name for name, _ in items]), 220), 50
+    step = nice_step(max(value for _, value in items))
+    scale = (WIDTH - left - right) / (step * math.ceil(max(value for _, value in items) / step))
     body: list[str] = []
     for index, (name, value) in enumerate(items):
         y = 8 + index * ROW
@@ -82,13 +88,15 @@ def columns(categories: Sequence[str], series: Sequence[str], values: Mapping[tu
     """Columns per category: the series stacked on each other, or side by side (grouped)."""
     if not categories or not any(values.values()):
         return empty(label)
-    top, bottom, left = 30 + 18 * math.ceil(len(series) / 5), 90, 120  # room for slanted labels
+    slant = 0.87 * _char_width(categories)  # the labels below the axis, slanted by 30 degrees
+    top, bottom, left = 30 + 18 * math.ceil(len(series) / 5), 24 + slant / 1.7, max(50, slant - 20)
     plot_height, plot_width = 220, WIDTH - left - 20
     sums = [sum(values.get((c, s), 0) for s in series) if stacked else max(values.get((c, s), 0) for s in series)
             for c in categories]
-    maximum = nice_top(max(sums))
+    step = nice_step(max(sums))
+    maximum = step * math.ceil(max(sums) / step)
     scale = plot_height / maximum
-    body = _legend(series, 8) + _axis(left, top, plot_width, plot_height, maximum)
+    body = _legend(series, 8) + _axis(left, top, plot_width, plot_height, maximum, step)
     slot = plot_width / len(categories)
     width = min(slot * 0.7, 80) / (1 if stacked else len(series))
     for index, category in enumerate(categories):
@@ -104,7 +112,7 @@ def columns(categories: Sequence[str], series: Sequence[str], values: Mapping[tu
                 x += width
         body.append(_text(left + slot * index + slot / 2, top + plot_height + 16, category, "end",
                           f' transform="rotate(-30 {left + slot * index + slot / 2:.1f} {top + plot_height + 16:.1f})"'))
-    return _svg(WIDTH, top + plot_height + bottom, label, body)
+    return _svg(WIDTH, round(top + plot_height + bottom), label, body)
 
 
 def _legend(series: Sequence[str], y: float) -> list[str]:
@@ -116,14 +124,13 @@ def _legend(series: Sequence[str], y: float) -> list[str]:
     return body
 
 
-def _axis(left: float, top: float, width: float, height: float, maximum: int) -> list[str]:
-    body = [f'<line x1="{left}" y1="{top + height}" x2="{left + width}" y2="{top + height}" stroke="#94a3b8"/>']
-    for tick in range(5):
-        value = maximum * tick / 4
-        y = top + height - height * tick / 4
-        if tick:
-            body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + width}" y2="{y:.1f}" stroke="#e2e8f0"/>')
-        body.append(_text(left - 6, y + 4, f"{value:g}", "end"))
+def _axis(left: float, top: float, width: float, height: float, maximum: int, step: int) -> list[str]:
+    body = [f'<line x1="{left:.1f}" y1="{top + height}" x2="{left + width:.1f}" y2="{top + height}" stroke="#94a3b8"/>']
+    for value in range(0, maximum + 1, step):
+        y = top + height - height * value / maximum
+        if value:
+            body.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{left + width:.1f}" y2="{y:.1f}" stroke="#e2e8f0"/>')
+        body.append(_text(left - 6, y + 4, str(value), "end"))
     return body
 
 
@@ -132,12 +139,13 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
     """A grid, darker for higher values; a zero cell is a gap, drawn apart and named in its tooltip."""
     if not rows or not cols:
         return empty(label)
-    left, top, cell = 180, 130, min(60, (WIDTH - 190) // len(cols))
+    left, top = 16 + min(_char_width(rows), 220), 24 + 0.71 * _char_width(cols)  # column labels at 45 degrees
+    cell = max(24, min(60, int(WIDTH - left - 10) // len(cols)))
     maximum = max(values.values(), default=0) or 1
     body: list[str] = []
     for column, name in enumerate(cols):
         x = left + column * cell + cell / 2
-        body.append(_text(x, top - 8, name, "start", f' transform="rotate(-45 {x:.1f} {top - 8})"'))
+        body.append(_text(x, top - 8, name, "start", f' transform="rotate(-45 {x:.1f} {top - 8:.1f})"'))
     for row, team in enumerate(rows):
         y = top + row * ROW
         body.append(_text(left - 8, y + 16, team, "end"))
@@ -149,5 +157,5 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
             body.append(_rect(x + 1, y + 1, cell - 2, ROW - 2, shade, tip, ' stroke="#ffffff"'))
             body.append(_text(x + cell / 2, y + 16, str(value) if value else "✕", "middle",
                               ' fill="#b91c1c"' if not value else (' fill="#ffffff"' if value / maximum > 0.5 else "")))
-    width = max(WIDTH, left + len(cols) * cell + 130)  # the last slanted labels stay inside
-    return _svg(width, top + len(rows) * ROW + 10, label, body)
+    width = max(WIDTH, left + len(cols) * cell + top)  # the last slanted label stays inside
+    return _svg(round(width), round(top + len(rows) * ROW + 10), label, body)

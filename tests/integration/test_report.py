@@ -1,0 +1,249 @@
+"""`report` against the real LRS: the figures of a history this module writes, in every output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import requests
+
+from chalicelib.events import Kind
+from chalicelib.report import render_text
+from chalicelib.report.facts import learner_label
+
+from . import chromium
+from .report_history import (ACTIVITIES, COMPLETED, FUNNEL, HELD, SINCE, UNTIL, XSS_TEAM, History, expiring_rows,
+                             skills_rows, varied_history)
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+COLUMNS = {
+    "held_by_team_role": ("team", "job_role", "credentials", "learners"),
+    "skills_by_team": ("skill", "team", "learners", "gap"),
+    "share_funnel": ("month", "credential", "channel", "earned", "accepted", "shared", "viewed"),
+    "activities_before_earning": ("credential", "earners", "rank", "activity", "learners"),
+    "expiring": ("credential", "learner", "team", "expires_at", "days_left"),
+}
+
+
+def post(lrs, statements: list[dict]) -> None:
+    for start in range(0, len(statements), 200):
+        answer = requests.post(lrs.statements_url, json=statements[start:start + 200],
+                               headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
+        assert answer.status_code == 200, answer.text
+
+
+def store(lrs, history: History) -> None:
+    # A voiding statement goes after the statement it voids, as the connector sends them.
+    voiding = [s for s in history.statements if s["verb"]["id"].endswith("/voided")]
+    post(lrs, [s for s in history.statements if s not in voiding])
+    post(lrs, voiding)
+
+
+def report(lrs, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "LRS_ENDPOINT": lrs.endpoint, **env}
+    return subprocess.run([sys.executable, "-m", "chalicelib", "report", *args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def varied(lrs) -> History:
+    history = varied_history()
+    store(lrs, history)
+    return history
+
+
+@pytest.fixture(scope="module")
+def expected(varied) -> dict[str, list[tuple]]:
+    fay = learner_label(varied.agent(varied.learners["fay"]))
+    return {"held_by_team_role": HELD, "skills_by_team": skills_rows(), "share_funnel": FUNNEL,
+            "activities_before_earning": ACTIVITIES, "expiring": expiring_rows(fay)}
+
+
+@pytest.fixture(scope="module")
+def outputs(lrs, varied, tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("report")
+    # A small page size: every verb's history spans several LRS pages.
+    answer = report(lrs, "--since", SINCE, "--until", UNTIL, "--page-size", "7", "--csv", str(folder / "csv"),
+                    "--html", str(folder / "report.html"))
+    assert answer.returncode == 0, answer.stderr
+    return {"answer": answer, "csv": folder / "csv", "html": folder / "report.html", "folder": folder}
+
+
+def text_section(stdout: str, title_start: str) -> list[str]:
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"== {title_start}"))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i]), len(lines))
+    return lines[start + 2:end]  # after the title and the note
+
+
+TITLES = {"held_by_team_role": "Credentials held", "skills_by_team": "Skills held", "share_funnel": "Share funnel",
+          "activities_before_earning": "Activities completed", "expiring": "Credentials expiring"}
+
+
+@pytest.mark.parametrize("name", list(COLUMNS))
+def test_terminal_tables_hold_the_expected_figures(outputs, expected, name):
+    shown = text_section(outputs["answer"].stdout, TITLES[name])
+    assert shown == list(render_text.grid(COLUMNS[name], expected[name]))
+
+
+def test_terminal_shows_a_held_row_as_aligned_text(outputs):
+    assert re.search(r"^Platform\s+Engineer\s+3\s+2$", outputs["answer"].stdout, re.MULTILINE)
+    assert "read " in outputs["answer"].stderr  # progress and the count on stderr
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+
+
+@pytest.mark.parametrize("name", list(COLUMNS))
+def test_csv_files_hold_the_expected_figures(outputs, expected, name):
+    with (outputs["csv"] / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == list(COLUMNS[name])
+    assert rows[1:] == [[csv_cell(value) for value in row] for row in expected[name]]
+
+
+def test_csv_quotes_a_formula_and_keeps_markup_as_text(outputs):
+    held = (outputs["csv"] / "held_by_team_role.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK(1)" in held and XSS_TEAM in held
+
+
+class Tables(HTMLParser):
+    """Each section's table as rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.section = ""
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "section":
+            self.section = dict(attrs)["id"]
+            self.tables[self.section] = []
+        elif tag == "tr" and self.section:
+            self.tables[self.section].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.tables[self.section][-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+@pytest.mark.parametrize("name", list(COLUMNS))
+def test_html_tables_hold_the_expected_figures(outputs, expected, name):
+    parser = Tables()
+    parser.feed(outputs["html"].read_text(encoding="utf-8"))
+    rows = parser.tables[name]
+    assert rows[0] == list(COLUMNS[name])
+    assert rows[1:] == [["" if v is None else str(v) for v in row] for row in expected[name]]
+
+
+def test_the_page_is_self_contained_and_escapes_names(outputs):
+    page = outputs["html"].read_text(encoding="utf-8")
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing loaded from elsewhere
+    assert page.count("<svg") == 5
+
+
+def test_emails_only_with_the_flag(lrs, varied, outputs, tmp_path):
+    written = [*outputs["csv"].glob("*.csv"), outputs["html"]]
+    assert not [p.name for p in written if "@example.com" in p.read_text(encoding="utf-8")]
+    assert "@example.com" not in outputs["answer"].stdout
+    answer = report(lrs, "--since", SINCE, "--until", UNTIL, "--include-emails", "--csv", str(tmp_path))
+    assert answer.returncode == 0, answer.stderr
+    with (tmp_path / "expiring.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["email"] for r in rows] == [varied.learners[k].email for k in ("cy", "bob", "mallory", "fay")]
+
+
+def test_every_chart_renders_in_chromium(outputs):
+    """The page in headless Chromium: each chart's box (measured by a script added to a copy)
+    holds drawn, coloured pixels in a screenshot of the page as written."""
+    from PIL import Image
+
+    page, folder = outputs["html"], outputs["folder"]
+    measured = page.read_text(encoding="utf-8").replace(
+        "default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';").replace("</body>", MEASURE + "</body>")
+    copy = folder / "measured.html"
+    copy.write_text(measured, encoding="utf-8")
+    dom = chromium.dump_dom(copy)
+    found = json.loads(re.search(r'<pre id="boxes">(.*?)</pre>', dom, re.DOTALL).group(1))
+    assert found["scripts"] == 1 and found["images"] == 0  # the names stayed text
+    assert len(found["charts"]) == 5
+    png = chromium.screenshot(page, folder / "report.png", 1280, found["height"] + 20)
+    image = Image.open(png).convert("RGB")
+    for chart in found["charts"]:
+        x, y, width, height = (round(chart[k]) for k in ("x", "y", "width", "height"))
+        assert width > 300 and height > 50 and chart["marks"] > 0, chart
+        region = image.crop((x, y, x + width, y + height))
+        pixels = region.tobytes()  # RGB triples
+        coloured = sum(1 for i in range(0, len(pixels), 3)
+                       if abs(pixels[i] - pixels[i + 1]) + abs(pixels[i + 1] - pixels[i + 2]) > 60)
+        assert coloured > 0.01 * width * height, (chart["label"], coloured)
+
+
+MEASURE = """<script>
+const charts = [...document.querySelectorAll('figure.chart svg')].map(svg => {
+  const box = svg.getBoundingClientRect();
+  return {label: svg.getAttribute('aria-label'), x: box.x + scrollX, y: box.y + scrollY, width: box.width,
+          height: box.height, marks: svg.querySelectorAll('rect > title').length};
+});
+const pre = document.createElement('pre');
+pre.id = 'boxes';
+pre.textContent = JSON.stringify({charts, height: document.documentElement.scrollHeight,
+  scripts: document.scripts.length, images: document.images.length});
+document.body.appendChild(pre);
+</script>"""
+
+
+def test_bad_dates_and_an_unreachable_lrs_are_one_line_errors(lrs):
+    for args in (["--since", "last tuesday"], ["--until", "2011-02-30"], ["--since", "2012-01-01", "--until", "2011-01-01"]):
+        answer = report(lrs, *args)
+        assert answer.returncode == 2 and answer.stdout == "", args
+        assert len(answer.stderr.strip().splitlines()) == 1 and answer.stderr.startswith("error: "), answer.stderr
+    answer = report(lrs, LRS_ENDPOINT="http://127.0.0.1:9/xAPI/", HTTP_MAX_ATTEMPTS="1")
+    assert answer.returncode == 2
+    assert answer.stderr.strip().splitlines()[-1].startswith("error: LRS GET /xAPI/statements")
+
+
+def test_a_history_of_many_pages_is_read_whole(lrs, tmp_path):
+    """2013: 150 credentials in two teams, each after one completed course, read 20 a page."""
+    history = History()
+    for number in range(150):
+        team = "Alpha" if number % 3 == 0 else "Beta"
+        learner = history.learner(f"p{number}", f"Learner {number}", team, "Engineer")
+        day = f"2013-{1 + number % 12:02d}-{10 + number % 15:02d}"
+        history.credential(Kind.ISSUED, number, learner, "A", day)
+        history.activity(COMPLETED, learner, "Course", f"2013-{1 + number % 12:02d}-05")
+        if number % 5 == 0:
+            history.interaction(Kind.SHARED, number, learner, "A", day, "linkedin")
+    store(lrs, history)
+    answer = report(lrs, "--since", "2013-01-01", "--until", "2013-12-31", "--page-size", "20", "--csv", str(tmp_path))
+    assert answer.returncode == 0, answer.stderr
+    with (tmp_path / "held_by_team_role.csv").open(newline="") as handle:
+        assert list(csv.reader(handle))[1:] == [["Alpha", "Engineer", "50", "50"], ["Beta", "Engineer", "100", "100"]]
+    with (tmp_path / "activities_before_earning.csv").open(newline="") as handle:
+        assert list(csv.reader(handle))[1:] == [["Python Expert", "150", "1", "Course", "150"]]
+    with (tmp_path / "share_funnel.csv").open(newline="") as handle:
+        totals = [row for row in csv.DictReader(handle) if row["channel"] == "(all)"]
+    assert sum(int(r["earned"]) for r in totals) == 150 and sum(int(r["shared"]) for r in totals) == 30
