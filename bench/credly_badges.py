@@ -103,3 +103,19 @@ def make_badges(
                              url=f"https://www.credly.com/users/{first.lower()}-{last.lower()}-{i}")
         badges.append(badge)
     return badges
+
+
+# Credly's badge export (Organization > Data > Badges), as far as its columns are known.
+EXPORT_HEADER = ["Badge Name", "Badge Template ID", "Issued by", "Earner Badge ID", "Issuer Earner ID", "Group Tag",
+                 "Badge URL", "Issued to First Name", "Issued to Middle Name", "Issued to Last Name",
+                 "Issued to Email", "Status", "Expired", "Issue Date", "Expiration Date"]
+
+
+def export_row(badge: dict) -> list[str]:
+    """A badge (API shape) as a row of the export, in EXPORT_HEADER's order."""
+    issuer = next((e["entity"]["name"] for e in badge.get("issuer", {}).get("entities", []) if e.get("primary")), "")
+    return [badge["badge_template"]["name"], badge["badge_template"]["id"], issuer, badge["id"],
+            badge.get("issuer_earner_id") or "", "", badge.get("badge_url") or "", badge.get("issued_to_first_name")
+            or "", "", badge.get("issued_to_last_name") or "", badge.get("recipient_email") or "",
+            badge["state"].capitalize(), "No", badge["issued_at"].replace("T", " ").replace(".000Z", " UTC"),
+            (badge.get("expires_at") or "")[:10]]

@@ -253,28 +253,20 @@ def _pull(args: argparse.Namespace) -> int:
     if args.restart:
         connector.store.set_cursor(cursor_name(args.platform, args.mode), None)
     source = puller(args.platform, connector.settings, args.mode)
-    local = connector.settings.queue_backend == "local"
-    before = connector.store.counters()
+    delivery = LocalDelivery(connector)
+    local = delivery.active
 
     def on_page(report: PullReport) -> None:
-        _progress(report, _delivered_since(connector.store, before) if local else None)
-        while local and connector.queue.depth() > PAGES_AHEAD:  # read ahead, but not unboundedly
-            time.sleep(0.02)
+        _progress(report, delivery.statements())
+        delivery.pace()
 
-    if local:  # nobody else drains a local outbox during a CLI run: deliver while the next page is read
-        connector.drainer().start()
-    try:
+    with delivery:
         runner = PullRunner(connector.store, connector.queue)
         report = runner.run(args.platform, args.mode, source, since=getattr(args, "since", None), on_page=on_page)
-    finally:
-        if local:
-            connector.drainer().stop()
-    if local:
-        connector.drainer().run_until_idle(timeout=600)
     print(file=sys.stderr)
     summary = report.as_dict()
     if local:
-        summary["statements"] = _delivered_since(connector.store, before)
+        summary["statements"] = delivery.statements()
         summary["dead_letters"] = connector.store.count_dead_letters()
     if args.json:
         print(json.dumps(summary))
@@ -284,6 +276,42 @@ def _pull(args: argparse.Namespace) -> int:
         print(f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s){statements}, "
               f"{report.elapsed():.1f} s, {state}")
     return 0
+
+
+class LocalDelivery:
+    """With QUEUE_BACKEND=local nobody else drains the outbox during a CLI run: the command
+    delivers while it reads the next page (at most PAGES_AHEAD pages ahead, so memory and the
+    outbox stay flat), and on leaving waits until everything it queued is settled."""
+
+    def __init__(self, connector, enabled: bool = True) -> None:
+        self.connector = connector
+        self.active = enabled and connector.settings.queue_backend == "local"
+        self.before = connector.store.counters()
+
+    def __enter__(self) -> "LocalDelivery":
+        if self.active:
+            self.connector.drainer().start()
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if self.active:
+            self.connector.drainer().stop()
+            if error is None:
+                self.connector.drainer().run_until_idle(timeout=600)
+
+    def pace(self) -> None:
+        """Called after queueing a page: read ahead, but not unboundedly."""
+        while self.active and self.connector.queue.depth() > PAGES_AHEAD:
+            time.sleep(0.02)
+
+    def statements(self) -> int | None:
+        """Statements delivered (or already in the LRS) since the command started; None: not delivering."""
+        return _delivered_since(self.connector.store, self.before) if self.active else None
+
+    def counts(self) -> dict[str, int]:
+        """What the LRS answered since the command started, by outcome."""
+        after = self.connector.store.counters()
+        return {k: after.get(k, 0) - self.before.get(k, 0) for k in ("delivered", "already_stored")}
 
 
 def _expire(args: argparse.Namespace) -> int:

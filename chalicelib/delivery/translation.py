@@ -44,13 +44,15 @@ class Translator:
         """Raises InputError, DetailsRequired, UnidentifiedLearner or InvalidStatement."""
         return self._translation(self.adapter(source).parse(document), as_of)
 
-    def translate_event(self, event: dict, as_of: datetime | None = None) -> Translation:
-        """A canonical event the connector made itself (a queue message of kind "event")."""
+    def translate_event(self, event: dict | list, as_of: datetime | None = None) -> Translation:
+        """Canonical events the connector made itself (a queue message of kind "event"): one (the
+        expiry sweep's), or a list (a CSV import's page)."""
         try:
-            parsed = CredentialEvent.model_validate(event)
+            parsed: list[CredentialEvent | Skipped] = [
+                CredentialEvent.model_validate(e) for e in (event if isinstance(event, list) else [event])]
         except ValidationError as error:
             raise InputError.from_validation(error, whole="(event)") from None
-        return self._translation([parsed], as_of)
+        return self._translation(parsed, as_of)
 
     def _translation(self, items: list[CredentialEvent | Skipped], as_of: datetime | None) -> Translation:
         result = Translation()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import SettingsError
 from .common import SourceAdapter, require_settings, unset_settings
-from .spec import Delivery, DeliveryItem, DetailsFetcher, Platform, Webhook
+from .spec import Delivery, DeliveryItem, DetailsFetcher, ExportColumn, ExportLayout, Platform, Webhook
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (
     Platform("credly", "Credly", api_settings=("CREDLY_ORG_ID", "CREDLY_TOKEN"), fetches_details=True,
-             can_award=True, pull=("backfill", "sync"),
+             can_award=True, pull=("backfill", "sync"), csv=True,
              # Credly retries anything but 200 for days: every accepted outcome answers 200.
              webhook=Webhook("path_token", "CREDLY_WEBHOOK_TOKEN", needs=("CREDLY_ORG_ID",), ack_status=200,
                              thin=True)),
@@ -28,14 +28,15 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              webhook=Webhook("signature", "CERTIFIER_WEBHOOK_SECRET"), pull=("backfill", "sync")),
     Platform("openbadges", "Open Badges", webhook=Webhook("bearer", "OPENBADGES_INGEST_TOKEN", many=True)),
     Platform("badgr", "Canvas Credentials", api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"), can_award=True,
-             pull=("backfill", "sync")),
+             pull=("backfill", "sync"), csv=True),
     Platform("accredible", "Accredible", api_settings=("ACCREDIBLE_API_KEY",), can_award=True,
-             pull=("backfill", "sync")),
+             pull=("backfill", "sync"), csv=True),
 )}
 
-__all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "Platform", "SourceAdapter", "Webhook",
+__all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "ExportColumn", "ExportLayout", "Platform",
+           "SourceAdapter", "Webhook",
            "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
-           "details_fetchers", "details_settings", "names", "platform", "platform_titles", "puller", "pulling_platforms", "unset_settings", "webhook_reader",
+           "csv_layout", "csv_platforms", "details_fetchers", "details_settings", "names", "platform", "platform_titles", "puller", "pulling_platforms", "unset_settings", "webhook_reader",
            "webhook_settings"]
 
 
@@ -93,6 +94,19 @@ def puller(name: str, settings: "Settings", mode: str) -> "Puller":
         able = ", ".join(pulling_platforms(mode)) or "none"
         raise SettingsError(f"{name} has no {mode}: platforms with one: {able}")
     return platform(name).part("pull", "PULLER")(api_client(name, settings, f"pulling from {name}"))
+
+
+def csv_platforms() -> list[str]:
+    """The platforms whose own CSV export import-csv reads, in registry order."""
+    return [p.name for p in PLATFORMS.values() if p.csv]
+
+
+def csv_layout(name: str, settings: "Settings") -> ExportLayout:
+    """The layout of the platform's CSV export; SettingsError when it has none the connector reads."""
+    if name not in csv_platforms():
+        raise SettingsError(f"no CSV export layout for {name!r}: one of {', '.join(csv_platforms())} "
+                            "(any other layout: --mapping FILE)")
+    return platform(name).part("export", "EXPORT")(settings)
 
 
 def webhook_reader(name: str) -> Callable[[Any, "Settings"], Delivery]:

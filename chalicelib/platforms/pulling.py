@@ -23,6 +23,8 @@ class Page:
     resume: str | None  # where the pull goes on after this page (opaque to all but the puller)
     last: bool = False  # nothing follows in this run; `resume` is then where the next run starts
     total: int | None = None  # records in the whole pull, where the platform says (an ETA)
+    # "event": the document is a list of canonical events already read and checked (a CSV import)
+    kind: Literal["document", "event"] = "document"
 
 
 class Puller(Protocol):

@@ -44,6 +44,26 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class ExportColumn:
+    """One column of a platform's CSV export, matched by header name (case and spaces ignored)."""
+
+    name: str  # as the export spells it: the key of the cells given to ExportLayout.document
+    field: str  # the document field it fills, as the adapter names it in an error (the row's reason)
+    aliases: tuple[str, ...] = ()  # other spellings of the header the export is known to use
+    required: bool = False  # a file whose header lacks it is refused before any row is read
+
+
+@dataclass(frozen=True)
+class ExportLayout:
+    """A platform's CSV export: each row becomes the document its adapter parses, so a credential
+    imported from CSV has the statement ids of the same credential pulled or webhooked."""
+
+    title: str  # what the file is, for messages: "Credly badge export"
+    columns: tuple[ExportColumn, ...]
+    document: Callable[[dict[str, str]], Any]  # non-empty cells by column name -> the adapter's document
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform, as its folder platforms/<name>/ implements it:
 
@@ -53,6 +73,7 @@ class Platform:
     awards.py    AWARDS: class (client) -> AwardClient; credential_id(value) (when can_award)
     webhook.py   read_delivery(parsed body, settings) -> Delivery    (when webhook is given)
     pull.py      PULLER: class (client) -> pulling.Puller              (when pull modes are given)
+    export.py    EXPORT: function (settings) -> ExportLayout           (when csv: its CSV export's layout)
     """
 
     name: str  # the folder, and the name in queue messages, rules files and statement ids
@@ -62,6 +83,7 @@ class Platform:
     can_award: bool = False
     webhook: Webhook | None = None
     pull: tuple[str, ...] = ()  # the pull modes it supports: backfill, sync
+    csv: bool = False  # its own CSV export can be imported (import-csv --platform)
 
     @property
     def has_api(self) -> bool:

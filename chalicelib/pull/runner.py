@@ -56,12 +56,15 @@ class PullRunner:
         self.queue = queue
 
     def run(self, platform: str, mode: Mode, puller: Puller, *, since: datetime | None = None,
-            deadline: float | None = None, on_page: Callable[[PullReport], None] | None = None) -> PullReport:
-        """deadline: a time.monotonic() value after which no further page is started."""
-        name = cursor_name(platform, mode)
+            deadline: float | None = None, on_page: Callable[[PullReport], None] | None = None,
+            cursor: str | None = None) -> PullReport:
+        """deadline: a time.monotonic() value after which no further page is started; cursor: where
+        the position is stored, when not the platform's own for `mode` (a CSV file's)."""
+        name = cursor or cursor_name(platform, mode)
         report = PullReport(platform, mode)
         for page in puller.pages(mode, self.store.cursor(name), since):
-            self.queue.send(QueueMessage(source=platform, body=page.document))  # durable before the cursor
+            # durable before the cursor
+            self.queue.send(QueueMessage(source=platform, kind=page.kind, body=page.document))
             self.store.set_cursor(name, page.resume)
             report.pages += 1
             report.records += page.records
