@@ -7,10 +7,11 @@ Every field is always sent (the serialization schema marks each required) and no
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Answer(BaseModel):
@@ -60,6 +61,8 @@ class Error(Answer):
 
 Channel = Literal["linkedin", "facebook", "x", "email", "copy"]
 HTTP_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s<>\"{}|\\^`]+$"
+# Checked by a validator (a pattern's message would quote the regex to the caller), documented as a pattern.
+_HttpUrl = Annotated[str, Field(max_length=2000, json_schema_extra={"pattern": HTTP_URL})]
 _Given = Annotated[str, Field(min_length=1, max_length=500, pattern=r"[^\s\x1c-\x1f\x85]")]
 
 
@@ -80,19 +83,26 @@ class ShareLinkRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    credential_url: Annotated[str, Field(max_length=2000, pattern=HTTP_URL)] = Field(
+    credential_url: _HttpUrl = Field(
         examples=["https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211"],
         description="the credential's public page (its assertion URL, the object of its shares and views)")
     channel: Channel
     platform: _Given | None = Field(None, description="the platform's name in the connector (as in queue messages)")
     credential_id: _Given | None = Field(None, description="default: the last path segment of credential_url")
     name: _Given | None = Field(None, description="the credential's name")
-    badge_class: Annotated[str, Field(max_length=2000, pattern=HTTP_URL)] | None = Field(
+    badge_class: _HttpUrl | None = Field(
         None, description="the badge class / template IRI (the object of the earned statement)")
     issuer_name: _Given | None = None
     issued_at: datetime | None = None
     expires_at: datetime | None = None
     learner: ShareLearner | None = None
+
+    @field_validator("credential_url", "badge_class")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(HTTP_URL, value):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
 
 
 class ShareLinkCreated(Answer):
