@@ -68,6 +68,8 @@ def connector(lrs, tmp_path, monkeypatch) -> Iterator[Connector]:
             "CERTIFIER_WEBHOOK_SECRET": "whsec-" + uuid.uuid4().hex,
             "OPENBADGES_INGEST_TOKEN": "ob-" + uuid.uuid4().hex,
             "LAP_TOKEN": "lap-" + uuid.uuid4().hex,
+            "SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex,
+            "SHARE_LINK_SECRET": "sign-" + uuid.uuid4().hex,
             "HTTP_BACKOFF_BASE": "0.01",
             "HTTP_BACKOFF_CAP": "0.05",
         }

@@ -124,3 +124,28 @@ def test_zz_summary(capsys):
     with capsys.disabled():
         print(f"\nroute fuzz: {sum(SEEN.values())} requests, by status class {dict(sorted(SEEN.items()))}")
     assert SEEN[500] == 0
+
+
+SHARE_LINK = {"credential_url": "https://badges.example.edu/assertions/a-1", "channel": "linkedin",
+              "platform": "openbadges", "name": "Fuzzed badge", "badge_class": "https://badges.example.edu/classes/c-1",
+              "learner": {"email": "ada.lovelace@example.com"}}
+
+
+@settings(fuzz_settings())
+@given(raw=st.one_of(st.binary(max_size=300), nasty_values().map(_dumps), mutated_many(SHARE_LINK).map(_dumps)))
+def test_share_links(connector, raw):
+    depth = connector.services.queue.depth()
+    headers = {"Authorization": f"Bearer {connector.env['SHARE_LINKS_TOKEN']}"}
+    check(connector, connector.post("/share-links", raw, headers), depth)
+
+
+@settings(fuzz_settings())
+@given(token=st.text(min_size=1, max_size=60), agent=st.one_of(st.none(), st.text(max_size=200)))
+def test_share_link_clicks(connector, token, agent):
+    from urllib.parse import quote
+
+    depth = connector.services.queue.depth()
+    headers = {} if agent is None else {"User-Agent": agent.encode("utf-8", "surrogatepass").decode("latin-1")}
+    answer = connector.client.http.get("/s/" + quote(token.encode("utf-8", "surrogatepass"), safe=""), headers=headers)
+    check(connector, answer, depth)
+    assert answer.status_code == 404  # no token a fuzzer writes was signed
