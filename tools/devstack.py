@@ -43,6 +43,8 @@ class Stack:
             "CREDLY_WEBHOOK_TOKEN": secrets.token_urlsafe(16),
             "CERTIFIER_WEBHOOK_SECRET": secrets.token_hex(16),
             "OPENBADGES_INGEST_TOKEN": secrets.token_urlsafe(16),
+            "SHARE_LINKS_TOKEN": secrets.token_urlsafe(16),
+            "SHARE_LINK_SECRET": secrets.token_hex(32),
         }
         self.credly = FakeCredly(org_id=CREDLY_ORG, token=self.secrets["CREDLY_TOKEN"], port=credly_port)
         self._tmp = tempfile.TemporaryDirectory(prefix="connector-stack-")
@@ -82,6 +84,7 @@ class Stack:
             "LEARNER_DIRECTORY": str(FIXTURES / "directory.csv"),
             "CREDLY_API_BASE": self.credly.base_url,
             "CREDLY_ORG_ID": CREDLY_ORG,
+            "PUBLIC_BASE_URL": self.url,  # share links point at this stack
             **self.secrets,
         }
 
@@ -194,6 +197,7 @@ Webhook URLs and the secrets generated for this run:
   Credly        POST {stack.url}/webhooks/credly/{s['CREDLY_WEBHOOK_TOKEN']}
   Certifier     POST {stack.url}/webhooks/certifier   X-Webhook-Signature: HMAC-SHA256 with {s['CERTIFIER_WEBHOOK_SECRET']}
   Open Badges   POST {stack.url}/ingest/openbadges     Authorization: Bearer {s['OPENBADGES_INGEST_TOKEN']}
+  Share links   POST {stack.url}/share-links           Authorization: Bearer {s['SHARE_LINKS_TOKEN']}   (docs/sharing.md)
 
 Try: make demo   (in another terminal it starts its own stack on free ports)
 """, flush=True)
