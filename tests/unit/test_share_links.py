@@ -138,3 +138,24 @@ def test_clicks_share_a_window_until_it_ends():
     assert Window.at(start, 1800) == Window.at(start + 1799.9, 1800) != Window.at(start + 1800, 1800)
     assert Window.at(start + 5, 1800).start == datetime.fromtimestamp(start, timezone.utc)
     assert view_id("L", "c", Window.at(start, 1800)) != view_id("L", "c", Window.at(start, 900))
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, value", [("PUBLIC_BASE_URL", "connector.example.edu"),
+                                         ("PUBLIC_BASE_URL", "https://c.example/api?x=1"),
+                                         ("LINKEDIN_ORGANIZATION_ID", "acme"),
+                                         ("SHARE_CLICK_WINDOW_SECONDS", "0")])
+def test_share_settings_are_checked_and_name_the_setting(name, value):
+    from chalicelib.errors import SettingsError
+    from chalicelib.settings import load_settings
+
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: value})
+
+
+def test_the_public_base_url_loses_its_trailing_slash():
+    from chalicelib.settings import load_settings
+
+    assert load_settings({"PUBLIC_BASE_URL": "https://c.example/api/"}).public_base_url == "https://c.example/api"
