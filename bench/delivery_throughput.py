@@ -605,10 +605,9 @@ def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespac
                     (ob_webhook, "check_shape", "check_shape (OpenBadgesAdapter.parse + input checks)"),
                     (ob_webhook, "content_key", "content_key (sorted json.dumps + sha256)"),
                     (OpenBadgesAdapter, "parse", "OpenBadgesAdapter.parse"),
-                    (svc.queue, "check", "LocalOutbox.check (size)"),
-                    (svc.queue, "send", "LocalOutbox.send (1 INSERT per message)"),
-                    (svc.store, "delivery_seen", "store.delivery_seen (1 SELECT per document)"),
-                    (svc.store, "claim_delivery", "store.claim_delivery (1 txn per document)"),
+                    (svc.queue, "send_many", "LocalOutbox.send_many (1 txn per array)"),
+                    (svc.store, "seen_deliveries", "store.seen_deliveries (1 SELECT per array)"),
+                    (svc.store, "claim_deliveries", "store.claim_deliveries (1 txn per array)"),
                 ):
                     wrap_attr(owner, name, label, intake)
                 saved.append((intake_webhooks, "webhook_reader", reader))
@@ -661,9 +660,8 @@ ROUTE_SPOTS = (
     ("common.py", "check_shape", "check_shape (intake: adapter.parse to refuse bad input)"),
     ("common.py", "content_key", "content_key (sorted json.dumps + sha256)"),
     ("intake/http.py", "read_json", "read_json (request body)"),
-    ("queue/local.py", "send", "LocalOutbox.send (1 INSERT per message)"),
-    ("queue/local.py", "check", "LocalOutbox.check (model_dump_json per message)"),
-    ("intake/enqueue.py", "_mark_seen", "Enqueuer._mark_seen (1 claim txn per message)"),
+    ("queue/local.py", "send_many", "LocalOutbox.send_many (1 txn per array)"),
+    ("intake/enqueue.py", "_mark_seen", "Enqueuer._mark_seen (1 claim txn per array)"),
     ("delivery/translation.py", "translate", "Translator.translate (parse + build + validate)"),
     ("xapi/validate.py", "validate_statement", "validate_statement"),
     ("queue/local.py", "receive", "LocalOutbox.receive (incl. QueueMessage parse)"),

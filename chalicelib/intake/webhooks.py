@@ -7,6 +7,7 @@ nothing here knows a vendor's fields.
 from __future__ import annotations
 
 from ..platforms import platform, unset_settings, webhook_reader
+from ..platforms.spec import DeliveryItem
 from ..queue import QueueMessage
 from ..secrets import reveal
 from ..settings import Settings
@@ -39,9 +40,12 @@ class WebhookIntake:
         if delivery.skipped:
             self.store.increment({"skipped": 1})
             return Reply(webhook.ack_status, Skipped(rule=delivery.skipped))
-        entries = [
-            Entry(QueueMessage(source=entry.name, kind="notification" if item.notification else "document",
-                               body=item.body, event_id=item.event_id), item.key)
-            for item in delivery.items
-        ]
+        entries = [Entry(_message(entry.name, item), item.key) for item in delivery.items]
         return self.enqueuer.accept(entries, accepted_status=webhook.ack_status)
+
+
+def _message(source: str, item: DeliveryItem) -> QueueMessage:
+    if item.events is not None:  # read once, here: the worker translates the events
+        return QueueMessage(source=source, kind="event", body=list(item.events), event_id=item.event_id)
+    return QueueMessage(source=source, kind="notification" if item.notification else "document",
+                        body=item.body, event_id=item.event_id)

@@ -234,15 +234,20 @@ def content_key(platform: str, document: Any) -> str:
     return f"{platform}:sha256:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
-def check_shape(adapter: SourceAdapter, document: Any, prefix: str = "") -> None:
+def check_shape(adapter: SourceAdapter, document: Any, prefix: str = "") -> tuple[CredentialEvent, ...] | None:
     """InputError (under prefix) for what cannot be translated whatever happens later; a
     delivery whose details the worker fetches passes; nor what the queue could not carry
-    (require_queueable), anywhere in the document, used or not."""
+    (require_queueable), anywhere in the document, used or not.
+
+    Returns the events read, so that the worker translates them without reading the document
+    again; None when the worker must read it itself (details to fetch, or an item skipped by a
+    rule, which the worker counts)."""
     require_queueable(document, prefix)
     try:
-        adapter.parse(document)
+        items = adapter.parse(document)
     except DetailsRequired:
-        return
+        return None
     except InputError as error:
         where = f"{prefix}.{error.field}" if prefix and error.field else prefix or error.field
         raise InputError(where, error.message) from None
+    return tuple(items) if all(isinstance(item, CredentialEvent) for item in items) else None

@@ -9,7 +9,10 @@ from __future__ import annotations
 import functools
 import importlib
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
+
+if TYPE_CHECKING:
+    from ..events import CredentialEvent
 
 # (a delivery's body, its event id) -> the complete document, fetched from the platform's API
 DetailsFetcher = Callable[[Any, "str | None"], Any]
@@ -21,6 +24,9 @@ class DeliveryItem:
     key: str  # what a redelivery of this item repeats: the platform's event id, or a content hash
     event_id: str | None = None
     notification: bool = False  # only names the event: the worker fetches its details
+    # The canonical events intake already read from body: queued instead of it, so the worker
+    # does not parse the document a second time. None: the worker reads body.
+    events: tuple[CredentialEvent, ...] | None = None
 
 
 @dataclass(frozen=True)

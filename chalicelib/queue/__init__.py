@@ -31,7 +31,8 @@ class QueueMessage(BaseModel):
     source: str  # a platform's registry name, or lap / lap-report (evidence for the award rules)
     # notification: only names an event whose details the worker fetches (thin webhooks);
     # document: the payload itself is what gets translated;
-    # event: a canonical CredentialEvent the connector made itself (the expiry sweep's expired events).
+    # event: canonical CredentialEvents, one or a list: read from a document at intake (so the worker
+    # does not read it again), or made by the connector itself (the expiry sweep's expired events).
     kind: Literal["notification", "document", "event"] = "document"
     body: Any
     event_id: str | None = None

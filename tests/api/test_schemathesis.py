@@ -249,10 +249,11 @@ def test_a_route_not_configured_answers_a_documented_503(api, monkeypatch, label
 def test_an_unavailable_queue_answers_a_documented_503(api, monkeypatch, label):
     from chalicelib.runtime import services
 
-    def unavailable(message):
+    def unavailable(messages):
         raise ConnectionError("queue down")
 
     monkeypatch.setattr(services().queue, "send", unavailable)
+    monkeypatch.setattr(services().queue, "send_many", unavailable)
     assert checked(api, make_case(api, label)).status_code == 503
 
 

@@ -191,7 +191,7 @@ def test_a_message_failing_up_to_queue_max_attempts_becomes_a_replayable_dead_le
 
 def test_an_openbadges_document_too_large_for_sqs_is_413_and_nothing_is_queued(connector, sqs):
     document = fixture_json("openbadges/ob3_credential.json")
-    document["description"] = "x" * 1_100_000  # one document over SQS's 1 MiB
+    document["credentialSubject"]["achievement"]["description"] = "x" * 1_100_000  # one event over SQS's 1 MiB
     auth = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
 
     answer = connector.post("/ingest/openbadges", [document], auth)
@@ -204,7 +204,7 @@ def test_an_openbadges_document_too_large_for_sqs_is_413_and_nothing_is_queued(c
 
 def test_a_too_large_certifier_webhook_is_413_and_its_delivery_claim_is_released(connector, sqs):
     body = fixture_json("certifier/webhook_credential_issued.json")
-    body["data"]["credential"]["padding"] = "x" * 1_100_000
+    body["data"]["credential"]["group"]["name"] = "x" * 1_100_000  # the credential's name, in the queued event
 
     answer = connector.certifier_webhook(body)
 

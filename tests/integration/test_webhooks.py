@@ -261,14 +261,14 @@ def test_health_with_an_unusable_lrs_endpoint_is_503_not_500(connector, monkeypa
 
 
 def test_an_unexpected_error_on_one_message_dead_letters_it_and_delivers_the_rest(connector, monkeypatch):
-    original = connector.services.worker.translator.translate
+    original = connector.services.worker.translator.translate_event
 
-    def translate(source, document, as_of=None):
-        if isinstance(document, dict) and document.get("type") == "credential.shared":
+    def translate_event(events, as_of=None):  # intake queues the events it read from the document
+        if any(event["kind"] == "shared" for event in events):
             raise KeyError("surprise")
-        return original(source, document, as_of)
+        return original(events, as_of)
 
-    monkeypatch.setattr(connector.services.worker.translator, "translate", translate)
+    monkeypatch.setattr(connector.services.worker.translator, "translate_event", translate_event)
     for name in ("webhook_credential_issued", "webhook_credential_shared_linkedin"):
         assert connector.certifier_webhook(fixture_json(f"certifier/{name}.json")).status_code == 202
     connector.drain()
@@ -322,7 +322,8 @@ def test_a_lone_surrogate_anywhere_is_400_not_a_retry_later(connector):
 
 
 def test_a_document_too_large_for_the_queue_is_413_on_the_local_backend_too(connector):
-    document = {**fixture_json("openbadges/ob2_assertion.json"), "description": "x" * 1_100_000}
+    document = fixture_json("openbadges/ob2_assertion.json")
+    document["badge"]["description"] = "x" * 1_100_000  # read into the event that is queued
     headers = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
     answer = connector.post("/ingest/openbadges", [fixture_json("openbadges/ob2_assertion.json"), document], headers)
     assert answer.status_code == 413

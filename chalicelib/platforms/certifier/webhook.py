@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def read_delivery(body: dict, settings: "Settings") -> Delivery:
     if not isinstance(body.get("data"), dict):  # the adapter also reads list pages: a webhook is one event
         raise InputError("data", "expected a JSON object (one webhook event)")
-    check_shape(CertifierAdapter(settings), body)
+    events = check_shape(CertifierAdapter(settings), body)
     event_id = body["id"] if isinstance(body.get("id"), str) and body["id"] else None
     key = f"certifier:{event_id}" if event_id else content_key("certifier", body)
-    return Delivery(items=(DeliveryItem(body=body, key=key, event_id=event_id),))
+    return Delivery(items=(DeliveryItem(body=body, key=key, event_id=event_id, events=events),))

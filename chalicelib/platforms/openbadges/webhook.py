@@ -18,7 +18,8 @@ def read_delivery(data: Any, settings: "Settings") -> Delivery:
     if not documents:
         raise InputError("(body)", "empty array")
     adapter = OpenBadgesAdapter()
-    for index, document in enumerate(documents):
-        check_shape(adapter, document, f"[{index}]" if isinstance(data, list) else "")
     # No delivery id in Open Badges: an identical document re-posted is a redelivery.
-    return Delivery(items=tuple(DeliveryItem(body=d, key=content_key("openbadges", d)) for d in documents))
+    return Delivery(items=tuple(
+        DeliveryItem(body=d, key=content_key("openbadges", d),
+                     events=check_shape(adapter, d, f"[{index}]" if isinstance(data, list) else ""))
+        for index, d in enumerate(documents)))
