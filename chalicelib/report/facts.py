@@ -52,12 +52,17 @@ def learner_email(agent: object) -> str | None:
 
 
 def text_of(value: object) -> str | None:
-    """A label from a string or the first entry of a language map; None when there is none."""
-    if isinstance(value, Mapping):
-        value = next((item for item in value.values() if isinstance(item, str)), None)
+    """A label from a string; None when there is none."""
     if not isinstance(value, str) or not value.strip():
         return None
     return value.strip()[:MAX_TEXT]
+
+
+def name_of(value: object) -> str | None:
+    """A label from a language map (its first entry) or a string."""
+    if isinstance(value, Mapping):
+        value = next((item for item in value.values() if isinstance(item, str)), None)
+    return text_of(value)
 
 
 def _object(statement: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -85,7 +90,7 @@ def object_id(statement: Mapping[str, Any]) -> str:
 
 def object_name(statement: Mapping[str, Any]) -> str | None:
     definition = _object(statement).get("definition")
-    return text_of(definition.get("name")) if isinstance(definition, Mapping) else None
+    return name_of(definition.get("name")) if isinstance(definition, Mapping) else None
 
 
 def credential_name(statement: Mapping[str, Any]) -> str:

@@ -34,8 +34,11 @@ def executable() -> str:
 
 def run(*args: str) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        return subprocess.run([executable(), *FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=180)
+        try:
+            return subprocess.run([executable(), *FLAGS, f"--user-data-dir={profile}", *args],
+                                  capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:  # e.g. a dialog opened by a script that should never have run
+            pytest.fail(f"Chromium did not finish within 60 s: {' '.join(args)}")
 
 
 def dump_dom(page: Path) -> str:
