@@ -235,7 +235,22 @@ def demo(args: argparse.Namespace) -> int:
             f" / duplicates {counters.get('duplicate_deliveries', 0)} / skipped {counters.get('skipped', 0)}"
             f" / dead letters {health['checks']['dead_letters']}"
         )
+        demo_report(stack)
     return 0
+
+
+def demo_report(stack: Stack, page: Path = ROOT / "dist" / "demo-report.html") -> None:
+    """`python -m chalicelib report` over what the demo delivered: its first table here, every
+    answer with its chart in one HTML page. A failure is shown, not raised: the demo's own
+    summary and exit code stay those of the delivery."""
+    answer = subprocess.run([sys.executable, "-m", "chalicelib", "report", "--html", str(page)], cwd=ROOT,
+                            env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}, capture_output=True,
+                            text=True, timeout=300)
+    if answer.returncode != 0:
+        print(f"\nreport failed: {answer.stderr.strip()[-500:]}")
+        return
+    first = answer.stdout.split("\n\n")[1]  # after the range: the credentials held per team and job role
+    print(f"\n{first.strip()}\n\nreport with charts (skills, share funnel, activities, expiries): {page}")
 
 
 def demo_history() -> list[dict]:

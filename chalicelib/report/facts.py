@@ -98,16 +98,15 @@ def credential_name(statement: Mapping[str, Any]) -> str:
 
 
 def credential_key(statement: Mapping[str, Any]) -> str:
-    """One learner's credential: its assertion URL, which earned, accepted, revoked and expired
-    statements carry in the result and shares and views as their object."""
-    if _grouping_id(statement):
-        return object_id(statement)
+    """One learner's credential, for the statements that name the learner as actor (earned,
+    accepted, declined, revoked, expired): the learner and the assertion URL in the result, or
+    the badge class where there is none. The learner is part of the key because a platform may
+    give several learners' credentials one URL."""
     result = statement.get("result")
     extensions = result.get("extensions") if isinstance(result, Mapping) else None
     assertion = extensions.get(v.BADGEASSERTION_EXTENSION) if isinstance(extensions, Mapping) else None
-    if isinstance(assertion, Mapping) and isinstance(assertion.get("@id"), str):
-        return assertion["@id"]
-    return f"{actor_key(statement.get('actor'))}|{badge_class(statement)}"
+    where = assertion.get("@id") if isinstance(assertion, Mapping) else None
+    return f"{actor_key(statement.get('actor'))}|{where if isinstance(where, str) else badge_class(statement)}"
 
 
 def channel(statement: Mapping[str, Any]) -> str:

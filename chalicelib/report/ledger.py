@@ -94,12 +94,22 @@ class Ledger:
     def _void(self, statement: Mapping[str, Any], at: datetime) -> None:
         target = statement.get("object")
         target_id = target.get("id") if isinstance(target, Mapping) else None
-        if isinstance(target_id, str):
-            (self.voided.add(target_id) if at < self.window.until else self.voided_later.append(target_id))
+        if not isinstance(target_id, str):
+            return
+        if at < self.window.until:
+            self.voided.add(target_id)
+        else:
+            self.voided_later.append(target_id)
 
     def _record(self, statement: Mapping[str, Any], verb: str, at: datetime) -> None:
         badge = facts.badge_class(statement)
         self.names.setdefault(badge, facts.credential_name(statement))
+        if verb in _STEPS:
+            if at in self.window:
+                stage = _STEPS[verb]
+                where = NO_CHANNEL if stage == ACCEPTED else facts.channel(statement)
+                self.steps[(month(at), badge, where, stage)] += 1
+            return
         key = facts.credential_key(statement)
         if verb == _VERB[Kind.ISSUED]:
             self.credentials.setdefault(key, self._credential(statement, key, badge, at))
@@ -107,10 +117,6 @@ class Ledger:
             self.revoked[key] = min(at, self.revoked.get(key, at))
         elif verb in _ENDINGS:
             self.ended[key] = min(at, self.ended.get(key, at))
-        elif verb in _STEPS and at in self.window:
-            stage = _STEPS[verb]
-            where = NO_CHANNEL if stage == ACCEPTED else facts.channel(statement)
-            self.steps[(month(at), badge, where, stage)] += 1
 
     def _credential(self, statement: Mapping[str, Any], key: str, badge: str, at: datetime) -> Credential:
         actor = statement.get("actor")

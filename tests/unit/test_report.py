@@ -236,3 +236,12 @@ def test_memory_follows_the_aggregates_not_the_statements():
     small, large = peak_memory(5_000), peak_memory(50_000)
     # 45,000 more statements of about 1 kB each would be some 45 MB if they were kept.
     assert large - small < 1_000_000, (small, large)
+
+
+def test_learners_sharing_one_assertion_url_keep_their_own_credentials():
+    history = History()
+    ada, bob = history.learner("ada", "Ada", "T", "R"), history.learner("bob", "Bob", "T", "R")
+    history.credential(Kind.ISSUED, 1, ada, "A", "2011-03-10")
+    history.credential(Kind.ISSUED, 1, bob, "A", "2011-03-11")  # same URL, another learner
+    history.credential(Kind.EXPIRED, 1, bob, "A", "2011-04-01")
+    assert answers(history.statements)["held_by_team_role"] == [("T", "R", 1, 1)]
