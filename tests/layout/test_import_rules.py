@@ -17,7 +17,7 @@ VENDORS = sorted(PLATFORMS)
 # Modules outside platforms/ that wire or process platforms generically: no vendor name at all
 # (settings.py is the one table of settings, each platform's included, so it is not among them).
 GENERIC = ["runtime.py", "processing.py", "deadletters.py", "health.py", "intake", "delivery", "awards/worker.py",
-           "queue", "store", "xapi", "identity.py", "events.py", "pull"]
+           "queue", "store", "xapi", "identity.py", "events.py", "pull", "report", "commands/report.py"]
 IRI = re.compile(r"https?://\S+")  # the Open Badges xAPI recipe's IRIs are vocabulary, not a vendor
 
 
@@ -98,6 +98,13 @@ def test_intake_only_queues():
     forbidden = ["chalicelib.delivery", "chalicelib.runtime", "chalicelib.processing", "chalicelib.awards.rules",
                  "chalicelib.awards.evaluate", "chalicelib.awards.worker", "chalicelib.xapi"]
     assert offending(sources("intake"), forbidden) == []
+
+
+def test_the_report_only_reads_the_lrs():
+    # No queue, store or platform: the report can run anywhere the LRS is reachable from.
+    forbidden = ["chalicelib.intake", "chalicelib.delivery", "chalicelib.queue", "chalicelib.store",
+                 "chalicelib.runtime", "chalicelib.platforms", "chalicelib.processing"]
+    assert offending([*sources("report"), PACKAGE / "commands" / "report.py"], forbidden) == []
 
 
 @pytest.mark.parametrize("package", ["xapi", "queue", "store"])
