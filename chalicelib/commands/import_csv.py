@@ -15,8 +15,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..cli import LocalDelivery
 from ..platforms import csv_platforms
+
+if TYPE_CHECKING:
+    from ..pull.csvimport import BadRow, ImportStats, RowReader
+    from ..pull.runner import PullReport
+    from ..settings import Settings
 
 PRINTED_BAD_ROWS = 100  # on stderr as they are found; the summary lists up to csvimport.MAX_LISTED_BAD_ROWS
 
@@ -68,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         connector.store.set_cursor(cursor, None)
     delivery = LocalDelivery(connector, enabled=not args.no_deliver)
 
-    def on_page(report) -> None:
+    def on_page(report: "PullReport") -> None:
         progress.show(source.stats, delivery.statements())
         delivery.pace()
 
@@ -84,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if summary["bad"] and not summary["already_imported"] else 0
 
 
-def _reader(args: argparse.Namespace, settings) -> tuple[object, str, str]:
+def _reader(args: argparse.Namespace, settings: "Settings") -> tuple["RowReader", str, str]:
     """The row reader, the label of its messages and cursor, and what distinguishes its layout."""
     from ..platforms import adapter_for, csv_layout
     from ..pull.csvimport import LayoutRows
@@ -104,31 +111,28 @@ class Progress:
         self.label = label
         self.size = size
         self.started = time.monotonic()
-        self.first_bytes: int | None = None
         self.printed = 0
         self.width = 0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def bad(self, row) -> None:
+    def bad(self, row: "BadRow") -> None:
         self.printed += 1
         if self.printed <= PRINTED_BAD_ROWS:
             self._line(f"line {row.line}: {row.reason}", end="\n")
         elif self.printed == PRINTED_BAD_ROWS + 1:
             self._line("more bad rows: listed in the summary (up to its limit) and counted", end="\n")
 
-    def show(self, stats, statements: int | None) -> None:
-        if self.first_bytes is None:
-            self.first_bytes = stats.read_bytes if stats.position.rows == stats.resumed_at else 0
+    def show(self, stats: "ImportStats", statements: int | None) -> None:
         elapsed = max(self.elapsed(), 1e-6)
         rows = stats.position.rows - stats.resumed_at
-        done = stats.read_bytes - (self.first_bytes or 0)
+        done = stats.read_bytes - stats.start_bytes  # bytes read by this run: its rate gives the ETA
         parts = [f"{self.label} import: {stats.position.rows:,} rows ({stats.position.bad:,} bad)",
                  f"{rows / elapsed:,.0f} rows/s", f"{100 * stats.read_bytes / max(self.size, 1):.0f}% of the file"]
         if statements is not None:
             parts.insert(1, f"{statements:,} statements")
-        if 0 < done < self.size - (self.first_bytes or 0):
+        if 0 < done and stats.read_bytes < self.size:
             parts.append(f"ETA {elapsed * (self.size - stats.read_bytes) / done:,.0f} s")
         self._line(", ".join(parts))
 
@@ -137,7 +141,7 @@ class Progress:
         self.width = 0 if end else len(text)
 
 
-def _summary(path: Path, title: str, label: str, stats, report, seconds: float) -> dict:
+def _summary(path: Path, title: str, label: str, stats: "ImportStats", report: "PullReport", seconds: float) -> dict:
     position = stats.position
     return {"file": str(path), "layout": title, "platform": label, "rows": position.rows, "good": position.good,
             "bad": position.bad, "skipped": dict(stats.skipped), "pages": report.pages,

@@ -88,6 +88,7 @@ class ImportStats:
     skipped: Counter[str] = field(default_factory=Counter)
     bad_rows: list[BadRow] = field(default_factory=list)  # the first MAX_LISTED_BAD_ROWS
     read_bytes: int = 0  # how far the file is read (progress)
+    start_bytes: int = 0  # where this run started reading
     resumed_at: int = 0  # rows already done when this run started
     already_imported: bool = False  # the file was imported whole before: nothing queued
 
@@ -107,8 +108,11 @@ class Columns:
         for index, name in enumerate(file.header):
             found.setdefault(header_key(name), index)
         self.width = len(file.header)
-        self.index = {name: found[k] for name, spellings in reader.columns().items()
-                      for k in [next((header_key(s) for s in spellings if header_key(s) in found), None)] if k}
+        self.index: dict[str, int] = {}
+        for name, spellings in reader.columns().items():
+            key = next((k for k in map(header_key, spellings) if k in found), None)
+            if key is not None:
+                self.index[name] = found[key]
         self.headers = {name: file.header[i] for name, i in self.index.items()}
         missing = [name for name in reader.columns() if name in reader.required() and name not in self.index]
         if missing:
@@ -153,6 +157,7 @@ class CsvSource:
     def pages(self, mode: Mode, resume: str | None, since: datetime | None = None) -> Iterator[Page]:
         position = Position.decode(resume)
         self.stats.position, self.stats.resumed_at = position, position.rows
+        self.stats.start_bytes = self.stats.read_bytes = position.offset or 0
         if position.done:
             self.stats.already_imported, self.stats.read_bytes = True, self.file.size
             return
