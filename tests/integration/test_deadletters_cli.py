@@ -42,7 +42,8 @@ def test_list_then_replay_after_the_cause_is_fixed(connector, tmp_path, monkeypa
     assert "hashed recipient" in listed.stdout and "1 dead letter(s)" in listed.stderr
     letter_id = listed.stdout.split()[0]
     as_json = json.loads(cli(env, "list", "--json").stdout.splitlines()[0])
-    assert as_json["message"]["body"]["id"] == document["id"]
+    [event] = as_json["message"]["body"]  # the event intake read from the document
+    assert as_json["message"]["kind"] == "event" and event["credential"]["assertion_url"] == document["id"]
 
     still_broken = cli(env, "replay", "--all")
     assert still_broken.returncode == 1 and "dead-lettered again" in still_broken.stderr
