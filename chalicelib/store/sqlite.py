@@ -204,7 +204,7 @@ class SqliteStore:
         with self.db.transaction() as conn:  # one transaction: a worker batch, not one per credential
             conn.executemany("INSERT INTO expiries (key, expires_at, event) VALUES (?, ?, ?) ON CONFLICT(key) "
                              "DO UPDATE SET expires_at = excluded.expires_at, event = excluded.event",
-                             [(e.key, e.expires_at, json.dumps(e.event)) for e in remember])
+                             [(e.key, e.expires_at, json.dumps(e.event, separators=(",", ":"))) for e in remember])
             conn.executemany("DELETE FROM expiries WHERE key = ?", [(key,) for key in forget])
 
     def forget_expiry(self, key: str) -> None:
