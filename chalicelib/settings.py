@@ -85,7 +85,7 @@ class Settings(BaseModel):
     dedupe_ttl_seconds: int = 30 * 24 * 3600
     queue_max_attempts: int = 10
     worker_batch_size: int = 10
-    local_worker: bool = False  # drain the local outbox in a thread of the web process
+    local_worker: bool = False  # chalice local starts a worker process that drains the local outbox
     # A local batch not settled within this long (its process died) is delivered again.
     local_lease_seconds: float = 60.0
     # GET /health asks the LRS at most this often (it is unauthenticated); 0: on every request.

@@ -9,6 +9,7 @@ Used by `make run` / `make demo` and by the end-to-end tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import json
@@ -71,11 +72,26 @@ class Stack:
         self._wait_until_up(timeout)
         return self
 
-    def kill_connector(self) -> None:
-        """SIGKILL: the process dies wherever it is, as on a crash or an out-of-memory kill."""
+    def kill_connector(self, worker_too: bool = True) -> None:
+        """SIGKILL: the process dies wherever it is, as on a crash or an out-of-memory kill; its
+        worker process too (a machine's crash), unless worker_too is False."""
         if self._proc and self._proc.poll() is None:
+            workers = self.worker_pids() if worker_too else []
             self._proc.kill()
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self._proc.wait()
+
+    def worker_pids(self) -> list[int]:
+        """The local worker processes chalice local started (children of its process)."""
+        if not self._proc:
+            return []
+        children: list[int] = []
+        for task in Path(f"/proc/{self._proc.pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                children += [int(pid) for pid in task.read_text().split()]
+        return children
 
     def env(self) -> dict[str, str]:
         return {

@@ -236,13 +236,12 @@ def content_key(platform: str, document: Any) -> str:
 
 def check_shape(adapter: SourceAdapter, document: Any, prefix: str = "") -> tuple[CredentialEvent, ...] | None:
     """InputError (under prefix) for what cannot be translated whatever happens later; a
-    delivery whose details the worker fetches passes; nor what the queue could not carry
-    (require_queueable), anywhere in the document, used or not.
+    delivery whose details the worker fetches passes. (What no queue could carry, anywhere in the
+    body, used or not, the route has refused already: intake.http.read_json.)
 
     Returns the events read, so that the worker translates them without reading the document
     again; None when the worker must read it itself (details to fetch, or an item skipped by a
     rule, which the worker counts)."""
-    require_queueable(document, prefix)
     try:
         items = adapter.parse(document)
     except DetailsRequired:

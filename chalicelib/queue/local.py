@@ -313,16 +313,21 @@ class OutboxDrainer:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        self.run(self._stop)
+
+    def run(self, stop: threading.Event) -> None:
+        """Drain until `stop` is set, settling what is in flight: this drainer's thread, or the
+        main loop of the local worker process (queue/worker_process.py)."""
         sender = _Sender() if self.stage is not None else None
         try:
-            while not self._stop.is_set():
+            while not stop.is_set():
                 try:
-                    drained = self.drain_available(self._stop.is_set, sender)
+                    drained = self.drain_available(stop.is_set, sender)
                 except Exception as error:  # e.g. the database locked by a CLI run: leases keep the work
                     log("drainer_error", error=type(error).__name__, detail=str(error)[:200])
                     drained = 0
                 if drained == 0:
-                    self._stop.wait(self.idle_wait)
+                    stop.wait(self.idle_wait)
         finally:
             if sender is not None:
                 sender.close()

@@ -121,3 +121,52 @@ def test_the_running_connector_killed_mid_batch_and_restarted_loses_and_duplicat
 
 def stack_counted(stack, achievement: str) -> int:
     return sum(1 for _ in stack.lrs_statements(activity=achievement))
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may be slow to reap an orphan)."""
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(condition, timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_the_worker_process_is_started_again_when_it_died_and_stops_with_chalice_local():
+    import json
+    import os
+    import signal
+    from pathlib import Path
+
+    document = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "openbadges" /
+                           "ob2_assertion.json").read_text())
+    with Stack() as stack:
+        assert stack.send_openbadges(document).status_code == 202
+        [first] = stack.worker_pids()
+        stack.wait_until_drained()
+
+        os.kill(first, signal.SIGKILL)  # the worker dies; chalice local goes on
+        assert _wait_for(lambda: not _running(first))
+        second = {**document, "id": document["id"] + "-again"}
+        assert stack.send_openbadges(second).status_code == 202  # starts a new worker
+        assert _wait_for(lambda: len(stack.worker_pids()) == 1 and stack.worker_pids() != [first])
+        [replacement] = stack.worker_pids()
+        assert stack.wait_until_drained()["checks"]["dead_letters"] == 0
+        stored = {s["id"] for s in stack.lrs_statements()}
+        assert statement_id(f"openbadges|{second['id']}|issued") in stored
+
+        stack.kill_connector(worker_too=False)  # chalice local killed: its worker follows by itself
+        assert _wait_for(lambda: not _running(replacement), timeout=5)
