@@ -2,7 +2,7 @@
 
     python bench/delivery_throughput.py [--events 10000] [--lrs-batch 50] [--worker-batch 50]
                                         [--webhooks 2000] [--seed 20261128] [--profile]
-                                        [--sequential] [--routes-docs 6000] [--routes-profile]
+                                        [--sequential] [--routes-docs 6000] [--routes-profile] [--rounds 3]
 
 Generates N distinct Credly badges from tests/fixtures/credly/badges_page_1.json (fixed seed;
 state "pending" and no expiry before now, so each gives exactly one "earned" statement), then
@@ -32,6 +32,9 @@ measures in the same run:
              queue; ceiling: the same statements POSTed by a plain session to a fresh LRS
              ("RATIO routes e2e"). --routes-profile splits the routes' and the drain's time
              per document in-process (Chalice test client), then cProfiles both.
+
+Each ratio (outbox and routes) is measured --rounds times, e2e then ceiling, and the round with
+the median ratio is reported, with every round's ratio listed.
 
 Prints figures, never pass/fail; exits 0. RATIOS are the numbers to compare across machines:
 e2e / ceiling (the LRS is measured on the same machine, in the same run) and route / floor.
@@ -63,6 +66,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,12 +252,13 @@ def enqueue(services, badges: list[dict]) -> float:
 DRAINER, SENDER = "drainer thread", "sender thread"
 
 
-def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args: argparse.Namespace) -> dict:
+def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args: argparse.Namespace,
+               round_: int = 0) -> dict:
     from chalicelib.runtime import services
 
     with LrsProcess() as lrs, requests.Session() as session:
         session.headers["X-Experience-API-Version"] = XAPI_VERSION
-        configure(delivery_env(state_dir, "e2e", lrs.endpoint, args))
+        configure(delivery_env(state_dir, f"e2e-{round_}", lrs.endpoint, args))
         svc = services()
         enqueue_seconds = enqueue(svc, badges)
         depth_before = svc.queue.depth()
@@ -293,6 +298,21 @@ def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args
         "stored_distinct": len(set(stored)), "stored_match": set(stored) == expected_ids, "split": split,
         "cpu": cpu,
     }
+
+
+def median_round(rounds: int, run_pair: Callable[[int], tuple[dict, dict]]) -> tuple[dict, dict, list[float]]:
+    """Run (e2e, ceiling) `rounds` times, one after the other: the pair whose ratio (ceiling time over
+    e2e time) is the median, and every round's ratio. The machine's noise moves single runs by
+    several hundredths; the median of alternating rounds much less."""
+    pairs = [run_pair(i) for i in range(rounds)]
+    ratios = [top["seconds"] / e2e["seconds"] for e2e, top in pairs]
+    median = sorted(range(rounds), key=ratios.__getitem__)[rounds // 2]
+    return (*pairs[median], ratios)
+
+
+def describe_rounds(ratios: list[float]) -> str:
+    listed = " ".join(f"{r:.2f}" for r in ratios)
+    return f"  rounds     ratios {listed}: the median round's figures follow" if len(ratios) > 1 else ""
 
 
 def ceiling(statements: list[dict], batch: int, args: argparse.Namespace) -> dict:
@@ -697,7 +717,7 @@ def _profile_table(profiler: cProfile.Profile, top: int, seconds: float) -> str:
 
 
 def report_delivery(args: argparse.Namespace, n: int, gen_seconds: float, translate_seconds: float,
-                    e2e: dict, top: dict, hooks: dict, profile: str | None) -> None:
+                    e2e: dict, top: dict, hooks: dict, profile: str | None, ratios: list[float]) -> None:
     e2e_rate, top_rate = n / e2e["seconds"], n / top["seconds"]
     split: Split = e2e["split"]
     posts_e2e = sum(-(-min(args.worker_batch, n - i) // args.lrs_batch) for i in range(0, n, args.worker_batch))
@@ -710,6 +730,8 @@ def report_delivery(args: argparse.Namespace, n: int, gen_seconds: float, transl
           f"{n / translate_seconds:9,.0f} statements/s  ({translate_seconds / n * 1e6:.0f} us/event)")
     print(f"  enqueue    LocalOutbox.send x{n}     {e2e['enqueue_seconds']:8.2f} s  "
           f"{n / e2e['enqueue_seconds']:9,.0f} messages/s  ({e2e['enqueue_seconds'] / n * 1e6:.0f} us/message)")
+    if describe_rounds(ratios):
+        print(describe_rounds(ratios))
     print(f"  e2e        drainer.run_until_idle    {e2e['seconds']:8.2f} s  {e2e_rate:9,.0f} statements/s")
     print(f"  ceiling    requests.Session POSTs    {top['seconds']:8.2f} s  {top_rate:9,.0f} statements/s"
           f"  ({top['posts']} POSTs, statuses {top['statuses']})")
@@ -770,13 +792,16 @@ def describe_cpu(cpu: tuple, seconds: float, who: str) -> str:
             f"other processes {others:.2f} s ({others / seconds:.0%})")
 
 
-def report_routes(args: argparse.Namespace, routes: dict, top: dict, costs: dict, profile: str | None) -> None:
+def report_routes(args: argparse.Namespace, routes: dict, top: dict, costs: dict, profile: str | None,
+                  ratios: list[float]) -> None:
     n = args.routes_docs
     rate, top_rate = n / routes["seconds"], n / top["seconds"]
     print(f"  -- through the routes: {n} Open Badges 2.0 assertions POSTed to /ingest/openbadges in arrays of "
           f"{args.routes_array}, chalice local (tools/devstack.py Stack: LOCAL_WORKER: its worker process drains "
           f"the outbox) + LRS; timed until /health shows queue_depth 0 (polled every {args.routes_poll * 1000:.0f} ms); "
           + ("one kept-alive connection" if args.routes_keepalive else "a new connection per request"))
+    if describe_rounds(ratios):
+        print(describe_rounds(ratios))
     print(f"  ingest     {routes['posts']} POSTs answered        {routes['ingest_seconds']:8.2f} s  "
           f"{n / routes['ingest_seconds']:9,.0f} documents/s  (the drainer already working meanwhile)")
     print(f"  e2e        until the queue is empty   {routes['seconds']:8.2f} s  {rate:9,.0f} statements/s  "
@@ -833,6 +858,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--routes-profile", action="store_true",
                         help="also cProfile the routes path in-process (test client): intake, then drain")
     parser.add_argument("--only-routes", action="store_true", help="skip the outbox, ceiling and webhook phases")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="e2e + ceiling pairs per ratio (outbox and routes); the median round is reported")
     args = parser.parse_args(argv)
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
@@ -848,19 +875,21 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-delivery-") as tmp:
         state_dir = Path(tmp)
         e2e = top = hooks = profile = routes = routes_top = routes_costs = routes_prof = translate_seconds = None
+        e2e_ratios = routes_ratios = []
         if not args.only_routes:
             translate_seconds, statements = translate_all(badges, delivery_env(state_dir, "x", "http://127.0.0.1:1/xAPI/", args))
             expected_ids = {s["id"] for s in statements}
-            e2e = end_to_end(badges, expected_ids, state_dir, args)
-            top = ceiling(statements, args.lrs_batch, args)
+            e2e, top, e2e_ratios = median_round(args.rounds, lambda i: (
+                end_to_end(badges, expected_ids, state_dir, args, i), ceiling(statements, args.lrs_batch, args)))
             hooks = webhooks(args.webhooks, args.warmup, args.seed, state_dir)
             if args.profile:
                 profile = profile_drain(badges[: args.profile_events or n], state_dir, args, args.profile_top)
         if args.routes_docs:
             documents = make_assertions(args.routes_docs, args.seed)
             routes_statements, routes_costs = translate_assertions(documents, args)
-            routes = routes_e2e(documents, {s["id"] for s in routes_statements}, args)
-            routes_top = ceiling(routes_statements, args.lrs_batch, args)
+            expected = {s["id"] for s in routes_statements}
+            routes, routes_top, routes_ratios = median_round(args.rounds, lambda i: (
+                routes_e2e(documents, expected, args), ceiling(routes_statements, args.lrs_batch, args)))
             if args.routes_profile:
                 routes_prof = (routes_split(documents, state_dir, args)
                                + routes_profile(documents, state_dir, args, args.profile_top))
@@ -872,9 +901,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"delivery_throughput: {command}")
     print(f"  python {sys.version.split()[0]}, node LRS xapi-statements (memory), {os.cpu_count()} CPUs")
     if e2e is not None:
-        report_delivery(args, n, gen_seconds, translate_seconds, e2e, top, hooks, profile)
+        report_delivery(args, n, gen_seconds, translate_seconds, e2e, top, hooks, profile, e2e_ratios)
     if routes is not None:
-        report_routes(args, routes, routes_top, routes_costs, routes_prof)
+        report_routes(args, routes, routes_top, routes_costs, routes_prof, routes_ratios)
     return 0
 
 
