@@ -1,8 +1,13 @@
-"""`chalice local` as the connector needs it: secrets kept out of its access log, and answers
+"""`chalice local` as the connector needs it: secrets kept out of its access log, answers
 sent without Nagle's delay (it writes headers and body apart: a client that keeps its
-connection, as a platform or the benchmarks do, would wait some 40 ms for each answer)."""
+connection, as a platform or the benchmarks do, would wait some 40 ms for each answer), and
+one request through the app at a time."""
 
 from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
 
 
 def tune(secret_path_prefixes: tuple[str, ...]) -> None:
@@ -10,6 +15,30 @@ def tune(secret_path_prefixes: tuple[str, ...]) -> None:
 
     ChaliceRequestHandler.disable_nagle_algorithm = True
     hide_path_secrets(secret_path_prefixes)
+    one_request_at_a_time()
+
+
+def one_request_at_a_time() -> None:
+    """Chalice keeps the current request on the app object (`app.current_request`), which a Lambda
+    instance, serving one request at a time, never shares; `chalice local` serves each connection
+    in a thread of its own, so two requests at once could read each other's headers and body (a
+    body checked against another request's credentials). Connections are still accepted at once;
+    only their passage through the app is taken in turn (the routes answer in milliseconds)."""
+    from chalice.local import LocalGateway
+
+    if not hasattr(LocalGateway.handle_request, "__wrapped__"):
+        LocalGateway.handle_request = serialized(LocalGateway.handle_request)  # type: ignore[method-assign]
+
+
+def serialized(function: Callable[..., Any]) -> Callable[..., Any]:
+    lock = threading.Lock()
+
+    @functools.wraps(function)
+    def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return function(*args, **kwargs)
+
+    return one_at_a_time
 
 
 def hide_path_secrets(prefixes: tuple[str, ...]) -> None:
