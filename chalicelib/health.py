@@ -59,7 +59,7 @@ def report(services: Services) -> dict:
     checks["lrs"] = _lrs_check(services)
     if checks["lrs"] != "reachable":
         body["status"] = "degraded"
-    needed = [*webhook_settings(), "LAP_TOKEN"]
+    needed = [*webhook_settings(), "LAP_TOKEN", "SHARE_LINKS_TOKEN", "SHARE_LINK_SECRET"]
     missing = unset_settings(settings, needed)
     if missing:
         checks["routes_not_configured"] = missing

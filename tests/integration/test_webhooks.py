@@ -329,3 +329,15 @@ def test_a_document_too_large_for_the_queue_is_413_on_the_local_backend_too(conn
     assert answer.status_code == 413
     assert "document [1]" in json.loads(answer.body)["error"] and "nothing was queued" in json.loads(answer.body)["error"]
     assert connector.services.queue.depth() == 0  # not even the first, small one
+
+
+def test_health_names_every_route_setting_left_unset(connector, monkeypatch):
+    from chalicelib.runtime import services
+
+    for name in ("LAP_TOKEN", "SHARE_LINK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    services.cache_clear()
+    connector.services = services()
+    checks = json.loads(connector.client.http.get("/health").body)["checks"]
+    assert {"LAP_TOKEN", "SHARE_LINK_SECRET"} <= set(checks["routes_not_configured"])
+    assert "OPENBADGES_INGEST_TOKEN" not in checks["routes_not_configured"]  # set: not listed
