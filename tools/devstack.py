@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import hashlib
 import hmac
 import json
@@ -242,6 +243,10 @@ def demo(args: argparse.Namespace) -> int:
                                   env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}, capture_output=True,
                                   text=True, timeout=120)
         print(backfill.stdout.strip() or backfill.stderr.strip()[-500:])
+        stack.wait_until_drained()
+        demo_share(stack)
+        demo_csv(stack)
+        demo_lms_activities(stack)
         health = stack.wait_until_drained()
         rows = [_row(s) for s in stack.lrs_statements()]
         _print_table(rows)
@@ -253,6 +258,67 @@ def demo(args: argparse.Namespace) -> int:
         )
         demo_report(stack)
     return 0
+
+
+SHARED_CREDENTIAL = "https://badges.example.org/assertions/4a1d5c9e-0001"  # Katherine's Data Literacy (Open Badges)
+
+
+def demo_share(stack: Stack) -> None:
+    """A tracked LinkedIn share link for one credential, followed by a person and by LinkedIn's
+    preview crawler: one shared and one viewed statement (the crawler is not counted)."""
+    print("\nshare link: POST /share-links, then the link followed by a browser and by LinkedIn's crawler")
+    made = requests.post(f"{stack.url}/share-links", json={"credential_url": SHARED_CREDENTIAL, "channel": "linkedin"},
+                         headers={"Authorization": f"Bearer {stack.secrets['SHARE_LINKS_TOKEN']}"}, timeout=30)
+    if made.status_code != 201:
+        print(f"share link refused: {made.status_code} {made.text[:300]}")
+        return
+    link = made.json()
+    print(f"  {link['url']}  (LinkedIn add-to-profile: {link['linkedin_url'][:80]}...)")
+    for agent in ("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", "LinkedInBot/1.0 (compatible; Mozilla/5.0)"):
+        click = requests.get(link["url"], headers={"User-Agent": agent}, allow_redirects=False, timeout=10)
+        print(f"  {agent.split('/')[0]:<12} -> {click.status_code} {click.headers.get('Location')}")
+
+
+def demo_csv(stack: Stack) -> None:
+    """Plan B: a Credly badge export (two good rows, one broken) through import-csv."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from credly_badges import EXPORT_HEADER, export_row
+
+    badges = demo_history()
+    for index, badge in enumerate(badges[:2]):
+        badge.update(id=f"c5v0{index:04d}-0000-4000-8000-00000000000{index}",
+                     issued_at=f"2026-0{7 + index}-01T09:00:00.000Z", expires_at="2027-01-15T00:00:00.000Z")
+    rows = [export_row(b) for b in badges[:2]]
+    rows.append([*rows[0][:3], "", *rows[0][4:]])  # no Earner Badge ID: a bad row, named by its line
+    path = Path(stack.state_path).with_name("credly-export.csv")
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(EXPORT_HEADER)
+        writer.writerows(rows)
+    print("\nimport-csv: a Credly badge export (plan B when the API is out of reach)")
+    done = subprocess.run([sys.executable, "-m", "chalicelib", "import-csv", "--platform", "credly", str(path)],
+                          cwd=ROOT, env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}, capture_output=True,
+                          text=True, timeout=120)
+    bad = [line for line in done.stderr.splitlines() if line.startswith("line ")]
+    print("\n".join(["  " + line for line in [*bad, *done.stdout.strip().splitlines()[-1:]]]))
+
+
+def demo_lms_activities(stack: Stack) -> None:
+    """What an LMS writes to the same LRS (not through the connector): courses completed before
+    the credentials, for the report's "activities before earning"."""
+    learners = {"katherine.johnson@example.com": "2026-09-20", "grace.hopper@example.com": "2026-11-10",
+                "alan.turing@example.com": "2026-04-01"}
+    statements = [
+        {"actor": {"objectType": "Agent", "mbox": f"mailto:{email}"},
+         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}},
+         "object": {"id": f"https://lms.example.org/courses/{course}", "objectType": "Activity",
+                    "definition": {"name": {"en-US": title}}},
+         "timestamp": f"{day}T1{hour}:00:00.000Z"}
+        for email, day in learners.items()
+        for hour, (course, title) in enumerate([("data-101", "Data Basics"), ("python-201", "Python in Practice")])]
+    answer = requests.post(stack.lrs.statements_url, json=statements, timeout=10,
+                           headers={"X-Experience-API-Version": "1.0.3"})
+    print(f"\nLMS: {len(statements)} completed courses written to the LRS directly -> {answer.status_code}")
 
 
 def demo_report(stack: Stack, page: Path = ROOT / "dist" / "demo-report.html") -> None:

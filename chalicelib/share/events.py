@@ -3,8 +3,9 @@
 Statement ids (xapi/statements.py) come from the interaction id: the link id for the share, so the
 link's one shared statement is stored once however often it is queued; (link, client, window) for
 a view, so the clicks of one client within one window are one statement even when they race. The
-view's time is the start of its window for the same reason: two racing clicks give identical
-statements, which the LRS stores once.
+view's time is the start of its window for the same reason (two racing clicks give identical
+statements, which the LRS stores once), or the share's time in the window the link was made, so
+that no view is dated before its share.
 """
 
 from __future__ import annotations
@@ -27,4 +28,5 @@ def viewed_event(shared: CredentialEvent, view_id: str, window_start: datetime, 
     """view_id: clicks.view_id (the interaction id); viewer_home: the guest account's homePage."""
     channel = shared.interaction.channel if shared.interaction else "link"
     interaction = Interaction(id=view_id, channel=channel, by_guest=True, platform_home=viewer_home)
-    return shared.model_copy(update={"kind": Kind.VIEWED, "occurred_at": window_start, "interaction": interaction})
+    at = max(window_start, shared.occurred_at) if shared.occurred_at else window_start
+    return shared.model_copy(update={"kind": Kind.VIEWED, "occurred_at": at, "interaction": interaction})

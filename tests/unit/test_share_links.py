@@ -159,3 +159,18 @@ def test_the_public_base_url_loses_its_trailing_slash():
     from chalicelib.settings import load_settings
 
     assert load_settings({"PUBLIC_BASE_URL": "https://c.example/api/"}).public_base_url == "https://c.example/api"
+
+
+def test_a_view_is_never_dated_before_its_share():
+    from chalicelib.events import CredentialEvent, Credential, Kind, Learner
+    from chalicelib.share.events import shared_event, viewed_event
+
+    credential = CredentialEvent(platform="openbadges", kind=Kind.ISSUED, learner=Learner(email="a@example.com"),
+                                 credential=Credential(id="c-1", template_iri="https://b.example/c", name="C"))
+    made = datetime(2026, 12, 2, 2, 27, 35, tzinfo=timezone.utc)
+    shared = shared_event(credential, "link-1", "linkedin", made)
+    window = Window.at(made.timestamp() + 60, 1800)  # clicked a minute later: the window began before the share
+    assert window.start < made
+    assert viewed_event(shared, "v-1", window.start, "https://x.example").occurred_at == made
+    later = Window.at(made.timestamp() + 3600, 1800)  # a later window: its start, for racing clicks to agree
+    assert viewed_event(shared, "v-2", later.start, "https://x.example").occurred_at == later.start
