@@ -170,10 +170,9 @@ def tree_cpu_seconds(pid: int | None) -> float | None:
     """cpu_seconds of a process and its children (chalice local and its local worker process)."""
     if pid is None:
         return None
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        children += [int(c) for c in task.read_text().split()]
-    readings = [cpu_seconds(p) for p in (pid, *children)]
+    from devstack import children_of
+
+    readings = [cpu_seconds(p) for p in (pid, *children_of(pid))]
     return sum(r for r in readings if r is not None)
 
 

@@ -86,13 +86,7 @@ class Stack:
 
     def worker_pids(self) -> list[int]:
         """The local worker processes chalice local started (children of its process)."""
-        if not self._proc:
-            return []
-        children: list[int] = []
-        for task in Path(f"/proc/{self._proc.pid}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                children += [int(pid) for pid in task.read_text().split()]
-        return children
+        return children_of(self._proc.pid) if self._proc else []
 
     def env(self) -> dict[str, str]:
         return {
@@ -177,6 +171,18 @@ class Stack:
             yield from page["statements"]
             more = page.get("more")
             url, query = (f"http://127.0.0.1:{self.lrs.port}{more}" if more else None), None
+
+
+def children_of(pid: int) -> list[int]:
+    """Live child processes of `pid`, by their parent in /proc/<child>/stat (a thread's children
+    file forgets a child whose creating thread ended: chalice local spawns from request threads)."""
+    found: list[int] = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(stat.parent.name))
+    return found
 
 
 def fixture_deliveries() -> list[tuple[str, dict]]:

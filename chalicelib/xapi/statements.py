@@ -141,8 +141,9 @@ class StatementBuilder:
         actor = learner.agent
         context = self._context(event, learner, grouping=True)
         extensions = context.setdefault("extensions", {})
-        if event.kind is Kind.SHARED:
-            extensions[v.SHARE_MEDIUM_EXTENSION] = interaction.channel
+        # The channel of a share, and of a view the one it came through (a tracked link's, or the
+        # platform's page: web, verification), so a funnel can be split by channel to the end.
+        extensions[v.SHARE_MEDIUM_EXTENSION] = interaction.channel
         if interaction.by_guest:
             actor = self._guest(event)
             if self.xapi2:
