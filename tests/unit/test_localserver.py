@@ -35,11 +35,13 @@ def test_serialized_calls_never_overlap_and_keep_their_answers():
 def test_chalice_locals_gateway_is_wrapped_once():
     from chalice.local import LocalGateway
 
-    original = LocalGateway.handle_request
+    installed = LocalGateway.handle_request  # importing app under chalice local wraps it already
+    original = getattr(installed, "__wrapped__", installed)
+    LocalGateway.handle_request = original
     try:
         one_request_at_a_time()
         wrapped = LocalGateway.handle_request
         one_request_at_a_time()  # tune() may run again (a reload): not wrapped twice
         assert LocalGateway.handle_request is wrapped and wrapped.__wrapped__ is original
     finally:
-        LocalGateway.handle_request = original
+        LocalGateway.handle_request = installed
