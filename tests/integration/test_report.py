@@ -55,6 +55,16 @@ def report(lrs, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
+def lrs():
+    """An LRS of this module's own: the report counts whatever the LRS holds in its range, and the
+    session's LRS holds other tests' statements, some of them (generated histories) in any year."""
+    from lrs_process import LrsProcess
+
+    with LrsProcess() as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
 def varied(lrs) -> History:
     history = varied_history()
     store(lrs, history)
