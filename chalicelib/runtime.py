@@ -18,8 +18,6 @@ from .settings import Settings, load_settings
 from .store import Store, open_store
 
 if TYPE_CHECKING:
-    import subprocess
-
     from .awards.worker import AwardWorker
     from .delivery.worker import PreparedBatch, Worker
     from .identity import LearnerDirectory
@@ -39,7 +37,7 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._drainer_lock = threading.Lock()
-        self._worker_process: "subprocess.Popen | None" = None
+        self._worker_supervisor: "threading.Thread | None" = None
         self._drainer: "OutboxDrainer | None" = None
         self._award_clients: dict[str, "AwardClient"] = {}
 
@@ -198,14 +196,14 @@ class Services:
 
     def ensure_local_worker(self) -> None:
         """Under `chalice local` with LOCAL_WORKER=true a worker process drains the outbox: started
-        on the first request, and again should it have died."""
+        on the first request by a supervising thread, which starts it again should it end."""
         if not (self.settings.local_worker and self.settings.queue_backend == "local"):
             return
         with self._drainer_lock:
-            if self._worker_process is None or self._worker_process.poll() is not None:
-                from .queue.worker_process import spawn
+            if self._worker_supervisor is None:
+                from .queue.worker_process import supervise
 
-                self._worker_process = spawn()
+                self._worker_supervisor = supervise()
 
     def handle_sqs_batch(self, records: list[dict]) -> dict:
         """The SQS worker function: the same processing as the local drainer, answered as a

@@ -3,8 +3,9 @@
 A drainer in a thread of the web process shares one interpreter lock with the routes, so under
 load the two slow each other down (and the POSTs to the LRS wait for the lock between their
 reads and writes); in a process of its own it does not. `chalice local` (LOCAL_WORKER=true)
-starts it on its first request and starts it again should it die; it stops when `chalice local`
-goes, however that goes (Ctrl-C, SIGTERM, SIGKILL): it watches its parent. What it leased and had
+starts it on its first request, from a supervising thread that waits for it and starts it again
+should it end; it stops when `chalice local` goes, however that goes (Ctrl-C, SIGTERM, SIGKILL):
+it watches its parent. What it leased and had
 not settled is leased again later, as after any crash.
 """
 
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +24,9 @@ from ..observability import log
 
 # How often the worker looks for its parent: the bound on how long it outlives a killed one.
 PARENT_CHECK_SECONDS = 0.5
+# How long the supervisor waits before starting an ended worker again (a worker that cannot
+# start at all is then retried once a second, each failure in the log, not in a tight loop).
+RESTART_SECONDS = 1.0
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # where `python -m chalicelib` finds the package
 
 
@@ -31,6 +36,22 @@ def spawn() -> subprocess.Popen:
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=dict(os.environ), stdin=subprocess.DEVNULL)
     log("local_worker_started", pid=process.pid)
     return process
+
+
+def supervise() -> threading.Thread:
+    """A daemon thread that starts the worker process and, whenever it ends, starts it again. The
+    thread that starts a process waits for it: a child is reliably reaped by its own creator."""
+    thread = threading.Thread(target=_keep_running, name="local-worker-supervisor", daemon=True)
+    thread.start()
+    return thread
+
+
+def _keep_running() -> None:
+    while True:
+        process = spawn()
+        code = process.wait()
+        log("local_worker_ended", pid=process.pid, code=code)
+        time.sleep(RESTART_SECONDS)
 
 
 def serve(run: Callable[[threading.Event], None], parent: int | None) -> None:

@@ -145,6 +145,14 @@ def _wait_for(condition, timeout: float = 10.0) -> bool:
     return condition()
 
 
+def _serving_workers(stack) -> list[int]:
+    """The worker processes that said they serve, in order (from the connector's log)."""
+    import json
+
+    events = (json.loads(line) for line in stack.log_path.read_text().splitlines() if line.startswith("{"))
+    return [event["pid"] for event in events if event.get("event") == "local_worker_serving"]
+
+
 def test_the_worker_process_is_started_again_when_it_died_and_stops_with_chalice_local():
     import json
     import os
@@ -155,18 +163,19 @@ def test_the_worker_process_is_started_again_when_it_died_and_stops_with_chalice
                            "ob2_assertion.json").read_text())
     with Stack() as stack:
         assert stack.send_openbadges(document).status_code == 202
-        [first] = stack.worker_pids()
         stack.wait_until_drained()
+        [first] = _serving_workers(stack)
+        assert stack.worker_pids() == [first]
 
-        os.kill(first, signal.SIGKILL)  # the worker dies; chalice local goes on
-        assert _wait_for(lambda: not _running(first))
+        os.kill(first, signal.SIGKILL)  # the worker dies; chalice local goes on and starts another
+        assert _wait_for(lambda: len(_serving_workers(stack)) == 2)
+        replacement = _serving_workers(stack)[1]
         second = {**document, "id": document["id"] + "-again"}
-        assert stack.send_openbadges(second).status_code == 202  # starts a new worker
-        assert _wait_for(lambda: len(stack.worker_pids()) == 1 and stack.worker_pids() != [first])
-        [replacement] = stack.worker_pids()
+        assert stack.send_openbadges(second).status_code == 202
         assert stack.wait_until_drained()["checks"]["dead_letters"] == 0
         stored = {s["id"] for s in stack.lrs_statements()}
         assert statement_id(f"openbadges|{second['id']}|issued") in stored
+        assert stack.worker_pids() == [replacement]
 
         stack.kill_connector(worker_too=False)  # chalice local killed: its worker follows by itself
         assert _wait_for(lambda: not _running(replacement), timeout=5)
