@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.fake_lrs import FakeLrs
+from tests.route_secrets import route_secrets
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ORG_ID = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"
@@ -52,12 +53,7 @@ def settings_env(tmp_path: Path, lrs_endpoint: str) -> dict[str, str]:
         "LOCAL_WORKER": "false",
         "CREDLY_ORG_ID": ORG_ID,
         "CREDLY_TOKEN": "credly-api-" + uuid.uuid4().hex,
-        "CREDLY_WEBHOOK_TOKEN": "path-" + uuid.uuid4().hex,
-        "CERTIFIER_WEBHOOK_SECRET": "whsec-" + uuid.uuid4().hex,
-        "OPENBADGES_INGEST_TOKEN": "ob-" + uuid.uuid4().hex,
-        "LAP_TOKEN": "lap-" + uuid.uuid4().hex,
-        "SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex,
-        "SHARE_LINK_SECRET": "sign-" + uuid.uuid4().hex,
+        **route_secrets(),
     }
 
 

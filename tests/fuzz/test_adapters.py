@@ -84,18 +84,9 @@ def test_fixtures_translate_as_they_are(platform, relative):
     parse_and_translate(platform, fixture_document(relative))
 
 
-def _one_field(platform: str, relative: str):
-    @fuzz(200)
-    @given(mutated(fixture_document(relative)))
-    def run(candidate):
-        parse_and_translate(platform, candidate)
-
-    return run
-
-
-def _several_fields(platform: str, relative: str):
-    @fuzz(100)
-    @given(mutated_many(fixture_document(relative)))
+def _fuzzed(platform: str, relative: str, mutate, examples: int):
+    @fuzz(examples)
+    @given(mutate(fixture_document(relative)))
     def run(candidate):
         parse_and_translate(platform, candidate)
 
@@ -104,12 +95,12 @@ def _several_fields(platform: str, relative: str):
 
 @pytest.mark.parametrize(("platform", "relative"), DOCUMENTS, ids=[r for _, r in DOCUMENTS])
 def test_one_mutated_field_is_refused_or_translated(platform, relative):
-    _one_field(platform, relative)()
+    _fuzzed(platform, relative, mutated, 200)()
 
 
 @pytest.mark.parametrize(("platform", "relative"), DOCUMENTS, ids=[r for _, r in DOCUMENTS])
 def test_several_mutated_fields_are_refused_or_translated(platform, relative):
-    _several_fields(platform, relative)()
+    _fuzzed(platform, relative, mutated_many, 100)()
 
 
 # -- regressions -----------------------------------------------------------------------------

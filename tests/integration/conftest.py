@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 
 from fakes.credly_api import FakeCredly
+from tests.route_secrets import route_secrets
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ORG_ID = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"
@@ -47,6 +48,19 @@ class Connector:
     def drain(self) -> None:
         self.services.drainer().run_until_idle(timeout=30)
 
+    def statement_id(self, key: str) -> str:
+        """The id the connector gives the statement of `key` (platform|credential|kind, ...)."""
+        return str(uuid.uuid5(uuid.UUID(self.env["STATEMENT_ID_NAMESPACE"]), key))
+
+    def pull(self, platform: str, mode: str = "backfill", on_page=None, since=None):
+        """One backfill or sync run of `platform` into this connector's queue (PullReport)."""
+        from chalicelib.platforms import puller
+        from chalicelib.pull.runner import PullRunner
+
+        source = puller(platform, self.services.settings, mode)
+        return PullRunner(self.services.store, self.services.queue).run(platform, mode, source, since=since,
+                                                                         on_page=on_page)
+
 
 @pytest.fixture
 def connector(lrs, tmp_path, monkeypatch) -> Iterator[Connector]:
@@ -64,12 +78,7 @@ def connector(lrs, tmp_path, monkeypatch) -> Iterator[Connector]:
             "CREDLY_API_BASE": credly.base_url,
             "CREDLY_ORG_ID": ORG_ID,
             "CREDLY_TOKEN": credly_token,
-            "CREDLY_WEBHOOK_TOKEN": "path-" + uuid.uuid4().hex,
-            "CERTIFIER_WEBHOOK_SECRET": "whsec-" + uuid.uuid4().hex,
-            "OPENBADGES_INGEST_TOKEN": "ob-" + uuid.uuid4().hex,
-            "LAP_TOKEN": "lap-" + uuid.uuid4().hex,
-            "SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex,
-            "SHARE_LINK_SECRET": "sign-" + uuid.uuid4().hex,
+            **route_secrets(),
             "HTTP_BACKOFF_BASE": "0.01",
             "HTTP_BACKOFF_CAP": "0.05",
         }

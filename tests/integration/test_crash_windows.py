@@ -5,7 +5,6 @@ saying what to check."""
 
 from __future__ import annotations
 
-import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -47,7 +46,7 @@ def restart(connector) -> None:
 
 
 def statement_id(connector, key: str) -> str:
-    return str(uuid.uuid5(uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"]), key))
+    return connector.statement_id(key)
 
 
 def in_lrs(lrs_session, lrs, statement_id_: str) -> bool:

@@ -35,12 +35,7 @@ def history(connector, monkeypatch):
 
 
 def pull(connector, mode: str = "backfill", on_page=None, since=None):
-    from chalicelib.platforms import puller
-    from chalicelib.pull.runner import PullRunner
-
-    services = connector.services
-    source = puller("credly", services.settings, mode)
-    return PullRunner(services.store, services.queue).run("credly", mode, source, since=since, on_page=on_page)
+    return connector.pull("credly", mode, on_page, since)
 
 
 def issued_ids(connector, badges: list[dict]) -> list[str]:

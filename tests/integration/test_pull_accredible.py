@@ -46,16 +46,11 @@ def history(accredible):
 
 
 def pull(connector, mode: str = "backfill", on_page=None, since=None):
-    from chalicelib.platforms import puller
-    from chalicelib.pull.runner import PullRunner
-
-    services = connector.services
-    source = puller("accredible", services.settings, mode)
-    return PullRunner(services.store, services.queue).run("accredible", mode, source, since=since, on_page=on_page)
+    return connector.pull("accredible", mode, on_page, since)
 
 
 def statement_id(connector, key: str) -> str:
-    return str(uuid.uuid5(uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"]), key))
+    return connector.statement_id(key)
 
 
 def issued_ids(connector, credentials: list[dict]) -> list[str]:

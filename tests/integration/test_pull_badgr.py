@@ -64,12 +64,7 @@ def history(badgr) -> list[dict]:
 
 
 def pull(connector, mode: str, on_page=None, since=None):
-    from chalicelib.platforms import puller
-    from chalicelib.pull.runner import PullRunner
-
-    services = connector.services
-    source = puller("badgr", services.settings, mode)
-    return PullRunner(services.store, services.queue).run("badgr", mode, source, since=since, on_page=on_page)
+    return connector.pull("badgr", mode, on_page, since)
 
 
 def statement_id(connector, assertion: dict, kind: str) -> str:

@@ -101,16 +101,11 @@ def history(certifier) -> History:
 
 
 def pull(connector, mode: str = "backfill", on_page=None, since=None):
-    from chalicelib.platforms import puller
-    from chalicelib.pull.runner import PullRunner
-
-    services = connector.services
-    source = puller("certifier", services.settings, mode)
-    return PullRunner(services.store, services.queue).run("certifier", mode, source, since=since, on_page=on_page)
+    return connector.pull("certifier", mode, on_page, since)
 
 
 def key_id(connector, key: str) -> str:
-    return str(uuid.uuid5(uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"]), key))
+    return connector.statement_id(key)
 
 
 def status_of(lrs_session, lrs, statement_id: str) -> int:

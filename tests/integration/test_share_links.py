@@ -63,7 +63,7 @@ def path_and_link_id(url: str) -> tuple[str, str]:
 
 
 def statement_id(connector, key: str) -> str:
-    return str(uuid.uuid5(uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"]), key))
+    return connector.statement_id(key)
 
 
 def stored(lrs, lrs_session, **params) -> list[dict]:
