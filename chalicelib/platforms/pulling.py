@@ -9,11 +9,23 @@ a page queued twice gives the same statements (deterministic ids).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator, Literal, Protocol
 
 Mode = Literal["backfill", "sync"]
+
+
+# The most a page's document may weigh: half a queue message (1 MiB on SQS and the local outbox),
+# leaving room for the message's envelope.
+PAGE_BYTES = 512 * 1024
+
+
+def queued_size(value: object) -> int:
+    """What `value` weighs in a queue message: the UTF-8 bytes of its JSON (not its characters:
+    a non-ASCII name takes two to four bytes a character)."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,10 @@ from ..errors import ConnectorError, InputError
 from ..events import CredentialEvent, Skipped
 from ..platforms import ExportLayout, SourceAdapter
 from ..platforms.common import redacted
-from ..platforms.pulling import Mode, Page
+from ..platforms.pulling import PAGE_BYTES, Mode, Page, queued_size
 from .csvfile import BadRecord, CsvFile, CsvFileError, Record, header_key
 
 ROWS_PER_PAGE = 500
-PAGE_BYTES = 512 * 1024  # well under the queue's 1 MiB message, envelope and escaping included
 MAX_LISTED_BAD_ROWS = 1000  # kept for the summary; beyond, bad rows are counted only (memory stays flat)
 DELIMITER_HINTS = (";", "\t", "|")
 
@@ -202,7 +201,7 @@ class CsvSource:
         if not events:
             return None
         queued = [event.model_dump(mode="json", exclude_none=True) for event in events]
-        weight = sum(len(json.dumps(e, ensure_ascii=False)) + 1 for e in queued)
+        weight = sum(queued_size(e) + 1 for e in queued)
         if weight > self.page_bytes:
             return self._bad(record.line, f"too large to queue ({weight:,} bytes of events; at most "
                                           f"{self.page_bytes:,})", position)

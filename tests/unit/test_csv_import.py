@@ -293,3 +293,11 @@ def test_a_mapping_naming_a_column_the_file_lacks_is_refused_before_any_row(tmp_
     path = write(tmp_path / "lms.csv", [h for h in LMS_HEADER if h != "Course Code"], [])
     with pytest.raises(CsvFileError, match="has no column 'Course Code'"):
         source(path, load_mapping(mapping_file(tmp_path)))
+
+
+def test_a_page_is_weighed_in_the_bytes_the_queue_counts_not_in_characters():
+    from chalicelib.platforms.pulling import queued_size
+
+    names = {"name": "漢字の名前" * 100}  # three UTF-8 bytes a character
+    assert queued_size(names) == len(json.dumps(names, ensure_ascii=False, separators=(",", ":")).encode())
+    assert queued_size(names) > len(json.dumps(names, ensure_ascii=False)) + 900

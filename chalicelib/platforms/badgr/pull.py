@@ -25,7 +25,7 @@ once per run (`GET /v2/badgeclasses/{id}`, cached in the puller; the registry bu
 run) and embedded, trimmed to what the adapter reads, into its assertions before the page is
 yielded as {"result": [...]}, the envelope BadgrAdapter.parse reads.
 
-A page is one queue message: one larger than MAX_DOCUMENT_BYTES (500 assertions with long
+A page is one queue message: one larger than PAGE_BYTES (500 assertions with long
 narratives) is split into several documents; all but the last resume at the start of that page,
 so a stop between them reads the page again (same statement ids: nothing doubles).
 """
@@ -40,18 +40,16 @@ from typing import Iterator
 from ...errors import ConnectorError, InputError, shown_id
 from ...observability import log
 from ...timeutil import parse_time, utc
-from ..pulling import Mode, Page
+from ..pulling import PAGE_BYTES, Mode, Page, queued_size
 from .api import BadgrClient, BadgrNotFound
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a first sync without `since` reads everything
-# Well under the queue's 1 MiB message, envelope and JSON escaping included.
-MAX_DOCUMENT_BYTES = 512 * 1024
 # What the adapter reads of a badge class: the rest (criteria, alignments, tags) only weighs.
 BADGECLASS_FIELDS = ("entityId", "openBadgeId", "name", "description", "image")
 
 
 class BadgrPuller:
-    def __init__(self, client: BadgrClient, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
+    def __init__(self, client: BadgrClient, max_document_bytes: int = PAGE_BYTES) -> None:
         self.client = client
         self.max_document_bytes = max_document_bytes
         self._badgeclasses: dict[str, dict | None] = {}  # this run's: None when the API has none
@@ -127,7 +125,7 @@ class BadgrPuller:
         chunk: list = []
         size = len('{"result": []}')
         for assertion in assertions:
-            weight = len(json.dumps(assertion)) + 2  # ", " between items
+            weight = queued_size(assertion) + 1  # "," between items
             if chunk and size + weight > self.max_document_bytes:
                 yield chunk
                 chunk, size = [], len('{"result": []}')
