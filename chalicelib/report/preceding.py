@@ -30,12 +30,13 @@ class PrecedingActivities:
         self._seen: set[tuple[str, str]] = set()  # (credential key, activity): counted once
 
     def add(self, statement: Mapping[str, Any]) -> None:
-        if facts.verb_id(statement) not in v.ACTIVITY_VERBS or facts.is_connector_statement(statement):
-            return
+        # Cheapest first: most activity statements are of learners who earned nothing in the range.
         credentials = self.by_learner.get(facts.actor_key(statement.get("actor")) or "")
+        if not credentials or facts.verb_id(statement) not in v.ACTIVITY_VERBS:
+            return
         at = facts.statement_time(statement)
         activity = facts.object_id(statement)
-        if not credentials or at is None or not activity:
+        if at is None or not activity or facts.is_connector_statement(statement):
             return
         for credential in credentials:
             if credential.earned_at - self.window <= at < credential.earned_at and (credential.key, activity) not in self._seen:

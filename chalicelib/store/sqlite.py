@@ -195,10 +195,7 @@ class SqliteStore:
                              "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
 
     def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("INSERT INTO expiries (key, expires_at, event) VALUES (?, ?, ?) ON CONFLICT(key) "
-                         "DO UPDATE SET expires_at = excluded.expires_at, event = excluded.event",
-                         (key, expires_at, json.dumps(event)))
+        self.update_expiries([Expiry(key, expires_at, event)], [])
 
     def update_expiries(self, remember: list[Expiry], forget: list[str]) -> None:
         with self.db.transaction() as conn:  # one transaction: a worker batch, not one per credential
@@ -208,8 +205,7 @@ class SqliteStore:
             conn.executemany("DELETE FROM expiries WHERE key = ?", [(key,) for key in forget])
 
     def forget_expiry(self, key: str) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("DELETE FROM expiries WHERE key = ?", (key,))
+        self.update_expiries([], [key])
 
     def due_expiries(self, as_of: str, limit: int = 100) -> list[Expiry]:
         rows = self.db.query("SELECT key, expires_at, event FROM expiries WHERE expires_at <= ? "
