@@ -139,6 +139,8 @@ class ShareLinks:
     def _link(self, link_id: str) -> ShareLink | None:
         with self._lock:
             cached = self._links.get(link_id)
+            if cached is not None:
+                self._links.move_to_end(link_id)  # least recently clicked goes first, not the oldest
         if cached is not None:
             return cached
         link = self.store.share_link(link_id)

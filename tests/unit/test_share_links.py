@@ -174,3 +174,21 @@ def test_a_view_is_never_dated_before_its_share():
     assert viewed_event(shared, "v-1", window.start, "https://x.example").occurred_at == made
     later = Window.at(made.timestamp() + 3600, 1800)  # a later window: its start, for racing clicks to agree
     assert viewed_event(shared, "v-2", later.start, "https://x.example").occurred_at == later.start
+
+
+def test_the_link_cache_keeps_the_links_clicked_most_recently(monkeypatch):
+    import chalicelib.share.service as service
+    from chalicelib.store import ShareLink
+
+    reads: list[str] = []
+
+    class Store:
+        def share_link(self, link_id):
+            reads.append(link_id)
+            return ShareLink(link_id, "email", "https://b.example/c", "2026-12-02T00:00:00.000Z", {})
+
+    monkeypatch.setattr(service, "LINK_CACHE", 2)
+    links = service.ShareLinks(settings=None, store=Store(), queue=None, credentials=lambda: None)
+    for link_id in ("popular", "b", "popular", "c", "popular"):  # "popular" is clicked between the others
+        links._link(link_id)
+    assert reads == ["popular", "b", "c"]  # never read again: "b", the least recent, made room for "c"
