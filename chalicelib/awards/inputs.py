@@ -27,7 +27,8 @@ def check_statement(statement: Any, where: str = "") -> dict:
     rules need is checked, not the connector's strict outgoing contract. Checked too is what
     would otherwise fail later, in the award worker, as a dead letter: the actor's identifiers
     (the learner directory looks them up), the times (`timestamp`, `stored`: the rules' windows),
-    the scaled score, and what the queue could not carry (lone surrogates, too deep nesting).
+    and the scaled score. (What the queue could not carry, lone surrogates or too deep nesting,
+    the route has refused already, for the whole body: intake.http.read_json.)
     """
     at = (lambda field: f"{where}.{field}" if where else field)
     if not isinstance(statement, dict):
@@ -47,7 +48,6 @@ def check_statement(statement: Any, where: str = "") -> dict:
             # parse_time: InputError for text that is no date-time, or out of range in UTC
             parse_time(statement[key], at(key))
     _check_scaled_score(statement.get("result"), at)
-    require_queueable(statement, where)
     return statement
 
 
@@ -135,7 +135,6 @@ def parse_report_json(data: Any) -> Report:
             # nan and inf are kept: the rules read them as no number (the queue as null)
             if isinstance(value, int) and not _fits_float(value):
                 raise InputError(f"rows[{index}].values.{name}", "number too large (beyond a float)")
-    require_queueable(report.model_dump(exclude_none=True))  # what is queued, as it is queued
     return report
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from datetime import datetime, timezone
 
@@ -32,6 +33,8 @@ from chalicelib.awards.inputs import check_statement, parse_report_csv, parse_re
 from chalicelib.awards.rules import load_rules
 from chalicelib.awards.worker import AwardWorker
 from chalicelib.errors import ConnectorError, InputError
+from chalicelib.intake.http import read_json
+from chalicelib.platforms.common import require_queueable
 from chalicelib.identity import LearnerDirectory
 from chalicelib.queue import QueueMessage
 from tests.unit.helpers import DIRECTORY_CSV, REPO_ROOT
@@ -67,6 +70,7 @@ def through_the_worker(message: QueueMessage) -> None:
 
 def statement_accepted_or_refused(statement: object) -> None:
     try:
+        require_queueable(statement, "[0]")  # as read_json checks the route's whole body first
         checked = check_statement(statement, "[0]")
     except InputError as error:
         assert error.field.startswith("[0]")
@@ -83,6 +87,8 @@ def report_messages(report) -> list[QueueMessage]:
 
 def report_accepted_or_refused(parse, *args) -> None:
     try:
+        if parse is parse_report_json:
+            require_queueable(args[0])  # as read_json checks the route's whole body first
         report = parse(*args)
     except InputError:
         return
@@ -204,13 +210,19 @@ def _statement(**changes) -> dict:
     ({"result__score__scaled": HugeInt(10**5000)}, "[0].result.score.scaled"),
     ({"result__score__scaled": 1.5}, "[0].result.score.scaled"),
     ({"result__score__scaled": math.nan}, "[0].result.score.scaled"),
-    # e. a lone surrogate anywhere: the queue cannot encode the message (500 at the route)
-    ({"context__extensions": {"https://x.example/e": "\ud800"}}, "[0].context.extensions.https://x.example/e"),
 ])
 def test_statement_that_could_never_be_used_is_refused_naming_the_field(changes, field):
     with pytest.raises(InputError) as refused:
         check_statement(_statement(**changes), "[0]")
     assert refused.value.field == field
+
+
+def test_a_lone_surrogate_anywhere_in_a_statement_is_refused_where_the_route_reads_the_body():
+    # e. the queue cannot encode the message (500 at the route): read_json checks the whole body
+    statement = _statement(context__extensions={"https://x.example/e": "\ud800"})
+    with pytest.raises(InputError) as refused:
+        read_json(json.dumps([statement]).encode())
+    assert refused.value.field == "[0].context.extensions.https://x.example/e"
 
 
 @pytest.mark.parametrize("changes", [
@@ -250,8 +262,6 @@ def test_find_agent_still_finds_by_account_name():
     (lambda r: r["report"].update(generated_at="0001-01-01T00:00:00+01:00"), "report.generated_at"),
     # e. an int beyond float range: OverflowError when a rule compares it
     (lambda r: r["rows"][1]["values"].update(exam_score=10**400), "rows[1].values.exam_score"),
-    # e. a lone surrogate: the queue cannot encode the row
-    (lambda r: r["rows"][0]["learner"].update(name="Ada \ud800"), "rows[0].learner.name"),
 ])
 def test_report_json_that_could_never_be_used_is_refused_naming_the_field(mutate, field):
     report = load_fixture("lap/report_rows.json")
@@ -259,6 +269,15 @@ def test_report_json_that_could_never_be_used_is_refused_naming_the_field(mutate
     with pytest.raises(InputError) as refused:
         parse_report_json(report)
     assert refused.value.field == field
+
+
+def test_a_lone_surrogate_in_a_report_is_refused_where_the_route_reads_the_body():
+    # e. the queue cannot encode the row: read_json checks the whole body before the report is read
+    report = load_fixture("lap/report_rows.json")
+    report["rows"][0]["learner"]["name"] = "Ada \ud800"
+    with pytest.raises(InputError) as refused:
+        read_json(json.dumps(report).encode())
+    assert refused.value.field == "rows[0].learner.name"
 
 
 def test_report_json_keeps_nan_as_no_number():
