@@ -68,6 +68,15 @@ def optional_time(value: object, field: str) -> datetime | None:
     return None if value in (None, "") else parse_time(value, field)
 
 
+def time_or_none(value: object) -> datetime | None:
+    """parse_time's answer, or None for anything it refuses: for times the connector reads back
+    (its own statements, its cursors) or that only order or filter, where a bad one is left out."""
+    try:
+        return parse_time(value, "time")
+    except InputError:
+        return None
+
+
 def xapi_timestamp(moment: datetime) -> str:
     """RFC 3339, UTC, milliseconds: 2026-11-20T14:03:10.000Z.
 

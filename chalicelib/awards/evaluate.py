@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from ..errors import InputError
-from ..timeutil import parse_time, utc
+from ..timeutil import time_or_none, utc
 from .rules import VERB_VOIDED, ReportCriterion, Rule, RuleSet, StatementCriterion
 
 Progress = Mapping[str, "datetime | str"]
@@ -100,12 +99,7 @@ def _index(rules: RuleSet | RuleIndex) -> RuleIndex:
 
 
 def _time(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return utc(value)
-    try:
-        return parse_time(value, "timestamp") if isinstance(value, str) and value else None
-    except InputError:
-        return None
+    return time_or_none(value) if isinstance(value, (str, datetime)) else None
 
 
 def statement_time(statement: Mapping[str, Any]) -> datetime | None:

@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ..awards.evaluate import statement_time  # noqa: F401  (the report reads times as the rules do)
-from ..timeutil import optional_time
-from ..errors import InputError
+from ..timeutil import time_or_none
 from ..xapi import vocabulary as v
 
 UNKNOWN = "unknown"
@@ -153,8 +152,5 @@ class StatementReader:
         in_result = result.get("extensions") if isinstance(result, Mapping) else None
         for extensions in (_context_extensions(statement), in_result):
             if isinstance(extensions, Mapping) and isinstance(extensions.get(self.vocab.ext_expires_at), str):
-                try:
-                    return optional_time(extensions[self.vocab.ext_expires_at], "expires_at")
-                except InputError:
-                    return None
+                return time_or_none(extensions[self.vocab.ext_expires_at])
         return None

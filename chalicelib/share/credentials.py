@@ -13,7 +13,7 @@ from ..errors import ConnectorError, InputError, UnidentifiedLearner
 from ..events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ..identity import IdentityResolver, LearnerDirectory
 from ..intake.models import ShareLinkRequest
-from ..timeutil import optional_time, utc
+from ..timeutil import time_or_none, utc
 from ..xapi import vocabulary as v
 
 if TYPE_CHECKING:
@@ -171,11 +171,7 @@ def _utc(moment: datetime | None, field: str) -> datetime | None:
         raise InputError(field, "outside the years 1 to 9999 in UTC") from None
 
 
-def _time(value: Any) -> datetime | None:
-    try:
-        return optional_time(value, "timestamp")
-    except InputError:  # the LRS holds what the connector wrote: a bad time is left out, not fatal
-        return None
+_time = time_or_none  # the LRS holds what the connector wrote: a bad time is left out, not fatal
 
 
 def _dict(value: Any) -> dict:

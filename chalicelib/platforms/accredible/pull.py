@@ -49,7 +49,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from ...errors import ConnectorError, InputError
 from ...observability import log
-from ...timeutil import parse_time, utc, xapi_timestamp
+from ...timeutil import time_or_none, utc, xapi_timestamp
 from ..common import first_text, id_text
 from ..pulling import Mode, Page
 from .adapter import IGNORED_EVENTS, INTERACTIONS
@@ -332,13 +332,7 @@ def _day_before(moment: datetime) -> str:
     return (moment - timedelta(days=1)).date().isoformat()
 
 
-def _time(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        return parse_time(value, "time")
-    except InputError:
-        return None
+_time = time_or_none
 
 
 def _text(moment: datetime | None) -> str | None:
