@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.json_schema import SkipJsonSchema
 
-from .awards.inputs import _IFIS as STATEMENT_IFIS
+from .xapi.vocabulary import IFI_KEYS
 from .awards.inputs import Report
 from .health import HealthReport
 from .intake import auth
@@ -91,7 +91,7 @@ class StatementActor(BaseModel):
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"anyOf": [
         {"required": [ifi], "properties": {ifi: {"type": "object" if ifi == "account" else "string"}}}
-        for ifi in STATEMENT_IFIS]})
+        for ifi in IFI_KEYS]})
 
     mbox: Annotated[str, Field(pattern=MAILTO)] | None = Field(None, examples=["mailto:ada@example.com"])
     mbox_sha1sum: _NotBlank | None = None

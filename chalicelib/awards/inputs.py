@@ -14,8 +14,8 @@ from ..errors import InputError
 from ..platforms.common import require_queueable
 from ..timeutil import optional_time, parse_time
 from ..xapi.validate import is_absolute_iri
+from ..xapi.vocabulary import IFI_KEYS
 
-_IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 LEARNER_COLUMNS = ("email", "name", "employee_id", "account_name", "account_homepage")
 
 
@@ -34,7 +34,7 @@ def check_statement(statement: Any, where: str = "") -> dict:
     if not isinstance(statement, dict):
         raise InputError(where or "(body)", "expected an xAPI statement object")
     actor = statement.get("actor")
-    if not isinstance(actor, dict) or not any(actor.get(ifi) for ifi in _IFIS):
+    if not isinstance(actor, dict) or not any(actor.get(ifi) for ifi in IFI_KEYS):
         raise InputError(at("actor"), "needs an agent with mbox, mbox_sha1sum, openid or account")
     _check_identifiers(actor, at)
     verb = statement.get("verb")

@@ -13,6 +13,7 @@ from ..errors import ConnectorError, InputError, UnidentifiedLearner
 from ..events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ..identity import IdentityResolver, LearnerDirectory
 from ..intake.models import ShareLinkRequest
+from ..platforms.common import first_text
 from ..timeutil import time_or_none, utc
 from ..xapi import vocabulary as v
 
@@ -23,7 +24,6 @@ EARNED = v.VERBS[Kind.ISSUED][0]
 # Without a learner or a badge class to filter on, this many of the latest earned statements are
 # searched: a share button should name the learner (it knows who pressed it).
 SCAN_LIMIT = 2000
-IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
 NEEDED = ("platform", "name", "badge_class", "learner")  # credential_id defaults to the URL's last segment
 
 Query = Callable[..., Iterator[dict]]  # LrsClient.query
@@ -86,7 +86,7 @@ class CredentialResolver:
             agent = self.resolver.resolve(Learner(email=learner.email, earner_id=learner.employee_id)).agent
         except UnidentifiedLearner:
             return None
-        return {key: agent[key] for key in IFI_KEYS if key in agent}
+        return {key: agent[key] for key in v.IFI_KEYS if key in agent}
 
     def _from_statement(self, statement: dict) -> dict[str, Any]:
         """What an earned statement (StatementBuilder's shape) says of the credential and earner."""
@@ -178,10 +178,9 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+_text = first_text
 
 
 def _language_value(value: Any) -> str | None:
     """A language map's first text (the connector writes one language, XAPI_LANGUAGE)."""
-    return next((text for text in map(_text, _dict(value).values()) if text), None)
+    return first_text(*_dict(value).values())

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ..errors import InvalidStatement
+from .vocabulary import IFI_KEYS
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -27,7 +28,6 @@ _MBOX = re.compile(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 _STATEMENT_KEYS = frozenset({"id", "actor", "verb", "object", "result", "context", "timestamp"})
 _AGENT_KEYS = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
-_IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 _ACTIVITY_KEYS = frozenset({"objectType", "id", "definition"})
 _DEFINITION_KEYS = frozenset({"type", "name", "description", "extensions", "moreInfo"})
 _RESULT_KEYS = frozenset({"score", "success", "completion", "response", "duration", "extensions"})
@@ -117,7 +117,7 @@ def _agent(value: Any, path: str, required: bool = False) -> None:
     _object(value, path, _AGENT_KEYS)
     if value.get("objectType", "Agent") != "Agent":
         _fail(f"{path}.objectType", "must be Agent")
-    present = [ifi for ifi in _IFIS if ifi in value]
+    present = [ifi for ifi in IFI_KEYS if ifi in value]
     if len(present) != 1:
         _fail(path, f"must have exactly one inverse functional identifier, has {len(present)}")
     ifi = present[0]

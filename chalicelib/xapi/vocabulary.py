@@ -25,6 +25,8 @@ VERBS: dict[Kind, tuple[str, str]] = {
 
 # Learning done elsewhere (LMS, LXP, classroom) that the report relates to the credentials
 # earned after it: not the connector's own verbs.
+# An Agent's inverse functional identifiers: exactly one identifies it.
+IFI_KEYS: tuple[str, ...] = ("mbox", "mbox_sha1sum", "openid", "account")
 ACTIVITY_VERBS: tuple[str, ...] = (
     "http://adlnet.gov/expapi/verbs/completed",
     "http://adlnet.gov/expapi/verbs/passed",
