@@ -306,7 +306,7 @@ class LocalDelivery:
 
     def statements(self) -> int | None:
         """Statements delivered (or already in the LRS) since the command started; None: not delivering."""
-        return _delivered_since(self.connector.store, self.before) if self.active else None
+        return sum(self.counts().values()) if self.active else None
 
     def counts(self) -> dict[str, int]:
         """What the LRS answered since the command started, by outcome."""
@@ -320,18 +320,15 @@ def _expire(args: argparse.Namespace) -> int:
 
     connector = services()
     as_of = args.as_of or datetime.now(timezone.utc)
-    before = connector.store.counters()
-    report = sweep(connector.store, connector.queue, as_of)
-    local = connector.settings.queue_backend == "local"
-    if local:
-        connector.drainer().run_until_idle(timeout=600)
+    with LocalDelivery(connector) as delivery:
+        report = sweep(connector.store, connector.queue, as_of)
     summary = {"as_of": as_of.isoformat(), "expired": report.expired}
-    if local:
-        summary["statements"] = _delivered_since(connector.store, before)
+    if delivery.active:
+        summary["statements"] = delivery.statements()
     if args.json:
         print(json.dumps(summary))
     else:
-        delivered = f", {summary['statements']} statement(s) delivered" if local else " (queued for the workers)"
+        delivered = f", {summary['statements']} statement(s) delivered" if delivery.active else " (queued for the workers)"
         print(f"expire: {report.expired} credential(s) expired as of {as_of.isoformat()}{delivered}")
     return 0
 
@@ -351,10 +348,9 @@ def _reconcile(args: argparse.Namespace) -> int:
               f"{len(report.missing):,} missing", end="", file=sys.stderr, flush=True)
 
     now = datetime.now(timezone.utc)
-    report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page)
+    with LocalDelivery(connector, enabled=not args.dry_run):
+        report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page)
     print(file=sys.stderr)
-    if not args.dry_run and connector.settings.queue_backend == "local":
-        connector.drainer().run_until_idle(timeout=300)
     summary = {"platform": args.platform, "pages": report.pages, "statements": report.statements,
                "missing": len(report.missing), "pages_sent": report.pages_sent,
                "unreadable_pages": report.unreadable_pages}
@@ -369,11 +365,6 @@ def _reconcile(args: argparse.Namespace) -> int:
     print(f"{args.platform} reconcile: {len(report.missing)} of {report.statements} statement(s) missing, {action}",
           file=sys.stderr)
     return 0
-
-
-def _delivered_since(store, before: dict[str, int]) -> int:
-    after = store.counters()
-    return sum(after.get(k, 0) - before.get(k, 0) for k in ("delivered", "already_stored"))
 
 
 def _progress(report, statements: int | None) -> None:
