@@ -5,14 +5,19 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import BaseModel
 
 from ..errors import InputError, NotForThisConnector, SettingsError
 from ..observability import log
 from ..platforms.common import require_queueable
+from ..secrets import reveal
+from . import auth
 from .models import Error, FieldError
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -86,3 +91,15 @@ def bad_request(field_name: str, message: str) -> Reply:
 
 def not_configured(settings: str) -> Reply:
     return Reply(503, Error(error=f"this route is not configured: set {settings}"))
+
+
+def token_refusal(settings: "Settings", setting: str, authorization: str | None, refused: str,
+                  basic_too: bool = False) -> Reply | None:
+    """None when `authorization` carries the secret setting `setting` (Bearer; with basic_too,
+    also Basic with it as the password); else 503 when it is not set, 401 with `refused`."""
+    token = reveal(settings, setting.lower())
+    if token is None:
+        return not_configured(setting)
+    if auth.bearer_matches(authorization, token) or (basic_too and auth.basic_password_matches(authorization, token)):
+        return None
+    return Reply(401, Error(error=refused))

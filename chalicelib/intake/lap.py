@@ -5,12 +5,10 @@ from __future__ import annotations
 from ..awards.inputs import check_statement, parse_report_csv, parse_report_json
 from ..errors import InputError
 from ..queue import QueueMessage
-from ..secrets import reveal
 from ..settings import Settings
-from . import auth
 from .enqueue import Enqueuer, Entry
-from .http import Reply, answers_errors, not_configured, one_or_many, read_json
-from .models import Accepted, Error
+from .http import Reply, answers_errors, one_or_many, read_json, token_refusal
+from .models import Accepted
 
 REFUSED = "missing or wrong LAP_TOKEN (Bearer, or Basic with it as password)"
 
@@ -51,14 +49,7 @@ class LapIntake:
         return self.enqueuer.accept(entries)
 
     def _refusal(self, authorization: str | None, bearer_only: bool = False) -> Reply | None:
-        token = reveal(self.settings, "lap_token")
-        if token is None:
-            return not_configured("LAP_TOKEN")
-        if auth.bearer_matches(authorization, token):
-            return None
-        if not bearer_only and auth.basic_password_matches(authorization, token):
-            return None
-        return Reply(401, Error(error=REFUSED))
+        return token_refusal(self.settings, "LAP_TOKEN", authorization, REFUSED, basic_too=not bearer_only)
 
 
 def _utf8(raw_body: bytes) -> str:

@@ -19,7 +19,7 @@ from typing import Callable
 from ..errors import ConnectorError, InputError
 from ..events import CredentialEvent
 from ..intake import auth
-from ..intake.http import Reply, answers_errors, not_configured, read_json_object
+from ..intake.http import Reply, answers_errors, not_configured, read_json_object, token_refusal
 from ..intake.models import Error, ShareLinkCreated, ShareLinkRequest
 from ..observability import log
 from ..platforms.common import parse_model
@@ -59,11 +59,9 @@ class ShareLinks:
 
     @answers_errors
     def create(self, authorization: str | None, raw_body: bytes) -> Reply:
-        token = reveal(self.settings, "share_links_token")
-        if token is None:
-            return not_configured("SHARE_LINKS_TOKEN")
-        if not auth.bearer_matches(authorization, token):
-            return Reply(401, Error(error=auth.REFUSALS["bearer"]))
+        refusal = token_refusal(self.settings, "SHARE_LINKS_TOKEN", authorization, auth.REFUSALS["bearer"])
+        if refusal:
+            return refusal
         if self._secrets() is None:
             return not_configured("SHARE_LINK_SECRET")
         request = parse_model(ShareLinkRequest, read_json_object(raw_body))
