@@ -91,24 +91,24 @@ class Settings(BaseModel):
     # GET /health asks the LRS at most this often (it is unauthenticated); 0: on every request.
     health_lrs_check_seconds: float = 30.0
 
-    @field_validator("xapi_extension_base", "certifier_public_base", "certifier_group_base")
+    @field_validator("xapi_extension_base", "certifier_public_base", "certifier_group_base", "public_base_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an absolute http(s) URL")
         return value
 
-    @field_validator("xapi_extension_base")
+    @field_validator("xapi_extension_base", "public_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
     @field_validator("public_base_url")
     @classmethod
-    def _public_base(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")) or any(c in value for c in "?#\x20"):
+    def _no_query_or_fragment(cls, value: str) -> str:
+        if any(c in value for c in "?#\x20"):
             raise ValueError("must be an absolute http(s) URL without query or fragment")
-        return value.rstrip("/")
+        return value
 
     @field_validator("linkedin_organization_id")
     @classmethod
