@@ -76,6 +76,19 @@ class Stream:
     page: str | int | None = None  # the search cursor / analytics page of the next request (None: the first)
     recent: list[str] = field(default_factory=list)  # delivered this pass at or after its start - SETTLE
 
+    def __post_init__(self) -> None:
+        # Asked for every record: sets beside the ordered lists, which are what is kept and encoded.
+        self._known = frozenset(self.known)
+        self._recent = set(self.recent)
+
+    def delivered(self, key: str) -> bool:
+        return key in self._known
+
+    def note_recent(self, key: str) -> None:
+        if len(self.recent) < KNOWN_LIMIT and key not in self._recent:
+            self.recent.append(key)
+            self._recent.add(key)
+
     def encode(self) -> dict:
         return {"after": _text(self.after), "known": list(self.known), "page": self.page, "recent": self.recent}
 
@@ -267,11 +280,10 @@ def _fresh(stream: Stream, state: State, entry: tuple[datetime, str] | None, mod
     if entry is None:
         return True
     moment, key = entry
-    if stream.after is not None and moment < stream.after or key in stream.known:
+    if stream.after is not None and moment < stream.after or stream.delivered(key):
         return False
-    if mode == "sync" and state.started is not None and moment >= state.started - SETTLE \
-            and len(stream.recent) < KNOWN_LIMIT and key not in stream.recent:
-        stream.recent.append(key)
+    if mode == "sync" and state.started is not None and moment >= state.started - SETTLE:
+        stream.note_recent(key)
     return True
 
 
