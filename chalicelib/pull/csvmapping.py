@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -80,10 +81,19 @@ class Conversion(BaseModel):
             raise ValueError("a template names its columns in braces: https://example.org/{Column}")
         return self
 
-    def columns(self) -> list[str]:
+    @cached_property
+    def _columns(self) -> tuple[str, ...]:
         if self.column is not None:
-            return [self.column]
-        return PLACEHOLDER.findall(self.template) if self.template is not None else []
+            return (self.column,)
+        return tuple(PLACEHOLDER.findall(self.template)) if self.template is not None else ()
+
+    @cached_property
+    def _folded_map(self) -> dict[str, str]:
+        """The map with its keys as cells are compared: built once, read for every row."""
+        return {key.strip().lower(): value for key, value in (self.map or {}).items()}
+
+    def columns(self) -> list[str]:
+        return list(self._columns)
 
     def text(self, cells: dict[str, str]) -> str | None:
         """The converted text of the row (None: no value); InputError naming the field."""
@@ -92,13 +102,13 @@ class Conversion(BaseModel):
         elif self.column is not None:
             raw = cells.get(self.column)
         else:
-            parts = {name: cells.get(name) for name in self.columns()}
+            parts = {name: cells.get(name) for name in self._columns}
             raw = None if None in parts.values() else PLACEHOLDER.sub(lambda m: parts[m.group(1)] or "",
                                                                          self.template or "")
         raw = raw if raw is not None else self.default
         if raw is None or self.map is None:
             return raw
-        mapped = {key.strip().lower(): value for key, value in self.map.items()}.get(raw.strip().lower())
+        mapped = self._folded_map.get(raw.strip().lower())
         if mapped is None:
             raise InputError(self.field, f"a value the mapping's map does not list ({len(self.map)} listed)")
         return mapped
@@ -136,13 +146,14 @@ class Mapping(BaseModel):
 def load_mapping(path: Path) -> "MappingRows":
     """The mapping file, validated; ConnectorError (one line) naming the first problem."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        source = path.read_bytes()
+        data = json.loads(source.decode("utf-8"))
     except OSError as error:
         raise ConnectorError(f"{path}: {error.strerror}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ConnectorError(f"{path}: not a JSON mapping: {error}") from None
     try:
-        return MappingRows(Mapping.model_validate(data), path.read_bytes())
+        return MappingRows(Mapping.model_validate(data), source)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(mapping)"
@@ -173,7 +184,7 @@ class MappingRows:
     def events(self, cells: dict[str, str]) -> list[CredentialEvent | Skipped]:
         values = {field: c.text(cells) for field, c in self.by_field.items()}
         platform = values["platform"] or missing("platform")
-        if not PLATFORM_NAME.match(platform):
+        if self.mapping.platform is None and not PLATFORM_NAME.match(platform):  # a constant one was checked once
             raise InputError("platform", "lower-case letters, digits, - and _ only")
         status = (values.get("status") or "issued").strip().lower()
         if status not in STATUSES:
