@@ -7,11 +7,12 @@ import hashlib
 from abc import ABC, abstractmethod
 import json
 import re
+from urllib.parse import quote
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import DetailsRequired, InputError, SettingsError
+from ..errors import DetailsRequired, InputError, SettingsError, shown_id
 from ..events import CredentialEvent, Skipped
 from ..xapi.validate import is_absolute_iri
 
@@ -177,6 +178,16 @@ def _is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def path_segment(value: object, unusable: Callable[[str], Exception]) -> str:
+    """`value` quoted as one URL path segment; `unusable(<the id as shown>)` is raised for an
+    empty id or a dot segment, which HTTP clients resolve even when quoted (".." would leave the
+    path the connector means)."""
+    text = str(value)
+    if text.strip() in ("", ".", ".."):
+        raise unusable(shown_id(text))
+    return quote(text, safe="")
 
 
 def missing(field: str) -> NoReturn:

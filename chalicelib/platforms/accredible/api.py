@@ -21,14 +21,13 @@ from __future__ import annotations
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
-from urllib.parse import quote
 
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import json_object
 from ..client import TokenClient
-from ..common import Token, answer_body, redacted
+from ..common import Token, answer_body, path_segment, redacted
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -180,11 +179,10 @@ class AccredibleClient(TokenClient):
 
     def credential(self, credential_id: str) -> dict | None:
         """GET /v1/credentials/{id}: the credential object, or None when Accredible has none (404)."""
-        text = str(credential_id)
-        if text.strip() in ("", ".", ".."):
-            raise InputError("credential.id", f"not a usable Accredible id: {shown_id(text)}")
-        url = f"{self.base}/v1/credentials/{quote(text, safe='')}"
-        what = f"credential {shown_id(text)}"
+        segment = path_segment(credential_id, lambda shown: InputError("credential.id",
+                                                                      f"not a usable Accredible id: {shown}"))
+        url = f"{self.base}/v1/credentials/{segment}"
+        what = f"credential {shown_id(str(credential_id))}"
         answer = self._read("GET", url, what, missing_ok=True)
         if answer is None:
             return None

@@ -23,13 +23,13 @@ from __future__ import annotations
 import threading
 import time
 from typing import TYPE_CHECKING, Callable, Iterator
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, json_object
-from ..common import Token, answer_body, current_secret, redacted, token_value
+from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -267,11 +267,8 @@ def _auth(token: str) -> dict:
 
 
 def _segment(value: str, what: str = "badge class", field: str = "credential.id") -> str:
-    text = str(value)
-    if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
-        # A definite refusal (no request was made): the worker records it as a rejected award.
-        raise InputError(field, f"not a usable Canvas Credentials {what} id: {shown_id(text)!r}")
-    return quote(text, safe="")
+    # A definite refusal (no request was made): the worker records it as a rejected award.
+    return path_segment(value, lambda shown: InputError(field, f"not a usable Canvas Credentials {what} id: {shown!r}"))
 
 
 def _result(envelope: dict, what: str) -> list:

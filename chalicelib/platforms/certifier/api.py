@@ -8,14 +8,13 @@ from httpretry; a 401/403 is CertifierAuthError (an operator fixes CERTIFIER_TOK
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
 import requests
 
 from ...errors import ConnectorError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import json_object
 from ..client import TokenClient
-from ..common import answer_body, redacted
+from ..common import answer_body, path_segment, redacted
 
 
 API_VERSION = "2022-10-26"
@@ -145,10 +144,7 @@ def next_cursor(page: dict, current: str | None) -> str | None:
 
 
 def _path_segment(value: str, what: str) -> str:
-    text = str(value)
-    if text.strip() in ("", ".", ".."):  # HTTP clients resolve dot segments even when quoted
-        raise ConnectorError(f"not a usable Certifier {what} id: {shown_id(text)!r}")
-    return quote(text, safe="")
+    return path_segment(value, lambda shown: ConnectorError(f"not a usable Certifier {what} id: {shown!r}"))
 
 
 def _message(response: requests.Response) -> str:

@@ -16,7 +16,7 @@ import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, RetryPolicy, json_object
-from ..common import Token, answer_body, current_secret, redacted, token_value
+from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -154,12 +154,7 @@ class CredlyClient(RetryingClient):
 
 
 def _path_segment(value: str, field: str) -> str:
-    """One URL path segment. Dot segments are refused: HTTP clients resolve them, so an id of
-    ".." would leave the events path even when quoted."""
-    text = str(value)
-    if text.strip() in ("", ".", ".."):
-        raise InputError(field, f"not a usable Credly id: {text!r}")
-    return quote(text, safe="")
+    return path_segment(value, lambda shown: InputError(field, f"not a usable Credly id: {shown!r}"))
 
 
 
