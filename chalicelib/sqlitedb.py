@@ -34,6 +34,12 @@ class SqliteDb:
                 raise
             self._conn.execute("COMMIT")
 
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        """One write statement, its own transaction (autocommit): atomic as it is, without the
+        BEGIN/COMMIT round trips, each a release and re-take of the GIL."""
+        with self._lock:
+            self._conn.execute(sql, params)
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()

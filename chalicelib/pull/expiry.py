@@ -59,7 +59,7 @@ def sweep(store: Store, queue: Queue, as_of: datetime, deadline: float | None = 
     while due := store.due_expiries(xapi_timestamp(as_of), BATCH):
         for expiry in due:
             event = expired_event(expiry)
-            queue.send(QueueMessage(source=event.platform, kind="event", body=event.model_dump(mode="json")))
+            queue.send(QueueMessage.for_event(event))
             store.settle_expiry(expiry.key, expiry.expires_at)
             report.expired += 1
             report.keys.append(expiry.key)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import ConnectorError
 
 if TYPE_CHECKING:
+    from ..events import CredentialEvent
     from ..settings import Settings
 
 
@@ -37,6 +38,11 @@ class QueueMessage(BaseModel):
     body: Any
     event_id: str | None = None
     received_at: str = Field(default_factory=_now)
+
+    @classmethod
+    def for_event(cls, event: "CredentialEvent") -> "QueueMessage":
+        """A canonical event the connector made itself, for the workers to translate and deliver."""
+        return cls(source=event.platform, kind="event", body=event.model_dump(mode="json"))
 
 
 # What one message may weigh on either backend: SQS's limit, so that a local run refuses what AWS would.

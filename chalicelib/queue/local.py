@@ -51,10 +51,8 @@ class LocalOutbox:
     def send_many(self, messages: Sequence[QueueMessage]) -> None:
         now = time.time()
         rows = [(message.id, _body(message, index), now) for index, message in enumerate(messages)]
-        if len(rows) == 1:
-            # One statement is its own transaction (autocommit): no BEGIN/COMMIT round trips, which
-            # cost a quarter of a webhook's enqueue, each a release and re-take of the GIL.
-            self.db.query(_INSERT, rows[0])
+        if len(rows) == 1:  # a webhook's one message: its own transaction (a quarter of its enqueue)
+            self.db.execute(_INSERT, rows[0])
             return
         with self.db.transaction() as conn:  # an array's documents: all queued, or none
             conn.executemany(_INSERT, rows)

@@ -160,7 +160,7 @@ class ShareLinks:
         return [current, previous] if previous else [current]
 
     def _queue(self, event: CredentialEvent) -> None:
-        self.queue.send(QueueMessage(source=event.platform, kind="event", body=event.model_dump(mode="json")))
+        self.queue.send(QueueMessage.for_event(event))
 
     def _count(self, counter: str) -> None:
         try:

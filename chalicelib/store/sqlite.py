@@ -217,9 +217,8 @@ class SqliteStore:
             conn.execute("DELETE FROM expiries WHERE key = ? AND expires_at = ?", (key, expires_at))
 
     def put_share_link(self, link: ShareLink) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("INSERT INTO share_links (id, channel, target, created_at, event) VALUES (?, ?, ?, ?, ?)",
-                         (link.id, link.channel, link.target, link.created_at, json.dumps(link.event)))
+        self.db.execute("INSERT INTO share_links (id, channel, target, created_at, event) VALUES (?, ?, ?, ?, ?)",
+                        (link.id, link.channel, link.target, link.created_at, json.dumps(link.event)))
 
     def share_link(self, link_id: str) -> ShareLink | None:
         rows = self.db.query("SELECT id, channel, target, created_at, event FROM share_links WHERE id = ?", (link_id,))
