@@ -32,9 +32,9 @@ def _services():
 
 
 def _answer(reply) -> Response:
-    if 200 <= reply.status < 300:
+    if 200 <= reply.status < 400:  # accepted, or redirected: something may have been queued
         _services().ensure_local_worker()
-    return Response(body=reply.body, status_code=reply.status, headers={"Content-Type": "application/json"})
+    return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
 
 
 @app.route("/webhooks/credly/{token}", methods=["POST"])
@@ -80,13 +80,7 @@ def share_links() -> Response:
 def share_link_click(token: str) -> Response:
     request = app.current_request
     source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp")  # API Gateway's, not X-Forwarded-For
-    from chalicelib.share.service import Redirect
-
-    answer = _services().share_links.click(token, source_ip, request.headers.get("user-agent"))
-    if not isinstance(answer, Redirect):
-        return _answer(answer)
-    _services().ensure_local_worker()
-    return Response(body="", status_code=302, headers={"Location": answer.location, "Cache-Control": "no-store"})
+    return _answer(_services().share_links.click(token, source_ip, request.headers.get("user-agent")))
 
 
 @app.route("/health", methods=["GET"])

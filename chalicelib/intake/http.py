@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Reply:
-    """A status and its JSON body: one of the answer models (models.py), kept as its dict."""
+    """A status and its JSON body: one of the answer models (models.py), kept as its dict; or, for a
+    redirect, no body and the headers that say where to."""
 
     status: int
-    body: dict | BaseModel = field(default_factory=dict)
+    body: dict | BaseModel | str = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
 
     def __post_init__(self) -> None:
         if isinstance(self.body, BaseModel):
@@ -87,6 +89,11 @@ def one_or_many(data: Any) -> list:
 
 def bad_request(field_name: str, message: str) -> Reply:
     return Reply(400, FieldError(error=f"{field_name}: {message}", field=field_name))
+
+
+def redirect(location: str) -> Reply:
+    """302 to `location`, never cached: each click is to reach the connector."""
+    return Reply(302, "", {"Location": location, "Cache-Control": "no-store"})
 
 
 def not_configured(settings: str) -> Reply:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
 from ..errors import ConnectorError, InputError
 from ..events import CredentialEvent
 from ..intake import auth
-from ..intake.http import Reply, answers_errors, not_configured, read_json_object, token_refusal
+from ..intake.http import Reply, answers_errors, not_configured, read_json_object, redirect, token_refusal
 from ..intake.models import Error, ShareLinkCreated, ShareLinkRequest
 from ..observability import log
 from ..platforms.common import parse_model
@@ -37,11 +36,6 @@ from .linkedin import add_to_profile_url
 
 NOT_FOUND = "no such share link"
 LINK_CACHE = 4096  # link records are immutable: clicks on popular links skip the store read
-
-
-@dataclass(frozen=True)
-class Redirect:
-    location: str
 
 
 class ShareLinks:
@@ -101,7 +95,7 @@ class ShareLinks:
 
     # -- following links ---------------------------------------------------------------------------
 
-    def click(self, token: str, source_ip: str | None, user_agent: str | None) -> Reply | Redirect:
+    def click(self, token: str, source_ip: str | None, user_agent: str | None) -> Reply:
         """The credential's page; 404 for a token this connector did not sign or does not know."""
         secrets = self._secrets()
         if secrets is None:
@@ -114,7 +108,7 @@ class ShareLinks:
             self._count("share_clicks_crawlers")
         else:
             self._view(link, client_hash(secrets[0], source_ip, user_agent))
-        return Redirect(link.target)
+        return redirect(link.target)
 
     def _view(self, link: ShareLink, client: str) -> None:
         window = Window.at(self.clock(), self.settings.share_click_window_seconds)
