@@ -39,7 +39,7 @@ from typing import Iterator
 
 from ...errors import ConnectorError, InputError, shown_id
 from ...observability import log
-from ...timeutil import parse_time, utc
+from ...timeutil import parse_time, time_or_none, utc
 from ..pulling import PAGE_BYTES, Mode, Page, queued_size
 from .api import BadgrClient, BadgrNotFound
 
@@ -216,12 +216,7 @@ def _watermark(page: dict, start: str) -> str:
 def _created(assertion: object) -> datetime | None:
     if not isinstance(assertion, dict):
         return None
-    for field in ("createdAt", "issuedOn"):
-        try:
-            return parse_time(assertion.get(field), field)
-        except InputError:
-            continue
-    return None
+    return time_or_none(assertion.get("createdAt")) or time_or_none(assertion.get("issuedOn"))
 
 
 def _reaches_before(assertions: list, since: datetime) -> bool:
@@ -235,12 +230,8 @@ def _reaches_before(assertions: list, since: datetime) -> bool:
 
 def _issued_since(assertion: object, since: datetime) -> bool:
     """Issued at or after `since`; one whose issuedOn cannot be read is kept (the adapter says why)."""
-    if not isinstance(assertion, dict):
-        return True
-    try:
-        return parse_time(assertion.get("issuedOn"), "issuedOn") >= utc(since)
-    except InputError:
-        return True
+    issued = time_or_none(assertion.get("issuedOn")) if isinstance(assertion, dict) else None
+    return issued is None or issued >= utc(since)
 
 
 PULLER = BadgrPuller  # what the registry loads

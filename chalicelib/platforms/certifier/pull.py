@@ -31,9 +31,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterator, Literal
 
-from ...errors import InputError
 from ...observability import log
-from ...timeutil import parse_time, utc
+from ...timeutil import time_or_none, utc
 from ..pulling import Mode, Page
 from .adapter import ISSUED_STATUSES
 from .api import LIST_LIMIT, CertifierClient, CertifierNotFound, next_cursor
@@ -191,10 +190,8 @@ def _has_id(credential: dict) -> bool:
 
 
 def _issued_before(credential: dict, since: datetime) -> bool:
-    try:
-        return parse_time(credential.get("issueDate"), "issueDate") < utc(since)
-    except InputError:  # kept: the adapter names what is wrong with it
-        return False
+    issued = time_or_none(credential.get("issueDate"))
+    return issued is not None and issued < utc(since)  # an unreadable one is kept: the adapter says why
 
 
 PULLER = CertifierPuller  # what the registry loads

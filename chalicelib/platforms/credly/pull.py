@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterator
 
-from ...errors import InputError
-from ...timeutil import parse_time, utc
+from ...timeutil import time_or_none, utc
 from ..pulling import Mode, Page
 from .api import CredlyClient
 
@@ -39,10 +38,9 @@ class CredlyPuller:
 def _reaches_before(badges: list, since: datetime) -> bool:
     """A newest-first page whose oldest badge was issued before `since`."""
     for badge in reversed(badges):
-        try:
-            return parse_time(badge.get("issued_at"), "issued_at") < utc(since)
-        except (InputError, AttributeError):  # not a badge the adapter can read: look at the one before
-            continue
+        issued = time_or_none(badge.get("issued_at")) if isinstance(badge, dict) else None
+        if issued is not None:  # else not a badge the adapter can read: look at the one before
+            return issued < utc(since)
     return False
 
 
