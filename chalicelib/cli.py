@@ -12,13 +12,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from . import console
 from .commands import register_commands
-from .errors import ConnectorError
+from .errors import ConnectorError, OutsideFailure
 from .settings import load_settings
 from .platforms import names as platform_names
 from .platforms import pulling_platforms
 from .timeutil import parse_time
 
+
+# Exit codes of every command (docs/operating.md#exit-codes): 0 all done and delivered.
+EXIT_DEAD_LETTERS = 1  # finished, but some of this run's work ended as dead letters (or bad rows)
+EXIT_USAGE = 2  # usage or configuration error: nothing was attempted, or it cannot be
+EXIT_OUTSIDE_FAILURE = 3  # the LRS or a platform refused or stayed unreachable: stopped, nothing lost
 
 # Pages a local pull reads ahead of delivery: enough to overlap reading with sending, bounded so
 # memory and the outbox stay flat whatever the history's size.
@@ -30,9 +36,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except OutsideFailure as error:
+        console.line(f"error: {error}")
+        return EXIT_OUTSIDE_FAILURE
     except ConnectorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        console.line(f"error: {error}")
+        return EXIT_USAGE
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -20,7 +20,16 @@ def shown_id(value: object, limit: int = 80) -> str:
 
 
 class ConnectorError(Exception):
-    """Base class: the message is one line that says what is wrong."""
+    """Base class: the message is one line that says what is wrong.
+
+    A command stopped by one exits 2 (usage or configuration), unless it is an OutsideFailure."""
+
+
+class OutsideFailure(ConnectorError):
+    """Something outside the connector stopped the work: the LRS or a platform refused our
+    credentials, stayed unreachable past a deadline, or answered in a way that cannot end (endless
+    pages, a body that never finishes). A command stopped by one exits 3; what it had queued
+    stays queued and its cursor stays where the last queued page left it."""
 
 
 class InputError(ConnectorError):
@@ -78,7 +87,7 @@ class PlatformRefused(ConnectorError):
     """A credentialing platform definitely refused a request (a 4xx other than auth): its message."""
 
 
-class PlatformAuthError(ConnectorError):
+class PlatformAuthError(OutsideFailure):
     """A platform refused our credentials (wrong, revoked or expired token): an operator must act.
 
     Shown in GET /health until a later call to that platform succeeds."""

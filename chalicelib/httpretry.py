@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 import requests
 
-from .errors import ConnectorError
+from .errors import ConnectorError, OutsideFailure
 from .observability import log
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class OutcomeUnknown(ConnectorError):
 NOT_PROCESSED_STATUS = frozenset({429, 503})
 
 
-class TransientFailure(ConnectorError):
+class TransientFailure(OutsideFailure):
     """The remote stayed unavailable for every attempt; the work should be retried later."""
 
 

@@ -18,7 +18,7 @@ def logger(name: str = "connector") -> logging.Logger:
     if not _CONFIGURED:
         root = logging.getLogger("connector")
         if not root.handlers:
-            handler = logging.StreamHandler(sys.stderr)
+            handler = _LineHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(message)s"))
             root.addHandler(handler)
         root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
@@ -33,3 +33,13 @@ def log(event: str, level: int = logging.INFO, **fields: object) -> None:
     if log_.isEnabledFor(level):
         log_.log(level, json.dumps({"event": event, **fields}, default=str, sort_keys=True))
 
+
+
+class _LineHandler(logging.StreamHandler):
+    """A log line never lands in the middle of a command's progress line (console.py)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from . import console
+
+        console.end_progress()
+        super().emit(record)

@@ -28,7 +28,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import Statement
-from ..errors import ConnectorError
+from ..errors import ConnectorError, OutsideFailure
 from ..httpretry import RetryingClient, RetryPolicy, TransientFailure
 from ..observability import log
 from ..secrets import reveal
@@ -72,7 +72,7 @@ class Outgoing:
     chunks: list[tuple[list[Statement], bytes]]
 
 
-class LrsAuthError(ConnectorError):
+class LrsAuthError(OutsideFailure):
     """The LRS refuses our requests as such (401/403, wrong endpoint): fix the configuration."""
 
     def __init__(self, message: str, report: DeliveryReport | None = None) -> None:
