@@ -13,6 +13,8 @@ from ..report.ledger import Window
 from ..timeutil import parse_time
 
 DEFAULT_DAYS = 365
+DAYS_MAX = 36_500  # a century: longer windows mean nothing more, and timedelta stops at 999,999,999 days
+EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,10 +27,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "stderr; --csv and --html write files. Learners' emails appear only with --include-emails.")
     report.add_argument("--since", help="start of the range, ISO 8601 date or time (default: a year before --until)")
     report.add_argument("--until", help="end of the range, excluded; a date means the end of that day (default: now)")
-    report.add_argument("--before-days", type=_days, default=30, metavar="N",
-                        help="activities completed in the N days before earning count (default: 30)")
-    report.add_argument("--expiring-days", type=_days, default=90, metavar="N",
-                        help="credentials expiring in the N days after the range (default: 90)")
+    report.add_argument("--before-days", type=_window_days, default=30, metavar="N",
+                        help=f"activities completed in the N days before earning count (default: 30, at most {DAYS_MAX})")
+    report.add_argument("--expiring-days", type=_window_days, default=90, metavar="N",
+                        help=f"credentials expiring in the N days after the range (default: 90, at most {DAYS_MAX})")
     report.add_argument("--top", type=_days, default=5, metavar="N", help="activities shown per credential (default: 5)")
     report.add_argument("--csv", type=Path, metavar="DIR", help="write one CSV file per answer into DIR")
     report.add_argument("--html", type=Path, metavar="FILE", help="write one self-contained HTML page with charts")
@@ -71,15 +73,19 @@ def run(args: argparse.Namespace) -> int:
 
 def window_from(since: str | None, until: str | None, now: datetime) -> Window:
     end = _end(until) if until else now
-    start = parse_time(since, "--since") if since else end - timedelta(days=DEFAULT_DAYS)
+    start = parse_time(since, "--since") if since else end - min(timedelta(days=DEFAULT_DAYS), end - EARLIEST)
     if start >= end:
         raise ConnectorError(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
     return Window(start, end)
 
 
 def describe(window: Window) -> str:
-    return (f"Range: {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M} UTC "
+    return (f"Range: {_minute(window.since)} to {_minute(window.until)} UTC "
             "(statements' timestamps; the end is excluded and is the moment 'held' and 'expiring' refer to)")
+
+
+def _minute(moment: datetime) -> str:
+    return moment.isoformat(" ", "minutes")[:16]  # strftime's %Y drops the leading zeros of years before 1000
 
 
 def _end(text: str) -> datetime:
@@ -88,14 +94,25 @@ def _end(text: str) -> datetime:
         day = date.fromisoformat(text.strip())
     except ValueError:
         return parse_time(text, "--until")
+    if day == date.max:
+        raise ConnectorError(f"--until: the end of {day} is past the last time there is; give a time (e.g. {day}T23:59:59Z)")
     return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
 
 
-def _days(text: str) -> int:
+def _days(text: str, most: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(text)}") from None
+    if value < 1 or (most is not None and value > most):
+        bounds = "1 or more" if most is None else f"1 to {most}"
+        raise argparse.ArgumentTypeError(f"expected {bounds}, got {_shown(text)}")
     return value
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
+
+
+def _window_days(text: str) -> int:
+    return _days(text, DAYS_MAX)

@@ -119,8 +119,9 @@ def activities_before_earning(ledger: Ledger, preceding: PrecedingActivities, op
 
 def expiring(ledger: Ledger, options: Options) -> Table:
     end = ledger.window.until
-    horizon = end + timedelta(days=options.expiring_days)
-    due = sorted(((c.expires_at, c) for c in ledger.held() if c.expires_at is not None and end < c.expires_at <= horizon),
+    horizon = timedelta(days=options.expiring_days)  # compared with differences: end + horizon may pass year 9999
+    due = sorted(((c.expires_at, c) for c in ledger.held() if c.expires_at is not None and end < c.expires_at
+                  and c.expires_at - end <= horizon),
                  key=lambda item: (item[0], ledger.name(item[1].badge), item[1].label))
     columns: tuple[str, ...] = ("credential", "learner", "team", "expires_at", "days_left")
     rows: list[tuple[Cell, ...]] = []

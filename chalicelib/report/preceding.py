@@ -39,7 +39,8 @@ class PrecedingActivities:
         if at is None or not activity or facts.is_connector_statement(statement):
             return
         for credential in credentials:
-            if credential.earned_at - self.window <= at < credential.earned_at and (credential.key, activity) not in self._seen:
+            # A difference of two times never overflows; earned_at - window would, near year 1.
+            if at < credential.earned_at and credential.earned_at - at <= self.window and (credential.key, activity) not in self._seen:
                 self._seen.add((credential.key, activity))
                 self.counts[(credential.badge, activity)] += 1
                 self.names.setdefault(activity, facts.object_name(statement) or activity)
