@@ -56,6 +56,7 @@ class Settings(BaseModel):
     badgr_api_base: str = "https://api.badgr.io"
     badgr_username: str | None = None
     badgr_password: SecretStr | None = None
+    badgr_notify: bool | None = None  # sent as the awards' `notify`; unset: the platform's default
     accredible_api_base: str = "https://api.accredible.com"
     accredible_api_key: SecretStr | None = None
     # Accredible allows 2,000 requests per 5 minutes per IP: 6/s with bursts of 10 stays under it.
