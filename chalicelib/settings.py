@@ -143,6 +143,11 @@ class Settings(BaseModel):
         return self
 
 
+# Under `chalice local` a stage's environment_variables overwrite the environment's: a stage sets
+# <NAME>_DEFAULT for these instead (.chalice/config.json), so that <NAME> given by the user still wins.
+STAGE_DEFAULTS = ("local_worker",)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from environment variables (upper-case field names); empty means unset."""
     env = os.environ if environ is None else environ
@@ -151,6 +156,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         for name in Settings.model_fields
         if env.get(name.upper(), "").strip() != ""
     }
+    for name in STAGE_DEFAULTS:
+        if name not in values and env.get(f"{name.upper()}_DEFAULT", "").strip():
+            values[name] = env[f"{name.upper()}_DEFAULT"]
     try:
         return Settings(**values)
     except ValidationError as error:

@@ -29,7 +29,7 @@ SECRET_SETTINGS = sorted(
 
 
 def test_the_local_and_test_stages_are_as_they_were():
-    assert CONFIG["stages"]["local"]["environment_variables"] == {"LOCAL_WORKER": "true"}
+    assert CONFIG["stages"]["local"]["environment_variables"] == {"LOCAL_WORKER_DEFAULT": "true"}
     assert "environment_variables" not in CONFIG["stages"]["test"]
 
 
