@@ -5,18 +5,32 @@
   expires_in, refresh_token, scope}; grant_type=refresh_token with a live refresh token -> the
   same, and that refresh token is used up (rotation). Wrong credentials, a used or unknown
   refresh token, or `refuse_refresh = True` -> 400 {"error": "invalid_grant", ...}.
+  The scope granted is the account's whole scope (GRANTED_SCOPE), wider than the one asked for.
+  A token answer also sets an `access_token` cookie; like the server, the fake reads that cookie
+  as `Authorization: Bearer` when a request has no Authorization header, so a grant sent with
+  it is a client authentication it cannot match: 401 {"error": "invalid_client"}.
+  `throttle_next(expires, times)` answers the next grants as the throttled endpoint does:
+  429 {"error": "login attempts throttled", "error_description", "expires": seconds}, no
+  Retry-After.
   Access tokens live `expires_in` seconds (configurable: make them short-lived in tests);
   `expire_tokens()` expires every issued access token at once (the platform's clock, not ours).
 - Any other route needs `Authorization: Bearer <live token>`, else 401.
+- Another account's issuer or badge class (`foreign`), like an unknown one, is 404 with the v2
+  envelope "entity not found or insufficient privileges" (the API never answers 403 for it).
 - POST /v2/badgeclasses/{entityId}/assertions -> 201 {"status": {...}, "result": [assertion]}.
   400 with fieldErrors for a missing recipient identity, an unknown recipient type, an issuedOn
   without a timezone, or an evidence item with neither url nor narrative; 404 for a badge class
   outside `badgeclasses` when that set is not empty. Duplicates are accepted, as Badgr does by
-  default (allowDuplicateAwards): `assertions` records every one.
+  default (allowDuplicateAwards): `assertions` records every one. With `notification_fails`, an
+  award asking `notify` is saved, then answered 500 (the server's e-mail failed after the save).
+- GET /v2/badgeclasses/{entityId}/assertions?recipient=<address>&num=N&include_expired=true
+  &include_revoked=true -> the badge class's assertions (to those recipients), paged like the
+  issuer's list below.
 - GET /v2/issuers -> {"status", "result": [issuer]}: the issuers of `issuers` (the account is
   staff of every one).
 - GET /v2/issuers/{entityId}/assertions?num=N&include_expired=true&include_revoked=true ->
-  {"status", "result": [assertion]}, newest first (-created_at). Like the real API, expired
+  {"status", "result": [assertion]}, newest first (-created_at), or oldest first with
+  `oldest_first = True` (older servers; Canvas Credentials documents no order). Like the real API, expired
   assertions (expires in the past) and revoked ones are left out unless their flag is `true`
   or `1`; without `num` everything comes at once, with it pages of min(N, 500, `max_per_page`)
   and a `Link: <absolute url>; rel="next"` header while more follow (the URL keeps every
@@ -25,7 +39,8 @@
 - GET /v2/assertions/changed?since=<ISO 8601 with offset> -> {"status", "result",
   "pagination": {"hasNext", "nextResults", "hasPrevious", "previousResults"}, "timestamp"}:
   assertions of every issuer (revoked and expired ones too) whose updated_at is after `since`,
-  in creation order, `changed_page_size` a page; `timestamp` is the fake's clock read before
+  ordered by updated_at, `changed_page_size` (100, the server's page size) a page, the cursor a
+  position in that order; `timestamp` is the fake's clock read before
   the query (as Badgr does). 400 {"fieldErrors": {"since": [...]}} for a time without offset
   (a `+` sent unencoded arrives as a space, and is refused too). `nextResults` is an absolute
   URL while `hasNext`, else null.
@@ -51,8 +66,10 @@ import itertools
 import json
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from http.cookies import SimpleCookie
 from typing import Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -61,6 +78,8 @@ from fakes.server import PlatformFake, RawBody, header
 Answer = tuple[int, dict, object]
 RECIPIENT_TYPES = ("email", "url", "telephone", "openBadgeId")
 SCOPES = ("rw:issuer", "rw:backpack", "rw:profile", "r:profile", "r:backpack")
+GRANTED_SCOPE = "rw:profile rw:issuer rw:backpack"  # an account's password grant, whatever it asked
+NOT_FOUND = "entity not found or insufficient privileges"  # the v2 answer for 404 and for 403 alike
 DEFAULT_ISSUER = "Is4Jj5Kk6Ll7Mm8Nn9Oo0P"
 MAX_PER_PAGE = 500  # the real API's largest `num`
 TRUNCATED = -1  # a canned "status": answer 200 with the real body cut in half
@@ -89,7 +108,11 @@ class FakeBadgr(PlatformFake):
         self.issuers: dict[str, dict] = {}
         self.badgeclass_details: dict[str, dict] = {}
         self.max_per_page = MAX_PER_PAGE  # lower it so a test needs few assertions per page
-        self.changed_page_size = 50
+        self.changed_page_size = 100
+        self.oldest_first = False  # issuer and badge class lists in creation order, as older servers
+        self.foreign: set[str] = set()  # issuer and badge class ids of another account
+        self.notification_fails = False
+        self._throttles: deque[tuple[int, str | None]] = deque()
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self.targets: list[tuple[str, str]] = []
         self._times: dict[str, tuple[datetime, datetime, int]] = {}  # entityId -> created, updated, pk
@@ -146,6 +169,11 @@ class FakeBadgr(PlatformFake):
     def revoke(self, entity_id: str, reason: str = "Revoked by the issuer") -> dict:
         return self.update_assertion(entity_id, revoked=True, revocationReason=reason)
 
+    def throttle_next(self, expires: int, times: int = 1, path: str | None = "/o/token") -> None:
+        """The next answers (to paths ending with `path`) are Badgr's throttling 429."""
+        with self._lock:
+            self._throttles.extend((expires, path) for _ in range(times))
+
     def expire_tokens(self) -> None:
         with self._lock:
             for token in self.tokens.values():
@@ -162,8 +190,12 @@ class FakeBadgr(PlatformFake):
         failure = self._record(method, path, headers, parsed)
         if failure and failure.status != TRUNCATED:
             return failure.status, failure.headers, _envelope(False, f"canned {failure.status}")
+        expires = self._throttled(path)
+        if expires is not None:
+            return 429, {}, {"error_description": "Too many login attempts. Please wait and try again.",
+                             "error": "login attempts throttled", "expires": expires}
         try:
-            answer = self._route(method, path, query, headers, parsed)
+            answer = self._route(method, path, query, _cookie_as_bearer(headers), parsed)
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
             return 500, {}, _envelope(False, f"fake Badgr failed: {type(error).__name__}: {error}")
         if failure:  # the connection dropped mid-body: half a JSON document
@@ -174,13 +206,20 @@ class FakeBadgr(PlatformFake):
     def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
                body: object) -> Answer:
         if path == "/o/token":
-            return self._token(body if isinstance(body, dict) else {}) if method == "POST" else (405, {}, None)
+            if method != "POST":
+                return 405, {}, None
+            if header(headers, "Authorization"):  # not a client this server knows
+                return 401, {"Cache-Control": "no-store"}, {"error": "invalid_client"}
+            return self._token(body if isinstance(body, dict) else {})
         if not self._live(header(headers, "Authorization") or ""):
             challenge = {"WWW-Authenticate": 'Bearer realm="api"'}
-            return 401, challenge, {"detail": "Invalid token header. Token is invalid or expired."}
+            return 401, challenge, _envelope(False, "no valid auth token found", fieldErrors={}, validationErrors=[])
         parts = path.strip("/").split("/")
-        if method == "POST" and len(parts) == 4 and parts[:2] == ["v2", "badgeclasses"] and parts[3] == "assertions":
+        class_assertions = len(parts) == 4 and parts[:2] == ["v2", "badgeclasses"] and parts[3] == "assertions"
+        if method == "POST" and class_assertions:
             return self._assert(parts[2], body if isinstance(body, dict) else {})
+        if method == "GET" and class_assertions:
+            return self._badgeclass_assertions(path, parts[2], query)
         if method == "GET" and parts == ["v2", "issuers"]:
             with self._lock:
                 return 200, {}, _envelope(True, "ok", list(self.issuers.values()))
@@ -190,7 +229,7 @@ class FakeBadgr(PlatformFake):
             return self._changed(path, query)
         if method == "GET" and len(parts) == 3 and parts[:2] == ["v2", "badgeclasses"]:
             return self._badgeclass(parts[2])
-        return 404, {}, _envelope(False, "Not found")
+        return _not_found()
 
     def _live(self, authorization: str) -> bool:
         scheme, _, value = authorization.partition(" ")
@@ -215,10 +254,12 @@ class FakeBadgr(PlatformFake):
                 return _oauth_error("invalid_grant", "Invalid refresh token.")
         else:
             return _oauth_error("unsupported_grant_type", f"{grant} is not supported")
-        scope = str(form.get("scope") or "rw:profile rw:issuer rw:backpack")
+        scope = str(form.get("scope") or GRANTED_SCOPE)
         if any(s not in SCOPES for s in scope.split()):
             return _oauth_error("invalid_scope", f"unknown scope in {scope!r}")
-        return 200, {"Cache-Control": "no-store"}, self._issue_token(scope)
+        answer = self._issue_token(GRANTED_SCOPE)
+        cookie = f"access_token={answer['access_token']}; Max-Age={self.expires_in}; Path=/; HttpOnly; SameSite=Lax"
+        return 200, {"Cache-Control": "no-store", "Set-Cookie": cookie}, answer
 
     def _issue_token(self, scope: str) -> dict:
         access, refresh = uuid.uuid4().hex, uuid.uuid4().hex
@@ -230,9 +271,20 @@ class FakeBadgr(PlatformFake):
 
     # -- assertions --------------------------------------------------------------------------
 
+    def _visible(self, badgeclass: str) -> bool:
+        return badgeclass not in self.foreign and (not self.badgeclasses or badgeclass in self.badgeclasses)
+
+    def _throttled(self, path: str) -> int | None:
+        with self._lock:
+            for item in self._throttles:
+                if item[1] is None or path.endswith(item[1]):
+                    self._throttles.remove(item)
+                    return item[0]
+        return None
+
     def _assert(self, badgeclass: str, payload: dict) -> Answer:
-        if self.badgeclasses and badgeclass not in self.badgeclasses:
-            return 404, {}, _envelope(False, f"BadgeClass {badgeclass} not found")
+        if not self._visible(badgeclass):
+            return _not_found()
         errors = _assertion_errors(payload)
         if errors:
             return 400, {}, _envelope(False, "Validation failed", fieldErrors=errors, validationErrors=[])
@@ -241,6 +293,8 @@ class FakeBadgr(PlatformFake):
         with self._lock:
             now = self.clock()
             self._store(assertion, now, now)
+        if self.notification_fails and str(payload.get("notify")).lower() in ("true", "1"):
+            return 500, {}, RawBody(b"<h1>Server Error (500)</h1>")  # Django's page, after the save
         return 201, {}, _envelope(True, "ok", [assertion])
 
     def _store(self, assertion: dict, created: datetime, updated: datetime) -> None:
@@ -276,15 +330,29 @@ class FakeBadgr(PlatformFake):
 
     def _issuer_assertions(self, path: str, issuer: str, query: dict[str, list[str]]) -> Answer:
         with self._lock:
-            if issuer not in self.issuers:
-                return 404, {}, _envelope(False, f"Issuer {issuer} not found")
-            now = self.clock()
+            if issuer not in self.issuers or issuer in self.foreign:
+                return _not_found()
             rows = [(self._times[a["entityId"]], a) for a in self.assertions if a.get("issuer") == issuer]
+        return self._listing(path, query, rows)
+
+    def _badgeclass_assertions(self, path: str, badgeclass: str, query: dict[str, list[str]]) -> Answer:
+        if not self._visible(badgeclass):
+            return _not_found()
+        recipients = {value.lower() for value in query.get("recipient", [])}
+        with self._lock:
+            rows = [(self._times[a["entityId"]], a) for a in self.assertions if a.get("badgeclass") == badgeclass
+                    and (not recipients or a["recipient"]["plaintextIdentity"].lower() in recipients)]
+        return self._listing(path, query, rows)
+
+    def _listing(self, path: str, query: dict[str, list[str]], rows: list) -> Answer:
+        """Assertion rows ((created, updated, pk), assertion) as the list endpoints answer them."""
+        now = self.clock()
         if not _flag(query, "include_expired"):
             rows = [(t, a) for t, a in rows if not (a.get("expires") and _parse_time(a["expires"]) < now)]
         if not _flag(query, "include_revoked"):
             rows = [(t, a) for t, a in rows if not a.get("revoked")]
-        rows.sort(key=lambda row: (row[0][0], row[0][2]), reverse=True)  # -created_at (then newest pk)
+        newest_first = not self.oldest_first
+        rows.sort(key=lambda row: (row[0][0], row[0][2]), reverse=newest_first)  # -created_at (then pk)
         keys = [(_key(t[0]), t[2]) for t, _ in rows]
         num = _first(query, "num")
         try:
@@ -294,7 +362,8 @@ class FakeBadgr(PlatformFake):
         if per is None:
             return 200, {}, _envelope(True, "ok", [a for _, a in rows])
         position = _decode_position(_first(query, "cursor"))
-        start = 0 if position is None else next((i for i, k in enumerate(keys) if k < position), len(keys))
+        after = (lambda k: k < position) if newest_first else (lambda k: k > position)  # noqa: E731
+        start = 0 if position is None else next((i for i, k in enumerate(keys) if after(k)), len(keys))
         page = rows[start : start + per]
         headers = {}
         if start + per < len(rows):
@@ -311,12 +380,13 @@ class FakeBadgr(PlatformFake):
         with self._lock:
             rows = [(self._times[a["entityId"]], a) for a in self.assertions
                     if a.get("issuer") in self.issuers and (since is None or self._times[a["entityId"]][1] > since)]
-        rows.sort(key=lambda row: row[0][2])  # creation order (the primary key)
+        rows.sort(key=lambda row: (row[0][1], row[0][2]))  # updated_at (then the primary key)
+        keys = [(_key(t[1]), t[2]) for t, _ in rows]
         position = _decode_position(_first(query, "cursor"))
-        start = 0 if position is None else next((i for i, (t, _) in enumerate(rows) if t[2] > position[1]), len(rows))
+        start = 0 if position is None else next((i for i, k in enumerate(keys) if k > position), len(rows))
         page = rows[start : start + self.changed_page_size]
         more = start + self.changed_page_size < len(rows)
-        last_key = (_key(page[-1][0][0]), page[-1][0][2]) if page else None
+        last_key = keys[start + len(page) - 1] if page else None
         pagination = {"hasNext": more, "nextResults": self._link(path, query, last_key) if more else None,
                       "hasPrevious": start > 0, "previousResults": None}
         return 200, {}, _envelope(True, "ok", [a for _, a in page], pagination=pagination, timestamp=stamp.isoformat())
@@ -324,10 +394,9 @@ class FakeBadgr(PlatformFake):
     def _badgeclass(self, entity_id: str) -> Answer:
         with self._lock:
             known = self.badgeclass_details.get(entity_id)
-        if known is None and (not self.badgeclasses or entity_id in self.badgeclasses):
-            known = _badgeclass(self.base_url, entity_id, DEFAULT_ISSUER, f"Badge class {entity_id}", "")
-        if known is None:
-            return 404, {}, _envelope(False, f"BadgeClass {entity_id} not found")
+        if entity_id in self.foreign or (known is None and not self._visible(entity_id)):
+            return _not_found()
+        known = known or _badgeclass(self.base_url, entity_id, DEFAULT_ISSUER, f"Badge class {entity_id}", "")
         return 200, {}, _envelope(True, "ok", [known])
 
     def _link(self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None) -> str:
@@ -410,6 +479,20 @@ def _aware(text: str) -> bool:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo is not None
     except ValueError:
         return False
+
+
+def _not_found() -> Answer:
+    return 404, {}, _envelope(False, NOT_FOUND, fieldErrors={}, validationErrors=[])
+
+
+def _cookie_as_bearer(headers: dict[str, str]) -> dict[str, str]:
+    """The server reads an `access_token` cookie as the Bearer header of a request that has none."""
+    if header(headers, "Authorization"):
+        return headers
+    cookie = SimpleCookie()
+    cookie.load(header(headers, "Cookie") or "")
+    token = cookie.get("access_token")
+    return {**headers, "Authorization": f"Bearer {token.value}"} if token else headers
 
 
 def _oauth_error(error: str, description: str) -> Answer:

@@ -15,6 +15,8 @@ from ...timeutil import optional_time
 from ..common import Adapter, ParseResult, absolute_iri, email_address, first_text, missing, require_object
 
 PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
+# An assertion's `acceptance` as an event of its own; "Unaccepted" is the issued state itself.
+ACCEPTANCE_KINDS = {"Accepted": Kind.ACCEPTED, "Rejected": Kind.REJECTED}
 
 
 class BadgrAdapter(Adapter):
@@ -58,8 +60,9 @@ class BadgrAdapter(Adapter):
         if assertion.get("revoked") is True:
             events.append(issued.model_copy(update={"kind": Kind.REVOKED, "occurred_at": None,
                                                     "reason": first_text(assertion.get("revocationReason"))}))
-        if assertion.get("acceptance") == "Accepted":
-            events.append(issued.model_copy(update={"kind": Kind.ACCEPTED, "occurred_at": None}))
+        acceptance = ACCEPTANCE_KINDS.get(first_text(assertion.get("acceptance")) or "")
+        if acceptance is not None:
+            events.append(issued.model_copy(update={"kind": acceptance, "occurred_at": None}))
         return events
 
 

@@ -6,7 +6,16 @@ then refresh grants. Access tokens last about a day, so the token is cached, ren
 before our clock says it expires, and renewed once more when the platform answers 401 anyway
 (revoked, or its clock ahead of ours). A refused refresh falls back to the password grant; a
 refused password grant is BadgrAuthError naming the settings. Retries on 429/5xx/timeouts come
-from httpretry and end as httpretry.TransientFailure.
+from httpretry and end as httpretry.TransientFailure; a throttled token endpoint says how long to
+wait in its 429 body (`expires`, seconds) rather than in Retry-After, and is waited out as long
+(up to HTTP_BACKOFF_CAP).
+
+Bearer only, never a cookie: the token endpoint also sets an `access_token` cookie, and the
+server reads a cookie as a Bearer header, so one sent back with the next grant is taken as a
+client authentication and refused (invalid_client) - every renewal would fail a day after start.
+
+The API answers 404, never 403, for an issuer or badge class of another account: BadgrNotFound
+names the entity and BADGR_USERNAME / BADGR_API_BASE.
 
 Badgr accepts duplicate awards (a badge class's allowDuplicateAwards defaults to true): this
 client does not prevent them; the connector's award ledger does.
@@ -20,12 +29,14 @@ and never twice in one walk (a server bug must not become an endless loop).
 
 from __future__ import annotations
 
+import http.cookiejar
 import threading
 import time
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.cookies import RequestsCookieJar
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, json_object
@@ -41,6 +52,8 @@ SCOPE = "rw:issuer"
 DEFAULT_EXPIRES_IN = 86400.0  # Badgr's documented token lifetime, when an answer omits it
 REFUSED_GRANT = (400, 401, 403)  # invalid_grant / invalid_client: the credentials, not the server
 MAX_PAGE = 500  # the largest `num` an assertion list answers
+# Without both flags the lists silently leave expired and revoked assertions out.
+LIST_EVERYTHING = {"include_expired": "true", "include_revoked": "true"}
 
 
 class BadgrAuthError(PlatformAuthError):
@@ -49,8 +62,37 @@ class BadgrAuthError(PlatformAuthError):
     platform = "badgr"
 
 
-class BadgrNotFound(ConnectorError):
-    """Canvas Credentials has no such issuer or badge class, or does not show it to this account (404)."""
+class BadgrNotFound(PlatformRefused):
+    """Canvas Credentials has no such issuer or badge class, or does not show it to this account
+    (404: the API answers that for another account's entities too). A definite refusal: an award
+    to it is rejected, a pull stops."""
+
+    @classmethod
+    def of(cls, entity: str, response: requests.Response) -> "BadgrNotFound":
+        return cls(f"Canvas Credentials shows no {entity} to BADGR_USERNAME (HTTP 404: {_description(response)}): "
+                   "it is another account's, deleted, or in another region than BADGR_API_BASE")
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+
+class BearerOnlySession(requests.Session):
+    """A session that keeps no cookie and sends none (not even one a redirect set, which requests
+    carries outside the jar), and reads Badgr's throttling answer as a Retry-After."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cookies = RequestsCookieJar(policy=_NoCookies())
+        self.hooks["response"].append(_throttle_as_retry_after)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        request.headers.pop("Cookie", None)
+        return super().send(request, **kwargs)
 
 
 class BadgrClient(RetryingClient):
@@ -61,10 +103,13 @@ class BadgrClient(RetryingClient):
         password: Token,
         *,
         clock: Callable[[], float] = time.monotonic,
+        notify: bool | None = None,
         **options: object,
     ) -> None:
+        options.setdefault("session", BearerOnlySession())
         super().__init__(**options)
         self.base = api_base.rstrip("/")
+        self.notify = notify  # BADGR_NOTIFY: None leaves the e-mail to the platform's default
         self.username = username
         self._password = password
         self._clock = clock
@@ -77,7 +122,8 @@ class BadgrClient(RetryingClient):
     def from_settings(cls, settings: "Settings") -> "BadgrClient":
         """The registry has checked that BADGR_USERNAME and BADGR_PASSWORD are set."""
         password = current_secret(settings, "badgr_password")
-        return cls(settings.badgr_api_base, str(settings.badgr_username), password, retry=cls.policy_from(settings))
+        return cls(settings.badgr_api_base, str(settings.badgr_username), password, notify=settings.badgr_notify,
+                   retry=cls.policy_from(settings))
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -86,6 +132,8 @@ class BadgrClient(RetryingClient):
         url = f"{self.base}/v2/badgeclasses/{_segment(badgeclass_id)}/assertions"
         # Badgr accepts duplicates: never repeat an award that may have gone through.
         response = self._authorized("POST", url, "issue assertion", json=payload, idempotent=False)
+        if response.status_code == 404:
+            raise BadgrNotFound.of(f"badge class {shown_id(badgeclass_id)}", response)
         if 400 <= response.status_code < 500:
             raise PlatformRefused(
                 f"Canvas Credentials refused the assertion (HTTP {response.status_code}): {_description(response)}"
@@ -109,24 +157,39 @@ class BadgrClient(RetryingClient):
 
     def assertion_pages(self, issuer_id: str, resume: str | None = None,
                         num: int = MAX_PAGE) -> Iterator[tuple[dict, str | None]]:
-        """(page envelope, the next page's URL or None) of one issuer's assertions, newest first,
-        from `resume` (a next link given earlier) or the first page. Expired and revoked
-        assertions are only listed when asked for: both flags are always sent."""
+        """(page envelope, the next page's URL or None) of one issuer's assertions, in the order
+        the server lists them (no order is documented), from `resume` (a next link given
+        earlier) or the first page. Expired and revoked assertions are only listed when asked
+        for: both flags are always sent."""
+        issuer = f"issuer {shown_id(issuer_id)}"
         if resume:
-            url, params = self.checked_link(resume), None
-        else:
-            url = f"{self.base}/v2/issuers/{_segment(issuer_id, 'issuer', 'entityId')}/assertions"
-            params = {"include_expired": "true", "include_revoked": "true", "num": str(num)}
+            return self._linked_pages(self.checked_link(resume), None, "assertion list", issuer)
+        url = f"{self.base}/v2/issuers/{_segment(issuer_id, 'issuer', 'entityId')}/assertions"
+        return self._linked_pages(url, {**LIST_EVERYTHING, "num": str(num)}, "assertion list", issuer)
+
+    def recipient_assertions(self, badgeclass_id: str, email: str) -> list[dict]:
+        """Every assertion of the badge class to this recipient, revoked and expired ones too
+        (`GET /v2/badgeclasses/{id}/assertions?recipient=`; Badgr stores addresses in lower case)."""
+        url = f"{self.base}/v2/badgeclasses/{_segment(badgeclass_id)}/assertions"
+        params = {"recipient": email.lower(), **LIST_EVERYTHING, "num": str(MAX_PAGE)}
+        pages = self._linked_pages(url, params, "badge class assertions", f"badge class {shown_id(badgeclass_id)}")
+        return [item for page, _ in pages for item in page["result"] if isinstance(item, dict)]
+
+    def _linked_pages(self, url: str, params: dict | None, what: str,
+                      entity: str) -> Iterator[tuple[dict, str | None]]:
+        """Pages chained by `Link: <url>; rel="next"`."""
         seen: set[str] = set()
-        while url:
+        next_url: str | None = url
+        while next_url:
+            url = next_url
             seen.add(url)
-            response = self._get(url, "assertion list", params)
-            page = json_object(response, "Canvas Credentials assertion list")
-            _result(page, "assertion list")
+            response = self._get(url, what, params, entity)
+            page = json_object(response, f"Canvas Credentials {what}")
+            _result(page, what)
             link = response.links.get("next", {}).get("url")
             next_url = self._next(url, link, seen) if link else None
             yield page, next_url
-            url, params = next_url, None
+            params = None
 
     def changed_pages(self, since: str, resume: str | None = None) -> Iterator[tuple[dict, str | None]]:
         """(page envelope, the next page's URL or None) of `GET /v2/assertions/changed`: every
@@ -156,7 +219,8 @@ class BadgrClient(RetryingClient):
     def badgeclass(self, entity_id: str) -> dict:
         """The badge class (`GET /v2/badgeclasses/{entityId}`, `result[0]`)."""
         url = f"{self.base}/v2/badgeclasses/{_segment(entity_id, field='badgeclass')}"
-        result = _result(self._get_json(url, f"badge class {shown_id(entity_id)}"), "badge class")
+        shown = f"badge class {shown_id(entity_id)}"
+        result = _result(self._get_json(url, shown, entity=shown), "badge class")
         if not result or not isinstance(result[0], dict):
             raise ConnectorError(f"Canvas Credentials answered badge class {shown_id(entity_id)} without it")
         return result[0]
@@ -173,17 +237,17 @@ class BadgrClient(RetryingClient):
             raise ConnectorError("Canvas Credentials' next link repeats an earlier page: not followed")
         return url
 
-    def _get(self, url: str, what: str, params: dict | None = None) -> requests.Response:
+    def _get(self, url: str, what: str, params: dict | None = None, entity: str | None = None) -> requests.Response:
         response = self._authorized("GET", url, what, params=params)
         if response.status_code == 404:
-            raise BadgrNotFound(f"Canvas Credentials has no {what} here (HTTP 404): {_description(response)}")
+            raise BadgrNotFound.of(entity or what, response)
         if response.status_code != 200:
             raise PlatformRefused(f"Canvas Credentials answered {response.status_code} for {what}: "
                                   f"{_description(response)}")
         return response
 
-    def _get_json(self, url: str, what: str, params: dict | None = None) -> dict:
-        return json_object(self._get(url, what, params), f"Canvas Credentials {what}")
+    def _get_json(self, url: str, what: str, params: dict | None = None, entity: str | None = None) -> dict:
+        return json_object(self._get(url, what, params, entity), f"Canvas Credentials {what}")
 
     # -- OAuth2 --------------------------------------------------------------------------------
 
@@ -294,6 +358,17 @@ def _oauth_error(response: requests.Response) -> str:
         return f"HTTP {response.status_code}"
     parts = [str(body[key]) for key in ("error", "error_description") if body.get(key)]
     return redacted(": ".join(parts) or f"HTTP {response.status_code}", 200)
+
+
+def _throttle_as_retry_after(response: requests.Response, *args: object, **kwargs: object) -> requests.Response:
+    """Badgr's throttled token endpoint answers 429 with the seconds to wait in its body
+    (`expires`) and no Retry-After, the header the shared retry honours (up to its cap)."""
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        body = answer_body(response)
+        seconds = body.get("expires") if isinstance(body, dict) else None
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
+            response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _description(response: requests.Response) -> str:

@@ -2,14 +2,22 @@
 
 Badgr sends no webhooks, so the answer is also the issued event: it is returned as the award's
 issued_document, with the badge class the assertion omits filled in from the rule.
+
+An answer lost after the assertion was saved (500 or 502/504, a read timeout; e.g. a server whose
+notification e-mail failed after the save) is not repeated (Badgr would accept a duplicate): the
+badge class's assertions to that recipient are read back, and the one issued at the very time
+the lost request sent is the award. Only when none is found (or the read fails) does the award
+stay OutcomeUnknown, for an operator to check.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from ...errors import ConnectorError
-from ...timeutil import utc
+from ...errors import ConnectorError, shown_id
+from ...httpretry import OutcomeUnknown
+from ...observability import log
+from ...timeutil import time_or_none, utc
 from ..awarding import AwardResult, Recipient, plain_id, rejections
 from .api import BadgrClient
 
@@ -28,22 +36,56 @@ class BadgrAwards:
     def award(self, credential_id: str, recipient: Recipient, issued_at: datetime,
               evidence_url: str | None = None, credential_name: str | None = None) -> AwardResult:
         # No duplicate check: Badgr would accept a second assertion; the ledger prevents it.
-        with rejections():
-            assertion = self.client.issue_assertion(credential_id, badgr_payload(recipient, issued_at, evidence_url))
+        payload = badgr_payload(recipient, issued_at, evidence_url, self.client.notify)
+        try:
+            with rejections():
+                assertion = self.client.issue_assertion(credential_id, payload)
+        except OutcomeUnknown:
+            found = self._made_anyway(credential_id, recipient.email, issued_at)
+            if found is None:
+                raise
+            assertion = found
         if not assertion.get("entityId"):
             raise ConnectorError("Canvas Credentials answered the award without an assertion entityId: check the platform")
         response = _with_plaintext_identity(assertion, recipient.email)
         return AwardResult(vendor_id=str(assertion["entityId"]), already_awarded=False, response=response,
                            issued_document=_with_badgeclass(response, credential_id, credential_name))
 
+    def _made_anyway(self, badgeclass_id: str, email: str, issued_at: datetime) -> dict | None:
+        """The assertion a request whose answer was lost made, read back; None when not found."""
+        try:
+            listed = self.client.recipient_assertions(badgeclass_id, email)
+        except ConnectorError as error:  # unreachable, refused...: the outcome stays unknown
+            log("badgr_award_unconfirmed", badgeclass=shown_id(badgeclass_id), problem=type(error).__name__)
+            return None
+        found = made_at(listed, issued_at)
+        log("badgr_award_read_back", badgeclass=shown_id(badgeclass_id), found=found is not None,
+            vendor_id=shown_id(found.get("entityId")) if found else None)
+        return found
 
-def badgr_payload(recipient: Recipient, issued_at: datetime, evidence_url: str | None) -> dict:
+
+def made_at(assertions: list[dict], issued_at: datetime) -> dict | None:
+    """The assertion issued at `issued_at` (to the second: a server may keep no fraction), the
+    most recently created one if several: the award's issuedOn is the moment the worker judged it."""
+    wanted = utc(issued_at).replace(microsecond=0)
+    matching = [a for a in assertions if a.get("entityId") and _second(a.get("issuedOn")) == wanted]
+    return max(matching, key=lambda a: str(a.get("createdAt") or ""), default=None)
+
+
+def _second(value: object) -> datetime | None:
+    moment = time_or_none(value)
+    return moment.replace(microsecond=0) if moment else None
+
+
+def badgr_payload(recipient: Recipient, issued_at: datetime, evidence_url: str | None,
+                  notify: bool | None = None) -> dict:
     payload: dict = {
         # hashed: the public assertion shows a salted hash, not the learner's address.
         "recipient": {"identity": recipient.email, "type": "email", "hashed": True},
         "issuedOn": utc(issued_at).isoformat(),  # always with its offset: Badgr reads a naive time as its server's
-        "notify": True,
     }
+    if notify is not None:  # unset: the platform's default (no e-mail unless the server forces one)
+        payload["notify"] = notify
     if evidence_url:
         payload["evidence"] = [{"url": evidence_url}]
     return payload

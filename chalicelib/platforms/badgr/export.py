@@ -47,8 +47,7 @@ def layout(api_base: str) -> ExportLayout:
 
     def assertion(cells: dict[str, str]) -> dict:
         assertion_id, class_id = cells.get("Assertion ID"), cells.get("Badge Class ID")
-        acceptance = cells.get("Acceptance")
-        accepted = acceptance is not None and (acceptance.lower() == "accepted" or flag(acceptance))
+        state = (cells.get("Acceptance") or "").strip().lower()
         return present({
             "entityId": assertion_id,
             "openBadgeId": cells.get("Assertion URL") or (assertion_id and f"{public}/assertions/{assertion_id}"),
@@ -59,7 +58,7 @@ def layout(api_base: str) -> ExportLayout:
             "expires": export_time(cells.get("Expiration Date")),
             "revoked": flag(cells.get("Revoked")),
             "revocationReason": cells.get("Revocation Reason"),
-            "acceptance": "Accepted" if accepted else None,
+            "acceptance": "Accepted" if state == "accepted" or flag(state) else "Rejected" if state == "rejected" else None,
         })
 
     return ExportLayout("Canvas Credentials award export", COLUMNS, assertion)

@@ -3,11 +3,13 @@ reads the changed feed from a watermark.
 
 backfill  For each issuer the account is staff of (`GET /v2/issuers`, sorted by entity id so the
           order is the same in every run), `GET /v2/issuers/{id}/assertions?include_expired=true
-          &include_revoked=true&num=500`, newest first (-created_at), following `Link: rel="next"`.
-          Without the two flags the API silently leaves expired and revoked assertions out.
-          With `since`, only assertions issued since are queued, and an issuer's list stops at
-          the first page holding one created before `since` (the list is ordered by creation,
-          and an assertion is never issued after it was created); the next issuer follows.
+          &include_revoked=true&num=500`, following `Link: rel="next"`. Without the two flags
+          the API silently leaves expired and revoked assertions out. With `since`, only
+          assertions issued since are queued, whatever order the server lists them in (badgr-server
+          lists newest first, older ones oldest first, Canvas Credentials documents no order). An
+          issuer's list stops early, at the first page holding one created before `since`, only
+          while every assertion this run read of it was created no later than the one before (the
+          order verified, never assumed); else it is read to its end.
           Cursor: {"issuer": entity id, "index": its position, "next": link or null, "since":
           the run's `since` or null}; the last page leaves none (the next backfill starts over).
 sync      `GET /v2/assertions/changed?since=<watermark>`, following `pagination.nextResults`
@@ -96,9 +98,12 @@ class BadgrPuller:
             following = None if final_issuer else encode_cursor(issuer=issuers[index + 1], index=index + 1,
                                                                 next=None, since=kept_since)
             here = encode_cursor(issuer=issuer, index=index, next=link, since=kept_since)
+            order = CreationOrder()
             for page, next_url in self.client.assertion_pages(issuer, link):
                 assertions = page["result"]
-                done = next_url is None or (since is not None and _reaches_before(assertions, since))
+                order.observe(assertions)
+                done = next_url is None or (since is not None and order.newest_first
+                                            and _reaches_before(assertions, since))
                 if since is not None:
                     assertions = [a for a in assertions if _issued_since(a, since)]
                 after = following if done else encode_cursor(issuer=issuer, index=index, next=next_url,
@@ -217,6 +222,27 @@ def _created(assertion: object) -> datetime | None:
     if not isinstance(assertion, dict):
         return None
     return time_or_none(assertion.get("createdAt")) or time_or_none(assertion.get("issuedOn"))
+
+
+class CreationOrder:
+    """The order a list has shown so far. Stopping at `since` is only safe in a list seen to be
+    newest first: every assertion created no later than the one before it, one at least earlier."""
+
+    def __init__(self) -> None:
+        self._last: datetime | None = None
+        self._descending = False
+        self._ascending = False
+
+    def observe(self, assertions: list) -> None:
+        for created in filter(None, map(_created, assertions)):
+            if self._last is not None:
+                self._ascending = self._ascending or created > self._last
+                self._descending = self._descending or created < self._last
+            self._last = created
+
+    @property
+    def newest_first(self) -> bool:
+        return self._descending and not self._ascending
 
 
 def _reaches_before(assertions: list, since: datetime) -> bool:
