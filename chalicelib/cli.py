@@ -6,7 +6,6 @@ import argparse
 import gc
 import json
 import sys
-import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,21 +13,21 @@ from typing import Sequence
 
 from . import console
 from .commands import register_commands
-from .errors import ConnectorError, OutsideFailure
+from .deadletters import RETRY_LATER
+from .commands.local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
+from .errors import EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure
 from .settings import load_settings
 from .platforms import names as platform_names
 from .platforms import pulling_platforms
 from .timeutil import parse_time
 
 
-# Exit codes of every command (docs/operating.md#exit-codes): 0 all done and delivered.
-EXIT_DEAD_LETTERS = 1  # finished, but some of this run's work ended as dead letters (or bad rows)
-EXIT_USAGE = 2  # usage or configuration error: nothing was attempted, or it cannot be
-EXIT_OUTSIDE_FAILURE = 3  # the LRS or a platform refused or stayed unreachable: stopped, nothing lost
-
-# Pages a local pull reads ahead of delivery: enough to overlap reading with sending, bounded so
-# memory and the outbox stay flat whatever the history's size.
-PAGES_AHEAD = 2
+EXIT_STATUS = """exit status (every command; docs/operating.md#exit-codes):
+  0  done: everything delivered (or queued for the workers)
+  1  finished, but this run left dead letters or bad rows (listed, by reason)
+  2  usage or configuration error (one line: error: ...)
+  3  stopped by an outside failure: the LRS or a platform refused the credentials, stayed
+     unreachable past --deadline, or answered endlessly; what was queued stays queued"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m chalicelib", description=__doc__, epilog=EXIT_STATUS,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     translate = commands.add_parser(
         "translate",
@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         pull.add_argument("--restart", action="store_true",
                           help="forget where the last run stopped (e.g. after moving to another region) and start over")
         pull.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+        add_deadline_option(pull)
         pull.set_defaults(handler=_pull, mode=mode)
 
     expire = commands.add_parser(
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         "statement of each one due by --as-of, once.")
     expire.add_argument("--as-of", type=_as_of, default=None, help="judge expiry at this time (default: now)")
     expire.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_deadline_option(expire)
     expire.set_defaults(handler=_expire)
 
     recon = commands.add_parser(
@@ -119,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     recon.add_argument("--since", type=_as_of, required=True, help="credentials issued since (ISO 8601)")
     recon.add_argument("--dry-run", action="store_true", help="list what is missing, send nothing")
     recon.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_deadline_option(recon)
     recon.set_defaults(handler=_reconcile)
 
     awards = commands.add_parser("awards", help="the award ledger: show or release a (platform|credential|learner) key")
@@ -133,8 +136,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _as_of(text: str) -> datetime:
+    """A time argument; argparse names the option in its message ("argument --since: ...")."""
     try:
-        return parse_time(text, "--as-of")
+        return parse_time(text, "")
     except ConnectorError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -192,12 +196,19 @@ def _deadletters_replay(args: argparse.Namespace) -> int:
         unknown = [i for i, letter in zip(args.id, letters) if letter is None]
         if unknown:
             raise ConnectorError(f"no dead letter with id {unknown[0]}")
-    outcomes = replay(services(), [l for l in letters if l is not None])
-    for index, outcome in enumerate(outcomes, 1):
-        print(f"[{index}/{len(outcomes)}] {outcome.letter_id}: {outcome.result}", file=sys.stderr)
+    outcomes = []
+    letters = [letter for letter in letters if letter is not None]
+    for index, letter in enumerate(letters, 1):
+        outcome = replay(services(), [letter])[0]
+        console.line(f"[{index}/{len(letters)}] {outcome.letter_id}: {outcome.result}")
+        if outcome.result.startswith(RETRY_LATER):
+            # the LRS or a platform is down or refuses us: the next letters would fail alike
+            raise OutsideFailure(f"replay stopped at dead letter {index} of {len(letters)}: "
+                                 f"{outcome.result[len(RETRY_LATER):]}; it and the rest are kept")
+        outcomes.append(outcome)
     delivered = sum(o.result == "delivered" for o in outcomes)
     print(f"replayed {len(outcomes)}: {delivered} delivered, {len(outcomes) - delivered} still failing")
-    return 0 if delivered == len(outcomes) else 1
+    return 0 if delivered == len(outcomes) else EXIT_DEAD_LETTERS
 
 
 def _write_array(statements: list[dict]) -> None:
@@ -262,8 +273,7 @@ def _pull(args: argparse.Namespace) -> int:
     if args.restart:
         connector.store.set_cursor(cursor_name(args.platform, args.mode), None)
     source = puller(args.platform, connector.settings, args.mode)
-    delivery = LocalDelivery(connector)
-    local = delivery.active
+    delivery = LocalDelivery(connector, deadline=args.deadline)
 
     def on_page(report: PullReport) -> None:
         _progress(report, delivery.statements())
@@ -272,55 +282,30 @@ def _pull(args: argparse.Namespace) -> int:
     with delivery:
         runner = PullRunner(connector.store, connector.queue)
         report = runner.run(args.platform, args.mode, source, since=getattr(args, "since", None), on_page=on_page)
-    print(file=sys.stderr)
-    summary = report.as_dict()
-    if local:
-        summary["statements"] = delivery.statements()
-        summary["dead_letters"] = connector.store.count_dead_letters()
-    if args.json:
-        print(json.dumps(summary))
+    console.end_progress()
+    outcome = delivery.outcome()
+    state = "finished" if report.finished else "stopped early: the next run resumes"
+    _finish({**report.as_dict(), **outcome}, args.json, outcome,
+            f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s)"
+            f"{delivered_text(outcome)}, {report.elapsed():.1f} s, {state}")
+    return _exit_code(outcome)
+
+
+def _finish(summary: dict, as_json: bool, outcome: dict, sentence: str, listing: bool = False) -> None:
+    """The summary: one JSON object, or a sentence (on stdout; on stderr when stdout is a `listing`);
+    this run's dead letters by reason on stderr."""
+    for line in reason_lines(outcome):
+        console.line(line)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+    elif listing:
+        console.line(sentence)
     else:
-        statements = f", {summary['statements']} statement(s) delivered" if local else " (queued for the workers)"
-        state = "finished" if report.finished else "stopped early: the next run resumes"
-        print(f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s){statements}, "
-              f"{report.elapsed():.1f} s, {state}")
-    return 0
+        print(sentence)
 
 
-class LocalDelivery:
-    """With QUEUE_BACKEND=local nobody else drains the outbox during a CLI run: the command
-    delivers while it reads the next page (at most PAGES_AHEAD pages ahead, so memory and the
-    outbox stay flat), and on leaving waits until everything it queued is settled."""
-
-    def __init__(self, connector, enabled: bool = True) -> None:
-        self.connector = connector
-        self.active = enabled and connector.settings.queue_backend == "local"
-        self.before = connector.store.counters()
-
-    def __enter__(self) -> "LocalDelivery":
-        if self.active:
-            self.connector.drainer().start()
-        return self
-
-    def __exit__(self, kind, error, trace) -> None:
-        if self.active:
-            self.connector.drainer().stop()
-            if error is None:
-                self.connector.drainer().run_until_idle(timeout=600)
-
-    def pace(self) -> None:
-        """Called after queueing a page: read ahead, but not unboundedly."""
-        while self.active and self.connector.queue.depth() > PAGES_AHEAD:
-            time.sleep(0.02)
-
-    def statements(self) -> int | None:
-        """Statements delivered (or already in the LRS) since the command started; None: not delivering."""
-        return sum(self.counts().values()) if self.active else None
-
-    def counts(self) -> dict[str, int]:
-        """What the LRS answered since the command started, by outcome."""
-        after = self.connector.store.counters()
-        return {k: after.get(k, 0) - self.before.get(k, 0) for k in ("delivered", "already_stored")}
+def _exit_code(outcome: dict, bad: int = 0) -> int:
+    return EXIT_DEAD_LETTERS if bad or outcome.get("dead_letters") else 0
 
 
 def _expire(args: argparse.Namespace) -> int:
@@ -329,17 +314,12 @@ def _expire(args: argparse.Namespace) -> int:
 
     connector = services()
     as_of = args.as_of or datetime.now(timezone.utc)
-    with LocalDelivery(connector) as delivery:
+    with LocalDelivery(connector, deadline=args.deadline) as delivery:
         report = sweep(connector.store, connector.queue, as_of)
-    summary = {"as_of": as_of.isoformat(), "expired": report.expired}
-    if delivery.active:
-        summary["statements"] = delivery.statements()
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        delivered = f", {summary['statements']} statement(s) delivered" if delivery.active else " (queued for the workers)"
-        print(f"expire: {report.expired} credential(s) expired as of {as_of.isoformat()}{delivered}")
-    return 0
+    outcome = delivery.outcome()
+    _finish({"as_of": as_of.isoformat(), "expired": report.expired, **outcome}, args.json, outcome,
+            f"expire: {report.expired} credential(s) expired as of {as_of.isoformat()}{delivered_text(outcome)}")
+    return _exit_code(outcome)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -353,27 +333,27 @@ def _reconcile(args: argparse.Namespace) -> int:
     queue = None if args.dry_run else connector.queue
 
     def on_page(report) -> None:
-        print(f"\r{args.platform} reconcile: {report.pages} pages, {report.statements:,} statements, "
-              f"{len(report.missing):,} missing", end="", file=sys.stderr, flush=True)
+        console.progress(f"{args.platform} reconcile: {report.pages} pages, {report.statements:,} statements, "
+                         f"{len(report.missing):,} missing")
 
     now = datetime.now(timezone.utc)
-    with LocalDelivery(connector, enabled=not args.dry_run):
+    with LocalDelivery(connector, enabled=not args.dry_run, deadline=args.deadline) as delivery:
         report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page)
-    print(file=sys.stderr)
+    console.end_progress()
+    outcome = delivery.outcome()
     summary = {"platform": args.platform, "pages": report.pages, "statements": report.statements,
                "missing": len(report.missing), "pages_sent": report.pages_sent,
-               "unreadable_pages": report.unreadable_pages}
-    if args.json:
-        print(json.dumps({**summary, "missing_statements": [m.__dict__ for m in report.missing]}))
-        return 0
-    for item in report.missing:
-        print(f"{item.statement_id}  {item.verb.rsplit('/', 1)[-1]:<10} {item.credential}")
+               "unreadable_pages": report.unreadable_pages, **outcome}
+    if not args.json:
+        for item in report.missing:
+            print(f"{item.statement_id}  {item.verb.rsplit('/', 1)[-1]:<10} {item.credential}")
     for problem in report.unreadable_pages:
-        print(f"unreadable: {problem}", file=sys.stderr)
-    action = "listed (dry run)" if args.dry_run else f"sent again ({report.pages_sent} page(s))"
-    print(f"{args.platform} reconcile: {len(report.missing)} of {report.statements} statement(s) missing, {action}",
-          file=sys.stderr)
-    return 0
+        console.line(f"unreadable: {problem}")
+    action = "listed (dry run)" if args.dry_run else f"sent again ({report.pages_sent} page(s)){delivered_text(outcome)}"
+    _finish({**summary, "missing_statements": [m.__dict__ for m in report.missing]}, args.json, outcome,
+            f"{args.platform} reconcile: {len(report.missing)} of {report.statements} statement(s) missing, {action}",
+            listing=True)
+    return _exit_code(outcome, bad=len(report.unreadable_pages))
 
 
 def _progress(report, statements: int | None) -> None:
@@ -385,7 +365,7 @@ def _progress(report, statements: int | None) -> None:
         parts.insert(1, f"{statements:,} statements")
     if eta is not None:
         parts.append(f"ETA {eta:,.0f} s")
-    print("\r" + ", ".join(parts), end="", file=sys.stderr, flush=True)
+    console.progress(", ".join(parts))
 
 
 def _awards(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from .observability import log
 from .queue import QueueMessage
 from .store import DeadLetter, Store
 
+RETRY_LATER = "retry later: "  # a replay outcome: a transient failure, the letter is kept
 MAX_REASON = 10_000  # one DynamoDB item holds at most 400 KB, message included
 
 
@@ -54,7 +55,7 @@ def replay(services: Workers, letters: list[DeadLetter]) -> list[ReplayOutcome]:
         result = services.process([message])  # LAP evidence goes to the award worker
         after = store.dead_letter(letter.id)
         if message.id in result.failed:
-            outcomes.append(ReplayOutcome(letter.id, f"retry later: {result.failed[message.id]}"))
+            outcomes.append(ReplayOutcome(letter.id, RETRY_LATER + result.failed[message.id]))
         elif after is not None and after.attempts > before:
             outcomes.append(ReplayOutcome(letter.id, f"dead-lettered again: {after.reason}"))
         else:

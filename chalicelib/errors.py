@@ -9,6 +9,11 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 
+# Exit codes of every command (docs/operating.md#exit-codes); 0: done, everything delivered.
+EXIT_DEAD_LETTERS = 1  # finished, but some of this run's work ended as dead letters (or bad rows)
+EXIT_USAGE = 2  # usage or configuration error: nothing was attempted, or it cannot be
+EXIT_OUTSIDE_FAILURE = 3  # the LRS or a platform refused or stayed unreachable: stopped, nothing lost
+
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 

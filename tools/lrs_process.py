@@ -8,6 +8,9 @@ Used by the test suite (tests/conftest.py) and by `make lrs` / `make run`:
 from __future__ import annotations
 
 import argparse
+import base64
+import http.server
+import json
 import os
 import shutil
 import signal
@@ -15,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -47,8 +51,13 @@ def _port_taken(port: int) -> bool:
 class LrsProcess:
     """The LRS as a child process; `start()` may be called again after `stop()` (same port)."""
 
-    def __init__(self, port: int | None = None, startup_timeout: float = 30.0) -> None:
+    def __init__(self, port: int | None = None, startup_timeout: float = 30.0,
+                 credentials: tuple[str, str] | None = None) -> None:
+        """credentials: the Basic auth the LRS requires (it asks a client-info endpoint of ours,
+        as Learning Locker does); None: any request is accepted."""
         self.port: int = port or free_port()
+        self.credentials = credentials
+        self._clients: _ClientInfo | None = None
         self.startup_timeout = startup_timeout
         self.endpoint = f"http://127.0.0.1:{self.port}/xAPI/"
         self.statements_url = self.endpoint + "statements"
@@ -99,7 +108,7 @@ class LrsProcess:
         env = {
             **os.environ,
             "EXPRESS_PORT": str(self.port),
-            "AUTH_REPO": "test",
+            **self._auth_env(),
             "EVENTS_REPO": "test",
             "MODELS_REPO": "memory",
             "STORAGE_REPO": "memory",
@@ -122,6 +131,13 @@ class LrsProcess:
             log.close()  # the child holds its own copy
         self._wait_ready()
         return self
+
+    def _auth_env(self) -> dict[str, str]:
+        if self.credentials is None:
+            return {"AUTH_REPO": "test"}
+        if self._clients is None:
+            self._clients = _ClientInfo(self.credentials)
+        return {"AUTH_REPO": "fetch", "LL_CLIENT_INFO_ENDPOINT": self._clients.url}
 
     def _wait_ready(self) -> None:
         assert self._proc is not None
@@ -158,6 +174,9 @@ class LrsProcess:
     def close(self) -> None:
         """stop() and remove the temp dir (log included)."""
         self.stop()
+        if self._clients is not None:
+            self._clients.close()
+            self._clients = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
@@ -176,6 +195,41 @@ class LrsProcess:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# Learning Locker's client record, as its client-info endpoint answers it (xapi-statements' test client).
+_CLIENT = {"_id": "58fe13e34effd3c26a7fc4b7", "title": "connector tests", "isTrusted": True,
+           "authority": {"objectType": "Agent", "mbox": "mailto:client@example.org"},
+           "lrs_id": "58fe13e34effd3c26a7fc4b7", "organisation": "58fe13e34effd3c26a7fc4b6", "scopes": ["all"]}
+
+
+class _ClientInfo:
+    """The client-info endpoint the LRS asks with each request's Authorization header: the
+    client for the right Basic credentials, 404 otherwise (which the LRS answers with 401)."""
+
+    def __init__(self, credentials: tuple[str, str]) -> None:
+        expected = "Basic " + base64.b64encode(":".join(credentials).encode()).decode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                known = self.headers.get("Authorization", "") == expected
+                body = json.dumps(_CLIENT).encode() if known else b"{}"
+                self.send_response(200 if known else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/auth"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def main(argv: list[str] | None = None) -> int:

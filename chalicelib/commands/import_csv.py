@@ -17,7 +17,9 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from ..cli import LocalDelivery
+from .. import console
+from ..errors import EXIT_DEAD_LETTERS
+from .local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
 from ..platforms import csv_platforms
 
 if TYPE_CHECKING:
@@ -35,7 +37,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "layout through a JSON mapping of its columns to the connector's fields (--mapping). Bad rows are "
         "reported with their line and left out; the rest is queued (and, with QUEUE_BACKEND=local, "
         "delivered). An interrupted import resumes where it stopped; a file imported whole is not sent "
-        "again unless --restart. Exit status 1 when some rows were bad, 2 when the file cannot be read.",
+        "again unless --restart. Exit status 1 when some rows were bad or ended as dead letters, 2 when the "
+        "file cannot be read, 3 when the LRS refused the connector or made no progress for --deadline seconds.",
         epilog="Mapping fields: see docs/csv-import.md.")
     parser.add_argument("file", type=Path, metavar="FILE", help="the CSV file (UTF-8, a header line first)")
     layout = parser.add_mutually_exclusive_group(required=True)
@@ -48,6 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-deliver", action="store_true", help="queue only, even with QUEUE_BACKEND=local "
                         "(the outbox's worker delivers later)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_deadline_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     cursor = cursor_name(label, args.file, key)
     if args.restart:
         connector.store.set_cursor(cursor, None)
-    delivery = LocalDelivery(connector, enabled=not args.no_deliver)
+    delivery = LocalDelivery(connector, enabled=not args.no_deliver, deadline=args.deadline)
 
     def on_page(report: "PullReport") -> None:
         progress.show(source.stats, delivery.statements())
@@ -85,10 +89,13 @@ def run(args: argparse.Namespace) -> int:
     progress.show(source.stats, delivery.statements())
     print(file=sys.stderr)
     summary = _summary(args.file, reader.title, label, source.stats, report, progress.elapsed())
-    if delivery.active:
-        summary.update(delivery.counts(), dead_letters=connector.store.count_dead_letters())
-    _print(summary, args.json)
-    return 1 if summary["bad"] and not summary["already_imported"] else 0
+    outcome = delivery.outcome()
+    summary.update(outcome)
+    for line in reason_lines(outcome):
+        console.line(line)
+    _print(summary, args.json, delivered_text(outcome))
+    # a file imported before with bad rows still has them: the rerun says so by its status too
+    return EXIT_DEAD_LETTERS if summary["bad"] or outcome.get("dead_letters") else 0
 
 
 def _reader(args: argparse.Namespace, settings: "Settings") -> tuple["RowReader", str, str]:
@@ -150,7 +157,7 @@ def _summary(path: Path, title: str, label: str, stats: "ImportStats", report: "
             "bad_rows": [{"line": b.line, "reason": b.reason} for b in stats.bad_rows]}
 
 
-def _print(summary: dict, as_json: bool) -> None:
+def _print(summary: dict, as_json: bool, sent: str) -> None:
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
         return
@@ -164,9 +171,5 @@ def _print(summary: dict, as_json: bool) -> None:
         print(f"{head}: imported before ({counts}): nothing queued, all {summary['good']:,} good rows are "
               "duplicates; --restart sends them again")
         return
-    sent = " (queued for the workers)"
-    if "delivered" in summary:
-        sent = (f"; {summary['delivered']:,} statement(s) delivered, {summary['already_stored']:,} already stored, "
-                f"{summary['dead_letters']:,} dead letter(s)")
     state = "finished" if summary["finished"] else "stopped early: the next run resumes"
     print(f"{head}: {counts}{sent}; {summary['seconds']:.1f} s, {state}")

@@ -45,6 +45,18 @@ class PreparedBatch:
     refused: set[str] = field(default_factory=set)  # messages dead-lettered for what the LRS refused
 
 
+@dataclass
+class DeliveryWatch:
+    """The LRS's latest answer, for a command delivering while it works (commands/local_delivery.py):
+    `refused` stops it at once, `failure` says why it is still waiting."""
+
+    refused: str | None = None  # the LRS refused our credentials or configuration
+    failure: str | None = None  # the last transient failure, None once a send succeeded
+
+    def reset(self) -> None:
+        self.refused = self.failure = None
+
+
 class Worker:
     def __init__(
         self,
@@ -60,6 +72,7 @@ class Worker:
         self.dead_letters = DeadLetters(store)
         self.fetchers = fetchers or {}
         self.clock = clock
+        self.watch = DeliveryWatch()
 
     def process(self, messages: list[QueueMessage]) -> BatchResult:
         """The three halves in a row (the SQS handler, drain_once); the local drainer overlaps them."""
@@ -145,8 +158,12 @@ class Worker:
         report, failure = batch.report, batch.failure
         if batch.auth_failure:
             self.store.set_flag(LRS_FLAG, failure)
+            self.watch.refused = failure
         elif failure is None:
             clear_flag(self.store, LRS_FLAG)
+            self.watch.failure = None
+        else:
+            self.watch.failure = failure
         result.counts["delivered"] += len(report.delivered)
         result.counts["already_stored"] += len(report.already_stored)
         settled = set(report.delivered) | set(report.already_stored)
