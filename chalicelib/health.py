@@ -26,6 +26,8 @@ class HealthChecks(BaseModel):
     problems: dict[str, str] | SkipJsonSchema[None] = Field(
         None, description="flags an operator must act on (e.g. a platform refused the connector's credentials)")
     lrs: str = Field(description="`reachable`, or `unreachable: <why>`")
+    lrs_checked_with: str | SkipJsonSchema[None] = Field(
+        None, description="how the LRS was reached: `GET /about`, or a one-statement GET for an LRS without /about")
     routes_not_configured: list[str] | SkipJsonSchema[None] = Field(
         None, description="settings not set: the routes needing them answer 503")
 
@@ -56,7 +58,9 @@ def report(services: Services) -> dict:
     if flags:
         checks["problems"] = flags
         body["status"] = "degraded"
-    checks["lrs"] = _lrs_check(services)
+    checks["lrs"], checked_with = _lrs_check(services)
+    if checked_with:
+        checks["lrs_checked_with"] = checked_with
     if checks["lrs"] != "reachable":
         body["status"] = "degraded"
     needed = [*webhook_settings(), "LAP_TOKEN", "SHARE_LINKS_TOKEN", "SHARE_LINK_SECRET"]
@@ -68,10 +72,11 @@ def report(services: Services) -> dict:
 
 # The last LRS answer per endpoint: GET /health is unauthenticated, so it must not let anyone
 # make the connector call the LRS at will.
-_lrs_answers: dict[str, tuple[float, str]] = {}
+_lrs_answers: dict[str, tuple[float, tuple[str, str | None]]] = {}
 
 
-def _lrs_check(services: Services) -> str:
+def _lrs_check(services: Services) -> tuple[str, str | None]:
+    """(`reachable` or `unreachable: <why>`, how it was reached)."""
     settings = services.settings
     now = time.monotonic()
     hit = _lrs_answers.get(settings.lrs_endpoint)
@@ -82,14 +87,14 @@ def _lrs_check(services: Services) -> str:
     return answer
 
 
-def _ask_lrs(services: Services) -> str:
+def _ask_lrs(services: Services) -> tuple[str, str | None]:
     from .httpretry import RetryPolicy
     from .xapi.lrs import LrsClient
 
     # One quick try: a health check must answer before the load balancer gives up.
     try:
         client = LrsClient.from_settings(services.settings, timeout=(1.0, 2.0), retry=RetryPolicy(attempts=1))
-        client.about()
+        checked_with = client.check()
     except (ConnectorError, requests.RequestException) as error:
-        return f"unreachable: {error}"
-    return "reachable"
+        return f"unreachable: {error}", None
+    return "reachable", checked_with

@@ -1,6 +1,10 @@
 """What a platform has that the LRS lacks: read the platform's history, translate it, look each
 statement up in the LRS, and queue the pages holding what is missing (missed webhooks, an
-outage, a wrong URL). Sending a page again is safe: statement ids are deterministic."""
+outage, a wrong URL). Sending a page again is safe: statement ids are deterministic.
+
+A statement counts as in the LRS when stored, or stored and voided since (a revoked credential's
+earned statement); only an answer carrying its id says so (StoredStatements), whatever filters
+the LRS honours and in whatever order it answers."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from ..delivery.translation import Translator
 from ..errors import ConnectorError
 from ..platforms.pulling import Puller
 from ..queue import Queue, QueueMessage
-from ..xapi.lrs import LrsClient
+from ..xapi.lrs import LrsClient, StoredStatements
 
 
 @dataclass
@@ -36,6 +40,7 @@ def reconcile(platform: str, puller: Puller, since: datetime | None, translator:
               on_page: Callable[[ReconcileReport], None] | None = None) -> ReconcileReport:
     """queue None: only list what is missing (a dry run)."""
     report = ReconcileReport()
+    stored = StoredStatements(lrs)
     for page in puller.pages("backfill", None, since):
         report.pages += 1
         try:
@@ -45,7 +50,7 @@ def reconcile(platform: str, puller: Puller, since: datetime | None, translator:
             continue
         report.statements += len(statements)
         missing = [Missing(s["id"], s["verb"]["id"], s["object"].get("id", "")) for s in statements
-                   if not in_lrs(lrs, s["id"])]
+                   if not stored.holds(s)]
         report.missing.extend(missing)
         if missing and queue is not None:
             queue.send(QueueMessage(source=platform, body=page.document))
@@ -53,9 +58,3 @@ def reconcile(platform: str, puller: Puller, since: datetime | None, translator:
         if on_page:
             on_page(report)
     return report
-
-
-def in_lrs(lrs: LrsClient, statement_id: str) -> bool:
-    """Stored, or stored and voided since (a revoked credential's earned statement)."""
-    return any(True for _ in lrs.query(statementId=statement_id)) or \
-        any(True for _ in lrs.query(voidedStatementId=statement_id))

@@ -2,14 +2,19 @@
 
 One `send()` turns a list of statements into a DeliveryReport: delivered, already stored (409:
 our ids are deterministic, so the LRS holds our earlier copy) or rejected on their own (400 after
-bisecting a chunk). Transient trouble raises LrsUnavailable, configuration trouble LrsAuthError;
-both carry the partial report so nothing already delivered is lost from the caller's view.
+bisecting a chunk). Transient trouble raises LrsUnavailable, configuration trouble LrsAuthError
+(a refusal naming the version, the credentials or the endpoint is configuration, whatever its
+status); both carry the partial report so nothing already delivered is lost from the caller's view.
+
+Reads trust nothing the LRS does not have to do: a look-up by id takes only a statement with that
+id, query() keeps only statements its filters promise, once each, and nothing assumes an order.
 
 Logs carry statement ids, statuses and counts only: never a statement body or a credential.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -28,6 +33,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import Statement
+from .lrs_filters import matcher, voided_target
+from .vocabulary import VERB_VOIDED
 from ..errors import ConnectorError, OutsideFailure
 from ..httpretry import RetryingClient, RetryPolicy, TransientFailure
 from ..observability import log
@@ -39,10 +46,31 @@ if TYPE_CHECKING:
 AUTH_STATUS = frozenset({401, 403})
 # A wrong LRS_ENDPOINT, not a bad statement: bisecting would dead-letter every statement.
 ENDPOINT_STATUS = frozenset({404, 405})
+# Per-statement answers (a conflict, a body too large): never read as a configuration problem.
+PER_STATEMENT_STATUS = frozenset({409, 413})
+# GET /about answers of an LRS that has none: reachability is then asked with one statement.
+NO_ABOUT_STATUS = frozenset({404, 405, 501})
+ID_FILTERS = ("statementId", "voidedStatementId")
 MAX_MESSAGE = 300
+MAX_REFUSAL_BYTES = 64 * 1024  # of an error answer read for its text
 _EMAIL = re.compile(r"[^\s'\"<>()\[\],;:]+@[^\s'\"<>()\[\],;]+")
 _RECEIVED = re.compile(r"\.?\s*Received\b.*$", re.DOTALL)
 _STATEMENTS_PATH = re.compile(r"'statements\.\d+\.?")
+_SPACE = re.compile(r"\s+")
+_HTML_HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]*>")
+# What a refusal may quote of a statement (quoted values, IRIs, property paths such as
+# 'statements.0.version'): left out before asking whether the refusal names a setting.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\b[a-z][a-z0-9+.-]*://\S+|\b(?:mailto|urn|tag):\S+|[\w-]+(?:\.[\w-]+)+",
+                     re.IGNORECASE)
+# A refusal of the request as such, not of a statement: which setting to check.
+_SETTING_WORDS = (
+    ("LRS_XAPI_VERSION", re.compile(r"\bversion\b|\bheaders?\b", re.IGNORECASE)),
+    ("LRS_USERNAME/LRS_PASSWORD", re.compile(
+        r"\b(unauthori[sz]ed|authori[sz]ation|authenticat\w*|credentials|forbidden|api[ _-]?key|"
+        r"access denied|permission\w*)\b", re.IGNORECASE)),
+    ("LRS_ENDPOINT", re.compile(r"\bendpoint\b|\broute\b|\bcannot (get|post|put)\b", re.IGNORECASE)),
+)
 
 
 @dataclass
@@ -82,6 +110,14 @@ class LrsAuthError(OutsideFailure):
 
 class LrsConfigurationError(LrsAuthError):
     """Not credentials but still configuration (endpoint, xAPI version): stop the batch too."""
+
+
+class LrsWithoutAbout(LrsConfigurationError):
+    """GET /about is not there (404/405/501): some LRSs have none; see LrsClient.check()."""
+
+
+class LrsAnswerError(OutsideFailure):
+    """The LRS answers in a way that cannot end (a `more` link that does not move on)."""
 
 
 class LrsUnavailable(TransientFailure):
@@ -210,52 +246,119 @@ class LrsClient(RetryingClient):
         status = response.status_code
         if status in AUTH_STATUS:
             raise LrsAuthError(
-                f"LRS answered {status} {response.reason or ''}".rstrip()
+                f"LRS at {self.host} answered {status} {response.reason or ''}".rstrip()
                 + ": check LRS_USERNAME/LRS_PASSWORD and the LRS client's permissions"
             )
         if status in ENDPOINT_STATUS or 300 <= status < 400:
             where = f"{response.request.method} {urlsplit(response.url).path}"  # path only: no userinfo
             raise LrsConfigurationError(
-                f"LRS answered {status} for {where}: check LRS_ENDPOINT"
+                f"LRS at {self.host} answered {status} for {where}: check LRS_ENDPOINT"
                 + (f" (redirects to {response.headers['Location']})" if "Location" in response.headers else "")
             )
-        if status == 400 and _header_problem(response):
+        if 400 <= status < 500 and status not in PER_STATEMENT_STATUS:
             reason = describe_refusal(response)
-            raise LrsConfigurationError(f"LRS refuses the request headers: {reason}; check LRS_XAPI_VERSION")
+            setting = _setting_named(response, reason)
+            if setting == "LRS_XAPI_VERSION":
+                raise LrsConfigurationError(
+                    f"LRS at {self.host} refuses X-Experience-API-Version {self.version} ({reason}): check {setting}")
+            if setting:
+                raise LrsConfigurationError(f"LRS at {self.host} refuses the request ({reason}): check {setting}")
+
+    @property
+    def host(self) -> str:
+        """The LRS's host and port, for messages (never the userinfo of LRS_ENDPOINT)."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
     # -- reading -------------------------------------------------------------------------------
 
     def about(self) -> dict:
         """GET <base>/about: the LRS's supported versions; proves reachability and credentials."""
         response = self._request("GET", self.base_url + "about")
+        if response.status_code in NO_ABOUT_STATUS:
+            raise LrsWithoutAbout(f"LRS at {self.host} has no /about (HTTP {response.status_code})")
         self._raise_for_configuration(response)
         if response.status_code != 200:
             raise LrsUnavailable(f"LRS about: HTTP {response.status_code}")
         return _json(response, "about")
 
+    def check(self) -> str:
+        """Reachable with our credentials and version? Raises if not; answers how it was asked:
+        GET /about, or, for an LRS that has none, a one-statement GET of the statements."""
+        try:
+            self.about()
+            return "GET /about"
+        except LrsWithoutAbout:
+            self._get(self.statements_url, {"limit": "1"})
+            return "GET statements?limit=1 (the LRS has no /about)"
+
     def query(self, **params: object) -> Iterator[Statement]:
-        """Statements matching xAPI filters (verb, activity, agent, since, until, limit, ...).
+        """Statements matching xAPI filters (verb, activity, agent, since, until, limit, ...), in
+        the LRS's order, each once, only those the filters promise (checked here again).
 
         Follows `more` links (relative to the LRS host) until one is empty. `agent` may be a dict
-        (sent as JSON), times may be datetimes, booleans are sent as true/false.
+        (sent as JSON), times may be datetimes, booleans are sent as true/false. With statementId
+        or voidedStatementId: that one statement or nothing (see statement()).
         """
-        url: str | None = self.statements_url
-        query: dict[str, str] | None = {key: _query_value(value) for key, value in params.items()}
-        while url:
-            response = self._request("GET", url, params=query)
-            if response.status_code == 404 and params.keys() & {"statementId", "voidedStatementId"}:
+        for key in ID_FILTERS:
+            if key in params:
+                found = self.statement(str(params[key]), voided=key == "voidedStatementId")
+                yield from [found] if found is not None else []
                 return
-            self._raise_for_configuration(response)
-            if response.status_code != 200:
-                raise ConnectorError(f"LRS refused the query: {describe_refusal(response)}")
-            page = _json(response, "statements")
-            if "statements" not in page:  # statementId/voidedStatementId: a single statement
-                yield page
-                return
-            yield from page["statements"]
+        response = self._get(self.statements_url, {key: _query_value(value) for key, value in params.items()})
+        keep = matcher(params)
+        yield from (s for s in self._read_on(_json(response, "statements")) if keep(s))
+
+    def statement(self, statement_id: str, voided: bool = False) -> Statement | None:
+        """The statement with this id, or None; voided: the voided statement with this id.
+
+        Only an answer carrying that id counts. An LRS that ignores the filter answers a page of
+        other statements: it is read on to the end (see StoredStatements for many look-ups)."""
+        try:
+            return self.look_up(statement_id, voided)
+        except FilterIgnored as ignored:
+            return _voided_in(self._read_on(ignored.page), statement_id) if voided else \
+                next((s for s in self._read_on(ignored.page) if s.get("id") == statement_id), None)
+
+    def look_up(self, statement_id: str, voided: bool) -> Statement | None:
+        """statement() without reading on: FilterIgnored (with the page) when the LRS ignores the filter."""
+        key = "voidedStatementId" if voided else "statementId"
+        response = self._request("GET", self.statements_url, params={key: statement_id})
+        if response.status_code == 404:
+            return None
+        body = _json(self._answered(response), "statements")
+        if isinstance(body.get("statements"), list):
+            log("lrs_filter_ignored", filter=key)
+            raise FilterIgnored(key, body)
+        return body if body.get("id") == statement_id else None
+
+    def _read_on(self, page: dict) -> Iterator[Statement]:
+        """The statements of a page and of the pages its `more` links lead to, each id once."""
+        seen: set[object] = set()
+        links: set[str] = set()
+        while True:
+            statements = page.get("statements")
+            statements = [s for s in statements if isinstance(s, dict)] if isinstance(statements, list) else []
+            fresh = _unseen(statements, seen)
+            yield from fresh
             more = page.get("more") or ""
-            url = urljoin(self.statements_url, more) if more and page["statements"] else None
-            query = None  # the `more` link carries the filters and the cursor
+            if not (more and statements):
+                return
+            url = urljoin(self.statements_url, str(more))
+            if url in links or not fresh:
+                raise LrsAnswerError(f"LRS at {self.host} pages in a circle: its `more` link gives nothing new")
+            links.add(url)
+            page = _json(self._get(url, None), "statements")  # the `more` link carries filters and cursor
+
+    def _get(self, url: str, params: dict[str, str] | None) -> requests.Response:
+        return self._answered(self._request("GET", url, params=params))
+
+    def _answered(self, response: requests.Response) -> requests.Response:
+        """A GET's answer if 200; the configuration or refusal it tells otherwise."""
+        self._raise_for_configuration(response)
+        if response.status_code != 200:
+            raise ConnectorError(f"LRS refused the query: {describe_refusal(response)}")
+        return response
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -268,6 +371,75 @@ class LrsClient(RetryingClient):
                               auth=self._auth, **kwargs)
         except TransientFailure as error:
             raise LrsUnavailable(str(error)) from error
+
+
+class FilterIgnored(Exception):
+    """A look-up by id answered with a page of statements: the LRS ignored the filter."""
+
+    def __init__(self, key: str, page: dict) -> None:
+        super().__init__(f"the LRS ignores {key}")
+        self.key = key
+        self.page = page
+
+
+class StoredStatements:
+    """Many look-ups (reconcile): is each statement in the LRS, stored or stored and voided since?
+
+    By id while the LRS honours statementId and voidedStatementId. Once it shows it ignores one
+    (it answers a page of other statements), that question is answered from what the LRS holds,
+    read once and checked here: the statements of each verb asked about, or the voiding
+    statements (a voided statement is hidden from ordinary reads; the statement voiding it is not).
+    """
+
+    def __init__(self, lrs: LrsClient) -> None:
+        self.lrs = lrs
+        self.ignored: set[str] = set()  # the id filters this LRS ignores
+        self._ids: dict[str, set[str]] = {}  # verb -> ids stored under it
+        self._voided: set[str] | None = None
+
+    def holds(self, statement: Statement) -> bool:
+        statement_id = str(statement["id"])
+        return self._stored(statement_id, str(statement["verb"]["id"])) or self._was_voided(statement_id)
+
+    def _stored(self, statement_id: str, verb: str) -> bool:
+        if "statementId" not in self.ignored:
+            try:
+                return self.lrs.look_up(statement_id, voided=False) is not None
+            except FilterIgnored:
+                self.ignored.add("statementId")
+        if verb not in self._ids:
+            self._ids[verb] = {str(s.get("id")) for s in self.lrs.query(verb=verb)}
+        return statement_id in self._ids[verb]
+
+    def _was_voided(self, statement_id: str) -> bool:
+        if "voidedStatementId" not in self.ignored:
+            try:
+                return self.lrs.look_up(statement_id, voided=True) is not None
+            except FilterIgnored:
+                self.ignored.add("voidedStatementId")
+        if self._voided is None:
+            self._voided = {target for s in self.lrs.query(verb=VERB_VOIDED) if (target := voided_target(s))}
+        return statement_id in self._voided
+
+
+def _unseen(statements: list[Statement], seen: set[object]) -> list[Statement]:
+    """The statements whose id is not in seen (which learns them): an LRS may repeat itself."""
+    fresh = []
+    for statement in statements:
+        if statement.get("id") not in seen:
+            seen.add(statement.get("id"))
+            fresh.append(statement)
+    return fresh
+
+
+def _voided_in(statements: Iterator[Statement], statement_id: str) -> Statement | None:
+    """The statement with this id among statements that also hold the statement voiding it."""
+    found, voided = None, False
+    for statement in statements:
+        if statement.get("id") == statement_id:
+            found = statement
+        voided = voided or voided_target(statement) == statement_id
+    return found if voided else None
 
 
 def _session_for(base_url: str) -> requests.Session:
@@ -347,35 +519,70 @@ def _encode(chunk: list[Statement]) -> bytes:
 
 
 def describe_refusal(response: requests.Response) -> str:
-    """A short, readable reason from an LRS error answer, without echoed values or emails.
+    """A short, readable reason from an LRS error answer, JSON or not, without echoed values or
+    emails, on one line.
 
     Learning Locker answers {"warnings": ["Problem in 'statements.0.verb.id'. Received ..."]}
-    or {"message": ...}; "Received ..." echoes statement content, so it is cut.
+    or {"message": ...}; "Received ..." echoes statement content, so it is cut. Others answer
+    {"detail": ...}, {"error": ...}, plain text or an HTML page (its text is kept).
     """
     prefix = f"HTTP {response.status_code}"
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    parts: list[str] = []
-    if isinstance(body, dict):
-        warnings = body.get("warnings")
-        if isinstance(warnings, list):
-            parts = [_clean(str(w)) for w in warnings[:5]]
-            if len(warnings) > 5:
-                parts.append(f"and {len(warnings) - 5} more problems")
-        elif body.get("message"):
-            parts = [_clean(str(body["message"]))]
-    elif response.reason:
-        parts = [response.reason]  # HTML error pages say nothing useful
+    parts = [part for part in (_clean(p) for p in _refusal_parts(response)) if part]
+    if not parts and response.reason:
+        parts = [response.reason]
     text = f"{prefix}: {'; '.join(parts)}" if parts else prefix
     return text[:MAX_MESSAGE]
 
 
+def _refusal_parts(response: requests.Response) -> list[str]:
+    text = response.content[:MAX_REFUSAL_BYTES].decode(response.encoding or "utf-8", "replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return [_visible_text(text) if "html" in response.headers.get("Content-Type", "").lower() else text]
+    if isinstance(body, dict):
+        for key in ("warnings", "message", "detail", "error", "errors", "msg"):
+            if body.get(key):
+                return _listed(body[key])
+    return _listed(body) if isinstance(body, (list, str)) and body else [text]
+
+
+def _listed(value: object) -> list[str]:
+    """The texts of a JSON problem value: a string, a list of them (the first 5), or objects."""
+    if not isinstance(value, list):
+        return [_problem_text(value)]
+    parts = [_problem_text(item) for item in value[:5]]
+    return parts + [f"and {len(value) - 5} more problems"] if len(value) > 5 else parts
+
+
+def _problem_text(value: object) -> str:
+    if isinstance(value, dict):
+        text = value.get("msg") or value.get("message")
+        if text:
+            where = value.get("loc")
+            return f"{'.'.join(map(str, where))}: {text}" if isinstance(where, list) else str(text)
+        return json.dumps(value, separators=(",", ":"))[:MAX_MESSAGE]
+    return str(value)
+
+
+def _visible_text(page: str) -> str:
+    """What a person sees of an HTML error page."""
+    return html.unescape(_HTML_TAG.sub(" ", _HTML_HIDDEN.sub(" ", page)))
+
+
 def _clean(text: str) -> str:
-    text = _RECEIVED.sub("", text)
+    text = _RECEIVED.sub("", text[: MAX_MESSAGE * 4])
     text = _STATEMENTS_PATH.sub("'", text)  # the index is within a one-statement request
-    return _EMAIL.sub("<redacted>", text).strip()
+    return _SPACE.sub(" ", _EMAIL.sub("<redacted>", text)).strip()
+
+
+def _setting_named(response: requests.Response, reason: str) -> str | None:
+    """The setting a refusal points at (it names the version, a header, the credentials or the
+    endpoint), or None for a refusal of what was sent."""
+    if _header_problem(response) or "x-experience-api-version" in reason.lower():
+        return "LRS_XAPI_VERSION"
+    own_words = _QUOTED.sub(" ", reason)
+    return next((setting for setting, words in _SETTING_WORDS if words.search(own_words)), None)
 
 
 def _header_problem(response: requests.Response) -> bool:

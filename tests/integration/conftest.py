@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 
 from fakes.credly_api import FakeCredly
+from lrs_proxy import LrsProxy
 from tests.route_secrets import route_secrets
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -89,6 +90,14 @@ def connector(lrs, tmp_path, monkeypatch) -> Iterator[Connector]:
             yield Connector(env, credly)
         finally:
             services.cache_clear()
+
+
+@pytest.fixture
+def hostile_lrs(lrs) -> Iterator[LrsProxy]:
+    """The session LRS behind tools/lrs_proxy.py: answers oldest first, ignores statementId and
+    voidedStatementId (a page of other statements), has no /about; refusals on demand."""
+    with LrsProxy(lrs.endpoint) as proxy:
+        yield proxy
 
 
 def fixture_json(relative: str) -> dict:
