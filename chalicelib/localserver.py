@@ -6,8 +6,11 @@ one request through the app at a time."""
 from __future__ import annotations
 
 import functools
+import os
+import re
 import threading
 from typing import Any, Callable
+from urllib.parse import quote, unquote
 
 
 def tune(secret_path_prefixes: tuple[str, ...]) -> None:
@@ -41,18 +44,104 @@ def serialized(function: Callable[..., Any]) -> Callable[..., Any]:
     return one_at_a_time
 
 
-def hide_path_secrets(prefixes: tuple[str, ...]) -> None:
-    """`chalice local` logs each request line, path included: a secret path segment after one of
-    `prefixes` (a webhook's token) is written as <secret> instead."""
-    import re
+SECRET = "<secret>"
+LITERAL_MIN = 8  # a secret setting this long or longer is redacted wherever its value appears
+# Kept as they are when re-encoding a decoded path for the log: what a path shows without escapes.
+PATH_SAFE = "/:@!$&'()*+,;="
+VERSION = re.compile(r"HTTP/\d")
 
+
+def hide_path_secrets(prefixes: tuple[str, ...]) -> None:
+    """`chalice local` logs each request line, and http.server quotes a malformed one in an error
+    line: a path segment after one of `prefixes`' last segments (the Credly webhook's token, a
+    share link's), a query string and a secret setting's value are written as <secret> instead."""
     from chalice.local import ChaliceRequestHandler
 
-    pattern = re.compile("(" + "|".join(re.escape(p) for p in prefixes) + r")[^/\s?]+")
-    log_request = ChaliceRequestHandler.log_request
+    redactor = Redactor(frozenset(p.strip("/").split("/")[-1].lower() for p in prefixes))
+    log_request, log_error = ChaliceRequestHandler.log_request, ChaliceRequestHandler.log_error
 
-    def redacted(self: ChaliceRequestHandler, *args: object, **kwargs: object) -> None:
-        self.requestline = pattern.sub(r"\1<secret>", self.requestline)
-        log_request(self, *args, **kwargs)
+    def redacted_request(self: ChaliceRequestHandler, *args: object, **kwargs: object) -> None:
+        line = self.requestline
+        self.requestline = redactor.line(line)
+        try:
+            log_request(self, *args, **kwargs)
+        finally:
+            self.requestline = line  # http.server may still quote it in an error line
 
-    ChaliceRequestHandler.log_request = redacted  # type: ignore[method-assign]
+    def redacted_error(self: ChaliceRequestHandler, format: str, *args: object) -> None:
+        log_error(self, "%s", redactor.error(format % args, getattr(self, "requestline", "")))
+
+    ChaliceRequestHandler.log_request = redacted_request  # type: ignore[method-assign]
+    ChaliceRequestHandler.log_error = redacted_error  # type: ignore[method-assign]
+
+
+class Redactor:
+    """What the access log may show of a request line, however its path is written: encoded
+    slashes (%2F), doubled ones, other letter cases, percent-encoded letters, a query."""
+
+    def __init__(self, secret_after: frozenset[str]) -> None:
+        self.secret_after = secret_after  # path segments whose followers are secrets ("credly", "s")
+
+    def line(self, text: str) -> str:
+        secrets = literal_secrets()
+        for value in secrets:
+            text = text.replace(value, SECRET)
+        shown, hiding = [], False
+        for word in re.split(r"(\s+)", text):
+            if not word or word.isspace():
+                shown.append(word)
+            elif hiding and not VERSION.match(word):
+                shown.append(SECRET)  # a path split by spaces: what follows a secret's place is one too
+            else:
+                word, follows = self._word(word, secrets)
+                shown.append(word)
+                hiding = follows or (hiding and not VERSION.match(word))
+        return "".join(shown)
+
+    def error(self, message: str, requestline: str) -> str:
+        """An error line: http.server puts what it quotes of the request line in parentheses."""
+        text = self.line(message)
+        return re.sub(r"\(.*\)", f"({SECRET})", text) if self.line(requestline) != requestline else text
+
+    def _word(self, word: str, secrets: list[str]) -> tuple[str, bool]:
+        """The word as shown, and whether the words after it are secret too."""
+        found = re.search(r"[?#]", word)
+        path, mark = (word[: found.start()], found.group()) if found else (word, "")
+        decoded = decoded_fully(path)
+        parts = re.split(r"[/\\]", decoded)
+        for index, part in enumerate(parts if len(parts) > 1 else ()):  # a word without a slash is no path
+            if part.split(";")[0].strip().lower() in self.secret_after:
+                rest = parts[index + 1:]
+                tail = (f"/{SECRET}" if any(rest) else "/" * bool(rest)) + (f"{mark}{SECRET}" if mark else "")
+                return quote("/".join(parts[: index + 1]), safe=PATH_SAFE) + tail, True
+        if any(value in decoded for value in secrets):
+            return SECRET, False
+        return path + (f"{mark}{SECRET}" if mark else ""), False
+
+
+def decoded_fully(text: str) -> str:
+    """Percent-decoded until nothing changes (a %252F is a slash after two rounds), at most 8 rounds."""
+    for _ in range(8):
+        decoded = unquote(text, errors="replace")
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def literal_secrets() -> list[str]:
+    """The values of the secret settings given as values (not AWS references), read when logging."""
+    from .secrets import SECRETS_MANAGER, SSM
+
+    values = (os.environ.get(name, "").strip() for name in secret_settings())
+    return [value for value in values if len(value) >= LITERAL_MIN and not value.startswith((SECRETS_MANAGER, SSM))]
+
+
+@functools.cache
+def secret_settings() -> tuple[str, ...]:
+    from pydantic import SecretStr
+
+    from .settings import Settings
+
+    return tuple(name.upper() for name, field in Settings.model_fields.items()
+                 if field.annotation in (SecretStr, SecretStr | None))
