@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import DetailsRequired, InputError, SettingsError, shown_id
 from ..events import CredentialEvent, Skipped
-from ..xapi.validate import is_absolute_iri
+from ..xapi.validate import CONTROLS, is_absolute_iri
 
 if TYPE_CHECKING:
     import requests
@@ -91,11 +91,31 @@ def id_text(value: Any) -> str | None:
     return first_text(value)
 
 
+# No id, email address or URL holds a control character: the LRS, a database or a log line
+# behind the connector may cut the text there or refuse the statement.
+CONTROL = re.compile(f"[{CONTROLS}]")
+
+
+def identifier(value: str, field: str) -> str:
+    """value when it holds no control character (an id, an email address, a URL); else InputError."""
+    found = CONTROL.search(value)
+    if found:
+        raise InputError(field, f"holds a control character (U+{ord(found.group()):04X})")
+    return value
+
+
 def absolute_iri(value: str, field: str) -> str:
     """value when it is an absolute IRI (statements identify activities by one); else InputError."""
-    if not is_absolute_iri(value):
+    if not is_absolute_iri(identifier(value, field)):
         raise InputError(field, "not an absolute IRI (a scheme, no spaces)")
     return value
+
+
+def optional_iri(value: Any, field: str) -> str | None:
+    """The absolute IRI in value (None when there is none): an assertion URL the statements name
+    the learner's credential by (the badgeassertion extension's `@id`)."""
+    text = first_text(value)
+    return absolute_iri(text, field) if text is not None else None
 
 
 # What an xAPI mbox accepts after "mailto:" (xapi.validate): one @, a dotted domain, no spaces.
@@ -106,7 +126,7 @@ def email_address(value: Any, field: str) -> str | None:
     """The email address in value (None when there is none); InputError when the text given is
     not one: it could never become the learner's mbox."""
     text = first_text(value)
-    if text is not None and not _EMAIL.match(text):
+    if text is not None and not _EMAIL.match(identifier(text, field)):
         raise InputError(field, "not an email address")
     return text
 

@@ -14,17 +14,21 @@ from ..errors import InvalidStatement
 from .vocabulary import IFI_KEYS
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# C0 and C1 control characters and DEL: in no IRI (RFC 3987), no email address, no account name.
+CONTROLS = r"\x00-\x1f\x7f-\x9f"
+_NOT_IN_IRI = r"\s<>\"{}|\\^`" + CONTROLS
 IRI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`]")
-_IRI = re.compile(IRI_SCHEME.pattern + r"[^\s<>\"{}|\\^`]+$")
-_IRL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+IRI_FORBIDDEN = re.compile(f"[{_NOT_IN_IRI}]")
+_IRI = re.compile(IRI_SCHEME.pattern + f"[^{_NOT_IN_IRI}]+$")
+_IRL = re.compile(f"^https?://[^{_NOT_IN_IRI}]+$")
+_CONTROL = re.compile(f"[{CONTROLS}]")
 _LANG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 )
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 # Unicode stays allowed (mailto IRIs are IRIs); whitespace and dot-less domains are not.
-_MBOX = re.compile(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_MBOX = re.compile(f"^mailto:[^@\\s{CONTROLS}]+@[^@\\s{CONTROLS}]+\\.[^@\\s.{CONTROLS}]+$")
 
 _STATEMENT_KEYS = frozenset({"id", "actor", "verb", "object", "result", "context", "timestamp"})
 _AGENT_KEYS = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
@@ -134,6 +138,8 @@ def _agent(value: Any, path: str, required: bool = False) -> None:
         if not isinstance(home, str) or not _IRL.match(home):
             _fail(f"{path}.account.homePage", "must be an absolute http(s) URL")
         _string(ifi_value.get("name"), f"{path}.account.name")
+        if _CONTROL.search(ifi_value["name"]):
+            _fail(f"{path}.account.name", "must not hold a control character")
     else:
         _iri(ifi_value, f"{path}.openid")
     if "name" in value:
@@ -239,12 +245,16 @@ def _extensions(value: Any, path: str) -> None:
 
 
 def _no_nulls(value: Any, path: str) -> None:
+    """No nulls nor empty objects or arrays; and a JSON-LD `@id` (the recipe's badgeclass and
+    badgeassertion extensions name their object by one) is an absolute IRI."""
     if value is None:
         _fail(path, "must not be null")
     if isinstance(value, dict):
         if not value:
             _fail(path, "must not be an empty object")
         for key, item in value.items():
+            if key == "@id":
+                _iri(item, f"{path}.@id")
             _no_nulls(item, f"{path}.{key}")
     elif isinstance(value, list):
         if not value:

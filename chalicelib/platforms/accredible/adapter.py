@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Skipped
 from ...timeutil import optional_time, parse_time, xapi_timestamp
-from ..common import Adapter, ParseResult, absolute_iri, email_address, first_text, id_text, missing, require_object
+from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, id_text, missing,
+                      optional_iri, require_object)
 
 PLATFORM = "accredible"  # its name in the registry, in statement ids and queue messages
 
@@ -69,7 +70,7 @@ class AccredibleAdapter(Adapter):
             or missing(email_field)
         credential = Credential(
             id=id_text(item.get("id")) or missing(at("id")),
-            assertion_url=first_text(item.get("url")),
+            assertion_url=optional_iri(item.get("url"), at("url")),
             template_id=group_id,
             template_iri=absolute_iri(GROUP_IRI.format(id=group_id), at("group.id")),
             name=first_text(group.get("course_name"), item.get("name")) or missing(at("name")),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..exports import export_time, present
+from ..exports import checked, export_time, present
 from ..spec import ExportColumn, ExportLayout
 
 if TYPE_CHECKING:
@@ -37,8 +37,12 @@ COLUMNS = (
 )
 
 
+IDENTIFIERS = ("Credential ID", "Recipient Email", "Group ID", "Credential URL", "Employee ID")
+
+
 def credential(cells: dict[str, str]) -> dict:
     """A row as a v2 search credential (only the fields the adapter reads)."""
+    checked(cells, COLUMNS, IDENTIFIERS, iris=("Credential URL",))
     employee = cells.get("Employee ID")
     name = cells.get("Credential Name") or cells.get("Group Name")
     return present({

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..exports import export_time, flag, present
+from ..exports import checked, export_time, flag, present
 from ..spec import ExportColumn, ExportLayout
 
 if TYPE_CHECKING:
@@ -42,10 +42,14 @@ COLUMNS = (
 )
 
 
+IDENTIFIERS = ("Assertion ID", "Badge Class ID", "Identifier", "Assertion URL", "Badge Class URL")
+
+
 def layout(api_base: str) -> ExportLayout:
     public = api_base.rstrip("/") + "/public"
 
     def assertion(cells: dict[str, str]) -> dict:
+        checked(cells, COLUMNS, IDENTIFIERS, iris=("Assertion URL", "Badge Class URL"))
         assertion_id, class_id = cells.get("Assertion ID"), cells.get("Badge Class ID")
         state = (cells.get("Acceptance") or "").strip().lower()
         return present({

@@ -17,7 +17,7 @@ from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Skippe
 from ...timeutil import optional_time, parse_time
 from ..common import (
     Adapter, ParseResult, VendorModel, absolute_iri, email_address, first_text, id_text, joined, missing,
-    parse_model, require_object,
+    optional_iri, parse_model, require_object,
 )
 
 PLATFORM = "credly"  # its name in the registry, in statement ids and queue messages
@@ -169,7 +169,7 @@ def _credential(badge: CredlyBadge, path: str) -> Credential:
     where = joined(path, "badge_template")
     return Credential(
         id=badge.id,
-        assertion_url=badge.badge_url or f"{WEB_BASE}/badges/{badge.id}",
+        assertion_url=optional_iri(badge.badge_url, joined(path, "badge_url")) or f"{WEB_BASE}/badges/{badge.id}",
         template_id=template.id,
         template_iri=absolute_iri(
             template.url or BADGE_CLASS_IRI.format(id=template.id), joined(where, "url" if template.url else "id")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..exports import export_time, present
+from ..exports import checked, export_time, present
 from ..spec import ExportColumn, ExportLayout
 
 if TYPE_CHECKING:
@@ -44,8 +44,12 @@ COLUMNS = (
 )
 
 
+IDENTIFIERS = ("Earner Badge ID", "Badge Template ID", "Issued to Email", "Issuer Earner ID", "Badge URL")
+
+
 def badge(cells: dict[str, str]) -> dict:
     """A row as the badge object the API lists (only the fields the adapter reads)."""
+    checked(cells, COLUMNS, IDENTIFIERS, iris=("Badge URL",))
     names = [cells.get(key) for key in ("Issued to First Name", "Issued to Middle Name", "Issued to Last Name")]
     document = present({
         "id": cells.get("Earner Badge ID"),

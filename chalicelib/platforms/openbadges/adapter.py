@@ -7,7 +7,8 @@ from typing import Any
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ...timeutil import optional_time
-from ..common import Adapter, ParseResult, absolute_iri, email_address, first_text, missing, require_object
+from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, identifier, missing,
+                      require_object)
 
 PLATFORM = "openbadges"  # its name in the registry, in statement ids and queue messages
 
@@ -23,13 +24,13 @@ class OpenBadgesAdapter(Adapter):
         if "Assertion" in types:
             return self._ob2(doc)
         if not types and doc.get("revoked") is True and isinstance(doc.get("id"), str):
-            return [_minimal_revocation(doc["id"])]
+            return [_minimal_revocation(absolute_iri(doc["id"], "id"))]
         raise InputError("type", "not an Open Badges 2.0 Assertion or 3.0 OpenBadgeCredential")
 
     # -- Open Badges 2.0 ---------------------------------------------------------------------
 
     def _ob2(self, doc: dict) -> ParseResult:
-        assertion_id = _required_text(doc, "id")
+        assertion_id = absolute_iri(_required_text(doc, "id"), "id")  # the assertion's IRI in the statements
         if doc.get("revoked") is True and "badge" not in doc:
             return [_minimal_revocation(assertion_id)]
         badge = doc.get("badge")
@@ -42,9 +43,9 @@ class OpenBadgesAdapter(Adapter):
             template_iri=absolute_iri(_required_text(badge, "id", "badge"), "badge.id"),
             name=_required_text(badge, "name", "badge"),
             description=first_text(badge.get("description")),
-            image=_iri_of(badge.get("image")),
-            criteria=_iri_of(badge.get("criteria")),
-            issuer=_issuer(badge.get("issuer")),
+            image=_iri_of(badge.get("image"), "badge.image"),
+            criteria=_iri_of(badge.get("criteria"), "badge.criteria"),
+            issuer=_issuer(badge.get("issuer"), "badge.issuer"),
             skills=_skills(badge.get("tags"), badge.get("alignment")),
             issued_at=optional_time(doc.get("issuedOn"), "issuedOn"),
             expires_at=optional_time(doc.get("expires"), "expires"),
@@ -57,7 +58,7 @@ class OpenBadgesAdapter(Adapter):
     # -- Open Badges 3.0 ---------------------------------------------------------------------
 
     def _ob3(self, doc: dict) -> ParseResult:
-        credential_id = _required_text(doc, "id")
+        credential_id = absolute_iri(_required_text(doc, "id"), "id")
         subject = require_object(doc.get("credentialSubject"), "credentialSubject")
         achievement = require_object(subject.get("achievement"), "credentialSubject.achievement")
         issued = doc.get("validFrom") or doc.get("issuanceDate") or doc.get("awardedDate")
@@ -68,9 +69,9 @@ class OpenBadgesAdapter(Adapter):
             template_iri=absolute_iri(_required_text(achievement, "id", where), f"{where}.id"),
             name=first_text(achievement.get("name"), doc.get("name")) or missing(f"{where}.name"),
             description=first_text(achievement.get("description"), doc.get("description")),
-            image=_iri_of(achievement.get("image")),
-            criteria=_iri_of(achievement.get("criteria")),
-            issuer=_issuer(doc.get("issuer")),
+            image=_iri_of(achievement.get("image"), f"{where}.image"),
+            criteria=_iri_of(achievement.get("criteria"), f"{where}.criteria"),
+            issuer=_issuer(doc.get("issuer"), "issuer"),
             skills=_skills(achievement.get("tag"), achievement.get("alignment")),
             issued_at=optional_time(issued, "validFrom") or missing("validFrom"),
             expires_at=optional_time(doc.get("validUntil") or doc.get("expirationDate"), "validUntil"),
@@ -142,18 +143,24 @@ def _ob3_learner(subject: dict) -> Learner:
 
 
 def _hashed(identity: str, salt: Any, field: str) -> Learner:
-    algorithm, _, digest = identity.partition("$")
+    algorithm, _, digest = identifier(identity, field).partition("$")
     if algorithm.lower() != "sha256" or not digest:
         raise InputError(field, "hashed identities must be sha256$<hex>")
     return Learner(email_sha256=digest.lower(), email_salt=salt if isinstance(salt, str) else None)
 
 
-def _issuer(raw: Any) -> Issuer | None:
+def _issuer(raw: Any, field: str) -> Issuer | None:
     if isinstance(raw, str):
-        return Issuer(id=raw)
+        return Issuer(id=identifier(raw, field))
     if not isinstance(raw, dict):
         return None
-    return Issuer(id=first_text(raw.get("id")), name=first_text(raw.get("name")), url=first_text(raw.get("url")))
+    return Issuer(id=_identifier_text(raw.get("id"), f"{field}.id"), name=first_text(raw.get("name")),
+                  url=_identifier_text(raw.get("url"), f"{field}.url"))
+
+
+def _identifier_text(value: Any, field: str) -> str | None:
+    text = first_text(value)
+    return identifier(text, field) if text else None
 
 
 def _skills(tags: Any, alignments: Any) -> tuple[str, ...]:
@@ -175,11 +182,11 @@ def _as_list(value: Any) -> list:
     return [value] if isinstance(value, (str, dict)) else []
 
 
-def _iri_of(raw: Any) -> str | None:
+def _iri_of(raw: Any, field: str) -> str | None:
     """Image, criteria: either an IRI or an object with an `id`."""
     if isinstance(raw, dict):
-        raw = raw.get("id")
-    return raw if isinstance(raw, str) and ":" in raw else None
+        raw, field = raw.get("id"), f"{field}.id"
+    return identifier(raw, field) if isinstance(raw, str) and ":" in raw else None
 
 
 def _types(raw: Any) -> set[str]:
