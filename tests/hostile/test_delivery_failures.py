@@ -176,3 +176,31 @@ def test_dead_letters_are_counted_per_run_by_reason_and_exit_1(guarded_lrs, tmp_
     assert summary["dead_letters"] == earlier  # this run's, not the store's 2 x earlier
     assert sum(summary["dead_letter_reasons"].values()) == earlier
     assert "dead letters: " in second.stderr
+
+
+def seed_dead_letters(env: dict[str, str], count: int) -> None:
+    """Dead letters of Credly pages the LRS can take, as an earlier failing run leaves them."""
+    code = ("import json, sys\n"
+            "from chalicelib.queue import QueueMessage\n"
+            "from chalicelib.runtime import services\n"
+            "for badge in json.load(sys.stdin):\n"
+            "    message = QueueMessage(source='credly', body={'data': [badge]})\n"
+            "    services().store.put_dead_letter(message.id, 'credly', 'earlier failure', message.model_dump(mode='json'))\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60, text=True,
+                   input=json.dumps(badges(count)))
+
+
+def test_a_replay_stops_at_the_first_letter_the_lrs_refuses_and_keeps_them_all(guarded_lrs, tmp_path):
+    wrong = environment(tmp_path, guarded_lrs.endpoint, password="wrong")
+    seed_dead_letters(wrong, 3)
+    done, seconds = command(wrong, "deadletters", "replay", "--all")
+    assert done.returncode == 3 and seconds < 30, done.stderr
+    [line] = error_lines(done.stderr)
+    assert line.startswith("error: replay stopped at dead letter 1 of 3: ") and "LRS_PASSWORD" in line, line
+    listed, _ = command(wrong, "deadletters", "list")
+    assert listed.stderr.strip().endswith("3 dead letter(s)")
+
+    right = environment(tmp_path, guarded_lrs.endpoint)
+    again, _ = command(right, "deadletters", "replay", "--all")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "replayed 3: 3 delivered, 0 still failing"
