@@ -150,8 +150,8 @@ class Progress:
 
 def _summary(path: Path, title: str, label: str, stats: "ImportStats", report: "PullReport", seconds: float) -> dict:
     position = stats.position
-    return {"file": str(path), "layout": title, "platform": label, "rows": position.rows, "good": position.good,
-            "bad": position.bad, "skipped": dict(stats.skipped), "pages": report.pages,
+    return {"file": str(path), "layout": title, "platform": label, "lines": position.line, "rows": position.rows,
+            "good": position.good, "bad": position.bad, "skipped": dict(stats.skipped), "pages": report.pages,
             "resumed_at_row": stats.resumed_at, "already_imported": stats.already_imported,
             "finished": report.finished, "seconds": round(seconds, 3),
             "bad_rows": [{"line": b.line, "reason": b.reason} for b in stats.bad_rows]}

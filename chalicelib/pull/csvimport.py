@@ -26,7 +26,7 @@ from ..events import CredentialEvent, Skipped
 from ..platforms import ExportLayout, SourceAdapter
 from ..platforms.common import redacted
 from ..platforms.pulling import PAGE_BYTES, Mode, Page, queued_size
-from .csvfile import BadRecord, CsvFile, CsvFileError, Record, header_key
+from .csvfile import BadRecord, CsvFile, CsvFileError, Record, header_key, open_regular
 
 ROWS_PER_PAGE = 500
 MAX_LISTED_BAD_ROWS = 1000  # kept for the summary; beyond, bad rows are counted only (memory stays flat)
@@ -62,7 +62,7 @@ class Position:
     """Where an import stands: stored as the cursor once the rows before `offset` are queued."""
 
     offset: int | None = None  # None: the first row
-    line: int = 1  # the last line read
+    line: int = 1  # the last line read: every line up to it is a row (good, bad, skipped) or blank
     rows: int = 0
     good: int = 0
     bad: int = 0
@@ -94,7 +94,7 @@ class ImportStats:
 
 def cursor_name(label: str, path: Path, reader_key: str) -> str:
     """Per file content (a renamed copy resumes, an edited file starts afresh) and layout."""
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
     return f"import-csv:{label}:{hashlib.sha256(reader_key.encode()).hexdigest()[:8]}:{digest}"
 
@@ -103,9 +103,14 @@ class Columns:
     """Which cell of a record holds each column a reader uses, resolved against the header."""
 
     def __init__(self, file: CsvFile, reader: RowReader) -> None:
+        read = {header_key(spelling) for spellings in reader.columns().values() for spelling in spellings}
         found: dict[str, int] = {}
         for index, name in enumerate(file.header):
-            found.setdefault(header_key(name), index)
+            key = header_key(name)
+            if key in found and key in read:  # which of the two holds the data is anybody's guess
+                raise CsvFileError(f"{file.path}: the header names {redacted(name, 80)!r} twice (columns "
+                                   f"{found[key] + 1} and {index + 1}): rename or remove one")
+            found.setdefault(key, index)
         self.width = len(file.header)
         self.index: dict[str, int] = {}
         for name, spellings in reader.columns().items():
@@ -180,9 +185,12 @@ class CsvSource:
         yield Page(document=chunk, records=rows, resume=done.encode(), last=True, kind="event")
 
     def _row(self, record: Record | BadRecord, position: Position) -> tuple[list[dict], int] | None:
-        """The row's events as queued, and their size; None (counted) for a bad or wholly skipped row."""
-        position.rows += 1
+        """The row's events as queued, and their size; None (counted) for a bad or wholly skipped row,
+        or a blank line."""
         position.line = record.end_line
+        if isinstance(record, Record) and not record.cells:
+            return None
+        position.rows += 1
         if isinstance(record, BadRecord):
             return self._bad(record.line, record.reason, position)
         if self.columns.overflow(record.cells):

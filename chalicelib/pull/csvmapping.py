@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import ConnectorError, InputError
 from ..events import Credential, CredentialEvent, Issuer, Kind, Learner, Skipped
-from ..platforms.common import absolute_iri, email_address, missing
+from ..platforms.common import absolute_iri, email_address, identifier, missing
 from ..timeutil import parse_time, utc
+from .csvfile import open_regular
 
 TIME_FIELDS = frozenset({"issued_at", "expires_at", "status_at"})
 # Canonical field -> what it is (the documentation's table is made of the same words).
@@ -47,10 +49,14 @@ FIELDS: dict[str, str] = {
     "reason": "the revocation reason",
 }
 REQUIRED = ("platform", "credential_id", "name", "template_iri")
+# Fields that identify (besides learner_email, template_iri and url, read as what they are):
+# a control character in one makes the row bad.
+IDENTIFIERS = ("credential_id", "employee_id", "platform_user_id", "template_id", "image", "issuer_url")
 STATUSES = {"issued": None, "accepted": Kind.ACCEPTED, "rejected": Kind.REJECTED, "revoked": Kind.REVOKED,
             "skip": None}
 PLATFORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+MAX_MAPPING_BYTES = 1024 * 1024  # a mapping is a few lines: anything far larger is another file
 
 
 class Conversion(BaseModel):
@@ -124,7 +130,7 @@ class Mapping(BaseModel):
     @model_validator(mode="after")
     def _complete(self) -> "Mapping":
         named = [c.field for c in self.fields] + (["platform"] if self.platform is not None else [])
-        twice = sorted({f for f in named if named.count(f) > 1})
+        twice = sorted(f for f, count in Counter(named).items() if count > 1)
         if twice:
             raise ValueError(f"field {twice[0]!r} is mapped more than once")
         absent = [f for f in REQUIRED if f not in named]
@@ -145,13 +151,15 @@ class Mapping(BaseModel):
 
 def load_mapping(path: Path) -> "MappingRows":
     """The mapping file, validated; ConnectorError (one line) naming the first problem."""
+    source = _mapping_bytes(path)
     try:
-        source = path.read_bytes()
         data = json.loads(source.decode("utf-8"))
-    except OSError as error:
-        raise ConnectorError(f"{path}: {error.strerror}") from None
+    except RecursionError:
+        raise ConnectorError(f"{path}: not a JSON mapping: nested too deep") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ConnectorError(f"{path}: not a JSON mapping: {error}") from None
+    if not isinstance(data, dict):
+        raise ConnectorError(f"{path}: not a JSON mapping: an object is expected, the file holds {_json_kind(data)}")
     try:
         return MappingRows(Mapping.model_validate(data), source)
     except ValidationError as error:
@@ -159,6 +167,18 @@ def load_mapping(path: Path) -> "MappingRows":
         where = ".".join(str(part) for part in first["loc"]) or "(mapping)"
         message = first["msg"].removeprefix("Value error, ")
         raise ConnectorError(f"{path}: {where}: {message}") from None
+
+
+def _mapping_bytes(path: Path) -> bytes:
+    with open_regular(path) as stream:
+        source = stream.read(MAX_MAPPING_BYTES + 1)
+    if len(source) > MAX_MAPPING_BYTES:
+        raise ConnectorError(f"{path}: not a JSON mapping: larger than {MAX_MAPPING_BYTES // (1024 * 1024)} MiB")
+    return source
+
+
+def _json_kind(data: object) -> str:
+    return "an array" if isinstance(data, list) else "text" if isinstance(data, str) else "a single value"
 
 
 class MappingRows:
@@ -199,6 +219,10 @@ class MappingRows:
         return [issued, issued.model_copy(update={"kind": kind, "occurred_at": at, "reason": values.get("reason")})]
 
     def _issued(self, platform: str, values: dict[str, str | None]) -> CredentialEvent:
+        for field in IDENTIFIERS:
+            if values.get(field):
+                identifier(values[field], field)
+        url = values.get("url")
         issued_at = self._time("issued_at", values)
         issuer = (Issuer(name=values.get("issuer_name"), url=values.get("issuer_url"))
                   if values.get("issuer_name") or values.get("issuer_url") else None)
@@ -207,7 +231,7 @@ class MappingRows:
         try:
             credential = Credential(
                 id=values["credential_id"] or missing("credential_id"),
-                assertion_url=values.get("url"),
+                assertion_url=absolute_iri(url, "url") if url else None,
                 template_id=values.get("template_id"),
                 template_iri=absolute_iri(values["template_iri"] or missing("template_iri"), "template_iri"),
                 name=values["name"] or missing("name"),
