@@ -292,6 +292,28 @@ def test_badgr_500_on_an_award_is_not_repeated_and_unknown_when_nothing_was_made
     assert "recipient=ada.lovelace%40example.com" in read_back and "include_revoked=true" in read_back
 
 
+def test_badgr_notify_is_sent_as_badgr_notify_says(badgr):
+    settings = load_settings({"BADGR_API_BASE": badgr.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
+                              "BADGR_NOTIFY": "true"})
+    BadgrAwards(BadgrClient.from_settings(settings)).award(BADGECLASS, ADA, WHEN)
+    assert [r.body["notify"] for r in badgr.received if r.method == "POST" and r.path.endswith("/assertions")] == [True]
+
+
+def test_badgr_a_lost_answer_is_not_confused_with_an_earlier_award_to_the_learner(badgr):
+    badgr.add_assertion(BADGECLASS, ADA.email, WHEN - timedelta(days=30))  # issued by hand, a month before
+    badgr.add_assertion(BADGECLASS, "grace@example.com", WHEN)  # someone else's, at the same second
+    badgr.fail_next(500, path="/assertions")  # this time nothing was saved
+    with pytest.raises(OutcomeUnknown, match="check the platform"):
+        badgr_awards(badgr).award(BADGECLASS, ADA, WHEN)
+
+
+def test_badgr_a_lost_answer_stays_unknown_when_the_read_back_fails_too(badgr):
+    badgr.fail_next(504, path="/assertions")  # the POST, then the read back's two attempts
+    badgr.fail_next(503, times=3, path="/assertions")
+    with pytest.raises(OutcomeUnknown, match="HTTP 504"):
+        badgr_awards(badgr).award(BADGECLASS, ADA, WHEN)
+
+
 def test_badgr_token_endpoint_outage_is_transient(badgr):
     badgr.fail_next(503, times=3, path="/o/token")
     with pytest.raises(TransientFailure):

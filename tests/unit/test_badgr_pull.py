@@ -61,10 +61,11 @@ def test_times_are_sent_in_utc_with_their_offset():
 # -- links -----------------------------------------------------------------------------------------
 
 
-class Scripted:
+class Scripted(requests.Session):
     """A requests session answering the token endpoint, then the scripted answers in order."""
 
     def __init__(self, *answers: tuple[int, object, dict]) -> None:
+        super().__init__()
         self.answers = list(answers)
         self.urls: list[str] = []
 
@@ -282,6 +283,18 @@ def test_a_backfill_since_keeps_what_was_issued_since_and_the_filter_survives_a_
     stub.calls.clear()
     resumed = list(BadgrPuller(stub).pages("backfill", pages[0].resume))  # no `since` given this time
     assert [[a["entityId"] for a in p.document["result"]] for p in resumed] == [["A2"], ["B1"]]
+
+
+@pytest.mark.parametrize("order", ["oldest first", "by last update", "oldest first, one per page"])
+def test_a_backfill_since_reads_a_list_to_its_end_unless_it_is_seen_newest_first(order):
+    made = {"A0": "2026-09-01", "A1": "2026-10-01", "A2": "2026-11-10", "A3": "2026-11-20"}
+    ids = ["A1", "A3", "A0", "A2"] if order == "by last update" else ["A0", "A1", "A2", "A3"]
+    per_page = 1 if order.endswith("one per page") else 2
+    listed = [assertion(i, created=f"{made[i]}T00:00:00Z") for i in ids]
+    stub = StubClient(issuers={"IsA": [listed[n:n + per_page] for n in range(0, 4, per_page)]})
+    pages = list(BadgrPuller(stub).pages("backfill", None, since=datetime(2026, 11, 5, tzinfo=timezone.utc)))
+    assert sorted(a["entityId"] for p in pages for a in p.document["result"]) == ["A2", "A3"]
+    assert pages[-1].last and pages[-1].resume is None
 
 
 def test_badge_classes_are_fetched_once_per_run_and_embedded_trimmed():

@@ -13,6 +13,8 @@ wait in its 429 body (`expires`, seconds) rather than in Retry-After, and is wai
 Bearer only, never a cookie: the token endpoint also sets an `access_token` cookie, and the
 server reads a cookie as a Bearer header, so one sent back with the next grant is taken as a
 client authentication and refused (invalid_client) - every renewal would fail a day after start.
+The sessions httpretry.RetryingClient makes (and those it is given) keep no cookie: this client
+uses one of them, never a session of its own.
 
 The API answers 404, never 403, for an issuer or badge class of another account: BadgrNotFound
 names the entity and BADGR_USERNAME / BADGR_API_BASE.
@@ -29,14 +31,12 @@ and never twice in one walk (a server bug must not become an endless loop).
 
 from __future__ import annotations
 
-import http.cookiejar
 import threading
 import time
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.cookies import RequestsCookieJar
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, json_object
@@ -52,6 +52,7 @@ SCOPE = "rw:issuer"
 DEFAULT_EXPIRES_IN = 86400.0  # Badgr's documented token lifetime, when an answer omits it
 REFUSED_GRANT = (400, 401, 403)  # invalid_grant / invalid_client: the credentials, not the server
 MAX_PAGE = 500  # the largest `num` an assertion list answers
+THROTTLE_BODY_BYTES = 4096  # a throttling answer's body is read for its `expires` up to this size
 # Without both flags the lists silently leave expired and revoked assertions out.
 LIST_EVERYTHING = {"include_expired": "true", "include_revoked": "true"}
 
@@ -73,28 +74,6 @@ class BadgrNotFound(PlatformRefused):
                    "it is another account's, deleted, or in another region than BADGR_API_BASE")
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
-
-
-class BearerOnlySession(requests.Session):
-    """A session that keeps no cookie and sends none (not even one a redirect set, which requests
-    carries outside the jar), and reads Badgr's throttling answer as a Retry-After."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cookies = RequestsCookieJar(policy=_NoCookies())
-        self.hooks["response"].append(_throttle_as_retry_after)
-
-    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
-        request.headers.pop("Cookie", None)
-        return super().send(request, **kwargs)
-
-
 class BadgrClient(RetryingClient):
     def __init__(
         self,
@@ -106,8 +85,8 @@ class BadgrClient(RetryingClient):
         notify: bool | None = None,
         **options: object,
     ) -> None:
-        options.setdefault("session", BearerOnlySession())
         super().__init__(**options)
+        self.session.hooks["response"].append(_throttle_as_retry_after)
         self.base = api_base.rstrip("/")
         self.notify = notify  # BADGR_NOTIFY: None leaves the e-mail to the platform's default
         self.username = username
@@ -362,8 +341,11 @@ def _oauth_error(response: requests.Response) -> str:
 
 def _throttle_as_retry_after(response: requests.Response, *args: object, **kwargs: object) -> requests.Response:
     """Badgr's throttled token endpoint answers 429 with the seconds to wait in its body
-    (`expires`) and no Retry-After, the header the shared retry honours (up to its cap)."""
-    if response.status_code == 429 and "Retry-After" not in response.headers:
+    (`expires`) and no Retry-After, the header the shared retry honours (up to its cap). Only a
+    small body of declared length is read here (the retry reads every other one, bounded)."""
+    declared = response.headers.get("Content-Length", "")
+    small = declared.isdigit() and int(declared) <= THROTTLE_BODY_BYTES
+    if response.status_code == 429 and small and "Retry-After" not in response.headers:
         body = answer_body(response)
         seconds = body.get("expires") if isinstance(body, dict) else None
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:

@@ -1,0 +1,251 @@
+"""Canvas Credentials / Badgr as the real server behaves: a token endpoint that sets a cookie and
+throttles with its own body, awards whose answer is lost after the save, 404 (never 403) for
+another account's entities, lists in no documented order, assertions the learner rejected.
+
+The client-level tests run against the fake alone; the command-line ones run the commands in
+process (`python -m chalicelib ...`'s main) against the fake and the real test LRS, and assert the
+exit code, the one-line message and what reached the LRS."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.events import Kind
+from chalicelib.httpretry import RetryPolicy
+from chalicelib.platforms.awarding import AwardRejected, Recipient
+from chalicelib.platforms.badgr.adapter import BadgrAdapter
+from chalicelib.platforms.badgr.api import BadgrClient
+from chalicelib.platforms.badgr.awards import BadgrAwards
+from chalicelib.platforms.badgr.export import layout
+from chalicelib.settings import load_settings
+from fakes.badgr_api import FakeBadgr
+from tests.integration.conftest import connector  # noqa: F401  (the connector on the real LRS)
+from tests.integration.test_awards import forward, passed_exam
+from tests.integration.test_crash_windows import restart
+
+USER, PASSWORD = "issuer@example.com", "badgr-pw"
+BADGECLASS, ISSUER = "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J", "IsAaAaAaAaAaAaAaAaAaAa"
+ADA = Recipient(email="ada.lovelace@example.com", name="Ada Lovelace", first_name="Ada", last_name="Lovelace",
+                earner_id="E-1001")
+WHEN = datetime(2026, 11, 27, 9, 30, 15, tzinfo=timezone.utc)
+CAP = 2.0  # the retry policy's longest wait in the client-level tests
+RULES = f"""
+[[rules]]
+id = "accessibility-champion"
+name = "Accessibility Champion"
+credential = {{ platform = "badgr", id = "{BADGECLASS}" }}
+[[rules.statements]]
+verb = "passed"
+activity = "https://lms.example.com/courses/python-301/final-exam"
+"""
+
+
+@pytest.fixture
+def fake():
+    with FakeBadgr(USER, PASSWORD) as badgr:
+        yield badgr
+
+
+def client(fake: FakeBadgr, sleeps: list | None = None, clock=None, **extra) -> BadgrClient:
+    options = {"retry": RetryPolicy(attempts=3, base=0.01, cap=CAP, jitter=lambda wait: wait),
+               "sleep": (sleeps if sleeps is not None else []).append, **extra}
+    return BadgrClient(fake.base_url, USER, PASSWORD, **({"clock": clock} if clock else {}), **options)
+
+
+def cookies_sent(fake: FakeBadgr) -> list[str]:
+    return [f"{r.method} {r.path}" for r in fake.received if any(k.lower() == "cookie" for k in r.headers)]
+
+
+# -- the client against the fake -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("renewal", ["our clock", "the platform's 401"])
+def test_a_token_renewal_never_sends_the_cookie_the_token_endpoint_set(fake, renewal):
+    now = [0.0]
+    awards = BadgrAwards(client(fake, clock=lambda: now[0]))
+    awards.award(BADGECLASS, ADA, WHEN)
+    if renewal == "our clock":
+        now[0] += fake.expires_in  # a day later
+    else:
+        fake.expire_tokens()  # expired by the platform before our clock said so
+    fake.refuse_refresh = True  # the password grant, the one a stale cookie turned into invalid_client
+    second = awards.award(BADGECLASS, ADA, WHEN + timedelta(days=1))
+    assert second.vendor_id == fake.assertions[1]["entityId"]
+    assert fake.grants == ["password", "refresh_token", "password"]
+    assert cookies_sent(fake) == []
+
+
+@pytest.mark.parametrize(("expires", "waited"), [(1, 1.0), (3600, CAP)])
+def test_a_throttled_token_endpoint_is_waited_out_as_its_body_says_up_to_the_cap(fake, expires, waited):
+    fake.throttle_next(expires)  # 429 {"expires": seconds}, no Retry-After
+    sleeps: list[float] = []
+    BadgrAwards(client(fake, sleeps)).award(BADGECLASS, ADA, WHEN)
+    assert sleeps == [waited] and fake.grants == ["password"] and len(fake.assertions) == 1
+
+
+@pytest.mark.parametrize(("setting", "sent"), [(None, "not sent"), ("false", False)])
+def test_awards_ask_for_the_notification_e_mail_only_as_badgr_notify_says(fake, setting, sent):
+    env = {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
+           **({"BADGR_NOTIFY": setting} if setting else {})}
+    BadgrAwards(BadgrClient.from_settings(load_settings(env))).award(BADGECLASS, ADA, WHEN)
+    [post] = [r for r in fake.received if r.method == "POST" and r.path.endswith("/assertions")]
+    assert post.body.get("notify", "not sent") == sent
+
+
+def test_an_award_whose_answer_was_lost_after_the_save_is_read_back_as_awarded(fake):
+    fake.add_assertion(BADGECLASS, ADA.email, WHEN - timedelta(days=400))  # an older one, by hand: not ours
+    fake.notification_fails = True  # saved, then 500: the server's e-mail failed
+    result = BadgrAwards(client(fake, notify=True)).award(BADGECLASS, ADA, WHEN)
+    ours = fake.assertions[1]
+    assert result.vendor_id == ours["entityId"] and not result.already_awarded
+    assert result.issued_document["badgeclass"]["entityId"] == BADGECLASS
+    assert result.issued_document["recipient"]["plaintextIdentity"] == ADA.email
+    assert [r.method for r in fake.received if r.path.endswith("/assertions")] == ["POST", "GET"]  # never twice
+
+
+def test_an_award_to_another_accounts_badge_class_names_it_and_the_account(fake):
+    fake.foreign.add(BADGECLASS)  # the API answers 404, not 403
+    with pytest.raises(AwardRejected) as refused:
+        BadgrAwards(client(fake)).award(BADGECLASS, ADA, WHEN)
+    message = str(refused.value)
+    assert f"no badge class {BADGECLASS} to BADGR_USERNAME" in message and "BADGR_API_BASE" in message
+    assert "\n" not in message and fake.assertions == []
+
+
+def test_an_assertion_the_learner_rejected_gives_the_rejected_event():
+    assertion = {"entityId": "AsRejected1", "badgeclassOpenBadgeId": "https://api.badgr.io/public/badges/Bc1",
+                 "badgeclass": {"entityId": "Bc1", "name": "Data Steward"}, "issuedOn": "2026-11-01T00:00:00Z",
+                 "recipient": {"plaintextIdentity": ADA.email, "hashed": True}, "acceptance": "Rejected"}
+    assert [e.kind for e in BadgrAdapter().parse(assertion)] == [Kind.ISSUED, Kind.REJECTED]
+    row = layout("https://api.badgr.io").document({"Assertion ID": "AsRejected1", "Badge Class ID": "Bc1",
+                                                      "Badge Class Name": "Data Steward", "Identifier": ADA.email,
+                                                      "Acceptance": "Rejected"})
+    assert row["acceptance"] == "Rejected"
+
+
+# -- the commands, on the fake and the real LRS ------------------------------------------------------
+
+
+@pytest.fixture
+def badgr(connector, monkeypatch, tmp_path):  # noqa: F811
+    rules = tmp_path / "badgr-rules.toml"
+    rules.write_text(RULES)
+    with FakeBadgr(USER, PASSWORD) as fake:
+        fake.max_per_page = 4  # 500 asked, 4 answered: a few assertions make pages
+        for name, value in {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
+                            "AWARD_RULES": str(rules), "HTTP_MAX_ATTEMPTS": "2"}.items():
+            monkeypatch.setenv(name, value)
+        restart(connector)
+        connector.badgr = fake
+        yield fake
+
+
+def run(capsys, *argv: str) -> tuple[int, list[str], list[str]]:
+    """The command's exit code, stdout lines and stderr lines (progress redraws dropped)."""
+    from chalicelib.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    errors = [part.strip() for line in captured.err.splitlines() for part in line.split("\r")]
+    return code, captured.out.splitlines(), [line for line in errors if line and not line.startswith("{")]
+
+
+def in_lrs(connector, lrs, lrs_session, key: str) -> dict | None:  # noqa: F811
+    answer = lrs_session.get(lrs.statements_url, params={"statementId": connector.statement_id(key)})
+    return answer.json() if answer.status_code == 200 else None
+
+
+def test_backfill_since_on_a_server_listing_oldest_first_delivers_everything_issued_since(
+        connector, badgr, lrs, lrs_session, capsys):  # noqa: F811
+    badgr.oldest_first = True  # older servers; Canvas Credentials documents no order
+    badgr.add_issuer(ISSUER)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    made = [badgr.add_assertion(BADGECLASS, ADA.email, now - timedelta(days=120 - 10 * n), issuer=ISSUER)
+            for n in range(12)]
+    since = now - timedelta(days=75)
+    recent = [a for a in made if datetime.fromisoformat(a["issuedOn"].replace("Z", "+00:00")) >= since]
+    code, out, err = run(capsys, "backfill", "badgr", "--since", since.isoformat(), "--json")
+    summary = json.loads(out[-1])
+    assert code == 0 and len(recent) == 7 and not [line for line in err if line.startswith("error:")]
+    assert (summary["records"], summary["finished"], summary["statements"]) == (7, True, 7)
+    assert len([t for m, t in badgr.targets if m == "GET" and f"/issuers/{ISSUER}/assertions" in t]) == 3  # all read
+    assert all(in_lrs(connector, lrs, lrs_session, f"badgr|{a['entityId']}|issued") for a in recent)
+    assert not any(in_lrs(connector, lrs, lrs_session, f"badgr|{a['entityId']}|issued") for a in made[:5])
+
+
+def test_backfill_of_an_issuer_the_account_cannot_see_stops_with_one_line_naming_it(connector, badgr, capsys):  # noqa: F811
+    badgr.add_issuer(ISSUER)
+    badgr.foreign.add(ISSUER)  # listed, then 404 for its assertions (staff membership removed meanwhile)
+    code, _, err = run(capsys, "backfill", "badgr")
+    [line] = [line for line in err if line.startswith("error:")]
+    assert code == 2
+    assert line == (f"error: Canvas Credentials shows no issuer {ISSUER} to BADGR_USERNAME (HTTP 404: entity not "
+                    "found or insufficient privileges): it is another account's, deleted, or in another region "
+                    "than BADGR_API_BASE")
+
+
+def test_a_sync_delivers_the_rejected_statement_of_an_assertion_the_learner_rejected(
+        connector, badgr, lrs, lrs_session, capsys):  # noqa: F811
+    badgr.add_issuer(ISSUER)
+    rejected = badgr.add_assertion(BADGECLASS, ADA.email, datetime.now(timezone.utc) - timedelta(days=3),
+                                   issuer=ISSUER)
+    badgr.update_assertion(rejected["entityId"], acceptance="Rejected")
+    code, out, _ = run(capsys, "sync", "badgr", "--json")
+    summary = json.loads(out[-1])
+    assert code == 0 and (summary["records"], summary["finished"], summary["statements"]) == (1, True, 2)
+    statement = in_lrs(connector, lrs, lrs_session, f"badgr|{rejected['entityId']}|rejected")
+    assert statement and statement["verb"]["id"] == "http://activitystrea.ms/reject"
+    assert statement["actor"]["mbox"] == f"mailto:{ADA.email}"
+
+
+def ledger(capsys, learner: str) -> tuple[int, dict | None, list[str]]:
+    code, out, err = run(capsys, "awards", "show", f"badgr|{BADGECLASS}|{learner}")
+    return code, json.loads("\n".join(out)) if code == 0 else None, err
+
+
+def as_learner(employee_id: str) -> dict:
+    return passed_exam(actor={"objectType": "Agent", "account": {"homePage": "https://lms.example.com",
+                                                                 "name": employee_id}})
+
+
+def test_a_worker_keeps_awarding_after_the_platform_expired_its_token(connector, badgr, capsys):  # noqa: F811
+    forward(connector, as_learner("E-1001"))
+    connector.drain()
+    badgr.expire_tokens()  # a day later: renewed on the 401, the token endpoint's cookie in the jar
+    badgr.refuse_refresh = True
+    forward(connector, as_learner("E-2002"))
+    connector.drain()
+    code, entry, _ = ledger(capsys, "E-2002")
+    assert code == 0 and entry["state"] == "awarded" and entry["vendor_id"] == badgr.assertions[1]["entityId"]
+    assert connector.services.store.count_dead_letters() == 0 and cookies_sent(badgr) == []
+
+
+def test_an_award_whose_answer_was_lost_is_confirmed_and_reaches_the_lrs(connector, badgr, lrs, lrs_session,
+                                                                        monkeypatch, capsys):  # noqa: F811
+    monkeypatch.setenv("BADGR_NOTIFY", "true")
+    restart(connector)
+    badgr.notification_fails = True  # saved, then 500
+    forward(connector, passed_exam())
+    connector.drain()
+    [made] = badgr.assertions
+    code, entry, _ = ledger(capsys, "E-1001")
+    assert code == 0 and (entry["state"], entry["vendor_id"]) == ("awarded", made["entityId"])
+    code, _, err = run(capsys, "deadletters", "list")
+    assert (code, err[-1]) == (0, "0 dead letter(s)")
+    issued = in_lrs(connector, lrs, lrs_session, f"badgr|{made['entityId']}|issued")
+    assert issued and issued["object"]["definition"]["name"]["en"] == "Accessibility Champion"
+
+
+def test_an_award_to_another_accounts_badge_class_is_a_dead_letter_naming_it(connector, badgr, capsys):  # noqa: F811
+    badgr.foreign.add(BADGECLASS)
+    forward(connector, passed_exam())
+    connector.drain()
+    code, out, err = run(capsys, "deadletters", "replay", "--all")
+    assert code == 1 and out[-1] == "replayed 1: 0 delivered, 1 still failing"
+    [line] = [line for line in err if line.startswith("[1/1]")]
+    assert f"dead-lettered again: Canvas Credentials shows no badge class {BADGECLASS} to BADGR_USERNAME" in line
+    assert badgr.assertions == [] and connector.services.store.award(f"badgr|{BADGECLASS}|E-1001")["state"] == "failed"
+
