@@ -383,12 +383,13 @@ class FilterIgnored(Exception):
 
 
 class StoredStatements:
-    """Many look-ups (reconcile): is each statement in the LRS, stored or stored and voided since?
+    """Many look-ups in one run (reconcile, a report): is each statement in the LRS, stored or
+    stored and voided since, and which voided statement has an id?
 
     By id while the LRS honours statementId and voidedStatementId. Once it shows it ignores one
     (it answers a page of other statements), that question is answered from what the LRS holds,
-    read once and checked here: the statements of each verb asked about, or the voiding
-    statements (a voided statement is hidden from ordinary reads; the statement voiding it is not).
+    read once for the run and checked here: the statements of each verb asked about, or the
+    voiding statements (the statement voiding another is never hidden, the voided one may be).
     """
 
     def __init__(self, lrs: LrsClient) -> None:
@@ -401,25 +402,41 @@ class StoredStatements:
         statement_id = str(statement["id"])
         return self._stored(statement_id, str(statement["verb"]["id"])) or self._was_voided(statement_id)
 
+    def voided(self, statement_id: str) -> Statement | None:
+        """The voided statement with this id, or None (also when the LRS voided it but shows it
+        to no one: it ignores voidedStatementId and hides voided statements otherwise)."""
+        answered, found = self._by_filter(statement_id, voided=True)
+        if answered:
+            return found
+        return self.lrs.statement(statement_id) if statement_id in self._voided_targets() else None
+
     def _stored(self, statement_id: str, verb: str) -> bool:
-        if "statementId" not in self.ignored:
-            try:
-                return self.lrs.look_up(statement_id, voided=False) is not None
-            except FilterIgnored:
-                self.ignored.add("statementId")
+        answered, found = self._by_filter(statement_id, voided=False)
+        if answered:
+            return found is not None
         if verb not in self._ids:
             self._ids[verb] = {str(s.get("id")) for s in self.lrs.query(verb=verb)}
         return statement_id in self._ids[verb]
 
     def _was_voided(self, statement_id: str) -> bool:
-        if "voidedStatementId" not in self.ignored:
-            try:
-                return self.lrs.look_up(statement_id, voided=True) is not None
-            except FilterIgnored:
-                self.ignored.add("voidedStatementId")
+        answered, found = self._by_filter(statement_id, voided=True)
+        return found is not None if answered else statement_id in self._voided_targets()
+
+    def _by_filter(self, statement_id: str, voided: bool) -> tuple[bool, Statement | None]:
+        """(answered, the statement): not answered once the LRS is known to ignore that filter."""
+        key = "voidedStatementId" if voided else "statementId"
+        if key in self.ignored:
+            return False, None
+        try:
+            return True, self.lrs.look_up(statement_id, voided)
+        except FilterIgnored:
+            self.ignored.add(key)
+            return False, None
+
+    def _voided_targets(self) -> set[str]:
         if self._voided is None:
             self._voided = {target for s in self.lrs.query(verb=VERB_VOIDED) if (target := voided_target(s))}
-        return statement_id in self._voided
+        return self._voided
 
 
 def _unseen(statements: list[Statement], seen: set[object]) -> list[Statement]:

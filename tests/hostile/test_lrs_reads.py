@@ -91,7 +91,24 @@ def test_many_look_ups_read_the_lrs_once_and_check_ids(hostile_lrs: LrsProxy, hi
     assert stored.holds(history["kept"]) and stored.holds(history["other"])
     assert stored.holds(history["voided"])  # its voiding statement is in the LRS
     assert not stored.holds({**history["kept"], "id": str(uuid.uuid4())})
+    assert stored.voided(history["kept"]["id"]) is None
     assert stored.ignored == {"statementId", "voidedStatementId"}
+    reads = len(hostile_lrs.seen)
+    assert stored.holds(history["other"]) and stored.holds(history["voided"])
+    assert len(hostile_lrs.seen) == reads  # the LRS was read once for the run
+
+
+def test_a_voided_statement_an_lrs_shows_is_found_by_its_voiding_statement(lrs: LrsProcess, history) -> None:
+    """An LRS that ignores voidedStatementId but answers statementId for a voided statement (as
+    one that does not hide voided statements does): the voided statement is found once, by id."""
+    with LrsProxy(lrs.endpoint, ignored=("voidedStatementId",)) as proxy:
+        voided_id = history["voided"]["id"]
+        proxy.refuse(lambda seen: seen.query.get("statementId") == voided_id, json.dumps(history["voided"]),
+                     status=200, content_type="application/json")
+        stored = StoredStatements(LrsClient(proxy.endpoint, retry=FAST))
+        assert stored.voided(voided_id) == history["voided"]
+        assert stored.voided(history["kept"]["id"]) is None
+        assert stored.ignored == {"voidedStatementId"}
 
 
 def test_a_filter_the_lrs_ignores_is_applied_on_the_connectors_side(lrs: LrsProcess, history) -> None:
