@@ -23,7 +23,7 @@ from chalicelib.platforms.badgr.export import layout
 from chalicelib.settings import load_settings
 from fakes.badgr_api import FakeBadgr
 from tests.integration.conftest import connector  # noqa: F401  (the connector on the real LRS)
-from tests.integration.test_awards import forward, passed_exam
+from tests.integration.test_awards import BADGR_RULES, forward, passed_exam
 from tests.integration.test_crash_windows import restart
 
 USER, PASSWORD = "issuer@example.com", "badgr-pw"
@@ -32,15 +32,6 @@ ADA = Recipient(email="ada.lovelace@example.com", name="Ada Lovelace", first_nam
                 earner_id="E-1001")
 WHEN = datetime(2026, 11, 27, 9, 30, 15, tzinfo=timezone.utc)
 CAP = 2.0  # the retry policy's longest wait in the client-level tests
-RULES = f"""
-[[rules]]
-id = "accessibility-champion"
-name = "Accessibility Champion"
-credential = {{ platform = "badgr", id = "{BADGECLASS}" }}
-[[rules.statements]]
-verb = "passed"
-activity = "https://lms.example.com/courses/python-301/final-exam"
-"""
 
 
 @pytest.fixture
@@ -132,7 +123,7 @@ def test_an_assertion_the_learner_rejected_gives_the_rejected_event():
 @pytest.fixture
 def badgr(connector, monkeypatch, tmp_path):  # noqa: F811
     rules = tmp_path / "badgr-rules.toml"
-    rules.write_text(RULES)
+    rules.write_text(BADGR_RULES)
     with FakeBadgr(USER, PASSWORD) as fake:
         fake.max_per_page = 4  # 500 asked, 4 answered: a few assertions make pages
         for name, value in {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,

@@ -66,7 +66,6 @@ import itertools
 import json
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.cookies import SimpleCookie
@@ -83,6 +82,7 @@ NOT_FOUND = "entity not found or insufficient privileges"  # the v2 answer for 4
 DEFAULT_ISSUER = "Is4Jj5Kk6Ll7Mm8Nn9Oo0P"
 MAX_PER_PAGE = 500  # the real API's largest `num`
 TRUNCATED = -1  # a canned "status": answer 200 with the real body cut in half
+THROTTLED = -2  # a canned "status": Badgr's throttling 429, the seconds to wait in its body
 
 
 @dataclass
@@ -112,7 +112,6 @@ class FakeBadgr(PlatformFake):
         self.oldest_first = False  # issuer and badge class lists in creation order, as older servers
         self.foreign: set[str] = set()  # issuer and badge class ids of another account
         self.notification_fails = False
-        self._throttles: deque[tuple[int, str | None]] = deque()
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self.targets: list[tuple[str, str]] = []
         self._times: dict[str, tuple[datetime, datetime, int]] = {}  # entityId -> created, updated, pk
@@ -171,8 +170,7 @@ class FakeBadgr(PlatformFake):
 
     def throttle_next(self, expires: int, times: int = 1, path: str | None = "/o/token") -> None:
         """The next answers (to paths ending with `path`) are Badgr's throttling 429."""
-        with self._lock:
-            self._throttles.extend((expires, path) for _ in range(times))
+        self.fail_next(THROTTLED, times, headers={"expires": str(expires)}, path=path)
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -188,12 +186,11 @@ class FakeBadgr(PlatformFake):
         with self._lock:
             self.targets.append((method, target))
         failure = self._record(method, path, headers, parsed)
+        if failure and failure.status == THROTTLED:  # no Retry-After: the wait is in the body
+            return 429, {}, {"error_description": "Too many login attempts. Please wait and try again.",
+                             "error": "login attempts throttled", "expires": int(failure.headers["expires"])}
         if failure and failure.status != TRUNCATED:
             return failure.status, failure.headers, _envelope(False, f"canned {failure.status}")
-        expires = self._throttled(path)
-        if expires is not None:
-            return 429, {}, {"error_description": "Too many login attempts. Please wait and try again.",
-                             "error": "login attempts throttled", "expires": expires}
         try:
             answer = self._route(method, path, query, _cookie_as_bearer(headers), parsed)
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
@@ -273,14 +270,6 @@ class FakeBadgr(PlatformFake):
 
     def _visible(self, badgeclass: str) -> bool:
         return badgeclass not in self.foreign and (not self.badgeclasses or badgeclass in self.badgeclasses)
-
-    def _throttled(self, path: str) -> int | None:
-        with self._lock:
-            for item in self._throttles:
-                if item[1] is None or path.endswith(item[1]):
-                    self._throttles.remove(item)
-                    return item[0]
-        return None
 
     def _assert(self, badgeclass: str, payload: dict) -> Answer:
         if not self._visible(badgeclass):
