@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         report = PullRunner(connector.store, connector.queue).run(label, "backfill", source, on_page=on_page,
                                                                   cursor=cursor)
     progress.show(source.stats, delivery.statements())
-    print(file=sys.stderr)
+    console.end_progress()
     summary = _summary(args.file, reader.title, label, source.stats, report, progress.elapsed())
     outcome = delivery.outcome()
     summary.update(outcome)
@@ -119,7 +118,6 @@ class Progress:
         self.size = size
         self.started = time.monotonic()
         self.printed = 0
-        self.width = 0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -127,9 +125,9 @@ class Progress:
     def bad(self, row: "BadRow") -> None:
         self.printed += 1
         if self.printed <= PRINTED_BAD_ROWS:
-            self._line(f"line {row.line}: {row.reason}", end="\n")
+            console.line(f"line {row.line}: {row.reason}")
         elif self.printed == PRINTED_BAD_ROWS + 1:
-            self._line("more bad rows: listed in the summary (up to its limit) and counted", end="\n")
+            console.line("more bad rows: listed in the summary (up to its limit) and counted")
 
     def show(self, stats: "ImportStats", statements: int | None) -> None:
         elapsed = max(self.elapsed(), 1e-6)
@@ -141,11 +139,7 @@ class Progress:
             parts.insert(1, f"{statements:,} statements")
         if 0 < done and stats.read_bytes < self.size:
             parts.append(f"ETA {elapsed * (self.size - stats.read_bytes) / done:,.0f} s")
-        self._line(", ".join(parts))
-
-    def _line(self, text: str, end: str = "") -> None:
-        print("\r" + text.ljust(self.width), end=end, file=sys.stderr, flush=True)
-        self.width = 0 if end else len(text)
+        console.progress(", ".join(parts))
 
 
 def _summary(path: Path, title: str, label: str, stats: "ImportStats", report: "PullReport", seconds: float) -> dict:
