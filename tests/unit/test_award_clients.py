@@ -180,6 +180,7 @@ def test_badgr_awards_once_with_a_password_grant_token(badgr):
                                                      "password": PASSWORD, "scope": "rw:issuer"})
     assert issue.path == f"/v2/badgeclasses/{BADGECLASS}/assertions"
     assert header(issue, "Authorization") == f"Bearer {next(iter(badgr.tokens))}"
+    assert next(iter(badgr.tokens.values())).scope == "rw:profile rw:issuer rw:backpack"  # wider than asked: fine
     assert issue.body == {"recipient": {"identity": ADA.email, "type": "email", "hashed": True},
                           "issuedOn": "2026-11-27T08:30:15+00:00", "evidence": [{"url": EVIDENCE}]}  # no `notify`
     [assertion] = badgr.assertions
