@@ -502,3 +502,84 @@ def test_lrs_username_wins_over_netrc(fake: FakeLrs, monkeypatch, tmp_path) -> N
     first, second = (r.headers["Authorization"] for r in fake.requests)
     assert base64.b64decode(first.split()[1]) == b"netrc-key:netrc-secret"
     assert base64.b64decode(second.split()[1]) == b"key:s3cret"
+
+
+# -- refusals: the LRS's text, and which ones are configuration ---------------------------------
+
+
+@pytest.mark.parametrize("body, reason", [
+    ({"detail": [{"loc": ["body", 0, "verb"], "msg": "field required"}]}, "HTTP 400: body.0.verb: field required"),
+    ({"error": "object.id must be an IRI"}, "HTTP 400: object.id must be an IRI"),
+    (["bad actor", "bad verb"], "HTTP 400: bad actor; bad verb"),
+    ({"errorId": "e1"}, 'HTTP 400: {"errorId": "e1"}'),
+], ids=["fastapi-detail", "error", "list", "unknown-shape"])
+def test_a_refusal_keeps_the_text_of_any_json_shape(fake: FakeLrs, client: LrsClient, body, reason: str) -> None:
+    fake.script((400, {}, body))
+    assert client.send([statement()]).rejected[0][1] == reason
+
+
+@pytest.mark.parametrize("warning", [
+    "Problem in 'statements.0.authority'. Received '{}'",
+    "Problem in 'statements.0.context.extensions.https://example.com/credentials/version'",
+    "Invalid IRI https://example.com/verbs/unauthorized in verb.id",
+    "statements.0.version must be 1.0.x",
+], ids=["authority-path", "iri-with-words", "iri-in-text", "dotted-version-path"])
+def test_a_refusal_quoting_statement_content_is_still_per_statement(fake: FakeLrs, client: LrsClient,
+                                                                    warning: str) -> None:
+    batch = [statement(), statement()]
+    fake.script((400, {}, {"warnings": [warning]}), PASS, (400, {}, {"warnings": [warning]}))
+    report = client.send(batch)  # bisected, not stopped
+    assert report.delivered == [batch[0]["id"]] and [s for s, _ in report.rejected] == [batch[1]]
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_refusal_of_the_credentials_in_a_4xx_stops_the_batch(fake: FakeLrs, client: LrsClient, status: int) -> None:
+    fake.script((status, {}, {"message": "Invalid API key"}))
+    with pytest.raises(LrsConfigurationError, match=r"127\.0\.0\.1:\d+ refuses the request .*LRS_USERNAME/LRS_PASSWORD"):
+        client.send([statement() for _ in range(4)])
+    assert len(fake.requests) == 1
+
+
+def test_check_uses_about_or_one_statement_without_it(fake: FakeLrs, client: LrsClient) -> None:
+    assert client.check() == "GET /about"
+    fake.script((404, {}, {"detail": "Not Found"}))
+    assert client.check() == "GET statements?limit=1 (the LRS has no /about)"
+    assert fake.requests[-1].query == {"limit": ["1"]}
+    fake.script((405, {}), (404, {}, {"message": "Cannot GET /xAPI/statements"}))
+    with pytest.raises(LrsConfigurationError, match="check LRS_ENDPOINT"):
+        client.check()
+    fake.script((401, {}))
+    with pytest.raises(LrsAuthError, match="LRS_USERNAME"):
+        client.check()
+
+
+# -- reads re-apply their filters ---------------------------------------------------------------
+
+
+def test_query_keeps_only_what_its_filters_promise(fake: FakeLrs, client: LrsClient) -> None:
+    ada = {"mbox": "mailto:ada@example.com"}
+    mine = {**statement(), "actor": {"objectType": "Agent", **ada}, "stored": "2024-06-01T00:00:00.000Z",
+            "context": {"registration": "6a3c1f0e-0000-4000-8000-000000000001",
+                        "contextActivities": {"parent": [{"id": "https://example.com/courses/1"}]}}}
+    group = {**statement(), "actor": {"objectType": "Group", "member": [{"objectType": "Agent", **ada}]},
+             "stored": "2024-06-01T00:00:00.000Z"}
+    other = {**statement(verb=VERB + "/other"), "stored": "2024-06-01T00:00:00.000Z"}
+    old = {**mine, "id": str(uuid.uuid4()), "stored": "2023-01-01T00:00:00.000Z"}
+    page = {"statements": [mine, group, other, old], "more": ""}
+
+    def asked(**params) -> list[str]:
+        fake.script((200, {}, page))  # an LRS that ignores every filter
+        return ids(client.query(**params))
+
+    assert asked(verb=VERB) == ids([mine, group, old])
+    assert asked(agent=ada) == ids([mine, group, old])
+    assert asked(agent=json.dumps(ada), since=datetime(2024, 1, 1, tzinfo=timezone.utc)) == ids([mine, group])
+    assert asked(until="2023-06-01T00:00:00Z") == ids([old])
+    assert asked(activity="https://example.com/courses/1") == []
+    assert asked(activity="https://example.com/courses/1", related_activities=True) == ids([mine, old])
+    assert asked(registration="6A3C1F0E-0000-4000-8000-000000000001") == ids([mine, old])
+
+
+def test_a_look_up_answered_with_another_statement_finds_nothing(fake: FakeLrs, client: LrsClient) -> None:
+    fake.script((200, {}, statement()))
+    assert list(client.query(statementId=str(uuid.uuid4()))) == []
