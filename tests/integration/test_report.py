@@ -232,7 +232,7 @@ def test_bad_dates_and_an_unreachable_lrs_are_one_line_errors(lrs):
         assert answer.returncode == 2 and answer.stdout == "", args
         assert len(answer.stderr.strip().splitlines()) == 1 and answer.stderr.startswith("error: "), answer.stderr
     answer = report(lrs, LRS_ENDPOINT="http://127.0.0.1:9/xAPI/", HTTP_MAX_ATTEMPTS="1")
-    assert answer.returncode == 2
+    assert answer.returncode == 3  # an outside failure, not a usage error
     assert answer.stderr.strip().splitlines()[-1].startswith("error: LRS GET /xAPI/statements")
 
 
