@@ -45,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
               "learner": learner or None}
     try:
         request = parse_model(ShareLinkRequest, {k: v for k, v in fields.items() if v is not None})
+        created = services().share_links.create_link(request)
     except InputError as error:
         option = OPTIONS.get(error.field, error.field.split(".")[-1])
         raise ConnectorError(f"--{option.replace('_', '-')}: {error.message}") from None
-    created = services().share_links.create_link(request)
     json.dump(created.model_dump(mode="json", exclude={"status"}), sys.stdout, indent=2)
     print()
     return 0

@@ -16,6 +16,7 @@ from ..intake.models import ShareLinkRequest
 from ..platforms.common import first_text
 from ..timeutil import time_or_none, utc
 from ..xapi import vocabulary as v
+from .urls import as_uri
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -65,7 +66,8 @@ class CredentialResolver:
             where = "no earned statement in the LRS has this credential_url" if statement is None else \
                 "its earned statement in the LRS does not say"
             raise CredentialNotFound(f"{where}: give {', '.join(missing)} in the request")
-        return _event(request.credential_url, merged)
+        # The earned statement's form of the URL (its IRI or its URI), so shares join what was earned.
+        return _event(_assertion(statement) if statement else request.credential_url, merged)
 
     def _earned(self, request: ShareLinkRequest) -> dict | None:
         params: dict[str, Any] = {"verb": EARNED, "limit": 200}
@@ -75,7 +77,8 @@ class CredentialResolver:
         elif request.badge_class:
             params["activity"] = request.badge_class
         statements = self.query()(**params)
-        return _first(statements, request.credential_url, None if agent or request.badge_class else SCAN_LIMIT)
+        forms = {request.credential_url, as_uri(request.credential_url, "credential_url")}
+        return _first(statements, forms, None if agent or request.badge_class else SCAN_LIMIT)
 
     def _agent(self, request: ShareLinkRequest) -> dict | None:
         """The learner's IFI as the earned statement carries it (the deployment's IDENTITY_IFI)."""
@@ -139,14 +142,18 @@ def _complete(given: dict[str, Any]) -> bool:
     return all(given.get(name) for name in NEEDED)
 
 
-def _first(statements: Iterable[dict], credential_url: str, limit: int | None) -> dict | None:
+def _first(statements: Iterable[dict], credential_urls: set[str], limit: int | None) -> dict | None:
     for index, statement in enumerate(statements):
-        result = _dict(_dict(statement.get("result")).get("extensions"))
-        if _dict(result.get(v.BADGEASSERTION_EXTENSION)).get("@id") == credential_url:
+        if _assertion(statement) in credential_urls:
             return statement
         if limit is not None and index + 1 >= limit:
             break
     return None
+
+
+def _assertion(statement: dict) -> str | None:
+    result = _dict(_dict(statement.get("result")).get("extensions"))
+    return _text(_dict(result.get(v.BADGEASSERTION_EXTENSION)).get("@id"))
 
 
 def _event(credential_url: str, found: dict[str, Any]) -> CredentialEvent:

@@ -27,7 +27,7 @@ from ..secrets import reveal
 from ..settings import Settings
 from ..store import ShareLink, Store
 from ..timeutil import xapi_timestamp
-from . import tokens
+from . import tokens, urls
 from .clicks import Window, client_hash, view_id
 from .crawlers import is_crawler
 from .credentials import CredentialNotFound, CredentialResolver
@@ -74,12 +74,14 @@ class ShareLinks:
         secrets = self._secrets()
         if secrets is None:
             raise ConnectorError("SHARE_LINK_SECRET is not set: links cannot be signed")
+        target = urls.as_uri(request.credential_url, "credential_url")  # the Location header carries it
+        if request.badge_class:
+            urls.checked(request.badge_class, "badge_class")
         credential = self.credentials().event(request)
         link_id = tokens.new_link_id()
         created = datetime.fromtimestamp(self.clock(), timezone.utc)
         shared = shared_event(credential, link_id, request.channel, created)
-        link = ShareLink(link_id, request.channel, request.credential_url, xapi_timestamp(created),
-                         shared.model_dump(mode="json"))
+        link = ShareLink(link_id, request.channel, target, xapi_timestamp(created), shared.model_dump(mode="json"))
         self._guarded(lambda: self.store.put_share_link(link), "store")
         self._guarded(lambda: self._queue(shared), "queue")  # the link exists first: a click may follow at once
         log("share_link_created", link=link_id, channel=request.channel, platform=credential.platform)
@@ -104,11 +106,16 @@ class ShareLinks:
         link = self._link(link_id) if link_id else None
         if link is None:
             return Reply(404, Error(error=NOT_FOUND))
+        try:
+            location = urls.as_uri(link.target, "target")  # a link stored before targets were checked
+        except InputError as error:
+            log("share_link_unusable", link=link.id, error=error.message)
+            return Reply(404, Error(error=NOT_FOUND))
         if is_crawler(user_agent):
             self._count("share_clicks_crawlers")
         else:
             self._view(link, client_hash(secrets[0], source_ip, user_agent))
-        return redirect(link.target)
+        return redirect(location)
 
     def _view(self, link: ShareLink, client: str) -> None:
         window = Window.at(self.clock(), self.settings.share_click_window_seconds)
