@@ -57,9 +57,12 @@ def hide_path_secrets(prefixes: tuple[str, ...]) -> None:
     share link's), a query string and a secret setting's value are written as <secret> instead."""
     from chalice.local import ChaliceRequestHandler
 
+    if hasattr(ChaliceRequestHandler.log_request, "__wrapped__"):  # tune() again (a reload): wrapped once
+        return
     redactor = Redactor(frozenset(p.strip("/").split("/")[-1].lower() for p in prefixes))
     log_request, log_error = ChaliceRequestHandler.log_request, ChaliceRequestHandler.log_error
 
+    @functools.wraps(log_request)
     def redacted_request(self: ChaliceRequestHandler, *args: object, **kwargs: object) -> None:
         line = self.requestline
         self.requestline = redactor.line(line)
@@ -68,8 +71,10 @@ def hide_path_secrets(prefixes: tuple[str, ...]) -> None:
         finally:
             self.requestline = line  # http.server may still quote it in an error line
 
+    @functools.wraps(log_error)
     def redacted_error(self: ChaliceRequestHandler, format: str, *args: object) -> None:
-        log_error(self, "%s", redactor.error(format % args, getattr(self, "requestline", "")))
+        message = format % args if args else format
+        log_error(self, "%s", redactor.error(message, getattr(self, "requestline", "")))
 
     ChaliceRequestHandler.log_request = redacted_request  # type: ignore[method-assign]
     ChaliceRequestHandler.log_error = redacted_error  # type: ignore[method-assign]

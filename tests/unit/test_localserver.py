@@ -45,3 +45,21 @@ def test_chalice_locals_gateway_is_wrapped_once():
         assert LocalGateway.handle_request is wrapped and wrapped.__wrapped__ is original
     finally:
         LocalGateway.handle_request = installed
+
+
+def test_the_access_log_redaction_is_installed_once():
+    from chalice.local import ChaliceRequestHandler
+
+    from chalicelib.localserver import hide_path_secrets
+
+    installed = ChaliceRequestHandler.log_request, ChaliceRequestHandler.log_error
+    original = [getattr(method, "__wrapped__", method) for method in installed]
+    ChaliceRequestHandler.log_request, ChaliceRequestHandler.log_error = original
+    try:
+        hide_path_secrets(("/webhooks/credly/",))
+        wrapped = ChaliceRequestHandler.log_request, ChaliceRequestHandler.log_error
+        hide_path_secrets(("/webhooks/credly/",))  # tune() may run again (a reload): not wrapped twice
+        assert (ChaliceRequestHandler.log_request, ChaliceRequestHandler.log_error) == wrapped
+        assert [method.__wrapped__ for method in wrapped] == original
+    finally:
+        ChaliceRequestHandler.log_request, ChaliceRequestHandler.log_error = installed
