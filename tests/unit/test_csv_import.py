@@ -156,6 +156,18 @@ def test_a_wrong_delimiter_or_a_missing_column_exits_2_with_one_line(tmp_path, m
     services.cache_clear()
 
 
+def test_quotes_never_closed_all_over_the_file_refuse_it_rather_than_read_it_again_and_again(tmp_path, monkeypatch):
+    from chalicelib.pull import csvfile
+
+    monkeypatch.setattr(csvfile, "MIN_REREAD_BYTES", 1)  # the file's own size is then the most read again
+    # Each line opens a quote whether read on its own or inside a quoted cell (the first quote,
+    # in the middle of a cell, closes one; the second opens a cell): each runs on to the end.
+    path = tmp_path / "quotes.csv"
+    path.write_text(",".join(EXPORT_HEADER) + "\n" + "".join(f'Python "Expert","{n}\n' for n in range(40)))
+    with pytest.raises(CsvFileError, match=r"line \d+: too many quotes never closed"):
+        list(source(path, layout("credly")).pages("backfill", None))
+
+
 # -- pages and resume ---------------------------------------------------------------------------
 
 
@@ -218,6 +230,33 @@ def test_an_interrupted_import_resumes_after_the_last_page_queued_and_a_finished
     third = FailingQueue(allowed=10)
     assert PullRunner(store, third).run("credly", "backfill", again, cursor=cursor).pages == 0
     assert again.stats.already_imported and third.sent == []
+
+
+def test_an_import_interrupted_after_an_unclosed_quote_resumes_after_the_rows_it_had_read_again(tmp_path):
+    from chalicelib.pull.csvimport import cursor_name
+    from chalicelib.pull.runner import PullRunner
+    from chalicelib.store.sqlite import SqliteStore
+
+    rows = credly_rows(9)
+    for index, row in enumerate(rows):
+        row[EXPORT_HEADER.index("Earner Badge ID")] = f"badge-{index}"
+    path = write(tmp_path / "quote.csv", EXPORT_HEADER, rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = b'"' + lines[3]  # line 4 (badge-2) opens a quote the file never closes
+    path.write_bytes(b"\n".join(lines))
+    store, cursor = SqliteStore(str(tmp_path / "state.sqlite")), cursor_name("credly", path, "credly")
+
+    first, interrupted = FailingQueue(allowed=1), source(path, layout("credly"), rows_per_page=3)
+    with pytest.raises(ConnectorError):
+        PullRunner(store, first).run("credly", "backfill", interrupted, cursor=cursor)
+    assert [b.line for b in interrupted.stats.bad_rows] == [4]
+    second, resumed = FailingQueue(allowed=10), source(path, layout("credly"), rows_per_page=3)
+    assert PullRunner(store, second).run("credly", "backfill", resumed, cursor=cursor).finished
+
+    ids = [e["credential"]["id"] for m in [*first.sent, *second.sent] for e in m.body if e["kind"] == "issued"]
+    assert ids == [f"badge-{i}" for i in range(9) if i != 2]  # each once, in order
+    position = resumed.stats.position
+    assert (position.rows, position.good, position.bad, position.line) == (9, 8, 1, 10)
 
 
 # -- mappings ------------------------------------------------------------------------------------
