@@ -70,7 +70,7 @@ class CredentialResolver:
         return _event(_assertion(statement) if statement else request.credential_url, merged)
 
     def _earned(self, request: ShareLinkRequest) -> dict | None:
-        params: dict[str, Any] = {"verb": EARNED, "limit": 200}
+        params: dict[str, Any] = {"verb": EARNED, "limit": 200, "ascending": False}
         agent = self._agent(request)
         if agent:
             params["agent"] = agent
@@ -143,9 +143,16 @@ def _complete(given: dict[str, Any]) -> bool:
 
 
 def _first(statements: Iterable[dict], credential_urls: set[str], limit: int | None) -> dict | None:
+    """The earned statement of the credential; `limit`: how many of the latest to search, which holds
+    only while the LRS is seen to answer newest first (some answer oldest first whatever is asked)."""
+    previous = None
     for index, statement in enumerate(statements):
         if _assertion(statement) in credential_urls:
             return statement
+        stored = time_or_none(statement.get("stored"))
+        if previous is not None and stored is not None and stored > previous:
+            limit = None  # not newest first: the latest may be anywhere, so search them all
+        previous = stored or previous
         if limit is not None and index + 1 >= limit:
             break
     return None
