@@ -4,7 +4,7 @@ VPY := $(VENV)/bin/python
 LRS_DIR := tools/lrs
 LRS_PORT ?= 8081
 
-.PHONY: venv lrs-install test bench lrs run demo package clean
+.PHONY: venv lrs-install test bench lrs run demo package clean interop-badgr
 
 # Stamps live inside the directories they describe, so deleting one re-triggers its install.
 VENV_STAMP := $(VENV)/.requirements.stamp
@@ -32,6 +32,10 @@ bench: venv lrs-install
 	@set -e; for f in $$(grep -l '__main__' bench/*.py); do \
 		echo "== $$f"; $(VPY) "$$f"; \
 	done
+
+# The connector against a Badgr server already running (BADGR_INTEROP_* settings: docs/platforms.md).
+interop-badgr: venv lrs-install
+	$(VPY) tools/interop/badgr.py
 
 lrs: venv lrs-install
 	$(VPY) tools/lrs_process.py --port $(LRS_PORT)
