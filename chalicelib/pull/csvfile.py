@@ -159,9 +159,10 @@ class CsvFile:
         self.delimiter = delimiter
         with open_regular(path) as stream:
             self.size = os.fstat(stream.fileno()).st_size
-            self.header, self.body_offset = self._header(stream)
+            self.header, self.body_offset, self.body_line = self._header(stream)
 
-    def _header(self, stream: BinaryIO) -> tuple[list[str], int]:
+    def _header(self, stream: BinaryIO) -> tuple[list[str], int, int]:
+        """The header's cells, the offset after it and its last line (a quoted name may span lines)."""
         lines = _Lines(stream, 0, 0)
         header, error = None, None
         try:
@@ -173,7 +174,7 @@ class CsvFile:
             raise CsvFileError(f"{self.path}: the header (line 1): {problem}")
         if not header or not any(cell.strip() for cell in header):
             raise CsvFileError(f"{self.path}: no header line (the first line names the columns)")
-        return [cell.strip() for cell in header], lines.offset
+        return [cell.strip() for cell in header], lines.offset, lines.line
 
     def records(self, offset: int | None = None, line: int = 1) -> Iterator[Record | BadRecord]:
         """The records after the header, or from `offset` (a Record.end) where `line` ended.
@@ -186,7 +187,7 @@ class CsvFile:
         reread = max(self.size, MIN_REREAD_BYTES)  # what may be read again, at most
         with open_regular(self.path) as stream:
             stream.seek(start)
-            lines = _Lines(stream, start, line if offset is not None else 1)
+            lines = _Lines(stream, start, line if offset is not None else self.body_line)
             reader = csv.reader(lines, delimiter=self.delimiter)
             while True:
                 first = lines.next_record()

@@ -117,7 +117,7 @@ class Columns:
             key = next((k for k in map(header_key, spellings) if k in found), None)
             if key is not None:
                 self.index[name] = found[key]
-        self.headers = {name: file.header[i] for name, i in self.index.items()}
+        self.headers = {name: " ".join(file.header[i].split()) for name, i in self.index.items()}  # reasons: one line
         missing = [name for name in reader.columns() if name in reader.required() and name not in self.index]
         if missing:
             raise CsvFileError(_missing_columns(file, reader.title, missing))

@@ -132,6 +132,18 @@ def test_every_line_is_a_row_a_bad_row_or_blank(tmp_path):
     assert (summary["rows"], summary["good"], summary["bad"]) == (21, 19, 2)
 
 
+def test_lines_are_counted_from_the_end_of_a_header_spanning_lines(tmp_path):
+    path = tmp_path / "badges.csv"
+    write_export(path, badges(3))
+    lines = path.read_text().split("\n")
+    lines[0] = lines[0].replace("Badge Template ID", '"Badge\nTemplate ID"')  # the header: lines 1 and 2
+    lines[2] = lines[2].replace("@Example.com", " at Example.com")  # line 4
+    path.write_text("\n".join(lines))
+    summary = Run(tmp_path, "--platform", "credly", str(path)).summary
+    assert summary["lines"] == physical_lines(path) == 5
+    assert [(b["line"], b["reason"].split(":")[0]) for b in summary["bad_rows"]] == [(4, "Issued to Email")]
+
+
 # -- identifiers ----------------------------------------------------------------------------------
 
 
