@@ -27,6 +27,9 @@ from ..errors import ConnectorError
 
 BOM = b"\xef\xbb\xbf"
 MAX_LINE_BYTES = 4 * 1024 * 1024  # a line longer than this is refused unread (a file without line ends)
+# A row spanning lines fails once it is longer than this: quotes opened and never closed would
+# otherwise make one row of the rest of the file, however large, in memory.
+MAX_RECORD_BYTES = 4 * 1024 * 1024
 # Bytes that may be read again after records failing across lines, before the file is refused:
 # a file whose every line opens a quote would be read again from each line to the field limit.
 MIN_REREAD_BYTES = 64 * 1024 * 1024
@@ -92,6 +95,7 @@ class _Lines:
         self.offset = offset  # bytes handed over so far
         self.line = line  # lines handed over so far
         self.first = line + 1  # the line the current record starts on
+        self.start = offset  # where it starts
         self.first_end = -1  # where that line ends (-1: not read yet)
         self.ended = False  # the end of the file was reached during the current record
 
@@ -100,7 +104,7 @@ class _Lines:
 
     def next_record(self) -> int:
         """Called before each record is read: the line it starts on."""
-        self.first, self.first_end, self.ended = self.line + 1, -1, False
+        self.first, self.start, self.first_end, self.ended = self.line + 1, self.offset, -1, False
         return self.first
 
     def rewind(self) -> int:
@@ -126,6 +130,8 @@ class _Lines:
             self.first_end = self.offset
         if too_long:
             raise _BadLine(f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB")
+        if self.offset - self.start > MAX_RECORD_BYTES and self.line > self.first:
+            raise _BadLine(f"the row is longer than {MAX_RECORD_BYTES:,} bytes")
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as error:

@@ -156,6 +156,21 @@ def test_a_wrong_delimiter_or_a_missing_column_exits_2_with_one_line(tmp_path, m
     services.cache_clear()
 
 
+def test_a_row_running_on_over_lines_past_its_size_limit_is_one_bad_row_and_the_next_line_is_read(tmp_path,
+                                                                                                   monkeypatch):
+    from chalicelib.pull import csvfile
+
+    monkeypatch.setattr(csvfile, "MAX_RECORD_BYTES", 2_000)
+    path = tmp_path / "quotes.csv"  # every line opens a quote, read on its own or inside a quoted cell
+    path.write_text(",".join(EXPORT_HEADER) + "\n" + "".join(f'Python "Expert","{n}{"x" * 200}\n' for n in range(40)))
+    imported = source(path, layout("credly"))
+    list(imported.pages("backfill", None))
+    bad = imported.stats.bad_rows
+    assert [b.line for b in bad] == list(range(2, 42))  # each line once
+    assert "runs on to line 11, not readable there as CSV (the row is longer than 2,000 bytes)" in bad[0].reason
+    assert "the file ends inside the quoted cell" in bad[-1].reason
+
+
 def test_quotes_never_closed_all_over_the_file_refuse_it_rather_than_read_it_again_and_again(tmp_path, monkeypatch):
     from chalicelib.pull import csvfile
 
