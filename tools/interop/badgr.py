@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ SETTINGS = ("BASE", "USERNAME", "PASSWORD", "BADGECLASS", "OTHER_ISSUER", "LEARN
 TIMEOUT = 60
 THROTTLE_WAIT = 9  # seconds: the server's login backoff after three failed grants (2 ** 3), and one more
 ACCEPTANCE = {"Accepted": "accepted", "Rejected": "rejected"}
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")  # the record shows no address, not even a test one
 
 
 class CheckFailed(Exception):
@@ -161,7 +163,7 @@ def _expect(answer: requests.Response, status: int | tuple[int, ...], what: str)
     wanted = status if isinstance(status, tuple) else (status,)
     if answer.status_code not in wanted:
         raise CheckFailed(f"{what}: {answer.request.method} {answer.url} answered {answer.status_code}: "
-                          f"{answer.text[:300]}")
+                          f"{EMAIL.sub('<email>', answer.text[:300])}")
     return answer
 
 
@@ -400,7 +402,7 @@ def shown(answer: requests.Response, body: int = 240) -> str:
     headers = {k: v for k, v in answer.headers.items()
                if k.lower() in ("content-type", "retry-after", "www-authenticate", "link")}
     cookies = [_cookie(c) for c in answer.raw.headers.getlist("Set-Cookie")] if answer.raw else []
-    text = answer.text
+    text = EMAIL.sub("<email>", answer.text)
     for secret in ("access_token", "refresh_token"):
         text = _hidden(text, secret)
     return f"{answer.status_code} {headers} set-cookie={cookies} body={text[:body]!r}"
@@ -442,6 +444,14 @@ def record_tokens(run: Run) -> Iterator[str]:
     answer = requests.get(f"{base}/v2/issuers", headers={"Authorization": "Bearer expired0000000000000000000000"},
                           timeout=TIMEOUT)
     yield f"401: GET /v2/issuers with an unknown token -> {shown(answer)}"
+    _expect(run.server.call("GET", "/v2/issuers"), 200, "issuer list")  # the check's token, renewed if need be
+    answer = requests.get(f"{base}/v2/issuers", timeout=TIMEOUT,
+                          headers={"Authorization": f"Bearer {run.server.token}",
+                                   "Cookie": "access_token=expired0000000000000000000000"})
+    yield f"cookie wins: GET /v2/issuers with a valid Bearer header and a stale access_token cookie -> {shown(answer)}"
+    answer = requests.post(f"{base}/o/token", data=token_form(config.username, config.password, "rw:issuer r:unknown"),
+                           headers={"Accept": "application/json"}, timeout=TIMEOUT)
+    yield f"scope: POST /o/token asking 'rw:issuer r:unknown' -> {answer.status_code} scope {answer.json().get('scope')!r}"
 
 
 def record_lists(run: Run) -> Iterator[str]:
@@ -497,6 +507,12 @@ def record_awards(run: Run) -> Iterator[str]:
     yield f"201: POST assertion -> {answer.status_code}, result[0] keys {sorted(_result(answer)[0])}"
     answer = server.call("POST", f"/v2/badgeclasses/{badgeclass}/assertions", json={"issuedOn": "2026-01-01"})
     yield f"400: POST assertion without recipient -> {shown(answer)}"
+    answer = server.issue(badgeclass, run.config.address("future"), run.now() + timedelta(seconds=5))
+    yield f"issuedOn 5 s ahead of the server's clock -> {shown(answer)}"
+    naive = (run.now() - timedelta(hours=1)).replace(tzinfo=None)
+    answer = server.issue(badgeclass, run.config.address("naive"), naive)
+    yield (f"issuedOn without offset {naive.isoformat()} -> {answer.status_code}, stored as "
+           f"{_result(answer)[0]['issuedOn'] if answer.status_code == 201 else '-'}")
     answer = server.call("GET", f"/v2/badgeclasses/{badgeclass}")
     yield f"badge class: GET /v2/badgeclasses/{{id}} -> {answer.status_code}, keys {sorted(_result(answer)[0])}"
     for path in (f"/v2/issuers/{run.config.other_issuer}/assertions?num=1", f"/v2/issuers/{run.config.other_issuer}"):
