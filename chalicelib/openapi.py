@@ -35,9 +35,10 @@ from .share.service import NOT_FOUND as SHARE_NOT_FOUND
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
-# xapi.validate.is_absolute_iri as a JSON Schema regex: a scheme, then no whitespace nor any
-# character an IRI forbids. Python's \s also names \x1c-\x1f and \x85, JSON Schema's does not: named.
-ABSOLUTE_IRI = r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x1c-\x1f\x85<>"{}|\\^`]+$'
+# xapi.validate.is_absolute_iri as a JSON Schema regex: a scheme, then no whitespace, no control
+# character (C0, DEL, C1: Python's \s names \x1c-\x1f and \x85 too, JSON Schema's does not) nor any
+# other character an IRI forbids.
+ABSOLUTE_IRI = r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f-\x9f<>"{}|\\^`]+$'
 
 # -- request bodies whose route checks them in code ---------------------------------------------
 
