@@ -32,6 +32,13 @@ class Settings(BaseModel):
     http_max_attempts: int = 5
     http_backoff_base: float = 0.5
     http_backoff_cap: float = 30.0
+    # One try of an outbound request, from connecting to its last byte, and the body it may bring.
+    http_request_deadline: float = 60.0
+    http_max_body_bytes: int = 16 * 1024 * 1024
+    # A pull stops (exit 3) after this many pages in a row that the platform answered empty while
+    # announcing more; PULL_MAX_PAGES bounds the pages of one run (0: no bound).
+    pull_max_empty_pages: int = 10
+    pull_max_pages: int = 0
 
     identity_ifi: Literal["mbox", "mbox_sha1sum", "account"] = "mbox"
     identity_homepage: str | None = None
@@ -125,11 +132,26 @@ class Settings(BaseModel):
             raise ValueError("must be between 1 and 604800 (a week)")
         return value
 
-    @field_validator("lrs_batch_size", "http_max_attempts", "queue_max_attempts", "worker_batch_size")
+    @field_validator("lrs_batch_size", "http_max_attempts", "queue_max_attempts", "worker_batch_size",
+                     "http_max_body_bytes", "pull_max_empty_pages")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("http_request_deadline")
+    @classmethod
+    def _some_time(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("must be more than 0 seconds")
+        return value
+
+    @field_validator("pull_max_pages")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (no bound) or more")
         return value
 
     @model_validator(mode="after")
