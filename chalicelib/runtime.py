@@ -152,13 +152,21 @@ class Services:
         """One scheduled sync: pages until the function's time runs short, the rest next time."""
         import time
 
+        from .errors import OutsideFailure
         from .observability import log
         from .platforms import puller
-        from .pull.runner import PAGE_ALLOWANCE_SECONDS, PullRunner
+        from .pull.runner import PAGE_ALLOWANCE_SECONDS, PullLimits, PullRunner
 
         deadline = time.monotonic() + max(0.0, seconds_left - PAGE_ALLOWANCE_SECONDS)
         source = puller(platform, self.settings, "sync")
-        report = PullRunner(self.store, self.queue).run(platform, "sync", source, deadline=deadline)
+        runner = PullRunner(self.store, self.queue, PullLimits.from_settings(self.settings))
+        try:
+            report = runner.run(platform, "sync", source, deadline=deadline)
+        except OutsideFailure as error:
+            # Logged, not raised: Lambda would run a failed scheduled call again at once, into the
+            # same endless pages or the same unreachable platform. The next scheduled run resumes.
+            log("scheduled_sync_stopped", platform=platform, reason=str(error))
+            return {"platform": platform, "mode": "sync", "finished": False, "stopped": str(error)}
         log("scheduled_sync", **report.as_dict())
         return report.as_dict()
 

@@ -5,6 +5,11 @@ yields (memory stays flat with the number of records). Each page carries `resume
 pull goes on after it. The runner stores it only once the page is durably queued, so a pull
 stopped anywhere (a crash, a deadline, a failing page) resumes at the first page not queued;
 a page queued twice gives the same statements (deterministic ids).
+
+A puller yields every page the platform answers that might not be the last, an empty one too
+(records=0): the runner queues none of those, but counts them in a row, so a platform that keeps
+announcing more pages and sends nothing stops the pull instead of running it forever. A page too
+large for one queue message is yielded as several (`fitted`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator, Literal, Protocol
 
+from ..errors import OutsideFailure
+
 Mode = Literal["backfill", "sync"]
+
+
+class PullStopped(OutsideFailure):
+    """The platform answers pages in a way that would never end (a next link back to a page already
+    read, empty pages announcing more without end): the pull stops, its cursor at the last page
+    it queued. A puller raises it naming the cause; the runner adds the platform and the cursor."""
 
 
 # The most a page's document may weigh: half a queue message (1 MiB on SQS and the local outbox),
@@ -37,6 +50,41 @@ class Page:
     total: int | None = None  # records in the whole pull, where the platform says (an ETA)
     # "event": the document is a list of canonical events already read and checked (a CSV import)
     kind: Literal["document", "event"] = "document"
+    # records the platform answered for this page before the puller's own filters (None: `records`):
+    # a page whose records were all filtered out still moved the pull on
+    answered: int | None = None
+
+    def no_progress(self) -> bool:
+        """The platform answered nothing here, yet says more follows (the last page may be empty)."""
+        return not self.last and (self.records if self.answered is None else self.answered) == 0
+
+
+def fitted(page: Page, key: str, here: str | None, limit: int = PAGE_BYTES) -> Iterator[Page]:
+    """`page` itself when its document fits one queue message; else the records of
+    `page.document[key]` in consecutive documents that each fit, the rest of the document repeated
+    in each. All but the last resume at `here`, where the page was read from, so a stop between
+    them reads the page again (same statement ids: nothing doubles); the last one carries the
+    page's own resume. A single record larger than `limit` travels alone."""
+    if queued_size(page.document) <= limit:
+        yield page
+        return
+    runs = list(_runs(page.document[key], limit - queued_size({**page.document, key: []})))
+    for number, run in enumerate(runs, 1):
+        final = number == len(runs)
+        yield Page(document={**page.document, key: run}, records=len(run), resume=page.resume if final else here,
+                   last=page.last and final, total=page.total, kind=page.kind)
+
+
+def _runs(records: list, room: int) -> Iterator[list]:
+    """`records` cut in order into runs whose JSON list takes at most `room` bytes."""
+    start, taken = 0, 0
+    for index, record in enumerate(records):
+        weight = queued_size(record) + 1  # its comma
+        if index > start and taken + weight > room:
+            yield records[start:index]
+            start, taken = index, 0
+        taken += weight
+    yield records[start:]
 
 
 class Puller(Protocol):

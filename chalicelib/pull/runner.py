@@ -1,22 +1,43 @@
 """Run a pull: each page the platform answers is queued as one message (the workers translate
 and deliver it, in parallel on SQS), then its cursor is stored. Stopping anywhere - a crash, a
-deadline, a failing page - resumes at the first page that was not queued."""
+deadline, a failing page - resumes at the first page that was not queued.
+
+A platform can also answer in a way that never ends: a next link leading back to an earlier page,
+or empty pages that keep announcing more. The runner stops such a pull with PullStopped (an
+OutsideFailure: the command exits 3), its cursor left at the last page it queued, so that a run
+after the platform is fixed goes on from there. Empty pages are never queued.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from ..platforms.pulling import Mode, Puller
+from ..errors import shown_id
+from ..platforms.pulling import Mode, Page, Puller, PullStopped
 from ..queue import Queue, QueueMessage
 from ..store import Store
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 # What one page may take, retries included (connect + read timeouts times the attempts): a
 # scheduled run starts no page later than this before its function's time is up.
 PAGE_ALLOWANCE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class PullLimits:
+    empty_pages: int = 10  # pages in a row answered empty while announcing more (PULL_MAX_EMPTY_PAGES)
+    pages: int = 0  # pages one run reads at most; 0: no bound (PULL_MAX_PAGES)
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "PullLimits":
+        return cls(settings.pull_max_empty_pages, settings.pull_max_pages)
 
 
 @dataclass
@@ -50,10 +71,61 @@ def cursor_name(platform: str, mode: Mode) -> str:
     return f"pull:{platform}:{mode}"
 
 
+class _Guard:
+    """What one run has seen of its cursors: it refuses a page that shows the pull cannot end."""
+
+    def __init__(self, report: PullReport, limits: PullLimits, start: str | None) -> None:
+        self.report = report
+        self.limits = limits
+        self.kept = start  # the cursor stored now: where a stop leaves the pull
+        self.seen = {_digest(start)} if start is not None else set()  # digests: cursors can be long
+        self.empty = 0
+
+    def check(self, page: Page) -> None:
+        """Before `page` is queued: PullStopped when it leads back to a cursor this run stored (a
+        page split in several resumes where it was read from: that one is not a repeat), or is one
+        empty page too many."""
+        resume = page.resume
+        if not page.last and resume is not None and resume != self.kept and _digest(resume) in self.seen:
+            raise self.stop("its next page leads back to a page this run already read")
+        self.empty = self.empty + 1 if page.no_progress() else 0
+        if self.empty > self.limits.empty_pages:
+            raise self.stop(f"more than {self.limits.empty_pages} pages in a row came back empty while "
+                             "announcing more (PULL_MAX_EMPTY_PAGES)")
+
+    def stored(self, resume: str | None) -> None:
+        self.kept = resume
+        if resume is not None:
+            self.seen.add(_digest(resume))
+
+    def check_budget(self, page: Page) -> None:
+        """After `page`: PullStopped once the run has read its PULL_MAX_PAGES without an end."""
+        if self.limits.pages and self.report.pages >= self.limits.pages and not page.last:
+            raise self.stop(f"read {self.limits.pages} pages without reaching the end (PULL_MAX_PAGES)")
+
+    def stop(self, cause: str) -> PullStopped:
+        where = "the beginning" if self.kept is None else shown_id(self.kept, 120)
+        return PullStopped(f"{self.report.platform} {self.report.mode} stopped: {cause}; the cursor stays at "
+                           f"the last page queued ({where}): run it again once the platform answers normally")
+
+
+def _pages(puller: Puller, mode: Mode, start: str | None, since: datetime | None, guard: _Guard) -> Iterator[Page]:
+    """The puller's pages; a stop it raises names the platform and the cursor kept too."""
+    try:
+        yield from puller.pages(mode, start, since)
+    except PullStopped as stopped:
+        raise guard.stop(str(stopped)) from None
+
+
+def _digest(cursor: str) -> bytes:
+    return hashlib.blake2b(cursor.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 class PullRunner:
-    def __init__(self, store: Store, queue: Queue) -> None:
+    def __init__(self, store: Store, queue: Queue, limits: PullLimits | None = None) -> None:
         self.store = store
         self.queue = queue
+        self.limits = limits or PullLimits.from_settings(_settings())
 
     def run(self, platform: str, mode: Mode, puller: Puller, *, since: datetime | None = None,
             deadline: float | None = None, on_page: Callable[[PullReport], None] | None = None,
@@ -62,10 +134,15 @@ class PullRunner:
         the position is stored, when not the platform's own for `mode` (a CSV file's)."""
         name = cursor or cursor_name(platform, mode)
         report = PullReport(platform, mode)
-        for page in puller.pages(mode, self.store.cursor(name), since):
-            # durable before the cursor
-            self.queue.send(QueueMessage(source=platform, kind=page.kind, body=page.document))
-            self.store.set_cursor(name, page.resume)
+        start = self.store.cursor(name)
+        guard = _Guard(report, self.limits, start)
+        for page in _pages(puller, mode, start, since, guard):
+            guard.check(page)
+            if page.records:  # durable before the cursor; an empty page translates to nothing
+                self.queue.send(QueueMessage(source=platform, kind=page.kind, body=page.document))
+            if not page.no_progress():  # else the cursor stays at the last page queued
+                self.store.set_cursor(name, page.resume)
+                guard.stored(page.resume)
             report.pages += 1
             report.records += page.records
             report.total = page.total if page.total is not None else report.total
@@ -74,6 +151,13 @@ class PullRunner:
                 on_page(report)
             if page.last or (deadline is not None and time.monotonic() >= deadline):
                 break
+            guard.check_budget(page)
         else:
             report.finished = True  # the platform had no page left
         return report
+
+
+def _settings() -> "Settings":
+    from ..settings import load_settings
+
+    return load_settings()

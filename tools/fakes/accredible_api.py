@@ -30,6 +30,8 @@ openapi.json and apiary.apib), failing the way it does.
   meta_data}, group_id, group_name, url, ...>}; 404 {"errors": "Doesn't exist"}.
 - `add_credential(...)` / `update_credential(id, **fields)` (bumps updated_at) /
   `add_event(credential_id, event, created_at)` set up what the API answers.
+- `drip_next(interval, times, head)` sends the next answers a byte at a time; `set_cookie(value)`
+  sets a cookie on every answer (`cookies_received`: what clients sent back).
 - `fail_next(status, times, headers, delay, path)` serves canned failures first (status 0: only
   the delay, then the normal answer, which still takes effect); `truncate_next(times, path)` cuts
   the next answers' JSON in half (200, as a dropped connection leaves it); `requests` records

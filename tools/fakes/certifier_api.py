@@ -18,9 +18,13 @@
   Lists: `limit` defaults to 20 (Certifier's default) and must be 1..100 (else 400
   validation_error); `page_size` caps every page (small values make paging visible in tests).
   Cursors are opaque keyset tokens (what follows a given record), so records added meanwhile join
-  the end and never shift the pages still to come; an unreadable cursor is a 400.
+  the end and never shift the pages still to come; an unreadable cursor is a 400. `endless =
+  True`: every list page names a next cursor, past the end too (empty pages without end, each
+  with a new cursor), as a server with a paging bug answers.
 - GET  /v1/groups/{id}                             -> 200 {id, name, ...}: the group given to
   `add_group`, else (while `groups` is empty, or it lists the id) one named "Group <id>"; 404.
+- `drip_next(interval, times, head)` sends the next answers a byte at a time; `set_cookie(value)`
+  sets a cookie on every answer (`cookies_received`: what clients sent back).
 - `fail_next(status, times, headers, delay, path)` serves canned failures first (only to paths
   ending with `path` when given, e.g. "/issue"); status 0 means "only the delay, then the normal
   answer", which still takes effect (`delay_next`); `truncate_next(times, path)` answers 200 with
@@ -61,6 +65,7 @@ class FakeCertifier(PlatformFake):
         self.interactions: list[dict] = []
         self.created: list[dict] = []
         self.targets: list[tuple[str, str]] = []
+        self.endless = False  # list pages name a next cursor past the end too
         self._sequence = itertools.count(1)
         self._order: dict[str, int] = {}  # credential id -> its place in the list (keyset cursors)
         super().__init__(port)
@@ -171,8 +176,10 @@ class FakeCertifier(PlatformFake):
             chunk = [r for r in records if r[0] < key][-size:]
         more_after = bool(chunk) and any(r[0] > chunk[-1][0] for r in records)
         more_before = bool(chunk) and any(r[0] < chunk[0][0] for r in records)
-        pagination = {"prev": _cursor("before", chunk[0][0]) if more_before else None,
-                      "next": _cursor("after", chunk[-1][0]) if more_after else None}
+        following = _cursor("after", chunk[-1][0]) if more_after else None
+        if self.endless and following is None:  # past the end, each empty page a step further
+            following = _cursor("after", max(key, chunk[-1][0] if chunk else 0) + 1)
+        pagination = {"prev": _cursor("before", chunk[0][0]) if more_before else None, "next": following}
         return 200, {}, {"data": [record for _, record in chunk], "pagination": pagination}
 
     def _group(self, group_id: str) -> Answer:

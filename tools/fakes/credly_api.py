@@ -18,8 +18,13 @@
   the new badge joins the list answered by GET badges.
 - `fail_next(status, times, headers, delay)` serves canned failures before anything else
   (429 + Retry-After, 5xx); `delay_next(seconds)` slows the next answer; `truncate_next()`
-  cuts the next answer's JSON in half; `requests` records every (method, path) received,
-  canned ones included, and `targets` every (method, path?query).
+  cuts the next answer's JSON in half; `drip_next(interval, times, head)` sends the next answers
+  a byte at a time; `set_cookie(value)` sets a cookie on every answer (`cookies_received`: what
+  clients sent back); `requests` records every (method, path) received, canned ones included,
+  and `targets` every (method, path?query).
+- `endless = True`: every list page names a next page, past the end too (empty pages that never
+  stop, each with a new link), as a server with a paging bug answers; `loops = True`: the last
+  page names the first one as its next.
 - GET badges (and the same list at high_volume_issued_badge_search) honours `sort=issued_at` /
   `sort=-issued_at`; other sort keys are ignored.
 """
@@ -33,9 +38,7 @@ import json
 import signal
 import sys
 import threading
-import time
 import uuid
-from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -43,7 +46,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 if __package__ in (None, ""):  # run as a script: make `fakes` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fakes.server import Canned, JsonServer, RawBody  # noqa: E402
+from fakes.server import PlatformFake, RawBody  # noqa: E402
 
 REQUIRED_ISSUE_FIELDS = ("recipient_email", "badge_template_id", "issued_to_first_name", "issued_to_last_name", "issued_at")
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # Credly's documented request format
@@ -63,36 +66,19 @@ def _error(status: int, message: str) -> Answer:
     return status, {}, {"data": {"message": message}}
 
 
-class FakeCredly:
+class FakeCredly(PlatformFake):
     def __init__(self, org_id: str, token: str, port: int = 0, per_page: int = 50) -> None:
         self.org_id = org_id
         self.token = token
         self.per_page = per_page
+        self.endless = False  # list pages name a next page past the end too
+        self.loops = False  # the last list page names the first as its next
         self.events: dict[str, dict] = {}
         self.badges: list[dict] = []
         self.issued: list[dict] = []
-        self.requests: list[tuple[str, str]] = []
         self.targets: list[tuple[str, str]] = []
-        self._canned: deque[Canned] = deque()
-        self._lock = threading.Lock()
-        self._server = JsonServer(self.handle, port)
-        self.port = self._server.port
+        super().__init__(port)
         self.base_url = f"http://127.0.0.1:{self.port}/v1/"
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> "FakeCredly":
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> "FakeCredly":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- content and failures ----------------------------------------------------------------
 
@@ -111,13 +97,6 @@ class FakeCredly:
         with self._lock:
             self.badges.append(badge)
 
-    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0) -> None:
-        with self._lock:
-            self._canned.extend(Canned(status, dict(headers or {}), delay) for _ in range(times))
-
-    def delay_next(self, seconds: float) -> None:
-        self.fail_next(0, 1, None, seconds)
-
     def truncate_next(self, times: int = 1) -> None:
         """The next answers stop halfway through their JSON body (200, as a cut connection looks)."""
         self.fail_next(TRUNCATED, times)
@@ -127,15 +106,12 @@ class FakeCredly:
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         parts = urlsplit(target)
         with self._lock:
-            self.requests.append((method, parts.path))
             self.targets.append((method, target))
-            canned = self._canned.popleft() if self._canned else None
+        canned = self._record(method, parts.path, headers, None)
         if canned:
-            time.sleep(canned.delay)
             if canned.status == TRUNCATED:  # the connection dropped mid-body: half a JSON document
                 return 200, {}, truncated(self._route(method, parts.path, parse_qs(parts.query), headers, body))
-            if canned.status:
-                return canned.status, canned.headers, {"data": {"message": f"canned {canned.status}"}}
+            return canned.status, canned.headers, {"data": {"message": f"canned {canned.status}"}}
         try:
             return self._route(method, parts.path, parse_qs(parts.query), headers, body)
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
@@ -194,9 +170,14 @@ class FakeCredly:
             "total_pages": total_pages,
             "per": per,
             "previous_page_url": self._page_url(query, page - 1, listing) if page > 1 else None,
-            "next_page_url": self._page_url(query, page + 1, listing) if page < total_pages else None,
+            "next_page_url": self._next_url(query, page, total_pages, listing),
         }
         return 200, {}, {"data": chunk, "metadata": metadata}
+
+    def _next_url(self, query: dict[str, list[str]], page: int, total_pages: int, listing: str) -> str | None:
+        if page < total_pages or self.endless:
+            return self._page_url(query, page + 1, listing)
+        return self._page_url(query, 1, listing) if self.loops else None
 
     def _page_url(self, query: dict[str, list[str]], page: int, listing: str = "badges") -> str:
         # Keep filter and per: a next page without them would list a different collection.

@@ -37,6 +37,9 @@ number, the watermarks, and the pass's start and analytics end date; never a lea
 A backfill's last page stores none (the next backfill starts over); a sync's stores where the
 next sync starts. backfill `since`: credentials issued since (day precision), events recorded
 since. sync `since` applies only to a sync that has no cursor yet: what changed since.
+
+A page too large for one queue message (embedded credentials weigh) is queued as several
+documents (pulling.fitted); all but the last resume where the page was read from.
 """
 
 from __future__ import annotations
@@ -47,11 +50,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Literal
 
-from ...errors import ConnectorError, InputError
+from ...errors import InputError
 from ...observability import log
 from ...timeutil import time_or_none, utc, xapi_timestamp
 from ..common import first_text, id_text
-from ..pulling import Mode, Page
+from ..pulling import Mode, Page, PullStopped, fitted
 from .adapter import IGNORED_EVENTS, INTERACTIONS
 from .api import AccredibleClient
 
@@ -192,12 +195,13 @@ class AccrediblePuller:
             query["updated_at[gte]"] = _day_before(stream.after)
         cursor = stream.page if isinstance(stream.page, str) else None
         while True:
+            here = state.encode()
             answer = self.client.search_credentials(query, SORT, self.page_size, cursor)
             records = answer["credentials"]
             meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
             next_cursor = first_text(meta.get("cursor"))
             if next_cursor is not None and next_cursor == cursor and records:
-                raise ConnectorError("Accredible's search answered the cursor it was given: not followed again")
+                raise PullStopped("Accredible's search answered the cursor it was given")
             kept = [r for r in records if _fresh(stream, state, _credential_entry(r), mode)]
             done = next_cursor is None or not records
             stream.page = None if done else next_cursor
@@ -206,8 +210,9 @@ class AccrediblePuller:
                 state.total = meta["count"]
             if done:
                 state.phase, state.analytics.page = "analytics", None
-            yield Page(document={"credentials": kept, "meta": meta}, records=len(kept), resume=state.encode(),
-                       total=state.total)
+            yield from fitted(Page(document={"credentials": kept, "meta": meta}, records=len(kept),
+                                   resume=state.encode(), total=state.total, answered=len(records)),
+                              "credentials", here)
             if done:
                 return
             cursor = next_cursor
@@ -219,6 +224,7 @@ class AccrediblePuller:
         start = _day_before(stream.after) if stream.after is not None else None
         number = stream.page if isinstance(stream.page, int) and stream.page > 0 else 1
         while True:
+            here = state.encode()
             answer = self.client.analytics(page=number, page_size=self.analytics_page_size, start_date=start,
                                            end_date=state.end)
             rows = answer["analytics"]
@@ -235,11 +241,13 @@ class AccrediblePuller:
                 total = None
             if not done:
                 stream.page = following
-                yield Page(document=document, records=len(kept), resume=state.encode(), total=total)
+                yield from fitted(Page(document=document, records=len(kept), resume=state.encode(), total=total,
+                                       answered=len(rows)), "analytics", here)
                 number = following  # type: ignore[assignment]
                 continue
             resume = state.next_sync().encode() if mode == "sync" else None  # a backfill starts over
-            yield Page(document=document, records=len(kept), resume=resume, last=True, total=total)
+            yield from fitted(Page(document=document, records=len(kept), resume=resume, last=True, total=total),
+                              "analytics", here)
             return
 
     def _embedded(self, row: Any, credentials: dict[str, dict | None]) -> Any:
@@ -324,7 +332,7 @@ def _next_page(meta: dict, number: int, rows: int, size: int) -> int | None:
         if following is None:
             return None
         if not isinstance(following, int) or isinstance(following, bool) or following <= number:
-            raise ConnectorError(f"Accredible's analytics page {number} names next_page {following!r}: not followed")
+            raise PullStopped(f"Accredible's analytics page {number} names next_page {following!r}")
         return following
     return number + 1 if rows >= size else None
 

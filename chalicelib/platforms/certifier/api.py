@@ -15,6 +15,7 @@ from ...errors import ConnectorError, PlatformAuthError, PlatformRefused, shown_
 from ...httpretry import json_object
 from ..client import TokenClient
 from ..common import answer_body, path_segment, redacted
+from ..pulling import PullStopped
 
 
 API_VERSION = "2022-10-26"
@@ -139,7 +140,7 @@ def next_cursor(page: dict, current: str | None) -> str | None:
     if not isinstance(following, str):
         raise ConnectorError("Certifier's pagination.next is not a string cursor")
     if following == current:
-        raise ConnectorError("Certifier's pagination.next repeats the page it was given: not followed")
+        raise PullStopped("Certifier's pagination.next repeats the page it was given")
     return following
 
 

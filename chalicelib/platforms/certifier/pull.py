@@ -22,6 +22,11 @@ backfill does: deterministic statement ids make a re-read cost the LRS identical
 (answered "already stored"), not duplicates. Webhooks stay the prompt path; a sync is the net
 under them. With `since`, credentials issued before it are left out, and their interactions not
 read (Certifier cannot filter the list: it is read whole).
+
+A page too large for one queue message is queued as several documents (pulling.fitted); all but
+the last resume where the page was read from. An interactions answer that is empty yet names a
+next cursor is yielded (not queued) so that the runner sees a platform announcing pages that never
+come; a credential without interactions (an empty answer, no next) is not.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any, Iterator, Literal
 
 from ...observability import log
 from ...timeutil import time_or_none, utc
-from ..pulling import Mode, Page
+from ..pulling import Mode, Page, fitted
 from .adapter import ISSUED_STATUSES
 from .api import LIST_LIMIT, CertifierClient, CertifierNotFound, next_cursor
 
@@ -102,6 +107,7 @@ class Listing:
     document: dict  # what is queued: the answer, its credentials (since-filtered) with their groups
     interacting: tuple[dict, ...]  # its issued or expired credentials, in order: their interactions are read
     next: str | None  # the next credentials page's cursor
+    answered: int | None = None  # credentials Certifier answered, before the `since` filter
 
     def after(self, index: int) -> Position | None:
         """Where the walk goes after the interactions of the index-th interacting credential
@@ -138,7 +144,7 @@ class CertifierPuller:
                 listing = self._listing(position.page, since, groups)  # on resume: read again, not queued again
             if position.phase == "credentials":
                 following = listing.after(-1)
-                yield _page(listing.document, following)
+                yield from fitted(_page(listing.document, following, listing.answered), "data", position.encode())
                 position = following
                 continue
             located = listing.locate(position)
@@ -151,9 +157,9 @@ class CertifierPuller:
             answer = self.client.interaction_page(credential["id"], located.cursor, self.page_size)
             more = next_cursor(answer, located.cursor)
             following = replace(located, cursor=more) if more else listing.after(located.index)
-            if answer["data"]:
-                yield _page({**answer, "credential": credential}, following)
-            elif following is None:  # most credentials have none: only the end is queued, empty
+            if answer["data"] or more:  # an empty one announcing more too: the runner counts those
+                yield from fitted(_page({**answer, "credential": credential}, following), "data", located.encode())
+            elif following is None:  # most credentials have none: only the end is yielded, empty
                 yield _page(EMPTY_PAGE, None)
             position = following
 
@@ -162,7 +168,8 @@ class CertifierPuller:
         credentials = [c for c in answer["data"] if since is None or not _issued_before(c, since)]
         credentials = [self._with_group(c, groups) if c.get("status") in ISSUED_STATUSES else c for c in credentials]
         interacting = tuple(c for c in credentials if c.get("status") in ISSUED_STATUSES and _has_id(c))
-        return Listing(cursor, {**answer, "data": credentials}, interacting, next_cursor(answer, cursor))
+        return Listing(cursor, {**answer, "data": credentials}, interacting, next_cursor(answer, cursor),
+                       len(answer["data"]))
 
     def _with_group(self, credential: dict, groups: dict[str, dict | None]) -> dict:
         """The credential with `group` ({id, name}) as webhooks carry it; unchanged when it has one
@@ -180,9 +187,9 @@ class CertifierPuller:
         return {**credential, "group": groups[group_id]} if groups[group_id] else credential
 
 
-def _page(document: dict, following: Position | None) -> Page:
+def _page(document: dict, following: Position | None, answered: int | None = None) -> Page:
     return Page(document=document, records=len(document["data"]),
-                resume=following.encode() if following else None, last=following is None)
+                resume=following.encode() if following else None, last=following is None, answered=answered)
 
 
 def _has_id(credential: dict) -> bool:

@@ -17,6 +17,7 @@ import requests
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, RetryPolicy, json_object
 from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
+from ..pulling import PullStopped
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -125,7 +126,7 @@ class CredlyClient(RetryingClient):
         url = urljoin(current, str(link))
         self._check_link(url)
         if url in seen:  # a server bug must not become an endless loop
-            raise ConnectorError("Credly's next_page_url repeats an earlier page")
+            raise PullStopped("Credly's next_page_url repeats an earlier page")
         return url
 
     def _check_link(self, url: str) -> None:

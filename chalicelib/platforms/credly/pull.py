@@ -5,6 +5,9 @@ deterministic statement ids make a re-read cost the LRS identical re-posts, not 
 A backfill reads oldest first, so badges issued meanwhile join the end instead of shifting the
 pages still to come; with `since` it reads newest first (a badge issued meanwhile then repeats
 one record, it never hides one) and stops at the first page reaching past `since`.
+
+A page too large for one queue message (100 badges with long descriptions) is queued as several
+documents (pulling.fitted); all but the last resume at the URL the page was read from.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime
 from typing import Iterator
 
 from ...timeutil import time_or_none, utc
-from ..pulling import Mode, Page
+from ..pulling import Mode, Page, fitted
 from .api import CredlyClient
 
 PER_PAGE = 100  # Credly's largest page
@@ -25,14 +28,17 @@ class CredlyPuller:
 
     def pages(self, mode: Mode, resume: str | None, since: datetime | None = None) -> Iterator[Page]:
         params = {"per": str(PER_PAGE), "sort": "-issued_at" if since else "issued_at"}
+        here = resume  # where the page being read came from (None: the list's first page)
         for page, next_url in self.client.badge_pages(resume, params):
             metadata = page.get("metadata") if isinstance(page.get("metadata"), dict) else {}
             total = metadata.get("total_count")
             last = next_url is None or (since is not None and _reaches_before(page["data"], since))
-            yield Page(document=page, records=len(page["data"]), resume=None if last else next_url, last=last,
-                       total=total if isinstance(total, int) and not since else None)
+            yield from fitted(Page(document=page, records=len(page["data"]), resume=None if last else next_url,
+                                   last=last, total=total if isinstance(total, int) and not since else None),
+                              "data", here)
             if last:
                 return
+            here = next_url
 
 
 def _reaches_before(badges: list, since: datetime) -> bool:
