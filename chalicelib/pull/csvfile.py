@@ -58,7 +58,7 @@ def open_regular(path: Path) -> BinaryIO:
     try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a file")
+            kind = next((name for test, name in _KINDS if test(mode)), "another kind of file")
             raise CsvFileError(f"{path}: not a regular file ({kind}): save it to a file and import that")
         os.set_blocking(descriptor, True)
         return os.fdopen(descriptor, "rb")
@@ -129,7 +129,7 @@ class _Lines:
         if self.first_end < 0:
             self.first_end = self.offset
         if too_long:
-            raise _BadLine(f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB")
+            raise _BadLine(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB")
         if self.offset - self.start > MAX_RECORD_BYTES and self.line > self.first:
             raise _BadLine(f"the row is longer than {MAX_RECORD_BYTES:,} bytes")
         try:
