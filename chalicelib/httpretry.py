@@ -157,13 +157,13 @@ def _try(session: requests.Session, method: str, url: str, policy: RetryPolicy, 
     return response
 
 
-def _within(timeout: Any, deadline: float) -> Any:
+def _within(timeout: Any, seconds: float) -> Any:
     """requests' (connect, read) timeout, neither part longer than the whole try may take."""
     if timeout is None:
-        return (deadline, deadline)
+        return (seconds, seconds)
     if isinstance(timeout, tuple):
-        return tuple(deadline if part is None else min(float(part), deadline) for part in timeout)
-    return min(float(timeout), deadline)
+        return tuple(seconds if part is None else min(float(part), seconds) for part in timeout)
+    return min(float(timeout), seconds)
 
 
 def _read_body(response: requests.Response, deadline: float, max_body: int, what: str) -> None:
@@ -242,7 +242,10 @@ class _DeadlineReader(io.RawIOBase):
         super().close()
 
 
-class _DeadlineResponse(http.client.HTTPResponse):
+class DeadlineResponse(http.client.HTTPResponse):
+    """http.client's response reading through a _DeadlineReader while a try of send() is under way:
+    the `response_class` of a connection whose reads must end at the deadline."""
+
     def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
         super().__init__(sock, *args, **kwargs)
         deadline = getattr(_current, "deadline", None)
@@ -252,11 +255,11 @@ class _DeadlineResponse(http.client.HTTPResponse):
 
 
 class _DeadlineHTTPConnection(HTTPConnection):
-    response_class = _DeadlineResponse
+    response_class = DeadlineResponse
 
 
 class _DeadlineHTTPSConnection(HTTPSConnection):
-    response_class = _DeadlineResponse
+    response_class = DeadlineResponse
 
 
 class _DeadlineHTTPPool(HTTPConnectionPool):

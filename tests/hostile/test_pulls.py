@@ -394,3 +394,21 @@ def test_a_cookie_set_on_a_redirect_or_a_token_answer_never_comes_back():
         server.stop()
 
     assert received == []
+
+
+def test_an_award_whose_answer_drips_past_the_deadline_is_not_sent_twice():
+    from chalicelib.httpretry import OutcomeUnknown
+    from chalicelib.platforms.accredible.api import AccredibleClient
+
+    with FakeAccredible(TOKEN) as accredible:
+        accredible.drip_next(interval=0.05)  # the created credential's answer, ~1 KB: a minute at this pace
+        client = AccredibleClient(accredible.base_url, TOKEN, pacer=None, sleep=lambda _: None,
+                                  retry=RetryPolicy(attempts=3, base=0.0, cap=0.0, deadline=0.5))
+        started = time.monotonic()
+        with pytest.raises(OutcomeUnknown, match="it may have been done: check the platform"):
+            client.create_credential({"recipient": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                                      "group_id": 771001})
+        seconds = time.monotonic() - started
+        posts = [path for method, path in accredible.requests if method == "POST"]
+
+    assert seconds < 3 and posts == ["/v1/credentials"]  # created once: a second try could award twice
