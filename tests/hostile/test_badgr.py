@@ -9,6 +9,7 @@ exit code, the one-line message and what reached the LRS."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -240,3 +241,17 @@ def test_an_award_to_another_accounts_badge_class_is_a_dead_letter_naming_it(con
     assert f"dead-lettered again: Canvas Credentials shows no badge class {BADGECLASS} to BADGR_USERNAME" in line
     assert badgr.assertions == [] and connector.services.store.award(f"badgr|{BADGECLASS}|E-1001")["state"] == "failed"
 
+
+
+def test_an_assertion_url_that_is_no_iri_names_its_field():
+    """The badgeassertion extension's @id must be an IRI: the adapter names the field, not the LRS."""
+    from chalicelib.errors import InputError
+    from chalicelib.platforms.badgr.adapter import ADAPTER
+    from chalicelib.settings import load_settings
+
+    document = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "badgr" / "assertions_changed.json").read_text())
+    first = document["result"][0]
+    badgeclass = {"entityId": first["badgeclass"], "name": "Data Protection Essentials"}  # as pulls expand it
+    broken = {**document, "result": [{**first, "badgeclass": badgeclass, "openBadgeId": "not a url at all"}]}
+    with pytest.raises(InputError, match=r"result\[0\]\.openBadgeId"):
+        ADAPTER.from_settings(load_settings({})).parse(broken)

@@ -12,7 +12,8 @@ from typing import Any
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
-from ..common import Adapter, ParseResult, absolute_iri, email_address, first_text, missing, require_object
+from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, missing, optional_iri,
+                      require_object)
 
 PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
 # An assertion's `acceptance` as an event of its own; "Unaccepted" is the issued state itself.
@@ -35,7 +36,7 @@ class BadgrAdapter(Adapter):
         name = first_text(badgeclass.get("name")) or missing(at("badgeclass.name"))
         credential = Credential(
             id=entity_id,
-            assertion_url=first_text(assertion.get("openBadgeId")),
+            assertion_url=optional_iri(assertion.get("openBadgeId"), at("openBadgeId")),
             template_id=first_text(badgeclass.get("entityId"), assertion.get("badgeclass") if isinstance(assertion.get("badgeclass"), str) else None),
             template_iri=absolute_iri(
                 first_text(assertion.get("badgeclassOpenBadgeId"), badgeclass.get("openBadgeId"))
