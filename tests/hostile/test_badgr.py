@@ -9,6 +9,7 @@ exit code, the one-line message and what reached the LRS."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
@@ -96,6 +97,20 @@ def test_an_award_whose_answer_was_lost_after_the_save_is_read_back_as_awarded(f
     assert result.issued_document["badgeclass"]["entityId"] == BADGECLASS
     assert result.issued_document["recipient"]["plaintextIdentity"] == ADA.email
     assert [r.method for r in fake.received if r.path.endswith("/assertions")] == ["POST", "GET"]  # never twice
+
+
+def sent_issued_on(fake: FakeBadgr) -> datetime:
+    [post] = [r for r in fake.received if r.method == "POST" and r.path.endswith("/assertions")][-1:]
+    return datetime.fromisoformat(post.body["issuedOn"])
+
+
+def test_an_award_judged_by_a_clock_ahead_of_the_platforms_is_issued_in_the_platforms_past(fake):
+    ahead = 600.0  # our clock ten minutes ahead; the fake's Date headers show its own (the real) clock
+    judged = datetime.fromtimestamp(time.time() + ahead, timezone.utc)
+    result = BadgrAwards(client(fake, wall=lambda: time.time() + ahead)).award(BADGECLASS, ADA, judged)
+    sent = sent_issued_on(fake)
+    assert datetime.now(timezone.utc) - timedelta(seconds=5) <= sent <= datetime.now(timezone.utc)
+    assert sent.microsecond == 0 and result.vendor_id == fake.assertions[0]["entityId"]
 
 
 def test_an_award_to_another_accounts_badge_class_names_it_and_the_account(fake):

@@ -19,6 +19,10 @@ uses one of them, never a session of its own.
 The API answers 404, never 403, for an issuer or badge class of another account: BadgrNotFound
 names the entity and BADGR_USERNAME / BADGR_API_BASE.
 
+The platform refuses an issuedOn after its own now, even by a second (400, fieldErrors.issuedOn):
+the client keeps how far the platform's clock is behind ours, from the Date header of its answers
+(`platform_now`), so an award's issuedOn can be kept in the platform's past.
+
 Badgr accepts duplicate awards (a badge class's allowDuplicateAwards defaults to true): this
 client does not prevent them; the connector's award ledger does.
 
@@ -33,6 +37,8 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -40,7 +46,9 @@ import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, json_object
+from ...timeutil import utc
 from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
+from ..pulling import PullStopped
 
 if TYPE_CHECKING:
     from ...settings import Settings
@@ -55,6 +63,9 @@ MAX_PAGE = 500  # the largest `num` an assertion list answers
 THROTTLE_BODY_BYTES = 4096  # a throttling answer's body is read for its `expires` up to this size
 # Without both flags the lists silently leave expired and revoked assertions out.
 LIST_EVERYTHING = {"include_expired": "true", "include_revoked": "true"}
+# A Date header counts whole seconds and is a network trip old: a platform clock behind ours by
+# less than this cannot be told from none.
+DATE_RESOLUTION = 2.0
 
 
 class BadgrAuthError(PlatformAuthError):
@@ -74,6 +85,11 @@ class BadgrNotFound(PlatformRefused):
                    "it is another account's, deleted, or in another region than BADGR_API_BASE")
 
 
+class BadgrIssuedOnRefused(PlatformRefused):
+    """Canvas Credentials refused the assertion's issuedOn (400 with fieldErrors.issuedOn), which
+    it does for one after its own now: nothing was saved."""
+
+
 class BadgrClient(RetryingClient):
     def __init__(
         self,
@@ -82,16 +98,20 @@ class BadgrClient(RetryingClient):
         password: Token,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         notify: bool | None = None,
         **options: object,
     ) -> None:
         super().__init__(**options)
         self.session.hooks["response"].append(_throttle_as_retry_after)
+        self.session.hooks["response"].append(self._note_date)
         self.base = api_base.rstrip("/")
         self.notify = notify  # BADGR_NOTIFY: None leaves the e-mail to the platform's default
         self.username = username
         self._password = password
         self._clock = clock
+        self._wall = wall  # our clock, compared with the platform's Date headers
+        self._behind: float | None = None  # the platform's clock minus ours, at least; None: no Date seen
         self._lock = threading.Lock()  # one renewal at a time when threads share the client
         self._access: str | None = None
         self._refresh: str | None = None
@@ -114,7 +134,8 @@ class BadgrClient(RetryingClient):
         if response.status_code == 404:
             raise BadgrNotFound.of(f"badge class {shown_id(badgeclass_id)}", response)
         if 400 <= response.status_code < 500:
-            raise PlatformRefused(
+            refused = BadgrIssuedOnRefused if _refused_field(response, "issuedOn") else PlatformRefused
+            raise refused(
                 f"Canvas Credentials refused the assertion (HTTP {response.status_code}): {_description(response)}"
             )
         if response.status_code not in (200, 201):  # the award may exist: the ledger keeps the claim
@@ -210,10 +231,29 @@ class BadgrClient(RetryingClient):
             raise ConnectorError(f"Canvas Credentials' next link leaves {urlsplit(self.base).netloc}: not followed")
         return url
 
+    def platform_now(self) -> datetime:
+        """Now by the platform's clock when its Date headers show it behind ours by more than
+        DATE_RESOLUTION (never later than its now, then), else by ours. Before any answer, the token
+        grant every call needs first is made, for its Date."""
+        if self._behind is None:
+            self._bearer()
+        behind = self._behind or 0.0
+        return datetime.fromtimestamp(self._wall() + (behind if behind < -DATE_RESOLUTION else 0.0), timezone.utc)
+
+    def _note_date(self, response: requests.Response, *args: object, **kwargs: object) -> requests.Response:
+        """The platform's clock minus ours, at least: its Date (whole seconds, taken before it
+        answered) against our clock once the answer is here."""
+        try:
+            dated = utc(parsedate_to_datetime(response.headers.get("Date", "")))
+        except (TypeError, ValueError, OverflowError):  # none, or unreadable: the last one stands
+            return response
+        self._behind = dated.timestamp() - self._wall()
+        return response
+
     def _next(self, current: str, link: str, seen: set[str]) -> str:
         url = self.checked_link(urljoin(current, link))
         if url in seen:
-            raise ConnectorError("Canvas Credentials' next link repeats an earlier page: not followed")
+            raise PullStopped("Canvas Credentials' next link repeats an earlier page")
         return url
 
     def _get(self, url: str, what: str, params: dict | None = None, entity: str | None = None) -> requests.Response:
@@ -351,6 +391,13 @@ def _throttle_as_retry_after(response: requests.Response, *args: object, **kwarg
         if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds >= 0:
             response.headers["Retry-After"] = str(seconds)
     return response
+
+
+def _refused_field(response: requests.Response, field: str) -> bool:
+    """A 400 naming this field in its fieldErrors."""
+    body = answer_body(response) if response.status_code == 400 else None
+    errors = body.get("fieldErrors") if isinstance(body, dict) else None
+    return isinstance(errors, dict) and field in errors
 
 
 def _description(response: requests.Response) -> str:

@@ -8,18 +8,24 @@ notification e-mail failed after the save) is not repeated (Badgr would accept a
 badge class's assertions to that recipient are read back, and the one issued at the very time
 the lost request sent is the award. Only when none is found (or the read fails) does the award
 stay OutcomeUnknown, for an operator to check.
+
+The platform refuses an issuedOn after its own now, even by a second. The issuedOn sent is the
+moment the award was judged, in whole seconds (what every server keeps, so a read-back matches
+it), never after the platform's now as its Date headers show it (BadgrClient.platform_now: its
+clock may be behind ours). A clock behind by less than a Date header can show is met by one more
+try, DATE_RESOLUTION earlier, when the platform refuses the issuedOn (nothing was saved).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ...errors import ConnectorError, shown_id
 from ...httpretry import OutcomeUnknown
 from ...observability import log
 from ...timeutil import time_or_none, utc
 from ..awarding import AwardResult, Recipient, plain_id, rejections
-from .api import BadgrClient
+from .api import DATE_RESOLUTION, BadgrClient, BadgrIssuedOnRefused
 
 
 def credential_id(value: str) -> str:
@@ -36,20 +42,29 @@ class BadgrAwards:
     def award(self, credential_id: str, recipient: Recipient, issued_at: datetime,
               evidence_url: str | None = None, credential_name: str | None = None) -> AwardResult:
         # No duplicate check: Badgr would accept a second assertion; the ledger prevents it.
-        payload = badgr_payload(recipient, issued_at, evidence_url, self.client.notify)
-        try:
-            with rejections():
-                assertion = self.client.issue_assertion(credential_id, payload)
-        except OutcomeUnknown:
-            found = self._made_anyway(credential_id, recipient.email, issued_at)
-            if found is None:
-                raise
-            assertion = found
+        sent = issued_on(issued_at, self.client.platform_now())
+        with rejections():
+            try:
+                assertion = self._issue(credential_id, recipient, sent, evidence_url)
+            except BadgrIssuedOnRefused:  # its clock behind ours by less than its Date shows
+                assertion = self._issue(credential_id, recipient, sent - timedelta(seconds=DATE_RESOLUTION),
+                                        evidence_url)
         if not assertion.get("entityId"):
             raise ConnectorError("Canvas Credentials answered the award without an assertion entityId: check the platform")
         response = _with_plaintext_identity(assertion, recipient.email)
         return AwardResult(vendor_id=str(assertion["entityId"]), already_awarded=False, response=response,
                            issued_document=_with_badgeclass(response, credential_id, credential_name))
+
+    def _issue(self, badgeclass_id: str, recipient: Recipient, sent: datetime, evidence_url: str | None) -> dict:
+        """The assertion made with issuedOn `sent`, read back when the answer was lost."""
+        payload = badgr_payload(recipient, sent, evidence_url, self.client.notify)
+        try:
+            return self.client.issue_assertion(badgeclass_id, payload)
+        except OutcomeUnknown:
+            found = self._made_anyway(badgeclass_id, recipient.email, sent)
+            if found is None:
+                raise
+            return found
 
     def _made_anyway(self, badgeclass_id: str, email: str, issued_at: datetime) -> dict | None:
         """The assertion a request whose answer was lost made, read back; None when not found."""
@@ -64,9 +79,14 @@ class BadgrAwards:
         return found
 
 
+def issued_on(judged: datetime, platform_now: datetime) -> datetime:
+    """The issuedOn to send: when the award was judged, never after the platform's now, in whole seconds."""
+    return min(utc(judged), utc(platform_now)).replace(microsecond=0)
+
+
 def made_at(assertions: list[dict], issued_at: datetime) -> dict | None:
     """The assertion issued at `issued_at` (to the second: a server may keep no fraction), the
-    most recently created one if several: the award's issuedOn is the moment the worker judged it."""
+    most recently created one if several: an award's issuedOn is when it was judged (in the platform's past)."""
     wanted = utc(issued_at).replace(microsecond=0)
     matching = [a for a in assertions if a.get("entityId") and _second(a.get("issuedOn")) == wanted]
     return max(matching, key=lambda a: str(a.get("createdAt") or ""), default=None)
