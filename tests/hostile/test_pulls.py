@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from chalicelib.errors import shown_id
 from chalicelib.httpretry import RetryingClient, RetryPolicy
 from chalicelib.platforms.badgr.api import BadgrClient
 from fakes.accredible_api import FakeAccredible
@@ -221,6 +222,44 @@ def test_endless_empty_interaction_pages_stop_a_certifier_pull(lrs, tmp_path):
     assert seconds < 30 and interaction_requests == 4
     assert json.loads(cursor(env, "certifier", "backfill"))["phase"] == "interactions"
     assert lost(env, lrs, "certifier", [r["id"] for r in records]) == []
+
+
+BADGR_USER, BADGR_PASSWORD, BADGR_ISSUER = "issuer@example.com", "badgr-pw", "IsEndless0000000000001"
+BADGR_LISTS = {"backfill": f"/v2/issuers/{BADGR_ISSUER}/assertions", "sync": "/v2/assertions/changed"}
+
+
+@pytest.mark.parametrize("mode", ["backfill", "sync"])
+def test_endless_empty_pages_stop_a_badgr_pull_with_its_cursor_at_the_last_page_queued(lrs, tmp_path, mode):
+    with FakeBadgr(BADGR_USER, BADGR_PASSWORD) as badgr:
+        badgr.max_per_page = badgr.changed_page_size = 20  # two pages with assertions, then empty ones
+        badgr.add_issuer(BADGR_ISSUER)
+        issued = datetime(2026, 3, 2, tzinfo=timezone.utc)
+        made = [badgr.add_assertion("BcEndless", f"learner{n}@example.com", issued, issuer=BADGR_ISSUER)
+                for n in range(30)]
+        badgr.endless = True
+        env = environment(tmp_path, lrs, BADGR_API_BASE=badgr.base_url, BADGR_USERNAME=BADGR_USER,
+                          BADGR_PASSWORD=BADGR_PASSWORD)
+        lists = lambda: sum(1 for method, path in badgr.requests if path == BADGR_LISTS[mode])  # noqa: E731
+
+        done, seconds = command(env, mode, "badgr", timeout=60)
+
+        assert done.returncode == 3, done.stderr
+        kept = cursor(env, "badgr", mode)
+        assert "page=1&cursor=" in json.loads(kept)["next"]  # the first empty page: after the two queued
+        assert error_lines(done.stderr) == [
+            f"error: badgr {mode} stopped: more than 3 pages in a row came back empty while announcing more "
+            f"(PULL_MAX_EMPTY_PAGES); the cursor stays at the last page queued ({shown_id(kept, 120)}): run it "
+            "again once the platform answers normally"]
+        assert seconds < 30 and lists() == 2 + 4  # the two pages, then four empty ones
+        ids = [a["entityId"] for a in made]
+        assert lost(env, lrs, "badgr", ids) == []
+        assert all(json.loads(message)["body"]["result"] for message in outbox(env))  # none for an empty page
+
+        badgr.endless = False
+        again, _ = command(env, mode, "badgr", timeout=60)
+        assert again.returncode == 0, again.stderr
+        assert lists() == 2 + 4 + 1  # on from the page kept: the platform says it was the last
+        assert lost(env, lrs, "badgr", ids) == [] and outbox(env) == []
 
 
 def test_a_next_link_back_to_an_earlier_page_stops_the_pull_with_exit_3(credly, lrs, tmp_path):

@@ -16,6 +16,7 @@ from chalicelib.httpretry import RetryPolicy
 from chalicelib.platforms.badgr.adapter import BadgrAdapter
 from chalicelib.platforms.badgr.api import BadgrClient, BadgrNotFound
 from chalicelib.platforms.badgr.pull import BadgrPuller, decode_cursor, encode_cursor, iso
+from chalicelib.platforms.pulling import PullStopped
 from fakes.badgr_api import FakeBadgr
 
 BASE = "https://api.eu.badgr.io"
@@ -134,7 +135,7 @@ def test_a_stored_link_to_another_host_is_refused_before_any_request():
 def test_a_next_link_repeating_an_earlier_page_stops_the_walk():
     first = f"{BASE}/v2/assertions/changed?since=x&cursor=1"
     session = Scripted((200, changed([], True, first), {}), (200, changed([], True, first), {}))
-    with pytest.raises(ConnectorError, match="repeats an earlier page"):
+    with pytest.raises(PullStopped, match="repeats an earlier page"):  # the runner's stop: exit 3
         list(client(session).changed_pages(WATERMARK))
     assert len(session.urls) == 2
 
@@ -295,6 +296,28 @@ def test_a_backfill_since_reads_a_list_to_its_end_unless_it_is_seen_newest_first
     pages = list(BadgrPuller(stub).pages("backfill", None, since=datetime(2026, 11, 5, tzinfo=timezone.utc)))
     assert sorted(a["entityId"] for p in pages for a in p.document["result"]) == ["A2", "A3"]
     assert pages[-1].last and pages[-1].resume is None
+
+
+def test_empty_pages_announcing_more_are_yielded_for_the_runner_to_count():
+    a1, a2, c1 = assertion("A1"), assertion("A2"), assertion("C1")
+    stub = StubClient(changed=[([a1], WATERMARK), ([], WATERMARK), ([], WATERMARK), ([a2], WATERMARK)])
+    pages = list(BadgrPuller(stub).pages("sync", None))
+    assert [(p.records, p.last, p.no_progress()) for p in pages] == [(1, False, False), (0, False, True),
+                                                                     (0, False, True), (1, True, False)]
+    assert pages[1].document == {"result": []}
+
+    stub = StubClient(issuers={"IsA": [[a1], [], [a2]], "IsB": [[]], "IsC": [[c1]]})
+    pages = list(BadgrPuller(stub).pages("backfill", None))
+    # IsB's list ends empty: no page for it, the walk goes on with IsC
+    assert [(p.records, p.no_progress()) for p in pages] == [(1, False), (0, True), (1, False), (1, False)]
+    assert cursors(pages)[1] == {"issuer": "IsA", "index": 0, "next": f"{BASE}/v2/issuers/IsA/assertions?page=2"}
+
+
+def test_a_page_whose_assertions_were_all_issued_before_since_still_moves_the_pull_on():
+    older = [assertion("A0", created="2026-09-01T00:00:00Z"), assertion("A1", created="2026-10-01T00:00:00Z")]
+    stub = StubClient(issuers={"IsA": [older, [assertion("A2", created="2026-11-10T00:00:00Z")]]})  # oldest first
+    pages = list(BadgrPuller(stub).pages("backfill", None, since=datetime(2026, 11, 5, tzinfo=timezone.utc)))
+    assert [(p.records, p.answered, p.no_progress()) for p in pages] == [(0, 2, False), (1, 1, False)]
 
 
 def test_badge_classes_are_fetched_once_per_run_and_embedded_trimmed():

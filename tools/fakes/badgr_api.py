@@ -44,6 +44,9 @@
   the query (as Badgr does). 400 {"fieldErrors": {"since": [...]}} for a time without offset
   (a `+` sent unencoded arrives as a space, and is refused too). `nextResults` is an absolute
   URL while `hasNext`, else null.
+- `endless = True`: the lists and the changed feed link to a next page past their end too (empty
+  pages that never stop, each with a new link: `page=N+1` beside the cursor), as a server with a
+  paging bug answers.
 - GET /v2/badgeclasses/{entityId} -> {"status", "result": [badge class]}: one added with
   `add_badgeclass`, or (with `badgeclasses` empty, or naming it) a made-up one; else 404.
 - `add_issuer`, `add_badgeclass`, `add_assertion` (history: created and updated when you say)
@@ -110,6 +113,7 @@ class FakeBadgr(PlatformFake):
         self.max_per_page = MAX_PER_PAGE  # lower it so a test needs few assertions per page
         self.changed_page_size = 100
         self.oldest_first = False  # issuer and badge class lists in creation order, as older servers
+        self.endless = False  # lists and the changed feed link to a next page past their end too
         self.foreign: set[str] = set()  # issuer and badge class ids of another account
         self.notification_fails = False
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
@@ -357,6 +361,9 @@ class FakeBadgr(PlatformFake):
         headers = {}
         if start + per < len(rows):
             headers["Link"] = f'<{self._link(path, query, keys[start + per - 1])}>; rel="next"'
+        elif self.endless:
+            last = keys[start + len(page) - 1] if page else position
+            headers["Link"] = f'<{self._beyond(path, query, last)}>; rel="next"'
         return 200, headers, _envelope(True, "ok", [a for _, a in page])
 
     def _changed(self, path: str, query: dict[str, list[str]]) -> Answer:
@@ -375,9 +382,11 @@ class FakeBadgr(PlatformFake):
         start = 0 if position is None else next((i for i, k in enumerate(keys) if k > position), len(rows))
         page = rows[start : start + self.changed_page_size]
         more = start + self.changed_page_size < len(rows)
-        last_key = keys[start + len(page) - 1] if page else None
-        pagination = {"hasNext": more, "nextResults": self._link(path, query, last_key) if more else None,
-                      "hasPrevious": start > 0, "previousResults": None}
+        last_key = keys[start + len(page) - 1] if page else position
+        following = self._link(path, query, last_key) if more else \
+            self._beyond(path, query, last_key) if self.endless else None
+        pagination = {"hasNext": following is not None, "nextResults": following, "hasPrevious": start > 0,
+                      "previousResults": None}
         return 200, {}, _envelope(True, "ok", [a for _, a in page], pagination=pagination, timestamp=stamp.isoformat())
 
     def _badgeclass(self, entity_id: str) -> Answer:
@@ -387,6 +396,11 @@ class FakeBadgr(PlatformFake):
             return _not_found()
         known = known or _badgeclass(self.base_url, entity_id, DEFAULT_ISSUER, f"Badge class {entity_id}", "")
         return 200, {}, _envelope(True, "ok", [known])
+
+    def _beyond(self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None) -> str:
+        """`endless`: a next link past the end, new each time (`page` counts the pages past it)."""
+        past = int(_first(query, "page") or 0) + 1
+        return self._link(path, {**query, "page": [str(past)]}, position)
 
     def _link(self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None) -> str:
         """The next page: the same request (every parameter kept) with the cursor after `position`."""

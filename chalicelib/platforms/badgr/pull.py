@@ -28,8 +28,13 @@ run) and embedded, trimmed to what the adapter reads, into its assertions before
 yielded as {"result": [...]}, the envelope BadgrAdapter.parse reads.
 
 A page is one queue message: one larger than PAGE_BYTES (500 assertions with long
-narratives) is split into several documents; all but the last resume at the start of that page,
-so a stop between them reads the page again (same statement ids: nothing doubles).
+narratives) is split into several documents (pulling.fitted); all but the last resume at the start
+of that page, so a stop between them reads the page again (same statement ids: nothing doubles).
+A page that brings nothing to queue yet links to a next one (an empty page of the changed feed or
+of an issuer's list, or one whose assertions were all issued before `since`) is yielded too, with
+the assertions the platform answered, so that the runner stops a list of empty pages that never
+ends; the end of an issuer's list that brought nothing is not (the walk goes on with the next
+issuer: an account with many issuers without assertions is no endless list).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from typing import Iterator
 from ...errors import ConnectorError, InputError, shown_id
 from ...observability import log
 from ...timeutil import parse_time, time_or_none, utc
-from ..pulling import PAGE_BYTES, Mode, Page, queued_size
+from ..pulling import PAGE_BYTES, Mode, Page, fitted
 from .api import BadgrClient, BadgrNotFound
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a first sync without `since` reads everything
@@ -100,43 +105,30 @@ class BadgrPuller:
             here = encode_cursor(issuer=issuer, index=index, next=link, since=kept_since)
             order = CreationOrder()
             for page, next_url in self.client.assertion_pages(issuer, link):
-                assertions = page["result"]
-                order.observe(assertions)
+                answered = page["result"]
+                order.observe(answered)
                 done = next_url is None or (since is not None and order.newest_first
-                                            and _reaches_before(assertions, since))
-                if since is not None:
-                    assertions = [a for a in assertions if _issued_since(a, since)]
+                                            and _reaches_before(answered, since))
+                kept = [a for a in answered if _issued_since(a, since)] if since is not None else answered
                 after = following if done else encode_cursor(issuer=issuer, index=index, next=next_url,
                                                              since=kept_since)
-                yield from self._emit(assertions, here, after, done and final_issuer)
+                if kept or not done or final_issuer:  # an issuer's list ending with nothing: the next issuer
+                    yield from self._emit(kept, here, after, done and final_issuer, len(answered))
                 if done:
                     break
                 here = after
 
     # -- pages ---------------------------------------------------------------------------------
 
-    def _emit(self, assertions: list, here: str | None, after: str | None, last: bool) -> Iterator[Page]:
+    def _emit(self, assertions: list, here: str | None, after: str | None, last: bool,
+              answered: int | None = None) -> Iterator[Page]:
         """The page's assertions, badge classes embedded, as one document or (too large for one
-        queue message) several; all but the last resume at `here`, the page's start."""
-        if not assertions and not last:
-            return  # nothing to queue (a page filtered empty by `since`): no message for it
-        chunks = list(self._chunks([self._expanded(a) for a in assertions]))
-        for number, chunk in enumerate(chunks, 1):
-            final = number == len(chunks)
-            yield Page(document={"result": chunk}, records=len(chunk), resume=after if final else here,
-                       last=last and final)
-
-    def _chunks(self, assertions: list) -> Iterator[list]:
-        chunk: list = []
-        size = len('{"result": []}')
-        for assertion in assertions:
-            weight = queued_size(assertion) + 1  # "," between items
-            if chunk and size + weight > self.max_document_bytes:
-                yield chunk
-                chunk, size = [], len('{"result": []}')
-            chunk.append(assertion)
-            size += weight
-        yield chunk
+        queue message) several, all but the last resuming at `here`, the page's start. An empty
+        one too: the runner queues none, and counts those announcing more. `answered`: the
+        assertions the platform answered, before the `since` filter (None: all of them)."""
+        page = Page(document={"result": [self._expanded(a) for a in assertions]}, records=len(assertions),
+                    resume=after, last=last, answered=answered)
+        return fitted(page, "result", here, self.max_document_bytes)
 
     def _expanded(self, assertion: object) -> object:
         """The assertion with its badge class object in place of the badge class's entity id."""
