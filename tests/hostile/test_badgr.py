@@ -14,6 +14,7 @@ from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 
 from chalicelib.events import Kind
 from chalicelib.httpretry import RetryPolicy
@@ -52,7 +53,32 @@ def cookies_sent(fake: FakeBadgr) -> list[str]:
     return [f"{r.method} {r.path}" for r in fake.received if any(k.lower() == "cookie" for k in r.headers)]
 
 
+def token(fake: FakeBadgr) -> str:
+    form = {"grant_type": "password", "username": USER, "password": PASSWORD, "scope": "rw:issuer"}
+    return requests.post(f"{fake.base_url}/o/token", data=form, timeout=5).json()["access_token"]
+
+
+NO_TOKEN = {"status": {"success": False, "description": "no valid auth token found"}, "result": [],
+            "fieldErrors": {}, "validationErrors": []}
+
+
 # -- the client against the fake -----------------------------------------------------------------
+
+
+def test_a_stale_access_token_cookie_beats_a_valid_bearer_header_and_the_client_sends_no_cookie(fake):
+    issuers = f"{fake.base_url}/v2/issuers"
+    stale = requests.get(issuers, headers={"Authorization": f"Bearer {token(fake)}", "Cookie": "access_token=old"},
+                         timeout=5)
+    assert (stale.status_code, stale.json()) == (401, NO_TOKEN)  # the cookie was read, not the header
+    assert "WWW-Authenticate" not in stale.headers and stale.headers["Content-Type"] == "application/ld+json"
+    asked = requests.get(issuers, headers={"Accept": "application/json"}, timeout=5)
+    assert (asked.status_code, asked.headers["Content-Type"]) == (401, "application/json")
+    fake.received.clear()  # the probes above sent the cookie; the client never does
+    awards = BadgrAwards(client(fake))
+    awards.award(BADGECLASS, ADA, WHEN)
+    fake.expire_tokens()  # the 401 the client renews on
+    awards.award(BADGECLASS, ADA, WHEN)
+    assert len(fake.assertions) == 2 and cookies_sent(fake) == []
 
 
 @pytest.mark.parametrize("renewal", ["our clock", "the platform's 401"])

@@ -7,14 +7,17 @@
   refresh token, or `refuse_refresh = True` -> 400 {"error": "invalid_grant", ...}.
   The scope granted is the account's whole scope (GRANTED_SCOPE), wider than the one asked for.
   A token answer also sets an `access_token` cookie; like the server, the fake reads that cookie
-  as `Authorization: Bearer` when a request has no Authorization header, so a grant sent with
-  it is a client authentication it cannot match: 401 {"error": "invalid_client"}.
+  as `Authorization: Bearer` on every request, in place of any Authorization header sent (a
+  valid Bearer beside a stale cookie is 401), so a grant sent with it is a client
+  authentication it cannot match: 401 {"error": "invalid_client"}.
   `throttle_next(expires, times)` answers the next grants as the throttled endpoint does:
   429 {"error": "login attempts throttled", "error_description", "expires": seconds}, no
   Retry-After.
   Access tokens live `expires_in` seconds (configurable: make them short-lived in tests);
   `expire_tokens()` expires every issued access token at once (the platform's clock, not ours).
-- Any other route needs `Authorization: Bearer <live token>`, else 401.
+- Any other route needs `Authorization: Bearer <live token>`, else 401 with the v2 envelope
+  "no valid auth token found" and no WWW-Authenticate. Its answers are `application/json` when
+  the Accept header asks for it, else `application/ld+json` (the API's first renderer).
 - Another account's issuer or badge class (`foreign`), like an unknown one, is 404 with the v2
   envelope "entity not found or insufficient privileges" (the API never answers 403 for it).
 - POST /v2/badgeclasses/{entityId}/assertions -> 201 {"status": {...}, "result": [assertion]}.
@@ -196,7 +199,7 @@ class FakeBadgr(PlatformFake):
         if failure and failure.status != TRUNCATED:
             return failure.status, failure.headers, _envelope(False, f"canned {failure.status}")
         try:
-            answer = self._route(method, path, query, _cookie_as_bearer(headers), parsed)
+            answer = _negotiated(path, headers, self._route(method, path, query, _cookie_as_bearer(headers), parsed))
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
             return 500, {}, _envelope(False, f"fake Badgr failed: {type(error).__name__}: {error}")
         if failure:  # the connection dropped mid-body: half a JSON document
@@ -213,8 +216,7 @@ class FakeBadgr(PlatformFake):
                 return 401, {"Cache-Control": "no-store"}, {"error": "invalid_client"}
             return self._token(body if isinstance(body, dict) else {})
         if not self._live(header(headers, "Authorization") or ""):
-            challenge = {"WWW-Authenticate": 'Bearer realm="api"'}
-            return 401, challenge, _envelope(False, "no valid auth token found", fieldErrors={}, validationErrors=[])
+            return 401, {}, _envelope(False, "no valid auth token found", fieldErrors={}, validationErrors=[])
         parts = path.strip("/").split("/")
         class_assertions = len(parts) == 4 and parts[:2] == ["v2", "badgeclasses"] and parts[3] == "assertions"
         if method == "POST" and class_assertions:
@@ -489,13 +491,22 @@ def _not_found() -> Answer:
 
 
 def _cookie_as_bearer(headers: dict[str, str]) -> dict[str, str]:
-    """The server reads an `access_token` cookie as the Bearer header of a request that has none."""
-    if header(headers, "Authorization"):
-        return headers
+    """The server reads an `access_token` cookie as the Bearer header, in place of any sent."""
     cookie = SimpleCookie()
     cookie.load(header(headers, "Cookie") or "")
     token = cookie.get("access_token")
-    return {**headers, "Authorization": f"Bearer {token.value}"} if token else headers
+    if token is None:
+        return headers
+    return {**{k: v for k, v in headers.items() if k.lower() != "authorization"}, "Authorization": f"Bearer {token.value}"}
+
+
+def _negotiated(path: str, headers: dict[str, str], answer: Answer) -> Answer:
+    """The API's JSON answers: JSON-LD unless the client asks for JSON (the token endpoint's are JSON)."""
+    status, extra, body = answer
+    if path == "/o/token" or isinstance(body, RawBody) or header(extra, "Content-Type"):
+        return answer
+    asked = "application/json" in (header(headers, "Accept") or "")
+    return status, {**extra, "Content-Type": "application/json" if asked else "application/ld+json"}, body
 
 
 def _oauth_error(error: str, description: str) -> Answer:
