@@ -81,6 +81,29 @@ def test_a_stale_access_token_cookie_beats_a_valid_bearer_header_and_the_client_
     assert len(fake.assertions) == 2 and cookies_sent(fake) == []
 
 
+def set_cookies(answer: requests.Response) -> dict[str, str]:
+    """Each cookie's attributes (its value left out), by name."""
+    return {text.split("=", 1)[0]: text.split(";", 1)[1].strip() for text in answer.raw.headers.getlist("Set-Cookie")}
+
+
+def test_the_token_endpoint_sets_the_tokens_and_csrftoken_as_cookies_which_the_client_never_sends(fake):
+    form = {"grant_type": "password", "username": USER, "password": PASSWORD}
+    granted = set_cookies(requests.post(f"{fake.base_url}/o/token", data=form, timeout=5))
+    lifetime = "HttpOnly; Max-Age=86400; Path=/"
+    assert [name for name in granted] == ["access_token", "refresh_token", "csrftoken"]
+    assert granted["access_token"].endswith(lifetime) and granted["refresh_token"].endswith(lifetime)
+    assert granted["csrftoken"].endswith("; Max-Age=31449600; Path=/; SameSite=Lax")
+    refused = set_cookies(requests.post(f"{fake.base_url}/o/token", data={**form, "password": "wrong"}, timeout=5))
+    assert list(refused) == ["csrftoken"]
+    fake.received.clear()
+    now = [0.0]
+    awards = BadgrAwards(client(fake, clock=lambda: now[0]))
+    awards.award(BADGECLASS, ADA, WHEN)
+    now[0] += fake.expires_in  # renewed by a refresh grant, the one a refresh_token cookie could go with
+    awards.award(BADGECLASS, ADA, WHEN)
+    assert fake.grants[-2:] == ["password", "refresh_token"] and cookies_sent(fake) == []
+
+
 @pytest.mark.parametrize("renewal", ["our clock", "the platform's 401"])
 def test_a_token_renewal_never_sends_the_cookie_the_token_endpoint_set(fake, renewal):
     now = [0.0]

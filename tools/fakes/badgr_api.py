@@ -6,7 +6,9 @@
   same, and that refresh token is used up (rotation). Wrong credentials, a used or unknown
   refresh token, or `refuse_refresh = True` -> 400 {"error": "invalid_grant", ...}.
   The scope granted is the account's whole scope (GRANTED_SCOPE), wider than the one asked for.
-  A token answer also sets an `access_token` cookie; like the server, the fake reads that cookie
+  A token answer also sets `access_token` and `refresh_token` cookies (HttpOnly, Max-Age the token's
+  lifetime, Path=/, no SameSite), and every answer of /o/token, errors too, a `csrftoken` cookie
+  (SameSite=Lax), each in a Set-Cookie header of its own. Like the server, the fake reads the access_token cookie
   as `Authorization: Bearer` on every request, in place of any Authorization header sent (a
   valid Bearer beside a stale cookie is 401), so a grant sent with it is a client
   authentication it cannot match: 401 {"error": "invalid_client"}.
@@ -73,6 +75,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 from typing import Callable
@@ -89,6 +92,7 @@ DEFAULT_ISSUER = "Is4Jj5Kk6Ll7Mm8Nn9Oo0P"
 MAX_PER_PAGE = 500  # the real API's largest `num`
 TRUNCATED = -1  # a canned "status": answer 200 with the real body cut in half
 THROTTLED = -2  # a canned "status": Badgr's throttling 429, the seconds to wait in its body
+CSRF_COOKIE_AGE = 31449600  # Django's CSRF_COOKIE_AGE: a year
 
 
 @dataclass
@@ -212,9 +216,7 @@ class FakeBadgr(PlatformFake):
         if path == "/o/token":
             if method != "POST":
                 return 405, {}, None
-            if header(headers, "Authorization"):  # not a client this server knows
-                return 401, {"Cache-Control": "no-store"}, {"error": "invalid_client"}
-            return self._token(body if isinstance(body, dict) else {})
+            return self._token_endpoint(headers, body if isinstance(body, dict) else {})
         if not self._live(header(headers, "Authorization") or ""):
             return 401, {}, _envelope(False, "no valid auth token found", fieldErrors={}, validationErrors=[])
         parts = path.strip("/").split("/")
@@ -242,6 +244,18 @@ class FakeBadgr(PlatformFake):
 
     # -- OAuth2 ------------------------------------------------------------------------------
 
+    def _token_endpoint(self, headers: dict[str, str], form: dict) -> Answer:
+        """/o/token: a token answer sets the tokens as cookies; every answer a csrftoken cookie."""
+        if header(headers, "Authorization"):  # not a client this server knows
+            status, extra, body = 401, {"Cache-Control": "no-store"}, {"error": "invalid_client"}
+        else:
+            status, extra, body = self._token(form)
+        tokens = body if status == 200 and isinstance(body, dict) else {}
+        now = time.time()
+        cookies = [_cookie(name, str(tokens[name]), int(tokens["expires_in"]), now, "HttpOnly; ")
+                   for name in ("access_token", "refresh_token") if tokens.get(name)]
+        return status, {**extra, **_set_cookies(*cookies, _csrf_cookie(now))}, body
+
     def _token(self, form: dict) -> Answer:
         grant = str(form.get("grant_type") or "password")  # Badgr's docs omit it for the password grant
         with self._lock:
@@ -260,9 +274,7 @@ class FakeBadgr(PlatformFake):
         scope = str(form.get("scope") or GRANTED_SCOPE)
         if any(s not in SCOPES for s in scope.split()):
             return _oauth_error("invalid_scope", f"unknown scope in {scope!r}")
-        answer = self._issue_token(GRANTED_SCOPE)
-        cookie = f"access_token={answer['access_token']}; Max-Age={self.expires_in}; Path=/; HttpOnly; SameSite=Lax"
-        return 200, {"Cache-Control": "no-store", "Set-Cookie": cookie}, answer
+        return 200, {"Cache-Control": "no-store"}, self._issue_token(GRANTED_SCOPE)
 
     def _issue_token(self, scope: str) -> dict:
         access, refresh = uuid.uuid4().hex, uuid.uuid4().hex
@@ -498,6 +510,22 @@ def _cookie_as_bearer(headers: dict[str, str]) -> dict[str, str]:
     if token is None:
         return headers
     return {**{k: v for k, v in headers.items() if k.lower() != "authorization"}, "Authorization": f"Bearer {token.value}"}
+
+
+def _cookie(name: str, value: str, max_age: int, now: float, flags: str = "") -> str:
+    """A Set-Cookie value as Django writes it."""
+    return f"{name}={value}; expires={formatdate(now + max_age, usegmt=True)}; {flags}Max-Age={max_age}; Path=/"
+
+
+def _csrf_cookie(now: float) -> str:
+    return _cookie("csrftoken", uuid.uuid4().hex, CSRF_COOKIE_AGE, now) + "; SameSite=Lax"
+
+
+def _set_cookies(*cookies: str) -> dict[str, str]:
+    """Several Set-Cookie headers in the answer's one-value-per-name headers: the name in another
+    letter case each time (header names are case-insensitive; clients read them as one list)."""
+    names = ("Set-Cookie", "set-cookie", "SET-COOKIE", "Set-cookie")
+    return dict(zip(names, cookies))
 
 
 def _negotiated(path: str, headers: dict[str, str], answer: Answer) -> Answer:
