@@ -20,7 +20,7 @@ from chalicelib.events import Kind
 from chalicelib.httpretry import RetryPolicy
 from chalicelib.platforms.awarding import AwardRejected, Recipient
 from chalicelib.platforms.badgr.adapter import BadgrAdapter
-from chalicelib.platforms.badgr.api import BadgrClient
+from chalicelib.platforms.badgr.api import BadgrAuthError, BadgrClient
 from chalicelib.platforms.badgr.awards import BadgrAwards
 from chalicelib.platforms.badgr.export import layout
 from chalicelib.settings import load_settings
@@ -93,7 +93,8 @@ def test_the_token_endpoint_sets_the_tokens_and_csrftoken_as_cookies_which_the_c
     assert [name for name in granted] == ["access_token", "refresh_token", "csrftoken"]
     assert granted["access_token"].endswith(lifetime) and granted["refresh_token"].endswith(lifetime)
     assert granted["csrftoken"].endswith("; Max-Age=31449600; Path=/; SameSite=Lax")
-    refused = set_cookies(requests.post(f"{fake.base_url}/o/token", data={**form, "password": "wrong"}, timeout=5))
+    other = {**form, "username": "someone@example.com"}  # refused: its own backoff, not the client's
+    refused = set_cookies(requests.post(f"{fake.base_url}/o/token", data=other, timeout=5))
     assert list(refused) == ["csrftoken"]
     fake.received.clear()
     now = [0.0]
@@ -126,6 +127,57 @@ def test_a_throttled_token_endpoint_is_waited_out_as_its_body_says_up_to_the_cap
     sleeps: list[float] = []
     BadgrAwards(client(fake, sleeps)).award(BADGECLASS, ADA, WHEN)
     assert sleeps == [waited] and fake.grants == ["password"] and len(fake.assertions) == 1
+
+
+def shifted(fake: FakeBadgr) -> list[float]:
+    """The fake's clock, seconds ahead of the real one by the list's one item (a test moves it)."""
+    shift = [0.0]
+    fake.clock = lambda: datetime.now(timezone.utc) + timedelta(seconds=shift[0])
+    return shift
+
+
+def grant(fake: FakeBadgr, **form: str) -> requests.Response:
+    return requests.post(f"{fake.base_url}/o/token", data={"username": USER, "password": PASSWORD, **form}, timeout=5)
+
+
+THROTTLED = {"error_description": "Too many login attempts. Please wait and try again.",
+             "error": "login attempts throttled"}
+
+
+def test_failed_grants_throttle_even_the_right_password_and_the_client_waits_as_the_body_says(fake):
+    shift = shifted(fake)
+    with pytest.raises(BadgrAuthError, match="invalid_grant"):
+        BadgrAwards(BadgrClient(fake.base_url, USER, "wrong", sleep=[].append)).award(BADGECLASS, ADA, WHEN)
+    throttled = grant(fake)  # the right password, within the 2 s the failure started
+    assert (throttled.status_code, throttled.headers["Content-Type"]) == (429, "text/html; charset=utf-8")
+    assert throttled.json() == {**THROTTLED, "expires": 2} and "Retry-After" not in throttled.headers
+    shift[0] += 2
+    assert grant(fake, password="wrong").status_code == 400  # the second failure in a row: 4 s
+    assert grant(fake).json() == {**THROTTLED, "expires": 4}
+    sleeps: list[float] = []
+    wait = lambda seconds: (sleeps.append(seconds), shift.__setitem__(0, shift[0] + seconds))  # noqa: E731
+    BadgrAwards(client(fake, sleep=wait)).award(BADGECLASS, ADA, WHEN)
+    assert sleeps == [CAP, CAP] and len(fake.assertions) == 1  # 4 s, waited in the policy's longest waits
+
+
+def test_a_refresh_grant_the_server_always_refuses_falls_back_to_the_password_grant_without_waiting(fake):
+    fake.refresh_grant_fails = True
+    shift = shifted(fake)
+    refused = requests.post(f"{fake.base_url}/o/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
+                            timeout=5)
+    assert (refused.status_code, refused.headers["Content-Type"]) == (401, "text/html; charset=utf-8")
+    assert refused.text == '{"error": "Token refresh failed!"}'
+    sleeps: list[float] = []
+    awards = BadgrAwards(client(fake, sleeps))
+    awards.award(BADGECLASS, ADA, WHEN)  # the password grant: its username's backoff, not the refresh grants'
+    shift[0] += 2
+    fake.expire_tokens()
+    awards.award(BADGECLASS, ADA, WHEN)  # refresh 401, then the password grant
+    fake.expire_tokens()
+    awards.award(BADGECLASS, ADA, WHEN)  # refresh throttled (every refresh grant shares one backoff): no wait
+    asked = [r.body["grant_type"] for r in fake.received if r.path == "/o/token"][1:]
+    assert asked == ["password", "refresh_token", "password", "refresh_token", "password"]
+    assert sleeps == [] and len(fake.assertions) == 3
 
 
 @pytest.mark.parametrize(("setting", "sent"), [(None, "not sent"), ("false", False)])

@@ -4,7 +4,9 @@
   grant_type=password with the configured username/password -> 200 {access_token, token_type,
   expires_in, refresh_token, scope}; grant_type=refresh_token with a live refresh token -> the
   same, and that refresh token is used up (rotation). Wrong credentials, a used or unknown
-  refresh token, or `refuse_refresh = True` -> 400 {"error": "invalid_grant", ...}.
+  refresh token, or `refuse_refresh = True` -> 400 {"error": "invalid_grant", ...}. With
+  `refresh_grant_fails = True` every refresh grant is 401 text/html {"error": "Token refresh
+  failed!"}, as badgr-server answers it (it renews only the tokens of its OIDC sign-in).
   The scope granted is the account's whole scope (GRANTED_SCOPE), wider than the one asked for.
   A token answer also sets `access_token` and `refresh_token` cookies (HttpOnly, Max-Age the token's
   lifetime, Path=/, no SameSite), and every answer of /o/token, errors too, a `csrftoken` cookie
@@ -12,9 +14,13 @@
   as `Authorization: Bearer` on every request, in place of any Authorization header sent (a
   valid Bearer beside a stale cookie is 401), so a grant sent with it is a client
   authentication it cannot match: 401 {"error": "invalid_client"}.
-  `throttle_next(expires, times)` answers the next grants as the throttled endpoint does:
-  429 {"error": "login attempts throttled", "error_description", "expires": seconds}, no
-  Retry-After.
+  Grants are throttled as badgr-server does, per username (or client_id; a refresh grant has
+  neither, so all share one) from the fake's one client address: any non-2xx answer of /o/token
+  starts a backoff of 2^n seconds (n failures in a row, at most 3600) by the fake's `clock`,
+  during which every grant, even a correct one, is 429 text/html {"error_description": "Too
+  many login attempts. Please wait and try again.", "error": "login attempts throttled",
+  "expires": the whole period}, no Retry-After; a throttled grant does not count, a 2xx ends
+  the backoff. `throttle_next(expires, times)` answers the next grants so at once.
   Access tokens live `expires_in` seconds (configurable: make them short-lived in tests);
   `expire_tokens()` expires every issued access token at once (the platform's clock, not ours).
 - Any other route needs `Authorization: Bearer <live token>`, else 401 with the v2 envelope
@@ -76,7 +82,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from typing import Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -93,6 +99,8 @@ MAX_PER_PAGE = 500  # the real API's largest `num`
 TRUNCATED = -1  # a canned "status": answer 200 with the real body cut in half
 THROTTLED = -2  # a canned "status": Badgr's throttling 429, the seconds to wait in its body
 CSRF_COOKIE_AGE = 31449600  # Django's CSRF_COOKIE_AGE: a year
+BACKOFF_CAP = 3600  # TOKEN_BACKOFF_MAXIMUM_SECONDS: the longest login backoff
+HTML = {"Content-Type": "text/html; charset=utf-8"}  # Django's HttpResponse: JSON text, labelled HTML
 
 
 @dataclass
@@ -113,6 +121,8 @@ class FakeBadgr(PlatformFake):
         self.tokens: dict[str, _Token] = {}
         self.refresh_tokens: set[str] = set()
         self.refuse_refresh = False
+        self.refresh_grant_fails = False
+        self._backoffs: dict[object, tuple[int, datetime]] = {}  # username -> failures in a row, until
         self.assertions: list[dict] = []  # every assertion, issued by POST or added as history
         self.grants: list[str] = []
         self.issuers: dict[str, dict] = {}
@@ -197,9 +207,8 @@ class FakeBadgr(PlatformFake):
         with self._lock:
             self.targets.append((method, target))
         failure = self._record(method, path, headers, parsed)
-        if failure and failure.status == THROTTLED:  # no Retry-After: the wait is in the body
-            return 429, {}, {"error_description": "Too many login attempts. Please wait and try again.",
-                             "error": "login attempts throttled", "expires": int(failure.headers["expires"])}
+        if failure and failure.status == THROTTLED:
+            return _throttled(int(failure.headers["expires"]))
         if failure and failure.status != TRUNCATED:
             return failure.status, failure.headers, _envelope(False, f"canned {failure.status}")
         try:
@@ -246,15 +255,36 @@ class FakeBadgr(PlatformFake):
 
     def _token_endpoint(self, headers: dict[str, str], form: dict) -> Answer:
         """/o/token: a token answer sets the tokens as cookies; every answer a csrftoken cookie."""
+        username = form.get("username", form.get("client_id"))
+        backoff = self._backoff(username)
+        if backoff is not None:
+            return _throttled(backoff)
         if header(headers, "Authorization"):  # not a client this server knows
             status, extra, body = 401, {"Cache-Control": "no-store"}, {"error": "invalid_client"}
         else:
             status, extra, body = self._token(form)
+        self._count(username, status)
         tokens = body if status == 200 and isinstance(body, dict) else {}
         now = time.time()
         cookies = [_cookie(name, str(tokens[name]), int(tokens["expires_in"]), now, "HttpOnly; ")
                    for name in ("access_token", "refresh_token") if tokens.get(name)]
         return status, {**extra, **_set_cookies(*cookies, _csrf_cookie(now))}, body
+
+    def _backoff(self, username: object) -> int | None:
+        """The whole period of the backoff under way for this username; None when none is."""
+        with self._lock:
+            failures, until = self._backoffs.get(username, (0, None))
+        return _backoff_seconds(failures) if until is not None and until > self.clock() else None
+
+    def _count(self, username: object, status: int) -> None:
+        """A 2xx ends the backoff, anything else starts a longer one (from one again when the
+        last ended over an hour ago: the server's cache entry has lapsed)."""
+        now = self.clock()
+        with self._lock:
+            failures, until = self._backoffs.pop(username, (0, now))
+            if not 200 <= status < 300:
+                failures = failures + 1 if until > now - timedelta(hours=1) else 1
+                self._backoffs[username] = (failures, now + timedelta(seconds=_backoff_seconds(failures)))
 
     def _token(self, form: dict) -> Answer:
         grant = str(form.get("grant_type") or "password")  # Badgr's docs omit it for the password grant
@@ -264,6 +294,8 @@ class FakeBadgr(PlatformFake):
             if (form.get("username"), form.get("password")) != (self.username, self.password):
                 return _oauth_error("invalid_grant", "Invalid credentials given.")
         elif grant == "refresh_token":
+            if self.refresh_grant_fails:
+                return 401, HTML, {"error": "Token refresh failed!"}
             with self._lock:
                 live = form.get("refresh_token") in self.refresh_tokens and not self.refuse_refresh
                 self.refresh_tokens.discard(str(form.get("refresh_token")))  # rotated: single use
@@ -510,6 +542,17 @@ def _cookie_as_bearer(headers: dict[str, str]) -> dict[str, str]:
     if token is None:
         return headers
     return {**{k: v for k, v in headers.items() if k.lower() != "authorization"}, "Authorization": f"Bearer {token.value}"}
+
+
+def _backoff_seconds(failures: int) -> int:
+    return min(BACKOFF_CAP, 2 ** min(12, failures))
+
+
+def _throttled(expires: int) -> Answer:
+    """The throttled token endpoint's answer: the wait in its body, no Retry-After."""
+    body = {"error_description": "Too many login attempts. Please wait and try again.",
+            "error": "login attempts throttled", "expires": expires}
+    return 429, {**HTML, **_set_cookies(_csrf_cookie(time.time()))}, body
 
 
 def _cookie(name: str, value: str, max_age: int, now: float, flags: str = "") -> str:

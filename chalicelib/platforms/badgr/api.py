@@ -4,8 +4,10 @@ and reading them back (issuers, assertion lists, the changed feed, badge classes
 Auth is OAuth2 against `POST /o/token`: a password grant for BADGR_USERNAME / BADGR_PASSWORD,
 then refresh grants. Access tokens last about a day, so the token is cached, renewed shortly
 before our clock says it expires, and renewed once more when the platform answers 401 anyway
-(revoked, or its clock ahead of ours). A refused refresh falls back to the password grant; a
-refused password grant is BadgrAuthError naming the settings. Retries on 429/5xx/timeouts come
+(revoked, or its clock ahead of ours). A refresh grant is tried once: refused, throttled or
+unreachable, the password grant follows (badgr-server refuses every refresh grant of a password
+grant's token, and throttles failed grants by username and address: a refresh grant names no
+username, so every client behind one address shares that backoff). A refused password grant is BadgrAuthError naming the settings. Retries on 429/5xx/timeouts come
 from httpretry and end as httpretry.TransientFailure; a throttled token endpoint says how long to
 wait in its 429 body (`expires`, seconds) rather than in Retry-After, and is waited out as long
 (up to HTTP_BACKOFF_CAP).
@@ -35,6 +37,7 @@ and never twice in one walk (a server bug must not become an endless loop).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from datetime import datetime, timezone
@@ -45,7 +48,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import RetryingClient, json_object
+from ...httpretry import RetryingClient, RetryPolicy, json_object, send
 from ...timeutil import utc
 from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
 from ..pulling import PullStopped
@@ -300,12 +303,7 @@ class BadgrClient(RetryingClient):
                 self._access = None
 
     def _renew(self) -> str:
-        answer = None
-        if self._refresh:
-            try:
-                answer = self._grant({"grant_type": "refresh_token", "refresh_token": self._refresh}, "refresh grant")
-            except _GrantRefused:  # expired, rotated or revoked: the password grant still works
-                self._refresh = None
+        answer = self._refreshed() if self._refresh else None
         answer = answer or self._password_grant()
         self._refresh = str(answer.get("refresh_token") or "") or None
         lifetime = _seconds(answer.get("expires_in"))
@@ -313,6 +311,16 @@ class BadgrClient(RetryingClient):
         # expires between the check and the request.
         self._renew_at = self._clock() + lifetime - min(60.0, lifetime / 10)
         return str(answer["access_token"])
+
+    def _refreshed(self) -> dict | None:
+        """The refresh grant's answer, one try; None when anything stopped it (refused, expired,
+        throttled, unreachable): the password grant still works, with the usual retries."""
+        form = {"grant_type": "refresh_token", "refresh_token": str(self._refresh)}
+        self._refresh = None  # used up, whatever the answer
+        try:
+            return self._grant(form, "refresh grant", dataclasses.replace(self.retry, attempts=1))
+        except (_GrantRefused, ConnectorError):
+            return None
 
     def _password_grant(self) -> dict:
         password = token_value(self._password)
@@ -324,10 +332,11 @@ class BadgrClient(RetryingClient):
                 f"Canvas Credentials refused the password grant ({refused}): check BADGR_USERNAME / BADGR_PASSWORD"
             ) from None
 
-    def _grant(self, form: dict, what: str) -> dict:
+    def _grant(self, form: dict, what: str, policy: RetryPolicy | None = None) -> dict:
         """The token answer; _GrantRefused when the grant itself was refused."""
-        response = self._send("POST", f"{self.base}/o/token", f"Canvas Credentials {what}", data=form,
-                              headers={"Accept": "application/json"})
+        response = send(self.session, "POST", f"{self.base}/o/token", policy=policy or self.retry, sleep=self.sleep,
+                        what=f"Canvas Credentials {what}", timeout=self.timeout, data=form,
+                        headers={"Accept": "application/json"})
         if response.status_code in REFUSED_GRANT:
             raise _GrantRefused(_oauth_error(response))
         if response.status_code != 200:  # 404/405: not a Badgr token endpoint
