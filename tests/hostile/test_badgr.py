@@ -144,6 +144,13 @@ THROTTLED = {"error_description": "Too many login attempts. Please wait and try 
              "error": "login attempts throttled"}
 
 
+def test_a_grant_without_client_id_gets_the_accounts_whole_scope_whatever_it_asks(fake):
+    answer = grant(fake, scope="rw:nonsense")
+    assert (answer.status_code, answer.json()["scope"]) == (200, "rw:profile rw:issuer rw:backpack")
+    BadgrAwards(client(fake)).award(BADGECLASS, ADA, WHEN)  # asks rw:issuer, gets more: fine
+    assert fake.received[-2].body["scope"] == "rw:issuer" and len(fake.assertions) == 1
+
+
 def test_failed_grants_throttle_even_the_right_password_and_the_client_waits_as_the_body_says(fake):
     shift = shifted(fake)
     with pytest.raises(BadgrAuthError, match="invalid_grant"):
