@@ -196,6 +196,12 @@ def _body(response: requests.Response, deadline: float, max_body: int, what: str
     return b"".join(chunks)
 
 
+def host_of(url: str) -> str:
+    """The host (and port, when given) of a URL, for messages: never its userinfo or path."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or "(no host)"
+
+
 def _too_large(response: requests.Response, what: str, max_body: int) -> AnswerTooLarge:
     host = urlsplit(response.url).hostname or response.url
     return AnswerTooLarge(f"{what}: the answer from {host} is larger than {max_body:,} bytes "

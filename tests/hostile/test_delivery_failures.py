@@ -17,6 +17,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -204,3 +205,20 @@ def test_a_replay_stops_at_the_first_letter_the_lrs_refuses_and_keeps_them_all(g
     again, _ = command(right, "deadletters", "replay", "--all")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == "replayed 3: 3 delivered, 0 still failing"
+
+
+@pytest.mark.parametrize("mode", ["backfill", "sync"])
+def test_a_platform_refusing_its_token_stops_a_pull_at_once_naming_the_setting_and_the_host(guarded_lrs, tmp_path,
+                                                                                             mode):
+    with FakeCredly(org_id=ORG_ID, token="the-right-token") as credly:
+        for badge in badges(5):
+            credly.add_badge(badge)
+        env = environment(tmp_path, guarded_lrs.endpoint, CREDLY_API_BASE=credly.base_url, CREDLY_ORG_ID=ORG_ID,
+                          CREDLY_TOKEN="a-revoked-token")
+        done, seconds = command(env, mode, "credly")
+        port = urlsplit(credly.base_url).port
+    assert done.returncode == 3 and seconds < 30, done.stderr
+    [line] = error_lines(done.stderr)
+    assert line.startswith(f"error: Credly at 127.0.0.1:{port} refused the API token (HTTP 401)"), line
+    assert "CREDLY_TOKEN" in line and "a-revoked-token" not in done.stderr
+    assert done.stdout == ""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import json_object
+from ...httpretry import host_of, json_object
 from ..client import TokenClient
 from ..common import Token, answer_body, path_segment, redacted
 
@@ -206,7 +206,8 @@ class AccredibleClient(TokenClient):
     def _check_auth(response: requests.Response) -> None:
         if response.status_code in (401, 403):
             raise AccredibleAuthError(
-                f"Accredible refused the API key (HTTP {response.status_code}): check ACCREDIBLE_API_KEY "
+                f"Accredible at {host_of(response.url or '')} refused the API key (HTTP {response.status_code}): "
+                "check ACCREDIBLE_API_KEY "
                 "and that ACCREDIBLE_API_BASE is the host of that account's region"
             )
 

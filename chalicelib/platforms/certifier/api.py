@@ -12,7 +12,7 @@ from __future__ import annotations
 import requests
 
 from ...errors import ConnectorError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import json_object
+from ...httpretry import host_of, json_object
 from ..client import TokenClient
 from ..common import answer_body, path_segment, redacted
 from ..pulling import PullStopped
@@ -125,7 +125,8 @@ class CertifierClient(TokenClient):
         response = self._send(method, url, f"Certifier {what}", headers=headers, **kwargs)
         if response.status_code in (401, 403):
             raise CertifierAuthError(
-                f"Certifier refused the API token (HTTP {response.status_code}) for {what}: check CERTIFIER_TOKEN"
+                f"Certifier at {host_of(url)} refused the API token (HTTP {response.status_code}) for {what}: "
+                "check CERTIFIER_TOKEN"
             )
         return response
 

@@ -15,7 +15,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import RetryingClient, RetryPolicy, json_object
+from ...httpretry import RetryingClient, RetryPolicy, host_of, json_object
 from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
 from ..pulling import PullStopped
 
@@ -148,7 +148,7 @@ class CredlyClient(RetryingClient):
         response = self._send(method, url, f"Credly {what}", auth=(token, ""), headers=headers, **kwargs)
         if response.status_code in (401, 403):
             raise CredlyAuthError(
-                f"Credly refused the API token (HTTP {response.status_code}) for {what}: "
+                f"Credly at {host_of(url)} refused the API token (HTTP {response.status_code}) for {what}: "
                 "renew CREDLY_TOKEN (Credly tokens expire after 180 days)"
             )
         return response
