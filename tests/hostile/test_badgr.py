@@ -187,6 +187,46 @@ def test_a_refresh_grant_the_server_always_refuses_falls_back_to_the_password_gr
     assert sleeps == [] and len(fake.assertions) == 3
 
 
+def api(fake: FakeBadgr, url: str) -> requests.Response:
+    url = url if url.startswith("http") else f"{fake.base_url}{url}"
+    return requests.get(url, headers={"Authorization": f"Bearer {token(fake)}", "Accept": "application/json"},
+                        timeout=5)
+
+
+def test_the_changed_feed_pages_by_any_num_reads_a_since_without_offset_as_utc_and_links_back(fake):
+    fake.add_issuer(ISSUER)
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    for n in range(150):
+        fake.add_assertion(BADGECLASS, f"learner{n}@example.com", start + timedelta(minutes=n), issuer=ISSUER)
+    assert len(api(fake, "/v2/assertions/changed?num=3").json()["result"]) == 3
+    everything = api(fake, "/v2/assertions/changed?num=1000").json()  # no maximum
+    assert len(everything["result"]) == 150 and everything["pagination"]["hasNext"] is False
+    naive = api(fake, "/v2/assertions/changed?since=2026-11-01T02:00:00").json()  # read as UTC: 120 minutes in
+    assert len(naive["result"]) == 29
+    first = api(fake, "/v2/assertions/changed").json()
+    second = api(fake, first["pagination"]["nextResults"]).json()
+    assert first["pagination"]["previousResults"] is None and second["pagination"]["hasPrevious"] is True
+    assert api(fake, second["pagination"]["previousResults"]).json()["result"] == first["result"]
+    pages = BadgrClient(fake.base_url, USER, PASSWORD).changed_pages("2026-10-31T00:00:00+00:00")
+    assert [len(page["result"]) for page, _ in pages] == [100, 50]  # the client sends no num: the server's 100
+
+
+def test_an_issuer_list_is_oldest_first_at_once_without_num_and_newest_first_in_linked_pages_with_it(fake):
+    fake.add_issuer(ISSUER)
+    made = [fake.add_assertion(BADGECLASS, ADA.email, WHEN + timedelta(hours=n), issuer=ISSUER)["entityId"]
+            for n in range(5)]
+    url = f"/v2/issuers/{ISSUER}/assertions"
+    everything = api(fake, url)
+    assert [a["entityId"] for a in everything.json()["result"]] == made and "Link" not in everything.headers
+    first = api(fake, f"{url}?num=2")
+    second = api(fake, first.links["next"]["url"])
+    assert [a["entityId"] for a in first.json()["result"]] == made[:2:-1] and "prev" not in first.links
+    assert [a["entityId"] for a in second.json()["result"]] == made[2:0:-1]
+    assert api(fake, second.links["prev"]["url"]).json()["result"] == first.json()["result"]
+    pages = BadgrClient(fake.base_url, USER, PASSWORD).assertion_pages(ISSUER, num=2)
+    assert [a["entityId"] for page, _ in pages for a in page["result"]] == made[::-1]  # each once, no prev followed
+
+
 @pytest.mark.parametrize(("setting", "sent"), [(None, "not sent"), ("false", False)])
 def test_awards_ask_for_the_notification_e_mail_only_as_badgr_notify_says(fake, setting, sent):
     env = {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,

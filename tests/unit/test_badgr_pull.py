@@ -384,12 +384,14 @@ def test_the_fake_leaves_expired_and_revoked_assertions_out_without_their_flags(
     assert [len(p["result"]) for p, _ in badgr.assertion_pages("IsA")] == [3]
 
 
-def test_the_fake_refuses_a_since_without_offset_and_an_unencoded_plus(fake):
+def test_the_fake_reads_a_since_without_offset_as_utc_and_refuses_an_unencoded_plus(fake):
+    fake.add_issuer("IsA")
+    fake.add_assertion("bc", "ada@example.com", datetime(2026, 11, 30, 10, 30, tzinfo=timezone.utc), issuer="IsA")
     badgr = BadgrClient(fake.base_url, USER, PASSWORD, retry=RetryPolicy(attempts=1))
-    with pytest.raises(ConnectorError, match="400"):
-        list(badgr.changed_pages("2026-11-30T10:00:00"))
+    assert [len(p["result"]) for p, _ in badgr.changed_pages("2026-11-30T10:00:00")] == [1]  # as the server: UTC
+    assert [len(p["result"]) for p, _ in badgr.changed_pages("2026-11-30T11:00:00")] == [0]
     token = badgr._bearer()
     raw = requests.get(f"{fake.base_url}/v2/assertions/changed?since=2026-11-30T10:00:00+00:00",
                        headers={"Authorization": f"Bearer {token}"})
     assert raw.status_code == 400 and "time zone" in raw.text
-    assert [p["result"] for p, _ in badgr.changed_pages(WATERMARK)] == [[]]
+    assert [len(p["result"]) for p, _ in badgr.changed_pages(WATERMARK)] == [1]

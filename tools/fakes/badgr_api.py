@@ -42,21 +42,23 @@
 - GET /v2/issuers -> {"status", "result": [issuer]}: the issuers of `issuers` (the account is
   staff of every one).
 - GET /v2/issuers/{entityId}/assertions?num=N&include_expired=true&include_revoked=true ->
-  {"status", "result": [assertion]}, newest first (-created_at), or oldest first with
-  `oldest_first = True` (older servers; Canvas Credentials documents no order). Like the real API, expired
-  assertions (expires in the past) and revoked ones are left out unless their flag is `true`
-  or `1`; without `num` everything comes at once, with it pages of min(N, 500, `max_per_page`)
-  and a `Link: <absolute url>; rel="next"` header while more follow (the URL keeps every
-  parameter and carries an opaque `cursor`, a position: assertions created meanwhile never
-  shift the pages still to come). 404 for an unknown issuer.
-- GET /v2/assertions/changed?since=<ISO 8601 with offset> -> {"status", "result",
+  {"status", "result": [assertion]}. Like the real API, expired assertions (expires in the
+  past) and revoked ones are left out unless their flag is `true` or `1`. Without `num`
+  everything comes at once in the database's order (oldest first), no Link header; with it,
+  newest first (-created_at), or oldest first with `oldest_first = True` (older servers;
+  Canvas Credentials documents no order), pages of min(N, 500, `max_per_page`) and a
+  `Link: <absolute url>; rel="next"` header while more follow, `, <url>; rel="prev"` too after
+  the first page (the URLs keep every parameter and carry an opaque `cursor`, a position:
+  assertions created meanwhile never shift the pages still to come). 404 for an unknown issuer.
+- GET /v2/assertions/changed?since=<ISO 8601>&num=N -> {"status", "result",
   "pagination": {"hasNext", "nextResults", "hasPrevious", "previousResults"}, "timestamp"}:
   assertions of every issuer (revoked and expired ones too) whose updated_at is after `since`,
-  ordered by updated_at, `changed_page_size` (100, the server's page size) a page, the cursor a
-  position in that order; `timestamp` is the fake's clock read before
-  the query (as Badgr does). 400 {"fieldErrors": {"since": [...]}} for a time without offset
-  (a `+` sent unencoded arrives as a space, and is refused too). `nextResults` is an absolute
-  URL while `hasNext`, else null.
+  ordered by updated_at, N a page (any positive N, no maximum), else `changed_page_size` (100,
+  the server's page size), the cursor a position in that order; `timestamp` is the fake's clock
+  read before the query (as Badgr does). A `since` without offset is read as UTC (the server's
+  TIME_ZONE); 400 {"description": "bad request", "fieldErrors": {"since": [...]}} for one that
+  is no ISO 8601 time (a `+` sent unencoded arrives as a space: refused too). `nextResults` is
+  an absolute URL while `hasNext`, else null; `previousResults` one after the first page.
 - `endless = True`: the lists and the changed feed link to a next page past their end too (empty
   pages that never stop, each with a new link: `page=N+1` beside the cursor), as a server with a
   paging bug answers.
@@ -388,32 +390,33 @@ class FakeBadgr(PlatformFake):
             rows = [(t, a) for t, a in rows if not (a.get("expires") and _parse_time(a["expires"]) < now)]
         if not _flag(query, "include_revoked"):
             rows = [(t, a) for t, a in rows if not a.get("revoked")]
-        newest_first = not self.oldest_first
-        rows.sort(key=lambda row: (row[0][0], row[0][2]), reverse=newest_first)  # -created_at (then pk)
-        keys = [(_key(t[0]), t[2]) for t, _ in rows]
         num = _first(query, "num")
         try:
             per = max(1, min(int(num), MAX_PER_PAGE, self.max_per_page)) if num else None
         except ValueError:
             per = None  # like Badgr: an unreadable num means no paging
-        if per is None:
-            return 200, {}, _envelope(True, "ok", [a for _, a in rows])
-        position = _decode_position(_first(query, "cursor"))
-        after = (lambda k: k < position) if newest_first else (lambda k: k > position)  # noqa: E731
-        start = 0 if position is None else next((i for i, k in enumerate(keys) if after(k)), len(keys))
+        if per is None:  # everything, in the database's order (creation), no Link
+            return 200, {}, _envelope(True, "ok", [a for _, a in sorted(rows, key=lambda row: row[0][2])])
+        newest_first = not self.oldest_first
+        rows.sort(key=lambda row: (row[0][0], row[0][2]), reverse=newest_first)  # -created_at (then pk)
+        keys = [(_key(t[0]), t[2]) for t, _ in rows]
+        cursor = _decode_cursor(_first(query, "cursor"))
+        start = _page_start(keys, cursor, per, (lambda k, p: k < p) if newest_first else (lambda k, p: k > p))
         page = rows[start : start + per]
-        headers = {}
+        links = []
         if start + per < len(rows):
-            headers["Link"] = f'<{self._link(path, query, keys[start + per - 1])}>; rel="next"'
+            links.append(f'<{self._link(path, query, keys[start + per - 1])}>; rel="next"')
         elif self.endless:
-            last = keys[start + len(page) - 1] if page else position
-            headers["Link"] = f'<{self._beyond(path, query, last)}>; rel="next"'
-        return 200, headers, _envelope(True, "ok", [a for _, a in page])
+            last = keys[start + len(page) - 1] if page else (cursor[0] if cursor else None)
+            links.append(f'<{self._beyond(path, query, last)}>; rel="next"')
+        if page and start > 0:
+            links.append(f'<{self._link(path, query, keys[start], before=True)}>; rel="prev"')
+        return 200, {"Link": ", ".join(links)} if links else {}, _envelope(True, "ok", [a for _, a in page])
 
     def _changed(self, path: str, query: dict[str, list[str]]) -> Answer:
         stamp = self.clock()  # before the query, as Badgr takes it
         since_text = _first(query, "since")
-        since = _aware_time(since_text) if since_text is not None else None
+        since = _time_or_none(since_text) if since_text is not None else None
         if since_text is not None and since is None:
             errors = {"since": ["must be ISO-8601 format with time zone"]}
             return 400, {}, _envelope(False, "bad request", fieldErrors=errors, validationErrors=[])
@@ -422,15 +425,17 @@ class FakeBadgr(PlatformFake):
                     if a.get("issuer") in self.issuers and (since is None or self._times[a["entityId"]][1] > since)]
         rows.sort(key=lambda row: (row[0][1], row[0][2]))  # updated_at (then the primary key)
         keys = [(_key(t[1]), t[2]) for t, _ in rows]
-        position = _decode_position(_first(query, "cursor"))
-        start = 0 if position is None else next((i for i, k in enumerate(keys) if k > position), len(rows))
-        page = rows[start : start + self.changed_page_size]
-        more = start + self.changed_page_size < len(rows)
-        last_key = keys[start + len(page) - 1] if page else position
+        per = _page_size(_first(query, "num"), self.changed_page_size)
+        cursor = _decode_cursor(_first(query, "cursor"))
+        start = _page_start(keys, cursor, per, lambda key, position: key > position)
+        page = rows[start : start + per]
+        more = start + per < len(rows)
+        last_key = keys[start + len(page) - 1] if page else (cursor[0] if cursor else None)
         following = self._link(path, query, last_key) if more else \
             self._beyond(path, query, last_key) if self.endless else None
+        previous = self._link(path, query, keys[start], before=True) if page and start > 0 else None
         pagination = {"hasNext": following is not None, "nextResults": following, "hasPrevious": start > 0,
-                      "previousResults": None}
+                      "previousResults": previous}
         return 200, {}, _envelope(True, "ok", [a for _, a in page], pagination=pagination, timestamp=stamp.isoformat())
 
     def _badgeclass(self, entity_id: str) -> Answer:
@@ -446,10 +451,12 @@ class FakeBadgr(PlatformFake):
         past = int(_first(query, "page") or 0) + 1
         return self._link(path, {**query, "page": [str(past)]}, position)
 
-    def _link(self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None) -> str:
-        """The next page: the same request (every parameter kept) with the cursor after `position`."""
+    def _link(self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None,
+              before: bool = False) -> str:
+        """The next page: the same request (every parameter kept) with the cursor after `position`
+        (`before`: the previous page, the one that ends before `position`)."""
         kept = [(key, value) for key, values in query.items() if key != "cursor" for value in values]
-        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+        cursor = base64.urlsafe_b64encode(json.dumps({"before": position} if before else position).encode()).decode()
         return f"{self.base_url}{path}?{urlencode([*kept, ('cursor', cursor)])}"
 
 
@@ -494,12 +501,12 @@ def _parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _aware_time(text: str) -> datetime | None:
+def _time_or_none(text: str) -> datetime | None:
+    """An ISO 8601 time, in UTC when it has no offset (as the server reads one); None when it is none."""
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return _parse_time(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
 
 
 def _first(query: dict[str, list[str]], key: str) -> str | None:
@@ -511,14 +518,38 @@ def _flag(query: dict[str, list[str]], key: str) -> bool:
     return (_first(query, key) or "").lower() in ("1", "true")
 
 
-def _decode_position(cursor: str | None) -> tuple[str, int] | None:
+def _decode_cursor(cursor: str | None) -> tuple[tuple[str, int], bool] | None:
+    """A cursor's position, and whether it asks for the page before it; None when there is none."""
     if not cursor:
         return None
     try:
-        created, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return str(created), int(pk)
-    except (ValueError, TypeError):
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        before = isinstance(value, dict)
+        created, pk = value["before"] if before else value
+        return (str(created), int(pk)), before
+    except (ValueError, TypeError, KeyError):
         return None
+
+
+def _page_start(keys: list, cursor: tuple[tuple[str, int], bool] | None, per: int,
+                after: Callable[[tuple[str, int], tuple[str, int]], bool]) -> int:
+    """Where the page a cursor asks for starts: right after its position, or (a previous link)
+    `per` rows before it. `after` says whether a key comes after a position in the list's order."""
+    if cursor is None:
+        return 0
+    position, before = cursor
+    if before:
+        end = next((i for i, key in enumerate(keys) if key == position or after(key, position)), len(keys))
+        return max(0, end - per)
+    return next((i for i, key in enumerate(keys) if after(key, position)), len(keys))
+
+
+def _page_size(num: str | None, default: int) -> int:
+    """The changed feed's page: `num` when a positive integer (no maximum), else the default."""
+    try:
+        return int(num) if num and int(num) > 0 else default
+    except ValueError:
+        return default
 
 
 def _aware(text: str) -> bool:
