@@ -261,6 +261,44 @@ def test_an_award_judged_by_a_clock_ahead_of_the_platforms_is_issued_in_the_plat
     assert sent.microsecond == 0 and result.vendor_id == fake.assertions[0]["entityId"]
 
 
+def post_assertion(fake: FakeBadgr, payload: dict) -> requests.Response:
+    return requests.post(f"{fake.base_url}/v2/badgeclasses/{BADGECLASS}/assertions", json=payload, timeout=5,
+                         headers={"Authorization": f"Bearer {token(fake)}", "Accept": "application/json"})
+
+
+def test_the_platform_refuses_an_issuedon_in_its_future_and_stores_a_naive_one_as_utc(fake):
+    identity = {"recipient": {"identity": ADA.email}}
+    ahead = (datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat()
+    refused = post_assertion(fake, {**identity, "issuedOn": ahead})
+    assert (refused.status_code, refused.json()["status"]["description"]) == (400, "bad request")
+    assert refused.json()["fieldErrors"] == {"issuedOn": ["Only issuedOn dates in the past are acceptable."]}
+    naive = post_assertion(fake, {**identity, "issuedOn": "2026-11-27T09:30:15.5"})
+    assert naive.json()["result"][0]["issuedOn"] == "2026-11-27T09:30:15.500000Z"
+    nobody = post_assertion(fake, {"issuedOn": "2026-11-27T09:30:15+01:00"})
+    assert nobody.json()["fieldErrors"] == {"recipient": ["This field is required"]}
+    assert len(fake.assertions) == 1
+
+
+def test_a_platform_clock_behind_ours_by_less_than_its_date_shows_gets_the_award_two_seconds_earlier(fake):
+    shifted(fake)[0] = -1.5  # its Date headers (the real clock) cannot show 1.5 s
+    judged = datetime.now(timezone.utc)
+    result = BadgrAwards(client(fake)).award(BADGECLASS, ADA, judged)
+    posts = [r.body["issuedOn"] for r in fake.received if r.method == "POST" and r.path.endswith("/assertions")]
+    first = judged.replace(microsecond=0)
+    assert posts == [first.isoformat(), (first - timedelta(seconds=2)).isoformat()]  # refused, then accepted
+    [made] = fake.assertions
+    assert result.vendor_id == made["entityId"] and made["issuedOn"] == posts[1].replace("+00:00", "Z")
+
+
+def test_an_award_judged_ahead_of_the_platform_whose_answer_was_lost_is_read_back_by_the_issuedon_sent(fake):
+    fake.notification_fails = True  # saved, then 500
+    ahead = 600.0
+    judged = datetime.fromtimestamp(time.time() + ahead, timezone.utc)
+    result = BadgrAwards(client(fake, wall=lambda: time.time() + ahead, notify=True)).award(BADGECLASS, ADA, judged)
+    [made] = fake.assertions
+    assert result.vendor_id == made["entityId"] and sent_issued_on(fake) <= datetime.now(timezone.utc)
+
+
 def test_an_award_to_another_accounts_badge_class_names_it_and_the_account(fake):
     fake.foreign.add(BADGECLASS)  # the API answers 404, not 403
     with pytest.raises(AwardRejected) as refused:

@@ -31,8 +31,12 @@
 - Another account's issuer or badge class (`foreign`), like an unknown one, is 404 with the v2
   envelope "entity not found or insufficient privileges" (the API never answers 403 for it).
 - POST /v2/badgeclasses/{entityId}/assertions -> 201 {"status": {...}, "result": [assertion]}.
-  400 with fieldErrors for a missing recipient identity, an unknown recipient type, an issuedOn
-  without a timezone, or an evidence item with neither url nor narrative; 404 for a badge class
+  400 "bad request" with badgr-server's fieldErrors for a recipient without identity or of an
+  unknown type, an issuedOn or expires that is no ISO 8601 time, an issuedOn after the fake's
+  `clock` (even by a second: "Only issuedOn dates in the past are acceptable.") or before 1583,
+  an evidence item with neither url nor narrative, and (only when the fields pass) a missing
+  recipient. A time without offset is taken as UTC; times come back in UTC with `Z` (microseconds
+  only when there are some, as Django REST framework writes them). 404 for a badge class
   outside `badgeclasses` when that set is not empty. Duplicates are accepted, as Badgr does by
   default (allowDuplicateAwards): `assertions` records every one. With `notification_fails`, an
   award asking `notify` is saved, then answered 500 (the server's e-mail failed after the save).
@@ -324,9 +328,9 @@ class FakeBadgr(PlatformFake):
     def _assert(self, badgeclass: str, payload: dict) -> Answer:
         if not self._visible(badgeclass):
             return _not_found()
-        errors = _assertion_errors(payload)
+        errors = _assertion_errors(payload, self.clock())
         if errors:
-            return 400, {}, _envelope(False, "Validation failed", fieldErrors=errors, validationErrors=[])
+            return 400, {}, _envelope(False, "bad request", fieldErrors=errors, validationErrors=[])
         known = self.badgeclass_details.get(badgeclass)
         assertion = self._assertion(badgeclass, payload, issuer=known["issuer"] if known else DEFAULT_ISSUER)
         with self._lock:
@@ -360,9 +364,10 @@ class FakeBadgr(PlatformFake):
                 "salt": salt if hashed else None, "hashed": hashed, "type": recipient.get("type", "email"),
                 "plaintextIdentity": identity,
             },
-            "issuedOn": payload.get("issuedOn") or now, "narrative": payload.get("narrative"),
-            "evidence": payload.get("evidence") or [], "revoked": False, "revocationReason": None,
-            "acceptance": "Unaccepted", "expires": payload.get("expires"), "extensions": {},
+            "issuedOn": _iso(_parse_time(payload["issuedOn"])) if payload.get("issuedOn") else now,
+            "narrative": payload.get("narrative"), "evidence": payload.get("evidence") or [], "revoked": False,
+            "revocationReason": None, "acceptance": "Unaccepted",
+            "expires": _iso(_parse_time(payload["expires"])) if payload.get("expires") else None, "extensions": {},
         }
 
     # -- reading -----------------------------------------------------------------------------
@@ -460,20 +465,39 @@ class FakeBadgr(PlatformFake):
         return f"{self.base_url}{path}?{urlencode([*kept, ('cursor', cursor)])}"
 
 
-def _assertion_errors(payload: dict) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    recipient = payload.get("recipient") if isinstance(payload.get("recipient"), dict) else {}
-    if not recipient.get("identity"):
-        errors["recipient.identity"] = ["This field is required."]
-    if recipient.get("type", "email") not in RECIPIENT_TYPES:
-        errors["recipient.type"] = [f"must be one of {', '.join(RECIPIENT_TYPES)}"]
-    if payload.get("issuedOn") is not None and not _aware(str(payload["issuedOn"])):
-        errors["issuedOn"] = ["Datetime must be ISO 8601 with a timezone."]
+def _assertion_errors(payload: dict, now: datetime) -> dict:
+    """badgr-server's field errors: each field's first, the missing recipient only when they pass."""
+    recipient = payload.get("recipient")
+    errors: dict = {"recipient": _recipient_errors(recipient)} if isinstance(recipient, dict) else {}
+    errors.update({field: [problem] for field in ("issuedOn", "expires")
+                   if (problem := _time_problem(payload.get(field), now if field == "issuedOn" else None))})
     evidence = payload.get("evidence") or []
     usable = lambda item: isinstance(item, dict) and bool(item.get("url") or item.get("narrative"))  # noqa: E731
-    if not isinstance(evidence, list) or not all(usable(item) for item in evidence):
-        errors["evidence"] = ["Each evidence item needs a url or a narrative."]
+    if isinstance(evidence, list) and not all(usable(item) for item in evidence):
+        errors["evidence"] = [{} if usable(item) else {"non_field_errors": ["Either url or narrative is required"]}
+                              for item in evidence]
+    errors = {field: problem for field, problem in errors.items() if problem}
+    return errors or ({} if isinstance(recipient, dict) else {"recipient": ["This field is required"]})
+
+
+def _recipient_errors(recipient: dict) -> dict[str, list[str]]:
+    errors = {} if recipient.get("identity") else {"identity": ["This field is required."]}
+    if recipient.get("type", "email") not in RECIPIENT_TYPES:
+        errors["type"] = [f'"{recipient["type"]}" is not a valid choice.']
     return errors
+
+
+def _time_problem(value: object, latest: datetime | None) -> str | None:
+    """What the serializer says of an issuedOn (`latest`: the server's now) or expires; None: fine."""
+    moment = _time_or_none(value) if isinstance(value, str) else None
+    if value is not None and moment is None:
+        return ("Datetime has wrong format. Use one of these formats instead: "
+                "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
+    if moment is not None and latest is not None and moment > latest:
+        return "Only issuedOn dates in the past are acceptable."
+    if moment is not None and latest is not None and moment.year < 1583:
+        return "Only issuedOn dates after the introduction of the Gregorian calendar are allowed."
+    return None
 
 
 def _badgeclass(base_url: str, entity_id: str, issuer: str, name: str, description: str) -> dict:
@@ -488,7 +512,8 @@ def _badgeclass(base_url: str, entity_id: str, issuer: str, name: str, descripti
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """As Django REST framework writes a time: UTC with `Z`, microseconds only when there are some."""
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _key(moment: datetime) -> str:
@@ -550,13 +575,6 @@ def _page_size(num: str | None, default: int) -> int:
         return int(num) if num and int(num) > 0 else default
     except ValueError:
         return default
-
-
-def _aware(text: str) -> bool:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo is not None
-    except ValueError:
-        return False
 
 
 def _not_found() -> Answer:
