@@ -299,6 +299,17 @@ def test_an_award_judged_ahead_of_the_platform_whose_answer_was_lost_is_read_bac
     assert result.vendor_id == made["entityId"] and sent_issued_on(fake) <= datetime.now(timezone.utc)
 
 
+def test_the_first_award_to_a_recipient_is_e_mailed_without_notify_and_its_lost_answer_read_back(fake):
+    fake.notification_fails = True  # the server e-mails a recipient's first award whatever notify says
+    lost = post_assertion(fake, {"recipient": {"identity": "first@example.com"}, "notify": False})
+    assert (lost.status_code, lost.headers["Content-Type"]) == (500, "text/html; charset=utf-8")
+    assert post_assertion(fake, {"recipient": {"identity": "first@example.com"}}).status_code == 201  # no e-mail
+    result = BadgrAwards(client(fake)).award(BADGECLASS, ADA, WHEN)  # BADGR_NOTIFY unset: notify not sent
+    ours = fake.assertions[2]
+    assert result.vendor_id == ours["entityId"] and len(fake.assertions) == 3
+    assert [r.method for r in fake.received if r.path.endswith(f"{BADGECLASS}/assertions")][-2:] == ["POST", "GET"]
+
+
 def test_an_award_to_another_accounts_badge_class_names_it_and_the_account(fake):
     fake.foreign.add(BADGECLASS)  # the API answers 404, not 403
     with pytest.raises(AwardRejected) as refused:

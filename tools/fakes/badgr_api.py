@@ -38,8 +38,10 @@
   recipient. A time without offset is taken as UTC; times come back in UTC with `Z` (microseconds
   only when there are some, as Django REST framework writes them). 404 for a badge class
   outside `badgeclasses` when that set is not empty. Duplicates are accepted, as Badgr does by
-  default (allowDuplicateAwards): `assertions` records every one. With `notification_fails`, an
-  award asking `notify` is saved, then answered 500 (the server's e-mail failed after the save).
+  default (allowDuplicateAwards): `assertions` records every one. With `notification_fails` every
+  e-mail fails: an award the server e-mails (one asking `notify`, and the first to a recipient on
+  the server whatever `notify` says: GDPR_COMPLIANCE_NOTIFY_ON_FIRST_AWARD) is saved, then
+  answered 500 with Django's HTML error page (text/html).
 - GET /v2/badgeclasses/{entityId}/assertions?recipient=<address>&num=N&include_expired=true
   &include_revoked=true -> the badge class's assertions (to those recipients), paged like the
   issuer's list below.
@@ -333,11 +335,13 @@ class FakeBadgr(PlatformFake):
             return 400, {}, _envelope(False, "bad request", fieldErrors=errors, validationErrors=[])
         known = self.badgeclass_details.get(badgeclass)
         assertion = self._assertion(badgeclass, payload, issuer=known["issuer"] if known else DEFAULT_ISSUER)
+        identity = assertion["recipient"]["plaintextIdentity"].lower()
         with self._lock:
+            first = all(a["recipient"]["plaintextIdentity"].lower() != identity for a in self.assertions)
             now = self.clock()
             self._store(assertion, now, now)
-        if self.notification_fails and str(payload.get("notify")).lower() in ("true", "1"):
-            return 500, {}, RawBody(b"<h1>Server Error (500)</h1>")  # Django's page, after the save
+        if self.notification_fails and (first or str(payload.get("notify")).lower() in ("true", "1")):
+            return 500, HTML, RawBody(b"<h1>Server Error (500)</h1>")  # Django's page, after the save
         return 201, {}, _envelope(True, "ok", [assertion])
 
     def _store(self, assertion: dict, created: datetime, updated: datetime) -> None:
