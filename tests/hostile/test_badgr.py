@@ -319,6 +319,19 @@ def test_an_award_to_another_accounts_badge_class_names_it_and_the_account(fake)
     assert "\n" not in message and fake.assertions == []
 
 
+def test_assertions_with_course_url_of_badge_classes_with_expiration_days_give_their_events(fake):
+    fake.add_issuer(ISSUER)
+    fake.add_badgeclass(BADGECLASS, "Data Steward", issuer=ISSUER)["expiration"] = 365  # days, not a time
+    fake.add_assertion(BADGECLASS, ADA.email, WHEN, issuer=ISSUER)
+    badgr = client(fake)
+    badgeclass = badgr.badgeclass(BADGECLASS)
+    [(page, _)] = list(badgr.assertion_pages(ISSUER))
+    [assertion] = page["result"]
+    assert "expires" not in badgeclass and {"expiration", "course_url"} <= set(badgeclass) and "course_url" in assertion
+    [issued] = BadgrAdapter().parse({**assertion, "badgeclass": badgeclass})  # as a pull expands it
+    assert (issued.kind, issued.credential.name, issued.credential.expires_at) == (Kind.ISSUED, "Data Steward", None)
+
+
 def test_an_assertion_the_learner_rejected_gives_the_rejected_event():
     assertion = {"entityId": "AsRejected1", "badgeclassOpenBadgeId": "https://api.badgr.io/public/badges/Bc1",
                  "badgeclass": {"entityId": "Bc1", "name": "Data Steward"}, "issuedOn": "2026-11-01T00:00:00Z",

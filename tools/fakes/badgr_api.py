@@ -68,6 +68,8 @@
 - `endless = True`: the lists and the changed feed link to a next page past their end too (empty
   pages that never stop, each with a new link: `page=N+1` beside the cursor), as a server with a
   paging bug answers.
+- Assertions carry `course_url`; badge classes `course_url` and `expiration` (days, or null)
+  where Badgr's documented shape has `expires`, as badgr-server answers.
 - GET /v2/badgeclasses/{entityId} -> {"status", "result": [badge class]}: one added with
   `add_badgeclass`, or (with `badgeclasses` empty, or naming it) a made-up one; else 404.
 - `add_issuer`, `add_badgeclass`, `add_assertion` (history: created and updated when you say)
@@ -371,7 +373,8 @@ class FakeBadgr(PlatformFake):
             "issuedOn": _iso(_parse_time(payload["issuedOn"])) if payload.get("issuedOn") else now,
             "narrative": payload.get("narrative"), "evidence": payload.get("evidence") or [], "revoked": False,
             "revocationReason": None, "acceptance": "Unaccepted",
-            "expires": _iso(_parse_time(payload["expires"])) if payload.get("expires") else None, "extensions": {},
+            "expires": _iso(_parse_time(payload["expires"])) if payload.get("expires") else None,
+            "course_url": payload.get("course_url"), "extensions": {},
         }
 
     # -- reading -----------------------------------------------------------------------------
@@ -510,8 +513,8 @@ def _badgeclass(base_url: str, entity_id: str, issuer: str, name: str, descripti
         "createdAt": "2026-01-05T09:00:00Z", "createdBy": "fakeIssuerStaff",
         "issuer": issuer, "issuerOpenBadgeId": f"{base_url}/public/issuers/{issuer}",
         "name": name, "image": f"{base_url}/media/badge-{entity_id}.png", "description": description or name,
-        "criteriaUrl": None, "criteriaNarrative": f"Earn {name}.", "alignments": [], "tags": [], "expires": None,
-        "extensions": {},
+        "course_url": None, "criteriaUrl": None, "criteriaNarrative": f"Earn {name}.", "alignments": [], "tags": [],
+        "expiration": None, "extensions": {},  # expiration: days an assertion lasts (badgr-server's, not `expires`)
     }
 
 
