@@ -71,6 +71,11 @@ def test_a_stale_access_token_cookie_beats_a_valid_bearer_header_and_the_client_
                          timeout=5)
     assert (stale.status_code, stale.json()) == (401, NO_TOKEN)  # the cookie was read, not the header
     assert "WWW-Authenticate" not in stale.headers and stale.headers["Content-Type"] == "application/ld+json"
+    with_cookie = requests.post(f"{fake.base_url}/o/token", headers={"Cookie": "access_token=old"}, timeout=5,
+                                data={"grant_type": "password", "username": USER, "password": PASSWORD})
+    assert (with_cookie.status_code, with_cookie.json()) == (401, {"error": "invalid_client"})
+    assert with_cookie.headers["WWW-Authenticate"] == 'Bearer, error="invalid_client"'  # the token endpoint's only
+    shifted(fake)[0] = 2.0  # past the 2 s that failed grant throttles the username for
     asked = requests.get(issuers, headers={"Accept": "application/json"}, timeout=5)
     assert (asked.status_code, asked.headers["Content-Type"]) == (401, "application/json")
     fake.received.clear()  # the probes above sent the cookie; the client never does

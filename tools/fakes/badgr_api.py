@@ -15,7 +15,8 @@
   (SameSite=Lax), each in a Set-Cookie header of its own. Like the server, the fake reads the access_token cookie
   as `Authorization: Bearer` on every request, in place of any Authorization header sent (a
   valid Bearer beside a stale cookie is 401), so a grant sent with it is a client
-  authentication it cannot match: 401 {"error": "invalid_client"}.
+  authentication it cannot match: 401 {"error": "invalid_client"} (with a WWW-Authenticate
+  header, unlike the API's 401s); it counts as a failed grant.
   Grants are throttled as badgr-server does, per username (or client_id; a refresh grant has
   neither, so all share one) from the fake's one client address: any non-2xx answer of /o/token
   starts a backoff of 2^n seconds (n failures in a row, at most 3600) by the fake's `clock`,
@@ -111,6 +112,7 @@ TRUNCATED = -1  # a canned "status": answer 200 with the real body cut in half
 THROTTLED = -2  # a canned "status": Badgr's throttling 429, the seconds to wait in its body
 CSRF_COOKIE_AGE = 31449600  # Django's CSRF_COOKIE_AGE: a year
 BACKOFF_CAP = 3600  # TOKEN_BACKOFF_MAXIMUM_SECONDS: the longest login backoff
+INVALID_CLIENT = {"Cache-Control": "no-store", "WWW-Authenticate": 'Bearer, error="invalid_client"'}  # OAuth Toolkit's
 HTML = {"Content-Type": "text/html; charset=utf-8"}  # Django's HttpResponse: JSON text, labelled HTML
 
 
@@ -271,7 +273,7 @@ class FakeBadgr(PlatformFake):
         if backoff is not None:
             return _throttled(backoff)
         if header(headers, "Authorization"):  # not a client this server knows
-            status, extra, body = 401, {"Cache-Control": "no-store"}, {"error": "invalid_client"}
+            status, extra, body = 401, INVALID_CLIENT, {"error": "invalid_client"}
         else:
             status, extra, body = self._token(form)
         self._count(username, status)
