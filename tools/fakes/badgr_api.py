@@ -12,8 +12,8 @@
   and a grant without client_id (the connector's) names none.
   A token answer also sets `access_token` and `refresh_token` cookies (HttpOnly, Max-Age the token's
   lifetime, Path=/, no SameSite), and every answer of /o/token, errors too, a `csrftoken` cookie
-  (SameSite=Lax), each in a Set-Cookie header of its own. Like the server, the fake reads the access_token cookie
-  as `Authorization: Bearer` on every request, in place of any Authorization header sent (a
+  (SameSite=Lax), each in a Set-Cookie header of its own. Like the server, the fake reads the
+  access_token cookie as `Authorization: Bearer` on every request, in place of any Authorization header sent (a
   valid Bearer beside a stale cookie is 401), so a grant sent with it is a client
   authentication it cannot match: 401 {"error": "invalid_client"} (with a WWW-Authenticate
   header, unlike the API's 401s); it counts as a failed grant.
@@ -597,7 +597,8 @@ def _cookie_as_bearer(headers: dict[str, str]) -> dict[str, str]:
     token = cookie.get("access_token")
     if token is None:
         return headers
-    return {**{k: v for k, v in headers.items() if k.lower() != "authorization"}, "Authorization": f"Bearer {token.value}"}
+    others = {name: value for name, value in headers.items() if name.lower() != "authorization"}
+    return {**others, "Authorization": f"Bearer {token.value}"}
 
 
 def _backoff_seconds(failures: int) -> int:

@@ -7,10 +7,11 @@ before our clock says it expires, and renewed once more when the platform answer
 (revoked, or its clock ahead of ours). A refresh grant is tried once: refused, throttled or
 unreachable, the password grant follows (badgr-server refuses every refresh grant of a password
 grant's token, and throttles failed grants by username and address: a refresh grant names no
-username, so every client behind one address shares that backoff). A refused password grant is BadgrAuthError naming the settings. Retries on 429/5xx/timeouts come
-from httpretry and end as httpretry.TransientFailure; a throttled token endpoint says how long to
-wait in its 429 body (`expires`, seconds) rather than in Retry-After, and is waited out as long
-(up to HTTP_BACKOFF_CAP).
+username, so every client behind one address shares that backoff). A refused password grant
+is BadgrAuthError naming the settings. Retries on 429/5xx/timeouts come from httpretry and end
+as httpretry.TransientFailure; a throttled token endpoint says how long to wait in its 429 body
+(`expires`, seconds) rather than in Retry-After, and is waited out as long (up to
+HTTP_BACKOFF_CAP).
 
 Bearer only, never a cookie: the token endpoint also sets an `access_token` cookie, and the
 server reads a cookie as a Bearer header, so one sent back with the next grant is taken as a
