@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import base64
 import time
 from datetime import datetime, timedelta, timezone
@@ -240,6 +242,7 @@ def test_badgr_wrong_password_is_an_auth_error_naming_the_settings(badgr):
     with pytest.raises(BadgrAuthError, match="BADGR_USERNAME / BADGR_PASSWORD") as raised:
         badgr_awards(badgr, password="wrong").award(BADGECLASS, ADA, WHEN)
     assert "invalid_grant" in str(raised.value) and "wrong" not in str(raised.value)
+    assert f"at {urlsplit(badgr.base_url).netloc} refused" in str(raised.value)  # the host asked
     assert badgr.requests == [("POST", "/o/token")] and badgr.assertions == []
 
 

@@ -49,7 +49,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import RetryingClient, RetryPolicy, json_object, send
+from ...httpretry import RetryingClient, RetryPolicy, host_of, json_object, send
 from ...timeutil import utc
 from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
 from ..pulling import PullStopped
@@ -283,11 +283,13 @@ class BadgrClient(RetryingClient):
                                   **kwargs)
         if response.status_code == 401:
             raise BadgrAuthError(
-                f"Canvas Credentials refused a fresh token (HTTP 401) for {what}: check BADGR_USERNAME / BADGR_PASSWORD"
+                f"Canvas Credentials at {host_of(self.base)} refused a fresh token (HTTP 401) for {what}: "
+                "check BADGR_USERNAME / BADGR_PASSWORD"
             )
         if response.status_code == 403:
             raise BadgrAuthError(
-                f"Canvas Credentials refused {what} (HTTP 403): BADGR_USERNAME must be an owner, editor or "
+                f"Canvas Credentials at {host_of(self.base)} refused {what} (HTTP 403): BADGR_USERNAME must be an owner, "
+                "editor or "
                 f"staff member of the badge class's issuer: {_description(response)}"
             )
         return response
@@ -330,7 +332,8 @@ class BadgrClient(RetryingClient):
             return self._grant(form, "password grant")
         except _GrantRefused as refused:
             raise BadgrAuthError(
-                f"Canvas Credentials refused the password grant ({refused}): check BADGR_USERNAME / BADGR_PASSWORD"
+                f"Canvas Credentials at {host_of(self.base)} refused the password grant ({refused}): "
+                "check BADGR_USERNAME / BADGR_PASSWORD"
             ) from None
 
     def _grant(self, form: dict, what: str, policy: RetryPolicy | None = None) -> dict:
@@ -342,7 +345,8 @@ class BadgrClient(RetryingClient):
             raise _GrantRefused(_oauth_error(response))
         if response.status_code != 200:  # 404/405: not a Badgr token endpoint
             raise BadgrAuthError(
-                f"Canvas Credentials token endpoint answered {response.status_code} to the {what}: check BADGR_API_BASE"
+                f"Canvas Credentials token endpoint at {host_of(self.base)} answered {response.status_code} to the {what}: "
+                "check BADGR_API_BASE"
             )
         answer = json_object(response, f"Canvas Credentials {what}")
         if not answer.get("access_token"):
