@@ -7,8 +7,9 @@ Each try is bounded too. A per-read timeout never fires while a server trickles 
 so a try has a total deadline, from connecting to the answer's last byte, and its body is read in
 chunks up to a size bound: a server that answers too slowly or too much fails the try instead of
 holding the process (or its memory) forever. The sessions this module makes (every platform
-client's) check the deadline at every socket read, headers included; a session a caller brings
-(the LRS client's) is checked between body chunks. No client keeps cookies: each request carries
+client's) and the LRS client's own check the deadline at every socket read, headers included
+(their connections answer with DeadlineResponse); any other session a caller brings is checked
+between body chunks. No client keeps cookies: each request carries
 its own credentials, and a cookie a server sets (Badgr's `access_token` on /o/token) must never
 come back as a second credential.
 """
@@ -240,7 +241,10 @@ class _DeadlineReader(io.RawIOBase):
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the request's deadline passed")
-        self._sock.settimeout(left if self._per_read is None else min(left, self._per_read))
+        # Only once the deadline is nearer than the socket's own read timeout: a syscall saved on
+        # the hot path (an LRS POST's answer), and `left` only shrinks from then on.
+        if self._per_read is None or left < self._per_read:
+            self._sock.settimeout(left)
         return self._raw.readinto(buffer)
 
     def close(self) -> None:

@@ -36,7 +36,7 @@ from . import Statement
 from .lrs_filters import matcher, voided_target
 from .vocabulary import VERB_VOIDED
 from ..errors import ConnectorError, OutsideFailure
-from ..httpretry import RetryingClient, RetryPolicy, TransientFailure
+from ..httpretry import DeadlineResponse, RetryingClient, RetryPolicy, TransientFailure
 from ..observability import log
 from ..secrets import reveal
 
@@ -487,12 +487,18 @@ def _request_written() -> None:
 
 
 class _WireHTTPConnection(HTTPConnection):
+    # Reads end at the try's deadline (HTTP_REQUEST_DEADLINE), headers included: an LRS that drips
+    # its answer a byte at a time never lets LRS_READ_TIMEOUT fire.
+    response_class = DeadlineResponse
+
     def getresponse(self):  # type: ignore[no-untyped-def]  # the request is written: only its answer is awaited
         _request_written()
         return super().getresponse()
 
 
 class _WireHTTPSConnection(HTTPSConnection):
+    response_class = DeadlineResponse
+
     def getresponse(self):  # type: ignore[no-untyped-def]
         _request_written()
         return super().getresponse()
