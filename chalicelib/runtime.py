@@ -155,10 +155,12 @@ class Services:
         from .errors import OutsideFailure
         from .observability import log
         from .platforms import puller
-        from .pull.runner import PAGE_ALLOWANCE_SECONDS, PullLimits, PullRunner
+        from .pull.runner import PullLimits, PullRunner, request_seconds, scheduled_settings
 
-        deadline = time.monotonic() + max(0.0, seconds_left - PAGE_ALLOWANCE_SECONDS)
-        source = puller(platform, self.settings, "sync")
+        # Tries cut so that a page timing out on every one still ends before the function does.
+        settings = scheduled_settings(self.settings)
+        deadline = time.monotonic() + max(0.0, seconds_left - request_seconds(settings))
+        source = puller(platform, settings, "sync")
         runner = PullRunner(self.store, self.queue, PullLimits.from_settings(self.settings))
         try:
             report = runner.run(platform, "sync", source, deadline=deadline)

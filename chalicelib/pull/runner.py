@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 
-# What one page may take, retries included (connect + read timeouts times the attempts): a
-# scheduled run starts no page later than this before its function's time is up.
-PAGE_ALLOWANCE_SECONDS = 120.0
+# The most one page may take in a scheduled run, retries included. A scheduled run cuts its HTTP
+# tries to fit (scheduled_settings) and starts no page later than its allowance before its time is
+# up: a function given at least twice this (lambda_timeout) always ends by itself.
+PAGE_ALLOWANCE_SECONDS = 150.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,25 @@ class PullReport:
     def as_dict(self) -> dict:
         return {"platform": self.platform, "mode": self.mode, "pages": self.pages, "records": self.records,
                 "total": self.total, "finished": self.finished, "seconds": round(self.elapsed(), 3)}
+
+
+def request_seconds(settings: "Settings") -> float:
+    """The longest one request takes under `settings`: each try running to its deadline
+    (HTTP_REQUEST_DEADLINE), the longest wait between two (HTTP_BACKOFF_CAP, a Retry-After too)."""
+    tries = settings.http_max_attempts
+    return tries * settings.http_request_deadline + (tries - 1) * settings.http_backoff_cap
+
+
+def scheduled_settings(settings: "Settings") -> "Settings":
+    """`settings` with a request's tries cut to fit PAGE_ALLOWANCE_SECONDS: as many as fit, each
+    with its whole deadline (one try of the allowance itself when not even one fits). Its
+    request_seconds() is then the page allowance of a scheduled run."""
+    if request_seconds(settings) <= PAGE_ALLOWANCE_SECONDS:
+        return settings
+    deadline = min(settings.http_request_deadline, PAGE_ALLOWANCE_SECONDS)
+    wait = settings.http_backoff_cap
+    tries = max(1, int((PAGE_ALLOWANCE_SECONDS + wait) // (deadline + wait)))
+    return settings.model_copy(update={"http_max_attempts": tries, "http_request_deadline": deadline})
 
 
 def cursor_name(platform: str, mode: Mode) -> str:

@@ -386,7 +386,7 @@ def test_a_scheduled_sync_into_endless_pages_logs_the_stop_and_returns(credly, l
     services.cache_clear()
     try:
         started = time.monotonic()
-        result = services().scheduled_sync("credly", seconds_left=130)  # pages may start for 10 s
+        result = services().scheduled_sync("credly", seconds_left=130)  # pages may start for 127.9 s
         seconds = time.monotonic() - started
         kept = services().store.cursor("pull:credly:sync")
     finally:
@@ -396,6 +396,52 @@ def test_a_scheduled_sync_into_endless_pages_logs_the_stop_and_returns(credly, l
     assert seconds < 5 and badge_list_requests(credly) == 1 + 4
     assert "page=2" in kept
     assert [fields["platform"] for event, fields in logged if event == "scheduled_sync_stopped"] == ["credly"]
+
+
+def test_a_scheduled_runs_tries_are_cut_to_fit_a_pages_allowance():
+    from chalicelib.pull.runner import PAGE_ALLOWANCE_SECONDS, request_seconds, scheduled_settings
+    from chalicelib.settings import Settings
+
+    shipped = Settings()  # 5 tries of 60 s, waits of up to 30 s: 420 s, more than the function's 300
+    assert request_seconds(shipped) == 420
+    cut = scheduled_settings(shipped)
+    assert (cut.http_max_attempts, cut.http_request_deadline, request_seconds(cut)) == (2, 60, 150)
+    assert request_seconds(cut) <= PAGE_ALLOWANCE_SECONDS and 2 * PAGE_ALLOWANCE_SECONDS <= 300
+
+    quick = Settings(http_max_attempts=4, http_request_deadline=10, http_backoff_cap=5)  # 55 s: kept as set
+    assert scheduled_settings(quick) is quick and request_seconds(quick) == 55
+    slow = Settings(http_max_attempts=3, http_request_deadline=400)  # not even one try fits: one of 150 s
+    assert (scheduled_settings(slow).http_max_attempts, request_seconds(scheduled_settings(slow))) == (1, 150)
+
+
+def test_a_scheduled_sync_into_a_page_timing_out_on_every_try_ends_before_its_function(credly, lrs, tmp_path,
+                                                                                        monkeypatch):
+    from chalicelib.runtime import services
+
+    logged: list[tuple[str, dict]] = []
+    monkeypatch.setattr("chalicelib.observability.log", lambda event, **fields: logged.append((event, fields)))
+    monkeypatch.setattr("chalicelib.pull.runner.PAGE_ALLOWANCE_SECONDS", 3.0)  # a function of 6 s, scaled down
+    for badge in badges(150):
+        credly.add_badge(badge)
+    credly.drip_next(interval=1.0, times=100, skip=1)  # the first page answers, every try of the second drips
+    # eight tries of 1 s, waits of up to 0.5 s: 11.5 s a request; cut to two, 2.5 s
+    for name, value in credly_env(tmp_path, lrs, credly, HTTP_MAX_ATTEMPTS="8", HTTP_BACKOFF_CAP="0.5").items():
+        monkeypatch.setenv(name, value)
+    services.cache_clear()
+    try:
+        started = time.monotonic()
+        result = services().scheduled_sync("credly", seconds_left=6)
+        seconds = time.monotonic() - started
+        kept = services().store.cursor("pull:credly:sync")
+    finally:
+        services.cache_clear()
+
+    assert seconds < 6 and badge_list_requests(credly) == 1 + 2
+    assert result == {"platform": "credly", "mode": "sync", "finished": False,
+                      "stopped": f"Credly badge list: no complete answer within {DEADLINE:g} s (HTTP_REQUEST_DEADLINE) "
+                                 "after 2 attempts to 127.0.0.1"}
+    assert "page=2" in kept  # the next scheduled run goes on from the page that timed out
+    assert [fields["reason"] for event, fields in logged if event == "scheduled_sync_stopped"] == [result["stopped"]]
 
 
 # -- pages larger than a queue message -------------------------------------------------------------
