@@ -168,6 +168,8 @@ def test_dead_letters_are_counted_per_run_by_reason_and_exit_1(guarded_lrs, tmp_
                           CREDLY_TOKEN=token)
         first, _ = command(env, "backfill", "credly", "--json")
         assert first.returncode == 1, first.stderr
+        # the progress line and the worker's log lines each keep a line of their own
+        assert all(line.startswith("{") for line in first.stderr.splitlines() if '"event"' in line), first.stderr
         earlier = json.loads(first.stdout)["dead_letters"]
         assert earlier >= 1
         time.sleep(1.1)  # dead letters carry second-resolution times
