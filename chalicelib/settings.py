@@ -70,6 +70,8 @@ class Settings(BaseModel):
     accredible_requests_per_second: float = 6.0
     lap_token: SecretStr | None = None
     award_rules: str | None = None  # path of the award rules TOML file
+    # Bearer token of the operators' routes (GET /status, GET /health/details).
+    status_token: SecretStr | None = None
     # Tracked share links (chalicelib/share): who may create them, what signs their tokens (the
     # previous secret still opens links made before a rotation), where they point from.
     share_links_token: SecretStr | None = None
