@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from . import console
+from . import __version__, console
 from .commands import register_commands
 from .deadletters import RETRY_LATER
 from .commands.local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chalicelib", description=__doc__, epilog=EXIT_STATUS,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     translate = commands.add_parser(
         "translate",
