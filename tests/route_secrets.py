@@ -13,4 +13,5 @@ def route_secrets() -> dict[str, str]:
         "LAP_TOKEN": "lap-" + uuid.uuid4().hex,
         "SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex,
         "SHARE_LINK_SECRET": "sign-" + uuid.uuid4().hex,
+        "STATUS_TOKEN": "status-" + uuid.uuid4().hex,
     }
