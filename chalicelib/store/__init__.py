@@ -5,7 +5,8 @@ A protocol with a SQLite implementation (local and embedded default) and, in AWS
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -39,6 +40,80 @@ class DeadLetter:
     last_at: str
 
 
+@dataclass(frozen=True)
+class DeadLetterHead:
+    """A dead letter without its message: what listing and selecting read (a message may be 1 MB)."""
+
+    id: str
+    source: str
+    reason: str
+    attempts: int
+    first_at: str
+    last_at: str
+
+
+@dataclass(frozen=True)
+class LetterFilter:
+    """Which dead letters: every field given must match; the empty filter matches them all."""
+
+    sources: tuple[str, ...] = ()
+    reason: str = ""  # a part of the reason, in any case
+    since: str | None = None  # last_at at or after (UTC ISO 8601 of the stored width: compares as text)
+    until: str | None = None  # last_at before
+    limit: int | None = None  # the first ones by (first_at, id)
+
+    def reason_matches(self, reason: str) -> bool:
+        return self.reason.casefold() in reason.casefold()
+
+
+@dataclass(frozen=True)
+class DiscardedLetter:
+    """The audit record of a dead letter an operator discarded: all of it, and why it went."""
+
+    id: str
+    source: str
+    reason: str  # the dead letter's own
+    discard_reason: str
+    discarded_at: str
+    message: dict
+    attempts: int
+    first_at: str
+    last_at: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a pull, import, reconcile or expiry sweep, as `status` shows it."""
+
+    source: str  # the platform (or a CSV import's label, or "expiry")
+    mode: str  # backfill, sync, scheduled-sync, import-csv, reconcile, expire, scheduled-expire
+    started_at: str  # UTC ISO 8601, seconds
+    ended_at: str
+    outcome: str  # finished, stopped early (the next run resumes), failed
+    exit_code: int  # what the command exited with (a scheduled run: what it would have)
+    records: int = 0
+    statements: int | None = None  # delivered or already stored; None: queued for the workers
+    dead_letters: int | None = None  # of this run; None: not delivering here
+    error: str | None = None  # one line, no emails or secrets
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome != "failed"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Run":
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class RunHistory:
+    last: Run
+    last_success: Run | None
+
+
 class Store(Protocol):
     def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
         """True when `key` was not seen within its TTL (and is now claimed)."""
@@ -65,6 +140,15 @@ class Store(Protocol):
     def delete_dead_letter(self, message_id: str) -> None: ...
 
     def count_dead_letters(self) -> int: ...
+
+    def dead_letter_heads(self, where: LetterFilter) -> list[DeadLetterHead]:
+        """The letters `where` selects, ordered as dead_letters, filtered by the backend's query."""
+
+    def discard_dead_letter(self, message_id: str, reason: str) -> DiscardedLetter | None:
+        """Remove a dead letter, its audit record written first; None when there is no such letter."""
+
+    def discarded_letters(self, limit: int | None = None) -> list[DiscardedLetter]:
+        """The audit records of discarded letters, the latest first."""
 
     def increment(self, counters: dict[str, int]) -> None:
         """Add to named counters (delivered, already_stored, skipped, ...)."""
@@ -105,6 +189,20 @@ class Store(Protocol):
 
     def set_cursor(self, name: str, value: str | None) -> None:
         """Record progress only after what came before it is queued; None forgets it."""
+
+    def cursor_updated_at(self, name: str) -> str | None:
+        """When the cursor was last set (UTC ISO 8601); None when it is not set."""
+
+    def record_run(self, run: Run) -> None:
+        """Keep `run` as the last of its (source, mode), and as the last success if it is one."""
+
+    def runs(self) -> list[RunHistory]:
+        """The last run and last successful run of every (source, mode), by source and mode."""
+
+    def set_verified(self, name: str, at: str) -> None:
+        """When a call with the credentials of `name` (a flag's name: lrs, credly_auth) last succeeded."""
+
+    def verified(self) -> dict[str, str]: ...
 
     def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
         """A credential that expires in the future; a later call for the same key (renewed,

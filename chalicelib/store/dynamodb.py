@@ -10,7 +10,9 @@ Items (pk / sk):
     flag / <name>                             value
     award#<key> / -                           state, vendor_id, detail (JSON), reason, updated_at
     progress#["<learner>","<rule>"] / <criterion>   at
-    cursor / <name>                           value
+    cursor / <name>                           value, updated_at
+    run / ["<source>","<mode>","last|success"]   record (JSON): the last run, the last successful one
+    verified / <name>                         at: the last call with those credentials that succeeded
     expiry#<YYYY-MM-DD> / <credential key>    expires_at, event (JSON): the day's due expiries
     expiry-of#<credential key> / -            day: where the credential's expiry item is
     expiry-since / -                          day: no expiry item is in an earlier day
@@ -35,7 +37,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from ..awsclients import aws_client
-from . import DeadLetter, Expiry, ShareLink
+from . import DeadLetter, Expiry, Run, RunHistory, ShareLink
 
 # The table, as infra/merge_template.py creates it in AWS and the contract tests under moto.
 TABLE_SCHEMA: dict[str, Any] = {
@@ -52,6 +54,8 @@ DEAD = "deadletter"
 COUNTER = "counter"
 FLAG = "flag"
 CURSOR = "cursor"
+RUN = "run"
+VERIFIED = "verified"
 EXPIRY_SINCE = "expiry-since"
 SINGLE = "-"  # the sort key of kinds with one item per partition
 # A partition key may be 2048 bytes: longer (attacker-chosen) delivery ids are hashed, not refused.
@@ -229,7 +233,30 @@ class DynamoDbStore:
         if value is None:
             self._delete(CURSOR, name)
         else:
-            self.client.put_item(TableName=self.table_name, Item=_item(pk=CURSOR, sk=name, value=value))
+            self.client.put_item(TableName=self.table_name,
+                                 Item=_item(pk=CURSOR, sk=name, value=value, updated_at=_now_iso()))
+
+    def cursor_updated_at(self, name: str) -> str | None:
+        item = self._get(CURSOR, name)
+        return item.get("updated_at") if item else None
+
+    def record_run(self, run: Run) -> None:
+        for slot in ("last", "success") if run.succeeded else ("last",):
+            sk = json.dumps([run.source, run.mode, slot])  # JSON: a '#' in a CSV label cannot mix fields up
+            self.client.put_item(TableName=self.table_name, Item=_item(pk=RUN, sk=sk, record=run.to_json()))
+
+    def runs(self) -> list[RunHistory]:
+        found: dict[tuple[str, str], dict[str, Run]] = {}
+        for item in self._query(RUN):
+            source, mode, slot = json.loads(item["sk"])
+            found.setdefault((source, mode), {})[slot] = Run.from_json(item["record"])
+        return [RunHistory(slots["last"], slots.get("success")) for _, slots in sorted(found.items())]
+
+    def set_verified(self, name: str, at: str) -> None:
+        self.client.put_item(TableName=self.table_name, Item=_item(pk=VERIFIED, sk=name, at=at))
+
+    def verified(self) -> dict[str, str]:
+        return {item["sk"]: item["at"] for item in self._query(VERIFIED)}
 
     def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
         day = expires_at[:10]

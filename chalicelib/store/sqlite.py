@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 
 from ..sqlitedb import SqliteDb
-from . import DeadLetter, Expiry, ShareLink
+from . import DeadLetter, Expiry, Run, RunHistory, ShareLink
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
@@ -20,6 +20,10 @@ CREATE TABLE IF NOT EXISTS awards (
     key TEXT PRIMARY KEY, state TEXT NOT NULL, vendor_id TEXT, detail TEXT, reason TEXT,
     updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursor_times (name TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (source TEXT NOT NULL, mode TEXT NOT NULL, slot TEXT NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (source, mode, slot));
+CREATE TABLE IF NOT EXISTS verified (name TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS expiries (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL, event TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS share_links (
     id TEXT PRIMARY KEY, channel TEXT NOT NULL, target TEXT NOT NULL, created_at TEXT NOT NULL, event TEXT NOT NULL);
@@ -190,9 +194,33 @@ class SqliteStore:
         with self.db.transaction() as conn:
             if value is None:
                 conn.execute("DELETE FROM cursors WHERE name = ?", (name,))
+                conn.execute("DELETE FROM cursor_times WHERE name = ?", (name,))
             else:
                 conn.execute("INSERT INTO cursors (name, value) VALUES (?, ?) "
                              "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
+                conn.execute("INSERT OR REPLACE INTO cursor_times (name, at) VALUES (?, ?)", (name, _now_iso()))
+
+    def cursor_updated_at(self, name: str) -> str | None:
+        rows = self.db.query("SELECT at FROM cursor_times WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
+
+    def record_run(self, run: Run) -> None:
+        slots = ("last", "success") if run.succeeded else ("last",)
+        with self.db.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO runs (source, mode, slot, record) VALUES (?, ?, ?, ?)",
+                             [(run.source, run.mode, slot, run.to_json()) for slot in slots])
+
+    def runs(self) -> list[RunHistory]:
+        found: dict[tuple[str, str], dict[str, Run]] = {}
+        for source, mode, slot, record in self.db.query("SELECT source, mode, slot, record FROM runs"):
+            found.setdefault((source, mode), {})[slot] = Run.from_json(record)
+        return [RunHistory(slots["last"], slots.get("success")) for _, slots in sorted(found.items())]
+
+    def set_verified(self, name: str, at: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO verified (name, at) VALUES (?, ?)", (name, at))
+
+    def verified(self) -> dict[str, str]:
+        return dict(self.db.query("SELECT name, at FROM verified"))
 
     def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
         self.update_expiries([Expiry(key, expires_at, event)], [])

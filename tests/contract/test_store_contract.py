@@ -314,6 +314,54 @@ def test_a_cursor_is_kept_replaced_and_forgotten(store):
     assert store.cursor("credly:sync") is None
 
 
+def test_a_cursor_says_when_it_was_set(store):
+    from datetime import datetime, timedelta, timezone
+
+    assert store.cursor_updated_at("credly:sync") is None
+    store.set_cursor("credly:sync", "page-2")
+    when = datetime.fromisoformat(store.cursor_updated_at("credly:sync"))
+    assert abs(datetime.now(timezone.utc) - when) < timedelta(seconds=5)
+    store.set_cursor("credly:sync", None)
+    assert store.cursor_updated_at("credly:sync") is None
+
+
+def a_run(source: str, mode: str, started: str, outcome: str = "finished", **more):
+    from chalicelib.store import Run
+
+    fields = {"records": 3, "statements": 6, "dead_letters": 0, "exit_code": 3 if outcome == "failed" else 0, **more}
+    return Run(source, mode, started, started.replace("00:00", "00:30"), outcome, **fields)
+
+
+def test_the_last_run_and_the_last_success_are_kept_per_source_and_mode(store):
+    assert store.runs() == []
+    first = a_run("credly", "backfill", "2027-01-01T10:00:00+00:00")
+    store.record_run(first)
+    assert [(h.last, h.last_success) for h in store.runs()] == [(first, first)]
+    failed = a_run("credly", "backfill", "2027-01-02T10:00:00+00:00", "failed", error="Credly refused (HTTP 401)",
+                   statements=None, dead_letters=None)
+    other = a_run("a#b", "import-csv", "2027-01-02T11:00:00+00:00", "stopped early")
+    synced = a_run("credly", "sync", "2027-01-02T12:00:00+00:00")
+    for run in (failed, other, synced):
+        store.record_run(run)
+    histories = {(h.last.source, h.last.mode): h for h in store.runs()}
+    assert list(histories) == [("a#b", "import-csv"), ("credly", "backfill"), ("credly", "sync")]
+    assert (histories["credly", "backfill"].last, histories["credly", "backfill"].last_success) == (failed, first)
+    assert histories["a#b", "import-csv"].last_success == other  # stopped early: not a failure
+    again = a_run("credly", "backfill", "2027-01-03T10:00:00+00:00")
+    store.record_run(again)
+    assert [(h.last, h.last_success) for h in store.runs() if h.last.mode == "backfill"] == [(again, again)]
+    assert len(store.runs()) == 3  # replaced, never a growing log
+
+
+def test_the_last_verified_time_of_credentials_is_kept(store):
+    assert store.verified() == {}
+    store.set_verified("lrs", "2027-01-01T10:00:00+00:00")
+    store.set_verified("credly_auth", "2027-01-01T11:00:00+00:00")
+    store.set_verified("lrs", "2027-01-02T10:00:00+00:00")
+    assert store.verified() == {"lrs": "2027-01-02T10:00:00+00:00", "credly_auth": "2027-01-01T11:00:00+00:00"}
+    assert store.flags() == {}  # not problems: /health shows every flag as one
+
+
 def at(day: int, hour: int = 12) -> str:
     return f"2027-01-{day:02d}T{hour:02d}:00:00.000Z"
 

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from chalicelib.store import ShareLink, Store
+from chalicelib.store import Run, ShareLink, Store
 
 from .stages import (
     AWS_STAGES,
@@ -136,7 +136,13 @@ def exercise_store(store) -> set[str]:
     assert call("progress", "e1", "rule") == {"exam": "2026-01-02T00:00:00+00:00"}
     call("set_cursor", "credly:sync", "page-2")
     assert call("cursor", "credly:sync") == "page-2"
+    assert call("cursor_updated_at", "credly:sync")
     call("set_cursor", "credly:sync", None)
+    run = Run("credly", "sync", "2027-01-01T00:00:00+00:00", "2027-01-01T00:01:00+00:00", "finished", 0)
+    call("record_run", run)
+    assert [h.last for h in call("runs")] == [run]
+    call("set_verified", "lrs", "2027-01-01T00:01:00+00:00")
+    assert call("verified") == {"lrs": "2027-01-01T00:01:00+00:00"}
     call("remember_expiry", "credly|a", "2027-01-03T12:00:00.000Z", {})
     call("remember_expiry", "credly|a", "2027-01-05T12:00:00.000Z", {})  # renewed: moves between days
     [due] = call("due_expiries", "2027-01-06T00:00:00.000Z")
