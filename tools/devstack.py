@@ -47,6 +47,7 @@ class Stack:
             "OPENBADGES_INGEST_TOKEN": secrets.token_urlsafe(16),
             "SHARE_LINKS_TOKEN": secrets.token_urlsafe(16),
             "SHARE_LINK_SECRET": secrets.token_hex(32),
+            "STATUS_TOKEN": secrets.token_urlsafe(16),
         }
         self.credly = FakeCredly(org_id=CREDLY_ORG, token=self.secrets["CREDLY_TOKEN"], port=credly_port)
         self._tmp = tempfile.TemporaryDirectory(prefix="connector-stack-")
@@ -137,7 +138,9 @@ class Stack:
     # -- talking to it -----------------------------------------------------------------------
 
     def health(self) -> dict:
-        return requests.get(self.url + "/health", timeout=5).json()
+        """The health report with its details (queue depth, dead letters, counters, LRS)."""
+        authorization = {"Authorization": f"Bearer {self.secrets['STATUS_TOKEN']}"}
+        return requests.get(self.url + "/health/details", headers=authorization, timeout=5).json()
 
     def wait_until_drained(self, timeout: float = 60.0) -> dict:
         deadline = time.monotonic() + timeout
