@@ -85,12 +85,19 @@ def share_link_click(token: str) -> Response:
 
 @app.route("/health", methods=["GET"])
 def health() -> Response:
-    from chalicelib.health import report
+    from chalicelib.health import status
 
     _services().ensure_local_worker()
-    body = report(_services())
+    body = status(_services())
     return Response(body=body, status_code=200 if body["status"] == "ok" else 503,
                     headers={"Content-Type": "application/json"})
+
+
+@app.route("/health/details", methods=["GET"])
+def health_details() -> Response:
+    from chalicelib.health import details
+
+    return _answer(details(_services(), app.current_request.headers.get("authorization")))
 
 
 @app.route("/openapi.json", methods=["GET"])

@@ -1,17 +1,28 @@
-"""What GET /health reports: queue depth, dead letters, LRS reachability, flags; nothing secret."""
+"""What GET /health reports: up or down to anyone; the details (queue depth, dead letters,
+counters, flags, LRS reachability) to the holder of STATUS_TOKEN (GET /health/details).
+
+The unauthenticated answer comes from the last full check, made at most every
+HEALTH_LRS_CHECK_SECONDS: anyone may call GET /health, so it must not let them drive reads of
+the store, the queue or the LRS at will."""
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import Literal
+import weakref
+from typing import TYPE_CHECKING, Literal
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from . import __version__
 from .errors import ConnectorError
 from .platforms import unset_settings, webhook_settings
 from .runtime import Services
+
+if TYPE_CHECKING:
+    from .intake.http import Reply
 
 
 class HealthChecks(BaseModel):
@@ -32,19 +43,66 @@ class HealthChecks(BaseModel):
         None, description="settings not set: the routes needing them answer 503")
 
 
-class HealthReport(BaseModel):
+class HealthStatus(BaseModel):
     """GET /health: 200 when ok, 503 when degraded (store or LRS unreachable, or problems flagged)."""
 
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["ok", "degraded"]
+    version: str = Field(description="the connector's version")
+
+
+class HealthReport(HealthStatus):
+    """GET /health/details: the status and what it was judged on."""
+
     checks: HealthChecks
 
 
+def status(services: Services) -> dict:
+    """The body of GET /health, shaped as HealthStatus: the last report's status, checked anew
+    only when it is older than HEALTH_LRS_CHECK_SECONDS."""
+    with _last_lock:
+        last = _last.get(services)
+    if last is None or time.monotonic() - last[0] >= services.settings.health_lrs_check_seconds:
+        return {"status": report(services)["status"], "version": __version__}
+    return {"status": last[1], "version": __version__}
+
+
+# When each connector's last report was made, and its status.
+_last: "weakref.WeakKeyDictionary[Services, tuple[float, str]]" = weakref.WeakKeyDictionary()
+_last_lock = threading.Lock()
+
+
 def report(services: Services) -> dict:
-    """The body of GET /health, shaped as HealthReport."""
+    """The body of GET /health/details, shaped as HealthReport."""
+    body = _checked(services)
+    with _last_lock:
+        _last[services] = (time.monotonic(), body["status"])
+    return body
+
+
+REFUSED = "missing or wrong bearer token"
+
+
+def details(services: Services, authorization: str | None) -> "Reply":
+    """GET /health/details: the report to the holder of STATUS_TOKEN (Bearer), fresh on every call;
+    401 to anyone else, 503 naming the setting when it is not set."""
+    from .intake.http import Reply, answers_errors, token_refusal
+
+    @answers_errors
+    def answer() -> Reply:
+        refusal = token_refusal(services.settings, "STATUS_TOKEN", authorization, REFUSED)
+        if refusal is not None:
+            return refusal
+        body = report(services)
+        return Reply(200 if body["status"] == "ok" else 503, body)
+
+    return answer()
+
+
+def _checked(services: Services) -> dict:
     settings = services.settings
-    body: dict = {"status": "ok", "checks": {}}
+    body: dict = {"status": "ok", "version": __version__, "checks": {}}
     checks = body["checks"]
     checks["queue_depth"] = services.queue.depth()
     try:

@@ -24,7 +24,8 @@ from pydantic.json_schema import SkipJsonSchema
 
 from .xapi.vocabulary import IFI_KEYS
 from .awards.inputs import Report
-from .health import HealthReport
+from .health import REFUSED as HEALTH_REFUSED
+from .health import HealthReport, HealthStatus
 from .intake import auth
 from .intake.lap import REFUSED as LAP_REFUSED
 from .intake.models import (Accepted, AcceptedCounted, Duplicate, Error, FieldError, ShareLinkCreated,
@@ -290,11 +291,22 @@ def document() -> dict[str, Any]:
         }},
         "/health": {"get": {
             "operationId": "health", "summary": "Health",
-            "description": "Queue depth, dead letters, counters, LRS reachability, problems flagged, routes not "
-                           "configured; never secrets.",
-            "responses": {"200": _response("ok", answer(HealthReport)),
+            "description": "Up or down, and the version; no counts. Judged on the last full check, made at most "
+                           "every `HEALTH_LRS_CHECK_SECONDS`. What it is judged on: GET /health/details.",
+            "responses": {"200": _response("ok", answer(HealthStatus)),
                           "415": UNSUPPORTED_MEDIA_TYPE,
-                          "503": _response("degraded", answer(HealthReport))},
+                          "503": _response("degraded", answer(HealthStatus))},
+        }},
+        "/health/details": {"get": {
+            "operationId": "healthDetails", "summary": "Health, with what it is judged on",
+            "description": "Queue depth, dead letters, counters, LRS reachability, problems flagged, routes not "
+                           "configured, read on every call; never secrets.",
+            "responses": {"200": _response("ok", answer(HealthReport)),
+                          "401": _response(f"refused: `{HEALTH_REFUSED}`", answer(Error)),
+                          "415": UNSUPPORTED_MEDIA_TYPE,
+                          "503": _response("degraded (the report), or `STATUS_TOKEN` is not set or cannot be read "
+                                           "(an error)", {"oneOf": [answer(HealthReport), answer(Error)]})},
+            "security": [{"statusBearer": []}],
         }},
         "/openapi.json": {"get": {
             "operationId": "openapi", "summary": "This document",
@@ -323,6 +335,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
     },
     "openBadgesBearer": {"type": "http", "scheme": "bearer", "description": "`OPENBADGES_INGEST_TOKEN`"},
     "lapBearer": {"type": "http", "scheme": "bearer", "description": "`LAP_TOKEN`"},
+    "statusBearer": {"type": "http", "scheme": "bearer", "description": "`STATUS_TOKEN`"},
     "lapBasic": {"type": "http", "scheme": "basic",
                  "description": "any user name, `LAP_TOKEN` as the password (Learning Locker's forwarding)"},
 }

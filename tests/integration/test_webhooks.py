@@ -216,7 +216,7 @@ def test_a_refused_credly_token_turns_health_red_until_a_fetch_succeeds(connecto
     connector.credly.token = "rotated"
     connector.credly_webhook(fixture_json("credly/webhook_badge_created.json"))
     connector.drain()
-    health = connector.client.http.get("/health")
+    health = health_details(connector)
     assert health.status_code == 503
     assert "CREDLY_TOKEN" in json.loads(health.body)["checks"]["problems"]["credly_auth"]
 
@@ -232,7 +232,8 @@ def test_health_says_degraded_when_the_state_store_is_unreachable(connector, mon
         raise OSError("disk gone")
 
     monkeypatch.setattr(connector.services.store, "count_dead_letters", down)
-    answer = connector.client.http.get("/health")
+    assert connector.client.http.get("/health").status_code == 503
+    answer = health_details(connector)
     assert answer.status_code == 503
     assert json.loads(answer.body)["checks"]["store"] == "unreachable: OSError"
 
@@ -255,7 +256,7 @@ def test_health_with_an_unusable_lrs_endpoint_is_503_not_500(connector, monkeypa
     monkeypatch.setenv("LRS_ENDPOINT", "lrs.example.com/xAPI")
     services.cache_clear()
     connector.services = services()
-    answer = connector.client.http.get("/health")
+    answer = health_details(connector)
     assert answer.status_code == 503
     assert json.loads(answer.body)["checks"]["lrs"].startswith("unreachable")
 
@@ -338,6 +339,64 @@ def test_health_names_every_route_setting_left_unset(connector, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     services.cache_clear()
     connector.services = services()
-    checks = json.loads(connector.client.http.get("/health").body)["checks"]
+    checks = json.loads(health_details(connector).body)["checks"]
     assert {"LAP_TOKEN", "SHARE_LINK_SECRET"} <= set(checks["routes_not_configured"])
     assert "OPENBADGES_INGEST_TOKEN" not in checks["routes_not_configured"]  # set: not listed
+
+
+def health_details(connector):
+    return connector.client.http.get("/health/details",
+                                     headers={"Authorization": f"Bearer {connector.env['STATUS_TOKEN']}"})
+
+
+def store_reads(connector, monkeypatch) -> list[str]:
+    """The store and queue reads /health makes, recorded as they happen."""
+    reads: list[str] = []
+    for owner, name in ((connector.services.store, "count_dead_letters"), (connector.services.store, "counters"),
+                        (connector.services.store, "flags"), (connector.services.queue, "depth")):
+        original = getattr(owner, name)
+        monkeypatch.setattr(owner, name, lambda *a, _o=original, _n=name: reads.append(_n) or _o(*a))
+    return reads
+
+
+def test_unauthenticated_health_says_up_or_down_and_reads_the_store_once_per_interval(connector, monkeypatch):
+    from chalicelib import __version__
+
+    reads = store_reads(connector, monkeypatch)
+    connector.services.store.put_dead_letter("m1", "credly", "no learner", {"id": "m1"})
+    answers = [connector.client.http.get("/health") for _ in range(20)]
+    assert {a.status_code for a in answers} == {200}
+    assert [json.loads(a.body) for a in answers] == [{"status": "ok", "version": __version__}] * 20
+    assert sorted(reads) == ["count_dead_letters", "counters", "depth", "flags"]  # one check for all 20
+
+
+def test_health_with_an_interval_of_zero_reads_the_store_on_every_request(connector, monkeypatch):
+    from chalicelib.runtime import services
+
+    monkeypatch.setenv("HEALTH_LRS_CHECK_SECONDS", "0")
+    services.cache_clear()
+    connector.services = services()
+    reads = store_reads(connector, monkeypatch)
+    for _ in range(3):
+        connector.client.http.get("/health")
+    assert reads.count("count_dead_letters") == 3
+
+
+def test_health_details_need_the_status_token(connector, monkeypatch):
+    from chalicelib.runtime import services
+
+    connector.services.store.put_dead_letter("m1", "credly", "no learner", {"id": "m1"})
+    for authorization in (None, "Bearer wrong", f"Basic {connector.env['STATUS_TOKEN']}"):
+        answer = connector.client.http.get("/health/details", headers={"Authorization": authorization} if authorization else {})
+        assert answer.status_code == 401 and b"dead_letters" not in answer.body
+    answer = health_details(connector)
+    assert answer.status_code == 200
+    body = json.loads(answer.body)
+    assert body["checks"]["dead_letters"] == 1 and body["checks"]["queue_depth"] == 0
+    assert body["checks"]["lrs"] == "reachable" and "version" in body
+
+    monkeypatch.delenv("STATUS_TOKEN")
+    services.cache_clear()
+    connector.services = services()
+    answer = health_details(connector)
+    assert answer.status_code == 503 and "STATUS_TOKEN" in json.loads(answer.body)["error"]
