@@ -18,6 +18,7 @@ from .errors import ConnectorError, PlatformAuthError
 from .httpretry import TransientFailure
 from .observability import log
 from .queue import QueueMessage
+from .runs import note_verified
 from .store import Store
 
 LRS_FLAG = "lrs"
@@ -39,9 +40,11 @@ def auth_flag(platform: str) -> str:
 
 
 def clear_flag(store: Store, name: str) -> None:
-    """Cheap when clear (the common case): read before writing."""
+    """A call with these credentials succeeded. Cheap when clear (the common case): read before
+    writing; when it worked is noted at most once a minute (`status`)."""
     if name in store.flags():
         store.set_flag(name, None)
+    note_verified(store, name)
 
 
 @contextmanager
