@@ -40,7 +40,8 @@ interop-badgr: venv lrs-install
 lrs: venv lrs-install
 	$(VPY) tools/lrs_process.py --port $(LRS_PORT)
 
-# The connector under chalice local, the in-memory LRS and a fake Credly API (Ctrl-C stops all).
+# The connector under chalice local, the in-memory LRS and a fake Credly API (Ctrl-C, SIGTERM or
+# SIGHUP stops all); their settings in var/local.env, for `. var/local.env` in a second terminal.
 run: venv lrs-install
 	$(VPY) tools/devstack.py run
 

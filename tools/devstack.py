@@ -1,6 +1,6 @@
 """The local stack: the in-memory LRS, a fake Credly API and the connector under `chalice local`.
 
-    python tools/devstack.py run    # start everything, print URLs and local secrets, wait for Ctrl-C
+    python tools/devstack.py run    # start everything, write var/local.env, wait for Ctrl-C (or SIGTERM, SIGHUP)
     python tools/devstack.py demo   # start, send every fixture webhook, show what reached the LRS, stop
 
 Used by `make run` / `make demo` and by the end-to-end tests.
@@ -16,23 +16,28 @@ import hmac
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
 
+from chalicelib.settings import Settings  # noqa: E402
 from fakes.credly_api import FakeCredly  # noqa: E402
 from lrs_process import LrsProcess, free_port  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
+LOCAL_ENV = ROOT / "var" / "local.env"  # `make run`'s settings, for the commands of a second terminal
+# How long a stopping stack waits for each of its processes before killing it.
+STOP_SECONDS = 10.0
 CREDLY_ORG = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"  # the organisation of the sample payloads
 
 
@@ -45,6 +50,7 @@ class Stack:
             "CREDLY_WEBHOOK_TOKEN": secrets.token_urlsafe(16),
             "CERTIFIER_WEBHOOK_SECRET": secrets.token_hex(16),
             "OPENBADGES_INGEST_TOKEN": secrets.token_urlsafe(16),
+            "LAP_TOKEN": secrets.token_urlsafe(16),
             "SHARE_LINKS_TOKEN": secrets.token_urlsafe(16),
             "SHARE_LINK_SECRET": secrets.token_hex(32),
             "STATUS_TOKEN": secrets.token_urlsafe(16),
@@ -113,18 +119,26 @@ class Stack:
         raise RuntimeError(f"chalice local did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        """chalice local (SIGINT, as Ctrl-C), then its worker processes (which follow their parent
+        by themselves: waited for, killed past STOP_SECONDS), the fake Credly API and the LRS."""
         if self._proc and self._proc.poll() is None:
+            workers = self.worker_pids()
             self._proc.send_signal(signal.SIGINT)
             try:
-                self._proc.wait(10)
+                self._proc.wait(STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+            end_processes(workers, STOP_SECONDS)
         self.credly.stop()
         self.lrs.stop()
 
     def __enter__(self) -> "Stack":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # a failed or interrupted start: __exit__ will not run
+            self.stop()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -188,6 +202,76 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def end_processes(pids: list[int], timeout: float) -> None:
+    """Wait for each process to end, SIGKILL those still running after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in filter(running, pids):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan waits for init to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def default_state_path(environ: Mapping[str, str]) -> Path:
+    """STATE_PATH, else the connector's own default: the stack and `python -m chalicelib` run in a
+    second terminal then read the same file, sourced settings or not."""
+    configured = environ.get("STATE_PATH", "").strip() or Settings.model_fields["state_path"].default
+    return ROOT / configured
+
+
+@contextlib.contextmanager
+def env_file(path: Path, values: Mapping[str, str]) -> Iterator[None]:
+    """The settings file while the stack runs; removed after it, as its secrets are of this run."""
+    write_env_file(path, values)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def write_env_file(path: Path, values: Mapping[str, str]) -> None:
+    """`export NAME=value` lines, readable by their owner only: they carry this run's secrets."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"# the local stack's settings (tools/devstack.py run), valid while it runs: . {_shown(path)}\n"]
+    lines += [f"export {name}={shlex.quote(value)}\n" for name, value in values.items()]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file left by an earlier run keeps its mode through os.open
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.writelines(lines)
+
+
+def _shown(path: Path) -> str:
+    """A path as typed from the project's folder (where `make run` is started)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """SIGTERM (a supervisor, `kill`) and SIGHUP (a closed terminal) end the stack as Ctrl-C does,
+    through its cleanup: by default Python dies of them at once and orphans every child. A second
+    signal during the cleanup is ignored so that the cleanup finishes."""
+    def interrupt(*_: object) -> None:
+        for signum in handled:
+            signal.signal(signum, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    handled = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, interrupt) for signum in handled}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def fixture_deliveries() -> list[tuple[str, dict]]:
     """Every sample webhook, as the platforms would send it (Credly: thin notifications)."""
     deliveries: list[tuple[str, dict]] = []
@@ -207,12 +291,28 @@ def fixture_deliveries() -> list[tuple[str, dict]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    state = ROOT / "var" / "local.sqlite"
+    state = default_state_path(os.environ)
     stack = Stack(port=args.port, lrs_port=args.lrs_port, credly_port=args.credly_port, state_path=str(state))
-    with stack:
-        s = stack.secrets
-        print(f"""
-Credential connector running (Ctrl-C stops everything)
+    try:
+        with stopped_by_signals(), stack, env_file(args.env_file, stack.env()):
+            _print_banner(stack, args.env_file)
+            return _wait_for_connector(stack)
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+        return 0
+
+
+def _wait_for_connector(stack: Stack) -> int:
+    while stack._proc and stack._proc.poll() is None:
+        time.sleep(0.5)
+    print(f"chalice local stopped:\n{stack.log_tail()}", file=sys.stderr)
+    return 1
+
+
+def _print_banner(stack: Stack, env_file: Path) -> None:
+    s, state = stack.secrets, stack.state_path
+    print(f"""
+Credential connector running (Ctrl-C, SIGTERM or SIGHUP stops everything)
 
   connector     {stack.url}            health: {stack.url}/health
   LRS           {stack.lrs.statements_url}   (in memory)
@@ -224,21 +324,20 @@ Webhook URLs and the secrets generated for this run:
   Certifier     POST {stack.url}/webhooks/certifier   X-Webhook-Signature: HMAC-SHA256 with {s['CERTIFIER_WEBHOOK_SECRET']}
   Open Badges   POST {stack.url}/ingest/openbadges     Authorization: Bearer {s['OPENBADGES_INGEST_TOKEN']}
   Share links   POST {stack.url}/share-links           Authorization: Bearer {s['SHARE_LINKS_TOKEN']}   (docs/sharing.md)
+  LAP           POST {stack.url}/lap/statements        Authorization: Bearer {s['LAP_TOKEN']}   (docs/awarding.md)
+  Health        GET  {stack.url}/health/details        Authorization: Bearer {s['STATUS_TOKEN']}   (the counts)
+
+Every URL, path and secret above, for the commands of another terminal (removed when this stops):
+  . {_shown(env_file)}
+  .venv/bin/python -m chalicelib backfill credly
+  .venv/bin/python -m chalicelib deadletters list
 
 Try: make demo   (in another terminal it starts its own stack on free ports)
 """, flush=True)
-        try:
-            while stack._proc and stack._proc.poll() is None:
-                time.sleep(0.5)
-            print(f"chalice local stopped:\n{stack.log_tail()}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("\nstopping...")
-            return 0
 
 
 def demo(args: argparse.Namespace) -> int:
-    with Stack() as stack:
+    with stopped_by_signals(), Stack() as stack:
         deliveries = fixture_deliveries()
         senders = {"credly": stack.send_credly, "certifier": stack.send_certifier, "openbadges": stack.send_openbadges}
         for index, (source, body) in enumerate(deliveries, 1):
@@ -265,7 +364,7 @@ def demo(args: argparse.Namespace) -> int:
             f" / duplicates {counters.get('duplicate_deliveries', 0)} / skipped {counters.get('skipped', 0)}"
             f" / dead letters {health['checks']['dead_letters']}"
         )
-        demo_report(stack)
+        demo_report(stack, args.report)
     return 0
 
 
@@ -295,7 +394,8 @@ def demo_csv(stack: Stack) -> None:
 
     badges = demo_history()
     for index, badge in enumerate(badges[:2]):
-        badge.update(id=f"c5v0{index:04d}-0000-4000-8000-00000000000{index}",
+        badge_id = f"c5v0{index:04d}-0000-4000-8000-00000000000{index}"
+        badge.update(id=badge_id, badge_url=f"https://www.credly.com/badges/{badge_id}",
                      issued_at=f"2026-0{7 + index}-01T09:00:00.000Z", expires_at="2027-01-15T00:00:00.000Z")
     rows = [export_row(b) for b in badges[:2]]
     rows.append([*rows[0][:3], "", *rows[0][4:]])  # no Earner Badge ID: a bad row, named by its line
@@ -330,7 +430,7 @@ def demo_lms_activities(stack: Stack) -> None:
     print(f"\nLMS: {len(statements)} completed courses written to the LRS directly -> {answer.status_code}")
 
 
-def demo_report(stack: Stack, page: Path = ROOT / "dist" / "demo-report.html") -> None:
+def demo_report(stack: Stack, page: Path) -> None:
     """`python -m chalicelib report` over what the demo delivered: its first table here, every
     answer with its chart in one HTML page. A failure is shown, not raised: the demo's own
     summary and exit code stay those of the delivery."""
@@ -353,10 +453,13 @@ def demo_history() -> list[dict]:
     for index, ((email, first, last), state, expires) in enumerate(
             zip(learners, ["accepted", "pending", "accepted"], [None, None, "2026-06-30T00:00:00.000Z"])):
         badge = json.loads(json.dumps(template))
-        badge.update(id=f"d3m0{index:04d}-0000-4000-8000-00000000000{index}", state=state, recipient_email=email,
+        badge_id = f"d3m0{index:04d}-0000-4000-8000-00000000000{index}"
+        # Its own page: the template's badge_url is another learner's (revoked) badge.
+        badge.update(id=badge_id, badge_url=f"https://www.credly.com/badges/{badge_id}", state=state, recipient_email=email,
                      issued_to=f"{first} {last}", issued_to_first_name=first, issued_to_last_name=last,
                      issued_at=f"2026-0{3 + index}-15T09:00:00.000Z", expires_at=expires, issuer_earner_id=None)
-        badge["user"] = {**(badge.get("user") or {}), "email": email, "first_name": first, "last_name": last}
+        badge["user"] = {**(badge.get("user") or {}), "id": f"u-d3m0{index}", "email": email, "first_name": first,
+                         "last_name": last, "url": f"https://www.credly.com/users/{first.lower()}-{last.lower()}"}
         badges.append(badge)
     return badges
 
@@ -385,8 +488,13 @@ def main() -> int:
     run_parser.add_argument("--port", type=int, default=8000)
     run_parser.add_argument("--lrs-port", type=int, default=8081)
     run_parser.add_argument("--credly-port", type=int, default=8082)
+    run_parser.add_argument("--env-file", type=Path, default=LOCAL_ENV,
+                            help=f"where the stack's settings are written (default: {_shown(LOCAL_ENV)})")
     run_parser.set_defaults(handler=run)
-    commands.add_parser("demo", help="send every sample webhook and show the LRS").set_defaults(handler=demo)
+    demo_parser = commands.add_parser("demo", help="send every sample webhook and show the LRS")
+    demo_parser.add_argument("--report", type=Path, default=ROOT / "dist" / "demo-report.html",
+                             help="where the report page is written (default: dist/demo-report.html)")
+    demo_parser.set_defaults(handler=demo)
     args = parser.parse_args()
     return args.handler(args)
 

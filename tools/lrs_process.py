@@ -27,6 +27,8 @@ import requests
 
 LRS_DIR = Path(__file__).resolve().parent / "lrs"
 SERVER_JS = LRS_DIR / "node_modules" / "xapi-statements" / "dist" / "server.js"
+# Runs SERVER_JS listening on 127.0.0.1 only (the server has no setting for its address).
+LOOPBACK_JS = LRS_DIR / "loopback-server.js"
 XAPI_VERSION = "1.0.3"
 
 
@@ -98,8 +100,8 @@ class LrsProcess:
             )
         if shutil.which("node") is None:
             raise LrsError("`node` is not on PATH; the test LRS needs Node.js")
-        # The server listens on all interfaces and exits quietly on EADDRINUSE, while
-        # /about would be answered by whoever holds the port: refuse up front.
+        # The server exits quietly on EADDRINUSE, while /about would be answered by whoever
+        # holds the port: refuse up front.
         if _port_taken(self.port):
             raise LrsError(f"port {self.port} is already in use; cannot start the LRS there")
         if self._tmpdir is None:
@@ -120,7 +122,7 @@ class LrsProcess:
         log = open(self._tmpdir / "lrs.log", "ab")
         try:
             self._proc = subprocess.Popen(
-                ["node", str(SERVER_JS)],
+                ["node", str(LOOPBACK_JS)],
                 cwd=LRS_DIR,
                 env=env,
                 stdin=subprocess.DEVNULL,

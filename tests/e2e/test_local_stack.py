@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from devstack import Stack, fixture_deliveries
+from devstack import Stack, fixture_deliveries, running
 from chalicelib.settings import DEFAULT_STATEMENT_NAMESPACE
 
 pytestmark = pytest.mark.integration
@@ -21,8 +21,8 @@ def statement_id(key: str) -> str:
 
 @pytest.fixture(scope="module")
 def stack():
-    with Stack() as running:
-        yield running
+    with Stack() as started:
+        yield started
 
 
 def test_every_sample_webhook_reaches_the_lrs_through_the_running_connector(stack):
@@ -123,17 +123,6 @@ def stack_counted(stack, achievement: str) -> int:
     return sum(1 for _ in stack.lrs_statements(activity=achievement))
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (a container's init may be slow to reap an orphan)."""
-    from pathlib import Path
-
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _wait_for(condition, timeout: float = 10.0) -> bool:
     import time
 
@@ -178,4 +167,4 @@ def test_the_worker_process_is_started_again_when_it_died_and_stops_with_chalice
         assert stack.worker_pids() == [replacement]
 
         stack.kill_connector(worker_too=False)  # chalice local killed: its worker follows by itself
-        assert _wait_for(lambda: not _running(replacement), timeout=5)
+        assert _wait_for(lambda: not running(replacement), timeout=5)
