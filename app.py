@@ -25,6 +25,23 @@ SYNC_RATE_MINUTES = int(os.environ.get("SYNC_RATE_MINUTES", "").strip() or 60)
 EXPIRY_SWEEP_RATE_MINUTES = int(os.environ.get("EXPIRY_SWEEP_RATE_MINUTES", "").strip() or 0)
 
 
+@app.middleware("all")
+def _observed(event, get_response):
+    """Each invocation's log lines carry its Lambda request id, a route's also its correlation id
+    (the caller's X-Request-Id / X-Amzn-Trace-Id, or a new one); its metrics are written at its end."""
+    from chalicelib import metrics
+    from chalicelib.observability import bound, caller_correlation_id
+
+    lambda_context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
+    headers = getattr(event, "headers", None)  # a route's request only
+    correlation = caller_correlation_id(headers) if headers is not None else None
+    with bound(request_id=getattr(lambda_context, "aws_request_id", None), correlation_id=correlation):
+        try:
+            return get_response(event)
+        finally:
+            metrics.flush()
+
+
 def _services():
     from chalicelib.runtime import services
 

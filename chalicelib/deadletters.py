@@ -3,10 +3,12 @@ workers, listed and replayed by operators (deterministic ids make a replay safe)
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
+from . import metrics
 from .observability import log
 from .queue import QueueMessage
 from .store import DeadLetter, Store
@@ -22,7 +24,9 @@ class DeadLetters:
     def write(self, message: QueueMessage, reason: str, counts: Counter | None = None) -> None:
         reason = reason[:MAX_REASON]
         self.store.put_dead_letter(message.id, message.source, reason, message.model_dump(mode="json"))
-        log("dead_letter", message_id=message.id, source=message.source, reason=reason[:300])
+        log("dead_letter", level=logging.WARNING, message_id=message.id, source=message.source, reason=reason[:300],
+            correlation_id=message.correlation_id)
+        metrics.count("dead_lettered", source=message.source)
         if counts is not None:
             counts["dead_lettered"] += 1
 

@@ -9,14 +9,16 @@ checks the platform and runs `python -m chalicelib awards release KEY` before re
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from .. import metrics
 from ..deadletters import DeadLetters
 from ..errors import ConnectorError, PlatformAuthError
 from ..httpretry import TransientFailure
 from ..identity import DirectoryEntry, LearnerDirectory
-from ..observability import log
+from ..observability import bound, log
 from ..platforms.awarding import AwardClient, AwardRejected, Recipient
 from ..processing import BatchResult, auth_flag, clear_flag, settled_alone
 from ..queue import Queue, QueueMessage
@@ -49,9 +51,13 @@ class AwardWorker:
     def process(self, messages: list[QueueMessage]) -> BatchResult:
         result = BatchResult()
         for message in messages:
-            with settled_alone(message, result, self.dead_letters, self.store):
+            before = Counter(result.counts)
+            with bound(correlation_id=message.correlation_id), settled_alone(message, result, self.dead_letters, self.store):
                 self._process(message, result)
+            # dead letters count themselves (deadletters.py)
+            metrics.count_all(result.counts - before, message.source, skip=("dead_lettered",))
         self.store.increment({k: v for k, v in result.counts.items() if v})
+        metrics.flush()
         return result
 
     # -- one message ---------------------------------------------------------------------------

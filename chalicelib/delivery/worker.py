@@ -10,14 +10,18 @@ dead-lettered.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterable
 
+from .. import metrics
 from ..deadletters import DeadLetters
 from ..errors import ConnectorError, DetailsRequired
 from ..events import CredentialEvent
-from ..observability import log
+from ..observability import bound, log
 from ..platforms import DetailsFetcher, details_settings
 from ..processing import LRS_FLAG, BatchResult, auth_flag, clear_flag, settled_alone
 from ..pull.expiry import remember_expiries
@@ -43,6 +47,10 @@ class PreparedBatch:
     auth_failure: bool = False
     events: dict[str, list[CredentialEvent]] = field(default_factory=dict)  # message id -> its events
     refused: set[str] = field(default_factory=set)  # messages dead-lettered for what the LRS refused
+
+    def logged(self) -> AbstractContextManager[None]:
+        """The batch's lines (the LRS POST's too) name the correlation ids of its messages."""
+        return bound(correlation_ids=correlation_ids(self.messages.values()))
 
 
 @dataclass
@@ -82,6 +90,10 @@ class Worker:
 
     def prepare(self, messages: list[QueueMessage]) -> PreparedBatch:
         """Fetch and translate each message (each settled alone on failure); encode the POSTs."""
+        with bound(correlation_ids=correlation_ids(messages)):
+            return self._prepare(messages)
+
+    def _prepare(self, messages: list[QueueMessage]) -> PreparedBatch:
         result = BatchResult()
         statements: dict[str, dict] = {}  # first occurrence wins: identical by construction
         owned: dict[str, list[str]] = {}
@@ -91,6 +103,7 @@ class Worker:
             if translation is None:
                 continue
             result.counts["skipped"] += len(translation.skipped)
+            metrics.count("skipped", len(translation.skipped), message.source)
             owned[message.id] = [s["id"] for s in translation.statements]
             events[message.id] = translation.events
             for statement in translation.statements:
@@ -103,6 +116,10 @@ class Worker:
         may be preparing the next batch). on_wire: see LrsClient.send."""
         if batch.outgoing is None:
             return
+        with batch.logged():
+            self._send(batch, on_wire)
+
+    def _send(self, batch: PreparedBatch, on_wire: Callable[[], None] | None) -> None:
         try:
             batch.report = self.lrs.send(batch.outgoing, on_wire=on_wire)
         except LrsAuthError as error:
@@ -110,24 +127,27 @@ class Worker:
         except LrsUnavailable as error:
             batch.report, batch.failure = error.report, str(error)
         except Exception as error:  # a bug while sending: what is unsettled is retried, nothing lost
-            log("worker_error", stage="send", error=type(error).__name__, detail=str(error)[:300])
+            log("worker_error", level=logging.ERROR, stage="send", error=type(error).__name__, detail=str(error)[:300])
             batch.report, batch.failure = DeliveryReport(), f"internal error: {type(error).__name__}"
 
     def settle(self, batch: PreparedBatch) -> BatchResult:
         """Apply the LRS's answers: counters, flags, dead letters for refused statements, and the
         messages to retry (those whose statements were not all settled)."""
         result = batch.result
-        if batch.outgoing is not None:
-            self._settle_delivery(batch, result)
-        self._remember_expiries(batch, result)
-        self.store.increment({k: v for k, v in result.counts.items() if v})
-        log("batch_processed", messages=len(batch.messages), retry=len(result.failed), **result.counts)
+        with batch.logged():
+            if batch.outgoing is not None:
+                self._settle_delivery(batch, result)
+            self._remember_expiries(batch, result)
+            self.store.increment({k: v for k, v in result.counts.items() if v})
+            log("batch_processed", level=logging.WARNING if result.counts["dead_lettered"] else logging.INFO,
+                messages=len(batch.messages), retry=len(result.failed), **result.counts)
+        metrics.flush()
         return result
 
     # -- steps -------------------------------------------------------------------------------
 
     def _translate(self, message: QueueMessage, result: BatchResult) -> Translation | None:
-        with settled_alone(message, result, self.dead_letters, self.store):
+        with bound(correlation_id=message.correlation_id), settled_alone(message, result, self.dead_letters, self.store):
             if message.kind == "event":
                 return self.translator.translate_event(message.body, self.clock())
             document = message.body if message.kind == "document" else self._fetch(message)
@@ -158,6 +178,7 @@ class Worker:
         report, failure = batch.report, batch.failure
         if batch.auth_failure:
             self.store.set_flag(LRS_FLAG, failure)
+            metrics.count("auth_failures", source=LRS_FLAG)
             self.watch.refused = failure
         elif failure is None:
             clear_flag(self.store, LRS_FLAG)
@@ -166,6 +187,7 @@ class Worker:
             self.watch.failure = failure
         result.counts["delivered"] += len(report.delivered)
         result.counts["already_stored"] += len(report.already_stored)
+        _count_by_source(batch, report)
         settled = set(report.delivered) | set(report.already_stored)
         rejected = {statement["id"]: reason for statement, reason in report.rejected}
         for message_id, ids in batch.owned.items():
@@ -175,3 +197,19 @@ class Worker:
                 batch.refused.add(message_id)
             elif failure and not settled.issuperset(ids):
                 result.failed[message_id] = failure
+
+
+def correlation_ids(messages: "Iterable[QueueMessage]") -> list[str] | None:
+    ids = sorted({m.correlation_id for m in messages if m.correlation_id})
+    return ids or None
+
+
+def _count_by_source(batch: PreparedBatch, report: DeliveryReport) -> None:
+    """The LRS's answers as metrics per source: a statement counts for the first message owning it."""
+    source_of: dict[str, str] = {}
+    for message_id, ids in batch.owned.items():
+        for statement_id in ids:
+            source_of.setdefault(statement_id, batch.messages[message_id].source)
+    for name, settled in (("delivered", report.delivered), ("already_stored", report.already_stored)):
+        for source, n in Counter(source_of.get(sid, "") for sid in settled).items():
+            metrics.count(name, n, source or None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -47,7 +48,7 @@ def answers_errors(route: Callable[..., Reply]) -> Callable[..., Reply]:
         except NotForThisConnector as error:
             return Reply(403, Error(error=str(error)))
         except SettingsError as error:
-            log("configuration_error", route=route.__name__, error=str(error))
+            log("configuration_error", level=logging.ERROR, route=route.__name__, error=str(error))
             return Reply(503, Error(error=f"the connector is misconfigured: {error}"))
 
     return guarded

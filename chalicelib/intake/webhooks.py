@@ -6,6 +6,7 @@ nothing here knows a vendor's fields.
 
 from __future__ import annotations
 
+from .. import metrics
 from ..platforms import platform, unset_settings, webhook_reader
 from ..platforms.spec import DeliveryItem
 from ..queue import QueueMessage
@@ -39,6 +40,7 @@ class WebhookIntake:
         delivery = webhook_reader(entry.name)(body, self.settings)
         if delivery.skipped:
             self.store.increment({"skipped": 1})
+            metrics.count("skipped", source=entry.name)
             return Reply(webhook.ack_status, Skipped(rule=delivery.skipped))
         entries = [Entry(_message(entry.name, item), item.key) for item in delivery.items]
         return self.enqueuer.accept(entries, accepted_status=webhook.ack_status)

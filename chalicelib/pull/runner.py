@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from .. import metrics
 from ..errors import shown_id
 from ..platforms.pulling import Mode, Page, Puller, PullStopped
 from ..queue import Queue, QueueMessage
@@ -160,6 +161,7 @@ class PullRunner:
             guard.check(page)
             if page.records:  # durable before the cursor; an empty page translates to nothing
                 self.queue.send(QueueMessage(source=platform, kind=page.kind, body=page.document))
+                metrics.count("pulled", page.records, platform)
             if not page.no_progress():  # else the cursor stays at the last page queued
                 self.store.set_cursor(name, page.resume)
                 guard.stored(page.resume)

@@ -38,6 +38,9 @@ class QueueMessage(BaseModel):
     body: Any
     event_id: str | None = None
     received_at: str = Field(default_factory=_now)
+    # Follows the delivery from its route to the LRS POST in the logs; messages queued before
+    # it existed, and those a pull or the sweep queues, have none.
+    correlation_id: str | None = None
 
     @classmethod
     def for_event(cls, event: "CredentialEvent") -> "QueueMessage":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import threading
 import time
@@ -208,7 +209,7 @@ class LrsClient(RetryingClient):
                 self._deliver(chunk, report, body)
         except (LrsUnavailable, LrsAuthError) as error:
             error.report = report  # what earlier chunks delivered stays visible to the caller
-            log("lrs_send_failed", statements=len(outgoing.statements), reason=str(error), **report.counts())
+            log("lrs_send_failed", level=logging.WARNING, statements=len(outgoing.statements), reason=str(error), **report.counts())
             raise
         finally:
             _wire.callback = None
@@ -235,7 +236,7 @@ class LrsClient(RetryingClient):
         else:
             message = describe_refusal(response)
             report.rejected.append((chunk[0], message))
-            log("lrs_rejected", statement_id=chunk[0]["id"], status=status, reason=message)
+            log("lrs_rejected", level=logging.WARNING, statement_id=chunk[0]["id"], status=status, reason=message)
 
     def _post(self, chunk: list[Statement] | bytes) -> requests.Response:
         body = chunk if isinstance(chunk, bytes) else _encode(chunk)
