@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 class SqliteDb:
@@ -39,6 +39,11 @@ class SqliteDb:
         BEGIN/COMMIT round trips, each a release and re-take of the GIL."""
         with self._lock:
             self._conn.execute(sql, params)
+
+    def function(self, name: str, call: Callable[[str], str]) -> None:
+        """A deterministic SQL function of one text argument, for what SQL cannot say (Unicode case)."""
+        with self._lock:
+            self._conn.create_function(name, 1, call, deterministic=True)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:

@@ -6,6 +6,9 @@ Items (pk / sk):
     deadletter / <message id>                 source, reason, attempts, first_at, last_at, and
                                               message (JSON) or parts (count of parts below)
     deadletter-part#<message id> / 0000...    zlib-compressed slices of a message too large to inline
+    discarded / <discarded_at>#<nanoseconds><random>   a discarded letter's audit record: id, source,
+                                              reason, discard_reason, discarded_at, attempts, first_at,
+                                              last_at, message or parts (discarded-part#<sk> / 0000...)
     counter / <name>                          value (ADD)
     flag / <name>                             value
     award#<key> / -                           state, vendor_id, detail (JSON), reason, updated_at
@@ -20,8 +23,10 @@ Items (pk / sk):
 
 Keys longer than MAX_KEY_BYTES, or not encodable as UTF-8, become <kind>-sha256#<hex digest>.
 boto3 is imported on first use only: every Lambda function imports app.py (see queue/sqs.py).
-Only GetItem, PutItem, UpdateItem, DeleteItem and Query are used: the stage IAM policies allow
-exactly those.
+Only GetItem, PutItem, UpdateItem, DeleteItem, Query, BatchGetItem and BatchWriteItem are used:
+the stage IAM policies allow exactly those. Reads and unconditional writes of many items go in
+batches (docs/cost.md); a write whose condition decides something (a claim, a settle) stays one
+call per item, since BatchWriteItem takes no condition.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from decimal import Decimal
 from typing import Any, Iterator
 
 from ..awsclients import aws_client
-from . import DeadLetter, Expiry, Run, RunHistory, ShareLink
+from . import DeadLetter, DeadLetterHead, DiscardedLetter, Expiry, LetterFilter, Run, RunHistory, ShareLink
 
 # The table, as infra/merge_template.py creates it in AWS and the contract tests under moto.
 TABLE_SCHEMA: dict[str, Any] = {
@@ -51,6 +56,8 @@ TABLE_SCHEMA: dict[str, Any] = {
 TTL_ATTRIBUTE = "expires_at"
 
 DEAD = "deadletter"
+DISCARDED = "discarded"
+HEAD_ATTRIBUTES = ("source", "reason", "attempts", "first_at", "last_at")
 COUNTER = "counter"
 FLAG = "flag"
 CURSOR = "cursor"
@@ -64,6 +71,8 @@ MAX_KEY_BYTES = 1024
 INLINE_MESSAGE_BYTES = 200_000
 PART_BYTES = 300_000
 CONDITION_FAILED = "ConditionalCheckFailedException"
+BATCH_GET, BATCH_WRITE = 100, 25  # the most keys of a BatchGetItem, requests of a BatchWriteItem
+BATCH_ATTEMPTS = 8  # calls of one batch while DynamoDB leaves part of it unprocessed
 
 
 def _now_iso() -> str:
@@ -98,7 +107,10 @@ class DynamoDbStore:
         return {key for key in keys if self.claim_delivery(key, ttl_seconds)}
 
     def seen_deliveries(self, keys: list[str]) -> set[str]:
-        return {key for key in keys if self.delivery_seen(key)}
+        by_pk = {_pk("delivery", key): key for key in keys}
+        now = int(time.time())
+        return {by_pk[item["pk"]] for item in self._get_many([(pk, SINGLE) for pk in by_pk])
+                if item.get(TTL_ATTRIBUTE, 0) > now}
 
     def release_delivery(self, key: str) -> None:
         self._delete(_pk("delivery", key), SINGLE)
@@ -142,6 +154,40 @@ class DynamoDbStore:
 
     def count_dead_letters(self) -> int:
         return sum(page["Count"] for page in self._pages(DEAD, Select="COUNT"))
+
+    def dead_letter_heads(self, where: LetterFilter) -> list[DeadLetterHead]:
+        # Messages stay in the table (projection) and sources and times are filtered there; the
+        # reason here: DynamoDB's contains() tells case apart. The order needs every head anyway.
+        test, values = _head_filter(where)
+        pages = self._pages(DEAD, values, ProjectionExpression="sk, " + ", ".join(f"#{n}" for n in HEAD_ATTRIBUTES),
+                            ExpressionAttributeNames=_names(*HEAD_ATTRIBUTES), **({"FilterExpression": test} if test else {}))
+        items = (_plain(item) for page in pages for item in page.get("Items", []))
+        heads = sorted((DeadLetterHead(i["sk"], i["source"], i["reason"], i.get("attempts", 0), i["first_at"], i["last_at"])
+                        for i in items if where.reason_matches(i["reason"])), key=lambda h: (h.first_at, h.id))
+        return heads[:where.limit] if where.limit else heads
+
+    def discard_dead_letter(self, message_id: str, reason: str) -> DiscardedLetter | None:
+        letter = self.dead_letter(message_id)
+        if letter is None:
+            return None
+        record = DiscardedLetter(letter.id, letter.source, letter.reason, reason, _now_iso(), letter.message,
+                                 letter.attempts, letter.first_at, letter.last_at)
+        sk = f"{record.discarded_at}#{time.time_ns():020d}{uuid.uuid4().hex[:8]}"  # latest last, never shared
+        body = json.dumps(record.message)
+        parts = self._put_parts(sk, body, "discarded-part") if len(body) > INLINE_MESSAGE_BYTES else 0
+        fields = {name: getattr(record, name) for name in ("id", "discard_reason", "discarded_at", *HEAD_ATTRIBUTES)}
+        self.client.put_item(TableName=self.table_name, Item=_item(
+            pk=DISCARDED, sk=sk, **fields, **({"parts": parts} if parts else {"message": body})))
+        self.delete_dead_letter(message_id)  # after its record: a discard is never a silent delete
+        return record
+
+    def discarded_letters(self, limit: int | None = None) -> list[DiscardedLetter]:
+        found: list[DiscardedLetter] = []
+        for page in self._pages(DISCARDED, ScanIndexForward=False, **({"Limit": limit} if limit else {})):
+            found.extend(self._discarded(_plain(item)) for item in page.get("Items", []))
+            if limit and len(found) >= limit:
+                return found[:limit]
+        return found
 
     # -- counters and flags ----------------------------------------------------------------------
 
@@ -267,10 +313,28 @@ class DynamoDbStore:
         self._lower_expiry_since(day)
 
     def update_expiries(self, remember: list[Expiry], forget: list[str]) -> None:
-        for expiry in remember:
-            self.remember_expiry(expiry.key, expiry.expires_at, expiry.event)
-        for key in forget:
-            self.forget_expiry(key)
+        """remember_expiry and forget_expiry for a batch, in batched reads and writes: as one by
+        one, a key's last remember wins and a forget comes after every remember."""
+        latest = {expiry.key: expiry for expiry in remember if expiry.key not in set(forget)}
+        keys = list(dict.fromkeys([*latest, *forget]))
+        where = {item["pk"]: item["day"] for item in self._get_many([(_pk("expiry-of", k), SINGLE) for k in keys])}
+        moved: list[dict] = []  # day items leaving their day: gone before anything points elsewhere
+        writes: list[dict] = []
+        for key in keys:
+            expiry, old_day = latest.get(key), where.get(_pk("expiry-of", key))
+            day = expiry.expires_at[:10] if expiry else None
+            if old_day and old_day != day:
+                moved.append({"DeleteRequest": {"Key": _key(f"expiry#{old_day}", key)}})
+            if expiry is None:
+                writes.append({"DeleteRequest": {"Key": _key(_pk("expiry-of", key), SINGLE)}})
+                continue
+            writes.append({"PutRequest": {"Item": _item(pk=f"expiry#{day}", sk=key, expires_at=expiry.expires_at,
+                                                        event=json.dumps(expiry.event))}})
+            writes.append({"PutRequest": {"Item": _item(pk=_pk("expiry-of", key), sk=SINGLE, day=day)}})
+        self._write_many(moved)
+        self._write_many(writes)
+        if latest:  # after the items, as remember_expiry: a sweep that raised it meanwhile is lowered back
+            self._lower_expiry_since(min(e.expires_at[:10] for e in latest.values()))
 
     def forget_expiry(self, key: str) -> None:
         self._move_expiry(key, None)
@@ -374,16 +438,21 @@ class DynamoDbStore:
             attempts=item.get("attempts", 0), first_at=item["first_at"], last_at=item["last_at"],
         )
 
-    def _put_parts(self, message_id: str, body: str) -> int:
+    def _discarded(self, item: dict) -> DiscardedLetter:
+        body = item["message"] if "message" in item else self._read_parts(item["sk"], item["parts"], "discarded-part")
+        return DiscardedLetter(item["id"], item["source"], item["reason"], item["discard_reason"], item["discarded_at"],
+                               json.loads(body), item["attempts"], item["first_at"], item["last_at"])
+
+    def _put_parts(self, message_id: str, body: str, kind: str = "deadletter-part") -> int:
         packed = zlib.compress(body.encode("ascii"), 6)
         slices = [packed[start:start + PART_BYTES] for start in range(0, len(packed), PART_BYTES)]
         for index, data in enumerate(slices):
-            item = _item(pk=_pk("deadletter-part", message_id), sk=f"{index:04d}", data=data)
+            item = _item(pk=_pk(kind, message_id), sk=f"{index:04d}", data=data)
             self.client.put_item(TableName=self.table_name, Item=item)
         return len(slices)
 
-    def _read_parts(self, message_id: str, count: int) -> str:
-        items = sorted(self._query(_pk("deadletter-part", message_id)), key=lambda i: i["sk"])[:count]
+    def _read_parts(self, message_id: str, count: int, kind: str = "deadletter-part") -> str:
+        items = sorted(self._query(_pk(kind, message_id)), key=lambda i: i["sk"])[:count]
         if len(items) != count:
             raise RuntimeError(f"dead letter {message_id}: {len(items)} of {count} message parts found")
         return zlib.decompress(b"".join(i["data"] for i in items)).decode("ascii")
@@ -401,17 +470,46 @@ class DynamoDbStore:
     def _delete(self, pk: str, sk: str) -> None:
         self.client.delete_item(TableName=self.table_name, Key=_key(pk, sk))
 
+    def _get_many(self, keys: list[tuple[str, str]]) -> list[dict]:
+        """The items found of distinct `keys`, strongly consistent as _get, BATCH_GET keys a call."""
+        found: list[dict] = []
+        for start in range(0, len(keys), BATCH_GET):
+            pending: dict = {self.table_name: {"Keys": [_key(pk, sk) for pk, sk in keys[start:start + BATCH_GET]],
+                                               "ConsistentRead": True}}
+            for answer in self._until_processed(self.client.batch_get_item, pending, "UnprocessedKeys"):
+                found.extend(map(_plain, answer.get("Responses", {}).get(self.table_name, [])))
+        return found
+
+    def _write_many(self, requests: list[dict]) -> None:
+        """Unconditional puts and deletes, BATCH_WRITE a call (no two on one key in a call)."""
+        for start in range(0, len(requests), BATCH_WRITE):
+            pending = {self.table_name: requests[start:start + BATCH_WRITE]}
+            for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems"):
+                pass
+
+    def _until_processed(self, call: Any, pending: dict, left_key: str) -> Iterator[dict]:
+        """A batch call, again on what DynamoDB left unprocessed (throttled), with a growing pause."""
+        for attempt in range(BATCH_ATTEMPTS):
+            answer = call(RequestItems=pending)
+            yield answer
+            pending = answer.get(left_key) or {}
+            if not pending:
+                return
+            time.sleep(min(1.0, 0.05 * 2 ** attempt))
+        raise RuntimeError(f"DynamoDB left part of a batch unprocessed after {BATCH_ATTEMPTS} attempts")
+
     def _query(self, pk: str) -> Iterator[dict]:
         """The items of a partition, as plain values (see _plain)."""
         for page in self._pages(pk):
             yield from map(_plain, page.get("Items", []))
 
-    def _pages(self, pk: str, **options: Any) -> Iterator[dict]:
+    def _pages(self, pk: str, values: dict | None = None, **options: Any) -> Iterator[dict]:
         """Every page of a partition, following LastEvaluatedKey (a Query returns at most 1 MB)."""
         start: dict | None = None
         while True:
             page = self.client.query(
-                TableName=self.table_name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues=_values(pk=pk),
+                TableName=self.table_name, KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={**_values(pk=pk), **(values or {})},
                 ConsistentRead=True, **options, **({"ExclusiveStartKey": start} if start else {}),
             )
             yield page
@@ -429,6 +527,18 @@ def _pk(kind: str, key: str) -> str:
         pass
     # A different prefix, so no literal key can collide with a hashed one.
     return f"{kind}-sha256#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def _head_filter(where: LetterFilter) -> tuple[str, dict]:
+    """The FilterExpression of a filter's sources and times, and its values."""
+    tests, values = [], {f"source{index}": source for index, source in enumerate(where.sources)}
+    if where.sources:
+        tests.append(f"#source IN ({', '.join(f':{name}' for name in values)})")
+    for name, test in (("since", "#last_at >= :since"), ("until", "#last_at < :until")):
+        if getattr(where, name):
+            tests.append(test)
+            values[name] = getattr(where, name)
+    return " AND ".join(tests), _values(**values)
 
 
 def _next_day(day: str) -> str:

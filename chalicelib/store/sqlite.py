@@ -7,13 +7,17 @@ import time
 from datetime import datetime, timezone
 
 from ..sqlitedb import SqliteDb
-from . import DeadLetter, Expiry, Run, RunHistory, ShareLink
+from . import DeadLetter, DeadLetterHead, DiscardedLetter, Expiry, LetterFilter, Run, RunHistory, ShareLink
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL,
     attempts INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS discarded_letters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL,
+    discard_reason TEXT NOT NULL, discarded_at TEXT NOT NULL, message TEXT NOT NULL, attempts INTEGER NOT NULL,
+    first_at TEXT NOT NULL, last_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS flags (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS awards (
@@ -45,6 +49,7 @@ def _now_iso() -> str:
 class SqliteStore:
     def __init__(self, path: str) -> None:
         self.db = SqliteDb(path, SCHEMA)
+        self.db.function("casefold", lambda text: text.casefold())  # lower() folds ASCII only
 
     def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
         return key in self.claim_deliveries([key], ttl_seconds)
@@ -108,6 +113,33 @@ class SqliteStore:
 
     def count_dead_letters(self) -> int:
         return int(self.db.query("SELECT COUNT(*) FROM dead_letters")[0][0])
+
+    def dead_letter_heads(self, where: LetterFilter) -> list[DeadLetterHead]:
+        clauses, params = _letter_where(where)
+        limit = " LIMIT ?" if where.limit else ""
+        rows = self.db.query(f"SELECT id, source, reason, attempts, first_at, last_at FROM dead_letters{clauses} "
+                             f"ORDER BY first_at, id{limit}", (*params, *([where.limit] if where.limit else [])))
+        return [DeadLetterHead(*row) for row in rows]
+
+    def discard_dead_letter(self, message_id: str, reason: str) -> DiscardedLetter | None:
+        with self.db.transaction() as conn:  # the audit record and the removal, or neither
+            row = conn.execute("SELECT * FROM dead_letters WHERE id = ?", (message_id,)).fetchone()
+            if row is None:
+                return None
+            letter = _letter(row)
+            record = DiscardedLetter(letter.id, letter.source, letter.reason, reason, _now_iso(), letter.message,
+                                     letter.attempts, letter.first_at, letter.last_at)
+            conn.execute("INSERT INTO discarded_letters (id, source, reason, discard_reason, discarded_at, message, "
+                         "attempts, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (*_discarded_row(record),))
+            conn.execute("DELETE FROM dead_letters WHERE id = ?", (message_id,))
+        return record
+
+    def discarded_letters(self, limit: int | None = None) -> list[DiscardedLetter]:
+        sql = ("SELECT id, source, reason, discard_reason, discarded_at, message, attempts, first_at, last_at "
+               "FROM discarded_letters ORDER BY discarded_at DESC, seq DESC")
+        rows = self.db.query(sql + " LIMIT ?", (limit,)) if limit else self.db.query(sql)
+        return [DiscardedLetter(*row[:5], json.loads(row[5]), *row[6:]) for row in rows]
 
     def increment(self, counters: dict[str, int]) -> None:
         with self.db.transaction() as conn:
@@ -254,6 +286,28 @@ class SqliteStore:
             return None
         id_, channel, target, created_at, event = rows[0]
         return ShareLink(id_, channel, target, created_at, json.loads(event))
+
+def _letter_where(where: LetterFilter) -> tuple[str, list]:
+    """The WHERE clause of a filter, and its parameters."""
+    clauses: list[str] = []
+    params: list = []
+    if where.sources:
+        clauses.append(f"source IN ({','.join('?' * len(where.sources))})")
+        params.extend(where.sources)
+    if where.reason:
+        clauses.append("instr(casefold(reason), ?) > 0")
+        params.append(where.reason.casefold())
+    for bound, test in ((where.since, "last_at >= ?"), (where.until, "last_at < ?")):
+        if bound:
+            clauses.append(test)
+            params.append(bound)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _discarded_row(record: DiscardedLetter) -> tuple:
+    return (record.id, record.source, record.reason, record.discard_reason, record.discarded_at,
+            json.dumps(record.message), record.attempts, record.first_at, record.last_at)
+
 
 def _letter(row: tuple) -> DeadLetter:
     id_, source, reason, message, attempts, first_at, last_at = row

@@ -198,6 +198,102 @@ def test_more_dead_letters_than_one_page_are_all_listed_and_counted(store, backe
     assert not backend_calls or backend_calls["Query"] >= 4  # DynamoDB: two pages each to list and to count
 
 
+def clock(store, monkeypatch) -> Callable[[str], None]:
+    """Sets the time the store writes (its module's _now_iso), to give letters their dates."""
+    module = sys.modules[type(store).__module__]
+    return lambda when: monkeypatch.setattr(module, "_now_iso", lambda: when)
+
+
+def put_dated_letters(store, monkeypatch) -> None:
+    """Letters of three sources; d's last time (a re-put) is weeks after its first."""
+    set_time = clock(store, monkeypatch)
+    for message_id, source, reason, when in [
+        ("d", "credly", "unknown learner E-1", "2026-10-01T08:00:00+00:00"),
+        ("a", "credly", "LRS timed out", "2026-11-01T10:00:00+00:00"),
+        ("b", "certifier", "Unknown learner E-2", "2026-11-15T10:00:00+00:00"),
+        ("c", "openbadges", "ÉCHEC: LRS Timed Out", "2026-12-01T10:00:00+00:00"),
+        ("d", "credly", "unknown learner E-1", "2026-12-05T10:00:00+00:00"),
+    ]:
+        set_time(when)
+        store.put_dead_letter(message_id, source, reason, {"id": message_id})
+
+
+def heads(store, **where: Any) -> list[str]:
+    from chalicelib.store import LetterFilter
+
+    return [head.id for head in store.dead_letter_heads(LetterFilter(**where))]
+
+
+def test_dead_letter_heads_are_the_letters_without_their_messages_in_order(store, monkeypatch):
+    from chalicelib.store import LetterFilter
+
+    put_dated_letters(store, monkeypatch)
+    listed = store.dead_letter_heads(LetterFilter())
+    assert [h.id for h in listed] == [l.id for l in store.dead_letters()] == ["d", "a", "b", "c"]
+    letter = store.dead_letter("d")
+    assert listed[0] == type(listed[0])(letter.id, letter.source, letter.reason, 2, letter.first_at, letter.last_at)
+    assert not hasattr(listed[0], "message")
+    assert heads(store, limit=2) == ["d", "a"]
+
+
+def test_dead_letter_heads_filter_by_source_reason_and_last_time(store, monkeypatch):
+    put_dated_letters(store, monkeypatch)
+    assert heads(store, sources=("credly",)) == ["d", "a"]
+    assert heads(store, sources=("credly", "openbadges")) == ["d", "a", "c"]
+    assert heads(store, sources=("accredible",)) == []
+    assert heads(store, reason="TIMED out") == ["a", "c"]
+    assert heads(store, reason="échec") == ["c"]  # case folded beyond ASCII
+    assert heads(store, reason="unknown learner") == ["d", "b"]
+    assert heads(store, since="2026-11-15T10:00:00+00:00") == ["d", "b", "c"]  # d by its last time, b at it
+    assert heads(store, until="2026-11-15T10:00:00+00:00") == ["a"]  # before: b is not
+    assert heads(store, since="2026-11-01T00:00:00+00:00", until="2026-12-01T00:00:00+00:00") == ["a", "b"]
+    assert heads(store, sources=("credly", "certifier"), reason="learner", since="2026-11-02T00:00:00+00:00") == ["d", "b"]
+    assert heads(store, sources=("credly", "certifier"), limit=2) == ["d", "a"]
+
+
+def test_a_discarded_letter_is_gone_and_its_audit_record_kept(store, monkeypatch):
+    set_time = clock(store, monkeypatch)
+    set_time("2026-11-01T10:00:00+00:00")
+    store.put_dead_letter("m1", "credly", "unknown learner", MESSAGE)
+    store.put_dead_letter("m2", "certifier", "kept", {"id": "m2"})
+    set_time("2026-11-02T10:00:00+00:00")
+    letter = store.put_dead_letter("m1", "credly", "unknown learner E-1", MESSAGE)
+    set_time("2026-11-03T10:00:00+00:00")
+    record = store.discard_dead_letter("m1", "left the company")
+    assert (record.id, record.source, record.reason, record.discard_reason, record.discarded_at) == (
+        "m1", "credly", "unknown learner E-1", "left the company", "2026-11-03T10:00:00+00:00")
+    assert (record.message, record.attempts, record.first_at, record.last_at) == (
+        MESSAGE, 2, letter.first_at, letter.last_at)
+    assert store.dead_letter("m1") is None and [l.id for l in store.dead_letters()] == ["m2"]
+    assert store.count_dead_letters() == 1 and heads(store) == ["m2"]
+    assert store.discarded_letters() == [record]
+    assert store.discard_dead_letter("m1", "twice") is None and store.discard_dead_letter("never", "x") is None
+    assert store.discarded_letters() == [record]
+
+
+def test_discarded_letters_are_listed_latest_first_each_discard_its_own(store, monkeypatch):
+    set_time = clock(store, monkeypatch)
+    records = []
+    for index, when in enumerate(["2026-11-01T10:00:00+00:00", "2026-11-02T10:00:00+00:00",
+                                  "2026-11-02T10:00:00+00:00"]):  # the same letter dead again, discarded again
+        store.put_dead_letter("m1", "credly", f"failure {index}", {"n": index})
+        set_time(when)
+        records.append(store.discard_dead_letter("m1", f"discard {index}"))
+    assert store.discarded_letters() == records[::-1]
+    assert store.discarded_letters(limit=2) == records[:0:-1]
+
+
+def test_a_discarded_letter_as_large_as_an_sqs_message_keeps_its_message(store):
+    big = {"id": "big", "body": {"image": "data:image/png;base64," + noise(1_000_000, seed=3)}}
+    store.put_dead_letter("big", "openbadges", "too big for the LRS", big)
+    assert store.discard_dead_letter("big", "sent by hand").message == big
+    assert store.dead_letter("big") is None
+    store.put_dead_letter("big", "openbadges", "dead again", {"id": "big", "pad": noise(1_000_000, seed=5)})
+    store.delete_dead_letter("big")  # and its parts: not the record's
+    [record] = store.discarded_letters()
+    assert record.message == big and record.reason == "too big for the LRS"
+
+
 # -- counters and flags --------------------------------------------------------------------------
 
 
@@ -453,6 +549,28 @@ def test_dynamodb_a_smaller_or_deleted_letter_leaves_no_parts(dynamodb_store):
     dynamodb_store.put_dead_letter("big", "openbadges", "r", big)
     dynamodb_store.delete_dead_letter("big")
     assert stored_items() == 0
+
+
+def test_dynamodb_dead_letter_heads_leave_messages_and_other_sources_in_the_table(dynamodb_store):
+    from chalicelib.store import LetterFilter
+
+    for index in range(5):
+        dynamodb_store.put_dead_letter(f"m{index}", "credly" if index < 2 else "certifier", "r", {"n": index})
+    answers: list[dict] = []
+    dynamodb_store.client.meta.events.register("after-call.dynamodb.Query",
+                                               lambda parsed, **_: answers.append(parsed))
+    assert [h.id for h in dynamodb_store.dead_letter_heads(LetterFilter(sources=("credly",)))] == ["m0", "m1"]
+    [answer] = answers
+    assert (answer["ScannedCount"], answer["Count"]) == (5, 2)  # filtered by the query, not here
+    assert all("message" not in item for item in answer["Items"])
+
+
+def test_dynamodb_a_discarded_letter_leaves_no_letter_parts(dynamodb_store):
+    from chalicelib.store.dynamodb import _pk
+
+    dynamodb_store.put_dead_letter("big", "openbadges", "r", {"pad": noise(1_000_000, seed=4)})
+    dynamodb_store.discard_dead_letter("big", "done")
+    assert list(dynamodb_store._query(_pk("deadletter-part", "big"))) == []
 
 
 def test_dynamodb_keys_not_encodable_as_utf8_are_hashed(dynamodb_store):

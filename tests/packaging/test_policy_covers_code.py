@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from chalicelib.store import Run, ShareLink, Store
+from chalicelib.store import LetterFilter, Run, ShareLink, Store
 
 from .stages import (
     AWS_STAGES,
@@ -118,6 +118,10 @@ def exercise_store(store) -> set[str]:
     call("put_dead_letter", "m1", "credly", "no learner", {"id": "m1"})
     assert len(call("dead_letters")) == 1 and call("count_dead_letters") == 1
     assert call("dead_letter", "m1").attempts == 2
+    call("put_dead_letter", "m2", "certifier", "no learner", {"id": "m2"})
+    assert [h.id for h in call("dead_letter_heads", LetterFilter(sources=("certifier",), since="2026-01-01"))] == ["m2"]
+    assert call("discard_dead_letter", "m2", "left").discard_reason == "left"
+    assert [r.id for r in call("discarded_letters", 5)] == ["m2"]
     call("delete_dead_letter", "m1")
     call("increment", {"delivered": 2})
     assert call("counters") == {"delivered": 2}
