@@ -8,11 +8,13 @@ else, bugs included).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from . import metrics
 from .deadletters import DeadLetters
 from .errors import ConnectorError, PlatformAuthError
 from .httpretry import TransientFailure
@@ -56,9 +58,11 @@ def settled_alone(message: QueueMessage, result: BatchResult, dead_letters: Dead
         result.failed[message.id] = str(error)
     except PlatformAuthError as error:
         store.set_flag(auth_flag(error.platform or message.source), str(error))
+        metrics.count("auth_failures", source=error.platform or message.source)
         dead_letters.write(message, str(error), result.counts)
     except ConnectorError as error:
         dead_letters.write(message, str(error), result.counts)
     except Exception as error:  # a bug on one message must not hold back its batch
-        log("worker_error", message_id=message.id, source=message.source, error=type(error).__name__)
+        log("worker_error", level=logging.ERROR, message_id=message.id, source=message.source, error=type(error).__name__,
+            correlation_id=message.correlation_id)
         dead_letters.write(message, f"internal error: {type(error).__name__}: {error}", result.counts)
