@@ -117,6 +117,13 @@ def health_details() -> Response:
     return _answer(details(_services(), app.current_request.headers.get("authorization")))
 
 
+@app.route("/status", methods=["GET"])
+def status() -> Response:
+    from chalicelib.status import answer
+
+    return _answer(answer(_services(), app.current_request.headers.get("authorization")))
+
+
 @app.route("/openapi.json", methods=["GET"])
 def openapi_document() -> Response:
     from chalicelib.openapi import document_json  # built on the first request, never at a cold start

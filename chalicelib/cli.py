@@ -16,6 +16,7 @@ from .commands import register_commands
 from .deadletters import RETRY_LATER
 from .commands.local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
 from .errors import EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure
+from .runs import recorded_command
 from .settings import load_settings
 from .platforms import names as platform_names
 from .platforms import pulling_platforms
@@ -265,6 +266,7 @@ def _rules_check(args: argparse.Namespace) -> int:
     return 0
 
 
+@recorded_command(lambda args: args.platform, lambda args: args.mode)
 def _pull(args: argparse.Namespace) -> int:
     from .platforms import puller
     from .pull.runner import PullReport, PullRunner, cursor_name
@@ -275,8 +277,10 @@ def _pull(args: argparse.Namespace) -> int:
         connector.store.set_cursor(cursor_name(args.platform, args.mode), None)
     source = puller(args.platform, connector.settings, args.mode)
     delivery = LocalDelivery(connector, deadline=args.deadline)
+    args.tally.outcome = delivery.outcome
 
     def on_page(report: PullReport) -> None:
+        args.tally.records = report.records
         _progress(report, delivery.statements())
         delivery.pace()
 
@@ -285,6 +289,7 @@ def _pull(args: argparse.Namespace) -> int:
         report = runner.run(args.platform, args.mode, source, since=getattr(args, "since", None), on_page=on_page)
     console.end_progress()
     outcome = delivery.outcome()
+    args.tally.finished = report.finished
     state = "finished" if report.finished else "stopped early: the next run resumes"
     _finish({**report.as_dict(), **outcome}, args.json, outcome,
             f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s)"
@@ -309,6 +314,7 @@ def _exit_code(outcome: dict, bad: int = 0) -> int:
     return EXIT_DEAD_LETTERS if bad or outcome.get("dead_letters") else 0
 
 
+@recorded_command(lambda args: "expiry", lambda args: "expire")
 def _expire(args: argparse.Namespace) -> int:
     from .pull.expiry import sweep
     from .runtime import services
@@ -316,13 +322,16 @@ def _expire(args: argparse.Namespace) -> int:
     connector = services()
     as_of = args.as_of or datetime.now(timezone.utc)
     with LocalDelivery(connector, deadline=args.deadline) as delivery:
+        args.tally.outcome = delivery.outcome
         report = sweep(connector.store, connector.queue, as_of)
     outcome = delivery.outcome()
+    args.tally.records, args.tally.finished = report.expired, report.finished
     _finish({"as_of": as_of.isoformat(), "expired": report.expired, **outcome}, args.json, outcome,
             f"expire: {report.expired} credential(s) expired as of {as_of.isoformat()}{delivered_text(outcome)}")
     return _exit_code(outcome)
 
 
+@recorded_command(lambda args: args.platform, lambda args: "reconcile")
 def _reconcile(args: argparse.Namespace) -> int:
     from .platforms import puller
     from .pull.reconcile import reconcile
@@ -334,11 +343,13 @@ def _reconcile(args: argparse.Namespace) -> int:
     queue = None if args.dry_run else connector.queue
 
     def on_page(report) -> None:
+        args.tally.records = report.statements
         console.progress(f"{args.platform} reconcile: {report.pages} pages, {report.statements:,} statements, "
                          f"{len(report.missing):,} missing")
 
     now = datetime.now(timezone.utc)
     with LocalDelivery(connector, enabled=not args.dry_run, deadline=args.deadline) as delivery:
+        args.tally.outcome = delivery.outcome
         report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page)
     console.end_progress()
     outcome = delivery.outcome()

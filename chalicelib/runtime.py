@@ -156,6 +156,7 @@ class Services:
         from .observability import log
         from .platforms import puller
         from .pull.runner import PullLimits, PullRunner, request_seconds, scheduled_settings
+        from .runs import recorded
 
         # Tries cut so that a page timing out on every one still ends before the function does.
         settings = scheduled_settings(self.settings)
@@ -163,7 +164,9 @@ class Services:
         source = puller(platform, settings, "sync")
         runner = PullRunner(self.store, self.queue, PullLimits.from_settings(self.settings))
         try:
-            report = runner.run(platform, "sync", source, deadline=deadline)
+            with recorded(self.store, platform, "scheduled-sync") as tally:
+                report = runner.run(platform, "sync", source, deadline=deadline)
+                tally.records, tally.finished = report.records, report.finished
         except OutsideFailure as error:
             # Logged, not raised: Lambda would run a failed scheduled call again at once, into the
             # same endless pages or the same unreachable platform. The next scheduled run resumes.
@@ -179,9 +182,12 @@ class Services:
 
         from .observability import log
         from .pull.expiry import sweep
+        from .runs import recorded
 
         deadline = time.monotonic() + max(0.0, seconds_left - 10.0)  # a queue send takes well under that
-        report = sweep(self.store, self.queue, datetime.now(timezone.utc), deadline)
+        with recorded(self.store, "expiry", "scheduled-expire") as tally:
+            report = sweep(self.store, self.queue, datetime.now(timezone.utc), deadline)
+            tally.records, tally.finished = report.expired, report.finished
         log("expiry_sweep", expired=report.expired, finished=report.finished)
         return {"expired": report.expired, "finished": report.finished}
 

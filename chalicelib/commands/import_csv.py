@@ -20,6 +20,7 @@ from .. import console
 from ..errors import EXIT_DEAD_LETTERS
 from .local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
 from ..platforms import csv_platforms
+from ..runs import recorded_command
 
 if TYPE_CHECKING:
     from ..pull.csvimport import BadRow, ImportStats, RowReader
@@ -61,6 +62,7 @@ def _delimiter(text: str) -> str:
     return value
 
 
+@recorded_command(lambda args: args.platform or "mapping", lambda args: "import-csv")
 def run(args: argparse.Namespace) -> int:
     from ..pull.csvfile import CsvFile
     from ..pull.csvimport import CsvSource, cursor_name
@@ -69,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     connector = services()
     reader, label, key = _reader(args, connector.settings)
+    args.tally.source = label
     file = CsvFile(args.file, args.delimiter)
     translator, as_of = connector.worker.translator, datetime.now(timezone.utc)
     progress = Progress(label, file.size)
@@ -77,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
     if args.restart:
         connector.store.set_cursor(cursor, None)
     delivery = LocalDelivery(connector, enabled=not args.no_deliver, deadline=args.deadline)
+    args.tally.outcome = delivery.outcome
 
     def on_page(report: "PullReport") -> None:
+        args.tally.records = source.stats.position.good
         progress.show(source.stats, delivery.statements())
         delivery.pace()
 
@@ -88,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     progress.show(source.stats, delivery.statements())
     console.end_progress()
     summary = _summary(args.file, reader.title, label, source.stats, report, progress.elapsed())
+    args.tally.records, args.tally.finished = summary["good"], report.finished
     outcome = delivery.outcome()
     summary.update(outcome)
     for line in reason_lines(outcome):

@@ -104,8 +104,7 @@ class LocalDelivery:
     def dead_letters(self) -> Counter[str]:
         """This run's dead letters by reason (ids left out, so that alike reasons add up)."""
         letters = self.connector.store.dead_letters()
-        return Counter(_IDS.sub("<id>", letter.reason)[:200] for letter in letters
-                       if letter.last_at >= self.started_at)
+        return Counter(reason_group(letter.reason) for letter in letters if letter.last_at >= self.started_at)
 
     def outcome(self) -> dict:
         """This run's delivery figures for a command's summary; {} when the command only queues."""
@@ -146,6 +145,11 @@ class LocalDelivery:
 def _host(endpoint: str) -> str:
     parts = urlsplit(endpoint)
     return parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "(LRS_ENDPOINT)"
+
+
+def reason_group(reason: str) -> str:
+    """A dead letter's reason without its ids, so that alike reasons count together."""
+    return _IDS.sub("<id>", reason)[:200]
 
 
 def delivered_text(outcome: dict) -> str:

@@ -91,6 +91,11 @@ class LocalOutbox:
     def depth(self) -> int:
         return int(self.db.query("SELECT COUNT(*) FROM outbox")[0][0])
 
+    def oldest_received_at(self) -> str | None:
+        """When the oldest message waiting was received (its received_at), None when none waits."""
+        rows = self.db.query("SELECT MIN(json_extract(body, '$.received_at')) FROM outbox")
+        return rows[0][0]
+
 
 # How long the drainer thread waits for the next batch's request to be written (normally well
 # under a millisecond); a bound only, should a sender never signal.
