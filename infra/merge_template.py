@@ -16,7 +16,9 @@
   worker, the scheduled syncs (one per platform of the stage's SYNC_PLATFORMS) and the expiry
   sweep all queue;
 - FunctionName on every function, the names `chalice deploy` gives them
-  (<app>-<stage>, <app>-<stage>-<function>), so the hand-written policy can name their log groups.
+  (<app>-<stage>, <app>-<stage>-<function>), so the hand-written policy can name their log groups;
+- METRICS_SERVICE (<app>-<stage>) on every function, the `service` of its metrics, and the alarms,
+  their SNS topic (e-mail subscription: the AlarmEmail parameter) and a dashboard (monitoring.py).
 
 Derived rather than hand-copied, so names and timeouts cannot drift from the config. The
 logical ids are chalice's: its deep merge silently creates a resource for an id it did not
@@ -30,13 +32,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "infra"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 from chalice.utils import to_cfn_resource_name  # noqa: E402
 
 from chalicelib.settings import Settings  # noqa: E402
 from chalicelib.store.dynamodb import TABLE_SCHEMA, TTL_ATTRIBUTE  # noqa: E402
+import monitoring  # noqa: E402
 
 API = "APIHandler"  # chalice's logical id of the REST API's function
 API_FUNCTION = "api_handler"  # its key under lambda_functions in .chalice/config.json
@@ -101,6 +105,8 @@ def merge_template(stage: str) -> dict:
     worker = functions[handler.name]
     worker_timeout = worker.get("lambda_timeout", settings.get("lambda_timeout", 60))
     queue_url = {"Ref": QUEUE}
+    service = f"{app_name}-{stage}"
+    variables = {"QUEUE_URL": queue_url, "METRICS_SERVICE": service}
     retain = "Retain" if stage in RETAIN_STATE else "Delete"
 
     event_source: dict = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
@@ -149,21 +155,21 @@ def merge_template(stage: str) -> dict:
             "Properties": {
                 "FunctionName": f"{app_name}-{stage}-{handler.name}",
                 # The Ref also makes the function, and so its event source mapping, wait for the queue.
-                "Environment": {"Variables": {"QUEUE_URL": queue_url}},
+                "Environment": {"Variables": variables},
                 "Events": {event_source_id: {"Properties": event_source}},
             },
         },
         API: {
             "Properties": {
                 "FunctionName": f"{app_name}-{stage}",
-                "Environment": {"Variables": {"QUEUE_URL": queue_url}},
+                "Environment": {"Variables": variables},
             }
         },
     }
     for function in scheduled_functions(env):
         resources[to_cfn_resource_name(function)] = {"Properties": {
             "FunctionName": f"{app_name}-{stage}-{function}",
-            "Environment": {"Variables": {"QUEUE_URL": queue_url}},
+            "Environment": {"Variables": variables},
         }}
     if "log_retention_in_days" in settings or "log_retention_in_days" in functions[API_FUNCTION]:
         # Chalice 1.34 names the API function's log group after "${ApiHandler}", a logical id that
@@ -171,7 +177,17 @@ def merge_template(stage: str) -> dict:
         resources[to_cfn_resource_name(API_FUNCTION + "-log-group")] = {
             "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${%s}" % API}}
         }
+    scheduled = [f"{app_name}-{stage}-{f}" for f in scheduled_functions(env)]
+    sync_minutes = int(env.get("SYNC_RATE_MINUTES") or 60)
+    syncs = [f.removeprefix("sync_") for f in scheduled_functions(env) if f.startswith("sync_")]
+    resources.update(monitoring.alarms(service, QUEUE, DLQ, worker_id, syncs, sync_minutes))
+    resources["Dashboard"] = monitoring.dashboard(
+        service, service, QUEUE, DLQ, [f"{app_name}-{stage}", f"{app_name}-{stage}-{handler.name}", *scheduled])
+    alerting = monitoring.topic()
+    resources.update(alerting["Resources"])
     return {
+        "Parameters": alerting["Parameters"],
+        "Conditions": alerting["Conditions"],
         "Resources": resources,
         "Outputs": {
             "EventsQueueUrl": {"Value": queue_url},
