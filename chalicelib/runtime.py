@@ -150,8 +150,10 @@ class Services:
 
     def scheduled_sync(self, platform: str, seconds_left: float) -> dict:
         """One scheduled sync: pages until the function's time runs short, the rest next time."""
+        import logging
         import time
 
+        from . import metrics
         from .errors import OutsideFailure
         from .observability import log
         from .platforms import puller
@@ -170,9 +172,10 @@ class Services:
         except OutsideFailure as error:
             # Logged, not raised: Lambda would run a failed scheduled call again at once, into the
             # same endless pages or the same unreachable platform. The next scheduled run resumes.
-            log("scheduled_sync_stopped", platform=platform, reason=str(error))
+            log("scheduled_sync_stopped", level=logging.ERROR, platform=platform, reason=str(error))
             return {"platform": platform, "mode": "sync", "finished": False, "stopped": str(error)}
         log("scheduled_sync", **report.as_dict())
+        metrics.count("scheduled_sync_succeeded", source=platform)  # its alarm fires when this goes missing
         return report.as_dict()
 
     def scheduled_expiry_sweep(self, seconds_left: float) -> dict:
