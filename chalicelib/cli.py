@@ -13,7 +13,6 @@ from typing import Sequence
 
 from . import __version__, console
 from .commands import register_commands
-from .deadletters import RETRY_LATER
 from .commands.local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
 from .errors import EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure
 from .runs import recorded_command
@@ -61,18 +60,6 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument("--as-of", type=_as_of, default=None,
                            help="judge expiry at this time (ISO 8601; default: now)")
     translate.set_defaults(handler=_translate)
-
-    dead = commands.add_parser("deadletters", help="list or replay dead letters",
-                               description="Dead letters: what could not be delivered, with the reason.")
-    dead_commands = dead.add_subparsers(dest="action", required=True, metavar="action")
-    listing = dead_commands.add_parser("list", help="list dead letters (id, source, attempts, reason)")
-    listing.add_argument("--json", action="store_true", help="print JSON lines with the full messages")
-    listing.set_defaults(handler=_deadletters_list)
-    replaying = dead_commands.add_parser("replay", help="send dead letters through the worker again")
-    which = replaying.add_mutually_exclusive_group(required=True)
-    which.add_argument("--id", action="append", help="a dead letter id (repeatable)")
-    which.add_argument("--all", action="store_true", help="every dead letter")
-    replaying.set_defaults(handler=_deadletters_replay)
 
     rules = commands.add_parser("rules", help="award rules: validate a rules file, check it against the LRS history")
     rules_commands = rules.add_subparsers(dest="action", required=True, metavar="action")
@@ -171,46 +158,6 @@ def _translate(args: argparse.Namespace) -> int:
         summary += "; skipped " + ", ".join(f"{rule}: {n}" for rule, n in sorted(skipped.items()))
     print(summary, file=sys.stderr)
     return 0
-
-
-def _deadletters_list(args: argparse.Namespace) -> int:
-    from .runtime import services
-
-    letters = services().store.dead_letters()
-    for letter in letters:
-        if args.json:
-            print(json.dumps(letter.__dict__, ensure_ascii=False))
-        else:
-            print(f"{letter.id}  {letter.source:<10} attempts={letter.attempts}  last={letter.last_at}  {letter.reason}")
-    print(f"{len(letters)} dead letter(s)", file=sys.stderr)
-    return 0
-
-
-def _deadletters_replay(args: argparse.Namespace) -> int:
-    from .deadletters import replay
-    from .runtime import services
-
-    store = services().store
-    if args.all:
-        letters = store.dead_letters()
-    else:
-        letters = [store.dead_letter(i) for i in args.id]
-        unknown = [i for i, letter in zip(args.id, letters) if letter is None]
-        if unknown:
-            raise ConnectorError(f"no dead letter with id {unknown[0]}")
-    outcomes = []
-    letters = [letter for letter in letters if letter is not None]
-    for index, letter in enumerate(letters, 1):
-        outcome = replay(services(), [letter])[0]
-        console.line(f"[{index}/{len(letters)}] {outcome.letter_id}: {outcome.result}")
-        if outcome.result.startswith(RETRY_LATER):
-            # the LRS or a platform is down or refuses us: the next letters would fail alike
-            raise OutsideFailure(f"replay stopped at dead letter {index} of {len(letters)}: "
-                                 f"{outcome.result[len(RETRY_LATER):]}; it and the rest are kept")
-        outcomes.append(outcome)
-    delivered = sum(o.result == "delivered" for o in outcomes)
-    print(f"replayed {len(outcomes)}: {delivered} delivered, {len(outcomes) - delivered} still failing")
-    return 0 if delivered == len(outcomes) else EXIT_DEAD_LETTERS
 
 
 def _write_array(statements: list[dict]) -> None:

@@ -11,7 +11,7 @@ from typing import Protocol
 from . import metrics
 from .observability import log
 from .queue import QueueMessage
-from .store import DeadLetter, Store
+from .store import DeadLetter, DiscardedLetter, Store
 
 RETRY_LATER = "retry later: "  # a replay outcome: a transient failure, the letter is kept
 MAX_REASON = 10_000  # one DynamoDB item holds at most 400 KB, message included
@@ -66,3 +66,12 @@ def replay(services: Workers, letters: list[DeadLetter]) -> list[ReplayOutcome]:
             store.delete_dead_letter(letter.id)
             outcomes.append(ReplayOutcome(letter.id, "delivered"))
     return outcomes
+
+
+def discard(store: Store, letter_id: str, because: str) -> DiscardedLetter | None:
+    """Remove a dead letter an operator gave up on, keeping its audit record; None when it is gone."""
+    record = store.discard_dead_letter(letter_id, because)
+    if record is not None:
+        log("dead_letter_discarded", message_id=record.id, source=record.source, reason=record.reason[:300],
+            discard_reason=because[:300])
+    return record
