@@ -32,6 +32,8 @@ from .intake.models import (Accepted, AcceptedCounted, Duplicate, Error, FieldEr
                             ShareLinkRequest, Skipped)
 from .platforms import platform
 from .share.service import NOT_FOUND as SHARE_NOT_FOUND
+from .status import REFUSED as STATUS_REFUSED
+from .status import StatusReport
 
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
@@ -306,6 +308,18 @@ def document() -> dict[str, Any]:
                           "415": UNSUPPORTED_MEDIA_TYPE,
                           "503": _response("degraded (the report), or `STATUS_TOKEN` is not set or cannot be read "
                                            "(an error)", {"oneOf": [answer(HealthReport), answer(Error)]})},
+            "security": [{"statusBearer": []}],
+        }},
+        "/status": {"get": {
+            "operationId": "status", "summary": "Whether data flows",
+            "description": "What `python -m chalicelib status --json` prints: per source and mode the last run and "
+                           "the last successful one, cursors and their age, next scheduled runs, the queue, dead "
+                           "letters by source and reason, credentials last verified, what is not configured. Read "
+                           "from the store and the queue only. 200 whether `status` is `ok` or `attention`.",
+            "responses": {"200": _response("the report", answer(StatusReport)),
+                          "401": _response(f"refused: `{STATUS_REFUSED}`", answer(Error)),
+                          "415": UNSUPPORTED_MEDIA_TYPE,
+                          "503": _response("`STATUS_TOKEN` is not set or cannot be read", answer(Error))},
             "security": [{"statusBearer": []}],
         }},
         "/openapi.json": {"get": {

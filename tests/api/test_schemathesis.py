@@ -127,6 +127,8 @@ def authorize(api: Api, case, request: requests.PreparedRequest) -> None:
         request.headers["Authorization"] = api.bearer("LAP_TOKEN")
     elif path == "/share-links":
         request.headers["Authorization"] = api.bearer("SHARE_LINKS_TOKEN")
+    elif path == "/status":
+        request.headers["Authorization"] = api.bearer("STATUS_TOKEN")
 
 
 def prepare(api: Api, case, credentials: bool) -> requests.PreparedRequest:
@@ -275,6 +277,18 @@ def test_health_degraded_answers_a_documented_503(api, monkeypatch):
     response = checked(api, schema["/health"]["GET"].Case())
     assert response.status_code == 503
     assert json.loads(response.content)["status"] == "degraded"
+
+
+def test_status_answers_as_documented_with_and_without_its_token(api, monkeypatch):
+    from chalicelib.runtime import services
+
+    operation = schema["/status"]["GET"]
+    assert checked(api, operation.Case()).status_code == 401
+    authorised = checked(api, operation.Case(headers={"Authorization": api.bearer("STATUS_TOKEN")}))
+    assert authorised.status_code == 200 and json.loads(authorised.content)["status"] == "ok"
+    monkeypatch.delenv("STATUS_TOKEN")
+    services.cache_clear()
+    assert checked(api, operation.Case(headers={"Authorization": api.bearer("STATUS_TOKEN")})).status_code == 503
 
 
 def test_health_says_its_body_is_json(api):
