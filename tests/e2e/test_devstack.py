@@ -77,6 +77,7 @@ class RunningStack:
             self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "STATE_PATH": str(self.state_path)},
                                             stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.ports['--port']}"
+        self.seen: set[int] = set()  # every process of the stack seen so far, for close()
 
     def wait_until_up(self) -> None:
         up = _wait_for(lambda: self.env_file.exists() or self.process.poll() is not None, timeout=120)
@@ -98,18 +99,22 @@ class RunningStack:
         """The stack's processes once chalice local has started its worker (on its first request)."""
         requests.get(self.url + "/health", timeout=10)
         assert _wait_for(lambda: len(_descendants(self.process.pid)) >= 3, timeout=30), _descendants(self.process.pid)
-        return _descendants(self.process.pid)
+        found = _descendants(self.process.pid)
+        self.seen.update(found)
+        return found
 
     def close(self) -> None:
-        """Whatever a failed test left running: the stack's own stop, then SIGKILL by pid."""
-        left = _descendants(self.process.pid) if self.process.poll() is None else []
+        """Whatever a failed test left running (orphans included): the stack's own stop, then
+        SIGKILL by pid."""
         if self.process.poll() is None:
+            self.seen.update(_descendants(self.process.pid))
             self.process.send_signal(signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(30)
-        for pid in [self.process.pid, *left]:
+        for pid in [self.process.pid, *self.seen]:
             if running(pid):
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         self.process.wait(10)
 
 
@@ -168,10 +173,11 @@ def test_a_stop_signal_ends_every_process_of_the_stack_and_frees_its_ports(run_s
                                                                              stop_signal: signal.Signals):
     processes = run_stack.processes()  # the LRS, chalice local and its worker process
     run_stack.process.send_signal(stop_signal)
-    assert run_stack.process.wait(60) == 0, run_stack.output.read_text(errors="replace")
+    code = run_stack.process.wait(60)
     assert _wait_for(lambda: not any(running(pid) for pid in processes), timeout=10), \
         [pid for pid in processes if running(pid)]
     assert all(_port_free(port) for port in run_stack.ports.values()), run_stack.ports
+    assert code == 0, run_stack.output.read_text(errors="replace")
     assert not run_stack.env_file.exists()  # its secrets ended with the stack
 
 
