@@ -110,3 +110,18 @@ def test_a_missing_scheduled_sync_breaches_after_two_periods():
     minutes = int(env("prod").get("SYNC_RATE_MINUTES") or 60)
     assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (minutes * 60, 2, "breaching")
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
+
+
+def test_metric_lines_are_written_in_lambda_or_when_asked_never_locally_by_default(monkeypatch, capsys):
+    from chalicelib import metrics
+
+    monkeypatch.delenv("METRICS_EMF", raising=False)
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    metrics.count("accepted", 2, "credly")
+    assert metrics.flush() == [] and "_aws" not in capsys.readouterr().err
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "credential-connector-prod")
+    metrics.count("accepted", 2, "credly")
+    metrics.count("accepted", 1, "credly")
+    (document,) = metrics.flush()
+    assert (document["accepted"], document["source"]) == (3, "credly")
+    assert json.loads(capsys.readouterr().err.strip()) == document
