@@ -22,7 +22,7 @@ from .store import Run, Store
 
 FINISHED, STOPPED_EARLY, FAILED = "finished", "stopped early", "failed"
 ERROR_CHARACTERS = 300
-_EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _URL_USER = re.compile(r"(//)[^/\s@]+@")  # user:password@host in a URL
 
 
@@ -33,7 +33,7 @@ def now_iso() -> str:
 def one_line(error: object) -> str:
     """An error as a run record keeps it: its first line, no e-mail address nor URL credentials, bounded."""
     lines = str(error).strip().splitlines() or [type(error).__name__]
-    text = _URL_USER.sub(r"\1***@", _EMAIL.sub("<email>", lines[0]))
+    text = _EMAIL.sub("<email>", _URL_USER.sub(r"\1***@", lines[0]))  # credentials first: pw@host looks like an e-mail
     return text if len(text) <= ERROR_CHARACTERS else text[:ERROR_CHARACTERS] + "..."
 
 
