@@ -119,11 +119,12 @@ class Stack:
         raise RuntimeError(f"chalice local did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        """chalice local (SIGINT, as Ctrl-C), then its worker processes (which follow their parent
-        by themselves: waited for, killed past STOP_SECONDS), the fake Credly API and the LRS."""
+        """chalice local, then its worker processes (which follow their parent by themselves:
+        waited for, killed past STOP_SECONDS), the fake Credly API and the LRS. SIGTERM, not
+        SIGINT: a stack started in the background (`make run &`, nohup) passes on an ignored SIGINT."""
         if self._proc and self._proc.poll() is None:
             workers = self.worker_pids()
-            self._proc.send_signal(signal.SIGINT)
+            self._proc.send_signal(signal.SIGTERM)
             try:
                 self._proc.wait(STOP_SECONDS)
             except subprocess.TimeoutExpired:
@@ -316,7 +317,7 @@ Credential connector running (Ctrl-C, SIGTERM or SIGHUP stops everything)
 
   connector     {stack.url}            health: {stack.url}/health
   LRS           {stack.lrs.statements_url}   (in memory)
-  fake Credly   {stack.credly.base_url}   organisation {CREDLY_ORG}
+  fake Credly   {stack.credly.base_url}   organisation {CREDLY_ORG}, token {s['CREDLY_TOKEN']}
   state         {state}
 
 Webhook URLs and the secrets generated for this run:
