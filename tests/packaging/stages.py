@@ -1,4 +1,4 @@
-"""Shared by the packaging tests: the AWS stages of .chalice/config.json, their policies, the
+"""Shared by the packaging tests: the AWS stages of .chalice/config.json, their functions' policies, the
 merge template, and a small evaluator of IAM Allow statements (Action and Resource wildcards)."""
 
 from __future__ import annotations
@@ -30,8 +30,19 @@ def env(name: str) -> dict:
     return stage(name)["environment_variables"]
 
 
+def functions(name: str) -> dict[str, dict]:
+    """The stage's Lambda functions (their keys under lambda_functions) and their settings."""
+    return stage(name)["lambda_functions"]
+
+
+def function_policy(name: str, function: str) -> dict:
+    """The policy of one function's own role."""
+    return json.loads((ROOT / ".chalice" / functions(name)[function]["iam_policy_file"]).read_text())
+
+
 def policy(name: str) -> dict:
-    return json.loads((ROOT / ".chalice" / stage(name)["iam_policy_file"]).read_text())
+    """Every statement of every function's role: what some function of the stage may do."""
+    return {"Statement": [s for f in functions(name) for s in as_list(function_policy(name, f)["Statement"])]}
 
 
 def as_list(value) -> list:

@@ -2,8 +2,9 @@
 
 The stage's queue and table are created in moto from the merge template's own properties, then
 the DynamoDB store (every method of the Store protocol), the SQS queue and the secret
-references are exercised; every API call is recorded and checked against the stage's policy
-as IAM would: `service:Operation` on the ARN of the queue, table, secret or parameter named.
+references are exercised; every API call is recorded and checked against the policies of the
+stage's functions taken together (which function may make which call:
+test_function_policies.py) as IAM would: `service:Operation` on the ARN of the queue, table, secret or parameter named.
 A new call in the code (a Scan, a BatchWriteItem, a second queue) fails here until the policy
 is reviewed.
 """
@@ -180,7 +181,7 @@ def create_stage_secrets(name: str) -> str:
             boto3.client("ssm").put_parameter(Name=value.removeprefix("ssm:"), Value=f"value-of-{key}", Type="SecureString")
     for secret, document in documents.items():
         boto3.client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(document))
-    parameter = f"/credential-connector/{name}/lap-token"
+    parameter = f"/credential-connector/{name}/routes/lap-token"
     boto3.client("ssm").put_parameter(Name=parameter, Value="ssm-value", Type="SecureString")
     return parameter
 
@@ -229,4 +230,4 @@ def test_every_aws_call_of_the_code_is_allowed_by_the_stage_policy(name, mocked_
          for service, operation, params in calls.calls
          if not allows(document, f"{service}:{action_of(operation)}", resource_of(service, params))}
     )
-    assert not refused, f"policy-{name}.json does not allow: {refused}"
+    assert not refused, f"no policy-{name}-*.json allows: {refused}"

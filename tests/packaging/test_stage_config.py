@@ -41,7 +41,7 @@ def test_dev_and_prod_are_the_aws_stages():
 @pytest.mark.parametrize("name", AWS_STAGES)
 def test_aws_stage_settings(name):
     config, variables = stage(name), env(name)
-    assert config["autogen_policy"] is False and config["iam_policy_file"] == f"policy-{name}.json"
+    assert config["autogen_policy"] is False and "iam_policy_file" not in config  # no role shared by default
     assert variables["QUEUE_BACKEND"] == "sqs" and variables["STATE_BACKEND"] == "dynamodb"
     assert variables["QUEUE_NAME"] == f"{APP_NAME}-{name}-events"
     assert variables["TABLE_NAME"] == f"{APP_NAME}-{name}-state"
@@ -58,6 +58,7 @@ def test_per_function_memory_timeout_and_worker_concurrency(name):
     assert set(functions) == {"api_handler", worker} | syncs | sweep  # every function has explicit limits
     for settings in functions.values():
         assert settings["lambda_memory_size"] >= 128 and 1 <= settings["lambda_timeout"] <= 900
+        assert settings["iam_policy_file"].startswith(f"policy-{name}-")  # each function its own role
     assert functions["api_handler"]["lambda_timeout"] <= 29  # API Gateway gives up after 29 s
     assert 2 <= functions[worker]["reserved_concurrency"] <= 10  # protects the LRS; 2 is SQS's minimum
 
