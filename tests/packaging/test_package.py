@@ -260,6 +260,24 @@ def test_every_function_may_write_its_own_logs(template):
         assert not allows(document, "logs:PutLogEvents", log_stream_arn("some-other-function"))
 
 
+def test_each_function_has_a_role_of_its_own_with_its_policy_file(template):
+    from .stages import function_policy, secret_arn
+
+    roles = of_type(template, "AWS::IAM::Role")
+    by_function = {}
+    for function in functions(template).values():
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        name = function["Properties"]["FunctionName"].removeprefix(f"{APP_NAME}-{STAGE}").lstrip("-") or "api_handler"
+        by_function[name] = role
+        [document] = [p["PolicyDocument"] for p in roles[role]["Properties"]["Policies"]]
+        assert document["Statement"] == function_policy(STAGE, name)["Statement"], name
+    assert len(set(by_function.values())) == len(by_function) == len(roles)  # no role shared
+    api = roles[by_function["api_handler"]]["Properties"]["Policies"][0]["PolicyDocument"]
+    platforms = secret_arn(env(STAGE)["CREDLY_TOKEN"].removeprefix("secretsmanager:").partition("#")[0])
+    assert not allows(api, "secretsmanager:GetSecretValue", platforms)
+    assert not allows(api, "sqs:ReceiveMessage", f"arn:aws:sqs:us-east-1:123456789012:{env(STAGE)['QUEUE_NAME']}")
+
+
 # -- the Lambda zip ------------------------------------------------------------------------------
 
 # About 3.6 MB (pydantic_core is 2.2 of it); 25.6 MB when chalice was in requirements.txt.
