@@ -57,9 +57,10 @@ def sweep(store: Store, queue: Queue, as_of: datetime, deadline: float | None = 
     """Queue the expired event of every remembered credential whose expiry is at or before `as_of`."""
     report = SweepReport()
     while due := store.due_expiries(xapi_timestamp(as_of), BATCH):
+        # The whole batch queued first (SendMessageBatch: ten a call), then settled one by one:
+        # settling is a conditional delete (a renewal meanwhile keeps its new expiry).
+        queue.send_many([QueueMessage.for_event(expired_event(expiry)) for expiry in due])
         for expiry in due:
-            event = expired_event(expiry)
-            queue.send(QueueMessage.for_event(event))
             store.settle_expiry(expiry.key, expiry.expires_at)
             report.expired += 1
             report.keys.append(expiry.key)

@@ -70,8 +70,8 @@ def action_of(operation: str) -> str:
 
 
 def resource_of(service: str, params: dict) -> str:
-    if service == "dynamodb":
-        return table_arn(params["TableName"])
+    if service == "dynamodb":  # a batch call names its tables in RequestItems (the store's one table)
+        return table_arn(params.get("TableName") or next(iter(params["RequestItems"])))
     if service == "sqs":
         return queue_arn(urlparse(params["QueueUrl"]).path.rsplit("/", 1)[1])
     if service == "secretsmanager":
