@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from fakes.badgr_api import FakeBadgr
 from fakes.credly_api import FakeCredly
 from tests.fakes.fake_lrs import FakeLrs
-from tests.integration.test_awards import RULES, passed_exam
+from tests.integration.test_awards import BADGR_RULES, RULES, passed_exam
 from tests.integration.test_sqs_path import lambda_event
 
 from .stages import AWS_STAGES, allows, as_list, env, function_policy, functions, worker_function_name
@@ -36,6 +37,7 @@ from .test_policy_covers_code import (
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ORG_ID = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"
+BADGR_USER = "issuer@example.com"
 # What Lambda itself does with the worker's role: its SQS event source polls and deletes.
 EVENT_SOURCE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 # One secret setting per function read from an SSM parameter instead (the documented
@@ -74,12 +76,19 @@ def secret_group(reference: str) -> str:
     return reference.removeprefix("secretsmanager:").partition("#")[0]
 
 
-def create_secrets(name: str, function: str) -> dict[str, str]:
-    """The stage's secrets in moto (one JSON secret per group), one setting of the function moved
-    to an SSM parameter of its group; the secret settings' values as the function will read them."""
+def stage_env(name: str) -> dict[str, str]:
+    """The stage's settings, plus awarding on Canvas Credentials (a platform without webhooks: its
+    awards are queued by the worker), its password in the platforms secret as deploying.md says."""
+    platforms = secret_group(env(name)["CREDLY_TOKEN"])
+    return {**env(name), "BADGR_USERNAME": BADGR_USER, "BADGR_PASSWORD": f"secretsmanager:{platforms}#BADGR_PASSWORD"}
+
+
+def create_secrets(name: str) -> dict[str, str]:
+    """The stage's secrets in moto (one JSON secret per group); the secret settings' values as the
+    functions will read them."""
     import boto3
 
-    variables, values = env(name), {}
+    variables, values = stage_env(name), {}
     documents: dict[str, dict] = {}
     for key, reference in variables.items():
         if reference.startswith("secretsmanager:"):
@@ -90,13 +99,14 @@ def create_secrets(name: str, function: str) -> dict[str, str]:
     return values
 
 
-def function_env(name: str, function: str, queue_url: str, lrs: FakeLrs, credly: FakeCredly,
+def function_env(name: str, function: str, queue_url: str, lrs: FakeLrs, credly: FakeCredly, badgr: FakeBadgr,
                  rules: Path) -> dict[str, str]:
     """The function's environment as the template gives it, pointed at the fakes (not AWS)."""
     import boto3
 
-    variables = {**env(name), **functions(name)[function].get("environment_variables", {}), "QUEUE_URL": queue_url,
-                 "LRS_ENDPOINT": lrs.endpoint, "CREDLY_API_BASE": credly.base_url, "CREDLY_ORG_ID": ORG_ID,
+    variables = {**stage_env(name), **functions(name)[function].get("environment_variables", {}),
+                 "QUEUE_URL": queue_url, "LRS_ENDPOINT": lrs.endpoint, "CREDLY_API_BASE": credly.base_url,
+                 "BADGR_API_BASE": badgr.base_url, "CREDLY_ORG_ID": ORG_ID,
                  "HTTP_MAX_ATTEMPTS": "1", "LEARNER_DIRECTORY": str(FIXTURES / "directory.csv"),
                  "AWARD_RULES": str(rules)}
     setting = AS_PARAMETER.get(role_of(function))
@@ -268,17 +278,17 @@ def recorded_calls(document: dict, calls: list[tuple[str, str, dict]]) -> tuple[
 @pytest.mark.parametrize("name", AWS_STAGES)
 def test_each_function_may_make_exactly_the_calls_it_makes(name, mocked_aws, per_function, monkeypatch, tmp_path):
     rules = tmp_path / "award_rules.toml"
-    rules.write_text(RULES)
+    rules.write_text(RULES + BADGR_RULES)
     queue_url = create_stage_resources(name)
     sync_platforms = [f.removeprefix("sync_") for f in functions(name) if f.startswith("sync_")]
-    with FakeLrs() as lrs, FakeCredly(org_id=ORG_ID, token="") as credly:
+    values = create_secrets(name)
+    with FakeLrs() as lrs, FakeCredly(org_id=ORG_ID, token=values["CREDLY_TOKEN"]) as credly, \
+            FakeBadgr(BADGR_USER, values["BADGR_PASSWORD"]) as badgr:
         credly.load_events_dir(FIXTURES / "credly")
         for badge in fixture_json("credly/badges_page_1.json")["data"]:
             credly.add_badge(badge)
-        values = create_secrets(name, "api_handler")
-        credly.token = values["CREDLY_TOKEN"]
         for function in functions(name):
-            variables = function_env(name, function, queue_url, lrs, credly, rules)
+            variables = function_env(name, function, queue_url, lrs, credly, badgr, rules)
             role = role_of(function)
             messages = received(queue_url) if role == "worker" else []
             with deployed(monkeypatch, variables) as services, per_function.running(function):
