@@ -200,7 +200,7 @@ class Store(Protocol):
         """The last run and last successful run of every (source, mode), by source and mode."""
 
     def set_verified(self, name: str, at: str) -> None:
-        """When a call with the credentials of `name` (a flag's name: lrs, credly_auth) last succeeded."""
+        """When a call with the credentials of `name` (a flag's name: lrs, <platform>_auth) last succeeded."""
 
     def verified(self) -> dict[str, str]: ...
 
