@@ -71,6 +71,14 @@ class LearnerDirectory:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def headcounts(self) -> dict[str, int]:
+        """People per team (entries without a team are in none): the report's team sizes."""
+        counts: dict[str, int] = {}
+        for entry in self._entries:
+            if entry.team:
+                counts[entry.team] = counts.get(entry.team, 0) + 1
+        return counts
+
     def find(self, learner: Learner) -> DirectoryEntry | None:
         if learner.email and learner.email in self._by_email:
             return self._by_email[learner.email]
