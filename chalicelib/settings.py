@@ -43,6 +43,7 @@ class Settings(BaseModel):
     identity_ifi: Literal["mbox", "mbox_sha1sum", "account"] = "mbox"
     identity_homepage: str | None = None
     learner_directory: str | None = None
+    skills_file: str | None = None  # path of the skills vocabulary CSV (chalicelib/skills.py)
 
     xapi_extension_base: str = DEFAULT_EXTENSION_BASE
     xapi_language: str = "en"
