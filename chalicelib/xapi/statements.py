@@ -16,6 +16,7 @@ from ..errors import InputError
 from ..events import CredentialEvent, Kind
 from ..identity import IdentityResolver, ResolvedLearner
 from ..settings import Settings
+from ..skills import SkillsFile
 from ..timeutil import xapi_timestamp
 from . import vocabulary as v
 
@@ -35,8 +36,10 @@ class StatementBuilder:
         xapi_version: Literal["1.0.3", "2.0.0"] = "1.0.3",
         language: str = "en",
         platform_titles: Mapping[str, str] | None = None,
+        skills: SkillsFile | None = None,
     ) -> None:
         self.resolver = resolver
+        self.skills = skills  # None: the platforms' skill names only, no canonical extension
         self.platform_titles = dict(platform_titles or {})  # registry name -> as users know it
         self.namespace = namespace
         self.vocab = v.DeploymentVocabulary(extension_base)
@@ -59,6 +62,7 @@ class StatementBuilder:
             xapi_version=settings.lrs_xapi_version,
             language=settings.xapi_language,
             platform_titles=platform_titles,
+            skills=SkillsFile(settings.skills_file) if settings.skills_file else None,
         )
 
     # -- entry point -------------------------------------------------------------------------
@@ -234,6 +238,9 @@ class StatementBuilder:
         extensions: dict = {}
         if credential.skills:
             extensions[vocab.ext_skills] = list(credential.skills)
+            canonical = self.skills.current().extension(credential.skills) if self.skills else None
+            if canonical:
+                extensions[vocab.ext_skills_canonical] = canonical
         issuer = credential.issuer
         if issuer and (issuer.name or issuer.url):
             extensions[vocab.ext_issuer] = {

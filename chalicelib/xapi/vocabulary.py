@@ -45,6 +45,8 @@ class DeploymentVocabulary:
         self.base = base.rstrip("/")
         self.verb_revoked = f"{self.base}/verbs/revoked"
         self.ext_skills = f"{self.base}/extensions/skills"
+        # The canonical skills of SKILLS_FILE: [{"name", "framework_id"?, "from": [platform names]}].
+        self.ext_skills_canonical = f"{self.base}/extensions/skills_canonical"
         self.ext_issuer = f"{self.base}/extensions/issuer"
         self.ext_expires_at = f"{self.base}/extensions/expires_at"
         self.ext_job_role = f"{self.base}/extensions/job_role"
