@@ -24,3 +24,17 @@ def test_a_bad_option_value_is_named_by_its_own_option(args, option, capsys):
     assert f"error: argument {option}: " in line, line
     others = {"--since", "--as-of", "--deadline"} - {option}
     assert not any(other in line for other in others), line
+
+
+def test_output_read_only_in_part_ends_quietly(tmp_path):
+    """`... | head -1`: the reader stops early; the command ends without a traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "STATE_PATH": str(tmp_path / "state.sqlite"), "PYTHONPATH": str(root)}
+    done = subprocess.run(f"{sys.executable} -m chalicelib status --json | head -c 1", shell=True, cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60, executable="/bin/bash")
+    assert done.stdout == "{" and "Traceback" not in done.stderr, done.stderr
