@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
-from .errors import EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure
+from .errors import (EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure,
+                     PlatformAuthError)
 from .observability import log
 from .store import Run, Store
 
@@ -110,6 +111,10 @@ def _save(store: Store, started: str, tally: Tally, error: Exception | None) -> 
               one_line(error) if error is not None else None)
     try:
         store.record_run(run)
+        if isinstance(error, PlatformAuthError):  # flagged as the workers flag it: /health and status show it
+            from .processing import auth_flag  # processing reads this module
+
+            store.set_flag(auth_flag(error.platform or source), one_line(error))
     except Exception as failure:  # never hide the run's own error behind the record's
         log("run_not_recorded", source=source, mode=mode, error=type(failure).__name__)
         if error is None:

@@ -69,3 +69,12 @@ def test_a_successful_call_is_noted_at_most_once_a_minute(store, monkeypatch):
         note_verified(store, "lrs")
     note_verified(store, "credly_auth")
     assert writes == ["lrs", "credly_auth"]
+
+
+def test_a_run_stopped_by_a_platform_refusing_its_credentials_flags_them(store):
+    from chalicelib.platforms.credly.api import CredlyAuthError
+
+    with pytest.raises(CredlyAuthError):
+        with recorded(store, "credly", "sync"):
+            raise CredlyAuthError("Credly at api.credly.com refused the API token (HTTP 401): renew CREDLY_TOKEN")
+    assert store.flags() == {"credly_auth": "Credly at api.credly.com refused the API token (HTTP 401): renew CREDLY_TOKEN"}
