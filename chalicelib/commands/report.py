@@ -9,12 +9,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ..errors import ConnectorError
+from ..report import cli_options
 from ..report.ledger import Window
 from ..timeutil import parse_time
 
 DEFAULT_DAYS = 365
 DAYS_MAX = 36_500  # a century: longer windows mean nothing more, and timedelta stops at 999,999,999 days
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
+PAGE_SIZE = 1000  # statements asked per LRS request; an LRS answering fewer pages on with `more`
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -36,7 +38,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--html", type=Path, metavar="FILE", help="write one self-contained HTML page with charts")
     report.add_argument("--include-emails", action="store_true",
                         help="show learners' emails next to their names (expiring credentials)")
-    report.add_argument("--page-size", type=_days, metavar="N", help="statements per LRS page (default: the LRS's)")
+    report.add_argument("--page-size", type=_days, default=PAGE_SIZE, metavar="N",
+                        help=f"statements asked per LRS page (default: {PAGE_SIZE}; an LRS answering fewer pages on)")
+    cli_options.add_arguments(report)
     report.set_defaults(handler=run)
 
 
@@ -45,15 +49,19 @@ def run(args: argparse.Namespace) -> int:
     from ..report.answers import Options
     from ..report.collect import build_report
     from ..report.history import LrsHistory
+    from ..identity import LearnerDirectory
     from ..settings import load_settings
     from ..xapi.lrs import LrsClient
     from ..xapi.vocabulary import DeploymentVocabulary
 
     window = window_from(args.since, args.until, datetime.now(timezone.utc))
     settings = load_settings()
-    options = Options(args.before_days, args.expiring_days, args.top, args.include_emails)
+    headcounts = LearnerDirectory.from_settings(settings).headcounts()
+    options = Options(args.before_days, args.expiring_days, args.top, args.include_emails,
+                      headcounts=headcounts)
     history = LrsHistory(LrsClient.from_settings(settings), page_size=args.page_size)
-    tables = build_report(history, DeploymentVocabulary(settings.xapi_extension_base), window, options)
+    tables = build_report(history, DeploymentVocabulary(settings.xapi_extension_base), window, options,
+                          cli_options.more_from(args))
     history.finish()
     heading = describe(window)
     for line in render_text.render(tables, heading):

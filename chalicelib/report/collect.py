@@ -6,6 +6,7 @@ from typing import Any, Iterable, Mapping, Protocol
 
 from ..xapi import vocabulary as v
 from .answers import Options, Table, all_answers
+from .extra import Extra, More
 from .facts import StatementReader
 from .ledger import Ledger, Window, credential_verbs
 from .preceding import PrecedingActivities
@@ -17,17 +18,26 @@ class Source(Protocol):
     def voided(self, statement_ids: Iterable[str]) -> Iterable[Mapping[str, Any]]: ...
 
 
-def build_report(source: Source, vocab: v.DeploymentVocabulary, window: Window, options: Options) -> list[Table]:
+def build_report(source: Source, vocab: v.DeploymentVocabulary, window: Window, options: Options,
+                 more: More = More()) -> list[Table]:
     ledger = Ledger(StatementReader(vocab), window)
+    steps = more.linked_steps(vocab, window)
     for statement in source.statements(credential_verbs(vocab)):
         ledger.add(statement)
+        if steps is not None:
+            steps.add(statement)
     # Two passes over the credential statements would double the reading; the few credentials
     # voided after the range are fetched one by one instead.
     for statement in source.voided(list(ledger.voided_later)):
         ledger.add(statement)
     # The activities are read after the ledger is complete: an activity only counts once the
     # credentials earned after it are known, and so no activity statement has to be kept.
+    ledger = more.filters.restrict(ledger, steps)
     preceding = PrecedingActivities(ledger.earned_in_range(), options.before_days)
+    extra = Extra(more, ledger, steps, options)
     for statement in source.statements(v.ACTIVITY_VERBS):
         preceding.add(statement)
-    return all_answers(ledger, preceding, options)
+        extra.activity(statement)
+    for statement in source.statements(extra.search_verbs()):
+        extra.search(statement)
+    return all_answers(ledger, preceding, options) + extra.tables()

@@ -1,24 +1,34 @@
 """The state of every credential as of the end of the range, from the connector's own statements.
 
-The ledger keeps one small record per credential earned (what the answers are about) and counts
-for everything else, so its size follows the number of credentials, not of statements. It takes
-statements in any order: the LRS pages newest first, and a revocation may come before its
-credential.
+The ledger keeps one small record per earning (what the answers are about) and counts for
+everything else, so its size follows the number of credentials, not of statements. Nothing it
+finds depends on the order the LRS answers in (newest first, oldest first, or any other), nor on
+a statement being answered twice: each question has a rule that picks its statement.
 
-"Held" at the end of the range means earned before it, and neither revoked (a voiding statement
-or a revoked statement), declined, nor expired (an expired statement, or expires_at passed) by
-then. A credential voided after the end of the range was still held at the end: the LRS hides it,
-so history.py fetches it again and it is added here like any other (see `voided_later`).
+- A credential (one learner's, see facts.credential_key) may be earned more than once (a
+  renewal). Its *current* earning is the latest earned statement before the end of the range:
+  latest by timestamp, then by `stored`, then by statement id. It alone says whether the
+  credential is held, when it expires, and the team, role and skills.
+- A revocation, a decline or an expiry statement ends the earning it follows: the latest earning
+  of the credential dated at or before it (an ending dated before every earning ends the first).
+  A revocation is dated by its timestamp, else by when the LRS stored it (Open Badges
+  revocations carry no time of their own).
+- "Held" at the end of the range: the current earning, neither voided nor ended before the end,
+  and its expires_at (if any) after the end. A credential voided *after* the end was still held
+  then: the LRS hides it, so history.py fetches it again and it is added here like any other
+  (see `voided_later`).
+- A credential's name is the one its latest statement before the end gives.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
 from ..events import Kind
+from ..timeutil import time_or_none
 from ..xapi import vocabulary as v
 from . import facts
 from .facts import StatementReader
@@ -26,10 +36,13 @@ from .facts import StatementReader
 EARNED, ACCEPTED, SHARED, VIEWED = "earned", "accepted", "shared", "viewed"
 STAGES = (EARNED, ACCEPTED, SHARED, VIEWED)
 NO_CHANNEL = ""  # earning and accepting happen on the platform, not on a channel
+NEVER = datetime.min.replace(tzinfo=timezone.utc)  # the `stored` of a statement that has none
 
 _VERB = {kind: verb for kind, (verb, _display) in v.VERBS.items()}
 _STEPS = {_VERB[Kind.ACCEPTED]: ACCEPTED, _VERB[Kind.SHARED]: SHARED, _VERB[Kind.VIEWED]: VIEWED}
 _ENDINGS = (_VERB[Kind.EXPIRED], _VERB[Kind.REJECTED])
+
+Rank = tuple[datetime, datetime, str]  # (time, stored, statement id): the order of the rules
 
 
 def credential_verbs(vocab: v.DeploymentVocabulary) -> tuple[str, ...]:
@@ -48,7 +61,7 @@ class Window:
 
 @dataclass(frozen=True)
 class Credential:
-    """One learner's credential, as its earned statement describes it."""
+    """One earning of one learner's credential, as its earned statement describes it."""
 
     key: str
     statement_id: str
@@ -61,22 +74,31 @@ class Credential:
     skills: tuple[str, ...]
     earned_at: datetime
     expires_at: datetime | None
+    stored: datetime = NEVER
+
+    @property
+    def rank(self) -> Rank:
+        return (self.earned_at, self.stored, self.statement_id)
 
 
 def month(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 
 
+def rank_of(statement: Mapping[str, Any], at: datetime) -> Rank:
+    return (at, time_or_none(statement.get("stored")) or NEVER, str(statement.get("id", "")))
+
+
 @dataclass
 class Ledger:
     reader: StatementReader
     window: Window
-    credentials: dict[str, Credential] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)  # badge class IRI -> its name
-    revoked: dict[str, datetime] = field(default_factory=dict)  # credential key -> when
-    ended: dict[str, datetime] = field(default_factory=dict)  # expired or declined
+    earnings: dict[str, dict[str, Credential]] = field(default_factory=lambda: defaultdict(dict))  # key -> id -> earning
+    names: dict[str, tuple[Rank, str]] = field(default_factory=dict)  # badge class IRI -> (latest, its name)
+    revoked: dict[str, set[datetime]] = field(default_factory=lambda: defaultdict(set))  # key -> when
+    ended: dict[str, set[datetime]] = field(default_factory=lambda: defaultdict(set))  # expired or declined
     voided: set[str] = field(default_factory=set)  # statement ids voided within the range
-    voided_later: list[str] = field(default_factory=list)  # ... and after it: fetch them again
+    voided_later: dict[str, None] = field(default_factory=dict)  # ... and after it: fetch them again
     steps: Counter = field(default_factory=Counter)  # (month, badge, channel, stage) -> statements
     unreadable: int = 0  # statements without a usable time
 
@@ -99,11 +121,13 @@ class Ledger:
         if at < self.window.until:
             self.voided.add(target_id)
         else:
-            self.voided_later.append(target_id)
+            self.voided_later[target_id] = None
 
     def _record(self, statement: Mapping[str, Any], verb: str, at: datetime) -> None:
         badge = facts.badge_class(statement)
-        self.names.setdefault(badge, facts.credential_name(statement))
+        rank = rank_of(statement, at)
+        if badge not in self.names or self.names[badge][0] < rank:
+            self.names[badge] = (rank, facts.credential_name(statement))
         if verb in _STEPS:
             if at in self.window:
                 stage = _STEPS[verb]
@@ -112,45 +136,63 @@ class Ledger:
             return
         key = facts.credential_key(statement)
         if verb == _VERB[Kind.ISSUED]:
-            self.credentials.setdefault(key, self._credential(statement, key, badge, at))
+            credential = self._credential(statement, key, badge, rank)
+            self.earnings[key][credential.statement_id] = credential
         elif verb == self.reader.vocab.verb_revoked:
-            self.revoked[key] = min(at, self.revoked.get(key, at))
+            self.revoked[key].add(at)
         elif verb in _ENDINGS:
-            self.ended[key] = min(at, self.ended.get(key, at))
+            self.ended[key].add(at)
 
-    def _credential(self, statement: Mapping[str, Any], key: str, badge: str, at: datetime) -> Credential:
+    def _credential(self, statement: Mapping[str, Any], key: str, badge: str, rank: Rank) -> Credential:
         actor = statement.get("actor")
         return Credential(
-            key=key, statement_id=str(statement.get("id", "")), badge=badge,
+            key=key, statement_id=rank[2], badge=badge,
             learner=facts.actor_key(actor) or "", label=facts.learner_label(actor), email=facts.learner_email(actor),
             team=self.reader.team(statement), job_role=self.reader.job_role(statement),
-            skills=self.reader.skills(statement), earned_at=at, expires_at=self.reader.expires_at(statement),
+            skills=self.reader.skills(statement), earned_at=rank[0], expires_at=self.reader.expires_at(statement),
+            stored=rank[1],
         )
 
     # -- reading the state ---------------------------------------------------------------------
 
+    def _in_order(self, key: str) -> list[Credential]:
+        return sorted(self.earnings.get(key, {}).values(), key=lambda c: c.rank)
+
+    def _ends(self, credential: Credential, endings: set[datetime]) -> bool:
+        """Whether one of these endings (times) ends this earning: the latest earning at or before
+        the ending's time, or the first earning for an ending dated before every earning."""
+        earnings = self._in_order(credential.key)
+        for at in endings:
+            before = [c for c in earnings if c.earned_at <= at]
+            if (before[-1] if before else earnings[0]) is credential:
+                return True
+        return False
+
     def is_revoked(self, credential: Credential) -> bool:
-        return credential.statement_id in self.voided or credential.key in self.revoked
+        return credential.statement_id in self.voided or self._ends(credential, self.revoked.get(credential.key, set()))
 
     def is_held(self, credential: Credential) -> bool:
-        """Held at the end of the range (credentials earned after it are not in the ledger)."""
+        """Held at the end of the range: the credential's current earning, not revoked, declined
+        or expired by then."""
         expired = credential.expires_at is not None and credential.expires_at <= self.window.until
-        return not (self.is_revoked(credential) or expired or credential.key in self.ended)
+        current = self._in_order(credential.key)[-1] is credential
+        return current and not (self.is_revoked(credential) or expired
+                                or self._ends(credential, self.ended.get(credential.key, set())))
 
     def earned_in_range(self) -> Iterator[Credential]:
-        """Credentials earned within the range and not revoked by its end (expired ones included:
-        they were earned)."""
-        for credential in self.credentials.values():
-            if credential.earned_at in self.window and not self.is_revoked(credential):
-                yield credential
-
-    def held_from_range(self) -> Iterator[Credential]:
-        """Credentials earned within the range and still held at its end."""
-        return (c for c in self.earned_in_range() if self.is_held(c))
+        """Each earning within the range not revoked by its end (a renewal is an earning of its
+        own; expired and declined ones are included: they were earned)."""
+        for earnings in self.earnings.values():
+            for credential in earnings.values():
+                if credential.earned_at in self.window and not self.is_revoked(credential):
+                    yield credential
 
     def held(self) -> Iterator[Credential]:
         """Every credential held at the end of the range, whenever it was earned."""
-        return (c for c in self.credentials.values() if self.is_held(c))
+        for key in self.earnings:
+            current = self._in_order(key)[-1]
+            if self.is_held(current):
+                yield current
 
     def name(self, badge: str) -> str:
-        return self.names.get(badge) or badge
+        return self.names[badge][1] if badge in self.names and self.names[badge][1] else badge

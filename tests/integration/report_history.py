@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from chalicelib.events import Kind
 from chalicelib.settings import load_settings
@@ -24,7 +25,7 @@ EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
 
 
 def at(day: str) -> str:
-    return f"{day}T00:00:00.000Z"
+    return day + ".000Z" if "T" in day else f"{day}T00:00:00.000Z"
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,10 @@ def varied_history() -> History:
     gus = h.learner("gus", "Gus Grissom", "Sales", "Rep")
     xss = h.learner("mallory", XSS_NAME, XSS_TEAM, FORMULA_ROLE)
     stranger = h.learner("zed", "Zed Nobody", "Other", "Other")
+    hal = h.learner("hal", "Hal Abelson", "Platform", "Engineer")
+    ivy = h.learner("ivy", "Ivy Bean", "Data", "Analyst")
+    jo = h.learner("jo", "Jo March", "Data", "Analyst")
+    kim = h.learner("kim", "Kim Wu", "Sales", "Rep")
     I = Kind.ISSUED
 
     # Credentials: number, learner, badge, earned, expiry; and what happens to them.
@@ -166,6 +171,15 @@ def varied_history() -> History:
     h.credential(I, 13, cy, "C", "2012-01-15", "2012-02-15")        # earned after the range
     h.credential(I, 14, dee, "A", "2011-11-20", "2011-12-20")       # expired (expires_at passed)
     h.credential(I, 15, bob, "B", "2011-10-20")                     # held
+    h.credential(I, 16, hal, "B", "2011-02-01", "2011-08-01")       # renewed under the same assertion:
+    h.credential(I, 16, hal, "B", "2011-07-25", "2012-01-05T12:00:00")  # held, 4 whole days left (4.5)
+    h.credential(I, 17, ivy, "C", "2011-02-10", "2011-09-01")       # expired (expires_at passed), then
+    h.credential(I, 18, ivy, "C", "2011-08-25")                     # earned again as a new credential: held
+    h.credential(I, 19, jo, "A", "2011-09-10")                      # revoked after the range: held at its end
+    h.credential("revoked", 19, jo, "A", "2012-01-10")
+    h.credential(I, 20, kim, "B", "2011-06-01")                     # revoked, then renewed: held
+    h.credential("revoked", 20, kim, "B", "2011-06-15")
+    h.credential(I, 20, kim, "B", "2011-09-01")
 
     for number, learner, badge, day in ((1, ada, "A", "2011-03-12"), (2, bob, "A", "2011-04-06"),
                                         (3, cy, "B", "2011-05-02"), (11, xss, "A", "2011-10-11"),
@@ -202,37 +216,58 @@ def varied_history() -> History:
     h.activity(COMPLETED, eve, "Intro to Python", "2011-05-25")     # before #6, which was revoked
     h.activity(PASSED, xss, "Python Exam", "2011-10-01")            # before #11
     h.activity(COMPLETED, stranger, "Intro to Python", "2011-03-01")  # earned nothing
+    h.activity(COMPLETED, hal, "AWS Basics", "2011-01-20")          # before both of #16's earnings:
+    h.activity(COMPLETED, hal, "AWS Basics", "2011-07-20")          # one learner still
+    h.activity(COMPLETED, ivy, "SQL Workshop", "2011-02-01")        # before #17 and before #18:
+    h.activity(COMPLETED, ivy, "SQL Workshop", "2011-08-20")        # one learner still
     return h
 
 
 # -- what the report must say about varied_history(), worked out by hand -------------------------
 
-HELD = [
+HELD = [  # held at the end of the range, whenever earned
     (XSS_TEAM, FORMULA_ROLE, 1, 1),
-    ("Data", "Analyst", 1, 1),            # #4 (#5 expired, #14 expired)
-    ("Platform", "Engineer", 3, 2),       # #1, #2, #15 (#10 declined)
+    ("Data", "Analyst", 3, 3),            # #4, #18 (ivy's second), #19 (revoked after the range)
+    ("Platform", "Engineer", 5, 3),       # #1, #2, #12 (earned in 2010), #15, #16 (renewed); #10 declined
     ("Platform", "Manager", 1, 1),        # #3
-    ("Sales", "Rep", 1, 1),               # #8 (#7 revoked)
+    ("Sales", "Rep", 2, 2),               # #8 (voided after the range), #20 (renewed after its revocation)
     ("unknown", "unknown", 1, 1),         # #9
 ]
-TEAMS = [XSS_TEAM, "Data", "Platform", "Sales", "unknown"]
+# Team sizes: the directory's, Sales (not in it) the two people holding credentials there, and
+# (all teams) everyone: 6 + 5 + 1 + 2 + 2, and Fay (no team).
+SIZES = {XSS_TEAM: 1, "Data": 5, "Platform": 6, "Sales": 2, "Support": 2}
+EVERYONE = 17
 SKILL_HOLDERS = {  # skill -> team -> learners; in the report's order (most holders first)
-    "python": {XSS_TEAM: 1, "Data": 1, "Platform": 2, "Sales": 1},
-    "aws": {"Platform": 2, "unknown": 1},
-    "testing": {XSS_TEAM: 1, "Platform": 2},
-    "sql": {"Data": 1, "Sales": 1},
+    "python": {XSS_TEAM: 1, "Data": 3, "Platform": 2, "Sales": 1},   # A or C: jo, dee, ivy; ada, bob; gus
+    "aws": {"Platform": 3, "Sales": 1, "unknown": 1},                # B: cy, bob, hal; kim; fay
+    "sql": {"Data": 2, "Platform": 1, "Sales": 1},                   # C: dee, ivy; bob (#12); gus
+    "testing": {XSS_TEAM: 1, "Data": 1, "Platform": 2},              # A: mallory; jo; ada, bob
 }
+
+
+def percent(part: int, whole: int) -> int:
+    return int(Decimal(100 * part / whole).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def shares(held: int, size: int | None, flagged: bool) -> tuple:
+    gap = "missing" if flagged and not held else None
+    if size is None:
+        return (held, gap, None, None, None, None)
+    return (held, gap, size, percent(held, size), size - held, percent(size - held, size))
 
 
 def skills_rows() -> list[tuple]:
     rows: list[tuple] = []
     for skill, teams in SKILL_HOLDERS.items():
-        rows.append((skill, "(all teams)", sum(teams.values()), None))
-        rows.extend((skill, team, teams.get(team, 0), None if teams.get(team) else "missing") for team in TEAMS)
+        rows.append((skill, "(all teams)", *shares(sum(teams.values()), EVERYONE, False)))
+        rows.extend((skill, team, *shares(teams.get(team, 0), SIZES[team], True)) for team in sorted(SIZES))
+        rows.append((skill, "unknown", *shares(teams.get("unknown", 0), None, False)))  # never "missing"
     return rows
 
 
 FUNNEL = [  # month, credential, channel, earned, accepted, shared, viewed
+    ("2011-02", "Cloud Architect", "(all)", 1, 0, 0, 0),       # #16, first earning
+    ("2011-02", "Data Literacy", "(all)", 1, 0, 0, 0),         # #17
     ("2011-03", "Python Expert", "(all)", 1, 1, 2, 3),
     ("2011-03", "Python Expert", "linkedin", None, None, 1, 2),
     ("2011-03", "Python Expert", "twitter", None, None, 1, 0),
@@ -243,26 +278,47 @@ FUNNEL = [  # month, credential, channel, earned, accepted, shared, viewed
     ("2011-05", "Cloud Architect", "(all)", 0, 1, 1, 1),
     ("2011-05", "Cloud Architect", "email", None, None, 1, 1),
     ("2011-05", "Data Literacy", "(all)", 2, 0, 0, 0),
+    # June: #6, #7 and #20's first earning, all revoked
+    ("2011-07", "Cloud Architect", "(all)", 1, 0, 0, 0),       # #16 renewed
     ("2011-07", "Data Literacy", "(all)", 1, 0, 0, 0),
     ("2011-08", "Cloud Architect", "(all)", 1, 0, 0, 0),
-    ("2011-09", "Cloud Architect", "(all)", 1, 0, 0, 0),
+    ("2011-08", "Data Literacy", "(all)", 1, 0, 0, 0),         # #18
+    ("2011-09", "Cloud Architect", "(all)", 2, 0, 0, 0),       # #10 (declined later), #20 renewed
+    ("2011-09", "Python Expert", "(all)", 1, 0, 0, 0),         # #19
     ("2011-10", "Cloud Architect", "(all)", 1, 0, 0, 0),
     ("2011-10", "Python Expert", "(all)", 1, 1, 1, 0),
     ("2011-10", "Python Expert", "linkedin", None, None, 1, 0),
     ("2011-11", "Python Expert", "(all)", 1, 0, 0, 0),
 ]
-ACTIVITIES = [  # credential, earners, rank, activity, learners
-    ("Cloud Architect", 4, 1, "AWS Basics", 3),      # #3, #9, #15 (#10: nothing before)
-    ("Data Literacy", 3, 1, "SQL Workshop", 2),      # #4, #5 (#8: nothing before)
-    ("Python Expert", 4, 1, "Python Exam", 3),       # #1, #2, #11 (#14: nothing before)
-    ("Python Expert", 4, 2, "Intro to Python", 2),   # #1, #2
+ACTIVITIES = [  # credential, earners (people), rank, activity, learners, earnings
+    ("Cloud Architect", 6, 1, "AWS Basics", 4, 7),      # cy, fay, bob, hal (twice before: once); 7 earnings
+    ("Data Literacy", 4, 1, "SQL Workshop", 3, 5),      # dee, eve, ivy (before #17 and #18: once)
+    ("Python Expert", 5, 1, "Python Exam", 3, 5),       # #1, #2, #11 (#14, #19: nothing before)
+    ("Python Expert", 5, 2, "Intro to Python", 2, 5),   # #1, #2
 ]
 
 
 def expiring_rows(fay_label: str) -> list[tuple]:
     return [
+        ("Cloud Architect", "Hal Abelson", "Platform", "2012-01-05", 4),  # 4 days and 12 hours
         ("Cloud Architect", "Cy Young", "Platform", "2012-01-20", 19),
         ("Data Literacy", "Bob Kahn", "Platform", "2012-02-01", 31),
         ("Python Expert", XSS_NAME, XSS_TEAM, "2012-02-10", 40),
         ("Cloud Architect", fay_label, "unknown", "2012-03-15", 74),
     ]
+
+
+# The learner directory of the organisation (LEARNER_DIRECTORY): team sizes for the skills table.
+# Gus and Kim (Sales), Fay and Zed are not in it; Pat, Quinn, Rae, Sam and Tia hold nothing.
+DIRECTORY = {"Platform": ["ada", "bob", "cy", "hal", "pat", "quinn"], "Data": ["dee", "eve", "ivy", "jo", "rae"],
+             XSS_TEAM: ["mallory"], "Support": ["sam", "tia"]}
+
+
+def directory_csv(history: History) -> str:
+    lines = ["employee_id,email,name,job_role,team"]
+    for team, keys in DIRECTORY.items():
+        lines.extend(f'{key},{key}.{history.run}@example.com,{key},,"{team}"' for key in keys)
+    return "\n".join(lines) + "\n"
+
+
+HEADCOUNTS = {team: len(keys) for team, keys in DIRECTORY.items()}
