@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ..awards.evaluate import statement_time  # noqa: F401  (the report reads times as the rules do)
+from ..skills import SkillNames, SkillsVocabulary, statement_skills
 from ..timeutil import time_or_none
 from ..xapi import vocabulary as v
 
@@ -131,8 +132,9 @@ def _context_extensions(statement: Mapping[str, Any]) -> Mapping[str, Any]:
 class StatementReader:
     """Reads the connector's own extensions, whose IRIs depend on the deployment's base."""
 
-    def __init__(self, vocab: v.DeploymentVocabulary) -> None:
+    def __init__(self, vocab: v.DeploymentVocabulary, skills: SkillsVocabulary | None = None) -> None:
         self.vocab = vocab
+        self.skills_vocabulary = skills  # SKILLS_FILE: None counts the statements' names as they are
 
     def team(self, statement: Mapping[str, Any]) -> str:
         return text_of(_context_extensions(statement).get(self.vocab.ext_team)) or UNKNOWN
@@ -141,10 +143,13 @@ class StatementReader:
         return text_of(_context_extensions(statement).get(self.vocab.ext_job_role)) or UNKNOWN
 
     def skills(self, statement: Mapping[str, Any]) -> tuple[str, ...]:
-        value = _context_extensions(statement).get(self.vocab.ext_skills)
-        if not isinstance(value, list):
-            return ()
-        return tuple(sorted({skill for skill in map(text_of, value) if skill}))
+        return self.skill_names(statement).all
+
+    def skill_names(self, statement: Mapping[str, Any]) -> SkillNames:
+        """The statement's skills in canonical names, and the names nothing maps (chalicelib/skills.py)."""
+        extensions = _context_extensions(statement)
+        return statement_skills(extensions.get(self.vocab.ext_skills), extensions.get(self.vocab.ext_skills_canonical),
+                                self.skills_vocabulary, text_of)
 
     def expires_at(self, statement: Mapping[str, Any]) -> datetime | None:
         """From the context extension, else the same extension in the result (other writers)."""
