@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import ConnectorError
 from ..report import cli_options
 from ..report.ledger import Window
+from ..skills import load_skills
 from ..timeutil import parse_time
 
 DEFAULT_DAYS = 365
@@ -41,6 +42,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--page-size", type=_days, default=PAGE_SIZE, metavar="N",
                         help=f"statements asked per LRS page (default: {PAGE_SIZE}; an LRS answering fewer pages on)")
     cli_options.add_arguments(report)
+    report.add_argument("--skills-unmapped", action="store_true",
+                        help="instead of the answers, list the skill names of credentials earned in the range that "
+                        "SKILLS_FILE does not map, with how many credentials carry each")
     report.set_defaults(handler=run)
 
 
@@ -48,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from ..report import render_csv, render_html, render_text
     from ..report.answers import Options
     from ..report.collect import build_report
+    from ..report.facts import StatementReader
     from ..report.history import LrsHistory
+    from ..report.skills_unmapped import unmapped_skills
     from ..identity import LearnerDirectory
     from ..settings import load_settings
     from ..xapi.lrs import LrsClient
@@ -60,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
     options = Options(args.before_days, args.expiring_days, args.top, args.include_emails,
                       headcounts=headcounts)
     history = LrsHistory(LrsClient.from_settings(settings), page_size=args.page_size)
-    tables = build_report(history, DeploymentVocabulary(settings.xapi_extension_base), window, options,
-                          cli_options.more_from(args))
+    vocab = DeploymentVocabulary(settings.xapi_extension_base)
+    skills = load_skills(settings.skills_file) if settings.skills_file else None
+    tables = (unmapped_skills(history, StatementReader(vocab, skills), window) if args.skills_unmapped
+              else build_report(history, vocab, window, options, cli_options.more_from(args), skills))
     history.finish()
     heading = describe(window)
     for line in render_text.render(tables, heading):

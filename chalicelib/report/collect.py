@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Protocol
 
+from ..skills import SkillsVocabulary
 from ..xapi import vocabulary as v
 from .answers import Options, Table, all_answers
 from .extra import Extra, More
@@ -19,8 +20,8 @@ class Source(Protocol):
 
 
 def build_report(source: Source, vocab: v.DeploymentVocabulary, window: Window, options: Options,
-                 more: More = More()) -> list[Table]:
-    ledger = Ledger(StatementReader(vocab), window)
+                 more: More = More(), skills: SkillsVocabulary | None = None) -> list[Table]:
+    ledger = Ledger(StatementReader(vocab, skills), window)
     steps = more.linked_steps(vocab, window)
     for statement in source.statements(credential_verbs(vocab)):
         ledger.add(statement)
