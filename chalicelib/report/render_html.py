@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Callable
 
 from . import svg
+from . import extra_charts
 from .answers import ALL_CHANNELS, ALL_TEAMS, Cell, Table
 from .ledger import STAGES
 
@@ -57,7 +58,7 @@ def _table(table: Table) -> str:
 def _td(value: Cell) -> str:
     if value is None:
         return "<td></td>"
-    return f'<td class="n">{value}</td>' if isinstance(value, int) else f"<td>{svg.escape(value)}</td>"
+    return f'<td class="n">{value}</td>' if isinstance(value, (int, float)) else f"<td>{svg.escape(value)}</td>"
 
 
 # -- one chart per answer ----------------------------------------------------------------------
@@ -120,4 +121,5 @@ CHARTS: dict[str, Callable[[Table], str]] = {
     "share_funnel": _funnel,
     "activities_before_earning": _activities,
     "expiring": _expiring,
+    **extra_charts.CHARTS,
 }

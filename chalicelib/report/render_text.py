@@ -23,7 +23,7 @@ def grid(columns: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Iterator[str
     """Aligned columns: numbers to the right, text to the left, "-" where a row has no figure."""
     cells = [[_shown(value) for value in row] for row in rows]
     widths = [max(len(str(c)) for c in column) for column in zip(columns, *cells)]
-    numeric = [all(isinstance(row[i], int) or row[i] is None for row in rows) for i in range(len(columns))]
+    numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(columns))]
     for line in [list(columns), ["-" * w for w in widths], *cells]:
         yield "  ".join(c.rjust(w) if right else c.ljust(w) for c, w, right in zip(line, widths, numeric)).rstrip()
 
