@@ -83,7 +83,7 @@ def answers_history() -> History:
     for learner, name, day in ((ada, "Intro", "2011-02-20"), (bob, "Intro", "2011-03-01"),
                                (fay, "Intro", "2011-03-01"), (gus, "Intro", "2011-02-25"),
                                (ada, "Exam", "2011-03-05"), (bob, "Exam", "2011-03-15"),
-                               (ada, "Lab", "2011-03-01"), (fay, "Lab", "2011-03-05"),
+                               (ada, "Lab", "2011-03-01"), (fay, "Lab", "2011-03-05"), (ada, "Mentoring", "2011-03-02"),
                                (gus, "Lab", "2011-04-15")):  # after the non-earners' window
         h.activity(COMPLETED, learner, name, day)
 
@@ -244,8 +244,9 @@ def test_lift_ranks_what_only_earners_did_first_and_generic_courses_at_one():
     found = [r for r in rows(answers_history(), More(add=("lift",)), "activity_lift") if r[0] == "Python Expert"]
     assert found == [  # credential, earners, non-earners, rank, activity, earners %, non-earners %, lift
         ("Python Expert", 2, 2, 1, "Exam", 100.0, 0.0, None),
-        ("Python Expert", 2, 2, 2, "Intro", 100.0, 100.0, 1.0),
-        ("Python Expert", 2, 2, 3, "Lab", 50.0, 50.0, 1.0),  # Gus's Lab came after the window
+        ("Python Expert", 2, 2, 2, "Mentoring", 50.0, 0.0, None),  # fewer earners, but only earners
+        ("Python Expert", 2, 2, 3, "Intro", 100.0, 100.0, 1.0),
+        ("Python Expert", 2, 2, 4, "Lab", 50.0, 50.0, 1.0),  # Gus's Lab came after the window
     ]
 
 
