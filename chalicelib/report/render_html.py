@@ -10,21 +10,24 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable
 
-from . import svg
+from . import headlines, svg
 from . import extra_charts
 from .answers import ALL_CHANNELS, ALL_TEAMS, Cell, Table
 from .ledger import STAGES
 
+OPEN_ROWS = 12  # a longer table is folded under its chart
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2933;margin:2rem auto;max-width:64rem;
-padding:0 1rem;line-height:1.4}
+padding:0 1rem;line-height:1.4;overflow-wrap:anywhere}
 h1{margin-bottom:.2rem}.range{color:#52606d;margin-top:0}
 section{margin:2.5rem 0}h2{border-bottom:1px solid #e4e7eb;padding-bottom:.3rem}.note{color:#52606d}
-figure{margin:1rem 0;overflow-x:auto}svg{max-width:100%;height:auto}
+.headline{font-size:1.1rem;font-weight:600;margin:.5rem 0}
+figure{margin:1rem 0}.scroll{overflow-x:auto;max-width:100%}.scroll svg{display:block;max-width:none}
+summary{cursor:pointer;color:#2563eb}
 table{border-collapse:collapse;font-size:.85rem;margin-top:.5rem}
-th,td{padding:.2rem .6rem;border-bottom:1px solid #e4e7eb;text-align:left}td.n{text-align:right}
-th{background:#f5f7fa}nav a{margin-right:1rem}
+th,td{padding:.2rem .6rem;border-bottom:1px solid #e4e7eb;text-align:left;overflow-wrap:normal}td.n{text-align:right}
+th{background:#f5f7fa}nav a{margin-right:1rem;display:inline-block}
 """
 
 
@@ -42,9 +45,12 @@ def page(tables: list[Table], heading: str) -> str:
 
 
 def _section(table: Table) -> str:
-    return (f'<section id="{svg.escape(table.name)}"><h2>{svg.escape(table.title)}</h2>'
-            f'<p class="note">{svg.escape(table.note)}</p>'
-            f'<figure class="chart">{chart(table)}</figure>{_table(table)}</section>')
+    """The headline and the chart at a glance; a long table one click away."""
+    said = headlines.headline(table)
+    headline = f'<p class="headline">{svg.escape(said)}.</p>' if said else ""
+    return (f'<section id="{svg.escape(table.name)}"><h2>{svg.escape(table.title)}</h2>{headline}'
+            f'<figure class="chart scroll">{chart(table)}</figure><p class="note">{svg.escape(table.note)}</p>'
+            f"{_table(table)}</section>")
 
 
 def _table(table: Table) -> str:
@@ -52,7 +58,10 @@ def _table(table: Table) -> str:
         return '<p class="note">Nothing in this range.</p>'
     head = "".join(f"<th>{svg.escape(c)}</th>" for c in table.columns)
     body = "".join("<tr>" + "".join(_td(value) for value in row) + "</tr>" for row in table.rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    shown = f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    if len(table.rows) <= OPEN_ROWS:
+        return shown
+    return f"<details><summary>The table ({len(table.rows)} rows)</summary>{shown}</details>"
 
 
 def _td(value: Cell) -> str:
@@ -86,8 +95,8 @@ def _held(table: Table) -> str:
 def _skills(table: Table) -> str:
     records = [r for r in _records(table) if r["team"] != ALL_TEAMS]
     skills = list(dict.fromkeys(str(r["skill"]) for r in records))  # the table's order: most held first
-    values = {(str(r["team"]), str(r["skill"])): int(r["learners"] or 0) for r in records}
-    return svg.heatmap(_distinct(records, "team"), skills, values, "Learners holding each skill, per team",
+    values = {(str(r["skill"]), str(r["team"])): int(r["learners"] or 0) for r in records}
+    return svg.heatmap(skills, _distinct(records, "team"), values, "Learners holding each skill, per team",
                        "no one in this team holds it")
 
 
@@ -102,13 +111,13 @@ def _funnel(table: Table) -> str:
 
 
 def _activities(table: Table) -> str:
-    items = [(f"{r['credential']} ← {r['activity']}", int(r["learners"] or 0)) for r in _records(table)]
+    items = [(f"{r['credential']}\n← {r['activity']}", int(r["learners"] or 0)) for r in _records(table)]
     return svg.hbars(items, "Learners who completed each activity before earning the credential")
 
 
 def _expiring(table: Table) -> str:
     counts = Counter(str(r["credential"]) for r in _records(table))
-    return svg.hbars(sorted(counts.items(), key=lambda item: (-item[1], item[0])), "Credentials expiring soon")
+    return svg.hbars(list(counts.items()), "Credentials expiring soon")
 
 
 def _no_chart(table: Table) -> str:

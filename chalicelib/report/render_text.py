@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Iterable, Iterator, Sequence
 
 from .answers import Cell, Table
+from .headlines import headline
+
+HEADLINE = "> "  # marks the line stating the table's main figure
 
 
 def render(tables: Iterable[Table], heading: str) -> Iterator[str]:
@@ -13,6 +16,9 @@ def render(tables: Iterable[Table], heading: str) -> Iterator[str]:
         yield ""
         yield f"== {table.title}"
         yield table.note
+        said = headline(table)
+        if said:
+            yield f"{HEADLINE}{_shown(said)}."
         if not table.rows:
             yield "(nothing in this range)"
             continue

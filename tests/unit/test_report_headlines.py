@@ -1,0 +1,74 @@
+"""The headline of each answer, and the wrapped, sorted, never-cut labels of the charts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chalicelib.report import svg
+from chalicelib.report.answers import Table
+from chalicelib.report.headlines import headline
+
+SKILL_COLUMNS = ("skill", "team", "learners", "gap")
+FUNNEL_COLUMNS = ("month", "credential", "channel", "earned", "accepted", "shared", "viewed")
+ACTIVITY_COLUMNS = ("credential", "earners", "rank", "activity", "learners")
+EXPIRING_COLUMNS = ("credential", "learner", "team", "expires_at", "days_left")
+
+
+def table(name: str, columns: tuple[str, ...], rows: list[tuple]) -> Table:
+    return Table(name, name, "", columns, rows)
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    (table("held_by_team_role", ("team", "job_role", "credentials", "learners"),
+           [("Data", "Analyst", 2, 2), ("Sales", "Rep", 3, 3), ("Sales", "Lead", 1, 1), ("Ops", "SRE", 3, 2)]),
+     "Sales holds the most credentials: 4 of 9 (44%) across 3 teams"),
+    (table("skills_by_team", SKILL_COLUMNS,
+           [("python", "(all teams)", 5, None), ("python", "Data", 5, None), ("python", "Sales", 0, "missing"),
+            ("sql", "(all teams)", 2, None), ("sql", "Data", 0, "missing"), ("sql", "Sales", 0, "missing")]),
+     "python is the most held skill (5 learners); Sales holds none of 2 of the top 2 skills"),
+    (table("share_funnel", FUNNEL_COLUMNS,
+           [("2026-04", "A", "(all)", 3, 1, 2, 2), ("2026-05", "A", "(all)", 2, 1, 4, 9),
+            ("2026-05", "A", "linkedin", None, None, 4, 9), ("2026-05", "B", "(all)", 1, 0, 1, 4),
+            ("2026-06", "B", "(all)", 1, 0, 0, 0)]),
+     "Shares turned into 2.6 views each in 2026-05 (5 shares, 13 views)"),
+    (table("share_funnel", FUNNEL_COLUMNS, [("2026-04", "A", "(all)", 1, 0, 0, 0)]),
+     "1 credential earned, none of them shared"),
+    (table("activities_before_earning", ACTIVITY_COLUMNS,
+           [("Cloud", 4, 1, "AWS Basics", 3), ("Data Protection Essentials", 41, 1, "GDPR 101", 30),
+            ("Data Protection Essentials", 41, 2, "Records", 12)]),
+     "Data Protection Essentials is the most earned credential (41 earners); 73% of them did GDPR 101 first"),
+    (table("expiring", EXPIRING_COLUMNS,
+           [("Cloud", "Cy", "Ops", "2026-01-20", 19), ("Data", "Bo", "Ops", "2026-02-01", 31),
+            ("Cloud", "Fay", "Ops", "2026-03-15", 74)]),
+     "3 credentials expire soon, 2 of them Cloud; the first in 19 days"),
+    (table("expiring", EXPIRING_COLUMNS, [("Cloud", "Cy", "Ops", "2026-01-02", 1)]),
+     "1 credential expires soon: Cloud, in 1 day"),
+])
+def test_a_headline_states_the_main_figure(answer, said):
+    assert headline(answer) == said
+
+
+def test_a_headline_reads_columns_by_name_and_gives_up_quietly():
+    rows = [("Cloud", "Cy", "Ops", "2026-01-20", 19, "cy@example.com")]
+    said = "1 credential expires soon: Cloud, in 19 days"
+    assert headline(table("expiring", (*EXPIRING_COLUMNS, "email"), rows)) == said
+    assert headline(table("expiring", EXPIRING_COLUMNS, [])) is None  # no rows
+    assert headline(table("a_new_answer", ("x",), [(1,)])) is None  # no headline of its own
+    assert headline(table("expiring", ("credential", "learner"), [("Cloud", "Cy")])) is None  # a column gone
+
+
+def test_a_label_wraps_within_its_width_and_keeps_every_character():
+    text = "Data Protection Essentials for Software Engineers\n← Kommunikationsabteilungsleitungsgremium basics"
+    lines = svg.wrap(text, 120)
+    assert len(lines) > 3 and all(svg.text_width(line) <= 120 for line in lines)
+    assert "".join(lines).replace(" ", "") == "".join(text.split())
+    assert lines[0].startswith("Data") and any(line.startswith("←") for line in lines)  # the newline breaks
+
+
+def test_bars_come_largest_first_whole_and_distinct():
+    chart = svg.hbars([("b", 2), ("a", 2), ("Data Protection Essentials for People Managers", 5), ("b", 1)], "x")
+    titles = re.findall(r"<title>([^<]*): (\d+)</title>", chart)
+    assert titles == [("Data Protection Essentials for People Managers", "5"), ("a", "2"), ("b", "2"), ("b (2)", "1")]
+    assert "…" not in chart and "People Managers" in chart
