@@ -40,17 +40,18 @@ def searched(history: History, learner_key: str, fixture: int, day: str) -> None
     history.statements.append(statement)
 
 
+PEOPLE = [("ada", "Ada Lovelace", "Platform", "Engineer"), ("bob", "Bob Kahn", "Platform", "Engineer"),
+          ("cy", "Cy Young", "Platform", "Manager"), ("dee", "Dee Hock", "Data", "Analyst"),
+          ("eve", "Eve Arden", "Data", "Analyst"), ("fay", "Fay Wray", "Platform", "Engineer"),
+          ("gus", "Gus Grissom", "Platform", "Engineer"), ("zed", "Zed Nobody", "Other", "Other")]
+
+
 def answers_history() -> History:
     """Skills: A Python Expert (python, testing), B Cloud Architect (aws), C Data Literacy (sql, python)."""
     h = History()
-    ada = h.learner("ada", "Ada Lovelace", "Platform", "Engineer")
-    bob = h.learner("bob", "Bob Kahn", "Platform", "Engineer")
-    cy = h.learner("cy", "Cy Young", "Platform", "Manager")
-    dee = h.learner("dee", "Dee Hock", "Data", "Analyst")
-    eve = h.learner("eve", "Eve Arden", "Data", "Analyst")
-    fay = h.learner("fay", "Fay Wray", "Platform", "Engineer")
-    gus = h.learner("gus", "Gus Grissom", "Platform", "Engineer")
-    h.learner("zed", "Zed Nobody", "Other", "Other")
+    for key, name, team, role in PEOPLE:
+        h.learner(key, name, team, role)
+    ada, bob, cy, dee, eve, fay, gus = (h.learners[key] for key in ("ada", "bob", "cy", "dee", "eve", "fay", "gus"))
     I = Kind.ISSUED
     h.credential(I, 1, ada, "A", "2011-03-10")
     h.credential(I, 2, bob, "A", "2011-03-20")
