@@ -92,7 +92,7 @@ def text_section(stdout: str, title_start: str) -> list[str]:
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"== {title_start}"))
     end = next((i for i in range(start + 1, len(lines)) if not lines[i]), len(lines))
-    return lines[start + 2:end]  # after the title and the note
+    return [line for line in lines[start + 2:end] if not line.startswith("> ")]  # after the title and the note, no headline
 
 
 TITLES = {"held_by_team_role": "Credentials held", "skills_by_team": "Skills held", "share_funnel": "Share funnel",
@@ -196,7 +196,7 @@ def test_every_chart_renders_in_chromium(outputs):
         "default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';").replace("</body>", MEASURE + "</body>")
     copy = folder / "measured.html"
     copy.write_text(measured, encoding="utf-8")
-    dom = chromium.dump_dom(copy)
+    dom = chromium.run("--dump-dom", "--window-size=1280,900", copy.resolve().as_uri()).stdout  # as screenshotted
     found = json.loads(re.search(r'<pre id="boxes">(.*?)</pre>', dom, re.DOTALL).group(1))
     assert found["scripts"] == 1 and found["images"] == 0  # the names stayed text
     assert len(found["charts"]) == 5
