@@ -26,6 +26,13 @@ GOOD = HEADER + (
 )
 
 
+def problems(text: str) -> list[str]:
+    """What a refused file's error lists, one problem per entry."""
+    with pytest.raises(SkillsFileError) as refused:
+        parse_skills(text)
+    return refused.value.problems
+
+
 def test_aliases_and_the_canonical_name_map_to_one_skill_with_its_framework_id():
     vocabulary = parse_skills(GOOD)
     assert len(vocabulary) == 6
@@ -66,9 +73,7 @@ def test_an_alias_given_to_two_skills_is_refused_naming_both_lines():
 
 def test_a_skill_defined_twice_or_named_as_another_skills_alias_is_refused():
     text = HEADER + "Python,py,\nSQL,,\n" + "python!,,\n" + "Py,,\n"
-    with pytest.raises(SkillsFileError) as refused:
-        parse_skills(text)
-    assert refused.value.problems == [
+    assert problems(text) == [
         "line 4: skill 'python!' is already skill 'Python' (line 2)",
         "line 5: skill 'Py' is already an alias of skill 'Python' (line 2)",
     ]
@@ -76,9 +81,7 @@ def test_a_skill_defined_twice_or_named_as_another_skills_alias_is_refused():
 
 def test_empty_names_are_refused_with_their_line():
     text = HEADER + ",orphan alias,\nPython,programming;;py,\n---,,\nSQL,sql;!!,\n"
-    with pytest.raises(SkillsFileError) as refused:
-        parse_skills(text)
-    assert refused.value.problems == [
+    assert problems(text) == [
         "line 2: empty skill name",
         "line 3: empty alias of 'Python' (';' with no name beside it)",
         "line 4: empty skill name ('---' has no letter or digit)",
@@ -88,9 +91,7 @@ def test_empty_names_are_refused_with_their_line():
 
 def test_the_line_is_where_a_row_starts_even_after_a_quoted_line_break():
     text = HEADER + 'Python,"programming;\ncoding",\nJava,coding,\n'
-    with pytest.raises(SkillsFileError) as refused:
-        parse_skills(text)
-    assert refused.value.problems == ["line 4: alias 'coding' of 'Java' is already an alias of skill 'Python' (line 2)"]
+    assert problems(text) == ["line 4: alias 'coding' of 'Java' is already an alias of skill 'Python' (line 2)"]
 
 
 @pytest.mark.parametrize(("text", "problem"), [
@@ -100,9 +101,7 @@ def test_the_line_is_where_a_row_starts_even_after_a_quoted_line_break():
     (HEADER + "Python,py,x,extra\n", "line 2: 4 cells for 3 columns (quote a cell that holds a comma)"),
 ])
 def test_a_malformed_file_is_refused_saying_why(text, problem):
-    with pytest.raises(SkillsFileError) as refused:
-        parse_skills(text)
-    assert refused.value.problems == [problem]
+    assert problems(text) == [problem]
 
 
 def test_the_error_is_one_line_with_the_first_problems_and_how_many_more():
