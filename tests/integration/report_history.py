@@ -322,3 +322,45 @@ def directory_csv(history: History) -> str:
 
 
 HEADCOUNTS = {team: len(keys) for team, keys in DIRECTORY.items()}
+
+
+def generated_history(seed: int, learners: int = 30) -> History:
+    """2014: each learner earns credentials at random, some renewed under the same assertion or
+    as new ones, some revoked (within the range, voided, or after it by a revoked statement),
+    declined or expired; with accepts, shares, views and completed courses. Nothing is voided
+    after the range: an LRS that shows no voided statement cannot tell what those were."""
+    import random
+
+    rng = random.Random(seed)
+    h = History()
+    I = Kind.ISSUED
+    day = lambda: f"2014-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"  # noqa: E731
+    number = 0
+    for index in range(learners):
+        team = rng.choice(["Alpha", "Beta", None])
+        person = h.learner(f"g{index}", f"Person {index}", team, rng.choice(["Engineer", "Analyst"]))
+        for _ in range(rng.randint(1, 3)):
+            number += 1
+            badge, earned = rng.choice("ABC"), day()
+            expires = rng.choice([None, "2014-06-30", "2015-02-01T06:00:00", "2015-01-15"])
+            h.credential(I, number, person, badge, earned, expires)
+            h.activity(COMPLETED, person, f"Course {badge}", f"{earned[:8]}01")
+            fate = rng.choice(["renewed", "again", "revoked", "voided", "later", "declined", "expired", "shared", ""])
+            if fate == "renewed":
+                h.credential(I, number, person, badge, f"{earned[:8]}28", "2015-01-20")
+            elif fate == "again":
+                number += 1
+                h.credential(I, number, person, badge, f"{earned[:8]}28")
+            elif fate == "revoked":
+                h.credential("revoked", number, person, badge, f"{earned[:8]}28")
+            elif fate == "voided":
+                h.void(number, f"{earned[:8]}28")
+            elif fate == "later":
+                h.credential("revoked", number, person, badge, "2015-03-01")
+            elif fate in ("declined", "expired"):
+                h.credential(Kind.REJECTED if fate == "declined" else Kind.EXPIRED, number, person, badge,
+                             f"{earned[:8]}28")
+            else:
+                h.credential(Kind.ACCEPTED, number, person, badge, f"{earned[:8]}28")
+                h.interaction(Kind.SHARED, number, person, badge, f"{earned[:8]}28", rng.choice(["linkedin", "email"]))
+    return h
