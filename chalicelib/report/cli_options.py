@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-ADDABLE = ("roles", "cohorts", "lift", "searches")  # extra.ADDABLE, without importing the answers at start
+ADDABLE = ("roles", "cohorts", "lift", "searches")  # here, so that the command starts without importing the answers
 
 
 def add_arguments(report: argparse.ArgumentParser) -> None:

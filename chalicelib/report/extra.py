@@ -13,14 +13,14 @@ from typing import Any, Mapping
 from ..xapi import vocabulary as v
 from . import cohorts, roles, who
 from .answers import Options, Table
+from .cli_options import ADDABLE
 from .filters import Filters
 from .ledger import Ledger, Window
 from .lift import ActivityLift
 from .linked import LinkedSteps
 from .searches import SEARCH_VERBS, SkillSearches
 
-ROLES, COHORTS, LIFT, SEARCHES = "roles", "cohorts", "lift", "searches"
-ADDABLE = (ROLES, COHORTS, LIFT, SEARCHES)
+ROLES, COHORTS, LIFT, SEARCHES = ADDABLE
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import copy
 import json
 import re
 import uuid
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
