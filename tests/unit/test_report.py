@@ -254,3 +254,47 @@ def test_learners_sharing_one_assertion_url_keep_their_own_credentials():
     history.credential(Kind.ISSUED, 1, bob, "A", "2011-03-11")  # same URL, another learner
     history.credential(Kind.EXPIRED, 1, bob, "A", "2011-04-01")
     assert answers(history.statements)["held_by_team_role"] == [("T", "R", 1, 1)]
+
+
+class IgnoringLrs:
+    """An LRS that ignores voidedStatementId and statementId (a page of other statements)."""
+
+    def __init__(self, voided: dict[str, dict | None]) -> None:
+        self.voided, self.queries = voided, []  # id -> the statement it shows by id (None: hidden)
+
+    def look_up(self, statement_id: str, voided: bool):
+        from chalicelib.xapi.lrs import FilterIgnored
+        raise FilterIgnored("voidedStatementId" if voided else "statementId", {"statements": []})
+
+    def query(self, **params):
+        self.queries.append(params)
+        yield from ({"id": f"v-{i}", "verb": {"id": v.VERB_VOIDED}, "object": {"objectType": "StatementRef", "id": i}}
+                    for i in self.voided)
+
+    def statement(self, statement_id: str, voided: bool = False):
+        return self.voided.get(statement_id)
+
+
+def test_statements_voided_after_the_range_cost_one_read_where_the_lrs_ignores_the_filter():
+    lrs = IgnoringLrs({"a": {"id": "a"}, "b": None})
+    progress = io.StringIO()
+    history = LrsHistory(lrs, page_size=1000, progress=progress)  # type: ignore[arg-type]
+    assert list(history.voided(["a", "b", "a"])) == [{"id": "a"}]
+    assert lrs.queries == [{"verb": v.VERB_VOIDED}]  # the voiding statements, read once for the run
+    history.finish()
+    assert "1 statement(s) voided after the range could not be read" in progress.getvalue()  # b: hidden
+
+
+def test_a_renewal_after_a_revocation_is_held_and_a_revocation_after_the_range_does_not_count():
+    history = History()
+    kim, jo = history.learner("kim", "Kim", "Sales", "Rep"), history.learner("jo", "Jo", "Data", "Analyst")
+    history.credential(Kind.ISSUED, 1, kim, "B", "2011-06-01")
+    history.credential("revoked", 1, kim, "B", "2011-06-15")
+    history.credential(Kind.ISSUED, 1, kim, "B", "2011-09-01")
+    history.credential(Kind.ISSUED, 2, jo, "A", "2011-09-10")
+    history.credential("revoked", 2, jo, "A", "2012-01-10")
+    for newest_first in (True, False):
+        found = answers(history.statements, newest_first=newest_first)
+        assert found["held_by_team_role"] == [("Data", "Analyst", 1, 1), ("Sales", "Rep", 1, 1)]
+        assert [row[:4] for row in found["share_funnel"]] == [("2011-09", "Cloud Architect", "(all)", 1),
+                                                              ("2011-09", "Python Expert", "(all)", 1)]
