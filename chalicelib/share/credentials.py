@@ -14,6 +14,7 @@ from ..events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ..identity import IdentityResolver, LearnerDirectory
 from ..intake.models import ShareLinkRequest
 from ..platforms.common import first_text
+from ..pull.csvmapping import PLATFORM_NAME
 from ..timeutil import time_or_none, utc
 from ..xapi import vocabulary as v
 from .urls import as_uri
@@ -101,7 +102,7 @@ class CredentialResolver:
         issuer = _dict(extensions.get(self.vocab.ext_issuer))
         skills = extensions.get(self.vocab.ext_skills)
         return {
-            "platform": self.platforms.get(str(context.get("platform"))),
+            "platform": self._platform(_text(context.get("platform"))),
             "name": _language_value(definition.get("name")),
             "description": _language_value(definition.get("description")),
             "badge_class": activity.get("id"),
@@ -115,6 +116,13 @@ class CredentialResolver:
             "expires_at": _time(extensions.get(self.vocab.ext_expires_at)),
             "learner": self._learner(_dict(statement.get("actor"))),
         }
+
+    def _platform(self, written: str | None) -> str | None:
+        """The registry name behind the statement's platform title; a credential imported through a
+        CSV mapping carries the mapping's own platform name, which the share statements then carry too."""
+        if written is None:
+            return None
+        return self.platforms.get(written) or (written if PLATFORM_NAME.match(written) else None)
 
     def _learner(self, actor: dict) -> Learner | None:
         name = _text(actor.get("name"))

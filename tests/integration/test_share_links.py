@@ -183,3 +183,34 @@ def test_a_burst_of_clicks_with_the_lrs_paused_is_answered_at_once_and_counted_o
     share.drain()
     assert share.services.store.count_dead_letters() == 0
     assert len(views(share, lrs, lrs_session)) == 11  # one per client and window: the burst's ten, the route's
+
+
+def test_a_credential_imported_through_a_csv_mapping_is_shared_by_its_url_alone(share, lrs, lrs_session, tmp_path,
+                                                                                 capsys):
+    from chalicelib.cli import main
+
+    number = uuid.uuid4().hex[:10]
+    url = f"https://lms.example.com/certificates/{number}"
+    (tmp_path / "mapping.json").write_text(json.dumps({"platform": "lms", "fields": [
+        {"field": "credential_id", "column": "Certificate No"}, {"field": "name", "column": "Course"},
+        {"field": "template_iri", "template": "https://lms.example.com/courses/{Course Code}"},
+        {"field": "learner_email", "column": "E-mail"}, {"field": "url", "column": "Page"}]}))
+    (tmp_path / "certificates.csv").write_text(
+        f"Certificate No,Course,Course Code,E-mail,Page\n{number},Safe Lifting,SL-1,ada.lovelace@example.com,{url}\n")
+    assert main(["import-csv", "--mapping", str(tmp_path / "mapping.json"), str(tmp_path / "certificates.csv")]) == 0
+    capsys.readouterr()
+
+    answer = create(share, {"credential_url": url, "channel": "copy"})
+    assert answer.status_code == 201, answer.body
+    path, link_id = path_and_link_id(json.loads(answer.body)["url"])
+    assert (click(share, path).status_code, click(share, path).headers["Location"]) == (302, url)
+    share.drain()
+
+    [earned] = stored(lrs, lrs_session, statementId=statement_id(share, f"lms|{number}|issued"))
+    [shared] = stored(lrs, lrs_session, statementId=statement_id(share, f"lms|{link_id}"))
+    view = view_id(link_id, client_hash(share.env["SHARE_LINK_SECRET"], "127.0.0.1", BROWSER), Window.at(NOW, 1800))
+    [viewed] = stored(lrs, lrs_session, statementId=statement_id(share, f"lms|{view}"))
+    assert earned["context"]["platform"] == shared["context"]["platform"] == viewed["context"]["platform"] == "lms"
+    assert shared["object"]["id"] == viewed["object"]["id"] == url
+    assert shared["actor"]["mbox"] == "mailto:ada.lovelace@example.com"
+    assert shared["object"]["definition"]["name"] == earned["object"]["definition"]["name"]
