@@ -96,8 +96,9 @@ def _skills(table: Table) -> str:
     records = [r for r in _records(table) if r["team"] != ALL_TEAMS]
     skills = list(dict.fromkeys(str(r["skill"]) for r in records))  # the table's order: most held first
     values = {(str(r["skill"]), str(r["team"])): int(r["learners"] or 0) for r in records}
+    gaps = {(str(r["skill"]), str(r["team"])) for r in records if r["gap"]}  # the answer's, not every zero
     return svg.heatmap(skills, _distinct(records, "team"), values, "Learners holding each skill, per team",
-                       "no one in this team holds it")
+                       "no one in this team holds it", gaps)
 
 
 def _funnel(table: Table) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 WIDTH = 760
 FONT_SIZE = 12
@@ -218,9 +218,11 @@ def _axis(left: float, top: float, width: float, height: float, maximum: int, st
 
 
 def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str, str], int], label: str,
-            gap_label: str) -> str:
-    """A grid, darker for higher values; a zero cell is a gap, marked with a cross, named in its
-    tooltip and in a key under the grid. Column names sit above their column, wrapped in it."""
+            gap_label: str, gaps: Collection[tuple[str, str]] | None = None) -> str:
+    """A grid, darker for higher values; a gap is marked with a cross, named in its tooltip and in a
+    key under the grid. `gaps`: the (row, column) cells that are gaps, as the answer marks them (a
+    zero in a column that is no team, such as `unknown`, is none); None: every zero cell. Column
+    names sit above their column, wrapped in it."""
     if not rows or not cols:
         return empty(label)
     row_names = [wrap(name, LABEL_WIDTH) for name in rows]
@@ -237,8 +239,10 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
         height = max(ROW, len(lines) * LINE + 9)
         body.append(_label(left - 8, y, height, lines, "end"))
         for column, other in enumerate(cols):
-            body += _cell(left + column * cell, y, cell, height, values.get((name, other), 0) / maximum,
-                          values.get((name, other), 0), f"{name} / {other}", gap_label)
+            value = values.get((name, other), 0)
+            gap = not value if gaps is None else (name, other) in gaps
+            body += _cell(left + column * cell, y, cell, height, value / maximum, value, f"{name} / {other}",
+                          gap_label if gap else None)
         y += height
     key = f"✕ {gap_label}"
     body.append(_text(10, y + 22, key, "start", ' fill="#b91c1c"'))
@@ -247,9 +251,10 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
 
 
 def _cell(x: float, y: float, width: float, height: float, share: float, value: int, tip: str,
-          gap_label: str) -> list[str]:
-    shade = f"rgba(37,99,235,{0.15 + 0.85 * share:.2f})" if value else GAP_FILL
-    tip = f"{tip}: {value}" + (f" ({gap_label})" if not value else "")
-    fill = ' fill="#b91c1c"' if not value else (' fill="#ffffff"' if share > 0.5 else "")
+          gap_label: str | None) -> list[str]:
+    """gap_label: the cell is a gap (a cross), or None (its number, a zero included)."""
+    shade = GAP_FILL if gap_label else f"rgba(37,99,235,{0.15 * bool(value) + 0.85 * share:.2f})"
+    tip = f"{tip}: {value}" + (f" ({gap_label})" if gap_label else "")
+    fill = ' fill="#b91c1c"' if gap_label else (' fill="#ffffff"' if share > 0.5 else "")
     return [_rect(x + 1, y + 1, width - 2, height - 2, shade, tip, ' stroke="#ffffff"'),
-            _text(x + width / 2, y + height / 2 + 4, str(value) if value else "✕", "middle", fill)]
+            _text(x + width / 2, y + height / 2 + 4, "✕" if gap_label else str(value), "middle", fill)]

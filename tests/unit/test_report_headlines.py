@@ -72,3 +72,15 @@ def test_bars_come_largest_first_whole_and_distinct():
     titles = re.findall(r"<title>([^<]*): (\d+)</title>", chart)
     assert titles == [("Data Protection Essentials for People Managers", "5"), ("a", "2"), ("b", "2"), ("b (2)", "1")]
     assert "…" not in chart and "People Managers" in chart
+
+
+def test_the_heat_map_crosses_the_gaps_the_answer_marks_and_not_the_unknown_team():
+    from chalicelib.report import render_html
+
+    answer = table("skills_by_team", SKILL_COLUMNS,
+                   [("python", "(all teams)", 3, None), ("python", "Data", 3, None),
+                    ("python", "Sales", 0, "missing"), ("python", "unknown", 0, None)])
+    drawn = render_html.chart(answer)
+    assert drawn.count("✕") == 2  # Sales's cell and the key under the grid
+    assert "<title>python / Sales: 0 (no one in this team holds it)</title>" in drawn
+    assert "<title>python / unknown: 0</title>" in drawn
