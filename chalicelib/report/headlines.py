@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Callable
 
-from .answers import ALL_CHANNELS, ALL_TEAMS, MISSING, Cell, Table
+from .answers import ALL_CHANNELS, ALL_TEAMS, Cell, Table
 
 Record = dict[str, Cell]
 TOP_SKILLS = 5
@@ -45,18 +45,52 @@ def held(records: list[Record]) -> str:
             f"across {count(len(per_team), 'team')}")
 
 
-def skills(records: list[Record]) -> str:
-    organisation = [r for r in records if r["team"] == ALL_TEAMS]
-    if not organisation:
-        return f"{count(len({r['skill'] for r in records}), 'skill')} held"
-    top = organisation[0]  # the answer lists the most held skill first
-    sentence = f"{top['skill']} is the most held skill ({count(_number(top['learners']), 'learner')})"
-    leading = {r["skill"] for r in organisation[:TOP_SKILLS]}
-    missing: Counter[str] = Counter(str(r["team"]) for r in records if r["skill"] in leading and r["gap"] == MISSING)
-    if not missing:
-        return sentence + "; every team holds some of each"
-    team, gaps = _largest(missing)
-    return sentence + f"; {team} holds none of {gaps} of the top {len(leading)} skills"
+def skills(records: list[Record]) -> str | None:
+    """How many of the team with the largest gap hold none of the organisation's top skills.
+
+    The rows count holders per skill, not per set of skills, so a team's people holding none of
+    the top skills are known only between team_size minus the sum of the top skills' holders (a
+    lower bound: no one holds two of them) and team_size minus the largest (every holder of one
+    holds the others). The team named is the one whose lower bound is the largest share (then the
+    larger team, then the first by name); "at least" says when its bounds differ. None when no
+    team has a size or no gap is sure."""
+    top = _top_skills(records)
+    bounds = {team: _without_none(by_skill, size, top) for team, (size, by_skill) in _sized_teams(records).items()}
+    if not top or not bounds:
+        return None
+    team, (size, lower, upper) = min(bounds.items(), key=lambda item: (-item[1][1] / item[1][0], -item[1][0], item[0]))
+    of_top = f"the top {NUMBERS.get(len(top), str(len(top)))} skills" if len(top) > 1 else f"the top skill ({top[0]})"
+    if lower == 0:
+        sure = all(high == 0 for _, _, high in bounds.values())
+        return f"Everyone in every team holds {'one of ' if len(top) > 1 else ''}{of_top}" if sure else None
+    bound = "" if lower == upper else "At least "
+    return f"{bound}{_percent(lower, size)} of {team} ({lower} of {size}) hold none of {of_top}"
+
+
+NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+
+
+def _top_skills(records: list[Record]) -> list[str]:
+    """The most held skills in the whole organisation (its (all teams) rows), equal ones by name."""
+    organisation = sorted((r for r in records if r["team"] == ALL_TEAMS), key=lambda r: (-_number(r["learners"]),
+                                                                                          str(r["skill"])))
+    return [str(r["skill"]) for r in organisation[:TOP_SKILLS]]
+
+
+def _sized_teams(records: list[Record]) -> dict[str, tuple[int, dict[str, int]]]:
+    """Team -> (its size, skill -> holders): the teams with a size (not `unknown`, not all teams)."""
+    teams: dict[str, tuple[int, dict[str, int]]] = {}
+    for record in records:
+        size = record["team_size"]
+        if record["team"] != ALL_TEAMS and isinstance(size, int) and size > 0:
+            teams.setdefault(str(record["team"]), (size, {}))[1][str(record["skill"])] = _number(record["learners"])
+    return teams
+
+
+def _without_none(by_skill: dict[str, int], size: int, top: list[str]) -> tuple[int, int, int]:
+    """(size, fewest, most) of the team's people who hold none of the top skills."""
+    held = [by_skill.get(skill, 0) for skill in top]
+    return size, max(0, size - sum(held)), size - max(held, default=0)
 
 
 def funnel(records: list[Record]) -> str:
@@ -96,9 +130,9 @@ def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "0%"
 
 
-HEADLINES: dict[str, tuple[tuple[str, ...], Callable[[list[Record]], str]]] = {
+HEADLINES: dict[str, tuple[tuple[str, ...], Callable[[list[Record]], str | None]]] = {
     "held_by_team_role": (("team", "credentials"), held),
-    "skills_by_team": (("skill", "team", "learners", "gap"), skills),
+    "skills_by_team": (("skill", "team", "learners", "team_size"), skills),
     "share_funnel": (("month", "channel", "earned", "shared", "viewed"), funnel),
     "activities_before_earning": (("credential", "earners", "rank", "activity", "learners"), activities),
     "expiring": (("credential", "days_left"), expiring),
