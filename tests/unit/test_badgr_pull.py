@@ -395,3 +395,21 @@ def test_the_fake_reads_a_since_without_offset_as_utc_and_refuses_an_unencoded_p
                        headers={"Authorization": f"Bearer {token}"})
     assert raw.status_code == 400 and "time zone" in raw.text
     assert [len(p["result"]) for p, _ in badgr.changed_pages(WATERMARK)] == [1]
+
+
+def test_the_badge_class_tags_and_alignments_are_the_credentials_skills_and_leave_the_ids_alone():
+    from tests.unit.helpers import EXT, VERB_EARNED, fixture, only, statement_id, translate
+
+    page = fixture("badgr/assertions_changed.json")
+    badgeclass = fixture("badgr/badgeclass.json")["result"][0]
+    bare = {**badgeclass, "tags": [], "alignments": []}
+    first = page["result"][0]
+    events = BadgrAdapter().parse({**first, "badgeclass": badgeclass})
+    assert events[0].credential.skills == ("accessibility", "wcag", "Web accessibility")
+    earned = only(translate("badgr", {**first, "badgeclass": badgeclass}).statements, VERB_EARNED)
+    without = only(translate("badgr", {**first, "badgeclass": bare}).statements, VERB_EARNED)
+    assert earned["context"]["extensions"][f"{EXT}/extensions/skills"] == ["accessibility", "wcag", "Web accessibility"]
+    assert earned["id"] == without["id"] == statement_id(f"badgr|{first['entityId']}|issued")
+    # Optional metadata: tags or alignments in a shape Badgr does not give are left out, not refused.
+    odd = BadgrAdapter().parse({**first, "badgeclass": {**badgeclass, "tags": [3, " "], "alignments": "x"}})
+    assert odd[0].credential.skills == ()

@@ -1,8 +1,9 @@
 """Canvas Credentials / Badgr: assertions (single, or the changed feed's envelope) as canonical events.
 
-The badge class name is not part of an assertion: it comes from an expanded `badgeclass`
-object, which the award path (awards.py) and the puller (pull.py: the issuer-side lists have
-no `expand=badgeclass`, so it fetches each badge class once per run) fill in.
+The badge class name (and its skills: its `tags` and the `targetName` of its `alignments`) is not
+part of an assertion: it comes from an expanded `badgeclass` object, which the award path
+(awards.py) and the puller (pull.py: the issuer-side lists have no `expand=badgeclass`, so it
+fetches each badge class once per run) fill in.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
 from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, missing, optional_iri,
                       require_object)
+# Badgr's badge class carries Open Badges' tags and alignments (as `alignments`): read them alike.
+from ..openbadges.adapter import _skills as tag_and_alignment_names
 
 PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
 # An assertion's `acceptance` as an event of its own; "Unaccepted" is the issued state itself.
@@ -46,6 +49,7 @@ class BadgrAdapter(Adapter):
             name=name,
             description=first_text(badgeclass.get("description")),
             image=first_text(badgeclass.get("image")),
+            skills=tag_and_alignment_names(badgeclass.get("tags"), badgeclass.get("alignments")),
             issued_at=optional_time(assertion.get("issuedOn"), at("issuedOn")),
             expires_at=optional_time(assertion.get("expires"), at("expires")),
         )
