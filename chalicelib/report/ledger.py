@@ -101,6 +101,8 @@ class Ledger:
     voided_later: dict[str, None] = field(default_factory=dict)  # ... and after it: fetch them again
     steps: Counter = field(default_factory=Counter)  # (month, badge, channel, stage) -> statements
     unreadable: int = 0  # statements without a usable time
+    # key -> its earnings in rank order: every answer asks again for each credential
+    _orders: dict[str, list[Credential]] = field(default_factory=dict, init=False, repr=False)
 
     def add(self, statement: Mapping[str, Any]) -> None:
         at = facts.statement_time(statement)
@@ -115,7 +117,7 @@ class Ledger:
 
     def _void(self, statement: Mapping[str, Any], at: datetime) -> None:
         target = statement.get("object")
-        target_id = target.get("id") if isinstance(target, Mapping) else None
+        target_id = target.get("id") if isinstance(target, dict) else None
         if not isinstance(target_id, str):
             return
         if at < self.window.until:
@@ -138,6 +140,7 @@ class Ledger:
         if verb == _VERB[Kind.ISSUED]:
             credential = self._credential(statement, key, badge, rank)
             self.earnings[key][credential.statement_id] = credential
+            self._orders.pop(key, None)
         elif verb == self.reader.vocab.verb_revoked:
             self.revoked[key].add(at)
         elif verb in _ENDINGS:
@@ -156,7 +159,10 @@ class Ledger:
     # -- reading the state ---------------------------------------------------------------------
 
     def _in_order(self, key: str) -> list[Credential]:
-        return sorted(self.earnings.get(key, {}).values(), key=lambda c: c.rank)
+        order = self._orders.get(key)
+        if order is None:
+            order = self._orders[key] = sorted(self.earnings.get(key, {}).values(), key=lambda c: c.rank)
+        return order
 
     def _ends(self, credential: Credential, endings: set[datetime]) -> bool:
         """Whether one of these endings (times) ends this earning: the latest earning at or before

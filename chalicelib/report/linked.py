@@ -45,13 +45,13 @@ class LinkedSteps:
     def _earner(self, statement: Mapping[str, Any]) -> object:
         """A guest's view names the earner in the context: an extension (xAPI 1.0.3) or a context agent (2.0)."""
         context = statement.get("context")
-        context = context if isinstance(context, Mapping) else {}
+        context = context if isinstance(context, dict) else {}
         extensions = context.get("extensions")
-        if isinstance(extensions, Mapping) and isinstance(extensions.get(self.vocab.ext_earner), Mapping):
+        if isinstance(extensions, dict) and isinstance(extensions.get(self.vocab.ext_earner), dict):
             return extensions[self.vocab.ext_earner]
         agents = context.get("contextAgents")
         for item in agents if isinstance(agents, list) else ():
-            types = item.get("relevantTypes") if isinstance(item, Mapping) else None
+            types = item.get("relevantTypes") if isinstance(item, dict) else None
             if isinstance(types, list) and self.vocab.agent_type_earner in types:
                 return item.get("agent")
         return statement.get("actor")

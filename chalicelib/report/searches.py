@@ -24,9 +24,9 @@ QUERY_PARAMETERS = ("q", "query", "keyword", "search", "term")
 
 def query_of(statement: Mapping[str, Any]) -> str | None:
     result = statement.get("result")
-    result = result if isinstance(result, Mapping) else {}
+    result = result if isinstance(result, dict) else {}
     extensions = result.get("extensions")
-    found = (extensions.get(ECC_SEARCH_TERM) if isinstance(extensions, Mapping) else None, result.get("response"),
+    found = (extensions.get(ECC_SEARCH_TERM) if isinstance(extensions, dict) else None, result.get("response"),
              _parameter(facts.object_id(statement)), facts.object_name(statement))
     text = next((facts.text_of(value) for value in found if facts.text_of(value)), None)
     return " ".join(text.split()).casefold() if text else None
