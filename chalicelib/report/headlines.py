@@ -53,7 +53,7 @@ def skills(records: list[Record]) -> str | None:
     lower bound: no one holds two of them) and team_size minus the largest (every holder of one
     holds the others). The team named is the one whose lower bound is the largest share (then the
     larger team, then the first by name); "at least" says when its bounds differ. None when no
-    team has a size or no gap is sure."""
+    team has a size; where no gap is sure, the most held skill."""
     top = _top_skills(records)
     bounds = {team: _without_none(by_skill, size, top) for team, (size, by_skill) in _sized_teams(records).items()}
     if not top or not bounds:
@@ -61,8 +61,10 @@ def skills(records: list[Record]) -> str | None:
     team, (size, lower, upper) = min(bounds.items(), key=lambda item: (-item[1][1] / item[1][0], -item[1][0], item[0]))
     of_top = f"the top {NUMBERS.get(len(top), str(len(top)))} skills" if len(top) > 1 else f"the top skill ({top[0]})"
     if lower == 0:
-        sure = all(high == 0 for _, _, high in bounds.values())
-        return f"Everyone in every team holds {'one of ' if len(top) > 1 else ''}{of_top}" if sure else None
+        if all(high == 0 for _, _, high in bounds.values()):
+            return f"Everyone in every team holds {'one of ' if len(top) > 1 else ''}{of_top}"
+        most = next(_number(r["learners"]) for r in records if r["team"] == ALL_TEAMS and r["skill"] == top[0])
+        return f"{top[0]} is the most held skill ({count(most, 'learner')}); no team is sure to hold none of {of_top}"
     bound = "" if lower == upper else "At least "
     return f"{bound}{_percent(lower, size)} of {team} ({lower} of {size}) hold none of {of_top}"
 

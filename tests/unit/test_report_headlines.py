@@ -73,7 +73,8 @@ def skills_answer(sizes: dict[str, int | None], holders: dict[str, dict[str, int
      "62% of Sales (8 of 13) hold none of the top five skills"),
     ({"Ops": 10, "Data": 4}, {"a": {"(all teams)": 7, "Ops": 3, "Data": 4}, "b": {"(all teams)": 2, "Ops": 2}},
      "At least 50% of Ops (5 of 10) hold none of the top two skills"),
-    ({"Ops": 4}, {"a": {"(all teams)": 2, "Ops": 2}, "b": {"(all teams)": 2, "Ops": 2}}, None),
+    ({"Ops": 4}, {"a": {"(all teams)": 2, "Ops": 2}, "b": {"(all teams)": 2, "Ops": 2}},
+     "a is the most held skill (2 learners); no team is sure to hold none of the top two skills"),
     ({"Ops": 3, "unknown": None}, {"a": {"(all teams)": 3, "Ops": 3}}, "Everyone in every team holds the top skill (a)"),
 ])
 def test_the_skills_headline_names_the_team_most_without_the_top_skills(sizes, holders, said):
