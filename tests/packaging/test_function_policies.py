@@ -163,7 +163,7 @@ class Api:
 
 
 def exercise_api(api: Api) -> None:
-    """Every route, authenticated, with a body it accepts; a redelivery; the health routes."""
+    """Every route, authenticated, with a body it accepts; a redelivery; the health and status routes."""
     import hashlib
     import hmac
 
@@ -190,6 +190,8 @@ def exercise_api(api: Api) -> None:
     assert api.client.http.get("/health").status_code in (200, 503)
     details = api.client.http.get("/health/details", headers=api.bearer("STATUS_TOKEN"))
     assert "checks" in json.loads(details.body)
+    report = api.client.http.get("/status", headers=api.bearer("STATUS_TOKEN"))
+    assert report.status_code == 200 and "queue" in json.loads(report.body), report.body
 
 
 def received(queue_url: str) -> list[dict]:
