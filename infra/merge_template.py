@@ -18,7 +18,8 @@
 - FunctionName on every function, the names `chalice deploy` gives them
   (<app>-<stage>, <app>-<stage>-<function>), so the hand-written policy can name their log groups;
 - METRICS_SERVICE (<app>-<stage>) on every function, the `service` of its metrics, and the alarms,
-  their SNS topic (e-mail subscription: the AlarmEmail parameter) and a dashboard (monitoring.py).
+  their SNS topic (e-mail subscription: the AlarmEmail parameter) and a dashboard (monitoring.py);
+- with "xray": true (stage or function), the X-Ray write rights on each traced function's role.
 
 Derived rather than hand-copied, so names and timeouts cannot drift from the config. The
 logical ids are chalice's: its deep merge silently creates a resource for an id it did not
@@ -91,6 +92,23 @@ def scheduled_functions(env: dict) -> list[str]:
 def max_receive_count(env: dict) -> int:
     attempts = int(env.get("QUEUE_MAX_ATTEMPTS") or Settings.model_fields["queue_max_attempts"].default)
     return max(MIN_RECEIVE_COUNT, attempts + RECEIVES_AFTER_WORKER_GIVES_UP)
+
+
+def xray_rights(config: dict, settings: dict, functions: list[str]) -> dict:
+    """With "xray": true, chalice packages a function with Tracing: Active but, its policy being
+    hand-written, gives its role no right to send traces (Lambda then refuses to create it): the
+    AWS managed X-Ray write policy on the role of each traced function; tracing on the REST API's
+    stage too, as `chalice deploy` sets it."""
+    def traced(function: str) -> bool:
+        own = settings.get("lambda_functions", {}).get(function, {})
+        return bool(own.get("xray", settings.get("xray", config.get("xray", False))))
+
+    arn = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}
+    resources = {to_cfn_resource_name(f"{f}_role"): {"Properties": {"ManagedPolicyArns": [arn]}}
+                 for f in functions if traced(f)}
+    if settings.get("xray", config.get("xray", False)):
+        resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    return resources
 
 
 def merge_template(stage: str) -> dict:
@@ -185,6 +203,7 @@ def merge_template(stage: str) -> dict:
         service, service, QUEUE, DLQ, [f"{app_name}-{stage}", f"{app_name}-{stage}-{handler.name}", *scheduled])
     alerting = monitoring.topic()
     resources.update(alerting["Resources"])
+    resources.update(xray_rights(config, settings, [API_FUNCTION, handler.name, *scheduled_functions(env)]))
     return {
         "Parameters": alerting["Parameters"],
         "Conditions": alerting["Conditions"],

@@ -26,7 +26,17 @@ from tests.fakes.fake_lrs import FakeLrs
 from tests.integration.test_awards import BADGR_RULES, RULES, passed_exam
 from tests.integration.test_sqs_path import lambda_event
 
-from .stages import AWS_STAGES, allows, as_list, env, function_policy, functions, worker_function_name
+from .stages import (
+    AWS_STAGES,
+    ROOT,
+    allows,
+    as_list,
+    env,
+    function_policy,
+    functions,
+    merge_template,
+    worker_function_name,
+)
 from .test_policy_covers_code import (
     Recorder,
     calls,  # noqa: F401  (the fixture)
@@ -315,3 +325,56 @@ def test_each_function_may_make_exactly_the_calls_it_makes(name, mocked_aws, per
             problems[function] = {"refused": refused, "never used": unused,
                                   "calls": sorted({f"{s}:{o}" for s, o, _ in calls})}
     assert not problems, json.dumps(problems, indent=1)
+
+
+XRAY_WRITE = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}
+
+
+def traced_stage_template(tmp: Path, stage_name: str) -> Path:
+    """`make package`'s steps on a copy of the project whose stage has "xray": true."""
+    import shutil
+    import subprocess
+    import sys
+
+    from .test_package import BIN, offline_env, project_copy
+
+    (tmp / "project").mkdir()
+    project = project_copy(tmp / "project")
+    shutil.copytree(ROOT / "infra", project / "infra", ignore=shutil.ignore_patterns("__pycache__"))
+    config_path = project / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"][stage_name]["xray"] = True
+    config_path.write_text(json.dumps(config))
+    merge = tmp / "merge.json"
+    merge.write_text(subprocess.run([sys.executable, "infra/merge_template.py", stage_name], cwd=project,
+                                    check=True, capture_output=True, text=True).stdout)
+    result = subprocess.run([str(BIN / "chalice"), "package", "--stage", stage_name, "--merge-template", str(merge),
+                             str(tmp / "dist")], cwd=project, env=offline_env(tmp), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return tmp / "dist" / "sam.json"
+
+
+def test_a_traced_stage_gives_each_function_role_the_xray_write_rights(tmp_path):
+    """Chalice traces the functions of an "xray" stage but, the policies being hand-written, grants
+    no X-Ray right (Lambda refuses to create a traced function whose role cannot send traces)."""
+    import subprocess
+
+    from .test_package import BIN
+
+    path = traced_stage_template(tmp_path, "dev")
+    resources = json.loads(path.read_text())["Resources"]
+    traced = {name: r for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert len(traced) == len(functions("dev")) and all(r["Properties"]["Tracing"] == "Active" for r in traced.values())
+    for name, function in traced.items():
+        role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        assert role["Type"] == "AWS::IAM::Role" and role["Properties"]["Policies"], name
+        assert role["Properties"].get("ManagedPolicyArns") == [XRAY_WRITE], name
+    assert resources["RestAPI"]["Properties"]["TracingEnabled"] is True
+    lint = subprocess.run([str(BIN / "cfn-lint"), "--", str(path)], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.mark.parametrize("name", AWS_STAGES)
+def test_an_untraced_stage_attaches_no_managed_policy(name):
+    assert not [r for r in merge_template(name)["Resources"].values()
+                if "ManagedPolicyArns" in r.get("Properties", {}) or "TracingEnabled" in r.get("Properties", {})]
