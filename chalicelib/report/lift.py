@@ -19,6 +19,7 @@ from ..xapi import vocabulary as v
 from . import facts
 from .answers import Cell, Table
 from .ledger import Ledger
+from .preceding import ActivityNames
 from .rates import percent, ratio
 
 EARNERS, OTHERS = "earners", "others"
@@ -32,7 +33,7 @@ class ActivityLift:
         self.windows: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
         self.sizes: Counter[tuple[str, str]] = Counter()  # (badge, group) -> learners
         self.counts: Counter[tuple[str, str, str]] = Counter()  # (badge, group, activity) -> learners
-        self.names: dict[str, str] = {}
+        self.names = ActivityNames()
         self._seen: set[tuple[str, str, str]] = set()  # (learner, badge, activity)
         self._populations()
 
@@ -67,10 +68,11 @@ class ActivityLift:
         if at is None or not activity or facts.is_connector_statement(statement):
             return
         for badge, group, end in windows:
-            if at < end and end - at <= self.span and (learner, badge, activity) not in self._seen:
-                self._seen.add((learner, badge, activity))
-                self.counts[(badge, group, activity)] += 1
-                self.names.setdefault(activity, facts.object_name(statement) or activity)
+            if at < end and end - at <= self.span:
+                self.names.see(activity, at, statement)  # every statement counted: a repeat may rename it
+                if (learner, badge, activity) not in self._seen:
+                    self._seen.add((learner, badge, activity))
+                    self.counts[(badge, group, activity)] += 1
 
     def table(self, top: int) -> Table:
         rows: list[tuple[Cell, ...]] = []

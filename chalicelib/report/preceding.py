@@ -20,6 +20,22 @@ from .ledger import Credential
 ActivityName = tuple[datetime, str, str]  # (time, statement id, name) of the latest statement naming it
 
 
+class ActivityNames:
+    """Each activity's name as its latest statement gives it (by time, then statement id), so
+    the same in any order: a course renamed under the same IRI shows its newer name."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, ActivityName] = {}
+
+    def see(self, activity: str, at: datetime, statement: Mapping[str, Any]) -> None:
+        name = (at, str(statement.get("id", "")), facts.object_name(statement) or activity)
+        if activity not in self._latest or self._latest[activity] < name:
+            self._latest[activity] = name
+
+    def __getitem__(self, activity: str) -> str:
+        return self._latest[activity][2]
+
+
 class PrecedingActivities:
     def __init__(self, earned: Iterable[Credential], days: int) -> None:
         self.window = timedelta(days=days)
@@ -31,7 +47,7 @@ class PrecedingActivities:
             self.earners[credential.badge].add(credential.learner)
             self.earnings[credential.badge] += 1
         self.counts: Counter[tuple[str, str]] = Counter()  # (badge class, activity) -> learners
-        self._names: dict[str, ActivityName] = {}  # activity id -> its latest name
+        self.names = ActivityNames()
         self._seen: set[tuple[str, str, str]] = set()  # (badge, activity, learner): counted once
 
     def add(self, statement: Mapping[str, Any]) -> None:
@@ -47,18 +63,16 @@ class PrecedingActivities:
         for credential in credentials:
             # A difference of two times never overflows; earned_at - window would, near year 1.
             if at < credential.earned_at and credential.earned_at - at <= self.window:
-                self._count(credential.badge, activity, learner, (at, str(statement.get("id", "")),
-                                                                   facts.object_name(statement) or activity))
+                self._count(credential.badge, activity, learner)
+                self.names.see(activity, at, statement)
 
-    def _count(self, badge: str, activity: str, learner: str, name: ActivityName) -> None:
+    def _count(self, badge: str, activity: str, learner: str) -> None:
         if (badge, activity, learner) not in self._seen:
             self._seen.add((badge, activity, learner))
             self.counts[(badge, activity)] += 1
-        if activity not in self._names or self._names[activity] < name:  # the same name in any order
-            self._names[activity] = name
 
     def name(self, activity: str) -> str:
-        return self._names[activity][2]
+        return self.names[activity]
 
     def top(self, badge: str, limit: int) -> list[tuple[str, int]]:
         """The `limit` activities most learners completed before earning `badge`: (name, learners)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from chalicelib.events import Kind
 from chalicelib.report import render_text
 from chalicelib.report.facts import learner_label
 
+from ..unit.test_report_answers import NEW_ANSWERS, SEARCHES, searched
 from . import chromium
 from .report_history import (ACTIVITIES, COMPLETED, FUNNEL, HELD, SINCE, UNTIL, XSS_TEAM, History, directory_csv,
                              expiring_rows, generated_history, skills_rows, varied_history)
@@ -270,18 +272,34 @@ def csv_tables(folder: Path) -> dict[str, list[list[str]]]:
     return tables
 
 
+def searching_organisation(seed: int) -> History:
+    """generated_history, and each learner's searches; the courses of the second half of the year
+    renamed (a new edition under the same IRI), so an activity's name depends on which statement
+    gives it."""
+    history = generated_history(seed)
+    rng = random.Random(seed)
+    for key in history.learners:
+        for _ in range(3):
+            searched(history, key, rng.randrange(len(SEARCHES)), f"2014-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+    for statement in history.statements:
+        if statement["verb"]["id"] == COMPLETED and statement["timestamp"] >= "2014-07":
+            statement["object"]["definition"]["name"]["en-US"] += " (2nd edition)"
+    return history
+
+
 def test_every_table_is_the_same_from_an_lrs_answering_oldest_first_and_ignoring_id_filters(lrs, hostile_lrs, tmp_path):
-    """2014, a generated organisation with renewals, revocations, voids, expiries and declines, read
-    from the LRS directly (newest first) and through the proxy (oldest first, statementId and
-    voidedStatementId ignored): every CSV table equal, and not empty."""
-    history = generated_history(seed=2014)
-    store(lrs, history)
+    """2014, a generated organisation with renewals, revocations, voids, expiries, declines,
+    searches and renamed courses, read from the LRS directly (newest first) and through the proxy
+    (oldest first, statementId and voidedStatementId ignored): every CSV table equal, the five
+    and every added one (--add all, --who-skill), and none empty."""
+    store(lrs, searching_organisation(seed=2014))
     found = {}
     for name, endpoint in (("direct", lrs.endpoint), ("hostile", hostile_lrs.endpoint)):
-        answer = report(lrs, "--since", "2014-01-01", "--until", "2014-12-31", "--page-size", "7",
-                        "--csv", str(tmp_path / name), LRS_ENDPOINT=endpoint)
+        answer = report(lrs, "--since", "2014-01-01", "--until", "2014-12-31", "--page-size", "7", "--add", "all",
+                        "--who-skill", "python", "--csv", str(tmp_path / name), LRS_ENDPOINT=endpoint)
         assert answer.returncode == 0, answer.stderr
         found[name] = csv_tables(tmp_path / name)
     assert any(seen.path.endswith("/statements") for seen in hostile_lrs.seen)  # read through the proxy
+    assert set(found["direct"]) == {*COLUMNS, *NEW_ANSWERS}
     assert found["hostile"] == found["direct"]
     assert all(len(rows) > 1 for rows in found["direct"].values()), found["direct"]
