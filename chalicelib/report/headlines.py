@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from typing import Callable
 
 from .answers import ALL_CHANNELS, ALL_TEAMS, Cell, Table
+from .cohorts import ALL_CREDENTIALS, PARTIAL
 
 Record = dict[str, Cell]
 TOP_SKILLS = 5
@@ -128,6 +129,73 @@ def expiring(records: list[Record]) -> str:
             f"the first in {count(soonest, 'day')}")
 
 
+def roles(records: list[Record]) -> str:
+    """The job role and credential held by the most learners (credentials_by_role)."""
+    top = min(records, key=lambda r: (-_number(r["holders"]), str(r["job_role"]), str(r["credential"])))
+    return (f"{top['credential']} is the credential most held in one job role: {count(_number(top['holders']), 'learner')} "
+            f"of the {top['job_role']} role ({_shown_percent(top['pct_of_role'])} of its learners with a credential)")
+
+
+def holders(records: list[Record]) -> str:
+    """The credential with the most holders, and the role holding most of it (roles_by_credential)."""
+    totals = Counter[str]()
+    for record in records:
+        totals[str(record["credential"])] += _number(record["holders"])
+    credential, most = _largest(totals)
+    role = min((r for r in records if r["credential"] == credential),
+               key=lambda r: (-_number(r["holders"]), str(r["job_role"])))
+    return (f"{credential} has the most holders ({most}); {_shown_percent(role['pct_of_holders'])} of them are "
+            f"in the {role['job_role']} role")
+
+
+def cohorts(records: list[Record]) -> str | None:
+    """The latest whole month's cohort of all credentials: accepted, shared, views per share."""
+    months = [r for r in records if r["credential"] == ALL_CREDENTIALS and r["channel"] == ALL_CHANNELS]
+    whole = [r for r in months if r["period"] != PARTIAL] or months
+    if not whole:
+        return None
+    latest = max(whole, key=lambda r: str(r["month"]))
+    views = f", {latest['views_per_share']} views per share" if latest["views_per_share"] is not None else ""
+    return (f"Of the {count(_number(latest['earned']), 'credential')} earned in {latest['month']}, "
+            f"{_shown_percent(latest['accepted_pct'])} were accepted and {_shown_percent(latest['shared_pct'])} "
+            f"shared{views}")
+
+
+def lift(records: list[Record]) -> str:
+    """The activity that sets the earners of the most earned credential apart the most."""
+    earners = {str(r["credential"]): _number(r["earners"]) for r in records}
+    credential, _ = _largest(Counter(earners))
+    first = min((r for r in records if r["credential"] == credential), key=lambda r: _number(r["rank"]))
+    others = first["non_earners_pct"]
+    against = f"{_shown_percent(others)} of non-earners" if isinstance(others, (int, float)) else "none of the non-earners"
+    times = f" ({first['lift']} times as many)" if first["lift"] is not None else ""
+    return (f"Before earning {credential}, {_shown_percent(first['earners_pct'])} of earners did {first['activity']}, "
+            f"against {against}{times}")
+
+
+def searches(records: list[Record]) -> str:
+    """The query searched by the most holders of the most held skill."""
+    skill = min(records, key=lambda r: (-_number(r["holders"]), str(r["skill"])))["skill"]
+    first = min((r for r in records if r["skill"] == skill), key=lambda r: _number(r["rank"]))
+    return (f"Holders of {skill} searched for \"{first['query']}\" the most "
+            f"({count(_number(first['learners']), 'holder')}, {_searches(_number(first['searches']))})")
+
+
+def _searches(number: int) -> str:
+    return f"{number} search" if number == 1 else f"{number} searches"
+
+
+def who(records: list[Record]) -> str:
+    people = {str(r["learner"]) for r in records}
+    teams = Counter(str(r["team"]) for r in records)
+    team, most = _largest(teams)
+    return f"{count(len(people), 'learner')} hold it; {team} has the most of them ({most})"
+
+
+def _shown_percent(value: Cell) -> str:
+    return f"{value:g}%" if isinstance(value, (int, float)) else "no"
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "0%"
 
@@ -138,4 +206,11 @@ HEADLINES: dict[str, tuple[tuple[str, ...], Callable[[list[Record]], str | None]
     "share_funnel": (("month", "channel", "earned", "shared", "viewed"), funnel),
     "activities_before_earning": (("credential", "earners", "rank", "activity", "learners"), activities),
     "expiring": (("credential", "days_left"), expiring),
+    "credentials_by_role": (("job_role", "credential", "holders", "pct_of_role"), roles),
+    "roles_by_credential": (("credential", "job_role", "holders", "pct_of_holders"), holders),
+    "share_cohorts": (("month", "credential", "channel", "earned", "accepted_pct", "shared_pct", "views_per_share",
+                       "period"), cohorts),
+    "activity_lift": (("credential", "earners", "rank", "activity", "earners_pct", "non_earners_pct", "lift"), lift),
+    "searches_by_skill": (("skill", "holders", "rank", "query", "learners", "searches"), searches),
+    "who": (("learner", "team"), who),
 }

@@ -111,3 +111,37 @@ def test_the_heat_map_crosses_the_gaps_the_answer_marks_and_not_the_unknown_team
     assert drawn.count("✕") == 2  # Sales's cell and the key under the grid
     assert "<title>python / Sales: 0 (no one in this team holds it)</title>" in drawn
     assert "<title>python / unknown: 0</title>" in drawn
+
+
+ANSWERS_ON_REQUEST = [
+    (table("credentials_by_role", ("job_role", "credential", "holders", "pct_of_role"),
+           [("Engineer", "Python Expert", 6, 60.0), ("Engineer", "SQL", 6, 60.0), ("Analyst", "SQL", 9, 90.0)]),
+     "SQL is the credential most held in one job role: 9 learners of the Analyst role (90% of its learners with "
+     "a credential)"),
+    (table("roles_by_credential", ("credential", "job_role", "holders", "pct_of_holders"),
+           [("Python Expert", "Engineer", 6, 100.0), ("SQL", "Analyst", 9, 60.0), ("SQL", "Engineer", 6, 40.0)]),
+     "SQL has the most holders (15); 60% of them are in the Analyst role"),
+    (table("share_cohorts", ("month", "credential", "channel", "earned", "accepted_pct", "shared_pct",
+                             "views_per_share", "period"),
+           [("2026-04", "(all credentials)", "(all)", 10, 80.0, 50.0, 2.5, "whole"),
+            ("2026-05", "(all credentials)", "(all)", 8, 62.5, 25.0, None, "whole"),
+            ("2026-05", "SQL", "(all)", 8, 62.5, 25.0, None, "whole"),
+            ("2026-06", "(all credentials)", "(all)", 3, 0.0, 0.0, None, "partial")]),
+     "Of the 8 credentials earned in 2026-05, 62.5% were accepted and 25% shared"),
+    (table("activity_lift", ("credential", "earners", "rank", "activity", "earners_pct", "non_earners_pct", "lift"),
+           [("SQL", 4, 1, "Joins", 75.0, 10.0, 7.5), ("Python Expert", 10, 2, "Onboarding", 90.0, 90.0, 1.0),
+            ("Python Expert", 10, 1, "Data Basics", 50.0, None, None)]),
+     "Before earning Python Expert, 50% of earners did Data Basics, against none of the non-earners"),
+    (table("searches_by_skill", ("skill", "holders", "rank", "query", "learners", "searches"),
+           [("sql", 3, 1, "joins", 2, 5), ("python", 7, 2, "numpy", 1, 1), ("python", 7, 1, "pandas", 4, 9)]),
+     'Holders of python searched for "pandas" the most (4 holders, 9 searches)'),
+    (table("who", ("learner", "team", "job_role", "credential", "earned", "expires"),
+           [("Ada", "Data", "Analyst", "SQL", "2026-01-02", ""), ("Ada", "Data", "Analyst", "SQL 2", "2026-02-02", ""),
+            ("Grace", "Compilers", "Engineer", "SQL", "2026-03-02", "")]),
+     "2 learners hold it; Data has the most of them (2)"),
+]
+
+
+@pytest.mark.parametrize(("answer", "expected"), ANSWERS_ON_REQUEST, ids=[a.name for a, _ in ANSWERS_ON_REQUEST])
+def test_every_answer_on_request_has_its_headline(answer, expected):
+    assert headline(answer) == expected
