@@ -232,7 +232,7 @@ def _pull(args: argparse.Namespace) -> int:
         delivery.pace()
 
     with delivery:
-        runner = PullRunner(connector.store, connector.queue)
+        runner = PullRunner(connector.store, delivery.queue)
         report = runner.run(args.platform, args.mode, source, since=getattr(args, "since", None), on_page=on_page)
     console.end_progress()
     outcome = delivery.outcome()
@@ -270,7 +270,7 @@ def _expire(args: argparse.Namespace) -> int:
     as_of = args.as_of or datetime.now(timezone.utc)
     with LocalDelivery(connector, deadline=args.deadline) as delivery:
         args.tally.outcome = delivery.outcome
-        report = sweep(connector.store, connector.queue, as_of)
+        report = sweep(connector.store, delivery.queue, as_of)
     outcome = delivery.outcome()
     args.tally.records, args.tally.finished = report.expired, report.finished
     _finish({"as_of": as_of.isoformat(), "expired": report.expired, **outcome}, args.json, outcome,
@@ -287,7 +287,6 @@ def _reconcile(args: argparse.Namespace) -> int:
     connector = services()
     source = puller(args.platform, connector.settings, "backfill")
     translator, lrs = connector.worker.translator, connector.worker.lrs
-    queue = None if args.dry_run else connector.queue
 
     def on_page(report) -> None:
         args.tally.records = report.statements
@@ -297,6 +296,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     with LocalDelivery(connector, enabled=not args.dry_run, deadline=args.deadline) as delivery:
         args.tally.outcome = delivery.outcome
+        queue = None if args.dry_run else delivery.queue
         report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page)
     console.end_progress()
     outcome = delivery.outcome()

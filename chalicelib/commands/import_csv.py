@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         delivery.pace()
 
     with delivery:
-        report = PullRunner(connector.store, connector.queue).run(label, "backfill", source, on_page=on_page,
+        report = PullRunner(connector.store, delivery.queue).run(label, "backfill", source, on_page=on_page,
                                                                   cursor=cursor)
     progress.show(source.stats, delivery.statements())
     console.end_progress()

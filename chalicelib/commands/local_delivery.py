@@ -19,8 +19,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..errors import OutsideFailure
+from ..store import LetterFilter
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..queue import Queue, QueueMessage
     from ..runtime import Services
 
 # Pages a local pull reads ahead of delivery: enough to overlap reading with sending, bounded so
@@ -67,6 +71,8 @@ class LocalDelivery:
         self.active = enabled and connector.settings.queue_backend == "local"
         self.deadline = deadline
         self.before = connector.store.counters()
+        # What the command queues goes through here: its dead letters, and only those, are this run's.
+        self.queue = _Recorded(connector.queue)
         # Dead letters carry second-resolution times: this run's are those at or after its start.
         self.started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         self._progress_at = time.monotonic()
@@ -102,9 +108,10 @@ class LocalDelivery:
         return {k: after.get(k, 0) - self.before.get(k, 0) for k in ("delivered", "already_stored")}
 
     def dead_letters(self) -> Counter[str]:
-        """This run's dead letters by reason (ids left out, so that alike reasons add up)."""
-        letters = self.connector.store.dead_letters()
-        return Counter(reason_group(letter.reason) for letter in letters if letter.last_at >= self.started_at)
+        """This run's dead letters by reason (ids left out, so that alike reasons add up): those of
+        the messages it queued, not those another worker settled meanwhile."""
+        letters = self.connector.store.dead_letter_heads(LetterFilter(since=self.started_at))
+        return Counter(reason_group(letter.reason) for letter in letters if letter.id in self.queue.sent)
 
     def outcome(self) -> dict:
         """This run's delivery figures for a command's summary; {} when the command only queues."""
@@ -140,6 +147,25 @@ class LocalDelivery:
     def _kept(self) -> str:
         return (f"{self.connector.queue.depth()} message(s) kept in the outbox: run the command again "
                 "or `python -m chalicelib worker` once it is fixed")
+
+
+class _Recorded:
+    """A queue that remembers the ids of the messages sent through it (the rest is the queue's own)."""
+
+    def __init__(self, queue: "Queue") -> None:
+        self._queue = queue
+        self.sent: set[str] = set()
+
+    def send(self, message: "QueueMessage") -> None:
+        self._queue.send(message)
+        self.sent.add(message.id)
+
+    def send_many(self, messages: "Sequence[QueueMessage]") -> None:
+        self._queue.send_many(messages)
+        self.sent.update(message.id for message in messages)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._queue, name)
 
 
 def _host(endpoint: str) -> str:

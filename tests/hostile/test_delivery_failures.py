@@ -224,3 +224,25 @@ def test_a_platform_refusing_its_token_stops_a_pull_at_once_naming_the_setting_a
     assert line.startswith(f"error: Credly at 127.0.0.1:{port} refused the API token (HTTP 401)"), line
     assert "CREDLY_TOKEN" in line and "a-revoked-token" not in done.stderr
     assert done.stdout == ""
+
+
+def test_a_dead_letter_of_a_message_the_run_did_not_queue_is_not_the_runs(guarded_lrs, tmp_path):
+    """Another run's message, still in the outbox, fails while this backfill drains it: not this run's."""
+    token = "credly-" + uuid.uuid4().hex
+    with FakeCredly(org_id=ORG_ID, token=token) as credly:
+        for badge in badges(5):
+            credly.add_badge(badge)
+        env = environment(tmp_path, guarded_lrs.endpoint, CREDLY_API_BASE=credly.base_url, CREDLY_ORG_ID=ORG_ID,
+                          CREDLY_TOKEN=token)
+        broken = {**badges(1)[0], "issued_at": "yesterday"}
+        code = ("import json, sys\n"
+                "from chalicelib.queue import QueueMessage\n"
+                "from chalicelib.runtime import services\n"
+                "services().queue.send(QueueMessage(source='credly', body={'data': [json.load(sys.stdin)]}))\n")
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60, text=True,
+                       input=json.dumps(broken))
+        done, _ = command(env, "backfill", "credly", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["dead_letters"] == 0
+    listed, _ = command(env, "deadletters", "list")
+    assert listed.stderr.strip().endswith("1 dead letter(s)")  # it is a dead letter, of no run of this command
