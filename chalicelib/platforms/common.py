@@ -281,3 +281,23 @@ def check_shape(adapter: SourceAdapter, document: Any, prefix: str = "") -> tupl
         where = f"{prefix}.{error.field}" if prefix and error.field else prefix or error.field
         raise InputError(where, error.message) from None
     return tuple(items) if all(isinstance(item, CredentialEvent) for item in items) else None
+
+
+def tag_and_alignment_names(tags: Any, alignments: Any) -> tuple[str, ...]:
+    """Tags and alignment target names (Open Badges, and Badgr's badge classes alike): optional
+    metadata, so anything unusable is left out rather than refused (a tag that is not text, tags
+    or alignment that are not an array). JSON-LD allows one value without the array: a lone tag
+    or alignment counts."""
+    names = [t for t in _as_list(tags) if isinstance(t, str) and t.strip()]
+    for alignment in _as_list(alignments):
+        if isinstance(alignment, dict):
+            name = first_text(alignment.get("targetName"))
+            if name:
+                names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _as_list(value: Any) -> list:
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, (str, dict)) else []

@@ -13,10 +13,9 @@ from typing import Any
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
-from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, missing, optional_iri,
-                      require_object)
 # Badgr's badge class carries Open Badges' tags and alignments (as `alignments`): read them alike.
-from ..openbadges.adapter import _skills as tag_and_alignment_names
+from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, missing, optional_iri,
+                      require_object, tag_and_alignment_names)
 
 PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
 # An assertion's `acceptance` as an event of its own; "Unaccepted" is the issued state itself.

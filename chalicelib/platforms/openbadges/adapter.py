@@ -8,7 +8,7 @@ from ...errors import InputError
 from ...events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ...timeutil import optional_time
 from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, identifier, missing,
-                      require_object)
+                      require_object, tag_and_alignment_names)
 
 PLATFORM = "openbadges"  # its name in the registry, in statement ids and queue messages
 
@@ -46,7 +46,7 @@ class OpenBadgesAdapter(Adapter):
             image=_iri_of(badge.get("image"), "badge.image"),
             criteria=_iri_of(badge.get("criteria"), "badge.criteria"),
             issuer=_issuer(badge.get("issuer"), "badge.issuer"),
-            skills=_skills(badge.get("tags"), badge.get("alignment")),
+            skills=tag_and_alignment_names(badge.get("tags"), badge.get("alignment")),
             issued_at=optional_time(doc.get("issuedOn"), "issuedOn"),
             expires_at=optional_time(doc.get("expires"), "expires"),
         )
@@ -72,7 +72,7 @@ class OpenBadgesAdapter(Adapter):
             image=_iri_of(achievement.get("image"), f"{where}.image"),
             criteria=_iri_of(achievement.get("criteria"), f"{where}.criteria"),
             issuer=_issuer(doc.get("issuer"), "issuer"),
-            skills=_skills(achievement.get("tag"), achievement.get("alignment")),
+            skills=tag_and_alignment_names(achievement.get("tag"), achievement.get("alignment")),
             issued_at=optional_time(issued, "validFrom") or missing("validFrom"),
             expires_at=optional_time(doc.get("validUntil") or doc.get("expirationDate"), "validUntil"),
         )
@@ -161,25 +161,6 @@ def _issuer(raw: Any, field: str) -> Issuer | None:
 def _identifier_text(value: Any, field: str) -> str | None:
     text = first_text(value)
     return identifier(text, field) if text else None
-
-
-def _skills(tags: Any, alignments: Any) -> tuple[str, ...]:
-    """Tags and alignment target names: optional metadata, so anything unusable is left out
-    rather than refused (a tag that is not text, tags or alignment that are not an array).
-    JSON-LD allows one value without the array: a lone tag or alignment counts."""
-    names = [t for t in _as_list(tags) if isinstance(t, str) and t.strip()]
-    for alignment in _as_list(alignments):
-        if isinstance(alignment, dict):
-            name = first_text(alignment.get("targetName"))
-            if name:
-                names.append(name)
-    return tuple(dict.fromkeys(names))
-
-
-def _as_list(value: Any) -> list:
-    if isinstance(value, list):
-        return value
-    return [value] if isinstance(value, (str, dict)) else []
 
 
 def _iri_of(raw: Any, field: str) -> str | None:
