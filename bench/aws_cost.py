@@ -90,7 +90,7 @@ PRICES = {
 }
 FUNCTIONS = {"api": "api_handler", "worker": "sqs_worker", "sync": "sync_credly", "sweep": "expiry_sweep"}
 SQS_CHUNK = 64 * 1024
-DRAIN_EVERY = 100  # API requests between two looks at the queue (drain(full_batches=True))
+DRAIN_EVERY = 10  # API requests between two looks at the queue (drain(full_batches=True)): a short queue
 ORG, TOKEN = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45", "bench-credly-token"
 EXPIRY_DAYS = (400, 500, 700)  # after issue, for three quarters of the pulled badges
 TEMPLATE = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b"
