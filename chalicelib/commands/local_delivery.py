@@ -16,9 +16,9 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from ..errors import OutsideFailure
+from ..httpretry import host_of
 from ..store import LetterFilter
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class LocalDelivery:
     def _check(self) -> None:
         """Raise DeliveryStopped when the LRS refuses us, or made no progress for `deadline` s."""
         watch = self.connector.worker.watch
-        host = _host(self.connector.settings.lrs_endpoint)
+        host = host_of(self.connector.settings.lrs_endpoint)
         where = f"LRS {host}"
         if watch.refused:
             named = watch.refused if host in watch.refused else f"{where}: {watch.refused}"
@@ -166,11 +166,6 @@ class _Recorded:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._queue, name)
-
-
-def _host(endpoint: str) -> str:
-    parts = urlsplit(endpoint)
-    return parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else "(LRS_ENDPOINT)"
 
 
 def reason_group(reason: str) -> str:

@@ -37,7 +37,7 @@ from . import Statement
 from .lrs_filters import matcher, voided_target
 from .vocabulary import VERB_VOIDED
 from ..errors import ConnectorError, OutsideFailure
-from ..httpretry import DeadlineResponse, RetryingClient, RetryPolicy, TransientFailure
+from ..httpretry import DeadlineResponse, RetryingClient, RetryPolicy, TransientFailure, host_of
 from ..observability import log
 from ..secrets import reveal
 
@@ -268,8 +268,7 @@ class LrsClient(RetryingClient):
     @property
     def host(self) -> str:
         """The LRS's host and port, for messages (never the userinfo of LRS_ENDPOINT)."""
-        parts = urlsplit(self.base_url)
-        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+        return host_of(self.base_url)
 
     # -- reading -------------------------------------------------------------------------------
 
