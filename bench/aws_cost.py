@@ -79,6 +79,8 @@ def _code_root(argv: list[str]) -> Path:
 CODE = _code_root(sys.argv)
 sys.path[:0] = [str(CODE), str(CODE / "tools"), str(BENCH)]
 
+from quiet_logs import silence_connector_logs  # noqa: E402
+
 # Prices: us-east-1, as published on the AWS pricing pages (see docs/cost.md for the date).
 PRICES = {
     "sqs_per_million_requests": 0.40,  # standard queue, after the first million a month
@@ -570,7 +572,7 @@ def measure(events: int) -> dict:
     logging.getLogger().setLevel(logging.WARNING)
     checks: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp, deployed(Path(tmp), events) as aws:
-        silence_logs()
+        silence_connector_logs()
         client = Client(chalice_app.app, stage_name="test")
         store = services().store
         for kind, intake in (("webhook", lambda: run_webhooks(aws, client, events)),
@@ -598,17 +600,6 @@ def counters(aws: Aws, store: Any) -> dict[str, int]:
         return store.counters()
     finally:
         aws.meter.phase = phase
-
-
-def silence_logs() -> None:
-    """The connector's log lines are formatted as usual, written to /dev/null."""
-    from chalicelib.observability import logger
-
-    logger()
-    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    for handler in logging.getLogger("connector").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sink)
 
 
 def as_data(tally: Tally) -> dict:

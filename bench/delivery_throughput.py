@@ -51,7 +51,6 @@ import csv
 import gc
 import io
 import json
-import logging
 import os
 import pstats
 import random
@@ -82,6 +81,7 @@ from chalicelib.delivery.translation import Translator  # noqa: E402
 from lrs_process import XAPI_VERSION, LrsProcess  # noqa: E402
 
 import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)
+from quiet_logs import silence_connector_logs  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "credly"
 EARNED = "http://specification.openbadges.org/xapi/verbs/earned"
@@ -104,17 +104,6 @@ def configure(env: dict[str, str]) -> None:
         os.environ.pop(name, None)
     os.environ.update(env)
     services.cache_clear()
-
-
-def silence_connector_logs() -> None:
-    """Keep the log calls (json.dumps of each line) but write the lines to /dev/null."""
-    from chalicelib.observability import logger
-
-    logger()
-    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    for handler in logging.getLogger("connector").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sink)
 
 
 @contextmanager
