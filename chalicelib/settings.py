@@ -71,6 +71,7 @@ class Settings(BaseModel):
     accredible_requests_per_second: float = 6.0
     lap_token: SecretStr | None = None
     award_rules: str | None = None  # path of the award rules TOML file
+    connections: str | None = None  # path of the named connections TOML file (chalicelib/connections.py)
     # Bearer token of the operators' routes (GET /status, GET /health/details).
     status_token: SecretStr | None = None
     # Tracked share links (chalicelib/share): who may create them, what signs their tokens (the
