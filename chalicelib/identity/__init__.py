@@ -1,7 +1,8 @@
-"""Learner identity: the directory (directory.py) and the IFI strategy (resolver.py)."""
+"""Learner identity: the directory's index (directory.py), where it is read from and when it is
+read again (sources.py), and the IFI strategy (resolver.py)."""
 
-from .directory import SALT_TABLES, DirectoryEntry, LearnerDirectory, sha256_identity
+from .directory import SALT_TABLES, DirectoryConflict, DirectoryEntry, LearnerDirectory, email_key, sha256_identity
 from .resolver import IdentityResolver, ResolvedLearner
 
-__all__ = ["SALT_TABLES", "DirectoryEntry", "IdentityResolver", "LearnerDirectory", "ResolvedLearner",
-           "sha256_identity"]
+__all__ = ["SALT_TABLES", "DirectoryConflict", "DirectoryEntry", "IdentityResolver", "LearnerDirectory",
+           "ResolvedLearner", "email_key", "sha256_identity"]

@@ -37,8 +37,9 @@ class IdentityResolver:
         self.directory = directory or LearnerDirectory()
         self.homepage = homepage
 
-    def resolve(self, learner: Learner) -> ResolvedLearner:
-        entry = self.directory.find(learner)
+    def resolve(self, learner: Learner, platform: str | None = None) -> ResolvedLearner:
+        """`platform`: the event's platform, whose id column the directory may look the learner up in."""
+        entry = self.directory.find(learner, platform)
         email = learner.email or (entry.email if entry else None)
         name = learner.name or (entry.name if entry else None)
         agent: dict = {"objectType": "Agent"}

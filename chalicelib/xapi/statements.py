@@ -71,7 +71,7 @@ class StatementBuilder:
         """Statements for one event; `as_of` decides whether an issued credential has expired."""
         if event.kind is Kind.REVOKED:
             return self._revocation(event)
-        learner = self.resolver.resolve(event.learner)
+        learner = self.resolver.resolve(event.learner, event.platform)
         if event.kind in (Kind.SHARED, Kind.VIEWED):
             return [self._interaction(event, learner)]
         statements = [self._credential_statement(event, learner, event.kind, event.occurred_at)]
@@ -117,7 +117,7 @@ class StatementBuilder:
         if self.policy in ("void", "both") or event.minimal:
             statements.append(self._voiding(event))
         if self.policy in ("revoke", "both") and not event.minimal:
-            learner = self.resolver.resolve(event.learner)
+            learner = self.resolver.resolve(event.learner, event.platform)
             verb = {"id": self.vocab.verb_revoked, "display": {"en": "revoked"}}
             revoked = self._credential_statement(event, learner, Kind.REVOKED, event.occurred_at, verb)
             if event.reason:
