@@ -28,9 +28,11 @@ Each criterion has a key that progress is stored under: its explicit `key`, else
 `r<n>` by position (0-based). Give explicit keys to criteria of a rule you may edit while
 learners have progress: positional keys shift when a criterion is inserted before them.
 
-`load_rules` / `parse_rules` report every problem at once (RulesError.issues), each naming its
-rule (id, or #n = the n-th [[rules]] table, 1-based) and field path; `validate_command` is the
-`python -m chalicelib rules validate FILE` command.
+The models are the one validation: RuleSet reports every problem of the parsed TOML at once,
+field errors and the checks across fields alike, each at its location. `load_rules` /
+`parse_rules` word them as RulesError.issues, each naming its rule (id, or #n = the n-th [[rules]]
+table, 1-based) and field path; `validate_command` is the `python -m chalicelib rules validate
+FILE` command.
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ from pydantic import (
     StrictBool,
     ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..errors import ConnectorError
 from ..platforms import award_credential_id, awarding_platforms
@@ -72,7 +76,11 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
-# --- checks shared by the models and the collecting loader ---------------------------------
+# --- checks of the raw TOML values, reported with the field errors -------------------------
+
+Loc = tuple[str | int, ...]
+Problem = tuple[Loc, str]  # (location under the validated value, message)
+_PROBLEM = "rules_problem"  # the error type of the problems below, printed as they are
 
 def iri_problem(value: str) -> str | None:
     """Why `value` is not an absolute IRI, or None."""
@@ -99,16 +107,16 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _report_criterion_problems(raw: Mapping[str, Any]) -> list[str]:
-    """Cross-field problems of one report criterion (raw TOML values or a model's)."""
+def _report_criterion_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Cross-field problems of one raw report criterion: its thresholds."""
     given = [name for name in ("min", "max", "equals") if raw.get(name) is not None]
     if not given:
-        return ["give a threshold: min, max (or both) or equals"]
+        return [((), "give a threshold: min, max (or both) or equals")]
     if "equals" in given and len(given) > 1:
-        return ["equals cannot be combined with min or max"]
+        return [((), "equals cannot be combined with min or max")]
     low, high = raw.get("min"), raw.get("max")
     if _is_number(low) and _is_number(high) and low > high:
-        return [f"min ({low}) is greater than max ({high}): no value can match"]
+        return [((), f"min ({low}) is greater than max ({high}): no value can match")]
     return []
 
 
@@ -118,6 +126,105 @@ def _rule_kind_problem(has_statements: bool, has_report: bool) -> str | None:
     if not has_statements and not has_report:
         return "has no criteria: add [[rules.statements]] or [[rules.report]]"
     return None
+
+
+def _rule_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Cross-field problems of one raw rule: its kind and its criterion keys."""
+    problems: list[Problem] = []
+    statements, report = raw.get("statements"), raw.get("report")
+    kind = _rule_kind_problem(bool(statements), bool(report))
+    if kind:
+        problems.append(((), kind))
+    seen: dict[str, str] = {}
+    for field, prefix, items in (("statements", "s", statements), ("report", "r", report)):
+        for n, item in enumerate(items if isinstance(items, list) else ()):
+            key = item.get("key", f"{prefix}{n}") if isinstance(item, dict) else None
+            if not isinstance(key, str):
+                continue
+            if key in seen:
+                problems.append(((field, n, "key"), f"duplicate criterion key {key!r} (also {seen[key]})"))
+            else:
+                seen[key] = f"{field}[{n}]"
+    return problems
+
+
+def _alias_problems(aliases: object) -> list[Problem]:
+    """Every problem of the raw [aliases] table."""
+    if not isinstance(aliases, Mapping):
+        return [((), "must be a table: [aliases] with name = [\"IRI\", ...]")]
+    problems: list[Problem] = []
+    for name, iris in aliases.items():
+        if not _SLUG.match(name):
+            problems.append(((name,), "alias names are lower-case letters, digits, '-' and '_'"))
+        if isinstance(iris, str):
+            iris = [iris]
+        if not isinstance(iris, (list, tuple)) or not iris:
+            problems.append(((name,), "must be a non-empty list of activity IRIs"))
+            continue
+        for n, iri in enumerate(iris):
+            problem = iri_problem(iri) if isinstance(iri, str) else f"must be an IRI (text), not {iri!r}"
+            if problem:
+                problems.append(((name, n), problem))
+    return problems
+
+
+def _ruleset_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Problems across the raw rules: none at all, duplicate ids, alias references."""
+    rules = raw.get("rules")
+    if rules == []:
+        return [(("rules",), "no [[rules]]: nothing would ever be awarded")]
+    aliases = raw.get("aliases", {})
+    known = set(aliases) if isinstance(aliases, Mapping) else set()
+    problems: list[Problem] = []
+    first_by_id: dict[str, int] = {}
+    for n, rule in enumerate(rules if isinstance(rules, list) else ()):
+        if not isinstance(rule, dict):
+            continue
+        rule_id = rule.get("id")
+        if isinstance(rule_id, str) and rule_id in first_by_id:
+            problems.append((("rules", n, "id"), f"duplicate rule id {rule_id!r} (first used by rule #{first_by_id[rule_id]})"))
+        elif isinstance(rule_id, str):
+            first_by_id[rule_id] = n + 1
+        problems += [(("rules", n, *loc), message) for loc, message in _unknown_aliases(rule, known)]
+    return problems
+
+
+def _unknown_aliases(rule: Mapping[str, Any], known: set[str]) -> list[Problem]:
+    statements = rule.get("statements")
+    problems: list[Problem] = []
+    for n, item in enumerate(statements if isinstance(statements, list) else ()):
+        activity = item.get("activity") if isinstance(item, dict) else None
+        if isinstance(activity, str) and activity.strip().startswith(ALIAS_PREFIX):
+            name = activity.strip()[len(ALIAS_PREFIX):].strip()
+            if name not in known:
+                defined = ", ".join(sorted(known)) or "none"
+                problems.append((("statements", n, "activity"), f"unknown alias {name!r} (defined in [aliases]: {defined})"))
+    return problems
+
+
+def _again(error: Mapping[str, Any]) -> InitErrorDetails:
+    """A field error, to be raised again next to the raw-value problems."""
+    if error["type"] == _PROBLEM:
+        return InitErrorDetails(type=PydanticCustomError(_PROBLEM, error["msg"]), loc=error["loc"], input=error["input"])
+    return InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"], ctx=error.get("ctx", {}))
+
+
+def _with_problems(data: Any, handler: ValidatorFunctionWrapHandler, problems: list[Problem]) -> Any:
+    """Validate with `handler`, raising its field errors and `problems` (found on the raw values)
+    together: an admin sees every problem of a file in one pass."""
+    if not problems:
+        return handler(data)
+    try:
+        handler(data)
+        errors: list[InitErrorDetails] = []
+    except ValidationError as error:
+        errors = [_again(e) for e in error.errors(include_url=False)]
+    raise ValidationError.from_exception_data("rules", errors + _problem_errors(problems, data))
+
+
+def _problem_errors(problems: list[Problem], data: Any) -> list[InitErrorDetails]:
+    return [InitErrorDetails(type=PydanticCustomError(_PROBLEM, message), loc=loc, input=data)
+            for loc, message in problems]
 
 
 # --- models ---------------------------------------------------------------------------------
@@ -130,11 +237,6 @@ def _criterion_key(value: str) -> str:
     if not _KEY.match(value):
         raise ValueError(f"letters, digits, '-' and '_' only (at most 64): {value!r}")
     return value
-
-
-def _collecting(info: ValidationInfo) -> bool:
-    """The loader checks cross-field rules itself (to report them all); models skip them then."""
-    return bool(info.context and info.context.get("collecting"))
 
 
 class Credential(_Model):
@@ -189,14 +291,9 @@ class StatementCriterion(_Model):
 
     @field_validator("activity")
     @classmethod
-    def _activity(cls, value: str, info: ValidationInfo) -> str:
-        if value.startswith(ALIAS_PREFIX):
-            name = value[len(ALIAS_PREFIX):].strip()
-            known = info.context.get("aliases") if info.context else None
-            if known is not None and name not in known:
-                defined = ", ".join(sorted(known)) or "none"
-                raise ValueError(f"unknown alias {name!r} (defined in [aliases]: {defined})")
-            return ALIAS_PREFIX + name
+    def _activity(cls, value: str) -> str:
+        if value.startswith(ALIAS_PREFIX):  # whether [aliases] defines it: RuleSet checks
+            return ALIAS_PREFIX + value[len(ALIAS_PREFIX):].strip()
         problem = iri_problem(value)
         if problem:
             raise ValueError(problem)
@@ -228,13 +325,11 @@ class ReportCriterion(_Model):
             return value
         raise ValueError(f"must be a number, text or true/false, not {type(value).__name__}")
 
-    @model_validator(mode="after")
-    def _thresholds(self, info: ValidationInfo) -> "ReportCriterion":
-        if not _collecting(info):
-            problems = _report_criterion_problems(self.__dict__)
-            if problems:
-                raise ValueError(problems[0])
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _thresholds(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "ReportCriterion":
+        problems = _report_criterion_problems(data) if isinstance(data, dict) else []
+        return _with_problems(data, handler, problems)
 
 
 class Rule(_Model):
@@ -267,17 +362,10 @@ class Rule(_Model):
             raise ValueError(f"lower-case letters, digits, '-' and '_' (a slug, at most 64): {value!r}")
         return value
 
-    @model_validator(mode="after")
-    def _one_kind(self, info: ValidationInfo) -> "Rule":
-        if not _collecting(info):
-            problem = _rule_kind_problem(bool(self.statements), bool(self.report))
-            keys = [c.key for c in self.criteria]
-            duplicates = sorted({k for k in keys if keys.count(k) > 1})
-            if problem:
-                raise ValueError(problem)
-            if duplicates:
-                raise ValueError(f"duplicate criterion key(s): {', '.join(duplicates)}")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_kind(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "Rule":
+        return _with_problems(data, handler, _rule_problems(data) if isinstance(data, dict) else [])
 
     @property
     def criteria(self) -> tuple[StatementCriterion, ...] | tuple[ReportCriterion, ...]:
@@ -302,25 +390,15 @@ class RuleSet(_Model):
     @field_validator("aliases", mode="before")
     @classmethod
     def _alias_lists(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
-        return value
+        problems = _alias_problems(value)
+        if problems:
+            raise ValidationError.from_exception_data("aliases", _problem_errors(problems, value))
+        return {k: [v] if isinstance(v, str) else v for k, v in value.items()}  # type: ignore[union-attr]
 
-    @model_validator(mode="after")
-    def _consistent(self, info: ValidationInfo) -> "RuleSet":
-        if not _collecting(info):
-            problems = [f"aliases.{path}: {message}" for path, message in _alias_problems(self.aliases)]
-            ids = [rule.id for rule in self.rules]
-            problems += [f"duplicate rule id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
-            for rule in self.rules:
-                for criterion in rule.statements:
-                    if criterion.alias is not None and criterion.alias not in self.aliases:
-                        problems.append(f"rule {rule.id}: {criterion.key}: unknown alias {criterion.alias!r}")
-            if not self.rules:
-                problems.append("no [[rules]]: nothing would ever be awarded")
-            if problems:
-                raise ValueError("; ".join(problems))
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _consistent(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "RuleSet":
+        return _with_problems(data, handler, _ruleset_problems(data) if isinstance(data, Mapping) else [])
 
     def model_post_init(self, context: Any, /) -> None:
         self._by_id = {rule.id: rule for rule in self.rules}
@@ -403,7 +481,10 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 def _message(error: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
+    """An error of the rule at `loc` (its location in the rule) in the words of the rules file."""
     kind = error["type"]
+    if kind == _PROBLEM:
+        return str(error["msg"])
     if kind == "extra_forbidden":
         model = _MODEL_OF.get(str(loc[0]) if len(loc) > 1 else "", Rule)
         return f"unknown key (expected one of: {', '.join(model.model_fields)})"
@@ -411,6 +492,8 @@ def _message(error: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
         return "missing"
     if kind in ("tuple_type", "list_type") and loc and loc[-1] in ("statements", "report"):
         return f"must be an array of tables: write [[rules.{loc[-1]}]]"
+    if kind == "model_type" and not loc:
+        return "must be a table: write [[rules]]"
     if kind == "literal_error":
         return f"must be {error['ctx']['expected']}, not {error['input']!r}"
     message = str(error["msg"])
@@ -426,107 +509,50 @@ def _message(error: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
     return message[:1].lower() + message[1:]
 
 
-def _alias_problems(aliases: object) -> list[tuple[str, str]]:
-    """(path under aliases, message) for every problem of the [aliases] table."""
-    if not isinstance(aliases, Mapping):
-        return [("", "must be a table: [aliases] with name = [\"IRI\", ...]")]
-    problems: list[tuple[str, str]] = []
-    for name, iris in aliases.items():
-        if not _SLUG.match(name):
-            problems.append((name, "alias names are lower-case letters, digits, '-' and '_'"))
-        if isinstance(iris, str):
-            iris = [iris]
-        if not isinstance(iris, (list, tuple)) or not iris:
-            problems.append((name, "must be a non-empty list of activity IRIs"))
-            continue
-        for n, iri in enumerate(iris):
-            if not isinstance(iri, str):
-                problems.append((f"{name}[{n}]", f"must be an IRI (text), not {iri!r}"))
-            else:
-                problem = iri_problem(iri)
-                if problem:
-                    problems.append((f"{name}[{n}]", problem))
-    return problems
+def _file_message(error: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
+    """An error outside the rules (the file's keys, [aliases], [[rules]] itself)."""
+    if error["type"] == "extra_forbidden" and len(loc) == 1:
+        return "unknown key (expected: [aliases] and [[rules]])"
+    if loc == ("rules",) and error["type"] == "missing":
+        return "no [[rules]]: nothing would ever be awarded"
+    if loc == ("rules",) and error["type"] in ("tuple_type", "list_type"):
+        return "must be an array of tables: write [[rules]]"
+    return _message(error, loc)
 
 
-def _raw_rule_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Cross-field problems of one raw rule: kinds, criterion keys, report thresholds."""
-    problems: list[tuple[str, str]] = []
-    statements, report = raw.get("statements"), raw.get("report")
-    kind = _rule_kind_problem(bool(statements), bool(report))
-    if kind:
-        problems.append(("", kind))
-    seen: dict[str, str] = {}
-    for field, prefix, items in (("statements", "s", statements), ("report", "r", report)):
-        if not isinstance(items, list):
-            continue
-        for n, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            key = item.get("key", f"{prefix}{n}")
-            if isinstance(key, str):
-                if key in seen:
-                    problems.append((f"{field}[{n}].key", f"duplicate criterion key {key!r} (also {seen[key]})"))
-                else:
-                    seen[key] = f"{field}[{n}]"
-            if field == "report":
-                problems += [(f"report[{n}]", message) for message in _report_criterion_problems(item)]
-    return problems
+def _rule_labels(rules: object) -> list[str]:
+    """How issues name each rule: its id, or #n (1-based) when the id is invalid or a duplicate."""
+    labels: list[str] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(rules if isinstance(rules, list) else (), 1):
+        rule_id = raw.get("id") if isinstance(raw, dict) else None
+        usable = isinstance(rule_id, str) and _SLUG.match(rule_id) and rule_id not in seen
+        labels.append(rule_id if usable else f"#{number}")  # type: ignore[arg-type]
+        if isinstance(rule_id, str):
+            seen.add(rule_id)
+    return labels
 
 
-def _rule_label(raw: object, number: int) -> str:
-    rule_id = raw.get("id") if isinstance(raw, dict) else None
-    return rule_id if isinstance(rule_id, str) and _SLUG.match(rule_id) else f"#{number}"
+def _issues(error: ValidationError, data: Mapping[str, Any]) -> list[RuleIssue]:
+    """Every error as a RuleIssue: file-level ones first, then rule by rule in file order."""
+    labels = _rule_labels(data.get("rules"))
+    ranked: list[tuple[int, RuleIssue]] = []
+    for detail in error.errors(include_url=False):
+        loc = tuple(detail["loc"])
+        if loc[:1] == ("rules",) and len(loc) > 1 and isinstance(loc[1], int):
+            inner = loc[2:]
+            ranked.append((loc[1], RuleIssue(labels[loc[1]], _field_path(inner), _message(detail, inner))))
+        else:
+            ranked.append((-1, RuleIssue(None, _field_path(loc), _file_message(detail, loc))))
+    return [issue for _, issue in sorted(ranked, key=lambda pair: pair[0])]
 
 
 def check_rules(data: Mapping[str, Any]) -> tuple[RuleSet | None, list[RuleIssue]]:
     """Validate parsed TOML: the RuleSet, or None and every problem found."""
-    issues: list[RuleIssue] = []
-    for key in data:
-        if key not in ("aliases", "rules"):
-            issues.append(RuleIssue(None, key, "unknown key (expected: [aliases] and [[rules]])"))
-    aliases = data.get("aliases", {})
-    for path, message in _alias_problems(aliases):
-        issues.append(RuleIssue(None, f"aliases.{path}" if path else "aliases", message))
-    alias_names = set(aliases) if isinstance(aliases, Mapping) else set()
-
-    rules = data.get("rules")
-    if rules is None:
-        issues.append(RuleIssue(None, "rules", "no [[rules]]: nothing would ever be awarded"))
-        rules = []
-    elif not isinstance(rules, list):
-        issues.append(RuleIssue(None, "rules", "must be an array of tables: write [[rules]]"))
-        rules = []
-    elif not rules:
-        issues.append(RuleIssue(None, "rules", "no [[rules]]: nothing would ever be awarded"))
-
-    context = {"aliases": alias_names, "collecting": True}
-    first_by_id: dict[str, int] = {}
-    for number, raw in enumerate(rules, 1):
-        label = _rule_label(raw, number)
-        if not isinstance(raw, dict):
-            issues.append(RuleIssue(f"#{number}", "", "must be a table: write [[rules]]"))
-            continue
-        found: list[tuple[str, str]] = []
-        try:
-            Rule.model_validate(raw, context=context)
-        except ValidationError as error:
-            for detail in error.errors(include_url=False):
-                loc = tuple(detail["loc"])
-                found.append((_field_path(loc), _message(detail, loc)))
-        found += _raw_rule_problems(raw)
-        rule_id = raw.get("id")
-        if isinstance(rule_id, str):
-            if rule_id in first_by_id:
-                label = f"#{number}"
-                found.append(("id", f"duplicate rule id {rule_id!r} (first used by rule #{first_by_id[rule_id]})"))
-            else:
-                first_by_id[rule_id] = number
-        issues += [RuleIssue(label, field, message) for field, message in found]
-
-    if issues:
-        return None, issues
-    return RuleSet.model_validate(dict(data), context={"aliases": alias_names}), []
+    try:
+        return RuleSet.model_validate(dict(data)), []
+    except ValidationError as error:
+        return None, _issues(error, data)
 
 
 def _toml_issue(error: tomllib.TOMLDecodeError) -> RuleIssue:

@@ -4,6 +4,7 @@ reported at once, each naming its rule and field)."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -367,3 +368,18 @@ def test_models_check_consistency_when_built_directly():
     with pytest.raises(ValidationError, match="give a threshold"):
         RuleSet.model_validate({"rules": [{"id": "a", "name": "A", "credential": credential,
                                            "report": [{"field": "x"}]}]})
+
+
+def test_the_models_alone_report_every_problem_at_its_location():
+    with pytest.raises(ValidationError) as caught:
+        RuleSet.model_validate(tomllib.loads(BROKEN))
+    errors = caught.value.errors()
+    assert len(errors) == len(EXPECTED)
+    assert {
+        ("aliases", "python-301-final-exam", 1),
+        ("rules", 0, "statements", 0, "activity"),  # the unknown alias
+        ("rules", 1),  # statements and report in one rule
+        ("rules", 1, "report", 0),  # no threshold, next to the rule's field errors
+        ("rules", 2, "id"),  # the duplicate id
+        ("rules", 3),  # no criteria
+    } <= {tuple(e["loc"]) for e in errors}
