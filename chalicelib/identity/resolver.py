@@ -20,6 +20,7 @@ class ResolvedLearner:
     agent: dict
     job_role: str | None = None
     team: str | None = None
+    mapped: bool = False  # found in the learner directory (else the platform's fallback identity)
 
 
 class IdentityResolver:
@@ -40,7 +41,8 @@ class IdentityResolver:
     def resolve(self, learner: Learner, platform: str | None = None) -> ResolvedLearner:
         """`platform`: the event's platform, whose id column the directory may look the learner up in."""
         entry = self.directory.find(learner, platform)
-        email = learner.email or (entry.email if entry else None)
+        # A mapped learner is named by the directory's primary email, not the alias the platform knows.
+        email = (entry.email if entry else None) or learner.email
         name = learner.name or (entry.name if entry else None)
         agent: dict = {"objectType": "Agent"}
         if name:
@@ -50,7 +52,34 @@ class IdentityResolver:
             agent=agent,
             job_role=(entry.job_role or None) if entry else None,
             team=(entry.team or None) if entry else None,
+            mapped=entry is not None,
         )
+
+    def maps(self, learner: Learner, platform: str | None = None) -> bool:
+        return self.directory.find(learner, platform) is not None
+
+    def correction(self, learner: Learner, platform: str | None = None) -> dict | None:
+        """The mapped agent of a learner whose fallback identity (no directory) would be another
+        one: statements once sent under that fallback are corrected to this agent (identity remap)."""
+        if not self.maps(learner, platform):
+            return None
+        try:
+            fallback = IdentityResolver(self.ifi, None, self.homepage).resolve(learner).agent
+        except UnidentifiedLearner:
+            return None  # without the directory it was never sent: a dead letter, not a statement
+        mapped = self.resolve(learner, platform).agent
+        return mapped if ifi_of(mapped) != ifi_of(fallback) else None
+
+    def for_agent(self, agent: object) -> ResolvedLearner | None:
+        """What a stored statement's actor maps to now: the learner as the directory names it
+        (None: no one in the directory)."""
+        entry = self.directory.find_agent(agent)
+        if entry is None:
+            return None
+        name = agent.get("name") if isinstance(agent, dict) and isinstance(agent.get("name"), str) else None
+        learner = Learner(name=name or entry.name or None, email=entry.email or None,
+                          earner_id=entry.employee_id or None)
+        return self.resolve(learner)
 
     def _ifi(self, learner: Learner, entry: DirectoryEntry | None, email: str | None) -> dict:
         if self.ifi == "account":
@@ -64,6 +93,12 @@ class IdentityResolver:
         if self.ifi == "mbox_sha1sum":
             return {"mbox_sha1sum": hashlib.sha1(mbox.encode("utf-8")).hexdigest()}
         return {"mbox": mbox}
+
+
+def ifi_of(agent: dict) -> tuple[str, object]:
+    """The agent's one inverse functional identifier, (key, value): what identifies the learner."""
+    key = next((k for k in ("mbox", "mbox_sha1sum", "openid", "account") if k in agent), "")
+    return key, agent.get(key)
 
 
 def _unidentified_reason(learner: Learner, wanted: str) -> str:
