@@ -6,7 +6,8 @@ import sys
 from chalice import Chalice, Rate, Response
 
 app = Chalice(app_name="credential-connector")
-# Routes whose path carries a secret: it must not reach an access log.
+# Routes whose path carries a secret: it must not reach an access log. Everything after the
+# prefix is hidden: a named connection's route (/webhooks/credly/{connection}/{token}) too.
 SECRET_PATHS = ("/webhooks/credly/", "/s/")  # /s/: share link tokens are not secret, but not for logs either
 
 if "chalice.local" in sys.modules:  # under `chalice local`
@@ -59,17 +60,41 @@ def credly_webhook(token: str) -> Response:
     return _answer(_services().webhooks.receive("credly", token, app.current_request.raw_body))
 
 
+@app.route("/webhooks/credly/{connection}/{token}", methods=["POST"])
+def credly_connection_webhook(connection: str, token: str) -> Response:
+    return _answer(_services().webhooks.receive("credly", token, app.current_request.raw_body, connection))
+
+
 @app.route("/webhooks/certifier", methods=["POST"])
 def certifier_webhook() -> Response:
+    return _certifier(None)
+
+
+@app.route("/webhooks/certifier/{connection}", methods=["POST"])
+def certifier_connection_webhook(connection: str) -> Response:
+    return _certifier(connection)
+
+
+def _certifier(connection: "str | None") -> Response:
     request = app.current_request
     signature = request.headers.get("x-webhook-signature")
-    return _answer(_services().webhooks.receive("certifier", signature, request.raw_body))
+    return _answer(_services().webhooks.receive("certifier", signature, request.raw_body, connection))
 
 
 @app.route("/ingest/openbadges", methods=["POST"])
 def openbadges_ingest() -> Response:
+    return _openbadges(None)
+
+
+@app.route("/ingest/openbadges/{connection}", methods=["POST"])
+def openbadges_connection_ingest(connection: str) -> Response:
+    return _openbadges(connection)
+
+
+def _openbadges(connection: "str | None") -> Response:
     request = app.current_request
-    return _answer(_services().webhooks.receive("openbadges", request.headers.get("authorization"), request.raw_body))
+    authorization = request.headers.get("authorization")
+    return _answer(_services().webhooks.receive("openbadges", authorization, request.raw_body, connection))
 
 
 @app.route("/lap/statements", methods=["POST"])

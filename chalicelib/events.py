@@ -119,6 +119,13 @@ class CredentialEvent(_Frozen):
     interaction: Interaction | None = None
     # A minimal revoked assertion says only "this id is revoked": void, nothing more.
     minimal: bool = False
+    # The named connection (account) it came through; None: the platform's default connection.
+    connection: str | None = None
+
+    @property
+    def connection_name(self) -> str:
+        """The connection it came through: a named one, or the platform's default (its name)."""
+        return self.connection or self.platform
 
 
 class Skipped(BaseModel):

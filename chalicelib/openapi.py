@@ -328,6 +328,8 @@ def document() -> dict[str, Any]:
                           "415": UNSUPPORTED_MEDIA_TYPE},
         }},
     }
+    for default, named in CONNECTION_ROUTES.items():
+        paths[named] = {"post": _for_connection(paths[default]["post"], _response(CONNECTION_404, answer(Error)))}
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -362,6 +364,24 @@ UNSUPPORTED_MEDIA_TYPE: dict[str, Any] = {
                    "as application/json); answered by the framework before the route runs, without a "
                    'Content-Type header: `{"Code": "UnsupportedMediaType", "Message": "Unsupported media type: ..."}`',
 }
+
+
+# A named connection's routes (CONNECTIONS, docs/platforms.md) answer as the default connection's,
+# checked against that connection's own secret and settings.
+CONNECTION_ROUTES = {"/webhooks/credly/{token}": "/webhooks/credly/{connection}/{token}",
+                     "/webhooks/certifier": "/webhooks/certifier/{connection}",
+                     "/ingest/openbadges": "/ingest/openbadges/{connection}"}
+CONNECTION_404 = "no connection of this platform by that name (the names are not listed)"
+
+
+def _for_connection(operation: dict[str, Any], not_found: dict[str, Any]) -> dict[str, Any]:
+    parameter = {"name": "connection", "in": "path", "required": True,
+                 "description": "the named connection (its name in the CONNECTIONS file)",
+                 "schema": {"type": "string", "minLength": 1}}
+    return {**operation, "operationId": operation["operationId"] + "Connection",
+            "description": operation["description"] + " A named connection's route: its own secret and settings.",
+            "parameters": [parameter, *operation.get("parameters", [])],
+            "responses": dict(sorted({**operation["responses"], "404": not_found}.items()))}
 
 
 def _response(description: str, schema: dict[str, Any]) -> dict[str, Any]:

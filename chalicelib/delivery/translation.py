@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from ..connections import named_connections
 from ..errors import InputError
 from ..events import CredentialEvent, Skipped
 from ..identity import IdentityResolver, LearnerDirectory
@@ -32,7 +33,8 @@ class Translator:
             directory = LearnerDirectory.from_settings(settings)
         self.settings = settings
         self.resolver = IdentityResolver(settings.identity_ifi, directory, settings.identity_homepage)
-        self.builder = StatementBuilder.from_settings(settings, self.resolver, platform_titles())
+        organisations = {c.name: c.organisation for c in named_connections(settings)}
+        self.builder = StatementBuilder.from_settings(settings, self.resolver, platform_titles(), organisations)
         self._adapters: dict[str, SourceAdapter] = {}
 
     def adapter(self, source: str) -> SourceAdapter:
@@ -41,7 +43,7 @@ class Translator:
         return self._adapters[source]
 
     def translate(self, source: str, document: object, as_of: datetime | None = None) -> Translation:
-        """Raises InputError, DetailsRequired, UnidentifiedLearner or InvalidStatement."""
+        """source: a platform (its default connection) or a named connection. Raises InputError, DetailsRequired, UnidentifiedLearner or InvalidStatement."""
         return self._translation(self.adapter(source).parse(document), as_of)
 
     def translate_event(self, event: dict | list, as_of: datetime | None = None) -> Translation:

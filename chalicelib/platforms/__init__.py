@@ -3,13 +3,18 @@
 Shared machinery (intake, workers, /health, awards, CLI) knows platforms only through these
 functions. Adding a platform is one folder (see spec.Platform for what it holds) plus one entry
 in PLATFORMS below.
+
+Where a function takes a platform's name it takes a named connection's too (chalicelib/connections.py):
+the part is built with that connection's settings, so each account has its own client (its own
+credentials and pace), and the events its adapter reads carry the connection.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import SettingsError
+from ..errors import PlatformAuthError, SettingsError
+from ..events import CredentialEvent
 from .common import SourceAdapter, require_settings, unset_settings
 from .spec import Delivery, DeliveryItem, DetailsFetcher, ExportColumn, ExportLayout, Platform, Webhook
 
@@ -33,10 +38,10 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
              pull=("backfill", "sync"), csv=True),
 )}
 
-__all__ = ["PLATFORMS", "Delivery", "DeliveryItem", "DetailsFetcher", "ExportColumn", "ExportLayout", "Platform",
+__all__ = ["PLATFORMS", "ConnectionAdapter", "Delivery", "DeliveryItem", "DetailsFetcher", "ExportColumn", "ExportLayout", "Platform",
            "SourceAdapter", "Webhook",
-           "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
-           "csv_layout", "csv_platforms", "details_fetchers", "details_settings", "names", "platform", "platform_titles", "puller", "pulling_platforms", "unset_settings", "webhook_reader",
+           "account", "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
+           "csv_layout", "csv_platforms", "details_fetchers", "details_settings", "names", "platform", "platform_titles", "puller", "pulling_platforms", "stamped", "unset_settings", "webhook_reader",
            "webhook_settings"]
 
 
@@ -55,17 +60,50 @@ def platform(name: str) -> Platform:
     return PLATFORMS[name]
 
 
+def account(name: str, settings: "Settings") -> tuple[Platform, "Settings", str | None]:
+    """A platform's name (its default connection) or a named connection's: the platform, the
+    settings to build its parts with, and the connection's name (None for a default one)."""
+    if name in PLATFORMS:
+        return PLATFORMS[name], settings, None
+    from ..connections import connection
+
+    found = connection(settings, name)
+    return PLATFORMS[found.platform], found.settings, found.name
+
+
 def adapter_for(name: str, settings: "Settings") -> SourceAdapter:
-    return platform(name).part("adapter", "ADAPTER").from_settings(settings)
+    entry, own, named = account(name, settings)
+    adapter = entry.part("adapter", "ADAPTER").from_settings(own)
+    return ConnectionAdapter(adapter, named) if named else adapter
+
+
+class ConnectionAdapter:
+    """A platform's adapter for a named connection: its events name the connection."""
+
+    def __init__(self, adapter: SourceAdapter, connection: str) -> None:
+        self.adapter = adapter
+        self.connection = connection
+
+    def parse(self, document: object) -> list:
+        return [stamped(item, self.connection) for item in self.adapter.parse(document)]
+
+
+def stamped(item: Any, connection: str | None) -> Any:
+    """An event read for a named connection, marked with it (anything else as it is)."""
+    if connection is None or not isinstance(item, CredentialEvent):
+        return item
+    return item.model_copy(update={"connection": connection})
 
 
 def api_client(name: str, settings: "Settings", purpose: str | None = None) -> Any:
-    """The platform's API client; SettingsError naming each setting it needs that is not set."""
-    entry = platform(name)
+    """The platform's (or connection's) API client; SettingsError naming each setting it needs
+    that is not set."""
+    entry, own, named = account(name, settings)
     if not entry.has_api:
         raise SettingsError(f"{entry.title} has no API the connector calls")
-    require_settings(settings, entry.api_settings, purpose or f"calling {entry.title}'s API")
-    return entry.part("api", "CLIENT").from_settings(settings)
+    what = purpose or f"calling {entry.title}'s API"
+    require_settings(own, entry.api_settings, f"{what} (connection {named})" if named else what)
+    return entry.part("api", "CLIENT").from_settings(own)
 
 
 def awarding_platforms() -> tuple[str, ...]:
@@ -74,9 +112,11 @@ def awarding_platforms() -> tuple[str, ...]:
 
 
 def award_client(name: str, settings: "Settings") -> "AwardClient":
-    if name not in awarding_platforms():
+    """The award client of a platform (its default connection) or of a named connection."""
+    entry = account(name, settings)[0]
+    if entry.name not in awarding_platforms():
         raise SettingsError(f"cannot award on {name!r}: one of {', '.join(sorted(awarding_platforms()))}")
-    return platform(name).part("awards", "AWARDS")(api_client(name, settings, f"awarding on {name}"))
+    return entry.part("awards", "AWARDS")(api_client(name, settings, f"awarding on {name}"))
 
 
 def award_credential_id(name: str, value: str) -> str:
@@ -89,11 +129,13 @@ def pulling_platforms(mode: str) -> list[str]:
 
 
 def puller(name: str, settings: "Settings", mode: str) -> "Puller":
-    """The platform's puller for `mode`; SettingsError when it cannot pull that way or misses a setting."""
-    if mode not in platform(name).pull:
+    """The platform's (or connection's) puller for `mode`; SettingsError when it cannot pull that
+    way or misses a setting."""
+    entry = account(name, settings)[0]
+    if mode not in entry.pull:
         able = ", ".join(pulling_platforms(mode)) or "none"
         raise SettingsError(f"{name} has no {mode}: platforms with one: {able}")
-    return platform(name).part("pull", "PULLER")(api_client(name, settings, f"pulling from {name}"))
+    return entry.part("pull", "PULLER")(api_client(name, settings, f"pulling from {name}"))
 
 
 def csv_platforms() -> list[str]:
@@ -102,11 +144,13 @@ def csv_platforms() -> list[str]:
 
 
 def csv_layout(name: str, settings: "Settings") -> ExportLayout:
-    """The layout of the platform's CSV export; SettingsError when it has none the connector reads."""
-    if name not in csv_platforms():
+    """The layout of the platform's (or connection's platform's) CSV export; SettingsError when it
+    has none the connector reads."""
+    entry, own, _ = account(name, settings)
+    if entry.name not in csv_platforms():
         raise SettingsError(f"no CSV export layout for {name!r}: one of {', '.join(csv_platforms())} "
                             "(any other layout: --mapping FILE)")
-    return platform(name).part("export", "EXPORT")(settings)
+    return entry.part("export", "EXPORT")(own)
 
 
 def webhook_reader(name: str) -> Callable[[Any, "Settings"], Delivery]:
@@ -114,16 +158,37 @@ def webhook_reader(name: str) -> Callable[[Any, "Settings"], Delivery]:
 
 
 def details_fetchers(settings: "Settings") -> dict[str, DetailsFetcher]:
-    """For each configured platform whose deliveries may only name an event: its fetcher."""
+    """For each configured connection (a platform's default one under the platform's name) whose
+    deliveries may only name an event: its fetcher, with that connection's credentials."""
+    from ..connections import configured_connections
+
     return {
-        p.name: api_client(p.name, settings).details
-        for p in PLATFORMS.values()
-        if p.fetches_details and not unset_settings(settings, p.api_settings)
+        c.name: _named_refusals(api_client(c.name, settings).details, None if c.is_default else c.name)
+        for c in configured_connections(settings)
+        if PLATFORMS[c.platform].fetches_details and not unset_settings(c.settings, PLATFORMS[c.platform].api_settings)
     }
+
+
+def _named_refusals(fetch: DetailsFetcher, connection: str | None) -> DetailsFetcher:
+    """A named connection's fetcher: a refusal of its credentials names the connection (its own
+    /health flag), not the platform's default account."""
+    if connection is None:
+        return fetch
+
+    def details(body: Any, event_id: "str | None") -> Any:
+        try:
+            return fetch(body, event_id)
+        except PlatformAuthError as error:
+            error.platform = connection
+            raise
+
+    return details
 
 
 def details_settings(name: str) -> str:
     """What fetching a delivery's details needs, for a message that says what to set."""
+    if name not in PLATFORMS:
+        return f"the API settings of connection {name} (in the CONNECTIONS file)"
     return " and ".join(platform(name).api_settings) or "the platform's API token"
 
 

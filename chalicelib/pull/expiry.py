@@ -26,7 +26,7 @@ class SweepReport:
 
 
 def expiry_key(event: CredentialEvent) -> str:
-    return f"{event.platform}|{event.credential.id}"
+    return f"{event.connection_name}|{event.credential.id}"  # a named connection's: its own keys
 
 
 def remember_expiries(store: Store, events: list[CredentialEvent], now: datetime) -> None:

@@ -29,7 +29,12 @@ class QueueMessage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str = Field(default_factory=_new_id)
-    source: str  # a platform's registry name, or lap / lap-report (evidence for the award rules)
+    # Where it came from: a named connection's name (chalicelib/connections.py), a platform's
+    # registry name (its default connection: so a message queued before connections existed, or
+    # by a single-account deployment, is the default connection's), or lap / lap-report (evidence
+    # for the award rules). The worker fetches and translates with that connection's settings;
+    # dead letters, metrics and run records name it.
+    source: str
     # notification: only names an event whose details the worker fetches (thin webhooks);
     # document: the payload itself is what gets translated;
     # event: canonical CredentialEvents, one or a list: read from a document at intake (so the worker
@@ -45,7 +50,7 @@ class QueueMessage(BaseModel):
     @classmethod
     def for_event(cls, event: "CredentialEvent") -> "QueueMessage":
         """A canonical event the connector made itself, for the workers to translate and deliver."""
-        return cls(source=event.platform, kind="event", body=event.model_dump(mode="json"))
+        return cls(source=event.connection_name, kind="event", body=event.model_dump(mode="json"))
 
 
 # What one message may weigh on either backend: SQS's limit, so that a local run refuses what AWS would.

@@ -37,8 +37,12 @@ class StatementBuilder:
         language: str = "en",
         platform_titles: Mapping[str, str] | None = None,
         skills: SkillsFile | None = None,
+        organisations: Mapping[str, str] | None = None,
     ) -> None:
         self.resolver = resolver
+        # connection name -> its organisation label (a connection not listed: its name, or for a
+        # platform's default connection its title)
+        self.organisations = dict(organisations or {})
         self.skills = skills  # None: the platforms' skill names only, no canonical extension
         self.platform_titles = dict(platform_titles or {})  # registry name -> as users know it
         self.namespace = namespace
@@ -53,7 +57,8 @@ class StatementBuilder:
 
     @classmethod
     def from_settings(cls, settings: Settings, resolver: IdentityResolver,
-                      platform_titles: Mapping[str, str] | None = None) -> "StatementBuilder":
+                      platform_titles: Mapping[str, str] | None = None,
+                      organisations: Mapping[str, str] | None = None) -> "StatementBuilder":
         return cls(
             resolver,
             namespace=settings.statement_id_namespace,
@@ -63,6 +68,7 @@ class StatementBuilder:
             language=settings.xapi_language,
             platform_titles=platform_titles,
             skills=SkillsFile(settings.skills_file) if settings.skills_file else None,
+            organisations=organisations,
         )
 
     # -- entry point -------------------------------------------------------------------------
@@ -86,7 +92,7 @@ class StatementBuilder:
         if kind in (Kind.SHARED, Kind.VIEWED):
             key = _interaction_key(event)
         else:
-            key = f"{event.platform}|{event.credential.id}|{kind.value}{suffix}"
+            key = f"{_seed(event)}|{event.credential.id}|{kind.value}{suffix}"
         return str(uuid.uuid5(self.namespace, key))
 
     # -- statement kinds ---------------------------------------------------------------------
@@ -131,6 +137,7 @@ class StatementBuilder:
             "actor": self.connector_agent,
             "verb": {"id": v.VERB_VOIDED, "display": {"en": "voided"}},
             "object": {"objectType": "StatementRef", "id": self.statement_id(event, Kind.ISSUED)},
+            "context": {"extensions": {self.vocab.ext_connection: self._connection(event)}},
         }
         _set_timestamp(statement, event.occurred_at)
         return statement
@@ -252,12 +259,27 @@ class StatementBuilder:
             extensions[vocab.ext_job_role] = learner.job_role
         if learner.team:
             extensions[vocab.ext_team] = learner.team
+        extensions[vocab.ext_connection] = self._connection(event)
         return extensions
+
+    def _connection(self, event: CredentialEvent) -> dict:
+        name = event.connection_name
+        default = self.platform_titles.get(name, name) if name == event.platform else name
+        return {"name": name, "organisation": self.organisations.get(name, default)}
+
+
+def _seed(event: CredentialEvent) -> str:
+    """What names the account in a statement id: the platform alone for its default connection
+    (the ids it always had), platform/connection for a named one, so that two accounts' credentials
+    of the same id never share a statement."""
+    if event.connection in (None, event.platform):
+        return event.platform
+    return f"{event.platform}/{event.connection}"
 
 
 def _interaction_key(event: CredentialEvent) -> str:
     interaction = event.interaction
-    platform = event.platform
+    platform = _seed(event)
     if interaction and interaction.id:
         return f"{platform}|{interaction.id}"
     channel = interaction.channel if interaction else ""

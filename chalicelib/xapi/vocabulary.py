@@ -52,4 +52,6 @@ class DeploymentVocabulary:
         self.ext_job_role = f"{self.base}/extensions/job_role"
         self.ext_team = f"{self.base}/extensions/team"
         self.ext_earner = f"{self.base}/extensions/earner"
+        # The account a statement came through: {"name": connection name, "organisation": label}.
+        self.ext_connection = f"{self.base}/extensions/connection"
         self.agent_type_earner = f"{self.base}/agent-types/earner"
