@@ -42,7 +42,9 @@ class Settings(BaseModel):
 
     identity_ifi: Literal["mbox", "mbox_sha1sum", "account"] = "mbox"
     identity_homepage: str | None = None
-    learner_directory: str | None = None
+    learner_directory: str | None = None  # a path, s3://bucket/key or an http(s) URL (identity/sources.py)
+    # How often a running process checks LEARNER_DIRECTORY for a new version; 0: at every use.
+    learner_directory_refresh_seconds: float = 300.0
     skills_file: str | None = None  # path of the skills vocabulary CSV (chalicelib/skills.py)
 
     xapi_extension_base: str = DEFAULT_EXTENSION_BASE
@@ -149,6 +151,13 @@ class Settings(BaseModel):
     def _some_time(cls, value: float) -> float:
         if not value > 0:
             raise ValueError("must be more than 0 seconds")
+        return value
+
+    @field_validator("learner_directory_refresh_seconds")
+    @classmethod
+    def _refresh_period(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must be 0 (check at every use) or more seconds")
         return value
 
     @field_validator("pull_max_pages")
