@@ -10,7 +10,7 @@ import os
 import uuid
 from typing import Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from .errors import SettingsError
 
@@ -98,7 +98,9 @@ class Settings(BaseModel):
     # Credly redelivers for up to 25 days: remember event ids a little longer.
     dedupe_ttl_seconds: int = 30 * 24 * 3600
     queue_max_attempts: int = 10
-    worker_batch_size: int = 10
+    # Messages the local drainer takes at once; unset, LRS_BATCH_SIZE, so that a POST is full when
+    # the outbox holds that many (an SQS batch is fixed by app.py's event source instead).
+    worker_batch_size: int = Field(default_factory=lambda data: data.get("lrs_batch_size", 50))
     local_worker: bool = False  # chalice local starts a worker process that drains the local outbox
     # A local batch not settled within this long (its process died) is delivered again.
     local_lease_seconds: float = 60.0
