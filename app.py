@@ -18,8 +18,8 @@ if "chalice.local" in sys.modules:  # under `chalice local`
 # The worker's event source is fixed when packaging, so the queue name is read at import, from
 # the environment alone (settings would import pydantic); same default as Settings.queue_name.
 QUEUE_NAME = os.environ.get("QUEUE_NAME", "").strip() or "credential-connector-events"
-# Scheduled syncs are fixed when packaging too: one function per platform of SYNC_PLATFORMS,
-# every SYNC_RATE_MINUTES.
+# Scheduled syncs are fixed when packaging too: one function per platform (its default connection)
+# or named connection of SYNC_PLATFORMS, every SYNC_RATE_MINUTES.
 SYNC_PLATFORMS = tuple(p.strip() for p in os.environ.get("SYNC_PLATFORMS", "").split(",") if p.strip())
 SYNC_RATE_MINUTES = int(os.environ.get("SYNC_RATE_MINUTES", "").strip() or 60)
 # The expiry sweep's rate, also fixed when packaging; 0: no scheduled sweep.

@@ -14,6 +14,8 @@ from typing import Sequence
 from . import __version__, console
 from .commands import register_commands
 from .commands.local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
+from .connections import known_name as known_account
+from .connections import name_argument as account_name
 from .errors import EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure
 from .runs import recorded_command
 from .settings import load_settings
@@ -81,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         pull = commands.add_parser(mode, help=text, description=f"{text[0].upper()}{text[1:]}. Each page is "
                                    "queued, then its cursor stored; with QUEUE_BACKEND=local the pages are also "
                                    "translated and delivered here. Progress on stderr, a summary on stdout.")
-        pull.add_argument("platform", choices=pulling_platforms(mode), metavar="PLATFORM",
-                          help=f"one of: {', '.join(pulling_platforms(mode))}")
+        pull.add_argument("platform", type=account_name, metavar="PLATFORM",
+                          help=f"one of: {', '.join(pulling_platforms(mode))}, or a named connection (CONNECTIONS)")
         if mode == "backfill":
             pull.add_argument("--since", type=_as_of, help="only credentials issued since (ISO 8601)")
         pull.add_argument("--restart", action="store_true",
@@ -105,8 +107,8 @@ def _parser() -> argparse.ArgumentParser:
         "reconcile", help="find what a platform has that the LRS lacks, and send it",
         description="Reads the platform's history (since --since), translates it, looks every statement up "
         "in the LRS and queues the pages holding what is missing. Lists the missing statements on stdout.")
-    recon.add_argument("platform", choices=pulling_platforms("backfill"), metavar="PLATFORM",
-                       help=f"one of: {', '.join(pulling_platforms('backfill'))}")
+    recon.add_argument("platform", type=account_name, metavar="PLATFORM",
+                       help=f"one of: {', '.join(pulling_platforms('backfill'))}, or a named connection (CONNECTIONS)")
     recon.add_argument("--since", type=_as_of, required=True, help="credentials issued since (ISO 8601)")
     recon.add_argument("--dry-run", action="store_true", help="list what is missing, send nothing")
     recon.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -213,7 +215,7 @@ def _rules_check(args: argparse.Namespace) -> int:
     return 0
 
 
-@recorded_command(lambda args: args.platform, lambda args: args.mode)
+@recorded_command(lambda args: known_account(args.platform), lambda args: args.mode)
 def _pull(args: argparse.Namespace) -> int:
     from .platforms import puller
     from .pull.runner import PullReport, PullRunner, cursor_name
@@ -278,7 +280,7 @@ def _expire(args: argparse.Namespace) -> int:
     return _exit_code(outcome)
 
 
-@recorded_command(lambda args: args.platform, lambda args: "reconcile")
+@recorded_command(lambda args: known_account(args.platform), lambda args: "reconcile")
 def _reconcile(args: argparse.Namespace) -> int:
     from .platforms import puller
     from .pull.reconcile import reconcile

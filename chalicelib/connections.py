@@ -18,6 +18,7 @@ other settings (API base, pace, ...) are inherited unless given. Docs: docs/plat
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import tomllib
@@ -29,7 +30,7 @@ from pydantic import ValidationError
 
 from .errors import SettingsError
 from .platforms import PLATFORMS, Platform, unset_settings
-from .settings import Settings
+from .settings import Settings, load_settings
 
 NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 # Names the queue and the run records already give a meaning (LAP evidence, the expiry sweep, a
@@ -67,6 +68,20 @@ def connection(settings: Settings, name: str) -> Connection:
             return named
     known = ", ".join([*PLATFORMS, *(c.name for c in named_connections(settings))])
     raise SettingsError(f"unknown connection {name!r}: one of {known}")
+
+
+def name_argument(text: str) -> str:
+    """A command line's PLATFORM: a platform's name or a well-formed connection name (which
+    CONNECTIONS must declare: checked when the command runs, where the settings are read)."""
+    if text in PLATFORMS or NAME.fullmatch(text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r}: one of {', '.join(PLATFORMS)} or a named connection")
+
+
+def known_name(name: str) -> str:
+    """`name` when it is a platform's or a configured connection's (a command checks it before its
+    run is recorded); SettingsError naming the known connections otherwise."""
+    return connection(load_settings(), name).name
 
 
 def named_connections(settings: Settings) -> tuple[Connection, ...]:

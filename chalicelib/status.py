@@ -25,7 +25,10 @@ from .pull.runner import cursor_name
 from .store import Run, RunHistory
 
 if TYPE_CHECKING:
+    from .connections import Connection
     from .intake.http import Reply
+    from .platforms import Platform
+    from .settings import Settings
     from .runtime import Services
 
 # Secret settings of the routes: a route whose setting is unset answers 503.
@@ -92,7 +95,7 @@ class DeadLetterStatus(_Model):
 
 
 class CredentialStatus(_Model):
-    name: str = Field(description="`lrs`, or `<platform>_auth`")
+    name: str = Field(description="`lrs`, or `<platform>_auth` (`<connection>_auth` for a named connection)")
     problem: str | None = Field(description="the refusal, until a later call with these credentials succeeds")
     verified_at: str | None = Field(description="the last call that succeeded (noted at most once a minute)")
 
@@ -131,30 +134,47 @@ def gather(services: "Services", environ: Mapping[str, str] | None = None) -> St
     now = _now()
     store = services.store
     histories = {(h.last.source, h.last.mode): h for h in store.runs()}
-    sources = [_source(store, key, histories.get(key), now) for key in _source_keys(store, histories)]
+    named, broken = _named(services)
+    pulls = {**{p.name: p for p in PLATFORMS.values()}, **{c.name: PLATFORMS[c.platform] for c in named}}
+    sources = [_source(store, key, histories.get(key), now, pulls) for key in _source_keys(store, histories, pulls)]
     schedules = _schedules(env, histories)
     next_runs = {(s.source, s.mode): s.next_run_at for s in schedules}
     sources = [s.model_copy(update={"next_run_at": next_runs.get((s.source, s.mode))}) for s in sources]
     letters = _dead_letters(services)
-    credentials = _credentials(services)
-    attention = _attention(sources, letters, credentials)
+    credentials = _credentials(services, named)
+    attention = _attention(sources, letters, credentials) + broken
     return StatusReport(status="attention" if attention else "ok", attention=attention,
                         generated_at=_iso(now), sources=sources, schedules=schedules, queue=_queue(services, now),
-                        dead_letters=letters, credentials=credentials, configuration=_configuration(services, env))
+                        dead_letters=letters, credentials=credentials,
+                        configuration=_configuration(services, env, named))
 
 
-def _source_keys(store, histories: dict[tuple[str, str], RunHistory]) -> list[tuple[str, str]]:
-    """Every (source, mode) with a run, and every pull with a cursor but no run recorded."""
+def _named(services: "Services") -> "tuple[tuple[Connection, ...], list[str]]":
+    """The named connections (CONNECTIONS), and why none can be shown when the file is refused."""
+    from .connections import named_connections
+    from .errors import SettingsError
+
+    try:
+        return named_connections(services.settings), []
+    except SettingsError as error:
+        return (), [str(error)]
+
+
+def _source_keys(store, histories: dict[tuple[str, str], RunHistory], pulls: "dict[str, Platform]") \
+        -> list[tuple[str, str]]:
+    """Every (source, mode) with a run, and every pull (of a platform's default connection or a named
+    one) with a cursor but no run recorded."""
     keys = set(histories)
-    keys.update((p.name, mode) for p in PLATFORMS.values() for mode in p.pull
-                if mode in PULL_MODES and store.cursor(cursor_name(p.name, mode)) is not None)
+    keys.update((name, mode) for name, p in pulls.items() for mode in p.pull
+                if mode in PULL_MODES and store.cursor(cursor_name(name, mode)) is not None)
     return sorted(keys)
 
 
-def _source(store, key: tuple[str, str], history: RunHistory | None, now: datetime) -> SourceStatus:
+def _source(store, key: tuple[str, str], history: RunHistory | None, now: datetime,
+            pulls: "dict[str, Platform]") -> SourceStatus:
     source, mode = key
     cursor = None
-    if mode in CURSOR_MODES and source in PLATFORMS:
+    if mode in CURSOR_MODES and source in pulls:
         name = cursor_name(source, CURSOR_MODES[mode])  # type: ignore[arg-type]
         value = store.cursor(name)
         if value is not None:
@@ -214,22 +234,28 @@ def _dead_letters(services: "Services") -> DeadLetterStatus:
         DeadLetterCount(source=source, reason=reason, count=count) for (source, reason), count in ordered])
 
 
-def _credentials(services: "Services") -> list[CredentialStatus]:
-    """The LRS, each platform whose API is configured, and any other flag raised."""
+def _credentials(services: "Services", named: "tuple[Connection, ...]") -> list[CredentialStatus]:
+    """The LRS, each platform (and named connection) whose API is configured, and any other flag raised."""
     settings, store = services.settings, services.store
     flags, verified = store.flags(), store.verified()
-    names = [LRS_FLAG] + [auth_flag(p.name) for p in PLATFORMS.values()
-                          if p.has_api and not unset_settings(settings, p.api_settings)]
+    names = [LRS_FLAG] + [auth_flag(name) for name, p, own in _accounts(settings, named)
+                          if p.has_api and not unset_settings(own, p.api_settings)]
     names += sorted(set(flags) - set(names))
     return [CredentialStatus(name=name, problem=flags.get(name), verified_at=verified.get(name)) for name in names]
 
 
-def _configuration(services: "Services", env: Mapping[str, str]) -> Configuration:
+def _accounts(settings: "Settings", named: "tuple[Connection, ...]") -> "list[tuple[str, Platform, Settings]]":
+    """Each platform's default connection, then each named one (by its name), with its settings."""
+    return [(p.name, p, settings) for p in PLATFORMS.values()] + \
+        [(c.name, PLATFORMS[c.platform], c.settings) for c in named]
+
+
+def _configuration(services: "Services", env: Mapping[str, str], named: "tuple[Connection, ...]") -> Configuration:
     settings = services.settings
     platforms = []
-    for p in PLATFORMS.values():
+    for name, p, own in _accounts(settings, named):
         needed = [*p.api_settings, *((p.webhook.secret, *p.webhook.needs) if p.webhook else ())]
-        platforms.append(PlatformStatus(name=p.name, settings_not_set=unset_settings(settings, dict.fromkeys(needed))))
+        platforms.append(PlatformStatus(name=name, settings_not_set=unset_settings(own, dict.fromkeys(needed))))
     missing = unset_settings(settings, [*webhook_settings(), *ROUTE_SETTINGS])
     return Configuration(platforms=platforms, routes_not_configured=missing, sync_platforms=schedule_rates(env)[0])
 

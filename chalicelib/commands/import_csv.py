@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .. import console
 from ..errors import EXIT_DEAD_LETTERS
 from .local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
+from ..connections import known_name, name_argument
 from ..platforms import csv_platforms
 from ..runs import recorded_command
 
@@ -42,7 +43,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         epilog="Mapping fields: see docs/csv-import.md.")
     parser.add_argument("file", type=Path, metavar="FILE", help="the CSV file (UTF-8, a header line first)")
     layout = parser.add_mutually_exclusive_group(required=True)
-    layout.add_argument("--platform", choices=csv_platforms(), help="the platform whose own export FILE is")
+    layout.add_argument("--platform", type=name_argument, metavar="PLATFORM",
+                        help=f"the platform whose own export FILE is: one of {', '.join(csv_platforms())}, or a "
+                        "named connection (CONNECTIONS) of one: its rows are that connection's")
     layout.add_argument("--mapping", type=Path, metavar="MAPPING", help="JSON mapping of FILE's columns")
     parser.add_argument("--delimiter", default=",", type=_delimiter, help="cell separator: a character, or tab "
                         "(default ,)")
@@ -62,7 +65,7 @@ def _delimiter(text: str) -> str:
     return value
 
 
-@recorded_command(lambda args: args.platform or "mapping", lambda args: "import-csv")
+@recorded_command(lambda args: known_name(args.platform) if args.platform else "mapping", lambda args: "import-csv")
 def run(args: argparse.Namespace) -> int:
     from ..pull.csvfile import CsvFile
     from ..pull.csvimport import CsvSource, cursor_name

@@ -88,8 +88,10 @@ def scheduled_settings(settings: "Settings") -> "Settings":
     return settings.model_copy(update={"http_max_attempts": tries, "http_request_deadline": deadline})
 
 
-def cursor_name(platform: str, mode: Mode) -> str:
-    return f"pull:{platform}:{mode}"
+def cursor_name(connection: str, mode: Mode) -> str:
+    """A platform's name (its default connection: the keys it always had) or a named connection's:
+    each account pulls from its own position."""
+    return f"pull:{connection}:{mode}"
 
 
 class _Guard:
@@ -151,7 +153,8 @@ class PullRunner:
     def run(self, platform: str, mode: Mode, puller: Puller, *, since: datetime | None = None,
             deadline: float | None = None, on_page: Callable[[PullReport], None] | None = None,
             cursor: str | None = None) -> PullReport:
-        """deadline: a time.monotonic() value after which no further page is started; cursor: where
+        """platform: a platform's or a named connection's name (its messages' source, its cursor);
+        deadline: a time.monotonic() value after which no further page is started; cursor: where
         the position is stored, when not the platform's own for `mode` (a CSV file's)."""
         name = cursor or cursor_name(platform, mode)
         report = PullReport(platform, mode)
