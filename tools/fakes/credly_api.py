@@ -7,6 +7,9 @@
   Assign `fake.token` to simulate a rotated or expired token.
 - Another organisation in the path -> 404: like most APIs, Credly does not confirm that an
   organisation it will not show you exists (a 403 would leak that).
+- `add_organisation(org_id, token)`: the fake serves a further organisation with its own token,
+  events, badges and issued list (the returned `Organisation`); a token of one organisation on
+  another's path -> 403 {"data": {"message": ...}}, as Credly refuses a token without access to it.
 - GET  /v1/organizations/{org}/events/{id}        -> 200 {"data": <event detail>} or 404
 - GET  /v1/organizations/{org}/badges?page=N&per=M&filter=state::X
                                                   -> {"data": [...], "metadata": {...}}; the page
@@ -66,6 +69,17 @@ def _error(status: int, message: str) -> Answer:
     return status, {}, {"data": {"message": message}}
 
 
+class Organisation:
+    """A further organisation the fake serves: its own token and content."""
+
+    def __init__(self, org_id: str, token: str) -> None:
+        self.org_id = org_id
+        self.token = token
+        self.events: dict[str, dict] = {}
+        self.badges: list[dict] = []
+        self.issued: list[dict] = []
+
+
 class FakeCredly(PlatformFake):
     def __init__(self, org_id: str, token: str, port: int = 0, per_page: int = 50) -> None:
         self.org_id = org_id
@@ -77,6 +91,7 @@ class FakeCredly(PlatformFake):
         self.badges: list[dict] = []
         self.issued: list[dict] = []
         self.targets: list[tuple[str, str]] = []
+        self.others: dict[str, Organisation] = {}
         super().__init__(port)
         self.base_url = f"http://127.0.0.1:{self.port}/v1/"
 
@@ -92,6 +107,10 @@ class FakeCredly(PlatformFake):
         for file in files:
             self.add_event(json.loads(file.read_text())["data"])
         return len(files)
+
+    def add_organisation(self, org_id: str, token: str) -> Organisation:
+        with self._lock:
+            return self.others.setdefault(org_id, Organisation(org_id, token))
 
     def add_badge(self, badge: dict) -> None:
         with self._lock:
@@ -118,23 +137,33 @@ class FakeCredly(PlatformFake):
             return _error(500, f"fake Credly failed: {type(error).__name__}: {error}")
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Answer:
-        if not self._authorised(_header(headers, "Authorization")):
+        user = self._user(_header(headers, "Authorization"))
+        served = [self, *self.others.values()]
+        if not any(user == org.token for org in served):
             return _error(401, "You must be logged in to access this resource")
         segments = [s for s in path.split("/") if s]
-        if segments[:2] != ["v1", "organizations"] or len(segments) < 4 or segments[2] != self.org_id:
+        org = next((o for o in served if len(segments) > 2 and segments[2] == o.org_id), None)
+        if segments[:2] != ["v1", "organizations"] or len(segments) < 4 or org is None:
             return _error(404, "Not found")
+        if user != org.token:
+            return _error(403, "You are not authorized to access this organization")
         resource = segments[3:]
         if method == "GET" and len(resource) == 2 and resource[0] == "events":
             with self._lock:
-                event = self.events.get(resource[1])
+                event = org.events.get(resource[1])
             return (200, {}, {"data": event}) if event else _error(404, "Not found")
         if resource in (["badges"], ["high_volume_issued_badge_search"]) and method == "GET":
-            return self._badge_page(query, resource[0])
+            return self._badge_page(query, resource[0], org)
         if resource == ["badges"] and method == "POST":
-            return self._issue(body)
+            return self._issue(body, org)
         return _error(404, "Not found")
 
     def _authorised(self, header: str | None) -> bool:
+        """The header authenticates the first organisation."""
+        return self._user(header) == self.token
+
+    def _user(self, header: str | None) -> str | None:
+        """The token of a well-formed Basic header (an empty password, or none); None otherwise."""
         scheme, _, encoded = (header or "").partition(" ")
         if scheme.lower() != "basic":
             return False
@@ -143,11 +172,13 @@ class FakeCredly(PlatformFake):
         except (binascii.Error, UnicodeDecodeError):
             return False
         user, _, password = decoded.partition(":")
-        return user == self.token and password == ""
+        return user if password == "" else None
 
     # -- badges ------------------------------------------------------------------------------
 
-    def _badge_page(self, query: dict[str, list[str]], listing: str = "badges") -> Answer:
+    def _badge_page(self, query: dict[str, list[str]], listing: str = "badges",
+                    org: "FakeCredly | Organisation | None" = None) -> Answer:
+        org = org or self
         try:
             page = int(_first(query, "page", "1"))
             per = min(MAX_PER_PAGE, int(_first(query, "per", str(self.per_page))))
@@ -157,7 +188,7 @@ class FakeCredly(PlatformFake):
             return _error(400, "page and per must be at least 1")
         state = _filter_value(_first(query, "filter", ""), "state")
         with self._lock:
-            badges = [b for b in self.badges if state is None or b.get("state") == state]
+            badges = [b for b in org.badges if state is None or b.get("state") == state]
         sort = _first(query, "sort", "")
         if sort.lstrip("-") == "issued_at":  # Credly's list sorts; the fake knows this key only
             badges.sort(key=lambda b: str(b.get("issued_at")), reverse=sort.startswith("-"))
@@ -169,22 +200,23 @@ class FakeCredly(PlatformFake):
             "total_count": len(badges),
             "total_pages": total_pages,
             "per": per,
-            "previous_page_url": self._page_url(query, page - 1, listing) if page > 1 else None,
-            "next_page_url": self._next_url(query, page, total_pages, listing),
+            "previous_page_url": self._page_url(query, page - 1, listing, org.org_id) if page > 1 else None,
+            "next_page_url": self._next_url(query, page, total_pages, listing, org.org_id),
         }
         return 200, {}, {"data": chunk, "metadata": metadata}
 
-    def _next_url(self, query: dict[str, list[str]], page: int, total_pages: int, listing: str) -> str | None:
+    def _next_url(self, query: dict[str, list[str]], page: int, total_pages: int, listing: str,
+                  org_id: str) -> str | None:
         if page < total_pages or self.endless:
-            return self._page_url(query, page + 1, listing)
-        return self._page_url(query, 1, listing) if self.loops else None
+            return self._page_url(query, page + 1, listing, org_id)
+        return self._page_url(query, 1, listing, org_id) if self.loops else None
 
-    def _page_url(self, query: dict[str, list[str]], page: int, listing: str = "badges") -> str:
+    def _page_url(self, query: dict[str, list[str]], page: int, listing: str, org_id: str) -> str:
         # Keep filter and per: a next page without them would list a different collection.
         kept = {key: values[0] for key, values in query.items() if key != "page"}
-        return f"{self.base_url}organizations/{self.org_id}/{listing}?{urlencode({**kept, 'page': page})}"
+        return f"{self.base_url}organizations/{org_id}/{listing}?{urlencode({**kept, 'page': page})}"
 
-    def _issue(self, body: bytes) -> Answer:
+    def _issue(self, body: bytes, org: "FakeCredly | Organisation") -> Answer:
         try:
             payload = json.loads(body or b"{}")
         except ValueError:
@@ -199,11 +231,11 @@ class FakeCredly(PlatformFake):
         except ValueError:
             return _error(422, f"issued_at must look like 2026-11-20 14:03:10 +0000, got {payload['issued_at']!r}")
         with self._lock:  # check and record in one step: two concurrent issues award once
-            if any(_same_award(earlier, payload) for earlier in self.issued):
+            if any(_same_award(earlier, payload) for earlier in org.issued):
                 return _error(422, "User already has this badge")
-            self.issued.append(payload)
+            org.issued.append(payload)
             badge = _issued_badge(payload, issued_at)
-            self.badges.append(badge)
+            org.badges.append(badge)
         return 201, {}, {"data": badge}
 
 
