@@ -35,6 +35,7 @@ METRICS = {
     "lap_no_rule_matched": "LAP evidence that matched no rule",
     "auth_failures": "refusals of the connector's credentials (LRS or platform) that set a /health flag",
     "scheduled_sync_succeeded": "scheduled syncs that ended without stopping",
+    "directory_refresh_failed": "reads of LEARNER_DIRECTORY refused or failed (the last good version stays in use)",
 }
 
 _lock = threading.Lock()

@@ -84,9 +84,10 @@ class Services:
 
     @cached_property
     def directory(self) -> "LearnerDirectory":
-        from .identity import LearnerDirectory
+        """Kept up to date with LEARNER_DIRECTORY (identity/sources.py); routes that only queue never build it."""
+        from .identity.sources import live_directory
 
-        return LearnerDirectory.from_settings(self.settings)
+        return live_directory(self.settings, lambda run: self.store.record_run(run))  # type: ignore[return-value]
 
     @cached_property
     def worker(self) -> "Worker":

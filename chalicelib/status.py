@@ -111,6 +111,14 @@ class Configuration(_Model):
     sync_platforms: list[str] = Field(description="SYNC_PLATFORMS: synced on a schedule on AWS")
 
 
+class DirectoryStatus(_Model):
+    source: str = Field(description="LEARNER_DIRECTORY: a path, s3://bucket/key or a URL (without query)")
+    entries: int | None = Field(description="people in the version last loaded; null: none loaded yet")
+    loaded_at: str | None = Field(description="when that version was loaded (by any function or process)")
+    last_error: str | None = Field(description="why the last check failed (the loaded version stays in use); "
+                                               "null when it succeeded")
+
+
 class StatusReport(_Model):
     """`status --json` and GET /status: the same document."""
 
@@ -123,6 +131,7 @@ class StatusReport(_Model):
     dead_letters: DeadLetterStatus
     credentials: list[CredentialStatus]
     configuration: Configuration
+    directory: DirectoryStatus | None = Field(None, description="null: LEARNER_DIRECTORY is not set")
 
 
 def _now() -> datetime:
@@ -146,7 +155,8 @@ def gather(services: "Services", environ: Mapping[str, str] | None = None) -> St
     return StatusReport(status="attention" if attention else "ok", attention=attention,
                         generated_at=_iso(now), sources=sources, schedules=schedules, queue=_queue(services, now),
                         dead_letters=letters, credentials=credentials,
-                        configuration=_configuration(services, env, named))
+                        configuration=_configuration(services, env, named),
+                        directory=_directory(services, histories))
 
 
 def _named(services: "Services") -> "tuple[tuple[Connection, ...], list[str]]":
@@ -250,6 +260,20 @@ def _accounts(settings: "Settings", named: "tuple[Connection, ...]") -> "list[tu
         [(c.name, PLATFORMS[c.platform], c.settings) for c in named]
 
 
+def _directory(services: "Services", histories: dict[tuple[str, str], RunHistory]) -> DirectoryStatus | None:
+    """From the run records every process leaves when it loads the directory or fails to."""
+    from .identity.sources import REFRESH_MODE, REFRESH_SOURCE, shown_location
+
+    location = services.settings.learner_directory
+    if not location:
+        return None
+    history = histories.get((REFRESH_SOURCE, REFRESH_MODE))
+    loaded = history.last_success if history else None
+    failed = history.last if history and not history.last.succeeded else None
+    return DirectoryStatus(source=shown_location(location), entries=loaded.records if loaded else None,
+                           loaded_at=loaded.ended_at if loaded else None, last_error=failed.error if failed else None)
+
+
 def _configuration(services: "Services", env: Mapping[str, str], named: "tuple[Connection, ...]") -> Configuration:
     settings = services.settings
     platforms = []
@@ -328,6 +352,11 @@ def render(report: StatusReport) -> list[str]:
                                             else "configured"))
     lines.append(f"  routes not configured: {', '.join(config.routes_not_configured) or 'none'}")
     lines.append(f"  scheduled syncs: {', '.join(config.sync_platforms) or 'none'}")
+    if report.directory is not None:
+        d = report.directory
+        loaded = f"{d.entries} people loaded {d.loaded_at}" if d.loaded_at else "not loaded yet"
+        lines.append(f"learner directory: {d.source}: {loaded}" + (f"; last check failed: {d.last_error}"
+                                                                   if d.last_error else ""))
     return lines
 
 

@@ -93,8 +93,10 @@ class LearnerDirectory:
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "LearnerDirectory":
-        """LEARNER_DIRECTORY's entries; empty when it is not set."""
-        return cls.from_csv(settings.learner_directory) if settings.learner_directory else cls()
+        """LEARNER_DIRECTORY as it is now (one read, wherever it is); empty when it is not set."""
+        from .sources import read_once
+
+        return read_once(settings)
 
     @classmethod
     def from_csv(cls, path: str) -> "LearnerDirectory":
