@@ -19,6 +19,7 @@ from ..settings import Settings
 from ..skills import SkillsFile
 from ..timeutil import xapi_timestamp
 from . import vocabulary as v
+from .corrections import voiding_of_correction
 
 CREDENTIAL_KINDS = (Kind.ISSUED, Kind.ACCEPTED, Kind.REJECTED, Kind.EXPIRED)
 
@@ -122,6 +123,10 @@ class StatementBuilder:
         statements: list[Statement] = []
         if self.policy in ("void", "both") or event.minimal:
             statements.append(self._voiding(event))
+            # The earned statement may stand corrected under the mapped agent (identity remap): void that copy too.
+            agent = self.resolver.correction(event.learner, event.platform)
+            if agent is not None:
+                statements.append(voiding_of_correction(statements[0], agent, self.namespace))
         if self.policy in ("revoke", "both") and not event.minimal:
             learner = self.resolver.resolve(event.learner, event.platform)
             verb = {"id": self.vocab.verb_revoked, "display": {"en": "revoked"}}
