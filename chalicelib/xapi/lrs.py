@@ -1,7 +1,8 @@
 """LRS client: batching, Basic auth, the version header, bounded retries and per-statement outcomes.
 
 One `send()` turns a list of statements into a DeliveryReport: delivered, already stored (409:
-our ids are deterministic, so the LRS holds our earlier copy) or rejected on their own (400 after
+our ids are deterministic, so the LRS holds our earlier copy; a chunk refused with 409 is settled
+by looking its ids up, then one POST of the rest) or rejected on their own (400, 413 after
 bisecting a chunk). Transient trouble raises LrsUnavailable, configuration trouble LrsAuthError
 (a refusal naming the version, the credentials or the endpoint is configuration, whatever its
 status); both carry the partial report so nothing already delivered is lost from the caller's view.
@@ -165,6 +166,8 @@ class LrsClient(RetryingClient):
         super().__init__(timeout=timeout, retry=retry, sleep=sleep, session=session or _session_for(self.base_url))
         # Per request rather than on the session: a caller's session stays untouched.
         self._auth = (username, password or "") if username else None
+        # Learned on the first 409: the LRS answers look-ups by id with pages of other statements.
+        self.ignores_id_lookups = False
 
     @classmethod
     def from_settings(cls, settings: "Settings", **overrides: object) -> "LrsClient":
@@ -217,14 +220,18 @@ class LrsClient(RetryingClient):
         log("lrs_send", statements=len(outgoing.statements), elapsed_ms=elapsed_ms, **report.counts())
         return report
 
-    def _deliver(self, chunk: list[Statement], report: DeliveryReport, body: bytes | None = None) -> None:
-        """POST one chunk; on a per-statement refusal bisect until the culprits stand alone."""
+    def _deliver(self, chunk: list[Statement], report: DeliveryReport, body: bytes | None = None,
+                 resolve: bool = True) -> None:
+        """POST one chunk; on a per-statement refusal bisect until the culprits stand alone, but
+        for a conflict (409) first ask which statements the LRS holds (see _resolve_conflict)."""
         response = self._post(chunk if body is None else body)
         status = response.status_code
         if 200 <= status < 300:
             report.delivered.extend(s["id"] for s in chunk)
             return
         self._raise_for_configuration(response)
+        if status == 409 and len(chunk) > 1 and resolve and self._resolve_conflict(chunk, response, report):
+            return
         if len(chunk) > 1:
             # Learning Locker refuses the whole batch for one bad or conflicting statement.
             middle = len(chunk) // 2
@@ -237,6 +244,34 @@ class LrsClient(RetryingClient):
             message = describe_refusal(response)
             report.rejected.append((chunk[0], message))
             log("lrs_rejected", level=logging.WARNING, statement_id=chunk[0]["id"], status=status, reason=message)
+
+    def _resolve_conflict(self, chunk: list[Statement], response: requests.Response, report: DeliveryReport) -> bool:
+        """A chunk refused with 409: the LRS holds some of its ids already (an earlier delivery,
+        e.g. an import of the same credentials with fewer facts). Each id is looked up (but the
+        one the answer names) and the others go in one POST, so a conflict costs a look-up rather
+        than the POSTs of bisecting the chunk down to it. False (the caller bisects) when the
+        LRS cannot answer look-ups by id."""
+        if self.ignores_id_lookups:
+            return False
+        named = _named_ids(response, chunk)
+        try:
+            held = named | {s["id"] for s in chunk if s["id"] not in named and self.look_up(s["id"], False) is not None}
+        except FilterIgnored:
+            self.ignores_id_lookups = True
+            return False
+        except (LrsUnavailable, LrsAuthError):
+            raise
+        except ConnectorError as error:  # the look-up refused: bisecting still settles the chunk
+            log("lrs_lookup_refused", level=logging.WARNING, reason=str(error)[:MAX_MESSAGE])
+            return False
+        rest = [s for s in chunk if s["id"] not in held]
+        report.already_stored.extend(s["id"] for s in chunk if s["id"] in held)
+        log("lrs_conflicts", statements=len(chunk), already_stored=len(held), looked_up=len(chunk) - len(named))
+        if rest:
+            # Once more refused (a statement stored meanwhile, or voided: a look-up does not show
+            # it): bisected, as before.
+            self._deliver(rest, report, resolve=False)
+        return True
 
     def _post(self, chunk: list[Statement] | bytes) -> requests.Response:
         body = chunk if isinstance(chunk, bytes) else _encode(chunk)
@@ -534,6 +569,12 @@ def _prepare(statements: list[Statement]) -> list[Statement]:
         seen.setdefault(statement["id"], statement)
         prepared.append(statement)
     return prepared
+
+
+def _named_ids(response: requests.Response, chunk: list[Statement]) -> set[str]:
+    """The ids of the chunk a conflict answer names (Learning Locker: "<id> is conflicting")."""
+    text = response.content[:MAX_REFUSAL_BYTES].decode(response.encoding or "utf-8", "replace")
+    return {str(s["id"]) for s in chunk if str(s["id"]) in text}
 
 
 def _encode(chunk: list[Statement]) -> bytes:
