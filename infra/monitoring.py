@@ -66,6 +66,10 @@ def alarms(service: str, queue: str, dlq: str, worker: str, syncs: list[str], sy
         "AuthFailuresAlarm": _alarm(
             "The LRS or a platform refused the connector's credentials (docs/operating.md#alarms)",
             _custom("auth_failures", service), "GreaterThanThreshold", 0),
+        "LearnerDirectoryRefreshAlarm": _alarm(
+            "LEARNER_DIRECTORY could not be read or was refused; the last good version stays in use "
+            "(docs/operating.md#alarms)",
+            _custom("directory_refresh_failed", service), "GreaterThanThreshold", 0),
     }
     for platform in syncs:
         found[f"ScheduledSync{_id(platform)}Alarm"] = _alarm(

@@ -35,7 +35,7 @@ class IdentityResolver:
         if ifi == "account" and not homepage:
             raise SettingsError("IDENTITY_IFI=account needs IDENTITY_HOMEPAGE")
         self.ifi = ifi
-        self.directory = directory or LearnerDirectory()
+        self.directory = directory if directory is not None else LearnerDirectory()
         self.homepage = homepage
 
     def resolve(self, learner: Learner, platform: str | None = None) -> ResolvedLearner:

@@ -201,6 +201,9 @@ class LiveDirectory:
     def __len__(self) -> int:
         return len(self.current())
 
+    def __bool__(self) -> bool:  # set up, whatever it holds: `directory or ...` must not read it
+        return True
+
     def __iter__(self) -> Iterator[DirectoryEntry]:
         return iter(self.current())
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 
+from chalicelib.identity.sources import DirectoryUnavailable
 from chalicelib.metrics import NAMESPACE
 from chalicelib.platforms.pulling import Page
 from chalicelib.queue import QueueMessage
@@ -35,12 +36,13 @@ def refused(body: object, event_id: str | None) -> object:
 
 def emitted(stage: str, tmp_path, monkeypatch, capsys) -> list[dict]:
     """The EMF documents the code writes in a stage's functions: a webhook, a worker batch whose
-    platform refuses the token (a dead letter), a scheduled sync."""
+    platform refuses the token (a dead letter), a scheduled sync, a learner directory that cannot be read."""
     from chalicelib import metrics
     from chalicelib.runtime import services
 
     for name, value in {"STATE_PATH": str(tmp_path / "state.sqlite"), "METRICS_EMF": "true",
-                        "METRICS_SERVICE": f"{APP_NAME}-{stage}", "CREDLY_TOKEN": "t"}.items():
+                        "METRICS_SERVICE": f"{APP_NAME}-{stage}", "CREDLY_TOKEN": "t",
+                        "LEARNER_DIRECTORY": str(tmp_path / "missing.csv")}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("chalicelib.platforms.puller", lambda platform, settings, mode: OnePage())
     services.cache_clear()
@@ -49,6 +51,8 @@ def emitted(stage: str, tmp_path, monkeypatch, capsys) -> list[dict]:
         connector.worker.fetchers["credly"] = refused
         connector.process([QueueMessage(source="credly", kind="notification", body={"id": "e1"}, event_id="e1")])
         connector.scheduled_sync("credly", seconds_left=60)
+        with pytest.raises(DirectoryUnavailable):  # a worker's lookup while the directory cannot be read
+            connector.directory.find_agent({"mbox": "mailto:ada@example.com"})
         metrics.flush()  # what the function's middleware does at the end of the invocation
     finally:
         services.cache_clear()
@@ -73,7 +77,8 @@ def emits(documents: list[dict], alarm: dict) -> bool:
 def test_every_custom_alarm_watches_a_metric_the_code_emits(stage, tmp_path, monkeypatch, capsys):
     template = merge_template(stage)
     custom = {name: a for name, a in alarms(template).items() if a["Namespace"] == NAMESPACE}
-    assert {"DeadLettersAlarm", "AuthFailuresAlarm", "ScheduledSyncCredlyAlarm"} <= set(custom)
+    assert {"DeadLettersAlarm", "AuthFailuresAlarm", "ScheduledSyncCredlyAlarm",
+            "LearnerDirectoryRefreshAlarm"} <= set(custom)
     documents = emitted(stage, tmp_path, monkeypatch, capsys)
     assert [name for name, alarm in custom.items() if not emits(documents, alarm)] == []
 
