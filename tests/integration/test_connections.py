@@ -1,0 +1,187 @@
+"""Two Credly organisations and two Accredible accounts side by side in one deployment (named
+connections, CONNECTIONS): webhooks on their own routes with their own secrets, pulls with their
+own cursors, statements in the real LRS that say which account they came through; nothing crosses."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+
+import pytest
+
+from .conftest import FIXTURES, ORG_ID, fixture_json
+from .test_crash_windows import restart
+
+pytestmark = pytest.mark.integration
+
+ORG_B = "7e1c0a44-90b2-4d0e-8f7a-2b9d5c3e6a10"
+BADGE = "9f1e2d3c-4b5a-4697-8877-665544332211"  # the fixture's badge id: both organisations use it
+CONNECTION_EXT = "https://credential-connector.dev/xapi/extensions/connection"
+
+
+@pytest.fixture
+def accounts(connector, tmp_path, monkeypatch):
+    """The default Credly organisation and Accredible account (single-account settings), and one
+    named connection of each: credly-academy (another organisation of the same fake Credly) and
+    accredible-emea (another Accredible account), whose credential ids are the same as the default's."""
+    from chalicelib.platforms.accredible.api import AccredibleClient
+    from fakes.accredible_api import FakeAccredible
+
+    token_b, hook_b = "credly-b-" + uuid.uuid4().hex, "path-b-" + uuid.uuid4().hex
+    academy = connector.credly.add_organisation(ORG_B, token_b)
+    for path in sorted((FIXTURES / "credly").glob("event_*.json")):
+        detail = _other_learner(json.loads(path.read_text())["data"])
+        academy.events[detail["id"]] = detail
+    key_a, key_b = "acc-a-" + uuid.uuid4().hex, "acc-b-" + uuid.uuid4().hex
+    first_id = random.randrange(10**8, 10**9)
+    with FakeAccredible(key_a, first_id=first_id) as acc_a, FakeAccredible(key_b, first_id=first_id) as acc_b:
+        (tmp_path / "connections.toml").write_text(
+            f'[connections.credly-academy]\nplatform = "credly"\norganisation = "Academy Ltd"\n'
+            f'CREDLY_ORG_ID = "{ORG_B}"\nCREDLY_TOKEN = "{token_b}"\nCREDLY_WEBHOOK_TOKEN = "{hook_b}"\n\n'
+            f'[connections.accredible-emea]\nplatform = "accredible"\norganisation = "Acme EMEA"\n'
+            f'ACCREDIBLE_API_BASE = "{acc_b.base_url}"\nACCREDIBLE_API_KEY = "{key_b}"\n')
+        monkeypatch.setenv("CONNECTIONS", str(tmp_path / "connections.toml"))
+        monkeypatch.setenv("ACCREDIBLE_API_BASE", acc_a.base_url)
+        monkeypatch.setenv("ACCREDIBLE_API_KEY", key_a)
+        monkeypatch.setattr(AccredibleClient, "requests_per_second", 1000.0)
+        restart(connector)
+        yield {"academy": academy, "hook_b": hook_b, "acc_a": acc_a, "acc_b": acc_b}
+
+
+def _other_learner(detail: dict) -> dict:
+    """The same event and badge ids in the other organisation, for another learner."""
+    detail = copy.deepcopy(detail)
+    detail["organization_id"] = ORG_B
+    detail["badge"].update(recipient_email="grace.hopper@example.com", issued_to_first_name="Grace",
+                           issued_to_last_name="Hopper", issuer_earner_id="E-2002")
+    return detail
+
+
+def statement_id(connector, key: str) -> str:
+    return connector.statement_id(key)
+
+
+def stored(lrs_session, lrs, statement_id_: str) -> dict | None:
+    answer = lrs_session.get(lrs.statements_url, params={"statementId": statement_id_})
+    return answer.json() if answer.status_code == 200 else None
+
+
+def stored_since(lrs_session, lrs, since: str) -> list[dict]:
+    """Every statement the LRS stored since `since` (this test's: the session's tests run one by one)."""
+    answer = lrs_session.get(lrs.statements_url, params={"since": since, "limit": 500})
+    assert answer.status_code == 200
+    return answer.json()["statements"]
+
+
+def by_connection(statements: list[dict]) -> Counter:
+    return Counter(json.dumps(s.get("context", {}).get("extensions", {}).get(CONNECTION_EXT), sort_keys=True)
+                   for s in statements)
+
+
+def connection_ext(name: str, organisation: str) -> str:
+    return json.dumps({"name": name, "organisation": organisation}, sort_keys=True)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def test_two_credly_organisations_receive_on_their_own_routes_and_nothing_crosses(connector, accounts, lrs,
+                                                                                 lrs_session):
+    since = now()
+    notification_a = fixture_json("credly/webhook_badge_created.json")
+    notification_b = {**notification_a, "organization_id": ORG_B}
+    default_route = f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}"
+    academy_route = f"/webhooks/credly/credly-academy/{accounts['hook_b']}"
+
+    # Each token only on its own route: the other organisation's is refused, nothing queued.
+    assert connector.post(f"/webhooks/credly/credly-academy/{connector.env['CREDLY_WEBHOOK_TOKEN']}",
+                          notification_b).status_code == 401
+    assert connector.post(f"/webhooks/credly/{accounts['hook_b']}", notification_a).status_code == 401
+    assert connector.post(academy_route, notification_a).status_code == 403  # authentic, other organisation
+    assert connector.post(f"/webhooks/credly/nobody/{accounts['hook_b']}", notification_b).status_code == 404
+    assert connector.services.queue.depth() == 0
+
+    # The same event id in both organisations: each is its own delivery, fetched with its own token.
+    assert connector.post(default_route, notification_a).status_code == 200
+    assert connector.post(academy_route, notification_b).status_code == 200
+    assert json.loads(connector.post(academy_route, notification_b).body)["status"] == "duplicate"
+    assert connector.services.queue.depth() == 2
+    connector.drain()
+    fetches = sorted(p for m, p in connector.credly.requests if "/events/" in p)
+    assert fetches == sorted(f"/v1/organizations/{org}/events/{notification_a['id']}" for org in (ORG_ID, ORG_B))
+
+    ada = stored(lrs_session, lrs, statement_id(connector, f"credly|{BADGE}|issued"))  # the id it always had
+    grace = stored(lrs_session, lrs, statement_id(connector, f"credly/credly-academy|{BADGE}|issued"))
+    assert ada["actor"]["mbox"] == "mailto:ada.lovelace@example.com"
+    assert grace["actor"]["mbox"] == "mailto:grace.hopper@example.com"
+    assert ada["context"]["extensions"][CONNECTION_EXT] == {"name": "credly", "organisation": "Credly"}
+    assert grace["context"]["extensions"][CONNECTION_EXT] == {"name": "credly-academy", "organisation": "Academy Ltd"}
+    counts = by_connection(stored_since(lrs_session, lrs, since))
+    assert counts == {connection_ext("credly", "Credly"): 1, connection_ext("credly-academy", "Academy Ltd"): 1}
+    assert connector.services.store.count_dead_letters() == 0
+
+
+def test_two_accredible_accounts_pull_with_their_own_cursors_clients_and_statements(connector, accounts, lrs,
+                                                                                   lrs_session, capsys):
+    from chalicelib.cli import main
+
+    since = now()
+    acc_a, acc_b = accounts["acc_a"], accounts["acc_b"]
+    mine = [acc_a.add_credential(f"a{i}@example.com", f"A {i}") for i in range(3)]
+    theirs = [acc_b.add_credential(f"b{i}@example.com", f"B {i}") for i in range(5)]
+    assert [c["id"] for c in mine] == [c["id"] for c in theirs[:3]]  # the same ids in both accounts
+
+    assert main(["sync", "accredible", "--json"]) == 0
+    assert main(["sync", "accredible-emea", "--json"]) == 0
+    summaries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(s["platform"], s["records"]) for s in summaries] == [("accredible", 3), ("accredible-emea", 5)]
+
+    # Each account's key went to its own account only.
+    assert {r.headers.get("Authorization") for r in acc_a.received} == {f"Token token={acc_a.api_key}"}
+    assert {r.headers.get("Authorization") for r in acc_b.received} == {f"Token token={acc_b.api_key}"}
+    store = connector.services.store
+    cursor_a, cursor_b = store.cursor("pull:accredible:sync"), store.cursor("pull:accredible-emea:sync")
+    assert cursor_a and cursor_b and cursor_a != cursor_b
+
+    statements = stored_since(lrs_session, lrs, since)
+    assert by_connection(statements) == {connection_ext("accredible", "Accredible"): 3,
+                                         connection_ext("accredible-emea", "Acme EMEA"): 5}
+    for credential in theirs:
+        sid = statement_id(connector, f"accredible/accredible-emea|{credential['id']}|issued")
+        assert stored(lrs_session, lrs, sid)["actor"]["mbox"] == f"mailto:{credential['recipient']['email']}"
+    for credential in mine:
+        sid = statement_id(connector, f"accredible|{credential['id']}|issued")
+        assert stored(lrs_session, lrs, sid)["actor"]["mbox"] == f"mailto:{credential['recipient']['email']}"
+
+    # A second sync of one account reads only that account, from its own cursor.
+    acc_b.add_credential("b9@example.com", "B 9")
+    assert main(["sync", "accredible-emea", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["records"] == 1
+    assert store.cursor("pull:accredible:sync") == cursor_a
+
+
+def test_a_credly_pull_per_organisation_and_status_per_connection(connector, accounts, capsys):
+    from chalicelib.cli import main
+
+    badge = fixture_json("credly/event_badge_created.json")["data"]["badge"]
+    connector.credly.add_badge(badge)
+    accounts["academy"].badges.extend([_other_learner({"badge": badge, "id": "x"})["badge"],
+                                       {**_other_learner({"badge": badge, "id": "y"})["badge"], "id": str(uuid.uuid4())}])
+    assert main(["sync", "credly-academy", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["records"] == 2
+    assert main(["backfill", "credly", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["records"] == 1
+    assert main(["status", "--json"]) in (0, 1)
+    report = json.loads(capsys.readouterr().out)
+    sources = {(s["source"], s["mode"]) for s in report["sources"]}
+    assert {("credly-academy", "sync"), ("credly", "backfill")} <= sources
+    runs = {s["source"]: s["last_run"]["records"] for s in report["sources"] if s["last_run"]}
+    assert (runs["credly-academy"], runs["credly"]) == (2, 1)
+    assert {"credly_auth", "credly-academy_auth", "accredible-emea_auth"} <= {c["name"] for c in report["credentials"]}
+    assert main(["backfill", "credly-nowhere"]) == 2
+    assert "unknown connection 'credly-nowhere'" in capsys.readouterr().err
