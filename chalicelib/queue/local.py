@@ -12,7 +12,7 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from queue import SimpleQueue
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 from ..observability import log
 from ..sqlitedb import SqliteDb
@@ -57,14 +57,18 @@ class LocalOutbox:
         with self.db.transaction() as conn:  # an array's documents: all queued, or none
             conn.executemany(_INSERT, rows)
 
-    def receive(self, max_messages: int = 10, visibility_seconds: float = 60.0) -> list[Leased]:
+    def receive(self, max_messages: int = 10, visibility_seconds: float = 60.0,
+                max_bytes: int | None = None) -> list[Leased]:
+        """Lease up to max_messages ready messages, oldest first; with max_bytes, no more than
+        that many bytes of bodies (the first message always)."""
         now = time.time()
         with self.db.transaction() as conn:
-            rows = conn.execute(
+            cursor = conn.execute(
                 "SELECT id, body, attempts FROM outbox WHERE available_at <= ? AND leased_until <= ? "
                 "ORDER BY available_at LIMIT ?",
                 (now, now, max_messages),
-            ).fetchall()
+            )
+            rows = cursor.fetchall() if max_bytes is None else _within(cursor, max_bytes)
             conn.executemany(
                 "UPDATE outbox SET leased_until = ?, attempts = attempts + 1 WHERE id = ?",
                 [(now + visibility_seconds, row[0]) for row in rows],
@@ -96,6 +100,25 @@ class LocalOutbox:
         rows = self.db.query("SELECT MIN(json_extract(body, '$.received_at')) FROM outbox")
         return rows[0][0]
 
+
+def _within(rows: Iterable[tuple[str, str, int]], max_bytes: int) -> list[tuple[str, str, int]]:
+    """The leading rows whose bodies add up to at most max_bytes (the first one whatever its size);
+    read one at a time, so that what is left over is not read."""
+    taken: list[tuple[str, str, int]] = []
+    size = 0
+    for row in rows:
+        size += len(row[1])
+        if taken and size > max_bytes:
+            break
+        taken.append(row)
+    return taken
+
+
+# A local batch holds at most this much of message bodies. WORKER_BATCH_SIZE (LRS_BATCH_SIZE by
+# default) messages fill a POST when each is a webhook's or an intake document's; pull and import
+# pages (up to 256 KB, a hundred or more statements each) fill many, and this keeps what a batch
+# holds in memory (twice: one batch in flight while the next is translated) near what ten did.
+BATCH_BYTES = 1024 * 1024
 
 # How long the drainer thread waits for the next batch's request to be written (normally well
 # under a millisecond); a bound only, should a sender never signal.
@@ -162,6 +185,8 @@ class OutboxDrainer:
     POSTs them one after the other, in the order received. A message is acknowledged only once
     its batch is settled, so a crash at any point leaves it leased, to be delivered again.
     A message that keeps failing is handed to `give_up` (a dead letter) after `max_attempts`.
+    A batch is `batch_size` messages (WORKER_BATCH_SIZE: LRS_BATCH_SIZE unless set, so that a
+    POST is full when that many are waiting) and at most `batch_bytes` of their bodies.
     """
 
     def __init__(
@@ -173,6 +198,7 @@ class OutboxDrainer:
         stage: Stager | None = None,
         pipeline_depth: int = 2,
         batch_size: int = 10,
+        batch_bytes: int | None = BATCH_BYTES,
         max_attempts: int = 10,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
@@ -185,6 +211,7 @@ class OutboxDrainer:
         self.stage = stage
         self.pipeline_depth = max(1, pipeline_depth)
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -193,9 +220,12 @@ class OutboxDrainer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _receive(self) -> list[Leased]:
+        return self.outbox.receive(self.batch_size, self.visibility_seconds, self.batch_bytes)
+
     def drain_once(self) -> int:
         """Process one batch, start to finish; return how many messages were received."""
-        leased = self.outbox.receive(self.batch_size, self.visibility_seconds)
+        leased = self._receive()
         if not leased:
             return 0
         try:
@@ -219,7 +249,7 @@ class OutboxDrainer:
         total = 0
         try:
             while True:
-                leased = [] if stopping() else self.outbox.receive(self.batch_size, self.visibility_seconds)
+                leased = [] if stopping() else self._receive()
                 if leased:
                     total += len(leased)
                     in_flight.append(self._start(leased, sender))
