@@ -36,6 +36,8 @@ METRICS = {
     "auth_failures": "refusals of the connector's credentials (LRS or platform) that set a /health flag",
     "scheduled_sync_succeeded": "scheduled syncs that ended without stopping",
     "directory_refresh_failed": "reads of LEARNER_DIRECTORY refused or failed (the last good version stays in use)",
+    "recipients_mapped": "events translated whose recipient the learner directory maps",
+    "recipients_unmapped": "events translated whose recipient it does not (a fallback identity, or a dead letter)",
 }
 
 _lock = threading.Lock()
@@ -49,6 +51,10 @@ def count(name: str, value: int = 1, source: str | None = None) -> None:
     if value:
         with _lock:
             _pending.setdefault(source or ALL_SOURCES, Counter())[name] += value
+
+
+def count_recipient(mapped: bool, source: str) -> None:
+    count("recipients_mapped" if mapped else "recipients_unmapped", 1, source)
 
 
 def count_all(counts: dict[str, int], source: str | None = None, skip: tuple[str, ...] = ()) -> None:

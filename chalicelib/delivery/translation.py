@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from .. import metrics
 from ..connections import named_connections
 from ..errors import InputError
 from ..events import CredentialEvent, Skipped
@@ -63,6 +64,8 @@ class Translator:
                 result.skipped.append(item)
                 continue
             result.events.append(item)
+            if not item.minimal:  # a bare "this id is revoked" names no recipient
+                metrics.count_recipient(self.resolver.maps(item.learner, item.platform), item.platform)
             result.statements.extend(self.statements(item, as_of))
         return result
 
