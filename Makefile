@@ -4,7 +4,7 @@ VPY := $(VENV)/bin/python
 LRS_DIR := tools/lrs
 LRS_PORT ?= 8081
 
-.PHONY: venv lrs-install test bench lrs run demo package clean interop-badgr
+.PHONY: venv lrs-install test bench lrs run demo package clean interop-badgr lock lint typecheck check
 
 # Stamps live inside the directories they describe, so deleting one re-triggers its install.
 VENV_STAMP := $(VENV)/.requirements.stamp
@@ -13,10 +13,40 @@ LRS_STAMP := $(LRS_DIR)/node_modules/.package-lock.stamp
 venv: $(VENV_STAMP)
 lrs-install: $(LRS_STAMP)
 
+# The runtime packages as locked, hash-checked (what deployment.zip bundles), then the dev tools
+# held to the same versions: the lock without its hashes as constraints (pip would demand hashes
+# for every dev tool too). A dev tool needing another version fails here instead of moving it.
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	$(VPY) -m pip install --quiet --require-hashes -r requirements.txt
+	sed -e '/--hash=/d' -e 's/ *\\$$//' requirements.txt > $(VENV)/runtime-pins.txt
+	$(VPY) -m pip install --quiet -r requirements-dev.txt -c $(VENV)/runtime-pins.txt
 	@touch $@
+
+# requirements.txt from pyproject.toml's dependencies: every runtime package pinned, with the
+# hashes of all its files (the Lambda's manylinux wheels too). pip-tools lives in a venv of its own
+# (it needs a newer pip than the one the dev venv runs chalice with). `make lock LOCK_FLAGS=--upgrade`
+# (or `--upgrade-package NAME`) moves versions within the ranges.
+PIP_TOOLS := pip-tools==7.7.0
+LOCK_VENV := $(VENV)/lock
+LOCK_FLAGS ?=
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install --quiet $(PIP_TOOLS); }
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes \
+		--strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_FLAGS) \
+		--output-file requirements.txt pyproject.toml
+
+# ruff and mypy as configured in pyproject.toml; not part of make test. Each runs to the end and
+# reports, then the target fails if any of them found something.
+lint: venv
+	$(VENV)/bin/ruff check .; s=$$?; $(VENV)/bin/ruff format --check . && exit $$s
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+check: venv
+	@s=0; $(MAKE) --no-print-directory lint || s=1; $(MAKE) --no-print-directory typecheck || s=1; exit $$s
 
 # npm >= 11 skips the deps' install scripts (aws-sdk, core-js notices; newrelic native
 # metrics, which would download a binary); the server runs fine without them.
@@ -52,6 +82,7 @@ demo: venv lrs-install
 # The CloudFormation/SAM template for a stage (dist/<stage>/sam.json + deployment.zip), with the
 # queue, DLQ, table and event source settings of infra/merge_template.py merged in, then linted.
 # Offline: chalice package needs a region (any: the template uses ${AWS::Region}), no credentials.
+# The zip's packages are requirements.txt's: the lock (make lock), pinned and hash-checked.
 STAGE ?= prod
 package: venv
 	rm -rf dist/$(STAGE) && mkdir -p dist/$(STAGE)

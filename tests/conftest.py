@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from lrs_process import XAPI_VERSION, LrsProcess  # tools/ is on sys.path via pytest.ini
+from lrs_process import XAPI_VERSION, LrsProcess  # tools/ is on sys.path via pyproject.toml (pytest)
 
 
 @pytest.fixture(scope="session")
