@@ -19,6 +19,8 @@ FIVE_MINUTES = 300
 # Older than this, the oldest event is stuck, not waiting: retries back off to 5 minutes each,
 # so QUEUE_MAX_ATTEMPTS (10) tries of one message take well under an hour.
 OLDEST_EVENT_SECONDS = 3600
+UNMAPPED_PARAMETER = "UnmappedRecipientsPercent"
+UNMAPPED_PERIOD = 3600  # an hour of events: a few unmapped recipients in a quiet hour are not a trend
 
 
 def _alarm(description: str, metric: dict, comparison: str, threshold: float, *, period: int = FIVE_MINUTES,
@@ -71,12 +73,36 @@ def alarms(service: str, queue: str, dlq: str, worker: str, syncs: list[str], sy
             "(docs/operating.md#alarms)",
             _custom("directory_refresh_failed", service), "GreaterThanThreshold", 0),
     }
+    found["UnmappedRecipientsAlarm"] = _unmapped_share(service)
     for platform in syncs:
         found[f"ScheduledSync{_id(platform)}Alarm"] = _alarm(
             f"No {platform} scheduled sync succeeded in two periods (docs/operating.md#alarms)",
             _custom("scheduled_sync_succeeded", service, platform), "LessThanThreshold", 1,
             period=sync_minutes * 60, periods=2, missing="breaching")
     return found
+
+
+def _unmapped_share(service: str) -> dict:
+    """The share of translated events whose recipient the learner directory does not map (metric
+    math over recipients_mapped and recipients_unmapped), above the UnmappedRecipientsPercent parameter."""
+    def stat(metric_id: str, name: str) -> dict:
+        return {"Id": metric_id, "ReturnData": False,
+                "MetricStat": {"Metric": _custom(name, service), "Period": UNMAPPED_PERIOD, "Stat": "Sum"}}
+
+    alarm = _alarm("The share of recipients the learner directory does not map is above UnmappedRecipientsPercent "
+                   "(docs/identity.md)", {}, "GreaterThanThreshold", 0, period=UNMAPPED_PERIOD)
+    properties = alarm["Properties"]
+    for key in ("Statistic", "Period"):
+        del properties[key]
+    properties["Threshold"] = {"Ref": UNMAPPED_PARAMETER}
+    properties["Metrics"] = [
+        stat("mapped", "recipients_mapped"), stat("unmapped", "recipients_unmapped"),
+        {"Id": "m", "Expression": "FILL(mapped, 0)", "ReturnData": False},
+        {"Id": "u", "Expression": "FILL(unmapped, 0)", "ReturnData": False},
+        {"Id": "share", "Expression": "IF(m + u > 0, 100 * u / (m + u), 0)", "Label": "unmapped recipients (%)",
+         "ReturnData": True},
+    ]
+    return alarm
 
 
 def _id(name: str) -> str:
@@ -89,6 +115,10 @@ def topic() -> dict:
         "Parameters": {EMAIL_PARAMETER: {
             "Type": "String", "Default": "",
             "Description": "E-mail address told of every alarm (confirm the subscription AWS sends); empty: none",
+        }, UNMAPPED_PARAMETER: {
+            "Type": "Number", "Default": 20, "MinValue": 0, "MaxValue": 100,
+            "Description": "Alarm when more than this percent of an hour's recipients map to no one in the learner "
+                           "directory",
         }},
         "Conditions": {HAS_EMAIL: {"Fn::Not": [{"Fn::Equals": [{"Ref": EMAIL_PARAMETER}, ""]}]}},
         "Resources": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from datetime import datetime
 
 import pytest
@@ -76,7 +77,7 @@ def emits(documents: list[dict], alarm: dict) -> bool:
 @pytest.mark.parametrize("stage", AWS_STAGES)
 def test_every_custom_alarm_watches_a_metric_the_code_emits(stage, tmp_path, monkeypatch, capsys):
     template = merge_template(stage)
-    custom = {name: a for name, a in alarms(template).items() if a["Namespace"] == NAMESPACE}
+    custom = {name: a for name, a in alarms(template).items() if a.get("Namespace") == NAMESPACE}
     assert {"DeadLettersAlarm", "AuthFailuresAlarm", "ScheduledSyncCredlyAlarm",
             "LearnerDirectoryRefreshAlarm"} <= set(custom)
     documents = emitted(stage, tmp_path, monkeypatch, capsys)
@@ -88,7 +89,7 @@ def test_every_aws_alarm_watches_a_resource_of_the_template(stage):
     template = merge_template(stage)
     resources = template["Resources"]
     worker, _ = _merge_module().logical_ids(_merge_module().sqs_handler().name)
-    aws = {name: a for name, a in alarms(template).items() if a["Namespace"] != NAMESPACE}
+    aws = {name: a for name, a in alarms(template).items() if "Metrics" not in a and a["Namespace"] != NAMESPACE}
     assert {"DeadLetterQueueNotEmptyAlarm", "OldestEventAlarm", "WorkerErrorsAlarm"} <= set(aws)
     for name, alarm in aws.items():
         (dimension,) = alarm["Dimensions"]
@@ -130,3 +131,61 @@ def test_metric_lines_are_written_in_lambda_or_when_asked_never_locally_by_defau
     (document,) = metrics.flush()
     assert (document["accepted"], document["source"]) == (3, "credly")
     assert json.loads(capsys.readouterr().err.strip()) == document
+
+
+def translated_metrics(tmp_path, monkeypatch, capsys, emails: list[str]) -> list[dict]:
+    """The EMF documents after translating one Credly badge per email (the fixtures' directory maps
+    ada.lovelace@example.com only)."""
+    import copy
+
+    from chalicelib import metrics
+    from chalicelib.delivery.translation import Translator
+    from chalicelib.settings import load_settings
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    for name, value in {"METRICS_EMF": "true", "METRICS_SERVICE": f"{APP_NAME}-prod",
+                        "LEARNER_DIRECTORY": str(fixtures / "directory.csv")}.items():
+        monkeypatch.setenv(name, value)
+    translator = Translator(load_settings())
+    event = json.loads((fixtures / "credly" / "event_badge_created.json").read_text())
+    for number, email in enumerate(emails):
+        document = copy.deepcopy(event)
+        badge = document["data"]["badge"]
+        badge.update(id=f"b-{number}", recipient_email=email, issuer_earner_id=None)
+        badge["user"]["email"] = email
+        translator.translate("credly", document)
+    metrics.flush()
+    lines = capsys.readouterr().err.splitlines()
+    return [doc for doc in map(json.loads, (line for line in lines if line.startswith("{"))) if "_aws" in doc]
+
+
+def share(alarm: dict, mapped: float | None, unmapped: float | None) -> float:
+    """The alarm's metric math evaluated for one period's sums (None: no data point)."""
+    values: dict[str, object] = {"mapped": mapped, "unmapped": unmapped,
+                                 "FILL": lambda value, fill: fill if value is None else value,
+                                 "IF": lambda condition, yes, no: yes if condition else no}
+    for metric in alarm["Metrics"]:
+        if "Expression" in metric:
+            values[metric["Id"]] = eval(metric["Expression"], {"__builtins__": {}}, values)  # noqa: S307
+    (returned,) = [m["Id"] for m in alarm["Metrics"] if m["ReturnData"]]
+    return values[returned]  # type: ignore[return-value]
+
+
+def test_the_unmapped_share_alarm_reads_the_recipient_metrics_against_its_threshold_parameter(
+        tmp_path, monkeypatch, capsys):
+    template = merge_template("prod")
+    alarm = alarms(template)["UnmappedRecipientsAlarm"]
+    parameter = template["Parameters"][alarm["Threshold"]["Ref"]]
+    assert (parameter["Type"], parameter["Default"], alarm["ComparisonOperator"]) == ("Number", 20, "GreaterThanThreshold")
+    documents = translated_metrics(tmp_path, monkeypatch, capsys,
+                                   ["ada.lovelace@example.com", "someone@elsewhere.example", "other@elsewhere.example"])
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert sorted(s["MetricName"] for s in stats.values()) == ["recipients_mapped", "recipients_unmapped"]
+    assert all(emits(documents, metric) for metric in stats.values())
+    counted = {name: sum(d.get(name, 0) for d in documents)
+               for name in ("recipients_mapped", "recipients_unmapped")}
+    assert counted == {"recipients_mapped": 1, "recipients_unmapped": 2}
+    by_id = {i: stats[i]["MetricName"] for i in stats}
+    args = {i: counted[name] for i, name in by_id.items()}
+    assert round(share(alarm, **args), 1) == 66.7
+    assert share(alarm, mapped=None, unmapped=4) == 100 and share(alarm, mapped=5, unmapped=None) == 0
