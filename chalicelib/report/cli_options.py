@@ -15,7 +15,8 @@ def add_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument("--who-credential", action="append", default=[], metavar="NAME",
                         help="add the people holding this credential, by name or badge class IRI (repeatable)")
     for option, what in (("--team", "team"), ("--role", "job role"), ("--credential", "credential (name or IRI)"),
-                         ("--skill", "skill")):
+                         ("--skill", "skill"),
+                         ("--organisation", "organisation (a connection's label or name, or a platform)")):
         report.add_argument(option, action="append", default=[], metavar="NAME",
                             help=f"every answer only about credentials of this {what} (repeatable: any of them)")
 
@@ -33,5 +34,6 @@ def more_from(args: argparse.Namespace):  # -> extra.More, imported with the ans
     from .filters import Filters
 
     added = tuple(dict.fromkeys(name for names in args.add for name in names))
-    filters = Filters(tuple(args.team), tuple(args.role), tuple(args.credential), tuple(args.skill))
+    filters = Filters(tuple(args.team), tuple(args.role), tuple(args.credential), tuple(args.skill),
+                      tuple(args.organisation))
     return More(added, tuple(args.who_skill), tuple(args.who_credential), filters)

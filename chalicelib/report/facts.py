@@ -144,6 +144,16 @@ class StatementReader:
     def job_role(self, statement: Mapping[str, Any]) -> str:
         return text_of(_context_extensions(statement).get(self.vocab.ext_job_role)) or UNKNOWN
 
+    def organisations(self, statement: Mapping[str, Any]) -> tuple[str, ...]:
+        """What --organisation matches: the connection's organisation label and name, and the
+        platform (a statement from before connections names its platform only)."""
+        connection = _context_extensions(statement).get(self.vocab.ext_connection)
+        named = connection if isinstance(connection, dict) else {}
+        context = statement.get("context")
+        platform = context.get("platform") if isinstance(context, dict) else None
+        found = (text_of(named.get("organisation")), text_of(named.get("name")), text_of(platform))
+        return tuple(value for value in found if value)
+
     def skills(self, statement: Mapping[str, Any]) -> tuple[str, ...]:
         return self.skill_names(statement).all
 

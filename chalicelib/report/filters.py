@@ -1,7 +1,8 @@
-"""--team, --role, --credential and --skill: the credentials every answer is about.
+"""--team, --role, --credential, --skill and --organisation: the credentials every answer is about.
 
-A filter keeps the credentials whose team, job role, credential (name or badge class IRI) or
-skill is one of the values given (case does not matter); several filters must all hold. With
+A filter keeps the credentials whose team, job role, credential (name or badge class IRI), skill
+or organisation (the label or name of the connection it came through, or its platform) is one of
+the values given (case does not matter); several filters must all hold. With
 --skill, a credential also keeps only the given skills, so the skill answers show those alone.
 The share steps are then counted for the kept credentials only (see linked.py).
 """
@@ -26,14 +27,16 @@ class Filters:
     roles: tuple[str, ...] = ()
     credentials: tuple[str, ...] = ()
     skills: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.teams or self.roles or self.credentials or self.skills)
+        return bool(self.teams or self.roles or self.credentials or self.skills or self.organisations)
 
     def keeps(self, credential: Credential, name: str) -> bool:
         tests = ((self.teams, (credential.team,)), (self.roles, (credential.job_role,)),
-                 (self.credentials, (name, credential.badge)), (self.skills, credential.skills))
+                 (self.credentials, (name, credential.badge)), (self.skills, credential.skills),
+                 (self.organisations, credential.organisations))
         return all(not wanted or folded(wanted) & folded(found) for wanted, found in tests)
 
     def trimmed(self, credential: Credential) -> Credential:

@@ -75,6 +75,7 @@ class Credential:
     earned_at: datetime
     expires_at: datetime | None
     stored: datetime = NEVER
+    organisations: tuple[str, ...] = ()  # the account it came through (facts.StatementReader.organisations)
 
     @property
     def rank(self) -> Rank:
@@ -153,7 +154,7 @@ class Ledger:
             learner=facts.actor_key(actor) or "", label=facts.learner_label(actor), email=facts.learner_email(actor),
             team=self.reader.team(statement), job_role=self.reader.job_role(statement),
             skills=self.reader.skills(statement), earned_at=rank[0], expires_at=self.reader.expires_at(statement),
-            stored=rank[1],
+            stored=rank[1], organisations=self.reader.organisations(statement),
         )
 
     # -- reading the state ---------------------------------------------------------------------

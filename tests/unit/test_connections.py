@@ -155,3 +155,38 @@ def test_the_access_log_hides_a_named_connections_webhook_token():
     redactor = Redactor(frozenset(p.strip("/").split("/")[-1] for p in app.SECRET_PATHS))
     line = redactor.line("POST /webhooks/credly/credly-academy/s3cr3t-path-token HTTP/1.1")
     assert "s3cr3t-path-token" not in line and line.startswith("POST /webhooks/credly/")
+
+
+def test_the_report_keeps_one_organisations_credentials_with_organisation(tmp_path):
+    from datetime import datetime, timezone
+
+    from chalicelib.delivery.translation import Translator
+    from chalicelib.report.cli_options import add_arguments, more_from
+    from chalicelib.report.facts import StatementReader
+    from chalicelib.report.ledger import Ledger, Window
+    from chalicelib.xapi.vocabulary import DeploymentVocabulary
+
+    settings, _ = settings_with(tmp_path, ACADEMY, LEARNER_DIRECTORY=str(FIXTURES / "directory.csv"))
+    translator = Translator(settings)
+    window = Window(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc))
+    ledger = Ledger(StatementReader(DeploymentVocabulary(EXT)), window)
+    for name, learner in ((None, "ada@example.com"), ("credly-academy", "grace@example.com")):
+        earned = translator.statements(_credly_event(name), AS_OF)[0]
+        ledger.add({**earned, "actor": {"mbox": f"mailto:{learner}"}, "stored": "2026-11-21T00:00:00Z"})
+    # A statement from before connections: no extension, its platform only.
+    before = translator.statements(_credly_event(None), AS_OF)[0]
+    del before["context"]["extensions"][f"{EXT}/extensions/connection"]
+    ledger.add({**before, "id": str(uuid.uuid4()), "actor": {"mbox": "mailto:old@example.com"},
+                "stored": "2026-11-21T00:00:00Z"})
+
+    def kept(*options: str) -> set[tuple[str, ...]]:
+        parser = __import__("argparse").ArgumentParser()
+        add_arguments(parser)
+        restricted = more_from(parser.parse_args(list(options))).filters.restrict(ledger, None)
+        return {c.organisations for earnings in restricted.earnings.values() for c in earnings.values()}
+
+    assert kept("--organisation", "academy LTD") == {("Academy Ltd", "credly-academy", "Credly")}
+    assert kept("--organisation", "credly-academy") == {("Academy Ltd", "credly-academy", "Credly")}
+    assert kept("--organisation", "Credly") == {("Credly", "credly", "Credly"), ("Academy Ltd", "credly-academy", "Credly"),
+                                                ("Credly",)}
+    assert len(kept()) == 3
