@@ -84,6 +84,21 @@ def known_name(name: str) -> str:
     return connection(load_settings(), name).name
 
 
+def award_connection(settings: Settings, platform: str, name: str | None, rule: str) -> Connection:
+    """The connection an award rule awards through (`connection = ...`, or the platform's default):
+    SettingsError naming the rule when it is unknown or a connection of another platform."""
+    if name is None:
+        return _default(settings, platform)
+    try:
+        found = connection(settings, name)
+    except SettingsError as error:
+        raise SettingsError(f"award rule {rule}: connection: {error}") from None
+    if found.platform != platform:
+        raise SettingsError(f"award rule {rule}: connection {name!r} is a {found.platform} connection, "
+                            f"the credential is on {platform}")
+    return found
+
+
 def named_connections(settings: Settings) -> tuple[Connection, ...]:
     """The connections of the CONNECTIONS file, configured or not (none when it is not set)."""
     path = settings.connections

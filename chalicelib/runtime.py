@@ -104,19 +104,23 @@ class Services:
     def award_worker(self) -> "AwardWorker":
         from .awards.rules import load_rules
         from .awards.worker import AwardWorker
+        from .connections import award_connection
         from .errors import SettingsError
 
         if not self.settings.award_rules:
             raise SettingsError("AWARD_RULES is not set: LAP evidence cannot award anything")
         rules = load_rules(self.settings.award_rules)
+        for rule in rules.rules:  # each names a connection that exists, of its credential's platform
+            award_connection(self.settings, rule.credential.platform, rule.connection, rule.id)
         return AwardWorker(rules, self.store, self.directory, self._award_client, self.queue)
 
-    def _award_client(self, platform: str) -> "AwardClient":
+    def _award_client(self, connection: str) -> "AwardClient":
+        """A platform's name (its default connection) or a named connection's: one client each."""
         from .platforms import award_client
 
-        if platform not in self._award_clients:
-            self._award_clients[platform] = award_client(platform, self.settings)
-        return self._award_clients[platform]
+        if connection not in self._award_clients:
+            self._award_clients[connection] = award_client(connection, self.settings)
+        return self._award_clients[connection]
 
     def process(self, messages: list[QueueMessage]) -> "BatchResult":
         """Credential events to the LRS worker, LAP evidence to the award worker; one result."""

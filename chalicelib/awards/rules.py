@@ -11,6 +11,7 @@ Shape (see examples/award_rules.toml, commented):
     name = "Python Expert"
     match = "all"                              # "all" (default) or "any" of the criteria
     credential = { platform = "credly", id = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b" }
+    connection = "credly-academy"              # optional: the named connection that awards (CONNECTIONS)
 
     [[rules.statements]]                       # xAPI statement criteria ...
     verb = "passed"                            # an IRI or a short name (VERB_SHORT_NAMES)
@@ -337,6 +338,9 @@ class Rule(_Model):
     name: str = Field(min_length=1)
     description: str | None = None
     credential: Credential
+    # The named connection (account) that awards; None: the platform's default connection. Checked
+    # against the configured connections when the award worker starts (connections.award_connection).
+    connection: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]*$")
     match: Literal["all", "any"] = "all"
     statements: tuple[StatementCriterion, ...] = ()
     report: tuple[ReportCriterion, ...] = ()
@@ -377,6 +381,11 @@ class Rule(_Model):
 
     def criterion(self, key: str) -> StatementCriterion | ReportCriterion | None:
         return next((c for c in self.criteria if c.key == key), None)
+
+    @property
+    def awarded_by(self) -> str:
+        """The connection that awards: the named one, or the platform's default (its name)."""
+        return self.connection or self.credential.platform
 
 
 class RuleSet(_Model):

@@ -102,48 +102,49 @@ class AwardWorker:
 
     def _award(self, rule: Rule, learner: DirectoryEntry, now: datetime, message: QueueMessage, result: BatchResult) -> None:
         key = ledger_key(rule, learner)
-        platform = rule.credential.platform
-        client = self.client_for(platform)  # before the claim: a missing setting must not leave one
+        account = rule.awarded_by  # the connection that awards: its own client, flag and issued messages
+        client = self.client_for(account)  # before the claim: a missing setting must not leave one
         if not self.store.claim_award(key):
-            self._claimed_elsewhere(key, platform, now, message, result)
+            self._claimed_elsewhere(key, account, now, message, result)
             return
         try:
             award = client.award(rule.credential.id, recipient(learner), now, credential_name=rule.name)
         except TransientFailure:
             self.store.release_award(key)  # nothing was issued: a later retry may claim again
             raise
-        except PlatformAuthError:
+        except PlatformAuthError as error:
             self.store.release_award(key)  # the flag is set where the message is settled
+            error.platform = account  # a named connection's refusal is its own, not the default account's
             raise
         except AwardRejected as error:
             self.store.fail_award(key, str(error))
             raise
-        clear_flag(self.store, auth_flag(platform))
+        clear_flag(self.store, auth_flag(account))
         detail: dict = {"response": award.response}
         if award.issued_document is not None:
             detail["issued_document"] = award.issued_document  # kept in the ledger until it is queued
         self.store.complete_award(key, award.vendor_id, detail)
         result.counts["already_awarded" if award.already_awarded else "awarded"] += 1
-        log("awarded", rule=rule.id, platform=rule.credential.platform, vendor_id=award.vendor_id,
+        log("awarded", rule=rule.id, platform=rule.credential.platform, connection=account, vendor_id=award.vendor_id,
             already=award.already_awarded)
-        self._queue_issued(key, platform, award.vendor_id, detail)
+        self._queue_issued(key, account, award.vendor_id, detail)
 
-    def _queue_issued(self, key: str, platform: str, vendor_id: str, detail: dict) -> None:
+    def _queue_issued(self, key: str, account: str, vendor_id: str, detail: dict) -> None:
         """A platform without webhooks never reports the award: its answer is queued as the issued
         event. It is in the ledger first, so a crash or a failed send is made good by the retry."""
         document = detail.get("issued_document")
         if document is None:
             return
-        self.queue.send(QueueMessage(source=platform, body=document))
+        self.queue.send(QueueMessage(source=account, body=document))
         queued = {name: value for name, value in detail.items() if name != "issued_document"}
         self.store.complete_award(key, vendor_id, {**queued, "issued_queued": True})
 
-    def _claimed_elsewhere(self, key: str, platform: str, now: datetime, message: QueueMessage,
+    def _claimed_elsewhere(self, key: str, account: str, now: datetime, message: QueueMessage,
                            result: BatchResult) -> None:
         record = self.store.award(key) or {}
         if record.get("state") == "awarded":
             result.counts["already_awarded"] += 1
-            self._queue_issued(key, platform, str(record.get("vendor_id") or ""), record.get("detail") or {})
+            self._queue_issued(key, account, str(record.get("vendor_id") or ""), record.get("detail") or {})
             return
         claimed_at = optional_time(record.get("updated_at"), "ledger.updated_at") or now
         if now - claimed_at < STALE_CLAIM:
@@ -156,7 +157,11 @@ class AwardWorker:
 
 
 def ledger_key(rule: Rule, learner: DirectoryEntry) -> str:
-    return f"{rule.credential.platform}|{rule.credential.id}|{learner.employee_id}"
+    """platform|credential|learner; a named connection's platform/connection|...: the same
+    credential id on two accounts is two awards (the default connection keeps the keys it had)."""
+    platform = rule.credential.platform
+    account = platform if rule.awarded_by == platform else f"{platform}/{rule.awarded_by}"
+    return f"{account}|{rule.credential.id}|{learner.employee_id}"
 
 
 def recipient(learner: DirectoryEntry) -> Recipient:
