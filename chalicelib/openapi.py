@@ -5,32 +5,28 @@ components/schemas, one per model).
 Built on the first request and kept for the life of the process: app.py imports this module inside
 the route, so a cold start pays nothing for a document few callers ask for.
 
-Answers: intake.models (what http.Reply is built from) and health.HealthReport. Request bodies: a
-platform's webhook.py BODY where it declares one (Credly: the model its route validates with),
-awards.inputs.Report. Where a route checks in code instead (a forwarded statement: awards.inputs.
-check_statement; Certifier and Open Badges: their adapters), the models below restate the checks:
-tests/api sends what the statement model allows and expects it accepted, so the two cannot drift
-apart unnoticed."""
+This module only assembles: answers are intake.models and health.HealthReport; request bodies are
+the models next to the code that checks them: each platform's webhook route (its webhook.py ROUTE,
+from the registry: path, body model, its own refusals and security scheme; the answers follow from
+its Webhook), awards.inputs.LapStatements (check_statement) and awards.inputs.Report."""
 
 from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import BaseModel, TypeAdapter
 
-from .xapi.vocabulary import IFI_KEYS
-from .awards.inputs import Report
+from . import __version__
+from .awards.inputs import LapStatements, Report
 from .health import REFUSED as HEALTH_REFUSED
 from .health import HealthReport, HealthStatus
 from .intake import auth
 from .intake.lap import REFUSED as LAP_REFUSED
 from .intake.models import (Accepted, AcceptedCounted, Duplicate, Error, FieldError, ShareLinkCreated,
                             ShareLinkRequest, Skipped)
-from .platforms import platform
+from .platforms import Webhook, WebhookRoute, webhook_routes
 from .share.service import NOT_FOUND as SHARE_NOT_FOUND
 from .status import REFUSED as STATUS_REFUSED
 from .status import StatusReport
@@ -38,120 +34,6 @@ from .status import StatusReport
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
-# xapi.validate.is_absolute_iri as a JSON Schema regex: a scheme, then no whitespace, no control
-# character (C0, DEL, C1: Python's \s names \x1c-\x1f and \x85 too, JSON Schema's does not) nor any
-# other character an IRI forbids.
-ABSOLUTE_IRI = r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f-\x9f<>"{}|\\^`]+$'
-
-# -- request bodies whose route checks them in code ---------------------------------------------
-
-_Text = Annotated[str, Field(min_length=1)]
-
-
-class CertifierWebhook(BaseModel):
-    """A Certifier webhook (signed): its type and data; the credential is embedded in
-    data.credential, or named by data.resource.id for the worker to fetch."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str | SkipJsonSchema[None] = Field(None, description="the delivery id (de-duplication)")
-    type: str = Field(examples=["credential.issued", "credential.created", "credential.deleted",
-                                "credential.updated", "credential.viewed", "credential.shared",
-                                "credential.downloaded"],
-                      description="an unknown type is a 400; credential.updated is skipped")
-    data: dict[str, Any]
-
-
-class OpenBadgesDocument(BaseModel):
-    """An Open Badges 2.0 Assertion (its BadgeClass embedded) or 3.0 OpenBadgeCredential."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str | list[str] | SkipJsonSchema[None] = Field(
-        None, examples=["Assertion", ["VerifiableCredential", "OpenBadgeCredential"]])
-    id: str | SkipJsonSchema[None] = None
-
-
-OpenBadgesBody = OpenBadgesDocument | Annotated[list[OpenBadgesDocument], Field(min_length=1)]
-
-
-# Text with a character other than whitespace (str.strip() leaves something: Python also strips
-# \x1c-\x1f and \x85, which JSON Schema's \s does not name).
-NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
-MAILTO = r"^[Mm][Aa][Ii][Ll][Tt][Oo]:"
-_NotBlank = Annotated[str, Field(pattern=NOT_BLANK)]
-
-
-class StatementAccount(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    homePage: str | None = None
-    name: _NotBlank
-
-
-class StatementActor(BaseModel):
-    """The learner: an agent identified by one of mbox, mbox_sha1sum, openid, account (looked up
-    in the learner directory)."""
-
-    model_config = ConfigDict(extra="allow", json_schema_extra={"anyOf": [
-        {"required": [ifi], "properties": {ifi: {"type": "object" if ifi == "account" else "string"}}}
-        for ifi in IFI_KEYS]})
-
-    mbox: Annotated[str, Field(pattern=MAILTO)] | None = Field(None, examples=["mailto:ada@example.com"])
-    mbox_sha1sum: _NotBlank | None = None
-    openid: _NotBlank | None = None
-    account: StatementAccount | None = None
-
-
-class StatementVerb(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: str = Field(json_schema_extra={"pattern": ABSOLUTE_IRI}, description="an absolute IRI")
-
-
-class StatementObject(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    id: _Text
-
-
-class StatementScore(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    scaled: Any = Field(None, json_schema_extra={"minimum": -1, "maximum": 1},
-                        description="a number from -1 to 1 (anything else is read as no score)")
-
-
-class StatementResult(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    score: StatementScore | None = None
-
-
-class ForwardedStatement(BaseModel):
-    """An xAPI statement as an LRS forwards it: only what the award rules read is checked
-    (authority, version, context... are accepted and ignored)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    actor: StatementActor
-    verb: StatementVerb
-    object: StatementObject
-    result: StatementResult | None = None
-    timestamp: datetime | None = None
-    stored: datetime | None = None
-
-
-LapStatements = ForwardedStatement | Annotated[list[ForwardedStatement], Field(min_length=1)]
-
-# What a model validator of awards.inputs.ReportLearner checks and its fields cannot say.
-REFINEMENTS: dict[str, dict[str, Any]] = {
-    "ReportLearner": {"anyOf": [
-        {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
-        {"required": ["employee_id"], "properties": {"employee_id": {"type": "string", "minLength": 1}}},
-        {"required": ["account"], "properties": {"account": {"type": "object"}}},
-    ]},
-}
 
 CSV_REPORT = {
     "type": "string",
@@ -159,14 +41,6 @@ CSV_REPORT = {
                    "one of email, employee_id, account_name at least) and one column per value",
     "example": "email,name,courses_completed,exam_score\nada.lovelace@example.com,Ada Lovelace,4,0.86\n",
 }
-
-
-def webhook_body(name: str, default: Any) -> Any:
-    """The body model a platform's webhook.py declares (BODY), else `default`."""
-    try:
-        return platform(name).part("webhook", "BODY")
-    except AttributeError:
-        return default
 
 
 # -- the document --------------------------------------------------------------------------------
@@ -212,38 +86,19 @@ def document() -> dict[str, Any]:
             spec["security"] = security
         return spec
 
-    paths: dict[str, Any] = {
-        "/webhooks/credly/{token}": {"post": operation(
-            "credlyWebhook", "Credly event notification",
-            "Authenticated by the secret path token (`CREDLY_WEBHOOK_TOKEN`). Every accepted outcome answers "
-            "200: Credly retries anything else for days.",
-            {JSON: {"schema": body(webhook_body("credly", dict[str, Any]))}},
-            {200: ("queued, received before, or skipped by a documented rule", Accepted | Duplicate | Skipped),
-             401: refused(auth.REFUSALS["path_token"]),
-             403: ("authentic, but `organization_id` is not `CREDLY_ORG_ID`", Error)},
-            parameters=[{"name": "token", "in": "path", "required": True,
-                         "description": "the secret webhook token (`CREDLY_WEBHOOK_TOKEN`): OpenAPI has no "
-                                        "security scheme for a credential in the path",
-                         "schema": {"type": "string", "minLength": 1}}],
-        )},
-        "/webhooks/certifier": {"post": operation(
-            "certifierWebhook", "Certifier webhook",
-            "The signature is checked on the raw body before it is read.",
-            {JSON: {"schema": body(webhook_body("certifier", CertifierWebhook))}},
-            {202: ("queued, received before, or skipped by a documented rule", Accepted | Duplicate | Skipped),
-             401: (f"refused: `{auth.REFUSALS['signature']}`; nothing is stored", Error)},
-            security=[{"certifierSignature": []}],
-        )},
-        "/ingest/openbadges": {"post": operation(
-            "openBadgesIngest", "Open Badges documents",
-            "One Open Badges 2.0 Assertion or 3.0 OpenBadgeCredential, or an array of them (checked, then "
-            "queued, all or none). A document re-posted unchanged is a duplicate.",
-            {JSON: {"schema": body(webhook_body("openbadges", OpenBadgesBody))}},
-            {202: ("queued (counting the documents received before, if any), or all received before",
-                   Accepted | AcceptedCounted | Duplicate),
-             401: refused(auth.REFUSALS["bearer"])},
-            security=[{"openBadgesBearer": []}],
-        )},
+    def webhook(hook: Webhook, route: WebhookRoute) -> dict[str, Any]:
+        kinds = Accepted | AcceptedCounted | Duplicate if hook.many else Accepted | Duplicate | Skipped
+        answers = {hook.ack_status: (route.accepted, kinds),
+                   401: (f"refused: `{auth.REFUSALS[hook.auth]}`{REFUSAL_NOTES.get(hook.auth, '')}", Error),
+                   **{status: (text, Error) for status, text in route.refusals}}
+        in_path = hook.auth == "path_token"
+        return operation(route.operation_id, route.summary, route.description, {JSON: {"schema": body(route.body)}},
+                         answers, security=None if in_path else [{_security(route)[0]: []}],
+                         parameters=[_path_token(hook.secret)] if in_path else None)
+
+    routes = webhook_routes()
+    paths: dict[str, Any] = {route.path: {"post": webhook(hook, route)} for hook, route in routes}
+    paths |= {
         "/lap/statements": {"post": operation(
             "lapStatements", "Forwarded xAPI statements",
             "One statement or an array, as an LRS's statement forwarding sends them; evidence for the award "
@@ -328,28 +183,26 @@ def document() -> dict[str, Any]:
                           "415": UNSUPPORTED_MEDIA_TYPE},
         }},
     }
-    for default, named in CONNECTION_ROUTES.items():
-        paths[named] = {"post": _for_connection(paths[default]["post"], _response(CONNECTION_404, answer(Error)))}
+    for _hook, route in routes:
+        paths[route.connection_path] = {
+            "post": _for_connection(paths[route.path]["post"], _response(CONNECTION_404, answer(Error)))}
+    security = SECURITY_SCHEMES | dict(_security(route) for hook, route in routes if hook.auth != "path_token")
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "credential-connector",
-            "version": "1",
+            "version": __version__,
             "description": "Receives credential webhooks and learning-analytics evidence, answers at once and "
                            "queues the work. Every answer is JSON.",
         },
         "paths": paths,
-        "components": {"schemas": schemas.finish(), "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": schemas.finish(), "securitySchemes": security},
     }
 
 
+# The webhook routes' schemes come from their platforms (ROUTE.security).
 SECURITY_SCHEMES: dict[str, Any] = {
     "shareLinksBearer": {"type": "http", "scheme": "bearer", "description": "`SHARE_LINKS_TOKEN`"},
-    "certifierSignature": {
-        "type": "apiKey", "in": "header", "name": "X-Webhook-Signature",
-        "description": "hex HMAC-SHA256 of the raw body, keyed with `CERTIFIER_WEBHOOK_SECRET`",
-    },
-    "openBadgesBearer": {"type": "http", "scheme": "bearer", "description": "`OPENBADGES_INGEST_TOKEN`"},
     "lapBearer": {"type": "http", "scheme": "bearer", "description": "`LAP_TOKEN`"},
     "statusBearer": {"type": "http", "scheme": "bearer", "description": "`STATUS_TOKEN`"},
     "lapBasic": {"type": "http", "scheme": "basic",
@@ -366,11 +219,11 @@ UNSUPPORTED_MEDIA_TYPE: dict[str, Any] = {
 }
 
 
-# A named connection's routes (CONNECTIONS, docs/platforms.md) answer as the default connection's,
-# checked against that connection's own secret and settings.
-CONNECTION_ROUTES = {"/webhooks/credly/{token}": "/webhooks/credly/{connection}/{token}",
-                     "/webhooks/certifier": "/webhooks/certifier/{connection}",
-                     "/ingest/openbadges": "/ingest/openbadges/{connection}"}
+# A signed body is refused before it is read.
+REFUSAL_NOTES = {"signature": "; nothing is stored"}
+
+# A named connection's routes (CONNECTIONS, docs/platforms.md; ROUTE.connection_path) answer as the
+# default connection's, checked against that connection's own secret and settings.
 CONNECTION_404 = "no connection of this platform by that name (the names are not listed)"
 
 
@@ -382,6 +235,19 @@ def _for_connection(operation: dict[str, Any], not_found: dict[str, Any]) -> dic
             "description": operation["description"] + " A named connection's route: its own secret and settings.",
             "parameters": [parameter, *operation.get("parameters", [])],
             "responses": dict(sorted({**operation["responses"], "404": not_found}.items()))}
+
+
+def _security(route: WebhookRoute) -> tuple[str, dict[str, Any]]:
+    if route.security is None:
+        raise ValueError(f"{route.path}: a webhook not authenticated by its path names its security scheme")
+    return route.security
+
+
+def _path_token(secret: str) -> dict[str, Any]:
+    return {"name": "token", "in": "path", "required": True,
+            "description": f"the secret webhook token (`{secret}`): OpenAPI has no security scheme for a "
+                           "credential in the path",
+            "schema": {"type": "string", "minLength": 1}}
 
 
 def _response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -413,8 +279,6 @@ class _Schemas:
         for (key, _mode), schema in generated.items():
             self._placeholders[key].update(_tidy(schema))
         components = {name: _tidy(schema) for name, schema in definitions.get("$defs", {}).items()}
-        for name, extra in REFINEMENTS.items():
-            components[name] = {**components[name], **extra}
         return dict(sorted(components.items()))
 
 

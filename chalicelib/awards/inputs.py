@@ -6,7 +6,8 @@ import csv
 import io
 import math
 import sys
-from typing import Any, Callable
+from datetime import datetime
+from typing import Annotated, Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -17,6 +18,84 @@ from ..xapi.validate import is_absolute_iri
 from ..xapi.vocabulary import IFI_KEYS
 
 LEARNER_COLUMNS = ("email", "name", "employee_id", "account_name", "account_homepage")
+
+# -- a forwarded statement, as GET /openapi.json documents it ------------------------------------
+# check_statement is the check; these models say the same for the document, and tests/api holds
+# the two to each other (what the schema refuses, check_statement refuses, and the reverse).
+
+# xapi.validate.is_absolute_iri as a JSON Schema regex: a scheme, then no whitespace, no control
+# character (C0, DEL, C1: Python's \s names \x1c-\x1f and \x85 too, JSON Schema's does not) nor any
+# other character an IRI forbids.
+ABSOLUTE_IRI = r'^[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f-\x9f<>"{}|\\^`]+$'
+# Text with a character other than whitespace (str.strip() leaves something: Python also strips
+# \x1c-\x1f and \x85, which JSON Schema's \s does not name).
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+MAILTO = r"^[Mm][Aa][Ii][Ll][Tt][Oo]:"
+_NotBlank = Annotated[str, Field(pattern=NOT_BLANK)]
+
+
+class StatementAccount(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    homePage: str | None = None
+    name: _NotBlank
+
+
+class StatementActor(BaseModel):
+    """The learner: an agent identified by one of mbox, mbox_sha1sum, openid, account (looked up
+    in the learner directory)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"anyOf": [
+        {"required": [ifi], "properties": {ifi: {"type": "object" if ifi == "account" else "string"}}}
+        for ifi in IFI_KEYS]})
+
+    mbox: Annotated[str, Field(pattern=MAILTO)] | None = Field(None, examples=["mailto:ada@example.com"])
+    mbox_sha1sum: _NotBlank | None = None
+    openid: _NotBlank | None = None
+    account: StatementAccount | None = None
+
+
+class StatementVerb(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(json_schema_extra={"pattern": ABSOLUTE_IRI}, description="an absolute IRI")
+
+
+class StatementObject(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: Annotated[str, Field(min_length=1)]
+
+
+class StatementScore(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    scaled: Any = Field(None, json_schema_extra={"minimum": -1, "maximum": 1},
+                        description="a number from -1 to 1 (anything else is read as no score)")
+
+
+class StatementResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    score: StatementScore | None = None
+
+
+class ForwardedStatement(BaseModel):
+    """An xAPI statement as an LRS forwards it: only what the award rules read is checked
+    (authority, version, context... are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    actor: StatementActor
+    verb: StatementVerb
+    object: StatementObject
+    result: StatementResult | None = None
+    timestamp: datetime | None = None
+    stored: datetime | None = None
+
+
+# What POST /lap/statements reads: one statement or a non-empty array.
+LapStatements = ForwardedStatement | Annotated[list[ForwardedStatement], Field(min_length=1)]
 
 
 def check_statement(statement: Any, where: str = "") -> dict:
@@ -92,7 +171,12 @@ class ReportAccount(BaseModel):
 
 
 class ReportLearner(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # The schema says what _identified checks, which the fields alone cannot.
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"anyOf": [
+        {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+        {"required": ["employee_id"], "properties": {"employee_id": {"type": "string", "minLength": 1}}},
+        {"required": ["account"], "properties": {"account": {"type": "object"}}},
+    ]})
     email: str | None = None
     name: str | None = None
     employee_id: str | None = None

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import PlatformAuthError, SettingsError
 from ..events import CredentialEvent
 from .common import SourceAdapter, require_settings, unset_settings
-from .spec import Delivery, DeliveryItem, DetailsFetcher, ExportColumn, ExportLayout, Platform, Webhook
+from .spec import (Delivery, DeliveryItem, DetailsFetcher, ExportColumn, ExportLayout, Platform, Webhook,
+                   WebhookRoute)
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -39,10 +40,10 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (
 )}
 
 __all__ = ["PLATFORMS", "ConnectionAdapter", "Delivery", "DeliveryItem", "DetailsFetcher", "ExportColumn", "ExportLayout", "Platform",
-           "SourceAdapter", "Webhook",
+           "SourceAdapter", "Webhook", "WebhookRoute",
            "account", "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
            "csv_layout", "csv_platforms", "details_fetchers", "details_settings", "names", "platform", "platform_titles", "puller", "pulling_platforms", "stamped", "unset_settings", "webhook_reader",
-           "webhook_settings"]
+           "webhook_routes", "webhook_settings"]
 
 
 def names() -> list[str]:
@@ -155,6 +156,11 @@ def csv_layout(name: str, settings: "Settings") -> ExportLayout:
 
 def webhook_reader(name: str) -> Callable[[Any, "Settings"], Delivery]:
     return platform(name).part("webhook", "read_delivery")
+
+
+def webhook_routes() -> list[tuple[Webhook, WebhookRoute]]:
+    """Each webhook route as GET /openapi.json documents it, in registry order."""
+    return [(p.webhook, p.part("webhook", "ROUTE")) for p in PLATFORMS.values() if p.webhook]
 
 
 def details_fetchers(settings: "Settings") -> dict[str, DetailsFetcher]:

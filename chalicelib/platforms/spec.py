@@ -50,6 +50,22 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class WebhookRoute:
+    """The webhook route as GET /openapi.json documents it (webhook.py: ROUTE). Answers and
+    security follow from the platform's Webhook; this holds what only the platform can say."""
+
+    path: str
+    connection_path: str  # the same route for a named connection (CONNECTIONS)
+    operation_id: str
+    summary: str
+    description: str
+    body: Any  # the model of the body the route reads: what a body must be to be read at all
+    accepted: str  # what the acknowledging answer means
+    refusals: tuple[tuple[int, str], ...] = ()  # the platform's own refusals: (status, when)
+    security: tuple[str, dict[str, Any]] | None = None  # (name, OpenAPI security scheme); None: a path token
+
+
+@dataclass(frozen=True)
 class ExportColumn:
     """One column of a platform's CSV export, matched by header name (case and spaces ignored)."""
 

@@ -182,7 +182,8 @@ def test_every_answer_is_documented(case, api, debug_app):
 def test_generation_got_past_the_credentials():
     """The run above reached the queue on every POST route (signatures and tokens were right)."""
     assert SEEN, "test_every_answer_is_documented (above, same module) must run first"
-    posts = {label for label, _ in SEEN if label.startswith("POST ")}
+    # A named connection's routes answer 404 here: the connector runs without CONNECTIONS.
+    posts = {label for label, _ in SEEN if label.startswith("POST ") and "{connection}" not in label}
     assert len(posts) == 6
     for label in posts:
         statuses = {status for seen, status in SEEN if seen == label}

@@ -17,7 +17,7 @@ VENDORS = sorted(PLATFORMS)
 # Modules outside platforms/ that wire or process platforms generically: no vendor name at all
 # (settings.py is the one table of settings, each platform's included, so it is not among them).
 GENERIC = ["runtime.py", "processing.py", "deadletters.py", "health.py", "intake", "delivery", "awards/worker.py",
-           "queue", "store", "xapi", "identity", "events.py", "pull", "report", "commands/report.py"]
+           "queue", "store", "xapi", "identity", "events.py", "pull", "report", "commands/report.py", "openapi.py"]
 IRI = re.compile(r"https?://\S+")  # the Open Badges xAPI recipe's IRIs are vocabulary, not a vendor
 
 

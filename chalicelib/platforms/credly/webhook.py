@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ...errors import InputError, NotForThisConnector
-from ..spec import Delivery, DeliveryItem
+from ..spec import Delivery, DeliveryItem, WebhookRoute
 from .adapter import SKIPPED_EVENT_PREFIXES
 
 if TYPE_CHECKING:
@@ -26,8 +26,17 @@ class CredlyNotification(BaseModel):
     event_type: str = Field(min_length=1, strict=True, examples=["badge.created", "badge.revoked"])
 
 
-# The body the webhook route reads (GET /openapi.json documents it from this model).
-BODY = CredlyNotification
+ROUTE = WebhookRoute(
+    path="/webhooks/credly/{token}",
+    connection_path="/webhooks/credly/{connection}/{token}",
+    operation_id="credlyWebhook",
+    summary="Credly event notification",
+    description="Authenticated by the secret path token (`CREDLY_WEBHOOK_TOKEN`). Every accepted outcome answers "
+                "200: Credly retries anything else for days.",
+    body=CredlyNotification,
+    accepted="queued, received before, or skipped by a documented rule",
+    refusals=((403, "authentic, but `organization_id` is not `CREDLY_ORG_ID`"),),
+)
 
 
 def read_delivery(notification: dict, settings: "Settings") -> Delivery:
