@@ -185,3 +185,93 @@ def test_a_credly_pull_per_organisation_and_status_per_connection(connector, acc
     assert {"credly_auth", "credly-academy_auth", "accredible-emea_auth"} <= {c["name"] for c in report["credentials"]}
     assert main(["backfill", "credly-nowhere"]) == 2
     assert "unknown connection 'credly-nowhere'" in capsys.readouterr().err
+
+
+TEMPLATE = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b"
+AWARD_RULES = f"""
+[aliases]
+final-exam = ["https://lms.example.com/courses/python-301/final-exam"]
+
+[[rules]]
+id = "python-expert"
+name = "Python Expert"
+credential = {{ platform = "credly", id = "{TEMPLATE}" }}
+[[rules.statements]]
+verb = "passed"
+activity = "alias:final-exam"
+
+[[rules]]
+id = "python-expert-academy"
+name = "Python Expert (Academy)"
+credential = {{ platform = "credly", id = "{TEMPLATE}" }}
+connection = "credly-academy"
+[[rules.statements]]
+verb = "passed"
+activity = "alias:final-exam"
+
+[[rules]]
+id = "python-emea"
+name = "Python (EMEA)"
+credential = {{ platform = "accredible", id = "771002" }}
+connection = "accredible-emea"
+[[rules.statements]]
+verb = "passed"
+activity = "alias:final-exam"
+"""
+
+
+def with_rules(connector, monkeypatch, tmp_path, text: str):
+    (tmp_path / "rules.toml").write_text(text)
+    monkeypatch.setenv("AWARD_RULES", str(tmp_path / "rules.toml"))
+    restart(connector)
+
+
+def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay_apart(connector, accounts, lrs,
+                                                                                     lrs_session, monkeypatch,
+                                                                                     tmp_path):
+    from .test_awards import forward, passed_exam
+
+    with_rules(connector, monkeypatch, tmp_path, AWARD_RULES)
+    since = now()
+    forward(connector, passed_exam())
+    connector.drain()
+
+    # The same template id on both organisations: one award each, through each one's own token.
+    assert [i["badge_template_id"] for i in connector.credly.issued] == [TEMPLATE]
+    assert [i["badge_template_id"] for i in accounts["academy"].issued] == [TEMPLATE]
+    posted = [r for r in accounts["acc_b"].received if r.path == "/v1/credentials"]
+    assert [r.body["credential"]["group_id"] for r in posted] == [771002]
+    assert [r for r in accounts["acc_a"].received if r.path == "/v1/credentials"] == []
+    store = connector.services.store
+    keys = [f"credly|{TEMPLATE}|E-1001", f"credly/credly-academy|{TEMPLATE}|E-1001",
+            "accredible/accredible-emea|771002|E-1001"]
+    assert [store.award(key)["state"] for key in keys] == ["awarded", "awarded", "awarded"]
+    assert store.award("accredible|771002|E-1001") is None
+    # Accredible sends no webhook: its award's issued statement is the connection's, in the LRS.
+    [issued] = [s for s in stored_since(lrs_session, lrs, since)
+                if s["context"]["extensions"].get(CONNECTION_EXT, {}).get("name") == "accredible-emea"]
+    assert issued["context"]["extensions"][CONNECTION_EXT]["organisation"] == "Acme EMEA"
+    assert issued["id"] == statement_id(connector, f"accredible/accredible-emea|{accounts['acc_b'].credentials[0]['id']}|issued")
+
+    # Evidence again: every ledger already holds its award, nothing is issued twice.
+    forward(connector, passed_exam())
+    connector.drain()
+    assert (len(connector.credly.issued), len(accounts["academy"].issued), len(posted)) == (1, 1, 1)
+    assert connector.services.store.count_dead_letters() == 0
+
+
+@pytest.mark.parametrize("connection_line, reason", [
+    ('connection = "credly-nowhere"', "unknown connection 'credly-nowhere'"),
+    ('connection = "accredible-emea"', "'accredible-emea' is a accredible connection, the credential is on credly"),
+])
+def test_a_rule_naming_a_connection_that_cannot_award_it_keeps_the_evidence(connector, accounts, monkeypatch, tmp_path,
+                                                                             connection_line, reason):
+    from .test_awards import forward, passed_exam
+
+    rules = AWARD_RULES.replace('connection = "credly-academy"', connection_line)
+    with_rules(connector, monkeypatch, tmp_path, rules)
+    forward(connector, passed_exam())
+    connector.drain()
+    assert connector.credly.issued == [] and accounts["academy"].issued == []
+    [letter] = connector.services.store.dead_letters()
+    assert letter.source == "lap" and "award rule python-expert-academy" in letter.reason and reason in letter.reason
