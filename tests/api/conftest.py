@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.fake_lrs import FakeLrs
+from fakes.fake_lrs import FakeLrs
 from tests.route_secrets import route_secrets
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -16,9 +16,9 @@ import requests
 
 from chalicelib.httpretry import RetryPolicy
 from chalicelib.xapi.lrs import LrsAnswerError, LrsClient, LrsConfigurationError, StoredStatements
+from fakes.fake_lrs import FakeLrs
 from lrs_process import XAPI_VERSION, LrsProcess
 from lrs_proxy import LrsProxy
-from tests.fakes.fake_lrs import FakeLrs
 from tests.integration.conftest import connector, hostile_lrs  # noqa: F401  (fixtures)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.queue import QueueMessage
+from fakes.fake_lrs import FakeLrs
 from lrs_process import LrsProcess
-from tests.fakes.fake_lrs import FakeLrs
 
 pytestmark = pytest.mark.integration
 

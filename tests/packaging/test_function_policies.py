@@ -22,7 +22,7 @@ import pytest
 
 from fakes.badgr_api import FakeBadgr
 from fakes.credly_api import FakeCredly
-from tests.fakes.fake_lrs import FakeLrs
+from fakes.fake_lrs import FakeLrs
 from tests.integration.test_awards import BADGR_RULES, RULES, passed_exam
 from tests.integration.test_sqs_path import lambda_event
 

@@ -24,8 +24,8 @@ from chalicelib.xapi.lrs import (
     LrsUnavailable,
     normalise_endpoint,
 )
+from fakes.fake_lrs import PASS, Answer, FakeLrs
 from lrs_process import free_port
-from tests.fakes.fake_lrs import PASS, Answer, FakeLrs
 
 VERB = "https://example.com/verbs/tested"
 NO_JITTER = RetryPolicy(attempts=3, base=0.5, cap=30.0, jitter=lambda wait: wait)
