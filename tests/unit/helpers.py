@@ -1,7 +1,7 @@
 """Small helpers shared by the unit tests: fixtures, expected ids, translators.
 
 Expected values in the tests are written literally or computed here independently of the
-code under test (statement ids are UUIDv5 over the keys of XAPI_MAPPING.md section 2).
+code under test (statement ids are UUIDv5 over the logical event's keys, docs/statements.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Credly event details, badges and list pages -> statements (XAPI_MAPPING.md sections 2-3)."""
+"""Credly event details, badges and list pages -> statements (docs/statements.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The strict statement check (XAPI_MAPPING.md section 5): fixtures pass, broken statements don't."""
+"""The strict statement check (docs/statements.md): fixtures pass, broken statements don't."""
 
 from __future__ import annotations
 
