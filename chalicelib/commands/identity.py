@@ -120,12 +120,13 @@ def _reasons(refused: list[str]) -> dict[str, int]:
 
 
 def _identity(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from ..identity import IdentityResolver, LearnerDirectory
+    from ..identity import IdentityResolver
+    from ..identity.sources import read_once
     from ..settings import load_settings
     from ..xapi.vocabulary import DeploymentVocabulary
 
     settings = load_settings()
-    directory = LearnerDirectory.from_settings(settings)
+    directory = read_once(settings)
     resolver = IdentityResolver(settings.identity_ifi, directory, settings.identity_homepage)
     return settings, resolver, DeploymentVocabulary(settings.xapi_extension_base), directory
 
@@ -134,12 +135,13 @@ def _read_platforms(settings: "Settings", coverage: "Coverage") -> int:
     """Every configured connection's recipients, from its backfill pages; the pages that could not
     be parsed (named on stderr, counted)."""
     from ..connections import configured_connections
-    from ..platforms import platform
+    from ..platforms import platform, unset_settings
 
     unreadable = 0
     for conn in configured_connections(settings):
-        if "backfill" not in platform(conn.platform).pull:
-            console.line(f"{conn.name}: no API the connector reads recipients from (its statements in the LRS count)")
+        entry = platform(conn.platform)
+        if "backfill" not in entry.pull or unset_settings(conn.settings, entry.api_settings):
+            console.line(f"{conn.name}: no API settings to read recipients with (its statements in the LRS count)")
             continue
         unreadable += _read_connection(conn, coverage)
     return unreadable
