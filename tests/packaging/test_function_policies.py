@@ -117,7 +117,7 @@ def function_env(name: str, function: str, queue_url: str, lrs: FakeLrs, credly:
     variables = {**stage_env(name), **functions(name)[function].get("environment_variables", {}),
                  "QUEUE_URL": queue_url, "LRS_ENDPOINT": lrs.endpoint, "CREDLY_API_BASE": credly.base_url,
                  "BADGR_API_BASE": badgr.base_url, "CREDLY_ORG_ID": ORG_ID,
-                 "HTTP_MAX_ATTEMPTS": "1", "LEARNER_DIRECTORY": str(FIXTURES / "directory.csv"),
+                 "HTTP_MAX_ATTEMPTS": "1", "LEARNER_DIRECTORY": directory_object(name),
                  "AWARD_RULES": str(rules)}
     setting = AS_PARAMETER.get(role_of(function))
     if setting:
@@ -128,6 +128,19 @@ def function_env(name: str, function: str, queue_url: str, lrs: FakeLrs, credly:
         boto3.client("ssm").put_parameter(Name=parameter, Value=stored, Type="SecureString", Overwrite=True)
         variables[setting] = f"ssm:{parameter}"
     return variables
+
+
+def directory_object(name: str) -> str:
+    """The learner directory where the stage policies let the functions read it (docs/deploying.md)."""
+    return f"s3://credential-connector-{name}-config/learner-directory.csv"
+
+
+def create_directory_object(name: str) -> None:
+    import boto3
+
+    bucket, _, key = directory_object(name).removeprefix("s3://").partition("/")
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=(FIXTURES / "directory.csv").read_bytes())
 
 
 def role_of(function: str) -> str:
@@ -197,6 +210,12 @@ def exercise_api(api: Api) -> None:
     assert created.status_code == 201, created.body
     link = json.loads(created.body)["url"].rsplit("/s/", 1)[1]
     assert api.client.http.get(f"/s/{link}", headers={"User-Agent": "Mozilla/5.0"}).status_code == 302
+    # A share link whose credential the LRS holds names its earner by the statement's actor, found in
+    # the learner directory (CredentialResolver); the fake LRS here holds none, so the lookup is made as it would be.
+    from chalicelib import runtime
+
+    assert runtime.services().credential_resolver.directory.find_agent(
+        {"mbox": "mailto:ada.lovelace@example.com"}) is not None
     assert api.client.http.get("/health").status_code in (200, 503)
     details = api.client.http.get("/health/details", headers=api.bearer("STATUS_TOKEN"))
     assert "checks" in json.loads(details.body)
@@ -294,6 +313,7 @@ def test_each_function_may_make_exactly_the_calls_it_makes(name, mocked_aws, per
     queue_url = create_stage_resources(name)
     sync_platforms = [f.removeprefix("sync_") for f in functions(name) if f.startswith("sync_")]
     values = create_secrets(name)
+    create_directory_object(name)
     with FakeLrs() as lrs, FakeCredly(org_id=ORG_ID, token=values["CREDLY_TOKEN"]) as credly, \
             FakeBadgr(BADGR_USER, values["BADGR_PASSWORD"]) as badgr:
         credly.load_events_dir(FIXTURES / "credly")

@@ -78,6 +78,8 @@ def resource_of(service: str, params: dict) -> str:
         return secret_arn(params["SecretId"])
     if service == "ssm":
         return parameter_arn(params["Name"])
+    if service == "s3":  # the learner directory object (GetObject)
+        return f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
     raise AssertionError(f"a call to {service}: add it to the policy test (and the policy)")
 
 
