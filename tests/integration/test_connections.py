@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 ORG_B = "7e1c0a44-90b2-4d0e-8f7a-2b9d5c3e6a10"
 BADGE = "9f1e2d3c-4b5a-4697-8877-665544332211"  # the fixture's badge id: both organisations use it
 CONNECTION_EXT = "https://credential-connector.dev/xapi/extensions/connection"
+SECRETS = {"certifier": "whsec-eu-" + uuid.uuid4().hex, "openbadges": "ob-partner-" + uuid.uuid4().hex}
 
 
 @pytest.fixture
@@ -43,7 +44,9 @@ def accounts(connector, tmp_path, monkeypatch):
             f'[connections.credly-academy]\nplatform = "credly"\norganisation = "Academy Ltd"\n'
             f'CREDLY_ORG_ID = "{ORG_B}"\nCREDLY_TOKEN = "{token_b}"\nCREDLY_WEBHOOK_TOKEN = "{hook_b}"\n\n'
             f'[connections.accredible-emea]\nplatform = "accredible"\norganisation = "Acme EMEA"\n'
-            f'ACCREDIBLE_API_BASE = "{acc_b.base_url}"\nACCREDIBLE_API_KEY = "{key_b}"\n')
+            f'ACCREDIBLE_API_BASE = "{acc_b.base_url}"\nACCREDIBLE_API_KEY = "{key_b}"\n\n'
+            f'[connections.certifier-eu]\nplatform = "certifier"\nCERTIFIER_WEBHOOK_SECRET = "{SECRETS["certifier"]}"\n\n'
+            f'[connections.openbadges-partner]\nplatform = "openbadges"\nOPENBADGES_INGEST_TOKEN = "{SECRETS["openbadges"]}"\n')
         monkeypatch.setenv("CONNECTIONS", str(tmp_path / "connections.toml"))
         monkeypatch.setenv("ACCREDIBLE_API_BASE", acc_a.base_url)
         monkeypatch.setenv("ACCREDIBLE_API_KEY", key_a)
@@ -275,3 +278,42 @@ def test_a_rule_naming_a_connection_that_cannot_award_it_keeps_the_evidence(conn
     assert connector.credly.issued == [] and accounts["academy"].issued == []
     [letter] = connector.services.store.dead_letters()
     assert letter.source == "lap" and "award rule python-expert-academy" in letter.reason and reason in letter.reason
+
+
+def signed(body: dict, secret: str) -> tuple[bytes, dict[str, str]]:
+    import hashlib
+    import hmac
+
+    raw = json.dumps(body).encode()
+    return raw, {"X-Webhook-Signature": hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+
+
+def test_certifier_and_open_badges_connections_have_their_own_routes_and_secrets(connector, accounts, lrs,
+                                                                                lrs_session):
+    since = now()
+    body = fixture_json("certifier/webhook_credential_issued.json")
+    assert connector.post("/webhooks/certifier/certifier-eu", *signed(body, connector.env["CERTIFIER_WEBHOOK_SECRET"])
+                          ).status_code == 401
+    assert connector.post("/webhooks/certifier", *signed(body, SECRETS["certifier"])).status_code == 401
+    document = fixture_json("openbadges/ob3_credential.json")
+    default_bearer = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
+    partner_bearer = {"Authorization": f"Bearer {SECRETS['openbadges']}"}
+    assert connector.post("/ingest/openbadges/openbadges-partner", document, default_bearer).status_code == 401
+    assert connector.post("/ingest/openbadges/certifier-eu", document, partner_bearer).status_code == 404
+    assert connector.services.queue.depth() == 0
+
+    # The same delivery on both accounts' routes: neither is taken for the other's redelivery.
+    assert connector.post("/webhooks/certifier", *signed(body, connector.env["CERTIFIER_WEBHOOK_SECRET"])
+                          ).status_code == 202
+    assert connector.post("/webhooks/certifier/certifier-eu", *signed(body, SECRETS["certifier"])).status_code == 202
+    assert connector.post("/ingest/openbadges/openbadges-partner", document, partner_bearer).status_code == 202
+    connector.drain()
+    credential = "01JD8Q1A2B3C4D5E6F7G8H9J0K"
+    for key, name in ((f"certifier|{credential}|issued", "certifier"),
+                      (f"certifier/certifier-eu|{credential}|issued", "certifier-eu"),
+                      (f"openbadges/openbadges-partner|{document['id']}|issued", "openbadges-partner")):
+        assert stored(lrs_session, lrs, statement_id(connector, key))["context"]["extensions"][CONNECTION_EXT]["name"] == name
+    counts = by_connection(stored_since(lrs_session, lrs, since))
+    assert counts == {connection_ext("certifier", "Certifier"): 1, connection_ext("certifier-eu", "certifier-eu"): 1,
+                      connection_ext("openbadges-partner", "openbadges-partner"): 1}
+    assert connector.services.store.count_dead_letters() == 0
