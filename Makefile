@@ -4,7 +4,7 @@ VPY := $(VENV)/bin/python
 LRS_DIR := tools/lrs
 LRS_PORT ?= 8081
 
-.PHONY: venv lrs-install test bench lrs run demo package clean interop-badgr lock lint typecheck check
+.PHONY: venv lrs-install test bench lrs run demo package clean interop-badgr lock lint typecheck check golden
 
 # Stamps live inside the directories they describe, so deleting one re-triggers its install.
 VENV_STAMP := $(VENV)/.requirements.stamp
@@ -56,6 +56,11 @@ $(LRS_STAMP): $(LRS_DIR)/package.json $(LRS_DIR)/package-lock.json
 
 test: venv lrs-install
 	$(VPY) -m pytest -q
+
+# Rewrites tests/golden/ from today's translation of the fixtures: only for an intended change of
+# the statements (read the diff before committing it).
+golden: venv
+	$(VPY) -m tests.golden --update
 
 # Every benchmark script (a file with a __main__ block; helpers such as credly_badges.py are not).
 bench: venv lrs-install
