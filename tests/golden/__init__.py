@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.delivery.translation import Translator
+from chalicelib.platforms import PLATFORMS as REGISTRY
 from chalicelib.settings import load_settings
 
 TESTS = Path(__file__).resolve().parents[1]
 FIXTURES = TESTS / "fixtures"
 GOLDEN = Path(__file__).resolve().parent
-PLATFORMS = ("credly", "certifier", "badgr", "accredible", "openbadges")
+PLATFORMS = tuple(name for name in REGISTRY if (FIXTURES / name).is_dir())  # each platform with fixtures
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
 SETTINGS = {"LEARNER_DIRECTORY": str(FIXTURES / "directory.csv")}
 
