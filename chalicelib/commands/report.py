@@ -55,21 +55,26 @@ def run(args: argparse.Namespace) -> int:
     from ..report.facts import StatementReader
     from ..report.history import LrsHistory
     from ..report.skills_unmapped import unmapped_skills
-    from ..identity import LearnerDirectory
+    from ..identity import IdentityResolver, LearnerDirectory
+    from ..identity.coverage import Coverage
     from ..settings import load_settings
     from ..xapi.lrs import LrsClient
     from ..xapi.vocabulary import DeploymentVocabulary
 
     window = window_from(args.since, args.until, datetime.now(timezone.utc))
     settings = load_settings()
-    headcounts = LearnerDirectory.from_settings(settings).headcounts()
+    directory = LearnerDirectory.from_settings(settings)
+    headcounts = directory.headcounts()
     options = Options(args.before_days, args.expiring_days, args.top, args.include_emails,
                       headcounts=headcounts)
     history = LrsHistory(LrsClient.from_settings(settings), page_size=args.page_size)
     vocab = DeploymentVocabulary(settings.xapi_extension_base)
     skills = load_skills(settings.skills_file) if settings.skills_file else None
+    # Without a directory there is nothing to map to: no coverage section rather than 0% everywhere.
+    identity = (Coverage(IdentityResolver(settings.identity_ifi, directory, settings.identity_homepage), vocab)
+                if settings.learner_directory else None)
     tables = (unmapped_skills(history, StatementReader(vocab, skills), window) if args.skills_unmapped
-              else build_report(history, vocab, window, options, cli_options.more_from(args), skills))
+              else build_report(history, vocab, window, options, cli_options.more_from(args), skills, identity))
     history.finish()
     heading = describe(window)
     for line in render_text.render(tables, heading):

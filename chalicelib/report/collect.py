@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Protocol
 
+from ..identity.coverage import Coverage
 from ..skills import SkillsVocabulary
 from ..xapi import vocabulary as v
 from .answers import Options, Table, all_answers
 from .extra import Extra, More
 from .facts import StatementReader
+from .identity import IdentitySection
 from .ledger import Ledger, Window, credential_verbs
 from .preceding import PrecedingActivities
 
@@ -20,11 +22,16 @@ class Source(Protocol):
 
 
 def build_report(source: Source, vocab: v.DeploymentVocabulary, window: Window, options: Options,
-                 more: More = More(), skills: SkillsVocabulary | None = None) -> list[Table]:
+                 more: More = More(), skills: SkillsVocabulary | None = None,
+                 identity: Coverage | None = None) -> list[Table]:
     ledger = Ledger(StatementReader(vocab, skills), window)
     steps = more.linked_steps(vocab, window)
+    section = (IdentitySection(identity, ledger.reader, window, more.filters.organisations)
+               if identity is not None else None)
     for statement in source.statements(credential_verbs(vocab)):
         ledger.add(statement)
+        if section is not None:
+            section.add(statement)
         if steps is not None:
             steps.add(statement)
     # Two passes over the credential statements would double the reading; the few credentials
@@ -41,4 +48,4 @@ def build_report(source: Source, vocab: v.DeploymentVocabulary, window: Window, 
         extra.activity(statement)
     for statement in source.statements(extra.search_verbs()):
         extra.search(statement)
-    return all_answers(ledger, preceding, options) + extra.tables()
+    return all_answers(ledger, preceding, options) + extra.tables() + (section.tables() if section else [])

@@ -67,6 +67,22 @@ def _searches(table: Table) -> str:
     return svg.hbars(items, "Holders of each skill who searched each topic")
 
 
+def _identity(table: Table) -> str:
+    items = [(_organisation(r), _whole(r["mapped_pct"])) for r in table.records()]
+    return svg.hbars(items, "% of recipients mapped to the learner directory, per organisation")
+
+
+def _organisation(record: Record) -> str:
+    """Its platform too where the organisation is not the platform itself (two platforms' accounts)."""
+    same = record["organisation"] == record["platform"]
+    return str(record["organisation"]) if same else f"{record['organisation']} ({record['platform']})"
+
+
+def _no_chart(table: Table) -> str:
+    """A list of domains per organisation: its bars would repeat the table, no shorter."""
+    return ""
+
+
 CHARTS: dict[str, Callable[[Table], str]] = {
     "who": _who,
     "credentials_by_role": _credentials_by_role,
@@ -74,4 +90,6 @@ CHARTS: dict[str, Callable[[Table], str]] = {
     "share_cohorts": _cohorts,
     "activity_lift": _lift,
     "searches_by_skill": _searches,
+    "identity_coverage": _identity,
+    "identity_unmatched_domains": _no_chart,
 }

@@ -192,6 +192,28 @@ def who(records: list[Record]) -> str:
     return f"{count(len(people), 'learner')} hold it; {team} has the most of them ({most})"
 
 
+def identity(records: list[Record]) -> str:
+    """Recipients mapped to the learner directory, and the organisation with the smallest share."""
+    mapped, total = sum(_number(r["mapped"]) for r in records), sum(_number(r["recipients"]) for r in records)
+    said = f"{_percent(mapped, total)} of recipients map to the learner directory ({mapped} of {total})"
+    if len(records) == 1:
+        return said
+    worst = min(records, key=lambda r: (_number(r["mapped"]) / max(_number(r["recipients"]), 1),
+                                        -_number(r["recipients"]), str(r["organisation"])))
+    return (f"{said}; the fewest in {worst['organisation']}: {_shown_percent(worst['mapped_pct'])} "
+            f"({worst['mapped']} of {worst['recipients']})")
+
+
+def domains(records: list[Record]) -> str:
+    """The email domain of the most unmapped recipients."""
+    per_domain: Counter[str] = Counter()
+    for record in records:
+        per_domain[str(record["domain"])] += _number(record["recipients"])
+    domain, most = _largest(per_domain)
+    total = sum(per_domain.values())
+    return f"{domain} has the most unmapped recipients: {most} of {total} ({_percent(most, total)})"
+
+
 def _shown_percent(value: Cell) -> str:
     return f"{value:g}%" if isinstance(value, (int, float)) else "no"
 
@@ -213,4 +235,6 @@ HEADLINES: dict[str, tuple[tuple[str, ...], Callable[[list[Record]], str | None]
     "activity_lift": (("credential", "earners", "rank", "activity", "earners_pct", "non_earners_pct", "lift"), lift),
     "searches_by_skill": (("skill", "holders", "rank", "query", "learners", "searches"), searches),
     "who": (("learner", "team"), who),
+    "identity_coverage": (("organisation", "recipients", "mapped", "mapped_pct"), identity),
+    "identity_unmatched_domains": (("domain", "recipients"), domains),
 }

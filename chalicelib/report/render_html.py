@@ -45,11 +45,14 @@ def page(tables: list[Table], heading: str) -> str:
 
 
 def _section(table: Table) -> str:
-    """The headline and the chart at a glance; a long table one click away."""
+    """The headline and the chart at a glance (an answer whose chart says nothing has none); a long
+    table one click away."""
     said = headlines.headline(table)
     headline = f'<p class="headline">{svg.escape(said)}.</p>' if said else ""
+    drawn = chart(table)
+    figure = f'<figure class="chart scroll">{drawn}</figure>' if drawn else ""
     return (f'<section id="{svg.escape(table.name)}"><h2>{svg.escape(table.title)}</h2>{headline}'
-            f'<figure class="chart scroll">{chart(table)}</figure><p class="note">{svg.escape(table.note)}</p>'
+            f'{figure}<p class="note">{svg.escape(table.note)}</p>'
             f"{_table(table)}</section>")
 
 
