@@ -317,3 +317,18 @@ def test_certifier_and_open_badges_connections_have_their_own_routes_and_secrets
     assert counts == {connection_ext("certifier", "Certifier"): 1, connection_ext("certifier-eu", "certifier-eu"): 1,
                       connection_ext("openbadges-partner", "openbadges-partner"): 1}
     assert connector.services.store.count_dead_letters() == 0
+
+
+def test_status_names_a_connections_file_it_cannot_use(connector, tmp_path, monkeypatch, capsys):
+    from chalicelib.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[connections.credly-academy]\nplatform = "credly"\nLRS_PASSWORD = "x"\n')
+    monkeypatch.setenv("CONNECTIONS", str(bad))
+    restart(connector)
+    assert main(["status", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    [reason] = [r for r in report["attention"] if str(bad) in r]
+    assert "'credly-academy'" in reason and "LRS_PASSWORD" in reason
+    assert [p["name"] for p in report["configuration"]["platforms"]] == ["credly", "certifier", "openbadges", "badgr",
+                                                                         "accredible"]
