@@ -21,7 +21,8 @@ from chalicelib.report.facts import learner_label
 
 from ..unit.test_report_answers import NEW_ANSWERS, SEARCHES, searched
 from . import chromium
-from .report_history import (ACTIVITIES, COMPLETED, FUNNEL, HELD, SINCE, UNTIL, XSS_TEAM, History, directory_csv,
+from .report_history import (ACTIVITIES, COMPLETED, FUNNEL, HELD, SINCE, UNTIL, VOCAB, XSS_TEAM, History, Learner,
+                             directory_csv,
                              expiring_rows, generated_history, skills_rows, varied_history)
 
 pytestmark = pytest.mark.integration
@@ -176,7 +177,8 @@ def test_the_page_is_self_contained_and_escapes_names(outputs):
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing loaded from elsewhere
-    assert page.count("<svg") == 5
+    # the five answers and the identity coverage; the unmapped domains have no chart (their table says it all)
+    assert page.count("<svg") == 6
 
 
 def test_emails_only_with_the_flag(lrs, varied, outputs, tmp_path):
@@ -203,7 +205,7 @@ def test_every_chart_renders_in_chromium(outputs):
     dom = chromium.run("--dump-dom", "--window-size=1280,900", copy.resolve().as_uri()).stdout  # as screenshotted
     found = json.loads(re.search(r'<pre id="boxes">(.*?)</pre>', dom, re.DOTALL).group(1))
     assert found["scripts"] == 1 and found["images"] == 0  # the names stayed text
-    assert len(found["charts"]) == 5
+    assert len(found["charts"]) == 6  # the five answers and the identity coverage (mapped share per organisation)
     png = chromium.screenshot(page, folder / "report.png", 1280, found["height"] + 20)
     image = Image.open(png).convert("RGB")
     for chart in found["charts"]:
@@ -303,3 +305,101 @@ def test_every_table_is_the_same_from_an_lrs_answering_oldest_first_and_ignoring
     assert set(found["direct"]) == {*COLUMNS, *NEW_ANSWERS}
     assert found["hostile"] == found["direct"]
     assert all(len(rows) > 1 for rows in found["direct"].values()), found["direct"]
+
+
+IDENTITY_SINCE, IDENTITY_UNTIL = "2016-01-01", "2016-12-31"
+ACADEMY = {"name": "academy-a", "organisation": "Academy Ltd"}
+
+
+def identity_history() -> tuple[History, str]:
+    """2016: five recipients in two organisations (a named connection's, and the platform of
+    statements from before connections), two of them in the directory; the unmapped ones at
+    corp.example and partner.example; and a 2015 statement of a sixth, outside the range."""
+    h = History()
+    people = {key: Learner(key, key.title(), None, None, f"{key}.{h.run}@{domain}") for key, domain in
+              (("ana", "corp.example"), ("ben", "corp.example"), ("cat", "partner.example"),
+               ("dan", "corp.example"), ("eli", "partner.example"), ("fay", "other.example"))}
+    h.learners.update(people)
+    academy = [h.credential(Kind.ISSUED, 1, people["ana"], "A", "2016-02-01"),
+               h.credential(Kind.ACCEPTED, 1, people["ana"], "A", "2016-02-02"),
+               h.credential(Kind.ISSUED, 2, people["ben"], "A", "2016-03-01"),
+               h.credential(Kind.ISSUED, 3, people["cat"], "B", "2016-04-01"),
+               h.credential(Kind.REJECTED, 3, people["cat"], "B", "2016-04-03"),
+               h.credential(Kind.ISSUED, 6, people["fay"], "B", "2015-06-01")]
+    h.credential(Kind.ISSUED, 4, people["dan"], "C", "2016-05-01")
+    h.credential(Kind.ISSUED, 5, people["eli"], "C", "2016-06-01")
+    for statement in h.statements:
+        if statement["id"] in academy:
+            statement["context"]["extensions"][VOCAB.ext_connection] = ACADEMY
+    directory = "employee_id,email,name,job_role,team\n" + "".join(
+        f"{key},{people[key].email},{key},Engineer,Core\n" for key in ("ana", "dan"))
+    return h, directory
+
+
+@pytest.fixture(scope="module")
+def identity_outputs(lrs, tmp_path_factory) -> dict:
+    history, directory = identity_history()
+    store(lrs, history)
+    folder = tmp_path_factory.mktemp("identity")
+    (folder / "directory.csv").write_text(directory, encoding="utf-8")
+    found = {}
+    for name, extra in (("all", ()), ("academy", ("--organisation", "academy-a"))):
+        answer = report(lrs, "--since", IDENTITY_SINCE, "--until", IDENTITY_UNTIL, *extra, "--csv", str(folder / name),
+                        "--html", str(folder / f"{name}.html"), LEARNER_DIRECTORY=str(folder / "directory.csv"))
+        assert answer.returncode == 0, answer.stderr
+        found[name] = {"answer": answer, "csv": csv_tables(folder / name),
+                       "html": (folder / f"{name}.html").read_text(encoding="utf-8")}
+    return found
+
+
+IDENTITY_COVERAGE = [["source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct", "to_remap"],
+                     ["lrs", "Example", "Academy Ltd", "3", "1", "2", "33.3", "0"],
+                     ["lrs", "Example", "Example", "2", "1", "1", "50.0", "0"]]
+UNMATCHED_DOMAINS = [["source", "platform", "organisation", "domain", "recipients", "records"],
+                     ["lrs", "Example", "Academy Ltd", "corp.example", "1", "1"],
+                     ["lrs", "Example", "Academy Ltd", "partner.example", "1", "2"],
+                     ["lrs", "Example", "Example", "partner.example", "1", "1"]]
+
+
+def test_identity_coverage_in_every_output(identity_outputs):
+    """Exact figures: ana and dan mapped, ben, cat and eli not (cat with two statements); fay's
+    2015 credential is outside the range. The same rows in the CSV files, the page and the terminal."""
+    found = identity_outputs["all"]
+    assert found["csv"]["identity_coverage"] == IDENTITY_COVERAGE
+    assert found["csv"]["identity_unmatched_domains"] == UNMATCHED_DOMAINS
+    parser = Tables()
+    parser.feed(found["html"])
+    assert parser.tables["identity_coverage"] == IDENTITY_COVERAGE
+    assert parser.tables["identity_unmatched_domains"] == UNMATCHED_DOMAINS
+    stdout = found["answer"].stdout
+    assert text_section(stdout, "Recipients mapped") == list(render_text.grid(
+        IDENTITY_COVERAGE[0], [("lrs", "Example", "Academy Ltd", 3, 1, 2, 33.3, 0), ("lrs", "Example", "Example", 2, 1, 1, 50.0, 0)]))
+    assert ("> 40% of recipients map to the learner directory (2 of 5); the fewest in Academy Ltd: 33.3% (1 of 3)."
+            in stdout.splitlines())
+    assert "> partner.example has the most unmapped recipients: 2 of 3 (67%)." in stdout.splitlines()
+
+
+def test_identity_coverage_names_domains_never_emails(identity_outputs):
+    for found in identity_outputs.values():
+        written = [found["answer"].stdout, found["html"], json.dumps(found["csv"])]
+        assert not [text for text in written if re.search(r"[\w.]+@(corp|partner|other)\.example", text)]
+
+
+def test_identity_coverage_chart_only_for_the_mapped_share(identity_outputs):
+    page = identity_outputs["all"]["html"]
+    sections = dict(re.findall(r'<section id="([^"]+)">(.*?)</section>', page, re.DOTALL))
+    chart = re.findall(r"<rect [^>]*><title>([^<]*)</title>", sections["identity_coverage"])
+    assert chart == ["Example: 50", "Academy Ltd (Example): 33"]  # largest first, whole percents
+    assert "<svg" not in sections["identity_unmatched_domains"] and "<figure" not in sections["identity_unmatched_domains"]
+
+
+def test_identity_coverage_keeps_the_organisations_asked_for(identity_outputs):
+    tables = identity_outputs["academy"]["csv"]
+    assert tables["identity_coverage"] == IDENTITY_COVERAGE[:2]
+    assert tables["identity_unmatched_domains"] == UNMATCHED_DOMAINS[:3]
+
+
+def test_no_identity_coverage_without_a_learner_directory(lrs, identity_outputs, tmp_path):
+    answer = report(lrs, "--since", IDENTITY_SINCE, "--until", IDENTITY_UNTIL, "--csv", str(tmp_path))
+    assert answer.returncode == 0, answer.stderr
+    assert set(csv_tables(tmp_path)) == set(COLUMNS)  # 0% mapped everywhere would say nothing
