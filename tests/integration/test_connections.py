@@ -332,3 +332,26 @@ def test_status_names_a_connections_file_it_cannot_use(connector, tmp_path, monk
     assert "'credly-academy'" in reason and "LRS_PASSWORD" in reason
     assert [p["name"] for p in report["configuration"]["platforms"]] == ["credly", "certifier", "openbadges", "badgr",
                                                                          "accredible"]
+
+
+def test_a_named_connection_has_its_own_scheduled_sync(connector, accounts, monkeypatch):
+    import importlib
+    import sys
+
+    badge = fixture_json("credly/event_badge_created.json")["data"]["badge"]
+    accounts["academy"].badges.append(_other_learner({"badge": badge, "id": "x"})["badge"])
+    monkeypatch.setenv("SYNC_PLATFORMS", "credly,credly-academy")
+    monkeypatch.delitem(sys.modules, "app", raising=False)
+    app = importlib.import_module("app")
+    try:
+        handler = getattr(app, "sync_credly-academy")  # Lambda's handler: app.sync_credly-academy
+        scheduled = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                     "account": "123456789012", "time": now(), "region": "eu-west-1", "resources": [], "detail": {}}
+        context = type("Context", (), {"aws_request_id": "r1", "get_remaining_time_in_millis": lambda self: 300_000})()
+        app.app.lambda_context = context
+        assert handler(scheduled, context)["records"] == 1
+    finally:
+        sys.modules.pop("app", None)
+    history = {(h.last.source, h.last.mode): h.last for h in connector.services.store.runs()}
+    assert history[("credly-academy", "scheduled-sync")].records == 1
+    assert ("credly", "scheduled-sync") not in history
