@@ -17,7 +17,7 @@ from chalicelib.events import Kind
 from chalicelib.report.render_html import OPEN_ROWS
 
 from . import chromium
-from .report_history import COMPLETED, History
+from .report_history import COMPLETED, VOCAB, History
 from .test_report import Tables, report, store
 
 pytestmark = pytest.mark.integration
@@ -37,6 +37,7 @@ BADGES = {  # names that a cut at 27 characters made identical
 }
 TEAMS = ["Platform Engineering and Site Reliability", "Sales", "Data", "Customer Success EMEA",
          "Legal and Compliance", "Marketing", "Kommunikationsabteilungsleitungsgremium"]
+ORGANISATION = {"name": "kag", "organisation": "Kommunikationsabteilungsleitungsgremium Aktiengesellschaft"}
 ACTIVITY = "Data Protection Essentials module {}: lawful bases for processing personal data, part {}"
 
 
@@ -62,7 +63,17 @@ def wide_history() -> History:
             if number % 3 == 0:
                 history.interaction(Kind.SHARED, number, learner, badge, day, "linkedin")
                 history.interaction(Kind.VIEWED, number, learner, badge, day, "linkedin", guest=True)
+    long_named = {f"mailto:{learner.email}" for index, learner in enumerate(history.learners.values()) if index % 3 == 0}
+    for statement in history.statements:  # a third of the learners' credentials came through a long-named organisation
+        if statement["actor"].get("mbox") in long_named and "context" in statement:
+            statement["context"].setdefault("extensions", {})[VOCAB.ext_connection] = ORGANISATION
     return history
+
+
+def directory_csv(history: History) -> str:
+    """Every other learner: the identity coverage has mapped and unmapped recipients."""
+    people = [learner for index, learner in enumerate(history.learners.values()) if index % 2 == 0]
+    return "employee_id,email,name,job_role,team\n" + "".join(f"{p.key},{p.email},{p.name},,\n" for p in people)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +82,12 @@ def page(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("page")
     with LrsProcess() as lrs:
-        store(lrs, wide_history())
-        answer = report(lrs, "--since", "2014-01-01", "--until", "2014-12-31", "--html", str(folder / "report.html"))
+        history = wide_history()
+        directory = folder / "directory.csv"
+        directory.write_text(directory_csv(history), encoding="utf-8")
+        store(lrs, history)
+        answer = report(lrs, "--since", "2014-01-01", "--until", "2014-12-31", "--html", str(folder / "report.html"),
+                        LEARNER_DIRECTORY=str(directory))
     assert answer.returncode == 0, answer.stderr
     return folder / "report.html"
 
@@ -130,7 +145,7 @@ def squeeze(text: str) -> str:
 
 
 def test_no_text_leaves_its_chart_and_none_is_shrunk(layout):
-    assert len(layout["charts"]) == 5
+    assert len(layout["charts"]) == 6  # the five answers and the identity coverage (none for the unmapped domains)
     for chart in layout["charts"]:
         assert chart["shown_width"] == chart["natural_width"], chart["section"]  # scrolls, never shrinks
         assert chart["smallest_font"] >= 12, chart["section"]
@@ -139,7 +154,7 @@ def test_no_text_leaves_its_chart_and_none_is_shrunk(layout):
 
 def test_long_tables_are_folded_under_their_chart(layout):
     tables = layout["tables"]
-    assert len(tables) == 5 and {t["rows"] > OPEN_ROWS for t in tables} == {True, False}  # long and short ones
+    assert len(tables) == 7 and {t["rows"] > OPEN_ROWS for t in tables} == {True, False}  # long and short ones
     for table in tables:
         assert table["folded"] == (table["rows"] > OPEN_ROWS), table
         assert table["headline"], table  # above the chart, visible with the page
@@ -196,7 +211,8 @@ const tables = [...document.querySelectorAll('section')].map(section => {
   return {section: section.id, rows: table ? table.tBodies[0].rows.length : 0, folded: !!details,
           open: !!(details && details.open),
           headline: !!headline && headline.getBoundingClientRect().height > 0 &&
-            !!(headline.compareDocumentPosition(section.querySelector('figure')) & Node.DOCUMENT_POSITION_FOLLOWING)};
+            !!(headline.compareDocumentPosition(section.querySelector('figure, p.note')) &
+               Node.DOCUMENT_POSITION_FOLLOWING)};
 });
 const height = document.documentElement.scrollHeight;
 document.querySelectorAll('details').forEach(d => d.open = true);  // the cells, once unfolded
