@@ -352,7 +352,8 @@ def identity_outputs(lrs, tmp_path_factory) -> dict:
     return found
 
 
-IDENTITY_COVERAGE = [["source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct", "to_remap"],
+IDENTITY_COVERAGE = [["source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct",
+                      "to_remap"],
                      ["lrs", "Example", "Academy Ltd", "3", "1", "2", "33.3", "0"],
                      ["lrs", "Example", "Example", "2", "1", "1", "50.0", "0"]]
 UNMATCHED_DOMAINS = [["source", "platform", "organisation", "domain", "recipients", "records"],
@@ -373,7 +374,8 @@ def test_identity_coverage_in_every_output(identity_outputs):
     assert parser.tables["identity_unmatched_domains"] == UNMATCHED_DOMAINS
     stdout = found["answer"].stdout
     assert text_section(stdout, "Recipients mapped") == list(render_text.grid(
-        IDENTITY_COVERAGE[0], [("lrs", "Example", "Academy Ltd", 3, 1, 2, 33.3, 0), ("lrs", "Example", "Example", 2, 1, 1, 50.0, 0)]))
+        IDENTITY_COVERAGE[0], [("lrs", "Example", "Academy Ltd", 3, 1, 2, 33.3, 0),
+                               ("lrs", "Example", "Example", 2, 1, 1, 50.0, 0)]))
     assert ("> 40% of recipients map to the learner directory (2 of 5); the fewest in Academy Ltd: 33.3% (1 of 3)."
             in stdout.splitlines())
     assert "> partner.example has the most unmapped recipients: 2 of 3 (67%)." in stdout.splitlines()
@@ -390,7 +392,8 @@ def test_identity_coverage_chart_only_for_the_mapped_share(identity_outputs):
     sections = dict(re.findall(r'<section id="([^"]+)">(.*?)</section>', page, re.DOTALL))
     chart = re.findall(r"<rect [^>]*><title>([^<]*)</title>", sections["identity_coverage"])
     assert chart == ["Example: 50", "Academy Ltd (Example): 33"]  # largest first, whole percents
-    assert "<svg" not in sections["identity_unmatched_domains"] and "<figure" not in sections["identity_unmatched_domains"]
+    domains = sections["identity_unmatched_domains"]
+    assert "<svg" not in domains and "<figure" not in domains
 
 
 def test_identity_coverage_keeps_the_organisations_asked_for(identity_outputs):

@@ -63,7 +63,8 @@ def wide_history() -> History:
             if number % 3 == 0:
                 history.interaction(Kind.SHARED, number, learner, badge, day, "linkedin")
                 history.interaction(Kind.VIEWED, number, learner, badge, day, "linkedin", guest=True)
-    long_named = {f"mailto:{learner.email}" for index, learner in enumerate(history.learners.values()) if index % 3 == 0}
+    learners = list(history.learners.values())
+    long_named = {f"mailto:{learner.email}" for learner in learners[::3]}
     for statement in history.statements:  # a third of the learners' credentials came through a long-named organisation
         if statement["actor"].get("mbox") in long_named and "context" in statement:
             statement["context"].setdefault("extensions", {})[VOCAB.ext_connection] = ORGANISATION

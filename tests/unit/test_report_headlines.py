@@ -145,3 +145,21 @@ ANSWERS_ON_REQUEST = [
 @pytest.mark.parametrize(("answer", "expected"), ANSWERS_ON_REQUEST, ids=[a.name for a, _ in ANSWERS_ON_REQUEST])
 def test_every_answer_on_request_has_its_headline(answer, expected):
     assert headline(answer) == expected
+
+
+COVERAGE_COLUMNS = ("source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct", "to_remap")
+
+
+def test_identity_headlines_name_the_smallest_share_and_the_largest_domain():
+    coverage = table("identity_coverage", COVERAGE_COLUMNS, [("lrs", "Example", "Academy Ltd", 3, 1, 2, 33.3, 0),
+                                                             ("lrs", "Example", "Example", 2, 1, 1, 50.0, 0)])
+    assert headline(coverage) == ("40% of recipients map to the learner directory (2 of 5); "
+                                  "the fewest in Academy Ltd: 33.3% (1 of 3)")
+    alone = table("identity_coverage", COVERAGE_COLUMNS, [("lrs", "Example", "Example", 4, 3, 1, 75.0, 1)])
+    assert headline(alone) == "75% of recipients map to the learner directory (3 of 4)"
+    columns = ("source", "platform", "organisation", "domain", "recipients", "records")
+    domains = table("identity_unmatched_domains", columns,
+                    [("lrs", "Example", "Academy Ltd", "corp.example", 1, 1),
+                     ("lrs", "Example", "Academy Ltd", "partner.example", 1, 2),
+                     ("lrs", "Example", "Example", "partner.example", 1, 1)])
+    assert headline(domains) == "partner.example has the most unmapped recipients: 2 of 3 (67%)"
