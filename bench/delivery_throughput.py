@@ -28,7 +28,7 @@ measures in the same run:
 
   routes     M Open Badges 2.0 assertions (distinct, from tests/fixtures/openbadges) POSTed to
              /ingest/openbadges in arrays of 200 against a running `chalice local` (devstack's
-             Stack: its LOCAL_WORKER process drains the outbox) until /health shows an empty
+             Stack: its LOCAL_WORKER process drains the outbox) until the outbox is empty
              queue; ceiling: the same statements POSTed by a plain session to a fresh LRS
              ("RATIO routes e2e"). --routes-profile splits the routes' and the drain's time
              per document in-process (Chalice test client), then cProfiles both.
@@ -76,6 +76,7 @@ for entry in (ROOT, ROOT / "tools"):
 import requests  # noqa: E402
 
 from chalicelib.queue import QueueMessage  # noqa: E402
+from chalicelib.queue.local import LocalOutbox  # noqa: E402
 from chalicelib.settings import Settings, load_settings  # noqa: E402
 from chalicelib.delivery.translation import Translator  # noqa: E402
 from lrs_process import XAPI_VERSION, LrsProcess  # noqa: E402
@@ -223,9 +224,28 @@ def delivery_env(state_dir: Path, name: str, endpoint: str, args: argparse.Names
     return {
         "STATE_PATH": str(state_dir / f"{name}.sqlite"),
         "LRS_ENDPOINT": endpoint,
-        "LRS_BATCH_SIZE": str(args.lrs_batch),
-        "WORKER_BATCH_SIZE": str(args.worker_batch),
+        **batch_env(args),
     }
+
+
+def batch_env(args: argparse.Namespace) -> dict[str, str]:
+    """The batch settings given as options; none given, the connector's defaults (what a user gets)."""
+    given = {"LRS_BATCH_SIZE": args.lrs_batch_given, "WORKER_BATCH_SIZE": args.worker_batch_given}
+    return {name: str(value) for name, value in given.items() if value is not None}
+
+
+def settings_origin(args: argparse.Namespace) -> str:
+    given = batch_env(args)
+    return "as given: " + ", ".join(f"{k}={v}" for k, v in given.items()) if given else "the defaults a user gets"
+
+
+def resolve_batches(args: argparse.Namespace) -> None:
+    """args.lrs_batch and args.worker_batch: the values the connector uses with these options."""
+    from chalicelib.settings import load_settings
+
+    args.lrs_batch_given, args.worker_batch_given = args.lrs_batch, args.worker_batch
+    settings = load_settings(batch_env(args))
+    args.lrs_batch, args.worker_batch = settings.lrs_batch_size, settings.worker_batch_size
 
 
 def enqueue(services, badges: list[dict]) -> float:
@@ -441,8 +461,7 @@ def make_assertions(count: int, seed: int) -> list[dict]:
 
 
 def routes_env(args: argparse.Namespace) -> dict[str, str]:
-    return {"LRS_BATCH_SIZE": str(args.lrs_batch), "WORKER_BATCH_SIZE": str(args.worker_batch),
-            "LEARNER_DIRECTORY": str(DIRECTORY)}
+    return {**batch_env(args), "LEARNER_DIRECTORY": str(DIRECTORY)}
 
 
 def translate_assertions(documents: list[dict], args: argparse.Namespace) -> tuple[list[dict], dict]:
@@ -485,7 +504,7 @@ def translate_assertions(documents: list[dict], args: argparse.Namespace) -> tup
 def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Namespace) -> dict:
     """POST the documents to /ingest/openbadges of a running `chalice local` (tools/devstack.py's
     Stack: LOCAL_WORKER=true, its worker process drains the outbox) in arrays, then
-    poll /health until the queue is empty."""
+    poll the outbox until it is empty."""
     from devstack import Stack
 
     configure(routes_env(args))  # the stack's child process inherits os.environ (logs: to a file)
@@ -502,10 +521,11 @@ def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Nam
         headers = {"Authorization": f"Bearer {stack.secrets['OPENBADGES_INGEST_TOKEN']}",
                    "Content-Type": "application/json"}
         http.post(url, data=json.dumps(warm).encode(), headers=headers, timeout=60).raise_for_status()
-        health_url = f"{stack.url}/health"
+        # Read from the stack's outbox itself: GET /health/details would ask the LRS on every poll.
+        outbox = LocalOutbox(stack.state_path)
 
         def depth() -> int | None:
-            return http.get(health_url, timeout=60).json()["checks"]["queue_depth"]
+            return outbox.depth()
 
         while depth() != 0:
             time.sleep(0.05)
@@ -523,7 +543,8 @@ def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Nam
         seconds = time.perf_counter() - t0
         cpu = cpu_used(cpu0, (tree_cpu_seconds(pids[0]), *(cpu_seconds(pid) for pid in pids[1:]), machine_busy()))
         cpu = (cpu[0], cpu[1], None if None in cpu else cpu[3] - cpu[2])  # the bench's own CPU is not "other"
-        health = http.get(health_url, timeout=60).json()["checks"]
+        health = http.get(f"{stack.url}/health/details", timeout=60,
+                          headers={"Authorization": f"Bearer {stack.secrets['STATUS_TOKEN']}"}).json()["checks"]
         kept_alive.headers["X-Experience-API-Version"] = XAPI_VERSION
         stored = count_stored(stack.lrs, kept_alive)
     configure({})
@@ -718,7 +739,7 @@ def report_delivery(args: argparse.Namespace, n: int, gen_seconds: float, transl
 
     print(f"  -- outbox -> worker -> LRS: N={n} Credly badges (seed {args.seed}, generated in {gen_seconds:.2f} s)")
     print(f"  LRS_BATCH_SIZE={args.lrs_batch} (statements per POST), WORKER_BATCH_SIZE={args.worker_batch} "
-          f"(messages per Worker.process): {posts_e2e} POSTs either way")
+          f"(messages per Worker.process): {posts_e2e} POSTs either way ({settings_origin(args)})")
     print("  -- delivery (each phase on a fresh LRS)")
     print(f"  translate  Translator.translate x{n}  {translate_seconds:8.2f} s  "
           f"{n / translate_seconds:9,.0f} statements/s  ({translate_seconds / n * 1e6:.0f} us/event)")
@@ -792,8 +813,9 @@ def report_routes(args: argparse.Namespace, routes: dict, top: dict, costs: dict
     rate, top_rate = n / routes["seconds"], n / top["seconds"]
     print(f"  -- through the routes: {n} Open Badges 2.0 assertions POSTed to /ingest/openbadges in arrays of "
           f"{args.routes_array}, chalice local (tools/devstack.py Stack: LOCAL_WORKER: its worker process drains "
-          f"the outbox) + LRS; timed until /health shows queue_depth 0 (polled every {args.routes_poll * 1000:.0f} ms); "
-          + ("one kept-alive connection" if args.routes_keepalive else "a new connection per request"))
+          f"the outbox) + LRS; timed until the outbox is empty (its depth read every {args.routes_poll * 1000:.0f} ms); "
+          + ("one kept-alive connection" if args.routes_keepalive else "a new connection per request")
+          + f"; LRS_BATCH_SIZE={args.lrs_batch}, WORKER_BATCH_SIZE={args.worker_batch} ({settings_origin(args)})")
     if describe_rounds(ratios):
         print(describe_rounds(ratios))
     print(f"  ingest     {routes['posts']} POSTs answered        {routes['ingest_seconds']:8.2f} s  "
@@ -825,9 +847,10 @@ def report_routes(args: argparse.Namespace, routes: dict, top: dict, costs: dict
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=10_000, help="badges delivered end to end")
-    parser.add_argument("--lrs-batch", type=int, default=50, help="LRS_BATCH_SIZE (statements per POST)")
-    parser.add_argument("--worker-batch", type=int, default=50,
-                        help="WORKER_BATCH_SIZE (messages per Worker.process call)")
+    parser.add_argument("--lrs-batch", type=int, default=None,
+                        help="LRS_BATCH_SIZE (statements per POST; default: the connector's)")
+    parser.add_argument("--worker-batch", type=int, default=None,
+                        help="WORKER_BATCH_SIZE (messages per Worker.process call; default: the connector's)")
     parser.add_argument("--webhooks", type=int, default=2_000, help="timed webhook requests per app")
     parser.add_argument("--warmup", type=int, default=50, help="untimed webhook requests per app first")
     parser.add_argument("--seed", type=int, default=20261128)
@@ -847,7 +870,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--routes-docs", type=int, default=6_000,
                         help="Open Badges assertions POSTed through the routes of chalice local (0: skip)")
     parser.add_argument("--routes-array", type=int, default=200, help="assertions per POST /ingest/openbadges")
-    parser.add_argument("--routes-poll", type=float, default=0.02, help="seconds between /health polls")
+    parser.add_argument("--routes-poll", type=float, default=0.02, help="seconds between reads of the outbox depth")
     parser.add_argument("--routes-keepalive", action="store_true",
                         help="POST and poll over one kept-alive connection (chalice local then adds ~40 ms an answer)")
     parser.add_argument("--routes-profile", action="store_true",
@@ -856,6 +879,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3,
                         help="e2e + ceiling pairs per ratio (outbox and routes); the median round is reported")
     args = parser.parse_args(argv)
+    resolve_batches(args)
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
     n = args.events
