@@ -67,8 +67,8 @@ class CountingProxy(LrsProxy):
         headers = {k: v for k, v in seen.headers.items() if k.lower() not in ("host", "content-length", "connection")}
         answer = session.request(seen.method, self.origin + seen.path, params=seen.query, headers=headers,
                                  data=seen.body or None, allow_redirects=False, timeout=60)
-        kept = [(k, v) for k, v in answer.headers.items()
-                if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding")]
+        dropped = ("connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding")
+        kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in dropped]
         return Answer(answer.status_code, kept, answer.content)
 
     def counts(self) -> Counter:
@@ -102,7 +102,8 @@ def phase(api_base: str, workdir: Path, name: str, export: Path | None) -> dict:
     with LrsProcess() as lrs, CountingProxy(lrs.endpoint) as proxy:
         env = environment(api_base, proxy.endpoint, workdir / f"{name}.sqlite")
         if export is not None:
-            result["import_seconds"], result["import"] = connector(["import-csv", "--platform", "credly", str(export)], env)
+            importing = ["import-csv", "--platform", "credly", str(export)]
+            result["import_seconds"], result["import"] = connector(importing, env)
             result["import_requests"] = proxy.counts()
         result["seconds"], result["pull"] = connector(["backfill", "credly"], env)
         result["requests"] = proxy.counts()

@@ -255,7 +255,8 @@ class LrsClient(RetryingClient):
             return False
         named = _named_ids(response, chunk)
         try:
-            held = named | {s["id"] for s in chunk if s["id"] not in named and self.look_up(s["id"], False) is not None}
+            held = named | {s["id"] for s in chunk
+                            if s["id"] not in named and self.look_up(s["id"], False) is not None}
         except FilterIgnored:
             self.ignores_id_lookups = True
             return False
