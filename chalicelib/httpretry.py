@@ -22,11 +22,12 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -133,8 +134,8 @@ def send(
                     f"{what}: HTTP {response.status_code}; it may have been done: check the platform"
                 )
             problem = f"HTTP {response.status_code}"
-            wait = retry_after(response, policy.cap)
-            wait = policy.backoff(attempt) if wait is None else wait
+            asked = retry_after(response, policy.cap)
+            wait = policy.backoff(attempt) if asked is None else asked
         if attempt + 1 < policy.attempts:
             log("http_retry", what=what, problem=problem, attempt=attempt + 1, wait_s=round(wait, 3))
             sleep(wait)
@@ -177,7 +178,7 @@ def _read_body(response: requests.Response, deadline: float, max_body: int, what
         response.close()  # the connection is not reused with half an answer in it
         raise
     response._content = body  # what requests itself sets once a body is read
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' own flag, not in its stubs
 
 
 def _body(response: requests.Response, deadline: float, max_body: int, what: str) -> bytes:
@@ -335,11 +336,11 @@ class RetryingClient:
             harden(self.session)
 
     @staticmethod
-    def policy_from(settings: "Settings") -> RetryPolicy:
+    def policy_from(settings: Settings) -> RetryPolicy:
         return RetryPolicy(settings.http_max_attempts, settings.http_backoff_base, settings.http_backoff_cap,
                            deadline=settings.http_request_deadline, max_body=settings.http_max_body_bytes)
 
-    def _send(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
         return send(self.session, method, url, policy=self.retry, sleep=self.sleep, what=what,
                     timeout=self.timeout, **kwargs)
 
@@ -353,3 +354,9 @@ def json_object(response: requests.Response, what: str) -> dict:
     if not isinstance(body, dict):
         raise ConnectorError(f"{what}: the answer is not a JSON object")
     return body
+
+
+def object_in(document: dict, key: str) -> dict:
+    """document[key] where it is a JSON object, else {}: an answer's optional nested part."""
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}

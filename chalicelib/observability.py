@@ -13,13 +13,14 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
-from typing import Iterator, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
 
 _CONFIGURED = False
-_CONTEXT: ContextVar[Mapping[str, object]] = ContextVar("log_context", default={})
+_CONTEXT: ContextVar[Mapping[str, object]] = ContextVar("log_context", default=MappingProxyType({}))
 # What a caller's X-Request-Id / X-Amzn-Trace-Id may be to be kept as the correlation id: ids,
 # not text (a header is the caller's to fill: nothing longer, and no spaces or quotes).
 _CALLER_ID = re.compile(r"[A-Za-z0-9._:;=/+-]{1,128}")
@@ -49,7 +50,7 @@ def log(event: str, level: int = logging.INFO, **fields: object) -> None:
 
 
 def utc_timestamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .awsclients import aws_client, forget_clients
 from .errors import SettingsError

@@ -30,8 +30,8 @@ import logging
 import os
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping
 
 from .errors import SettingsError
 from .observability import log
@@ -175,9 +175,10 @@ def _rows(text: str, problems: list[str]) -> Iterator[tuple[int, dict[str, str]]
         if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if len(row) > len(header):
-            problems.append(f"line {line}: {len(row)} cells for {len(header)} columns (quote a cell that holds a comma)")
+            problems.append(f"line {line}: {len(row)} cells for {len(header)} columns "
+                            "(quote a cell that holds a comma)")
             continue
-        yield line, {name: cell.strip() for name, cell in zip(header, row)}
+        yield line, {name: cell.strip() for name, cell in zip(header, row, strict=False)}
 
 
 def _skill(line: int, row: dict[str, str], problems: list[str]) -> Skill | None:
@@ -207,8 +208,9 @@ def _claim(skill: Skill, aliases: str, by_key: dict[str, Skill], problems: list[
                             + (f" ({alias!r} has no letter or digit)" if alias else " (';' with no name beside it)"))
         elif by_key.setdefault(key, skill) is not skill:
             owner = by_key[key]
+            what = "skill" if fold(owner.name) == key else "an alias of skill"
             problems.append(f"line {skill.line}: alias {alias!r} of {skill.name!r} is already "
-                            f"{'skill' if fold(owner.name) == key else 'an alias of skill'} {owner.name!r} (line {owner.line})")
+                            f"{what} {owner.name!r} (line {owner.line})")
 
 
 class SkillsFile:

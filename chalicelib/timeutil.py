@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .errors import InputError
 
@@ -53,7 +53,10 @@ def _described(value: object, limit: int = 40) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return "a number"
-    return {list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+    return _JSON_CONTAINERS.get(type(value), type(value).__name__)
+
+
+_JSON_CONTAINERS: dict[type, str] = {list: "an array", dict: "an object"}
 
 
 def utc(moment: datetime) -> datetime:
@@ -61,7 +64,7 @@ def utc(moment: datetime) -> datetime:
 
     OverflowError when an aware time falls outside years 1 to 9999 in UTC (parse_time turns that
     into an InputError: it never returns such a time)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def optional_time(value: object, field: str) -> datetime | None:

@@ -19,9 +19,10 @@ import csv
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from ..errors import ConnectorError
 
@@ -99,7 +100,7 @@ class _Lines:
         self.first_end = -1  # where that line ends (-1: not read yet)
         self.ended = False  # the end of the file was reached during the current record
 
-    def __iter__(self) -> "_Lines":
+    def __iter__(self) -> _Lines:
         return self
 
     def next_record(self) -> int:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 from ..errors import ConnectorError, InputError
 from ..events import CredentialEvent, Skipped
@@ -72,7 +73,7 @@ class Position:
         return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def decode(cls, text: str | None) -> "Position":
+    def decode(cls, text: str | None) -> Position:
         if text is None:
             return cls()
         try:

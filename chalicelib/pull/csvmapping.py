@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import ConnectorError, InputError
@@ -74,7 +75,7 @@ class Conversion(BaseModel):
     default: str | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Conversion":
+    def _consistent(self) -> Conversion:
         if self.field not in FIELDS:
             raise ValueError(f"unknown field {self.field!r}; one of: {', '.join(FIELDS)}")
         if sum(source is not None for source in (self.column, self.value, self.template)) != 1:
@@ -128,7 +129,7 @@ class Mapping(BaseModel):
     fields: list[Conversion]
 
     @model_validator(mode="after")
-    def _complete(self) -> "Mapping":
+    def _complete(self) -> Mapping:
         named = [c.field for c in self.fields] + (["platform"] if self.platform is not None else [])
         twice = sorted(f for f, count in Counter(named).items() if count > 1)
         if twice:
@@ -149,7 +150,7 @@ class Mapping(BaseModel):
         return self
 
 
-def load_mapping(path: Path) -> "MappingRows":
+def load_mapping(path: Path) -> MappingRows:
     """The mapping file, validated; ConnectorError (one line) naming the first problem."""
     source = _mapping_bytes(path)
     try:

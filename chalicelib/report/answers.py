@@ -7,15 +7,16 @@ A cell is a str, an int, a float (a rate), or None where the row has no such fig
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Mapping
 
 from .facts import UNKNOWN
 from .ledger import ACCEPTED, EARNED, NO_CHANNEL, SHARED, STAGES, VIEWED, Ledger, month
 from .preceding import PrecedingActivities
 
 Cell = str | int | float | None
+Record = dict[str, Cell]  # a row by column name
 ALL_TEAMS = "(all teams)"
 ALL_CHANNELS = "(all)"
 MISSING = "missing"
@@ -28,6 +29,10 @@ class Table:
     note: str  # what is counted, in one sentence
     columns: tuple[str, ...]
     rows: list[tuple[Cell, ...]]
+
+    def records(self) -> list[Record]:
+        """The rows by column name (every row has a cell per column)."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .extra import More
 
 ADDABLE = ("roles", "cohorts", "lift", "searches")  # here, so that the command starts without importing the answers
 
@@ -29,7 +33,7 @@ def _answers(text: str) -> tuple[str, ...]:
     return ADDABLE if "all" in names else names
 
 
-def more_from(args: argparse.Namespace):  # -> extra.More, imported with the answers when the command runs
+def more_from(args: argparse.Namespace) -> More:  # extra is imported with the answers, when the command runs
     from .extra import More
     from .filters import Filters
 

@@ -7,8 +7,9 @@ only what it needs, as the ledger does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..xapi import vocabulary as v
 from . import cohorts, roles, who

@@ -9,8 +9,9 @@ and it runs on every field of every statement read.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from ..awards.evaluate import statement_time  # noqa: F401  (the report reads times as the rules do)
 from ..skills import SkillNames, SkillsVocabulary, statement_skills

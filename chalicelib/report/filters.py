@@ -10,8 +10,8 @@ The share steps are then counted for the kept credentials only (see linked.py).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .ledger import Credential, Ledger
 from .linked import LinkedSteps

@@ -7,12 +7,11 @@ headline of its own here, or without a column its headline needs, has no headlin
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Callable
+from collections.abc import Callable
 
-from .answers import ALL_CHANNELS, ALL_TEAMS, Cell, Table
+from .answers import ALL_CHANNELS, ALL_TEAMS, Cell, Record, Table
 from .cohorts import ALL_CREDENTIALS, PARTIAL
 
-Record = dict[str, Cell]
 TOP_SKILLS = 5
 
 
@@ -20,7 +19,7 @@ def headline(table: Table) -> str | None:
     found = HEADLINES.get(table.name)
     if not table.rows or found is None or not set(found[0]) <= set(table.columns):
         return None
-    return found[1]([dict(zip(table.columns, row)) for row in table.rows])
+    return found[1](table.records())
 
 
 def count(number: int, noun: str) -> str:
@@ -132,7 +131,8 @@ def expiring(records: list[Record]) -> str:
 def roles(records: list[Record]) -> str:
     """The job role and credential held by the most learners (credentials_by_role)."""
     top = min(records, key=lambda r: (-_number(r["holders"]), str(r["job_role"]), str(r["credential"])))
-    return (f"{top['credential']} is the credential most held in one job role: {count(_number(top['holders']), 'learner')} "
+    held = count(_number(top["holders"]), "learner")
+    return (f"{top['credential']} is the credential most held in one job role: {held} "
             f"of the {top['job_role']} role ({_shown_percent(top['pct_of_role'])} of its learners with a credential)")
 
 
@@ -167,7 +167,8 @@ def lift(records: list[Record]) -> str:
     credential, _ = _largest(Counter(earners))
     first = min((r for r in records if r["credential"] == credential), key=lambda r: _number(r["rank"]))
     others = first["non_earners_pct"]
-    against = f"{_shown_percent(others)} of non-earners" if isinstance(others, (int, float)) else "none of the non-earners"
+    against = (f"{_shown_percent(others)} of non-earners" if isinstance(others, (int, float))
+               else "none of the non-earners")
     times = f" ({first['lift']} times as many)" if first["lift"] is not None else ""
     return (f"Before earning {credential}, {_shown_percent(first['earners_pct'])} of earners did {first['activity']}, "
             f"against {against}{times}")

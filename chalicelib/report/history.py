@@ -15,7 +15,8 @@ read of the whole LRS per statement.
 from __future__ import annotations
 
 import sys
-from typing import Iterable, Iterator, TextIO
+from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 from ..xapi import Statement
 from ..xapi.lrs import LrsClient, StoredStatements

@@ -23,9 +23,10 @@ a statement being answered twice: each question has a rule that picks its statem
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from ..events import Kind
 from ..timeutil import time_or_none
@@ -36,7 +37,7 @@ from .facts import StatementReader
 EARNED, ACCEPTED, SHARED, VIEWED = "earned", "accepted", "shared", "viewed"
 STAGES = (EARNED, ACCEPTED, SHARED, VIEWED)
 NO_CHANNEL = ""  # earning and accepting happen on the platform, not on a channel
-NEVER = datetime.min.replace(tzinfo=timezone.utc)  # the `stored` of a statement that has none
+NEVER = datetime.min.replace(tzinfo=UTC)  # the `stored` of a statement that has none
 
 _VERB = {kind: verb for kind, (verb, _display) in v.VERBS.items()}
 _STEPS = {_VERB[Kind.ACCEPTED]: ACCEPTED, _VERB[Kind.SHARED]: SHARED, _VERB[Kind.VIEWED]: VIEWED}
@@ -94,7 +95,8 @@ def rank_of(statement: Mapping[str, Any], at: datetime) -> Rank:
 class Ledger:
     reader: StatementReader
     window: Window
-    earnings: dict[str, dict[str, Credential]] = field(default_factory=lambda: defaultdict(dict))  # key -> id -> earning
+    # key -> id -> earning
+    earnings: dict[str, dict[str, Credential]] = field(default_factory=lambda: defaultdict(dict))
     names: dict[str, tuple[Rank, str]] = field(default_factory=dict)  # badge class IRI -> (latest, its name)
     revoked: dict[str, set[datetime]] = field(default_factory=lambda: defaultdict(set))  # key -> when
     ended: dict[str, set[datetime]] = field(default_factory=lambda: defaultdict(set))  # expired or declined

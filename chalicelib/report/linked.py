@@ -11,7 +11,8 @@ not the statements.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..events import Kind
 from ..xapi import vocabulary as v

@@ -10,8 +10,9 @@ repeated the activity or earned the credential (a renewal). Memory follows the e
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..xapi import vocabulary as v
 from . import facts

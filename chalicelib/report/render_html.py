@@ -8,10 +8,9 @@ escaping missed could not run code; every text still goes through html.escape.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
-from . import headlines, svg
-from . import extra_charts
+from . import extra_charts, headlines, svg
 from .answers import ALL_CHANNELS, ALL_TEAMS, Cell, Table
 from .ledger import STAGES
 
@@ -80,23 +79,19 @@ def chart(table: Table) -> str:
     return CHARTS.get(table.name, _no_chart)(table)
 
 
-def _records(table: Table) -> list[dict[str, Cell]]:
-    return [dict(zip(table.columns, row)) for row in table.rows]
-
-
 def _distinct(records: list[dict[str, Cell]], column: str) -> list[str]:
     return sorted({str(r[column]) for r in records})
 
 
 def _held(table: Table) -> str:
-    records = _records(table)
+    records = table.records()
     values = {(str(r["team"]), str(r["job_role"])): int(r["credentials"] or 0) for r in records}
     return svg.columns(_distinct(records, "team"), _distinct(records, "job_role"), values,
                        "Credentials held per team, stacked by job role")
 
 
 def _skills(table: Table) -> str:
-    records = [r for r in _records(table) if r["team"] != ALL_TEAMS]
+    records = [r for r in table.records() if r["team"] != ALL_TEAMS]
     skills = list(dict.fromkeys(str(r["skill"]) for r in records))  # the table's order: most held first
     values = {(str(r["skill"]), str(r["team"])): int(r["learners"] or 0) for r in records}
     gaps = {(str(r["skill"]), str(r["team"])) for r in records if r["gap"]}  # the answer's, not every zero
@@ -105,7 +100,7 @@ def _skills(table: Table) -> str:
 
 
 def _funnel(table: Table) -> str:
-    records = [r for r in _records(table) if r["channel"] == ALL_CHANNELS]
+    records = [r for r in table.records() if r["channel"] == ALL_CHANNELS]
     values: Counter[tuple[str, str]] = Counter()
     for record in records:
         for stage in STAGES:
@@ -115,12 +110,12 @@ def _funnel(table: Table) -> str:
 
 
 def _activities(table: Table) -> str:
-    items = [(f"{r['credential']}\n← {r['activity']}", int(r["learners"] or 0)) for r in _records(table)]
+    items = [(f"{r['credential']}\n← {r['activity']}", int(r["learners"] or 0)) for r in table.records()]
     return svg.hbars(items, "Learners who completed each activity before earning the credential")
 
 
 def _expiring(table: Table) -> str:
-    counts = Counter(str(r["credential"]) for r in _records(table))
+    counts = Counter(str(r["credential"]) for r in table.records())
     return svg.hbars(list(counts.items()), "Credentials expiring soon")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .answers import Cell, Table
 from .headlines import headline
@@ -28,10 +28,11 @@ def render(tables: Iterable[Table], heading: str) -> Iterator[str]:
 def grid(columns: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Iterator[str]:
     """Aligned columns: numbers to the right, text to the left, "-" where a row has no figure."""
     cells = [[_shown(value) for value in row] for row in rows]
-    widths = [max(len(str(c)) for c in column) for column in zip(columns, *cells)]
+    widths = [max(len(str(c)) for c in column) for column in zip(columns, *cells, strict=True)]
     numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows) for i in range(len(columns))]
     for line in [list(columns), ["-" * w for w in widths], *cells]:
-        yield "  ".join(c.rjust(w) if right else c.ljust(w) for c, w, right in zip(line, widths, numeric)).rstrip()
+        cells_shown = (c.rjust(w) if right else c.ljust(w) for c, w, right in zip(line, widths, numeric, strict=True))
+        yield "  ".join(cells_shown).rstrip()
 
 
 def _shown(value: Cell) -> str:

@@ -10,7 +10,8 @@ without case or repeated spaces. Each holder counts once per query, however ofte
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import facts

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 WIDTH = 760
 FONT_SIZE = 12
@@ -136,7 +136,7 @@ def hbars(items: Sequence[tuple[str, int]], label: str) -> str:
     """One horizontal bar per item, largest first (ties by label), its value at the end."""
     if not items:
         return empty(label)
-    items = sorted(zip(unique([name for name, _ in items]), (value for _, value in items)),
+    items = sorted(zip(unique([name for name, _ in items]), (value for _, value in items), strict=True),
                    key=lambda item: (-item[1], item[0]))
     wrapped = [wrap(name, BAR_LABEL_WIDTH) for name, _ in items]
     largest = max(value for _, value in items)
@@ -145,7 +145,7 @@ def hbars(items: Sequence[tuple[str, int]], label: str) -> str:
     scale = (WIDTH - left - right) / (step * math.ceil(max(largest, 1) / step))
     body: list[str] = []
     y = 8.0
-    for (name, value), lines in zip(items, wrapped):
+    for (name, value), lines in zip(items, wrapped, strict=True):
         height = max(ROW, len(lines) * LINE + 9)
         body.append(_label(left - 8, y, height, lines, "end"))
         body.append(_rect(left, y + height / 2 - 8, value * scale, 16, colour(0), f"{' '.join(name.split())}: {value}"))
@@ -235,7 +235,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
     body = [_text(left + column * cell + cell / 2, 20, lines, "middle", ' class="label"')
             for column, lines in enumerate(col_names)]
     y = top
-    for name, lines in zip(rows, row_names):
+    for name, lines in zip(rows, row_names, strict=True):
         height = max(ROW, len(lines) * LINE + 9)
         body.append(_label(left - 8, y, height, lines, "end"))
         for column, other in enumerate(cols):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def client_hash(secret: str, source_ip: str | None, user_agent: str | None) -> str:
@@ -27,12 +27,12 @@ class Window:
     seconds: int
 
     @classmethod
-    def at(cls, now: float, seconds: int) -> "Window":
+    def at(cls, now: float, seconds: int) -> Window:
         return cls(int(now // seconds), seconds)
 
     @property
     def start(self) -> datetime:
-        return datetime.fromtimestamp(self.number * self.seconds, timezone.utc)
+        return datetime.fromtimestamp(self.number * self.seconds, UTC)
 
 
 def view_id(link_id: str, client: str, window: Window) -> str:

@@ -5,8 +5,9 @@ are built from, so they name the same earner, badge class and platform as the ea
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import ConnectorError, InputError, UnidentifiedLearner
@@ -45,7 +46,7 @@ class CredentialResolver:
         self.vocab = v.DeploymentVocabulary(extension_base)
 
     @classmethod
-    def from_settings(cls, settings: "Settings", directory: LearnerDirectory) -> "CredentialResolver":
+    def from_settings(cls, settings: Settings, directory: LearnerDirectory) -> CredentialResolver:
         from ..platforms import platform_titles
         from ..xapi.lrs import LrsClient
 
@@ -57,7 +58,8 @@ class CredentialResolver:
         """The credential's canonical (issued) event; CredentialNotFound, InputError."""
         given = _given(request)
         if request.platform and request.platform not in self.platforms.values():
-            raise InputError("platform", f"not a platform of this connector ({', '.join(sorted(set(self.platforms.values())))})")
+            known = ", ".join(sorted(set(self.platforms.values())))
+            raise InputError("platform", f"not a platform of this connector ({known})")
         statement = None if _complete(given) else self._earned(request)
         found = self._from_statement(statement) if statement else {}
         merged = {**found, **{k: value for k, value in given.items() if value is not None}}
@@ -132,7 +134,8 @@ class CredentialResolver:
         account_name = _text(_dict(actor.get("account")).get("name"))
         entry = self.directory.find_agent(actor)
         if entry is not None:
-            return Learner(name=name or entry.name or None, email=entry.email or None, earner_id=entry.employee_id or None)
+            return Learner(name=name or entry.name or None, email=entry.email or None,
+                           earner_id=entry.employee_id or None)
         return Learner(name=name, earner_id=account_name) if account_name else None
 
 
@@ -178,7 +181,8 @@ def _event(credential_url: str, found: dict[str, Any]) -> CredentialEvent:
         name=found["name"], description=found.get("description"), image=found.get("image"),
         criteria=found.get("criteria"), issuer=issuer if issuer.name or issuer.url or issuer.id else None,
         skills=found.get("skills", ()), issued_at=found.get("issued_at"), expires_at=found.get("expires_at"))
-    return CredentialEvent(platform=found["platform"], kind=Kind.ISSUED, learner=found["learner"], credential=credential)
+    return CredentialEvent(platform=found["platform"], kind=Kind.ISSUED, learner=found["learner"],
+                           credential=credential)
 
 
 def _last_segment(url: str) -> str:

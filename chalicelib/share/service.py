@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from ..errors import ConnectorError, InputError
 from ..events import CredentialEvent
@@ -79,7 +79,7 @@ class ShareLinks:
             urls.checked(request.badge_class, "badge_class")
         credential = self.credentials().event(request)
         link_id = tokens.new_link_id()
-        created = datetime.fromtimestamp(self.clock(), timezone.utc)
+        created = datetime.fromtimestamp(self.clock(), UTC)
         shared = shared_event(credential, link_id, request.channel, created)
         link = ShareLink(link_id, request.channel, target, xapi_timestamp(created), shared.model_dump(mode="json"))
         self._guarded(lambda: self.store.put_share_link(link), "store")

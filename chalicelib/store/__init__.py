@@ -104,7 +104,7 @@ class Run:
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "Run":
+    def from_json(cls, text: str) -> Run:
         return cls(**json.loads(text))
 
 
@@ -228,10 +228,11 @@ class Store(Protocol):
     def share_link(self, link_id: str) -> ShareLink | None: ...
 
 
-def open_store(settings: "Settings") -> Store:
+def open_store(settings: Settings) -> Store:
     if settings.state_backend == "dynamodb":
         from .dynamodb import DynamoDbStore
 
+        assert settings.table_name  # Settings refuses STATE_BACKEND=dynamodb without TABLE_NAME
         return DynamoDbStore(settings.table_name)
     from .sqlite import SqliteStore
 

@@ -37,9 +37,10 @@ import json
 import time
 import uuid
 import zlib
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from ..awsclients import aws_client
 from . import DeadLetter, DeadLetterHead, DiscardedLetter, Expiry, LetterFilter, Run, RunHistory, ShareLink
@@ -76,7 +77,7 @@ BATCH_ATTEMPTS = 8  # calls of one batch while DynamoDB leaves part of it unproc
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class DynamoDbStore:
@@ -160,9 +161,11 @@ class DynamoDbStore:
         # reason here: DynamoDB's contains() tells case apart. The order needs every head anyway.
         test, values = _head_filter(where)
         pages = self._pages(DEAD, values, ProjectionExpression="sk, " + ", ".join(f"#{n}" for n in HEAD_ATTRIBUTES),
-                            ExpressionAttributeNames=_names(*HEAD_ATTRIBUTES), **({"FilterExpression": test} if test else {}))
+                            ExpressionAttributeNames=_names(*HEAD_ATTRIBUTES),
+                            **({"FilterExpression": test} if test else {}))
         items = (_plain(item) for page in pages for item in page.get("Items", []))
-        heads = sorted((DeadLetterHead(i["sk"], i["source"], i["reason"], i.get("attempts", 0), i["first_at"], i["last_at"])
+        heads = sorted((DeadLetterHead(i["sk"], i["source"], i["reason"], i.get("attempts", 0), i["first_at"],
+                                       i["last_at"])
                         for i in items if where.reason_matches(i["reason"])), key=lambda h: (h.first_at, h.id))
         return heads[:where.limit] if where.limit else heads
 
@@ -183,7 +186,8 @@ class DynamoDbStore:
 
     def discarded_letters(self, limit: int | None = None) -> list[DiscardedLetter]:
         found: list[DiscardedLetter] = []
-        for page in self._pages(DISCARDED, ScanIndexForward=False, **({"Limit": limit} if limit else {})):
+        options: dict[str, Any] = {"Limit": limit} if limit else {}
+        for page in self._pages(DISCARDED, ScanIndexForward=False, **options):
             found.extend(self._discarded(_plain(item)) for item in page.get("Items", []))
             if limit and len(found) >= limit:
                 return found[:limit]
@@ -363,7 +367,8 @@ class DynamoDbStore:
 
         try:
             self.client.delete_item(TableName=self.table_name, Key=_key(f"expiry#{expires_at[:10]}", key),
-                                    ConditionExpression="#expires_at = :at", ExpressionAttributeNames=_names("expires_at"),
+                                    ConditionExpression="#expires_at = :at",
+                                    ExpressionAttributeNames=_names("expires_at"),
                                     ExpressionAttributeValues=_values(at=expires_at))
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:

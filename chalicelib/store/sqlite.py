@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..sqlitedb import SqliteDb
 from . import DeadLetter, DeadLetterHead, DiscardedLetter, Expiry, LetterFilter, Run, RunHistory, ShareLink
@@ -43,7 +43,7 @@ SQL_VARIABLES = 500
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class SqliteStore:
@@ -139,7 +139,7 @@ class SqliteStore:
         sql = ("SELECT id, source, reason, discard_reason, discarded_at, message, attempts, first_at, last_at "
                "FROM discarded_letters ORDER BY discarded_at DESC, seq DESC")
         rows = self.db.query(sql + " LIMIT ?", (limit,)) if limit else self.db.query(sql)
-        return [DiscardedLetter(*row[:5], json.loads(row[5]), *row[6:]) for row in rows]
+        return [_discarded(*row) for row in rows]
 
     def increment(self, counters: dict[str, int]) -> None:
         with self.db.transaction() as conn:
@@ -312,3 +312,9 @@ def _discarded_row(record: DiscardedLetter) -> tuple:
 def _letter(row: tuple) -> DeadLetter:
     id_, source, reason, message, attempts, first_at, last_at = row
     return DeadLetter(id_, source, reason, json.loads(message), int(attempts), first_at, last_at)
+
+
+def _discarded(id: str, source: str, reason: str, discard_reason: str, discarded_at: str, message: str,
+               attempts: int, first_at: str, last_at: str) -> DiscardedLetter:
+    return DiscardedLetter(id, source, reason, discard_reason, discarded_at, json.loads(message), attempts,
+                           first_at, last_at)

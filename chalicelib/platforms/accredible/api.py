@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
@@ -118,7 +119,7 @@ class AccredibleClient(TokenClient):
         self.session = _PacedSession(self.session, pacer)  # type: ignore[assignment]
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "AccredibleClient":
+    def from_settings(cls, settings: Settings) -> AccredibleClient:
         client = super().from_settings(settings)
         rate = settings.accredible_requests_per_second
         if client.session.pacer is not None:
@@ -138,7 +139,9 @@ class AccredibleClient(TokenClient):
                               headers=self._headers(), json={"credential": credential}, idempotent=False)
         self._check_auth(response)
         if 400 <= response.status_code < 500:
-            raise PlatformRefused(f"Accredible refused the credential (HTTP {response.status_code}): {_errors(response)}")
+            raise PlatformRefused(
+                f"Accredible refused the credential (HTTP {response.status_code}): {_errors(response)}"
+            )
         if response.status_code not in (200, 201):  # the credential may exist: the ledger keeps the claim
             raise ConnectorError(f"Accredible answered {response.status_code} to create credential: "
                                  "check the platform")

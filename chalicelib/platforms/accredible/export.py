@@ -62,5 +62,5 @@ def credential(cells: dict[str, str]) -> dict:
 LAYOUT = ExportLayout("Accredible credential export", COLUMNS, credential)
 
 
-def EXPORT(settings: "Settings") -> ExportLayout:  # noqa: N802 - the registry's fixed part name
+def EXPORT(settings: Settings) -> ExportLayout:  # noqa: N802 - the registry's fixed part name
     return LAYOUT

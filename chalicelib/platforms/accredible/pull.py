@@ -46,11 +46,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from ...errors import InputError
+from ...httpretry import object_in
 from ...observability import log
 from ...timeutil import time_or_none, utc, xapi_timestamp
 from ..common import first_text, id_text
@@ -96,7 +98,7 @@ class Stream:
         return {"after": _text(self.after), "known": list(self.known), "page": self.page, "recent": self.recent}
 
     @classmethod
-    def decode(cls, fields: Any) -> "Stream":
+    def decode(cls, fields: Any) -> Stream:
         if not isinstance(fields, dict):
             raise ValueError("stream")
         page = fields.get("page")
@@ -127,7 +129,7 @@ class State:
         return json.dumps(fields, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def decode(cls, text: str) -> "State":
+    def decode(cls, text: str) -> State:
         fields = json.loads(text)
         if not isinstance(fields, dict) or fields.get("v") != CURSOR_VERSION:
             raise ValueError("version")
@@ -140,7 +142,7 @@ class State:
                    end=end, total=total, credentials=Stream.decode(fields.get("credentials")),
                    analytics=Stream.decode(fields.get("analytics")))
 
-    def next_sync(self) -> "State":
+    def next_sync(self) -> State:
         """Where the next sync starts once this pass has delivered everything."""
         assert self.started is not None
         floor = self.started - SETTLE
@@ -150,7 +152,7 @@ class State:
 class AccrediblePuller:
     def __init__(self, client: AccredibleClient, page_size: int = PAGE_SIZE,
                  analytics_page_size: int = ANALYTICS_PAGE_SIZE,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.client = client
         self.page_size = page_size
         self.analytics_page_size = analytics_page_size
@@ -198,7 +200,7 @@ class AccrediblePuller:
             here = state.encode()
             answer = self.client.search_credentials(query, SORT, self.page_size, cursor)
             records = answer["credentials"]
-            meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+            meta = object_in(answer, "meta")
             next_cursor = first_text(meta.get("cursor"))
             if next_cursor is not None and next_cursor == cursor and records:
                 raise PullStopped("Accredible's search answered the cursor it was given")
@@ -228,7 +230,7 @@ class AccrediblePuller:
             answer = self.client.analytics(page=number, page_size=self.analytics_page_size, start_date=start,
                                            end_date=state.end)
             rows = answer["analytics"]
-            meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+            meta = object_in(answer, "meta")
             kept = [r for r in rows if _fresh(stream, state, _analytics_entry(r), mode)]
             document = {"analytics": [self._embedded(row, credentials) for row in kept], "meta": meta}
             self._count_skipped(kept, number)
@@ -254,7 +256,7 @@ class AccrediblePuller:
         """The row with its credential embedded, when the adapter makes a view of its event."""
         if not _mapped(row):
             return row
-        named = row.get("credential") if isinstance(row.get("credential"), dict) else {}
+        named = object_in(row, "credential")
         credential_id = id_text(named.get("id")) or id_text(row.get("credential_id"))
         if credential_id is None:
             return row  # the adapter names what is missing
@@ -317,7 +319,7 @@ def _credential_entry(record: Any) -> tuple[datetime, str] | None:
 def _analytics_entry(row: Any) -> tuple[datetime, str] | None:
     if not isinstance(row, dict):
         return None
-    named = row.get("credential") if isinstance(row.get("credential"), dict) else {}
+    named = object_in(row, "credential")
     credential_id = id_text(named.get("id")) or id_text(row.get("credential_id"))
     moment, event = _time(row.get("created_at")), first_text(row.get("event"))
     if moment is None or credential_id is None or event is None:
@@ -342,7 +344,7 @@ def _cut(credential: dict) -> dict:
     cut = {key: credential[key] for key in CREDENTIAL_FIELDS if key in credential}
     recipient = credential.get("recipient")
     if isinstance(recipient, dict):
-        meta = recipient.get("meta_data") if isinstance(recipient.get("meta_data"), dict) else {}
+        meta = object_in(recipient, "meta_data")
         cut["recipient"] = {"name": recipient.get("name"), "email": recipient.get("email"),
                             "meta_data": {"employee_id": meta["employee_id"]} if "employee_id" in meta else {}}
     return cut

@@ -41,17 +41,18 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import RetryingClient, RetryPolicy, host_of, json_object, send
+from ...httpretry import RetryingClient, RetryPolicy, host_of, json_object, object_in, send
 from ...timeutil import utc
-from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
+from ..common import Token, answer_body, current_secret, path_segment, redacted, token_value
 from ..pulling import PullStopped
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class BadgrNotFound(PlatformRefused):
     to it is rejected, a pull stops."""
 
     @classmethod
-    def of(cls, entity: str, response: requests.Response) -> "BadgrNotFound":
+    def of(cls, entity: str, response: requests.Response) -> BadgrNotFound:
         return cls(f"Canvas Credentials shows no {entity} to BADGR_USERNAME (HTTP 404: {_description(response)}): "
                    "it is another account's, deleted, or in another region than BADGR_API_BASE")
 
@@ -104,7 +105,7 @@ class BadgrClient(RetryingClient):
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         notify: bool | None = None,
-        **options: object,
+        **options: Any,
     ) -> None:
         super().__init__(**options)
         self.session.hooks["response"].append(_throttle_as_retry_after)
@@ -122,7 +123,7 @@ class BadgrClient(RetryingClient):
         self._renew_at = 0.0
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "BadgrClient":
+    def from_settings(cls, settings: Settings) -> BadgrClient:
         """The registry has checked that BADGR_USERNAME and BADGR_PASSWORD are set."""
         password = current_secret(settings, "badgr_password")
         return cls(settings.badgr_api_base, str(settings.badgr_username), password, notify=settings.badgr_notify,
@@ -209,7 +210,7 @@ class BadgrClient(RetryingClient):
             seen.add(url)
             page = json_object(self._get(url, "changed assertions", params), "Canvas Credentials changed assertions")
             _result(page, "changed assertions")
-            pagination = page.get("pagination") if isinstance(page.get("pagination"), dict) else {}
+            pagination = object_in(page, "pagination")
             next_url = None
             # Older servers fill nextResults on the last page too: hasNext decides.
             if pagination.get("hasNext") is True:
@@ -242,7 +243,7 @@ class BadgrClient(RetryingClient):
         if self._behind is None:
             self._bearer()
         behind = self._behind or 0.0
-        return datetime.fromtimestamp(self._wall() + (behind if behind < -DATE_RESOLUTION else 0.0), timezone.utc)
+        return datetime.fromtimestamp(self._wall() + (behind if behind < -DATE_RESOLUTION else 0.0), UTC)
 
     def _note_date(self, response: requests.Response, *args: object, **kwargs: object) -> requests.Response:
         """The platform's clock minus ours, at least: its Date (whole seconds, taken before it
@@ -288,8 +289,8 @@ class BadgrClient(RetryingClient):
             )
         if response.status_code == 403:
             raise BadgrAuthError(
-                f"Canvas Credentials at {host_of(self.base)} refused {what} (HTTP 403): BADGR_USERNAME must be an owner, "
-                "editor or "
+                f"Canvas Credentials at {host_of(self.base)} refused {what} (HTTP 403): "
+                "BADGR_USERNAME must be an owner, editor or "
                 f"staff member of the badge class's issuer: {_description(response)}"
             )
         return response
@@ -345,8 +346,8 @@ class BadgrClient(RetryingClient):
             raise _GrantRefused(_oauth_error(response))
         if response.status_code != 200:  # 404/405: not a Badgr token endpoint
             raise BadgrAuthError(
-                f"Canvas Credentials token endpoint at {host_of(self.base)} answered {response.status_code} to the {what}: "
-                "check BADGR_API_BASE"
+                f"Canvas Credentials token endpoint at {host_of(self.base)} answered {response.status_code} "
+                f"to the {what}: check BADGR_API_BASE"
             )
         answer = json_object(response, f"Canvas Credentials {what}")
         if not answer.get("access_token"):

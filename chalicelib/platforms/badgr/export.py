@@ -62,11 +62,13 @@ def layout(api_base: str) -> ExportLayout:
             "expires": export_time(cells.get("Expiration Date")),
             "revoked": flag(cells.get("Revoked")),
             "revocationReason": cells.get("Revocation Reason"),
-            "acceptance": "Accepted" if state == "accepted" or flag(state) else "Rejected" if state == "rejected" else None,
+            "acceptance": (
+                "Accepted" if state == "accepted" or flag(state) else "Rejected" if state == "rejected" else None
+            ),
         })
 
     return ExportLayout("Canvas Credentials award export", COLUMNS, assertion)
 
 
-def EXPORT(settings: "Settings") -> ExportLayout:  # noqa: N802 - the registry's fixed part name
+def EXPORT(settings: Settings) -> ExportLayout:  # noqa: N802 - the registry's fixed part name
     return layout(settings.badgr_api_base)

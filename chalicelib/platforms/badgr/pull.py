@@ -41,8 +41,8 @@ from __future__ import annotations
 
 import bisect
 import json
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from ...errors import ConnectorError, InputError, shown_id
 from ...observability import log
@@ -50,7 +50,7 @@ from ...timeutil import parse_time, time_or_none, utc
 from ..pulling import PAGE_BYTES, Mode, Page, fitted
 from .api import BadgrClient, BadgrNotFound
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a first sync without `since` reads everything
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a first sync without `since` reads everything
 # What the adapter reads of a badge class: the rest (criteria, alignments, tags) only weighs.
 BADGECLASS_FIELDS = ("entityId", "openBadgeId", "name", "description", "image")
 

@@ -8,7 +8,6 @@ from httpretry; a 401/403 is CertifierAuthError (an operator fixes CERTIFIER_TOK
 
 from __future__ import annotations
 
-
 import requests
 
 from ...errors import ConnectorError, PlatformAuthError, PlatformRefused, shown_id
@@ -16,7 +15,6 @@ from ...httpretry import host_of, json_object
 from ..client import TokenClient
 from ..common import answer_body, path_segment, redacted
 from ..pulling import PullStopped
-
 
 API_VERSION = "2022-10-26"
 LIST_LIMIT = 100  # the largest page Certifier documents for its lists (`limit` <= 100)

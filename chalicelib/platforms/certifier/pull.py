@@ -32,9 +32,10 @@ come; a credential without interactions (an empty answer, no next) is not.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from ...observability import log
 from ...timeutil import time_or_none, utc
@@ -66,7 +67,7 @@ class Position:
         return json.dumps(fields, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def decode(cls, text: str | None) -> "Position":
+    def decode(cls, text: str | None) -> Position:
         """The stored cursor; None (or one this version cannot read) is the beginning. Starting
         over is always safe (statement ids are deterministic), so an unreadable cursor is logged
         and the walk starts again rather than the pull failing forever."""
@@ -81,7 +82,7 @@ class Position:
         return position
 
     @classmethod
-    def _checked(cls, fields: Any) -> "Position":
+    def _checked(cls, fields: Any) -> Position:
         if not isinstance(fields, dict) or fields.get("v") != CURSOR_VERSION:
             raise ValueError("not a version 1 cursor")
         phase, page = fields["phase"], fields["page"]

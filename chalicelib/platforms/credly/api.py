@@ -9,14 +9,15 @@ httpretry.TransientFailure propagates so the caller retries the work later.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
 from ...httpretry import RetryingClient, RetryPolicy, host_of, json_object
-from ..common import Token, answer_body, path_segment, current_secret, redacted, token_value
+from ..common import Token, answer_body, current_secret, path_segment, redacted, token_value
 from ..pulling import PullStopped
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class CredlyClient(RetryingClient):
         self._token = token
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "CredlyClient":
+    def from_settings(cls, settings: Settings) -> CredlyClient:
         """The registry has checked that CREDLY_ORG_ID and CREDLY_TOKEN are set."""
         token = current_secret(settings, "credly_token")
         return cls(settings.credly_api_base, str(settings.credly_org_id), token, retry=cls.policy_from(settings),

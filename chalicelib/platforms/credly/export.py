@@ -74,5 +74,5 @@ def badge(cells: dict[str, str]) -> dict:
 LAYOUT = ExportLayout("Credly badge export", COLUMNS, badge)
 
 
-def EXPORT(settings: "Settings") -> ExportLayout:  # noqa: N802 - the registry's fixed part name
+def EXPORT(settings: Settings) -> ExportLayout:  # noqa: N802 - the registry's fixed part name
     return LAYOUT

@@ -12,9 +12,10 @@ documents (pulling.fitted); all but the last resume at the URL the page was read
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
+from ...httpretry import object_in
 from ...timeutil import time_or_none, utc
 from ..pulling import Mode, Page, fitted
 from .api import CredlyClient
@@ -30,7 +31,7 @@ class CredlyPuller:
         params = {"per": str(PER_PAGE), "sort": "-issued_at" if since else "issued_at"}
         here = resume  # where the page being read came from (None: the list's first page)
         for page, next_url in self.client.badge_pages(resume, params):
-            metadata = page.get("metadata") if isinstance(page.get("metadata"), dict) else {}
+            metadata = object_in(page, "metadata")
             total = metadata.get("total_count")
             last = next_url is None or (since is not None and _reaches_before(page["data"], since))
             yield from fitted(Page(document=page, records=len(page["data"]), resume=None if last else next_url,
