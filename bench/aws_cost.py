@@ -523,7 +523,7 @@ def run_sweep(aws: Aws) -> int:
     """The expiry sweep function's body (what Services.scheduled_expiry_sweep runs) once a day
     from the first day an expiry the pulled badges left is due to the last: one invocation a
     day (the hourly runs between find nothing: docs/cost.md counts them apart)."""
-    from chalicelib.pull.expiry import sweep
+    from chalicelib.delivery.expiry import sweep
     from chalicelib.runtime import services
 
     now = datetime.now(timezone.utc)

@@ -265,7 +265,7 @@ def _exit_code(outcome: dict, bad: int = 0) -> int:
 
 @recorded_command(lambda args: "expiry", lambda args: "expire")
 def _expire(args: argparse.Namespace) -> int:
-    from .pull.expiry import sweep
+    from .delivery.expiry import sweep
     from .runtime import services
 
     connector = services()

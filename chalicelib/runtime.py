@@ -189,7 +189,7 @@ class Services:
         from datetime import datetime, timezone
 
         from .observability import log
-        from .pull.expiry import sweep
+        from .delivery.expiry import sweep
         from .runs import recorded
 
         deadline = time.monotonic() + max(0.0, seconds_left - 10.0)  # a queue send takes well under that

@@ -24,10 +24,10 @@ from ..events import CredentialEvent
 from ..observability import bound, log
 from ..platforms import DetailsFetcher, details_settings
 from ..processing import LRS_FLAG, BatchResult, auth_flag, clear_flag, settled_alone
-from ..pull.expiry import remember_expiries
 from ..queue import QueueMessage
 from ..store import Store
 from ..xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable, Outgoing
+from .expiry import remember_expiries
 from .translation import Translation, Translator
 
 

@@ -83,7 +83,7 @@ def test_a_batch_left_unprocessed_is_sent_again(calls, monkeypatch):
 def test_the_expiry_sweep_queues_ten_expiries_a_call(calls):
     import boto3
 
-    from chalicelib.pull.expiry import sweep
+    from chalicelib.delivery.expiry import sweep
     from chalicelib.queue.sqs import SqsQueue
     from chalicelib.store import Expiry
     from datetime import datetime, timezone

@@ -82,7 +82,7 @@ def test_a_crash_between_queueing_and_settling_repeats_no_statement(connector, b
                                                                     monkeypatch, capsys):
     soon = badges[0]
     crash_at(monkeypatch, connector.services.store, "settle_expiry", after=False)  # queued, not settled
-    from chalicelib.pull.expiry import sweep
+    from chalicelib.delivery.expiry import sweep
 
     with pytest.raises(Crash):
         sweep(connector.services.store, connector.services.queue, NOW + timedelta(days=3))

@@ -271,7 +271,7 @@ def exercise_expiry_sweep(services) -> None:
     remembered for the Open Badges assertion, 2027-10-01)."""
     from datetime import datetime, timezone
 
-    from chalicelib.pull.expiry import sweep
+    from chalicelib.delivery.expiry import sweep
 
     report = sweep(services.store, services.queue, datetime(2028, 1, 1, tzinfo=timezone.utc))
     assert report.expired >= 1
