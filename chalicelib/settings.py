@@ -197,7 +197,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if name not in values and env.get(f"{name.upper()}_DEFAULT", "").strip():
             values[name] = env[f"{name.upper()}_DEFAULT"]
     try:
-        return Settings(**values)
+        # Validated from the raw strings (pydantic converts them): the typed constructor would not accept str.
+        return Settings.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part).upper() for part in first["loc"]) or "settings"
