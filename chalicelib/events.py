@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -30,12 +31,15 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _encodable(value: str | None, field: str) -> str | None:
+_Text = TypeVar("_Text", bound=str | None)
+
+
+def _encodable(value: _Text, field: str) -> _Text:
     """Text the connector encodes (ids are keys of the deterministic statement ids, UUIDv5 over
     UTF-8 bytes; emails and salts are hashed) must be valid Unicode: a lone surrogate ("\\ud800",
     which JSON parsers let through) cannot be encoded. InputError, not ValueError, so that
     pydantic passes it on to the adapter's caller as is."""
-    if value and not value.isascii():
+    if isinstance(value, str) and not value.isascii():
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
