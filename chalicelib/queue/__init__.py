@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConnectorError
+from ..errors import ConnectorError, SettingsError
 
 if TYPE_CHECKING:
     from ..events import CredentialEvent
@@ -87,6 +87,8 @@ def open_queue(settings: "Settings") -> Queue:
     if settings.queue_backend == "sqs":
         from .sqs import SqsQueue
 
+        if not settings.queue_url:  # Settings validation refuses this already; SqsQueue needs a str
+            raise SettingsError("QUEUE_BACKEND=sqs needs QUEUE_URL")
         return SqsQueue(settings.queue_url)
     from .local import LocalOutbox
 

@@ -67,7 +67,7 @@ def _entry(message: QueueMessage, index: int) -> tuple[dict, int]:
     body, attributes = message_body(message), message_attributes(message)
     size = message_size(body, attributes)
     ensure_fits(message, size, index)
-    entry = {"Id": str(index), "MessageBody": body}
+    entry: dict[str, object] = {"Id": str(index), "MessageBody": body}
     if attributes:
         entry["MessageAttributes"] = attributes
     return entry, size
@@ -166,14 +166,14 @@ def handle_records(
         if item.message is None:
             log("poison_message", sqs_message_id=item.sqs_id, receive_count=item.receive_count, problem=item.problem)
             failures.append(item.sqs_id)
-    good = [item for item in received if item.message is not None]
-    failed = process([item.message for item in good]) if good else {}
-    for item in good:
-        reason = failed.get(item.message.id)
+    good = [(item, item.message) for item in received if item.message is not None]
+    failed = process([message for _, message in good]) if good else {}
+    for item, message in good:
+        reason = failed.get(message.id)
         if reason is None:
             continue
         if item.receive_count >= max_attempts:
-            give_up(item.message, reason, item.receive_count)
+            give_up(message, reason, item.receive_count)
         else:
             failures.append(item.sqs_id)
     return {"batchItemFailures": [{"itemIdentifier": sqs_id} for sqs_id in failures]}
