@@ -2,25 +2,27 @@
 
 Heavy clients are created on first use, so a route that needs only the queue never builds
 the translator or an HTTP session. No platform names and no domain rules here: platforms come
-from the registry, decisions from the workers.
+from the registry, which worker a message goes to from dispatch.py, the scheduled runs from
+scheduled.py, the local worker process from queue/worker_process.py.
 """
 
 from __future__ import annotations
 
 import threading
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from .deadletters import DeadLetters
-from .intake.enqueue import Enqueuer
 from .queue import Queue, QueueMessage, open_queue
 from .settings import Settings, load_settings
 from .store import Store, open_store
 
 if TYPE_CHECKING:
     from .awards.worker import AwardWorker
-    from .delivery.worker import PreparedBatch, Worker
+    from .deadletters import DeadLetters
+    from .delivery.worker import Worker
+    from .dispatch import Dispatcher
     from .identity import LearnerDirectory
+    from .intake.enqueue import Enqueuer
     from .intake.lap import LapIntake
     from .intake.webhooks import WebhookIntake
     from .platforms.awarding import AwardClient
@@ -29,15 +31,11 @@ if TYPE_CHECKING:
     from .share.credentials import CredentialResolver
     from .share.service import ShareLinks
 
-# Queue sources that carry learning evidence for the award rules, not credential events.
-LAP_SOURCES = ("lap", "lap-report")
-
 
 class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._drainer_lock = threading.Lock()
-        self._worker_supervisor: "threading.Thread | None" = None
         self._drainer: "OutboxDrainer | None" = None
         self._award_clients: dict[str, "AwardClient"] = {}
 
@@ -50,11 +48,15 @@ class Services:
         return open_queue(self.settings)
 
     @cached_property
-    def dead_letters(self) -> DeadLetters:
+    def dead_letters(self) -> "DeadLetters":
+        from .deadletters import DeadLetters
+
         return DeadLetters(self.store)
 
     @cached_property
-    def enqueuer(self) -> Enqueuer:
+    def enqueuer(self) -> "Enqueuer":
+        from .intake.enqueue import Enqueuer
+
         return Enqueuer(self.store, self.queue, self.settings.dedupe_ttl_seconds)
 
     @cached_property
@@ -102,16 +104,10 @@ class Services:
 
     @cached_property
     def award_worker(self) -> "AwardWorker":
-        from .awards.rules import load_rules
+        from .awards.rules import configured_rules
         from .awards.worker import AwardWorker
-        from .connections import award_connection
-        from .errors import SettingsError
 
-        if not self.settings.award_rules:
-            raise SettingsError("AWARD_RULES is not set: LAP evidence cannot award anything")
-        rules = load_rules(self.settings.award_rules)
-        for rule in rules.rules:  # each names a connection that exists, of its credential's platform
-            award_connection(self.settings, rule.credential.platform, rule.connection, rule.id)
+        rules = configured_rules(self.settings)
         return AwardWorker(rules, self.store, self.directory, self._award_client, self.queue)
 
     def _award_client(self, connection: str) -> "AwardClient":
@@ -122,82 +118,24 @@ class Services:
             self._award_clients[connection] = award_client(connection, self.settings)
         return self._award_clients[connection]
 
+    @cached_property
+    def dispatcher(self) -> "Dispatcher":
+        from .dispatch import Dispatcher
+
+        return Dispatcher(lambda: self.worker, lambda: self.award_worker, self.dead_letters)
+
     def process(self, messages: list[QueueMessage]) -> "BatchResult":
-        """Credential events to the LRS worker, LAP evidence to the award worker; one result."""
-        from .processing import BatchResult
-
-        evidence = [m for m in messages if m.source in LAP_SOURCES]
-        events = [m for m in messages if m.source not in LAP_SOURCES]
-        result = self.worker.process(events) if events else BatchResult()
-        return result.merge(self._award_batch(evidence)) if evidence else result
-
-    def process_failed(self, messages: list[QueueMessage]) -> dict[str, str]:
-        return self.process(messages).failed
-
-    def stage(self, messages: list[QueueMessage]) -> "_StagedBatch":
-        """process() in halves for the pipelined local drainer: translate now, POST on the sender
-        thread, settle (and run the award worker on LAP evidence) when the POSTs are answered."""
-        evidence = [m for m in messages if m.source in LAP_SOURCES]
-        events = [m for m in messages if m.source not in LAP_SOURCES]
-        return _StagedBatch(self, self.worker.prepare(events) if events else None, evidence)
-
-    def _award_batch(self, messages: list[QueueMessage]) -> "BatchResult":
-        from .errors import ConnectorError
-        from .processing import BatchResult
-
-        try:
-            return self.award_worker.process(messages)
-        except ConnectorError as error:  # rules missing or invalid: keep the evidence
-            result = BatchResult()
-            for message in messages:
-                self.dead_letters.write(message, str(error), result.counts)
-            return result
+        return self.dispatcher.process(messages)
 
     def scheduled_sync(self, platform: str, seconds_left: float) -> dict:
-        """One scheduled sync: pages until the function's time runs short, the rest next time."""
-        import logging
-        import time
+        from .scheduled import sync
 
-        from . import metrics
-        from .errors import OutsideFailure
-        from .observability import log
-        from .platforms import puller
-        from .pull.runner import PullLimits, PullRunner, request_seconds, scheduled_settings
-        from .runs import recorded
-
-        # Tries cut so that a page timing out on every one still ends before the function does.
-        settings = scheduled_settings(self.settings)
-        deadline = time.monotonic() + max(0.0, seconds_left - request_seconds(settings))
-        source = puller(platform, settings, "sync")
-        runner = PullRunner(self.store, self.queue, PullLimits.from_settings(self.settings))
-        try:
-            with recorded(self.store, platform, "scheduled-sync") as tally:
-                report = runner.run(platform, "sync", source, deadline=deadline)
-                tally.records, tally.finished = report.records, report.finished
-        except OutsideFailure as error:
-            # Logged, not raised: Lambda would run a failed scheduled call again at once, into the
-            # same endless pages or the same unreachable platform. The next scheduled run resumes.
-            log("scheduled_sync_stopped", level=logging.ERROR, platform=platform, reason=str(error))
-            return {"platform": platform, "mode": "sync", "finished": False, "stopped": str(error)}
-        log("scheduled_sync", **report.as_dict())
-        metrics.count("scheduled_sync_succeeded", source=platform)  # its alarm fires when this goes missing
-        return report.as_dict()
+        return sync(self.settings, self.store, self.queue, platform, seconds_left)
 
     def scheduled_expiry_sweep(self, seconds_left: float) -> dict:
-        """Queue the expired statements now due; what is left when time runs short, next time."""
-        import time
-        from datetime import datetime, timezone
+        from .scheduled import expiry_sweep
 
-        from .observability import log
-        from .delivery.expiry import sweep
-        from .runs import recorded
-
-        deadline = time.monotonic() + max(0.0, seconds_left - 10.0)  # a queue send takes well under that
-        with recorded(self.store, "expiry", "scheduled-expire") as tally:
-            report = sweep(self.store, self.queue, datetime.now(timezone.utc), deadline)
-            tally.records, tally.finished = report.expired, report.finished
-        log("expiry_sweep", expired=report.expired, finished=report.finished)
-        return {"expired": report.expired, "finished": report.finished}
+        return expiry_sweep(self.store, self.queue, seconds_left)
 
     def drainer(self) -> "OutboxDrainer":
         """The local outbox drainer (QUEUE_BACKEND=local), built on first use."""
@@ -205,13 +143,13 @@ class Services:
             if self._drainer is None:
                 from .queue.local import LocalOutbox, OutboxDrainer
 
-                outbox = self.queue
+                outbox, dispatcher = self.queue, self.dispatcher
                 assert isinstance(outbox, LocalOutbox), "the drainer needs QUEUE_BACKEND=local"
                 self._drainer = OutboxDrainer(
                     outbox,
-                    self.process_failed,
-                    self._give_up,
-                    stage=self.stage,
+                    dispatcher.process_failed,
+                    dispatcher.give_up,
+                    stage=dispatcher.stage,
                     batch_size=self.settings.worker_batch_size,
                     max_attempts=self.settings.queue_max_attempts,
                     visibility_seconds=self.settings.local_lease_seconds,
@@ -221,48 +159,19 @@ class Services:
     def ensure_local_worker(self) -> None:
         """Under `chalice local` with LOCAL_WORKER=true a worker process drains the outbox: started
         on the first request by a supervising thread, which starts it again should it end."""
-        if not (self.settings.local_worker and self.settings.queue_backend == "local"):
-            return
-        with self._drainer_lock:
-            if self._worker_supervisor is None:
-                from .queue.worker_process import supervise
+        if self.settings.local_worker and self.settings.queue_backend == "local":  # elsewhere not even imported
+            from .queue.worker_process import ensure_supervised
 
-                self._worker_supervisor = supervise()
+            ensure_supervised()
 
     def handle_sqs_batch(self, records: list[dict]) -> dict:
         """The SQS worker function: the same processing as the local drainer, answered as a
         partial batch response ({"batchItemFailures": [...]}) so one failure retries only itself."""
         from .queue.sqs import handle_records
 
-        return handle_records(
-            records,
-            self.process_failed,
-            self._give_up,
-            max_attempts=self.settings.queue_max_attempts,
-        )
-
-    def _give_up(self, message: QueueMessage, reason: str, attempts: int) -> None:
-        self.dead_letters.write(message, f"gave up after {attempts} attempts: {reason}")
-        self.store.increment({"dead_lettered": 1})
-
-
-class _StagedBatch:
-    def __init__(self, services: Services, delivery: "PreparedBatch | None", evidence: list[QueueMessage]) -> None:
-        self.services = services
-        self.delivery = delivery
-        self.evidence = evidence
-
-    def send(self, on_wire: Callable[[], None]) -> None:
-        if self.delivery is not None:
-            self.services.worker.send(self.delivery, on_wire)
-
-    def finish(self) -> dict[str, str]:
-        from .processing import BatchResult
-
-        result = self.services.worker.settle(self.delivery) if self.delivery is not None else BatchResult()
-        if self.evidence:
-            result.merge(self.services._award_batch(self.evidence))
-        return result.failed
+        dispatcher = self.dispatcher
+        return handle_records(records, dispatcher.process_failed, dispatcher.give_up,
+                              max_attempts=self.settings.queue_max_attempts)
 
 
 @lru_cache(maxsize=1)

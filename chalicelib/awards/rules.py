@@ -58,8 +58,10 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ..errors import ConnectorError
+from ..connections import award_connection
+from ..errors import ConnectorError, SettingsError
 from ..platforms import award_credential_id, awarding_platforms
+from ..settings import Settings
 from ..xapi.validate import IRI_FORBIDDEN, IRI_SCHEME
 
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
@@ -599,6 +601,17 @@ def load_rules(path: str | Path) -> RuleSet:
     RulesFileUnreadable when it cannot be read; RulesError (with `issues`) when it is invalid.
     """
     return parse_rules(_read(path), str(path))
+
+
+def configured_rules(settings: Settings) -> RuleSet:
+    """The rules the award worker runs (AWARD_RULES), each rule's connection one that exists and is
+    of its credential's platform: SettingsError otherwise, so no evidence is judged by half a setup."""
+    if not settings.award_rules:
+        raise SettingsError("AWARD_RULES is not set: LAP evidence cannot award anything")
+    rules = load_rules(settings.award_rules)
+    for rule in rules.rules:
+        award_connection(settings, rule.credential.platform, rule.connection, rule.id)
+    return rules
 
 
 def summary(ruleset: RuleSet) -> str:

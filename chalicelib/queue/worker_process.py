@@ -29,6 +29,9 @@ PARENT_CHECK_SECONDS = 0.5
 RESTART_SECONDS = 1.0
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # where `python -m chalicelib` finds the package
 
+_supervisor_lock = threading.Lock()
+_supervisor: threading.Thread | None = None
+
 
 def spawn() -> subprocess.Popen:
     """Start `python -m chalicelib worker --parent <this process>` with this process's settings."""
@@ -44,6 +47,15 @@ def supervise() -> threading.Thread:
     thread = threading.Thread(target=_keep_running, name="local-worker-supervisor", daemon=True)
     thread.start()
     return thread
+
+
+def ensure_supervised() -> None:
+    """Start the supervisor (and so the worker process) once per process: `chalice local`'s first
+    request that asks does; concurrent first requests start one, not one each."""
+    global _supervisor
+    with _supervisor_lock:
+        if _supervisor is None:
+            _supervisor = supervise()
 
 
 def _keep_running() -> None:

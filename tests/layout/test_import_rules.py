@@ -16,9 +16,15 @@ PACKAGE = ROOT / "chalicelib"
 VENDORS = sorted(PLATFORMS)
 # Modules outside platforms/ that wire or process platforms generically: no vendor name at all
 # (settings.py is the one table of settings, each platform's included, so it is not among them).
-GENERIC = ["runtime.py", "processing.py", "deadletters.py", "health.py", "intake", "delivery", "awards/worker.py",
-           "queue", "store", "xapi", "identity", "events.py", "pull", "report", "commands/report.py", "openapi.py"]
+GENERIC = ["runtime.py", "dispatch.py", "scheduled.py", "processing.py", "deadletters.py", "health.py", "intake",
+           "delivery", "awards/worker.py", "queue", "store", "xapi", "identity", "events.py", "pull", "report",
+           "commands/report.py", "openapi.py"]
 IRI = re.compile(r"https?://\S+")  # the Open Badges xAPI recipe's IRIs are vocabulary, not a vendor
+RUNTIME = PACKAGE / "runtime.py"
+# What runtime.py may import at its top: the settings and the two stores every service shares.
+WIRING_BASE = {"chalicelib.settings", "chalicelib.store", "chalicelib.queue"}
+# Statements that decide or loop over messages: routing, retry and dead-letter policy, scheduling.
+DECIDING = (ast.For, ast.While, ast.Try, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Raise)
 
 
 def module_name(path: Path) -> str:
@@ -120,3 +126,59 @@ def test_generic_modules_name_no_vendor(place):
     named = [f"{module_name(p)}: {v}" for p in paths for v in VENDORS
              if v in IRI.sub("", p.read_text(encoding="utf-8")).lower()]
     assert named == []
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """The chalicelib modules `path` imports when it is imported (not inside functions or TYPE_CHECKING)."""
+    package = module_name(path).split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            found.add(".".join([*base, *(node.module.split(".") if node.module else [])]))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chalicelib"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("chalicelib"))
+    return found
+
+
+def test_runtime_imports_no_domain_module_at_its_top():
+    # A webhook's cold start imports runtime.py: each service's own modules come with its builder.
+    assert top_level_imports(RUNTIME) <= WIRING_BASE
+
+
+def test_runtime_only_builds():
+    # Routing (which worker a message goes to), dead-letter policy and scheduled runs live in
+    # dispatch.py and scheduled.py: runtime.py's functions neither loop, catch nor raise, nor read
+    # a message's source.
+    tree = ast.parse(RUNTIME.read_text(encoding="utf-8"))
+    deciding = [f"line {n.lineno}: {type(n).__name__}" for n in ast.walk(tree) if isinstance(n, DECIDING)]
+    reads_source = [f"line {n.lineno}" for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "source"]
+    assert (deciding, reads_source) == ([], [])
+
+
+def test_runtime_defines_the_services_and_their_accessor_only():
+    tree = ast.parse(RUNTIME.read_text(encoding="utf-8"))
+    defined = [n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))]
+    constants = [t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
+    assert (defined, constants) == (["Services", "services"], [])
+
+
+def test_the_dispatcher_and_the_scheduled_runs_take_no_request():
+    # They run in the worker and scheduled functions: nothing of the routes' intake, nor runtime.
+    assert offending([PACKAGE / "dispatch.py"], ["chalicelib.intake", "chalicelib.runtime"]) == []
+    assert offending([PACKAGE / "scheduled.py"], ["chalicelib.intake", "chalicelib.runtime",
+                                                  "chalicelib.awards", "chalicelib.dispatch"]) == []
+
+
+def test_the_expiry_sweep_belongs_to_delivery_and_delivery_imports_no_pull():
+    assert not (PACKAGE / "pull" / "expiry.py").exists()
+    assert offending(sources(), ["chalicelib.pull.expiry"]) == []
+    assert offending(sources("delivery"), ["chalicelib.pull"]) == []
+
+
+def test_commands_import_nothing_from_the_cli_parser():
+    # cli.py imports the commands; a command importing cli.py back would be a cycle.
+    assert offending(sources("commands"), ["chalicelib.cli"]) == []
+    assert "chalicelib.commands.local_delivery.LocalDelivery" in imports(PACKAGE / "commands" / "import_csv.py")

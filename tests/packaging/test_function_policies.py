@@ -242,7 +242,7 @@ def exercise_worker(messages: list[dict], credly: FakeCredly) -> None:
     evidence twice, as redelivered: the first award refused for the moment (its claim released),
     the second time the awards made already found in the ledger."""
     from chalicelib import runtime
-    from chalicelib.runtime import LAP_SOURCES
+    from chalicelib.dispatch import LAP_SOURCES
 
     evidence = [m for m in messages if json.loads(m["Body"])["source"] in LAP_SOURCES]
     events = [m for m in messages if m not in evidence]
