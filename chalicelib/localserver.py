@@ -76,8 +76,8 @@ def hide_path_secrets(prefixes: tuple[str, ...]) -> None:
         message = format % args if args else format
         log_error(self, "%s", redactor.error(message, getattr(self, "requestline", "")))
 
-    ChaliceRequestHandler.log_request = redacted_request  # type: ignore[method-assign]
-    ChaliceRequestHandler.log_error = redacted_error  # type: ignore[method-assign]
+    ChaliceRequestHandler.log_request = redacted_request
+    ChaliceRequestHandler.log_error = redacted_error
 
 
 class Redactor:
