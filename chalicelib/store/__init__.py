@@ -1,6 +1,8 @@
 """The connector's state: delivery de-duplication, dead letters, counters and status flags.
 
 A protocol with a SQLite implementation (local and embedded default) and, in AWS, DynamoDB.
+It is the union of role protocols (DeliveryLog, DeadLetterStore, CountersAndFlags, AwardLedger,
+RunLog, ExpiryStore, ShareLinkStore): a module takes the role it uses, only the wiring all of it.
 """
 
 from __future__ import annotations
@@ -114,7 +116,9 @@ class RunHistory:
     last_success: Run | None
 
 
-class Store(Protocol):
+class DeliveryLog(Protocol):
+    """Delivery de-duplication: which deliveries (webhook, pull record, share view) were seen lately."""
+
     def claim_delivery(self, key: str, ttl_seconds: int) -> bool:
         """True when `key` was not seen within its TTL (and is now claimed)."""
 
@@ -129,6 +133,10 @@ class Store(Protocol):
 
     def release_delivery(self, key: str) -> None:
         """Forget a claim, e.g. when enqueueing after the claim failed."""
+
+
+class DeadLetterStore(Protocol):
+    """Dead letters, what operators select and discard of them, and the audit of the discarded ones."""
 
     def put_dead_letter(self, message_id: str, source: str, reason: str, message: dict) -> DeadLetter:
         """Record (or update, counting attempts) the dead letter of a queue message."""
@@ -150,6 +158,10 @@ class Store(Protocol):
     def discarded_letters(self, limit: int | None = None) -> list[DiscardedLetter]:
         """The audit records of discarded letters, the latest first."""
 
+
+class CountersAndFlags(Protocol):
+    """What /health and status show of the workers: counters, problem flags, when credentials last worked."""
+
     def increment(self, counters: dict[str, int]) -> None:
         """Add to named counters (delivered, already_stored, skipped, ...)."""
 
@@ -160,7 +172,14 @@ class Store(Protocol):
 
     def flags(self) -> dict[str, str]: ...
 
-    # -- reverse path: award ledger and rule progress ------------------------------------------
+    def set_verified(self, name: str, at: str) -> None:
+        """When a call with the credentials of `name` (a flag's name: lrs, <platform>_auth) last succeeded."""
+
+    def verified(self) -> dict[str, str]: ...
+
+
+class AwardLedger(Protocol):
+    """The reverse path: the award ledger and rule progress."""
 
     def claim_award(self, key: str) -> bool:
         """Claim (learner, credential) before calling a platform: True for exactly one caller.
@@ -182,7 +201,9 @@ class Store(Protocol):
 
     def progress(self, learner: str, rule: str) -> dict[str, str]: ...
 
-    # -- pulls and the expiry sweep --------------------------------------------------------------
+
+class RunLog(Protocol):
+    """Where pulls stopped (cursors) and the runs of pulls, imports, sweeps and directory refreshes."""
 
     def cursor(self, name: str) -> str | None:
         """Where a pull stopped (a page link, a watermark); None before its first run."""
@@ -199,10 +220,9 @@ class Store(Protocol):
     def runs(self) -> list[RunHistory]:
         """The last run and last successful run of every (source, mode), by source and mode."""
 
-    def set_verified(self, name: str, at: str) -> None:
-        """When a call with the credentials of `name` (a flag's name: lrs, <platform>_auth) last succeeded."""
 
-    def verified(self) -> dict[str, str]: ...
+class ExpiryStore(Protocol):
+    """Credentials that expire in the future, for the expiry sweep."""
 
     def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
         """A credential that expires in the future; a later call for the same key (renewed,
@@ -220,12 +240,20 @@ class Store(Protocol):
     def settle_expiry(self, key: str, expires_at: str) -> None:
         """Its expired statement is queued: forget it, unless it was renewed meanwhile."""
 
-    # -- tracked share links ----------------------------------------------------------------------
+
+class ShareLinkStore(Protocol):
+    """Tracked share links."""
 
     def put_share_link(self, link: ShareLink) -> None:
         """Record a new link (ids are random: never one that exists)."""
 
     def share_link(self, link_id: str) -> ShareLink | None: ...
+
+
+class Store(DeliveryLog, DeadLetterStore, CountersAndFlags, AwardLedger, RunLog, ExpiryStore, ShareLinkStore,
+            Protocol):
+    """All of the state, as the backends implement it and the runtime wiring hands it out. Callers take
+    the role they use (or an intersection of roles defined next to them); a new method goes into a role."""
 
 
 def open_store(settings: Settings) -> Store:

@@ -30,7 +30,8 @@ from .stages import (
     table_arn,
 )
 
-STORE_METHODS = sorted(name for name in vars(Store) if not name.startswith("_"))
+# Store is the union of its roles: their methods are its own.
+STORE_METHODS = sorted({name for part in Store.__mro__ for name in vars(part) if not name.startswith("_")})
 
 
 class Recorder:
