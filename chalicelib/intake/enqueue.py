@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from .. import metrics
 from ..observability import correlation_id, log
 from ..queue import MessageTooLarge, Queue, QueueMessage
-from ..store import Store
+from ..store import CountersAndFlags, DeliveryLog
 from .http import Reply
 from .models import Accepted, AcceptedCounted, Duplicate, Error
 
@@ -24,8 +25,12 @@ class Entry:
     key: str | None = None  # the delivery's id for de-duplication; None: queued every time
 
 
+class DeliveryClaims(DeliveryLog, CountersAndFlags, Protocol):
+    """What the enqueuer uses: the delivery log, and the counters (duplicates are counted)."""
+
+
 class Enqueuer:
-    def __init__(self, store: Store, queue: Queue, dedupe_ttl_seconds: int) -> None:
+    def __init__(self, store: DeliveryClaims, queue: Queue, dedupe_ttl_seconds: int) -> None:
         self.store = store
         self.queue = queue
         self.dedupe_ttl_seconds = dedupe_ttl_seconds
