@@ -15,7 +15,7 @@ from ..platforms.spec import DeliveryItem
 from ..queue import QueueMessage
 from ..secrets import reveal
 from ..settings import Settings
-from ..store import Store
+from ..store import CountersAndFlags
 from . import auth
 from .enqueue import Enqueuer, Entry
 from .http import Reply, answers_errors, not_configured, read_json, read_json_object
@@ -23,9 +23,9 @@ from .models import Error, Skipped
 
 
 class WebhookIntake:
-    def __init__(self, settings: Settings, store: Store, enqueuer: Enqueuer) -> None:
+    def __init__(self, settings: Settings, counters: CountersAndFlags, enqueuer: Enqueuer) -> None:
         self.settings = settings
-        self.store = store
+        self.counters = counters
         self.enqueuer = enqueuer
 
     @answers_errors
@@ -48,7 +48,7 @@ class WebhookIntake:
         body = read_json(raw_body) if webhook.many else read_json_object(raw_body)
         delivery = webhook_reader(entry.name)(body, settings)
         if delivery.skipped:
-            self.store.increment({"skipped": 1})
+            self.counters.increment({"skipped": 1})
             metrics.count("skipped", source=account.name)
             return Reply(webhook.ack_status, Skipped(rule=delivery.skipped))
         entries = [Entry(_message(account, item), _key(account, item.key)) for item in delivery.items]
