@@ -11,14 +11,18 @@ from typing import Protocol
 from . import metrics
 from .observability import log
 from .queue import QueueMessage
-from .store import DeadLetter, DiscardedLetter, Store
+from .store import CountersAndFlags, DeadLetter, DeadLetterStore, DiscardedLetter
 
 RETRY_LATER = "retry later: "  # a replay outcome: a transient failure, the letter is kept
 MAX_REASON = 10_000  # one DynamoDB item holds at most 400 KB, message included
 
 
+class DeadLettering(DeadLetterStore, CountersAndFlags, Protocol):
+    """The dead letters, and the counters: a message the queue gives up on is counted (dispatch)."""
+
+
 class DeadLetters:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DeadLettering) -> None:
         self.store = store
 
     def write(self, message: QueueMessage, reason: str, counts: Counter | None = None) -> None:
@@ -44,7 +48,8 @@ class Outcome(Protocol):
 class Workers(Protocol):
     """What a replay needs: the store and the processing of both workers (runtime.Services)."""
 
-    store: Store
+    @property
+    def store(self) -> DeadLetterStore: ...
 
     def process(self, messages: list[QueueMessage]) -> Outcome: ...
 
@@ -68,7 +73,7 @@ def replay(services: Workers, letters: list[DeadLetter]) -> list[ReplayOutcome]:
     return outcomes
 
 
-def discard(store: Store, letter_id: str, because: str) -> DiscardedLetter | None:
+def discard(store: DeadLetterStore, letter_id: str, because: str) -> DiscardedLetter | None:
     """Remove a dead letter an operator gave up on, keeping its audit record; None when it is gone."""
     record = store.discard_dead_letter(letter_id, because)
     if record is not None:
