@@ -14,12 +14,12 @@ import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from .errors import (EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure,
                      PlatformAuthError)
 from .observability import log
-from .store import Run, Store
+from .store import CountersAndFlags, Run, RunLog
 
 FINISHED, STOPPED_EARLY, FAILED = "finished", "stopped early", "failed"
 ERROR_CHARACTERS = 300
@@ -63,8 +63,12 @@ class Tally:
         return figures.get("statements"), figures.get("dead_letters")
 
 
+class RunRecords(RunLog, CountersAndFlags, Protocol):
+    """Where a run is recorded, and the flags a refused run sets."""
+
+
 @contextmanager
-def recorded(store: Store, source: str, mode: str) -> Iterator[Tally]:
+def recorded(store: RunRecords, source: str, mode: str) -> Iterator[Tally]:
     """Record the run of the block: its outcome from the tally, or failed with the block's error."""
     tally = Tally(source, mode)
     started = now_iso()
@@ -96,7 +100,7 @@ def recorded_command(source: Callable[[argparse.Namespace], str], mode: Callable
     return wrap
 
 
-def _save(store: Store, started: str, tally: Tally, error: Exception | None) -> None:
+def _save(store: RunRecords, started: str, tally: Tally, error: Exception | None) -> None:
     source, mode = tally.source, tally.mode
     try:
         statements, dead_letters = tally.figures()
@@ -124,10 +128,10 @@ def _save(store: Store, started: str, tally: Tally, error: Exception | None) -> 
 # A successful call is noted at most this often per credentials and process: a worker's every
 # batch must not cost a store write.
 VERIFIED_EVERY_SECONDS = 60.0
-_noted: "weakref.WeakKeyDictionary[Store, dict[str, float]]" = weakref.WeakKeyDictionary()
+_noted: "weakref.WeakKeyDictionary[CountersAndFlags, dict[str, float]]" = weakref.WeakKeyDictionary()
 
 
-def note_verified(store: Store, name: str) -> None:
+def note_verified(store: CountersAndFlags, name: str) -> None:
     """A call with the credentials of flag `name` succeeded: remember when, cheaply."""
     noted, now = _noted.setdefault(store, {}), time.monotonic()
     if name in noted and now - noted[name] < VERIFIED_EVERY_SECONDS:
