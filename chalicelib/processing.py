@@ -21,7 +21,7 @@ from .httpretry import TransientFailure
 from .observability import log
 from .queue import QueueMessage
 from .runs import note_verified
-from .store import Store
+from .store import CountersAndFlags
 
 LRS_FLAG = "lrs"
 
@@ -41,7 +41,7 @@ def auth_flag(platform: str) -> str:
     return f"{platform}_auth"
 
 
-def clear_flag(store: Store, name: str) -> None:
+def clear_flag(store: CountersAndFlags, name: str) -> None:
     """A call with these credentials succeeded. Cheap when clear (the common case): read before
     writing; when it worked is noted at most once a minute (`status`)."""
     if name in store.flags():
@@ -50,7 +50,8 @@ def clear_flag(store: Store, name: str) -> None:
 
 
 @contextmanager
-def settled_alone(message: QueueMessage, result: BatchResult, dead_letters: DeadLetters, store: Store) -> Iterator[None]:
+def settled_alone(message: QueueMessage, result: BatchResult, dead_letters: DeadLetters,
+                  store: CountersAndFlags) -> Iterator[None]:
     """Settle one message's failure without touching the rest of its batch."""
     try:
         yield
