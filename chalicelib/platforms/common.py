@@ -280,7 +280,8 @@ def check_shape(adapter: SourceAdapter, document: Any, prefix: str = "") -> tupl
     except InputError as error:
         where = f"{prefix}.{error.field}" if prefix and error.field else prefix or error.field
         raise InputError(where, error.message) from None
-    return tuple(items) if all(isinstance(item, CredentialEvent) for item in items) else None
+    events = tuple(item for item in items if isinstance(item, CredentialEvent))
+    return events if len(events) == len(items) else None
 
 
 def tag_and_alignment_names(tags: Any, alignments: Any) -> tuple[str, ...]:
