@@ -20,7 +20,7 @@ from .. import metrics
 from ..errors import shown_id
 from ..platforms.pulling import Mode, Page, Puller, PullStopped
 from ..queue import Queue, QueueMessage
-from ..store import Store
+from ..store import RunLog
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -145,7 +145,7 @@ def _digest(cursor: str) -> bytes:
 
 
 class PullRunner:
-    def __init__(self, store: Store, queue: Queue, limits: PullLimits | None = None) -> None:
+    def __init__(self, store: RunLog, queue: Queue, limits: PullLimits | None = None) -> None:
         self.store = store
         self.queue = queue
         self.limits = limits or PullLimits.from_settings(_settings())
