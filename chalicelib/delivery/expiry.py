@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ..events import CredentialEvent, Kind
 from ..queue import Queue, QueueMessage
-from ..store import Expiry, Store
+from ..store import Expiry, ExpiryStore
 from ..timeutil import parse_time, xapi_timestamp
 
 BATCH = 100
@@ -29,7 +29,7 @@ def expiry_key(event: CredentialEvent) -> str:
     return f"{event.connection_name}|{event.credential.id}"  # a named connection's: its own keys
 
 
-def remember_expiries(store: Store, events: list[CredentialEvent], now: datetime) -> None:
+def remember_expiries(store: ExpiryStore, events: list[CredentialEvent], now: datetime) -> None:
     """After delivery: an issued credential expiring later is remembered (its latest expiry wins:
     a renewal moves it); a revoked one, or one whose expiry passed (its expired statement went with
     it), is forgotten."""
@@ -53,7 +53,7 @@ def expired_event(expiry: Expiry) -> CredentialEvent:
                                     "source_event_id": None, "interaction": None})
 
 
-def sweep(store: Store, queue: Queue, as_of: datetime, deadline: float | None = None) -> SweepReport:
+def sweep(store: ExpiryStore, queue: Queue, as_of: datetime, deadline: float | None = None) -> SweepReport:
     """Queue the expired event of every remembered credential whose expiry is at or before `as_of`."""
     report = SweepReport()
     while due := store.due_expiries(xapi_timestamp(as_of), BATCH):
