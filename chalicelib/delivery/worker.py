@@ -15,17 +15,17 @@ from collections import Counter
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from .. import metrics
-from ..deadletters import DeadLetters
+from ..deadletters import DeadLettering, DeadLetters
 from ..errors import ConnectorError, DetailsRequired
 from ..events import CredentialEvent
 from ..observability import bound, log
 from ..platforms import DetailsFetcher, details_settings
 from ..processing import LRS_FLAG, BatchResult, auth_flag, clear_flag, settled_alone
 from ..queue import QueueMessage
-from ..store import Store
+from ..store import ExpiryStore
 from ..xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable, Outgoing
 from .expiry import remember_expiries
 from .translation import Translation, Translator
@@ -65,12 +65,16 @@ class DeliveryWatch:
         self.refused = self.failure = None
 
 
+class DeliveryState(DeadLettering, ExpiryStore, Protocol):
+    """The dead letters, the counters and the LRS and auth flags, the expiries of what went."""
+
+
 class Worker:
     def __init__(
         self,
         translator: Translator,
         lrs: LrsClient,
-        store: Store,
+        store: DeliveryState,
         fetchers: dict[str, DetailsFetcher] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
