@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Protocol
 
 from .. import metrics
-from ..deadletters import DeadLetters
+from ..deadletters import DeadLettering, DeadLetters
 from ..errors import ConnectorError, PlatformAuthError
 from ..httpretry import TransientFailure
 from ..identity import DirectoryEntry, LearnerDirectory
@@ -22,7 +22,7 @@ from ..observability import bound, log
 from ..platforms.awarding import AwardClient, AwardRejected, Recipient
 from ..processing import BatchResult, auth_flag, clear_flag, settled_alone
 from ..queue import Queue, QueueMessage
-from ..store import Store
+from ..store import AwardLedger
 from ..timeutil import optional_time
 from .evaluate import Match, RuleOutcome, apply_matches, report_row_matches, statement_matches
 from .rules import Rule, RuleSet
@@ -30,11 +30,15 @@ from .rules import Rule, RuleSet
 STALE_CLAIM = timedelta(minutes=15)
 
 
+class AwardState(AwardLedger, DeadLettering, Protocol):
+    """The award ledger and rule progress, the dead letters, the counters and auth flags."""
+
+
 class AwardWorker:
     def __init__(
         self,
         rules: RuleSet,
-        store: Store,
+        store: AwardState,
         directory: LearnerDirectory,
         client_for: Callable[[str], AwardClient],
         queue: Queue,
