@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from ..errors import ConnectorError, InputError
 from ..events import CredentialEvent
@@ -25,7 +26,7 @@ from ..platforms.common import parse_model
 from ..queue import Queue, QueueMessage
 from ..secrets import reveal
 from ..settings import Settings
-from ..store import ShareLink, Store
+from ..store import CountersAndFlags, DeliveryLog, ShareLink, ShareLinkStore
 from ..timeutil import xapi_timestamp
 from . import tokens, urls
 from .clicks import Window, client_hash, view_id
@@ -38,9 +39,13 @@ NOT_FOUND = "no such share link"
 LINK_CACHE = 4096  # link records are immutable: clicks on popular links skip the store read
 
 
+class ShareLinkState(ShareLinkStore, DeliveryLog, CountersAndFlags, Protocol):
+    """The links, the delivery log a view is claimed in once per window, the view and click counters."""
+
+
 class ShareLinks:
-    def __init__(self, settings: Settings, store: Store, queue: Queue, credentials: Callable[[], CredentialResolver],
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, store: ShareLinkState, queue: Queue,
+                 credentials: Callable[[], CredentialResolver], clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.store = store
         self.queue = queue
