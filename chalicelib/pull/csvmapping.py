@@ -221,8 +221,8 @@ class MappingRows:
 
     def _issued(self, platform: str, values: dict[str, str | None]) -> CredentialEvent:
         for field in IDENTIFIERS:
-            if values.get(field):
-                identifier(values[field], field)
+            if value := values.get(field):
+                identifier(value, field)
         url = values.get("url")
         issued_at = self._time("issued_at", values)
         issuer = (Issuer(name=values.get("issuer_name"), url=values.get("issuer_url"))
