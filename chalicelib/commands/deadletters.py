@@ -18,7 +18,7 @@ from ..errors import EXIT_DEAD_LETTERS, ConnectorError, OutsideFailure
 from ..timeutil import parse_time
 
 if TYPE_CHECKING:
-    from ..store import DeadLetterHead, LetterFilter, Store
+    from ..store import DeadLetterHead, DeadLetterStore, LetterFilter
 
 FILTERS = ("source", "reason", "since", "until")
 
@@ -86,7 +86,7 @@ def _stored_time(text: str | None, option: str) -> str | None:
     return parse_time(text, option).isoformat(timespec="seconds") if text else None
 
 
-def selected(store: "Store", args: argparse.Namespace) -> list["DeadLetterHead"]:
+def selected(store: "DeadLetterStore", args: argparse.Namespace) -> list["DeadLetterHead"]:
     """The letters named by --id (all must exist), or those --all and the filters select."""
     filtered = any(getattr(args, name) for name in FILTERS)
     if args.id:
@@ -98,7 +98,7 @@ def selected(store: "Store", args: argparse.Namespace) -> list["DeadLetterHead"]
     return store.dead_letter_heads(letter_filter(args))
 
 
-def _head(store: "Store", letter_id: str) -> "DeadLetterHead":
+def _head(store: "DeadLetterStore", letter_id: str) -> "DeadLetterHead":
     from ..store import DeadLetterHead
 
     letter = store.dead_letter(letter_id)
