@@ -22,7 +22,7 @@ from .errors import shown_id
 from .platforms import PLATFORMS, unset_settings, webhook_settings
 from .processing import LRS_FLAG, auth_flag
 from .pull.runner import cursor_name
-from .store import Run, RunHistory
+from .store import Run, RunHistory, RunLog
 
 if TYPE_CHECKING:
     from .connections import Connection
@@ -170,7 +170,7 @@ def _named(services: "Services") -> "tuple[tuple[Connection, ...], list[str]]":
         return (), [str(error)]
 
 
-def _source_keys(store, histories: dict[tuple[str, str], RunHistory], pulls: "dict[str, Platform]") \
+def _source_keys(store: RunLog, histories: dict[tuple[str, str], RunHistory], pulls: "dict[str, Platform]") \
         -> list[tuple[str, str]]:
     """Every (source, mode) with a run, and every pull (of a platform's default connection or a named
     one) with a cursor but no run recorded."""
@@ -180,7 +180,7 @@ def _source_keys(store, histories: dict[tuple[str, str], RunHistory], pulls: "di
     return sorted(keys)
 
 
-def _source(store, key: tuple[str, str], history: RunHistory | None, now: datetime,
+def _source(store: RunLog, key: tuple[str, str], history: RunHistory | None, now: datetime,
             pulls: "dict[str, Platform]") -> SourceStatus:
     source, mode = key
     cursor = None
