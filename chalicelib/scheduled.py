@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 
 from . import metrics
-from .delivery.expiry import sweep
+from .delivery import expiry
 from .errors import OutsideFailure
 from .observability import log
 from .queue import Queue
@@ -51,7 +51,7 @@ def expiry_sweep(store: Store, queue: Queue, seconds_left: float) -> dict:
     """Queue the expired statements now due; what is left when time runs short, next time."""
     deadline = time.monotonic() + max(0.0, seconds_left - SWEEP_MARGIN_SECONDS)
     with recorded(store, "expiry", "scheduled-expire") as tally:
-        report = sweep(store, queue, datetime.now(UTC), deadline)
+        report = expiry.sweep(store, queue, datetime.now(UTC), deadline)
         tally.records, tally.finished = report.expired, report.finished
     log("expiry_sweep", expired=report.expired, finished=report.finished)
     return {"expired": report.expired, "finished": report.finished}

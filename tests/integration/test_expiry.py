@@ -95,7 +95,7 @@ def test_a_crash_between_queueing_and_settling_repeats_no_statement(connector, b
 def test_a_scheduled_sweep_runs_the_same_sweep(connector, badges, monkeypatch):
     import app
 
-    from chalicelib.pull import expiry
+    from chalicelib.delivery import expiry
 
     calls = []
     monkeypatch.setattr(expiry, "sweep", lambda *a, **k: calls.append(a) or expiry.SweepReport(expired=0))
