@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from ..httpretry import RetryingClient
 from .common import Token, current_secret, token_value
@@ -21,7 +21,7 @@ class TokenClient(RetryingClient):
         self._token = token
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "TokenClient":
+    def from_settings(cls, settings: "Settings") -> Self:
         """The registry has checked that the token is set; a rotated secret is read per request."""
         token = current_secret(settings, cls.token_setting)
         return cls(getattr(settings, cls.base_setting), token, retry=cls.policy_from(settings))

@@ -116,19 +116,20 @@ class AccredibleClient(TokenClient):
         super().__init__(api_base, token, **options)
         if pacer is _SHARED:
             pacer = shared_pacer(self.base, self.requests_per_second, self.burst) if self.requests_per_second else None
-        self.session = _PacedSession(self.session, pacer)  # type: ignore[assignment]
+        self.paced = _PacedSession(self.session, pacer)
+        self.session = self.paced  # type: ignore[assignment]  # httpretry calls only request() on it
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccredibleClient:
         client = super().from_settings(settings)
         rate = settings.accredible_requests_per_second
-        if client.session.pacer is not None:
-            client.session.pacer = shared_pacer(client.base, rate, cls.burst) if rate else None
-        return client  # type: ignore[return-value]
+        if client.paced.pacer is not None:
+            client.paced.pacer = shared_pacer(client.base, rate, cls.burst) if rate else None
+        return client
 
     @property
     def pacer(self) -> Pacer | None:
-        return self.session.pacer  # type: ignore[attr-defined]
+        return self.paced.pacer
 
     # -- awarding ------------------------------------------------------------------------------
 
