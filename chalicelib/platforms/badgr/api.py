@@ -201,6 +201,7 @@ class BadgrClient(RetryingClient):
         assertion of the account's issuers updated after `since` (ISO 8601 with its offset),
         revoked and expired ones included; each page carries the server's `timestamp`, taken
         before its query ran. From `resume` (a nextResults given earlier) or the first page."""
+        url: str | None
         if resume:
             url, params = self.checked_link(resume), None
         else:
