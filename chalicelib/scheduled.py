@@ -1,6 +1,9 @@
 """The scheduled functions' work on AWS: one sync of a platform or named connection (app.sync_<name>)
 and the expiry sweep (app.expiry_sweep). Each stops before its function's time is up and leaves
 the rest to its next run; each run is recorded (runs.py) for `status`.
+
+The log, the sweep and the puller are looked up when a run starts, not when this module is
+imported: whatever stands in for them then (a test's recorder) is what the run uses.
 """
 
 from __future__ import annotations
@@ -9,10 +12,9 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from . import metrics
+from . import metrics, observability
 from .delivery import expiry
 from .errors import OutsideFailure
-from .observability import log
 from .queue import Queue
 from .runs import recorded
 from .settings import Settings
@@ -40,9 +42,9 @@ def sync(settings: Settings, store: Store, queue: Queue, platform: str, seconds_
     except OutsideFailure as error:
         # Logged, not raised: Lambda would run a failed scheduled call again at once, into the
         # same endless pages or the same unreachable platform. The next scheduled run resumes.
-        log("scheduled_sync_stopped", level=logging.ERROR, platform=platform, reason=str(error))
+        observability.log("scheduled_sync_stopped", level=logging.ERROR, platform=platform, reason=str(error))
         return {"platform": platform, "mode": "sync", "finished": False, "stopped": str(error)}
-    log("scheduled_sync", **report.as_dict())
+    observability.log("scheduled_sync", **report.as_dict())
     metrics.count("scheduled_sync_succeeded", source=platform)  # its alarm fires when this goes missing
     return report.as_dict()
 
@@ -53,5 +55,5 @@ def expiry_sweep(store: Store, queue: Queue, seconds_left: float) -> dict:
     with recorded(store, "expiry", "scheduled-expire") as tally:
         report = expiry.sweep(store, queue, datetime.now(UTC), deadline)
         tally.records, tally.finished = report.expired, report.finished
-    log("expiry_sweep", expired=report.expired, finished=report.finished)
+    observability.log("expiry_sweep", expired=report.expired, finished=report.finished)
     return {"expired": report.expired, "finished": report.finished}
