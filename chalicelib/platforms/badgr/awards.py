@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ...errors import ConnectorError, shown_id
-from ...httpretry import OutcomeUnknown
+from ...httpretry import OutcomeUnknown, object_in
 from ...observability import log
 from ...timeutil import time_or_none, utc
 from ..awarding import AwardResult, Recipient, plain_id, rejections
@@ -121,7 +121,7 @@ def _with_badgeclass(assertion: dict, badgeclass_id: str, name: str | None) -> d
 def _with_plaintext_identity(assertion: dict, email: str) -> dict:
     """The issued statement is built from this answer: a hashed identity alone cannot be mapped
     back to the learner, so keep the address we awarded to when the answer omits it."""
-    recipient = assertion.get("recipient") if isinstance(assertion.get("recipient"), dict) else {}
+    recipient = object_in(assertion, "recipient")
     if recipient.get("plaintextIdentity"):
         return assertion
     return {**assertion, "recipient": {**recipient, "plaintextIdentity": email}}

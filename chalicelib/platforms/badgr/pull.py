@@ -102,7 +102,7 @@ class BadgrPuller:
             final_issuer = index == len(issuers) - 1
             following = None if final_issuer else encode_cursor(issuer=issuers[index + 1], index=index + 1,
                                                                 next=None, since=kept_since)
-            here = encode_cursor(issuer=issuer, index=index, next=link, since=kept_since)
+            here: str | None = encode_cursor(issuer=issuer, index=index, next=link, since=kept_since)
             order = CreationOrder()
             for page, next_url in self.client.assertion_pages(issuer, link):
                 answered = page["result"]
@@ -153,8 +153,10 @@ class BadgrPuller:
 
 # -- cursors -----------------------------------------------------------------------------------
 
-CURSOR_FIELDS = {"sync": {"since": str, "next": str}, "backfill": {"issuer": str, "index": int, "next": str,
-                                                                     "since": str}}
+CURSOR_FIELDS: dict[str, dict[str, type]] = {
+    "sync": {"since": str, "next": str},
+    "backfill": {"issuer": str, "index": int, "next": str, "since": str},
+}
 
 
 def encode_cursor(**fields: object) -> str:

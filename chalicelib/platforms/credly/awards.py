@@ -7,6 +7,7 @@ from datetime import datetime
 from itertools import islice
 
 from ...errors import ConnectorError
+from ...httpretry import object_in
 from ...timeutil import utc
 from ..awarding import AwardResult, Recipient, rejections
 from .api import CredlyAlreadyAwarded, CredlyClient
@@ -60,7 +61,7 @@ class CredlyAwards:
 
 
 def credly_payload(template_id: str, recipient: Recipient, issued_at: datetime, evidence_url: str | None) -> dict:
-    payload = {
+    payload: dict[str, object] = {
         "recipient_email": recipient.email,
         "issued_to_first_name": recipient.first_name,
         "issued_to_last_name": recipient.last_name,
@@ -75,7 +76,7 @@ def credly_payload(template_id: str, recipient: Recipient, issued_at: datetime, 
 
 
 def _same_credly_award(badge: dict, template_id: str, recipient: Recipient) -> bool:
-    template = badge.get("badge_template") if isinstance(badge.get("badge_template"), dict) else {}
+    template = object_in(badge, "badge_template")
     if str(template.get("id") or badge.get("badge_template_id") or "") != template_id:
         return False
     same_earner = bool(recipient.earner_id) and badge.get("issuer_earner_id") == recipient.earner_id
