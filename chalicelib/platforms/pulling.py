@@ -43,7 +43,8 @@ def queued_size(value: object) -> int:
 
 @dataclass(frozen=True)
 class Page:
-    document: dict  # as the platform answered: its adapter translates it like a webhook document
+    # As the platform answered: its adapter translates it like a webhook document (a list: see kind).
+    document: dict | list[dict]
     records: int  # records in this page (progress)
     resume: str | None  # where the pull goes on after this page (opaque to all but the puller)
     last: bool = False  # nothing follows in this run; `resume` is then where the next run starts
@@ -64,14 +65,16 @@ def fitted(page: Page, key: str, here: str | None, limit: int = PAGE_BYTES) -> I
     `page.document[key]` in consecutive documents that each fit, the rest of the document repeated
     in each. All but the last resume at `here`, where the page was read from, so a stop between
     them reads the page again (same statement ids: nothing doubles); the last one carries the
-    page's own resume. A single record larger than `limit` travels alone."""
-    if queued_size(page.document) <= limit:
+    page's own resume. A single record larger than `limit` travels alone. A list of events is
+    passed as it is: its source (a CSV import) cuts its pages to size itself."""
+    document = page.document
+    if not isinstance(document, dict) or queued_size(document) <= limit:
         yield page
         return
-    runs = list(_runs(page.document[key], limit - queued_size({**page.document, key: []})))
+    runs = list(_runs(document[key], limit - queued_size({**document, key: []})))
     for number, run in enumerate(runs, 1):
         final = number == len(runs)
-        yield Page(document={**page.document, key: run}, records=len(run), resume=page.resume if final else here,
+        yield Page(document={**document, key: run}, records=len(run), resume=page.resume if final else here,
                    last=page.last and final, total=page.total, kind=page.kind)
 
 

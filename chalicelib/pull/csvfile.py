@@ -16,6 +16,7 @@ nor from an offset (resume), and a device may never end.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import stat
@@ -48,7 +49,7 @@ def header_key(name: str) -> str:
     return _NOT_NAME.sub("", name).lower()
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path) -> io.BufferedReader:
     """`path` open for reading when it is a regular file; CsvFileError (one line) otherwise.
 
     Opened without blocking, then looked at: opening a pipe nobody writes to waits forever."""

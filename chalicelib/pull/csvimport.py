@@ -115,9 +115,9 @@ class Columns:
         self.width = len(file.header)
         self.index: dict[str, int] = {}
         for name, spellings in reader.columns().items():
-            key = next((k for k in map(header_key, spellings) if k in found), None)
-            if key is not None:
-                self.index[name] = found[key]
+            spelled = next((k for k in map(header_key, spellings) if k in found), None)
+            if spelled is not None:
+                self.index[name] = found[spelled]
         self.headers = {name: " ".join(file.header[i].split()) for name, i in self.index.items()}  # reasons: one line
         missing = [name for name in reader.columns() if name in reader.required() and name not in self.index]
         if missing:
@@ -193,27 +193,32 @@ class CsvSource:
             return None
         position.rows += 1
         if isinstance(record, BadRecord):
-            return self._bad(record.line, record.reason, position)
+            self._bad(record.line, record.reason, position)
+            return None
         if self.columns.overflow(record.cells):
-            return self._bad(record.line, f"{len(record.cells)} cells, the header names {self.columns.width}: "
-                                          "a delimiter inside an unquoted cell?", position)
+            self._bad(record.line, f"{len(record.cells)} cells, the header names {self.columns.width}: "
+                                   "a delimiter inside an unquoted cell?", position)
+            return None
         try:
             items = self.reader.events(self.columns.cells(record.cells))
             events = [item for item in items if isinstance(item, CredentialEvent)]
             for event in events:
                 self.check(event)
         except InputError as error:
-            return self._bad(record.line, self._reason(error), position)
+            self._bad(record.line, self._reason(error), position)
+            return None
         except ConnectorError as error:
-            return self._bad(record.line, str(error), position)
+            self._bad(record.line, str(error), position)
+            return None
         self.stats.skipped.update(item.rule for item in items if isinstance(item, Skipped))
         if not events:
             return None
         queued = [event.model_dump(mode="json", exclude_none=True) for event in events]
         weight = sum(queued_size(e) + 1 for e in queued)
         if weight > self.page_bytes:
-            return self._bad(record.line, f"too large to queue ({weight:,} bytes of events; at most "
-                                          f"{self.page_bytes:,})", position)
+            self._bad(record.line, f"too large to queue ({weight:,} bytes of events; at most "
+                                   f"{self.page_bytes:,})", position)
+            return None
         position.good += 1
         return queued, weight
 
@@ -230,7 +235,6 @@ class CsvSource:
             self.stats.bad_rows.append(bad)
         if self.on_bad:
             self.on_bad(bad)
-        return None
 
 
 
