@@ -1,8 +1,8 @@
 """The connector's state: delivery de-duplication, dead letters, counters and status flags.
 
 A protocol with a SQLite implementation (local and embedded default) and, in AWS, DynamoDB.
-It is the union of role protocols (DeliveryLog, DeadLetterStore, CountersAndFlags, AwardLedger,
-RunLog, ExpiryStore, ShareLinkStore): a module takes the role it uses, only the wiring all of it.
+It is the union of role protocols (DeliveryLog, DeliveredStatements, DeadLetterStore, CountersAndFlags,
+AwardLedger, RunLog, ExpiryStore, ShareLinkStore): a module takes the role it uses, only the wiring all of it.
 """
 
 from __future__ import annotations
@@ -135,6 +135,20 @@ class DeliveryLog(Protocol):
         """Forget a claim, e.g. when enqueueing after the claim failed."""
 
 
+class DeliveredStatements(Protocol):
+    """The statement ids an LRS acknowledged (stored, or already stored), per LRS endpoint: what
+    the worker need not send again (delivery/delivered.py, docs/statements.md)."""
+
+    def delivered_ids(self, endpoint: str, ids: list[str]) -> set[str]:
+        """The ids of `ids` recorded for `endpoint` (since it was last forgotten)."""
+
+    def record_delivered(self, endpoint: str, ids: list[str]) -> None:
+        """Remember that the LRS at `endpoint` acknowledged these ids."""
+
+    def forget_delivered(self, endpoint: str) -> None:
+        """Forget every id recorded for `endpoint` (the LRS lost what it held)."""
+
+
 class DeadLetterStore(Protocol):
     """Dead letters, what operators select and discard of them, and the audit of the discarded ones."""
 
@@ -250,8 +264,8 @@ class ShareLinkStore(Protocol):
     def share_link(self, link_id: str) -> ShareLink | None: ...
 
 
-class Store(DeliveryLog, DeadLetterStore, CountersAndFlags, AwardLedger, RunLog, ExpiryStore, ShareLinkStore,
-            Protocol):
+class Store(DeliveryLog, DeliveredStatements, DeadLetterStore, CountersAndFlags, AwardLedger, RunLog, ExpiryStore,
+            ShareLinkStore, Protocol):
     """All of the state, as the backends implement it and the runtime wiring hands it out. Callers take
     the role they use (or an intersection of roles defined next to them); a new method goes into a role."""
 

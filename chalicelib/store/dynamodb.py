@@ -3,6 +3,8 @@
 Items (pk / sk):
 
     delivery#<key> / -                        a claim; expires_at (epoch seconds: the table's TTL)
+    delivered-log / endpoint#<LRS endpoint>   generation: the delivered-statement log's current one
+    delivered#<generation>#<statement id> / - the LRS acknowledged it; expires_at (TTL: DELIVERED_TTL_SECONDS)
     deadletter / <message id>                 source, reason, attempts, first_at, last_at, and
                                               message (JSON) or parts (count of parts below)
     deadletter-part#<message id> / 0000...    zlib-compressed slices of a message too large to inline
@@ -65,6 +67,10 @@ CURSOR = "cursor"
 RUN = "run"
 VERIFIED = "verified"
 EXPIRY_SINCE = "expiry-since"
+DELIVERED_LOG = "delivered-log"
+# A delivered record outlives this long: a statement skipped since is then sent once more (the LRS
+# answers that it holds it) and recorded again.
+DELIVERED_TTL_SECONDS = 180 * 24 * 3600
 SINGLE = "-"  # the sort key of kinds with one item per partition
 # A partition key may be 2048 bytes: longer (attacker-chosen) delivery ids are hashed, not refused.
 MAX_KEY_BYTES = 1024
@@ -108,13 +114,60 @@ class DynamoDbStore:
         return {key for key in keys if self.claim_delivery(key, ttl_seconds)}
 
     def seen_deliveries(self, keys: list[str]) -> set[str]:
-        by_pk = {_pk("delivery", key): key for key in keys}
-        now = int(time.time())
-        return {by_pk[item["pk"]] for item in self._get_many([(pk, SINGLE) for pk in by_pk])
-                if item.get(TTL_ATTRIBUTE, 0) > now}
+        return self._unexpired({_pk("delivery", key): key for key in keys})
 
     def release_delivery(self, key: str) -> None:
         self._delete(_pk("delivery", key), SINGLE)
+
+    # -- the delivered-statement log -------------------------------------------------------------
+    # Records are keyed by the endpoint's generation: forgetting an endpoint is one DeleteItem of
+    # its generation, and the records of the old one expire by TTL.
+
+    def delivered_ids(self, endpoint: str, ids: list[str]) -> set[str]:
+        generation = self._delivered_generation(endpoint, create=False)
+        if generation is None:
+            return set()
+        return self._unexpired({_pk("delivered", f"{generation}#{i}"): i for i in ids})
+
+    def record_delivered(self, endpoint: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        generation = self._delivered_generation(endpoint, create=True)
+        if generation is None:  # forgotten while being created: recording nothing only costs a resend
+            return
+        expires_at = int(time.time()) + DELIVERED_TTL_SECONDS
+        self._write_many([{"PutRequest": {"Item": _item(pk=_pk("delivered", f"{generation}#{i}"), sk=SINGLE,
+                                                        **{TTL_ATTRIBUTE: expires_at})}}
+                          for i in dict.fromkeys(ids)])
+
+    def forget_delivered(self, endpoint: str) -> None:
+        self._delete(DELIVERED_LOG, _pk("endpoint", endpoint))
+
+    def _delivered_generation(self, endpoint: str, create: bool) -> str | None:
+        """The endpoint's current generation; with create, a new one when it has none (the first
+        writer's wins: two workers recording at once share it)."""
+        from botocore.exceptions import ClientError
+
+        key = _pk("endpoint", endpoint)
+        item = self._get(DELIVERED_LOG, key)
+        if item is not None or not create:
+            return item["generation"] if item else None
+        fresh = uuid.uuid4().hex
+        try:
+            self.client.put_item(TableName=self.table_name, Item=_item(pk=DELIVERED_LOG, sk=key, generation=fresh),
+                                 ConditionExpression="attribute_not_exists(pk)")
+            return fresh
+        except ClientError as error:
+            if _code(error) != CONDITION_FAILED:
+                raise
+        item = self._get(DELIVERED_LOG, key)
+        return item["generation"] if item else None
+
+    def _unexpired(self, by_pk: dict[str, str]) -> set[str]:
+        """The keys (values of by_pk, by partition key) whose single item exists and has not expired."""
+        now = int(time.time())
+        return {by_pk[item["pk"]] for item in self._get_many([(pk, SINGLE) for pk in by_pk])
+                if item.get(TTL_ATTRIBUTE, 0) > now}
 
     # -- dead letters ----------------------------------------------------------------------------
 

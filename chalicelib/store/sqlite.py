@@ -11,6 +11,8 @@ from . import DeadLetter, DeadLetterHead, DiscardedLetter, Expiry, LetterFilter,
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS delivered (endpoint TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (endpoint, id))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL,
     attempts INTEGER NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL);
@@ -71,18 +73,32 @@ class SqliteStore:
         return claimed
 
     def seen_deliveries(self, keys: list[str]) -> set[str]:
-        now = time.time()
-        seen: set[str] = set()
+        return self._matching("SELECT key FROM deliveries WHERE expires_at > ? AND key IN", (time.time(),), keys)
+
+    def _matching(self, select: str, params: tuple, keys: list[str]) -> set[str]:
+        """The first column of `select` ending in `IN`, completed with `keys`, SQL_VARIABLES at a time."""
+        found: set[str] = set()
         for start in range(0, len(keys), SQL_VARIABLES):
             chunk = keys[start : start + SQL_VARIABLES]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.query(f"SELECT key FROM deliveries WHERE expires_at > ? AND key IN ({marks})", (now, *chunk))
-            seen.update(row[0] for row in rows)
-        return seen
+            rows = self.db.query(f"{select} ({','.join('?' * len(chunk))})", (*params, *chunk))
+            found.update(row[0] for row in rows)
+        return found
 
     def release_delivery(self, key: str) -> None:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM deliveries WHERE key = ?", (key,))
+
+    def delivered_ids(self, endpoint: str, ids: list[str]) -> set[str]:
+        return self._matching("SELECT id FROM delivered WHERE endpoint = ? AND id IN", (endpoint,), ids)
+
+    def record_delivered(self, endpoint: str, ids: list[str]) -> None:
+        with self.db.transaction() as conn:  # one transaction a batch
+            conn.executemany("INSERT OR IGNORE INTO delivered (endpoint, id) VALUES (?, ?)",
+                             [(endpoint, statement_id) for statement_id in ids])
+
+    def forget_delivered(self, endpoint: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM delivered WHERE endpoint = ?", (endpoint,))
 
     def put_dead_letter(self, message_id: str, source: str, reason: str, message: dict) -> DeadLetter:
         now = _now_iso()

@@ -118,6 +118,53 @@ def test_long_and_unusual_keys_are_claimed_apart(store):
     assert store.claim_delivery(long_key, 3600) is True
 
 
+# -- the delivered-statement log -----------------------------------------------------------------
+
+LRS_A, LRS_B = "http://lrs-a.example/xAPI/", "http://lrs-b.example/xAPI/"
+
+
+def test_delivered_ids_are_recorded_per_endpoint(store):
+    assert store.delivered_ids(LRS_A, ["s1", "s2"]) == set()  # nothing recorded yet: nothing known
+    store.record_delivered(LRS_A, ["s1", "s2", "s1"])
+    store.record_delivered(LRS_A, ["s2", "s3"])  # recording again is no error
+    assert store.delivered_ids(LRS_A, ["s1", "s3", "s4"]) == {"s1", "s3"}
+    assert store.delivered_ids(LRS_B, ["s1", "s2", "s3"]) == set()  # another LRS starts afresh
+    store.record_delivered(LRS_B, ["s4"])
+    assert store.delivered_ids(LRS_A, ["s4"]) == set() and store.delivered_ids(LRS_B, ["s4"]) == {"s4"}
+    store.record_delivered(LRS_A, [])
+    assert store.delivered_ids(LRS_A, []) == set()
+
+
+def test_forgetting_an_endpoint_forgets_its_ids_only_until_recorded_again(store):
+    store.record_delivered(LRS_A, ["s1", "s2"])
+    store.record_delivered(LRS_B, ["s1"])
+    store.forget_delivered(LRS_A)
+    assert store.delivered_ids(LRS_A, ["s1", "s2"]) == set()
+    assert store.delivered_ids(LRS_B, ["s1"]) == {"s1"}
+    store.record_delivered(LRS_A, ["s2"])
+    assert store.delivered_ids(LRS_A, ["s1", "s2"]) == {"s2"}  # refilled with what came since
+    store.forget_delivered("http://never-recorded.example/")  # a no-op, not an error
+
+
+def test_many_delivered_ids_and_long_endpoints_are_read_at_once(store):
+    ids = [f"{i:08d}-5e1c-5d5a-9b7e-0c2f7a1d3b4e" for i in range(1_203)]
+    endpoint = "https://lrs.example/" + "x" * 3000 + "/xAPI/"
+    store.record_delivered(endpoint, ids[::2])
+    assert store.delivered_ids(endpoint, ids) == set(ids[::2])
+    assert store.delivered_ids(endpoint + "other/", ids) == set()
+
+
+def test_concurrent_first_records_of_an_endpoint_are_all_kept(store):
+    # The first records of an endpoint race to start its log: none may go into a log no one reads.
+    def record() -> str:
+        statement_id = f"s-{threading.get_ident()}"
+        store.record_delivered(LRS_A, [statement_id])
+        return statement_id
+
+    recorded = run_together(6, record)
+    assert store.delivered_ids(LRS_A, recorded + ["s-never"]) == set(recorded) and len(set(recorded)) == 6
+
+
 # -- dead letters --------------------------------------------------------------------------------
 
 
