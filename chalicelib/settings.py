@@ -106,6 +106,13 @@ class Settings(BaseModel):
     local_lease_seconds: float = 60.0
     # GET /health asks the LRS at most this often (it is unauthenticated); 0: on every request.
     health_lrs_check_seconds: float = 30.0
+    # Skip statements the LRS acknowledged before (delivery/delivered.py); unset: on with SQLite,
+    # off with DynamoDB (a write per statement: docs/cost.md).
+    delivery_log: bool | None = None
+
+    @property
+    def delivery_log_on(self) -> bool:
+        return self.delivery_log if self.delivery_log is not None else self.state_backend == "sqlite"
 
     @field_validator("xapi_extension_base", "certifier_public_base", "certifier_group_base", "public_base_url")
     @classmethod
