@@ -79,7 +79,11 @@ class AccredibleAdapter(Adapter):
             expires_at=optional_time(item.get("expired_on"), at("expired_on")),
         )
         name = first_text(item.get("recipient_name") if flat else recipient.get("name"))
-        learner = Learner(name=name, email=email, earner_id=first_text(meta.get("employee_id")))
+        # The recipient's own id on Accredible (a number in v1, text in GET /v1/credentials/{id}):
+        # what the directory's accredible_id column holds.
+        recipient_id = id_text(item.get("recipient_id") if flat else recipient.get("id"))
+        learner = Learner(name=name, email=email, earner_id=first_text(meta.get("employee_id")),
+                          platform_user_id=recipient_id)
         return CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=learner,
                                credential=credential, occurred_at=credential.issued_at)
 

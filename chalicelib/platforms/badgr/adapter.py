@@ -8,14 +8,15 @@ fetches each badge class once per run) fill in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
 # Badgr's badge class carries Open Badges' tags and alignments (as `alignments`): read them alike.
-from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, missing, optional_iri,
-                      require_object, tag_and_alignment_names)
+from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, identifier, missing,
+                      optional_iri, require_object, tag_and_alignment_names)
 
 PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
 # An assertion's `acceptance` as an event of its own; "Unaccepted" is the issued state itself.
@@ -52,13 +53,7 @@ class BadgrAdapter(Adapter):
             issued_at=optional_time(assertion.get("issuedOn"), at("issuedOn")),
             expires_at=optional_time(assertion.get("expires"), at("expires")),
         )
-        recipient = assertion.get("recipient") if isinstance(assertion.get("recipient"), dict) else {}
-        email = email_address(recipient.get("plaintextIdentity"), at("recipient.plaintextIdentity"))
-        if not email and not recipient.get("hashed"):
-            email = email_address(recipient.get("identity"), at("recipient.identity"))
-        if not email:
-            raise InputError(at("recipient.plaintextIdentity"), "missing (a hashed identity alone cannot be mapped)")
-        issued = CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=Learner(email=email),
+        issued = CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=_recipient(assertion, at),
                                  credential=credential, occurred_at=credential.issued_at)
         events: ParseResult = [issued]
         if assertion.get("revoked") is True:
@@ -68,6 +63,24 @@ class BadgrAdapter(Adapter):
         if acceptance is not None:
             events.append(issued.model_copy(update={"kind": acceptance, "occurred_at": None}))
         return events
+
+
+def _recipient(assertion: dict, at: Callable[[str], str]) -> Learner:
+    """The learner of an assertion: its recipient's identifier in plain text (Badgr's
+    `plaintextIdentity`, or an unhashed `identity`) is their id on Badgr, what the directory's
+    badgr_id column holds; an email too when the identity's type is email (Badgr's default).
+    Another type (a url, a telephone number) maps through that column alone."""
+    given = assertion.get("recipient")
+    recipient: dict = given if isinstance(given, dict) else {}
+    field = at("recipient.plaintextIdentity")
+    plain = first_text(recipient.get("plaintextIdentity"))
+    if plain is None and not recipient.get("hashed"):
+        field, plain = at("recipient.identity"), first_text(recipient.get("identity"))
+    if plain is None:
+        raise InputError(at("recipient.plaintextIdentity"), "missing (a hashed identity alone cannot be mapped)")
+    by_email = (first_text(recipient.get("type")) or "email") == "email"
+    email = email_address(plain, field) if by_email else None
+    return Learner(email=email, platform_user_id=identifier(plain, field))
 
 
 ADAPTER = BadgrAdapter  # what the registry loads

@@ -52,6 +52,7 @@ EMPLOYEE_ID_ATTRIBUTES = ("custom.employee_id", "custom.employeeId", "employee_i
 
 
 class CertifierRecipient(VendorModel):
+    id: str | None = None  # the recipient's own id on Certifier (the directory's certifier_id)
     name: str | None = None
     email: str | None = None
 
@@ -234,7 +235,8 @@ def _learner(credential: CertifierCredential) -> Learner:
     email = email_address(recipient.email, "data.credential.recipient.email")
     if not (email or employee_id):
         raise InputError("data.credential.recipient.email", "missing")
-    return Learner(name=first_text(recipient.name), email=email, earner_id=employee_id)
+    return Learner(name=first_text(recipient.name), email=email, earner_id=employee_id,
+                   platform_user_id=first_text(recipient.id))
 
 
 ADAPTER = CertifierAdapter  # what the registry loads
