@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
 from .evaluate import statement_satisfies, statement_time
-from .rules import RuleSet
+from .rules import RuleSet, StatementCriterion
 
 
 @dataclass
@@ -64,7 +64,7 @@ def check_history(ruleset: RuleSet, statements: Iterable[dict], since: datetime,
     histories = [
         CriterionHistory(rule.id, criterion.key, _label(ruleset, criterion))
         for rule, criterion in ruleset.criteria()
-        if rule.kind == "statements"
+        if isinstance(criterion, StatementCriterion)  # the criteria of a rule of kind "statements"
     ]
     by_rule = {(h.rule_id, h.key): h for h in histories}
     report = HistoryReport(week_labels(since, until), histories)
@@ -75,7 +75,7 @@ def check_history(ruleset: RuleSet, statements: Iterable[dict], since: datetime,
             continue
         for rule, criterion in ruleset.criteria():
             # Judged as of the statement's own time: the history is not subject to within_days.
-            if rule.kind == "statements" and statement_satisfies(ruleset, criterion, statement, at):
+            if isinstance(criterion, StatementCriterion) and statement_satisfies(ruleset, criterion, statement, at):
                 by_rule[(rule.id, criterion.key)].weeks[iso_week(at)] += 1
     return report
 
@@ -93,7 +93,7 @@ def render(report: HistoryReport, recent: int = 2) -> Iterator[str]:
     yield f"{report.statements} statement(s) read; {len(dropped)} criterion(s) dropped to zero in the last {recent} week(s)"
 
 
-def _label(ruleset: RuleSet, criterion) -> str:
+def _label(ruleset: RuleSet, criterion: StatementCriterion) -> str:
     activities = ruleset.activities_of(criterion)
     where = "any activity" if activities is None else f"{len(activities)} activity id(s)"
     alias = f" via alias {criterion.alias}" if getattr(criterion, "alias", None) else ""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypeGuard
 
 from ..timeutil import time_or_none, utc
 from .rules import VERB_VOIDED, ReportCriterion, Rule, RuleSet, StatementCriterion
@@ -81,9 +81,9 @@ class RuleIndex:
                 else:
                     for iri in activities:
                         bucket.by_activity.setdefault(iri, []).append(entry)
-            for criterion in rule.report:
-                fields = self.by_report.setdefault(criterion.report, {})
-                fields.setdefault(criterion.field, []).append(_ReportEntry(rule.id, criterion))
+            for reported in rule.report:
+                fields = self.by_report.setdefault(reported.report, {})
+                fields.setdefault(reported.field, []).append(_ReportEntry(rule.id, reported))
 
 
 def index_rules(ruleset: RuleSet) -> RuleIndex:
@@ -130,7 +130,7 @@ def _result_ok(criterion: StatementCriterion, result: object) -> bool:
     return True
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -194,7 +194,7 @@ def statement_satisfies(
 
 def _as_number(value: object) -> float | None:
     if _is_number(value):
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     if isinstance(value, str):
         try:
             number = float(value.strip())

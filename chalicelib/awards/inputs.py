@@ -245,7 +245,7 @@ def parse_report_csv(text: str, report_id: str | None) -> Report:
         # DictReader.line_num is only updated by a record read whole: its reader's is current
         raise InputError(f"line {max(reader.reader.line_num, 1)}", f"not readable as CSV: {error}") from None
     try:
-        return Report(report={"id": report_id}, rows=rows)
+        return Report.model_validate({"report": {"id": report_id}, "rows": rows})
     except ValidationError as error:
         loc = error.errors()[0]["loc"]
         index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0

@@ -42,7 +42,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping
+from typing import Any, Iterator, Literal, Mapping, TypeGuard
 
 from pydantic import (
     BaseModel,
@@ -106,7 +106,7 @@ def _platform_id(platform: str, value: str) -> str:
     return award_credential_id(platform, value)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -402,9 +402,9 @@ class RuleSet(_Model):
     @classmethod
     def _alias_lists(cls, value: object) -> object:
         problems = _alias_problems(value)
-        if problems:
+        if problems or not isinstance(value, Mapping):  # a value that is no Mapping has a problem already
             raise ValidationError.from_exception_data("aliases", _problem_errors(problems, value))
-        return {k: [v] if isinstance(v, str) else v for k, v in value.items()}  # type: ignore[union-attr]
+        return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
 
     @model_validator(mode="wrap")
     @classmethod
@@ -476,7 +476,7 @@ class RulesFileUnreadable(ConnectorError):
     """The rules file does not exist or cannot be read."""
 
 
-_MODEL_OF = {
+_MODEL_OF: dict[str, type[BaseModel]] = {
     "": Rule,
     "credential": Credential,
     "statements": StatementCriterion,
