@@ -61,7 +61,8 @@ def held_by_team_role(ledger: Ledger) -> Table:
         where = (credential.team, credential.job_role)
         credentials[where] += 1
         learners[where].add(credential.learner)
-    rows = [(team, role, credentials[(team, role)], len(learners[(team, role)])) for team, role in sorted(credentials)]
+    rows: list[tuple[Cell, ...]] = [(team, role, credentials[(team, role)], len(learners[(team, role)]))
+                                    for team, role in sorted(credentials)]
     return Table("held_by_team_role", "Credentials held by team and job role",
                  "Credentials held at the end of the range, whenever earned (not revoked, declined or expired), "
                  "and the people holding them.",

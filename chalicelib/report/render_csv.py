@@ -24,7 +24,7 @@ def write(tables: Iterable[Table], directory: Path) -> list[Path]:
     return written
 
 
-def _cell(value: Cell) -> str | int:
+def _cell(value: Cell) -> str | int | float:
     """Empty for "no figure"; text that a spreadsheet would run as a formula (a team named
     "=HYPERLINK(...)") is quoted with a leading apostrophe, as OWASP advises."""
     if value is None:
