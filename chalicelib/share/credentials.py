@@ -174,7 +174,7 @@ def _assertion(statement: dict) -> str | None:
     return _text(_dict(result.get(v.BADGEASSERTION_EXTENSION)).get("@id"))
 
 
-def _event(credential_url: str, found: dict[str, Any]) -> CredentialEvent:
+def _event(credential_url: str | None, found: dict[str, Any]) -> CredentialEvent:
     issuer = Issuer(id=found.get("issuer_id"), name=found.get("issuer_name"), url=found.get("issuer_url"))
     credential = Credential(
         id=found["credential_id"], assertion_url=credential_url, template_iri=found["badge_class"],
