@@ -27,6 +27,7 @@ from ..processing import LRS_FLAG, BatchResult, auth_flag, clear_flag, settled_a
 from ..queue import QueueMessage
 from ..store import ExpiryStore
 from ..xapi.lrs import DeliveryReport, LrsAuthError, LrsClient, LrsUnavailable, Outgoing
+from .delivered import DeliveredLog
 from .expiry import remember_expiries
 from .translation import Translation, Translator
 
@@ -47,6 +48,12 @@ class PreparedBatch:
     auth_failure: bool = False
     events: dict[str, list[CredentialEvent]] = field(default_factory=dict)  # message id -> its events
     refused: set[str] = field(default_factory=set)  # messages dead-lettered for what the LRS refused
+    # The delivered-statement log (delivered.py): the statements it holds, left out of `outgoing`,
+    # and the whole batch in order (sent in full when the LRS lost what the log says it holds).
+    known: list[dict] = field(default_factory=list)
+    statements: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # known, checked, counted already stored unsent
+    log_lost: bool = False
 
     def logged(self) -> AbstractContextManager[None]:
         """The batch's lines (the LRS POST's too) name the correlation ids of its messages."""
@@ -77,6 +84,7 @@ class Worker:
         store: DeliveryState,
         fetchers: dict[str, DetailsFetcher] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        delivered: DeliveredLog | None = None,
     ) -> None:
         self.translator = translator
         self.lrs = lrs
@@ -85,6 +93,7 @@ class Worker:
         self.fetchers = fetchers or {}
         self.clock = clock
         self.watch = DeliveryWatch()
+        self.delivered = delivered  # None: DELIVERY_LOG=false, every statement is POSTed
 
     def process(self, messages: list[QueueMessage]) -> BatchResult:
         """The three halves in a row (the SQS handler, drain_once); the local drainer overlaps them."""
@@ -112,20 +121,25 @@ class Worker:
             events[message.id] = translation.events
             for statement in translation.statements:
                 statements.setdefault(statement["id"], statement)
-        outgoing = self.lrs.prepare(list(statements.values())) if statements else None
-        return PreparedBatch({m.id: m for m in messages}, result, owned, outgoing, events=events)
+        ordered = list(statements.values())
+        known_ids = self.delivered.known(list(statements)) if self.delivered else set()
+        fresh = [s for s in ordered if s["id"] not in known_ids]
+        outgoing = self.lrs.prepare(fresh) if fresh else None
+        return PreparedBatch({m.id: m for m in messages}, result, owned, outgoing, events=events,
+                             known=[s for s in ordered if s["id"] in known_ids], statements=ordered)
 
     def send(self, batch: PreparedBatch, on_wire: Callable[[], None] | None = None) -> None:
         """POST the batch's statements; only the LRS client is used (no store: another thread
         may be preparing the next batch). on_wire: see LrsClient.send."""
-        if batch.outgoing is None:
+        if batch.outgoing is None and not batch.known:
             return
         with batch.logged():
             self._send(batch, on_wire)
 
     def _send(self, batch: PreparedBatch, on_wire: Callable[[], None] | None) -> None:
         try:
-            batch.report = self.lrs.send(batch.outgoing, on_wire=on_wire)
+            outgoing = self._trusted(batch)
+            batch.report = self.lrs.send(outgoing, on_wire=on_wire) if outgoing is not None else DeliveryReport()
         except LrsAuthError as error:
             batch.report, batch.failure, batch.auth_failure = error.report, str(error), True
         except LrsUnavailable as error:
@@ -133,13 +147,27 @@ class Worker:
         except Exception as error:  # a bug while sending: what is unsettled is retried, nothing lost
             log("worker_error", level=logging.ERROR, stage="send", error=type(error).__name__, detail=str(error)[:300])
             batch.report, batch.failure = DeliveryReport(), f"internal error: {type(error).__name__}"
+        assert batch.report is not None  # every branch above sets it
+        batch.report.already_stored.extend(batch.skipped)
+
+    def _trusted(self, batch: PreparedBatch) -> Outgoing | None:
+        """What to POST: without the statements the log holds once the LRS shows it still holds
+        one of them (they count as already stored), else the whole batch (delivered.py)."""
+        if not batch.known or self.delivered is None:
+            return batch.outgoing
+        verdict = self.delivered.check([s["id"] for s in batch.known])
+        if verdict == "held":
+            batch.skipped = [s["id"] for s in batch.known]
+            return batch.outgoing
+        batch.log_lost = verdict == "lost"
+        return self.lrs.prepare(batch.statements)
 
     def settle(self, batch: PreparedBatch) -> BatchResult:
         """Apply the LRS's answers: counters, flags, dead letters for refused statements, and the
         messages to retry (those whose statements were not all settled)."""
         result = batch.result
         with batch.logged():
-            if batch.outgoing is not None:
+            if batch.outgoing is not None or batch.known:
                 self._settle_delivery(batch, result)
             self._remember_expiries(batch, result)
             self.store.increment({k: v for k, v in result.counts.items() if v})
@@ -189,6 +217,8 @@ class Worker:
             self.watch.failure = None
         else:
             self.watch.failure = failure
+        if self.delivered is not None:
+            self.delivered.record(report, batch.skipped, batch.log_lost)
         result.counts["delivered"] += len(report.delivered)
         result.counts["already_stored"] += len(report.already_stored)
         _count_by_source(batch, report)
