@@ -93,6 +93,7 @@ class Services:
 
     @cached_property
     def worker(self) -> "Worker":
+        from .delivery.delivered import DeliveredLog
         from .delivery.translation import Translator
         from .delivery.worker import Worker
         from .platforms import details_fetchers
@@ -100,7 +101,9 @@ class Services:
 
         translator = Translator(self.settings, self.directory)
         fetchers = details_fetchers(self.settings)
-        return Worker(translator, LrsClient.from_settings(self.settings), self.store, fetchers)
+        lrs = LrsClient.from_settings(self.settings)
+        delivered = DeliveredLog(self.store, lrs) if self.settings.delivery_log_on else None
+        return Worker(translator, lrs, self.store, fetchers, delivered=delivered)
 
     @cached_property
     def award_worker(self) -> "AwardWorker":
