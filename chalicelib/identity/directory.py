@@ -323,12 +323,12 @@ class _Rows:
             offsets, packed = layout.read(rows, ends, row_bits, ends_a_line=text.endswith(("\n", "\r")))
         except csv.Error as error:
             raise SettingsError(f"LEARNER_DIRECTORY {origin}: line {rows.line_num}: {error}") from None
-        self = cls(text, layout, offsets, row_bits)
+        parsed = cls(text, layout, offsets, row_bits)
         claims = {EMAILS: _email_claims, ORG_IDS: _id_claims}
-        self.keys = {namespace: _Keys(keys, row_bits, claims.get(namespace) or _platform_claims(namespace), rank)
-                     for rank, (namespace, keys) in enumerate(packed.items())}
-        self.refuse_shared_keys()
-        return self
+        parsed.keys = {namespace: _Keys(keys, row_bits, claims.get(namespace) or _platform_claims(namespace), rank)
+                       for rank, (namespace, keys) in enumerate(packed.items())}
+        parsed.refuse_shared_keys()
+        return parsed
 
     def refuse_shared_keys(self) -> None:
         conflicts = [conflict for keys in self.keys.values() for conflict in keys.conflicts(self.entry)]
