@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 
 from ..errors import UnidentifiedLearner
 from ..events import Learner
+from ..httpretry import object_in
 from ..report.answers import Cell, Table
 from ..xapi import Statement
 from ..xapi import vocabulary as v
@@ -89,11 +90,11 @@ class Coverage:
             return "unidentified:" + "|".join(str(x or "") for x in (learner.email_sha256, learner.platform_user_id))
 
     def _where(self, statement: Statement) -> tuple[str, str]:
-        context = statement.get("context") if isinstance(statement.get("context"), dict) else {}
-        platform = context.get("platform") if isinstance(context.get("platform"), str) else "(unknown)"
-        extensions = context.get("extensions") if isinstance(context.get("extensions"), dict) else {}
-        connection = extensions.get(self.vocab.ext_connection)
-        organisation = connection.get("organisation") if isinstance(connection, dict) else None
+        context = object_in(statement, "context")
+        named = context.get("platform")
+        platform = named if isinstance(named, str) else "(unknown)"
+        connection = object_in(object_in(context, "extensions"), self.vocab.ext_connection)
+        organisation = connection.get("organisation")
         return platform, organisation if isinstance(organisation, str) and organisation else platform
 
     # -- tables ----------------------------------------------------------------------------------

@@ -94,7 +94,9 @@ class Remapper:
             if self.counts.read % 1000 == 0:
                 self.progress(self.counts)
             actor = learner_of(statement) if is_connectors(statement) else None
-            learner = self.resolver.for_agent(actor) if actor else None
+            if not actor:
+                continue
+            learner = self.resolver.for_agent(actor)
             if learner is not None and ifi_of(learner.agent) != ifi_of(actor):
                 yield statement, corrected(statement, learner, self.namespace, self.vocab)
 
