@@ -35,7 +35,7 @@ SETTINGS = load_settings({})
 # A Badgr assertion with its badge class expanded (expand=badgeclass), as the award path fetches
 # it: the changed-feed fixture alone stops at the missing badge class name.
 BADGR_EXPANDED = "badgr/assertion+badgeclass"
-NOT_PLATFORMS = ("lap", "lxp")  # inputs of the award rules and the report, not platform documents
+NOT_PLATFORMS = ("lap", "lxp", "identity")  # award rules, report and identity-check inputs, not platform documents
 DOCUMENTS = sorted(
     [(path.parent.name, str(path.relative_to(FIXTURES))) for path in FIXTURES.glob("*/*.json")
      if path.parent.name not in NOT_PLATFORMS] + [("badgr", BADGR_EXPANDED)]
