@@ -17,12 +17,13 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from ..errors import OutsideFailure
+from ..errors import ConnectorError, OutsideFailure
 from ..httpretry import host_of
 from ..store import LetterFilter
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from types import TracebackType
 
     from ..queue import Queue, QueueMessage
     from ..runtime import Services
@@ -84,19 +85,20 @@ class LocalDelivery:
             self.connector.drainer().start()
         return self
 
-    def __exit__(self, kind, error, trace) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
         if not self.active:
             return
         try:
             if error is None:
-                self._wait(lambda: self.connector.queue.depth() == 0)
+                self._wait(lambda: self._depth() == 0)
         finally:
             self.connector.drainer().stop()
 
     def pace(self) -> None:
         """Called after queueing a page: read ahead, but not unboundedly."""
         if self.active:
-            self._wait(lambda: self.connector.queue.depth() <= PAGES_AHEAD)
+            self._wait(lambda: self._depth() <= PAGES_AHEAD)
 
     def statements(self) -> int | None:
         """Statements delivered (or already in the LRS) since the command started; None: not delivering."""
@@ -122,7 +124,7 @@ class LocalDelivery:
         return {**counts, "statements": sum(counts.values()), "dead_letters": sum(reasons.values()),
                 "dead_letter_reasons": dict(reasons)}
 
-    def _wait(self, done) -> None:  # type: ignore[no-untyped-def]
+    def _wait(self, done: Callable[[], bool]) -> None:
         while not done():
             self._check()
             time.sleep(POLL_SECONDS)
@@ -135,7 +137,7 @@ class LocalDelivery:
         if watch.refused:
             named = watch.refused if host in watch.refused else f"{where}: {watch.refused}"
             raise DeliveryStopped(f"{named}; {self._kept()}")
-        mark = (self.connector.queue.depth(), sum(self.connector.store.counters().values()))
+        mark = (self._depth(), sum(self.connector.store.counters().values()))
         now = time.monotonic()
         if mark != self._progress_mark:
             self._progress_mark, self._progress_at = mark, now
@@ -143,6 +145,14 @@ class LocalDelivery:
             cause = watch.failure or "no answer"
             raise DeliveryStopped(f"{where} made no progress for {self.deadline:g} s (--deadline): {cause}; "
                                   f"{self._kept()}")
+
+    def _depth(self) -> int:
+        """Messages in the outbox (a command delivers only with the local one, which always counts them)."""
+        depth = self.connector.queue.depth()
+        if depth is None:
+            raise ConnectorError("delivering during a command needs a queue that counts its messages "
+                                 "(QUEUE_BACKEND=local)")
+        return depth
 
     def _kept(self) -> str:
         return (f"{self.connector.queue.depth()} message(s) kept in the outbox: run the command again "
@@ -163,6 +173,9 @@ class _Recorded:
     def send_many(self, messages: "Sequence[QueueMessage]") -> None:
         self._queue.send_many(messages)
         self.sent.update(message.id for message in messages)
+
+    def depth(self) -> int | None:
+        return self._queue.depth()
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._queue, name)
