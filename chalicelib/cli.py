@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from . import __version__, console
 from .commands import register_commands
@@ -22,6 +22,11 @@ from .settings import load_settings
 from .platforms import names as platform_names
 from .platforms import pulling_platforms
 from .timeutil import parse_time
+
+if TYPE_CHECKING:
+    from .pull.reconcile import ReconcileReport
+    from .pull.runner import PullReport
+    from .xapi import Statement
 
 
 EXIT_STATUS = """exit status (every command; docs/operating.md#exit-codes):
@@ -199,7 +204,7 @@ def _rules_check(args: argparse.Namespace) -> int:
     since = args.since or until - timedelta(weeks=12)
     lrs = LrsClient.from_settings(settings)
 
-    def history():
+    def history() -> Iterator[Statement]:
         read = 0
         for verb in ruleset.verbs():
             for statement in lrs.query(verb=verb, since=since):
@@ -282,6 +287,7 @@ def _expire(args: argparse.Namespace) -> int:
 
 @recorded_command(lambda args: known_account(args.platform), lambda args: "reconcile")
 def _reconcile(args: argparse.Namespace) -> int:
+    from .delivery.delivered import DeliveredLog
     from .platforms import puller
     from .pull.reconcile import reconcile
     from .runtime import services
@@ -290,7 +296,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     source = puller(args.platform, connector.settings, "backfill")
     translator, lrs = connector.worker.translator, connector.worker.lrs
 
-    def on_page(report) -> None:
+    def on_page(report: ReconcileReport) -> None:
         args.tally.records = report.statements
         console.progress(f"{args.platform} reconcile: {report.pages} pages, {report.statements:,} statements, "
                          f"{len(report.missing):,} missing")
@@ -299,7 +305,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     with LocalDelivery(connector, enabled=not args.dry_run, deadline=args.deadline) as delivery:
         args.tally.outcome = delivery.outcome
         queue = None if args.dry_run else delivery.queue
-        report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page)
+        report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page,
+                           distrust=DeliveredLog(connector.store, lrs).forget)
     console.end_progress()
     outcome = delivery.outcome()
     summary = {"platform": args.platform, "pages": report.pages, "statements": report.statements,
@@ -317,7 +324,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     return _exit_code(outcome, bad=len(report.unreadable_pages))
 
 
-def _progress(report, statements: int | None) -> None:
+def _progress(report: PullReport, statements: int | None) -> None:
     done = f"{report.records:,}" + (f"/{report.total:,}" if report.total else "")
     eta = report.eta()
     parts = [f"{report.platform} {report.mode}: {done} records", f"{report.pages} pages",
