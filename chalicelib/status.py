@@ -28,14 +28,15 @@ if TYPE_CHECKING:
     from .connections import Connection
     from .intake.http import Reply
     from .platforms import Platform
+    from .platforms.pulling import Mode
     from .settings import Settings
     from .runtime import Services
 
 # Secret settings of the routes: a route whose setting is unset answers 503.
 ROUTE_SETTINGS = ("LAP_TOKEN", "SHARE_LINKS_TOKEN", "SHARE_LINK_SECRET", "STATUS_TOKEN")
-PULL_MODES = ("backfill", "sync")
+PULL_MODES: tuple[Mode, ...] = ("backfill", "sync")
 # A scheduled sync moves the sync cursor, as `sync` does.
-CURSOR_MODES = {"backfill": "backfill", "sync": "sync", "scheduled-sync": "sync"}
+CURSOR_MODES: dict[str, Mode] = {"backfill": "backfill", "sync": "sync", "scheduled-sync": "sync"}
 
 
 class _Model(BaseModel):
@@ -147,7 +148,7 @@ def gather(services: "Services", environ: Mapping[str, str] | None = None) -> St
     pulls = {**{p.name: p for p in PLATFORMS.values()}, **{c.name: PLATFORMS[c.platform] for c in named}}
     sources = [_source(store, key, histories.get(key), now, pulls) for key in _source_keys(store, histories, pulls)]
     schedules = _schedules(env, histories)
-    next_runs = {(s.source, s.mode): s.next_run_at for s in schedules}
+    next_runs: dict[tuple[str, str], str | None] = {(s.source, s.mode): s.next_run_at for s in schedules}
     sources = [s.model_copy(update={"next_run_at": next_runs.get((s.source, s.mode))}) for s in sources]
     letters = _dead_letters(services)
     credentials = _credentials(services, named)
@@ -175,8 +176,8 @@ def _source_keys(store: RunLog, histories: dict[tuple[str, str], RunHistory], pu
     """Every (source, mode) with a run, and every pull (of a platform's default connection or a named
     one) with a cursor but no run recorded."""
     keys = set(histories)
-    keys.update((name, mode) for name, p in pulls.items() for mode in p.pull
-                if mode in PULL_MODES and store.cursor(cursor_name(name, mode)) is not None)
+    keys.update((name, mode) for name, p in pulls.items() for mode in PULL_MODES
+                if mode in p.pull and store.cursor(cursor_name(name, mode)) is not None)
     return sorted(keys)
 
 
@@ -185,7 +186,7 @@ def _source(store: RunLog, key: tuple[str, str], history: RunHistory | None, now
     source, mode = key
     cursor = None
     if mode in CURSOR_MODES and source in pulls:
-        name = cursor_name(source, CURSOR_MODES[mode])  # type: ignore[arg-type]
+        name = cursor_name(source, CURSOR_MODES[mode])
         value = store.cursor(name)
         if value is not None:
             updated = store.cursor_updated_at(name)
