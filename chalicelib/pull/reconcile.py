@@ -4,7 +4,9 @@ outage, a wrong URL). Sending a page again is safe: statement ids are determinis
 
 A statement counts as in the LRS when stored, or stored and voided since (a revoked credential's
 earned statement); only an answer carrying its id says so (StoredStatements), whatever filters
-the LRS honours and in whatever order it answers."""
+the LRS honours and in whatever order it answers. The delivered-statement log is never trusted:
+the LRS lacks statements the log may say it holds, so the log is forgotten (`distrust`) before a
+page goes again, and the worker sends the page's statements rather than skip them."""
 
 from __future__ import annotations
 
@@ -37,8 +39,10 @@ class ReconcileReport:
 
 def reconcile(platform: str, puller: Puller, since: datetime | None, translator: Translator, lrs: LrsClient,
               queue: Queue | None, now: datetime,
-              on_page: Callable[[ReconcileReport], None] | None = None) -> ReconcileReport:
-    """queue None: only list what is missing (a dry run)."""
+              on_page: Callable[[ReconcileReport], None] | None = None,
+              distrust: Callable[[], None] | None = None) -> ReconcileReport:
+    """queue None: only list what is missing (a dry run). distrust: forgets the delivered-statement
+    log, called once before the first page is queued again."""
     report = ReconcileReport()
     stored = StoredStatements(lrs)
     for page in puller.pages("backfill", None, since):
@@ -53,6 +57,8 @@ def reconcile(platform: str, puller: Puller, since: datetime | None, translator:
                    if not stored.holds(s)]
         report.missing.extend(missing)
         if missing and queue is not None:
+            if distrust is not None and not report.pages_sent:
+                distrust()
             queue.send(QueueMessage(source=platform, body=page.document))
             report.pages_sent += 1
         if on_page:
