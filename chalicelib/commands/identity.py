@@ -13,8 +13,11 @@ from ..errors import EXIT_DEAD_LETTERS, ConnectorError, InputError, OutsideFailu
 
 if TYPE_CHECKING:
     from ..connections import Connection
+    from ..identity import IdentityResolver
     from ..identity.coverage import Coverage
+    from ..identity.directory import LearnerDirectory
     from ..settings import Settings
+    from ..xapi.vocabulary import DeploymentVocabulary
 
 PAGE_SIZE = 500  # statements asked per LRS request
 
@@ -119,7 +122,8 @@ def _reasons(refused: list[str]) -> dict[str, int]:
     return found
 
 
-def _identity(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _identity(args: argparse.Namespace) \
+        -> tuple[Settings, IdentityResolver, DeploymentVocabulary, LearnerDirectory]:
     from ..identity import IdentityResolver
     from ..identity.sources import read_once
     from ..settings import load_settings
