@@ -217,7 +217,8 @@ def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _schedules(env: Mapping[str, str], histories: dict[tuple[str, str], RunHistory]) -> list[Schedule]:
     platforms, sync_rate, sweep_rate = schedule_rates(env)
-    wanted = [(p, "scheduled-sync", sync_rate) for p in platforms]
+    wanted: list[tuple[str, Literal["scheduled-sync", "scheduled-expire"], int]] = [
+        (p, "scheduled-sync", sync_rate) for p in platforms]
     if sweep_rate:
         wanted.append(("expiry", "scheduled-expire", sweep_rate))
     schedules = []
@@ -226,7 +227,7 @@ def _schedules(env: Mapping[str, str], histories: dict[tuple[str, str], RunHisto
         next_at = None
         if history is not None:
             next_at = _iso(datetime.fromisoformat(history.last.started_at) + timedelta(minutes=rate))
-        schedules.append(Schedule(source=source, mode=mode, rate_minutes=rate, next_run_at=next_at))  # type: ignore[arg-type]
+        schedules.append(Schedule(source=source, mode=mode, rate_minutes=rate, next_run_at=next_at))
     return schedules
 
 
