@@ -537,8 +537,10 @@ def _rule_labels(rules: object) -> list[str]:
     seen: set[str] = set()
     for number, raw in enumerate(rules if isinstance(rules, list) else (), 1):
         rule_id = raw.get("id") if isinstance(raw, dict) else None
-        usable = isinstance(rule_id, str) and _SLUG.match(rule_id) and rule_id not in seen
-        labels.append(rule_id if usable else f"#{number}")  # type: ignore[arg-type]
+        if isinstance(rule_id, str) and _SLUG.match(rule_id) and rule_id not in seen:
+            labels.append(rule_id)
+        else:
+            labels.append(f"#{number}")
         if isinstance(rule_id, str):
             seen.add(rule_id)
     return labels

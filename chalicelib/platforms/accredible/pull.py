@@ -235,17 +235,16 @@ class AccrediblePuller:
             document = {"analytics": [self._embedded(row, credentials) for row in kept], "meta": meta}
             self._count_skipped(kept, number)
             following = _next_page(meta, number, len(rows), self.analytics_page_size)
-            done = following is None or not rows
             total = meta.get("total_count")
             if mode == "backfill" and state.since is None and isinstance(total, int) and not isinstance(total, bool):
                 total += state.total or 0
             else:
                 total = None
-            if not done:
+            if following is not None and rows:  # not done
                 stream.page = following
                 yield from fitted(Page(document=document, records=len(kept), resume=state.encode(), total=total,
                                        answered=len(rows)), "analytics", here)
-                number = following  # type: ignore[assignment]
+                number = following
                 continue
             resume = state.next_sync().encode() if mode == "sync" else None  # a backfill starts over
             yield from fitted(Page(document=document, records=len(kept), resume=resume, last=True, total=total),
