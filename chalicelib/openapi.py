@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from . import __version__
 from .awards.inputs import LapStatements, Report
@@ -259,7 +260,7 @@ class _Schemas:
     every model is one component, named once (a placeholder stands in until finish())."""
 
     def __init__(self) -> None:
-        self._wanted: list[tuple[int, str, Any]] = []
+        self._wanted: list[tuple[int, JsonSchemaMode, TypeAdapter[Any]]] = []
         self._placeholders: dict[int, dict[str, Any]] = {}
 
     def request(self, kind: Any) -> dict[str, Any]:
@@ -268,14 +269,14 @@ class _Schemas:
     def response(self, kind: Any) -> dict[str, Any]:
         return self._add(kind, "serialization")
 
-    def _add(self, kind: Any, mode: str) -> dict[str, Any]:
+    def _add(self, kind: Any, mode: JsonSchemaMode) -> dict[str, Any]:
         key = len(self._wanted)
         self._wanted.append((key, mode, TypeAdapter(kind)))
         self._placeholders[key] = {}
         return self._placeholders[key]
 
     def finish(self) -> dict[str, Any]:
-        generated, definitions = TypeAdapter.json_schemas(self._wanted, ref_template=REF)  # type: ignore[arg-type]
+        generated, definitions = TypeAdapter.json_schemas(self._wanted, ref_template=REF)
         for (key, _mode), schema in generated.items():
             self._placeholders[key].update(_tidy(schema))
         components = {name: _tidy(schema) for name, schema in definitions.get("$defs", {}).items()}
