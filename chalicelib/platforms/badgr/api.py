@@ -379,9 +379,11 @@ def _result(envelope: dict, what: str) -> list:
 
 
 def _seconds(value: object) -> float:
+    if not isinstance(value, (int, float, str)):
+        return DEFAULT_EXPIRES_IN
     try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        seconds = float(value)
+    except ValueError:
         return DEFAULT_EXPIRES_IN
     return seconds if seconds > 0 else DEFAULT_EXPIRES_IN
 
