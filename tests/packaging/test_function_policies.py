@@ -119,6 +119,8 @@ def function_env(name: str, function: str, queue_url: str, lrs: FakeLrs, credly:
                  "BADGR_API_BASE": badgr.base_url, "CREDLY_ORG_ID": ORG_ID,
                  "HTTP_MAX_ATTEMPTS": "1", "LEARNER_DIRECTORY": directory_object(name),
                  "AWARD_RULES": str(rules)}
+    if role_of(function) == "worker":
+        variables["DELIVERY_LOG"] = "true"  # off by default on DynamoDB: its calls are the worker's to make too
     setting = AS_PARAMETER.get(role_of(function))
     if setting:
         group = secret_group(variables[setting]).rsplit("/", 1)[1]

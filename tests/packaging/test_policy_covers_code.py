@@ -118,6 +118,10 @@ def exercise_store(store) -> set[str]:
     assert call("claim_deliveries", ["credly:e1", "credly:e2"], 3600) == {"credly:e2"}
     assert call("seen_deliveries", ["credly:e1", "credly:e3"]) == {"credly:e1"}
     call("release_delivery", "credly:e1")
+    assert call("delivered_ids", "https://lrs.example/xAPI/", ["s1"]) == set()  # no log yet: one GetItem
+    call("record_delivered", "https://lrs.example/xAPI/", ["s1", "s2"])  # the log started (conditional put)
+    assert call("delivered_ids", "https://lrs.example/xAPI/", ["s1", "s3"]) == {"s1"}
+    call("forget_delivered", "https://lrs.example/xAPI/")
     call("put_dead_letter", "m1", "credly", "no learner", {"id": "m1"})
     call("put_dead_letter", "m1", "credly", "no learner", {"id": "m1"})
     assert len(call("dead_letters")) == 1 and call("count_dead_letters") == 1
