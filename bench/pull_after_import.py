@@ -12,8 +12,10 @@ passes every request through and counts it:
   import     `import-csv --platform credly EXPORT` into the other LRS: the export's statements
              (fewer facts than the API's: no skills, images or descriptions), untimed for the ratio
   pull       then `backfill credly` of the same badges, same state: every statement the import
-             stored has the same id and other content, so the LRS answers 409 to each batch
-             carrying one (already stored), and the rest is delivered
+             stored has the same id and other content. With the delivered-statement log (on by
+             default with SQLite) the import's statements are not sent again: one look-up a batch
+             shows the LRS still holds them. With DELIVERY_LOG=false in the environment, the LRS
+             answers 409 to each batch carrying one, settled by a look-up per statement
   RATIO      pull seconds over empty seconds (target <= 1.2), with both phases' POSTs and GETs
 
 The LRS holds the import's statements in the pull phase; the test LRS (memory mode) slows as it
