@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 import requests
@@ -314,6 +314,15 @@ class CookielessSession(requests.Session):
         prepared = super().prepare_request(request)
         prepared.prepare_cookies(RequestsCookieJar(policy=NO_COOKIES))
         return prepared
+
+
+class ClientOptions(TypedDict, total=False):
+    """RetryingClient's keyword arguments, as a subclass passes them on."""
+
+    timeout: tuple[float, float]
+    retry: RetryPolicy
+    sleep: Callable[[float], None]
+    session: requests.Session | None
 
 
 class RetryingClient:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self, Unpack
 
-from ..httpretry import RetryingClient
+from ..httpretry import ClientOptions, RetryingClient
 from .common import Token, current_secret, token_value
 
 if TYPE_CHECKING:
@@ -15,8 +15,8 @@ class TokenClient(RetryingClient):
     base_setting: ClassVar[str]  # the settings field of the API's base URL
     token_setting: ClassVar[str]  # the settings field of the secret token
 
-    def __init__(self, api_base: str, token: Token, **options: object) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
+    def __init__(self, api_base: str, token: Token, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(**options)
         self.base = api_base.rstrip("/")
         self._token = token
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Unpack
 
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import host_of, json_object
+from ...httpretry import ClientOptions, host_of, json_object
 from ..client import TokenClient
 from ..common import Token, answer_body, path_segment, redacted
 
@@ -111,7 +111,7 @@ class AccredibleClient(TokenClient):
     requests_per_second: ClassVar[float] = DEFAULT_REQUESTS_PER_SECOND
     burst: ClassVar[int] = DEFAULT_BURST
 
-    def __init__(self, api_base: str, token: Token, *, pacer: Any = _SHARED, **options: object) -> None:
+    def __init__(self, api_base: str, token: Token, *, pacer: Any = _SHARED, **options: Unpack[ClientOptions]) -> None:
         """pacer: a Pacer of its own, None for no pacing; by default the process's bucket for this host."""
         super().__init__(api_base, token, **options)
         if pacer is _SHARED:

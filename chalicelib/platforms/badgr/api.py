@@ -44,13 +44,13 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import RetryingClient, RetryPolicy, host_of, json_object, object_in, send
+from ...httpretry import ClientOptions, RetryingClient, RetryPolicy, host_of, json_object, object_in, send
 from ...timeutil import utc
 from ..common import Token, answer_body, current_secret, path_segment, redacted, token_value
 from ..pulling import PullStopped
@@ -105,7 +105,7 @@ class BadgrClient(RetryingClient):
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         notify: bool | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(**options)
         self.session.hooks["response"].append(_throttle_as_retry_after)
