@@ -123,7 +123,8 @@ def test_reconcile_never_trusts_the_log(connector, imported, counted, own_lrs, c
 
     own_lrs.stop()
     own_lrs.start()
-    statements = Translator(connector.services.settings).translate("credly", {"data": connector.credly.badges}).statements
+    translator = Translator(connector.services.settings)
+    statements = translator.translate("credly", {"data": connector.credly.badges}).statements
     lost = statements[7]["id"]
     # The LRS holds all but one again: a look-up of a batch's logged ids would (nearly always) trust the log.
     LrsClient(own_lrs.endpoint).send([s for s in statements if s["id"] != lost])
