@@ -63,11 +63,12 @@ def run(capsys, *argv: str) -> tuple[int, str]:
 
 
 def table(out: str, title: str) -> list[list[str]]:
-    """The rows of a table of the text output, split on runs of spaces."""
+    """The rows of a table of the text output (after its note, headline, header and rule), split on runs of spaces."""
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line == f"== {title}")
+    rule = next(i for i in range(start, len(lines)) if lines[i].startswith("---"))
     rows = []
-    for line in lines[start + 4:]:
+    for line in lines[rule + 1:]:
         if not line.strip():
             break
         rows.append(line.split())
