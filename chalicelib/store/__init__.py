@@ -148,6 +148,10 @@ class DeliveredStatements(Protocol):
     def forget_delivered(self, endpoint: str) -> None:
         """Forget every id recorded for `endpoint` (the LRS lost what it held)."""
 
+    def count_delivered(self, endpoint: str) -> int | None:
+        """How many ids are recorded for `endpoint`; None when only reading them all would tell
+        (DynamoDB, once the endpoint has a log: a Scan of the table)."""
+
 
 class DeadLetterStore(Protocol):
     """Dead letters, what operators select and discard of them, and the audit of the discarded ones."""
