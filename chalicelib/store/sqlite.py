@@ -100,6 +100,9 @@ class SqliteStore:
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM delivered WHERE endpoint = ?", (endpoint,))
 
+    def count_delivered(self, endpoint: str) -> int | None:
+        return self.db.query("SELECT COUNT(*) FROM delivered WHERE endpoint = ?", (endpoint,))[0][0]
+
     def put_dead_letter(self, message_id: str, source: str, reason: str, message: dict) -> DeadLetter:
         now = _now_iso()
         with self.db.transaction() as conn:
