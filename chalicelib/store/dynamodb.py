@@ -143,6 +143,10 @@ class DynamoDbStore:
     def forget_delivered(self, endpoint: str) -> None:
         self._delete(DELIVERED_LOG, _pk("endpoint", endpoint))
 
+    def count_delivered(self, endpoint: str) -> int | None:
+        # Records are single items by statement id: counting them is a Scan of the whole table.
+        return 0 if self._delivered_generation(endpoint, create=False) is None else None
+
     def _delivered_generation(self, endpoint: str, create: bool) -> str | None:
         """The endpoint's current generation; with create, a new one when it has none (the first
         writer's wins: two workers recording at once share it)."""
