@@ -146,6 +146,19 @@ def test_forgetting_an_endpoint_forgets_its_ids_only_until_recorded_again(store)
     store.forget_delivered("http://never-recorded.example/")  # a no-op, not an error
 
 
+def test_an_endpoints_log_is_counted_where_the_backend_can_without_reading_it_all(store):
+    from chalicelib.store.dynamodb import DynamoDbStore
+
+    assert store.count_delivered(LRS_A) == 0  # never recorded: no log at all
+    store.record_delivered(LRS_A, ["s1", "s2", "s1"])
+    store.record_delivered(LRS_A, ["s2", "s3"])
+    store.record_delivered(LRS_B, ["s9"])
+    # DynamoDB would have to Scan the table to count: it says so rather than guess.
+    assert store.count_delivered(LRS_A) == (None if isinstance(store, DynamoDbStore) else 3)
+    store.forget_delivered(LRS_A)
+    assert (store.count_delivered(LRS_A), store.count_delivered(LRS_B) in (1, None)) == (0, True)
+
+
 def test_many_delivered_ids_and_long_endpoints_are_read_at_once(store):
     ids = [f"{i:08d}-5e1c-5d5a-9b7e-0c2f7a1d3b4e" for i in range(1_203)]
     endpoint = "https://lrs.example/" + "x" * 3000 + "/xAPI/"
