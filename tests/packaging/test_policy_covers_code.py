@@ -121,6 +121,7 @@ def exercise_store(store) -> set[str]:
     assert call("delivered_ids", "https://lrs.example/xAPI/", ["s1"]) == set()  # no log yet: one GetItem
     call("record_delivered", "https://lrs.example/xAPI/", ["s1", "s2"])  # the log started (conditional put)
     assert call("delivered_ids", "https://lrs.example/xAPI/", ["s1", "s3"]) == {"s1"}
+    assert call("count_delivered", "https://lrs.example/xAPI/") is None  # a log exists: one GetItem, no Scan
     call("forget_delivered", "https://lrs.example/xAPI/")
     call("put_dead_letter", "m1", "credly", "no learner", {"id": "m1"})
     call("put_dead_letter", "m1", "credly", "no learner", {"id": "m1"})
