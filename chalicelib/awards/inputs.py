@@ -20,7 +20,7 @@ from ..xapi.vocabulary import IFI_KEYS
 LEARNER_COLUMNS = ("email", "name", "employee_id", "account_name", "account_homepage")
 
 # -- a forwarded statement, as GET /openapi.json documents it ------------------------------------
-# check_statement is the check; these models say the same for the document, and tests/api holds
+# check_statement is the check; these models say the same for the document, and the api tests hold
 # the two to each other (what the schema refuses, check_statement refuses, and the reverse).
 
 # xapi.validate.is_absolute_iri as a JSON Schema regex: a scheme, then no whitespace, no control
