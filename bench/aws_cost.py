@@ -343,7 +343,7 @@ def deployed(workdir: Path, learners: int) -> Iterator[Aws]:
 
     from fakes.credly_api import FakeCredly
     from lrs_process import LrsProcess
-    from tests.route_secrets import route_secrets
+    from tests.support.route_secrets import route_secrets
 
     from chalicelib.awsclients import aws_client, forget_clients
     from chalicelib.runtime import services

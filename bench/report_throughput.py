@@ -3,7 +3,7 @@ history in the real test LRS.
 
     .venv/bin/python bench/report_throughput.py [--learners 5000] [--rounds 3]
 
-  history   tests/integration/report_history.py's generated_history (2014: credentials earned,
+  history   tests/support/report_history.py's generated_history (2014: credentials earned,
             renewed, revoked, voided, declined, expired, accepted, shared) for --learners
             learners, plus --activities completed courses and --searches `searched` statements
             (the LXP fixtures' shapes) a learner, loaded once into one LRS
@@ -46,7 +46,7 @@ from chalicelib.report.ledger import credential_verbs  # noqa: E402
 from chalicelib.report.searches import SEARCH_VERBS  # noqa: E402
 from chalicelib.xapi import vocabulary as v  # noqa: E402
 from lrs_process import LrsProcess  # noqa: E402
-from tests.integration.report_history import COMPLETED, VOCAB, History, at, generated_history  # noqa: E402
+from tests.support.report_history import COMPLETED, VOCAB, History, at, generated_history  # noqa: E402
 
 SINCE, UNTIL = "2014-01-01", "2014-12-31"
 SEARCHED = json.loads((ROOT / "tests" / "fixtures" / "lxp" / "searched_statements.json").read_text())

@@ -7,6 +7,11 @@ import requests
 
 from lrs_process import XAPI_VERSION, LrsProcess  # tools/ is on sys.path via pyproject.toml (pytest)
 
+# Fixtures that tests anywhere under tests/ request by name (none is autouse): the connector on the
+# real LRS, the store on both backends, the configured API. Test folders mirror chalicelib/, so
+# these cannot be scoped by folder any more.
+pytest_plugins = ["tests.support.connector", "tests.support.stores", "tests.support.api"]
+
 
 @pytest.fixture(scope="session")
 def lrs() -> Iterator[LrsProcess]:

@@ -9,7 +9,7 @@
   default), e.g. an LRS pinned to another xAPI version, or one refusing certain statements.
 
 Everything else goes through unchanged, to the real LRS. Used by the test suite
-(tests/integration/conftest.py `hostile_lrs`) and by hand:
+(tests/support/connector.py `hostile_lrs`) and by hand:
 
     python tools/lrs_proxy.py --upstream http://127.0.0.1:8081/xAPI/ --port 8083
 """

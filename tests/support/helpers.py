@@ -11,12 +11,12 @@ import json
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
-from pathlib import Path
 
 from chalicelib.settings import DEFAULT_STATEMENT_NAMESPACE, load_settings
 from chalicelib.delivery.translation import Translation, Translator
+from tests.support.paths import REPO
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = REPO
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 DIRECTORY_CSV = FIXTURES / "directory.csv"
 

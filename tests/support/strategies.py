@@ -15,13 +15,14 @@ import functools
 import json
 import os
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Iterator
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from tests.support.paths import FIXTURE_DIR
+
+FIXTURES = FIXTURE_DIR
 
 # FUZZ_SCALE=N (e.g. 50) runs N times the examples, randomly: a deeper local hunt. Unset (CI):
 # the same examples on every run, so a failure reproduces.

@@ -6,16 +6,16 @@ import hashlib
 import hmac
 import json
 import uuid
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from fakes.credly_api import FakeCredly
 from lrs_proxy import LrsProxy
-from tests.route_secrets import route_secrets
+from tests.support.paths import FIXTURE_DIR
+from tests.support.route_secrets import route_secrets
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = FIXTURE_DIR
 ORG_ID = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"
 
 

@@ -1,1 +1,0 @@
-"""Property-based (hypothesis) tests: nasty inputs are refused with InputError, never a crash."""
