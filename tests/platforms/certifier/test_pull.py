@@ -17,7 +17,7 @@ from chalicelib.platforms.pulling import Page
 from chalicelib.settings import load_settings
 from fakes.certifier_api import FakeCertifier
 
-from .helpers import VERB_EXPIRED, VERB_EARNED, fixture, statement_id, translate, verbs
+from tests.support.helpers import VERB_EXPIRED, VERB_EARNED, fixture, statement_id, translate, verbs
 
 TOKEN = "cert-pull-token"
 GROUP = "01JC0GROUPPULL00000000001"

@@ -8,8 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.errors import UnidentifiedLearner
-
-from .helpers import (
+from tests.support.helpers import (
     BADGEASSERTION_EXT,
     BADGECLASS_EXT,
     CONNECTOR_ACCOUNT,

@@ -8,16 +8,16 @@ import json
 import sys
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
-from .conftest import fixture_json
-from .test_crash_windows import Crash, crash_at, restart
+from tests.support.connector import fixture_json
+from tests.test_processing_crash_windows import Crash, crash_at, restart
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(REPO / "bench"))
 from credly_badges import make_badges  # noqa: E402
 
 BADGES = 250  # three pages of 100

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from .conftest import fixture_json
-from .test_crash_windows import Crash, crash_at, restart
+from tests.support.connector import fixture_json
+from tests.test_processing_crash_windows import Crash, crash_at, restart
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.errors import DetailsRequired, InputError
-
-from .helpers import (
+from tests.support.helpers import (
     BADGE_TYPE,
     BADGEASSERTION_EXT,
     BADGECLASS_EXT,

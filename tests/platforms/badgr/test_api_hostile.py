@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -25,9 +24,12 @@ from chalicelib.platforms.badgr.awards import BadgrAwards
 from chalicelib.platforms.badgr.export import layout
 from chalicelib.settings import load_settings
 from fakes.badgr_api import FakeBadgr
-from tests.integration.conftest import connector  # noqa: F401  (the connector on the real LRS)
-from tests.integration.test_awards import BADGR_RULES, forward, passed_exam
-from tests.integration.test_crash_windows import restart
+from tests.support.connector import connector  # noqa: F401  (the connector on the real LRS)
+from tests.awards.test_worker import BADGR_RULES, forward, passed_exam
+from tests.test_processing_crash_windows import restart
+from tests.support.paths import FIXTURE_DIR
+
+pytestmark = pytest.mark.hostile
 
 USER, PASSWORD = "issuer@example.com", "badgr-pw"
 BADGECLASS, ISSUER = "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J", "IsAaAaAaAaAaAaAaAaAaAa"
@@ -479,7 +481,7 @@ def test_an_assertion_url_that_is_no_iri_names_its_field():
     from chalicelib.platforms.badgr.adapter import ADAPTER
     from chalicelib.settings import load_settings
 
-    document = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "badgr" / "assertions_changed.json").read_text())
+    document = json.loads((FIXTURE_DIR / "badgr" / "assertions_changed.json").read_text())
     first = document["result"][0]
     badgeclass = {"entityId": first["badgeclass"], "name": "Data Protection Essentials"}  # as pulls expand it
     broken = {**document, "result": [{**first, "badgeclass": badgeclass, "openBadgeId": "not a url at all"}]}

@@ -15,7 +15,7 @@ from chalicelib.platforms.accredible.adapter import DELETED_RULE, AccredibleAdap
 from chalicelib.platforms.accredible.api import AccredibleClient, Pacer, shared_pacer
 from chalicelib.platforms.accredible.pull import KNOWN_LIMIT, SETTLE, AccrediblePuller, State, Stream
 from fakes.accredible_api import FakeAccredible
-from tests.unit.helpers import AS_OF, make_translator
+from tests.support.helpers import AS_OF, make_translator
 
 KEY = "key-1"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)

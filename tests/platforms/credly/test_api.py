@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 import requests
@@ -16,8 +15,9 @@ from chalicelib.settings import load_settings
 from chalicelib.platforms.credly.adapter import CredlyAdapter
 from chalicelib.platforms.credly.api import CredlyAlreadyAwarded, CredlyAuthError, CredlyClient, CredlyNotFound
 from fakes.credly_api import FakeCredly
+from tests.support.paths import FIXTURE_DIR
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "credly"
+FIXTURES = FIXTURE_DIR / "credly"
 ORG = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"
 CREATED = "0b6f3c1e-2d4a-4f7e-9a51-7c2b8e4d1a90"
 TOKEN = "tok-secret-123"

@@ -8,8 +8,7 @@ import pytest
 
 from chalicelib.errors import DetailsRequired, InputError, InvalidStatement
 from chalicelib.xapi.validate import validate_statement
-
-from .helpers import (
+from tests.support.helpers import (
     BADGE_TYPE,
     BADGEASSERTION_EXT,
     BADGECLASS_EXT,

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .test_crash_windows import Crash, crash_at, restart
+from tests.test_processing_crash_windows import Crash, crash_at, restart
 
 pytestmark = pytest.mark.integration
 

@@ -27,9 +27,11 @@ from chalicelib.events import CredentialEvent
 from chalicelib.platforms import adapter_for
 from chalicelib.platforms.common import check_shape
 from chalicelib.settings import load_settings
-from tests.unit.helpers import AS_OF, make_translator
+from tests.support.helpers import AS_OF, make_translator
 
-from .strategies import FIXTURES, HugeInt, fuzz, load_fixture, mutated, mutated_many, nested
+from tests.support.strategies import FIXTURES, HugeInt, fuzz, load_fixture, mutated, mutated_many, nested
+
+pytestmark = pytest.mark.fuzz
 
 SETTINGS = load_settings({})
 # A Badgr assertion with its badge class expanded (expand=badgeclass), as the award path fetches

@@ -398,7 +398,7 @@ def test_the_fake_reads_a_since_without_offset_as_utc_and_refuses_an_unencoded_p
 
 
 def test_the_badge_class_tags_and_alignments_are_the_credentials_skills_and_leave_the_ids_alone():
-    from tests.unit.helpers import EXT, VERB_EARNED, fixture, only, statement_id, translate
+    from tests.support.helpers import EXT, VERB_EARNED, fixture, only, statement_id, translate
 
     page = fixture("badgr/assertions_changed.json")
     badgeclass = fixture("badgr/badgeclass.json")["result"][0]
