@@ -23,8 +23,8 @@ import pytest
 from fakes.badgr_api import FakeBadgr
 from fakes.credly_api import FakeCredly
 from fakes.fake_lrs import FakeLrs
-from tests.integration.test_awards import BADGR_RULES, RULES, passed_exam
-from tests.integration.test_sqs_path import lambda_event
+from tests.awards.test_worker import BADGR_RULES, RULES, passed_exam
+from tests.queue.test_sqs_path import lambda_event
 
 from .stages import (
     AWS_STAGES,
@@ -230,7 +230,7 @@ def received(queue_url: str) -> list[dict]:
     receives, not the function's code)."""
     import boto3
 
-    from tests.integration.test_sqs_path import Sqs
+    from tests.queue.test_sqs_path import Sqs
 
     queue, messages = Sqs(boto3.client("sqs"), queue_url, ""), []
     while batch := queue.receive():

@@ -6,15 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from .conftest import fixture_json
+from tests.support.connector import fixture_json
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 
 
 def cli(env: dict, *args: str) -> subprocess.CompletedProcess:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from .test_crash_windows import restart
+from tests.support.paths import REPO
+from tests.test_processing_crash_windows import restart
 
 pytestmark = pytest.mark.integration
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(REPO / "bench"))
 from credly_badges import EXPORT_HEADER, export_row, make_badges  # noqa: E402
 
 ROWS = 10_000

@@ -6,17 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
 
 from chalicelib.events import Kind
-from tests.integration.report_history import COMPLETED, History
+from tests.support.paths import REPO
+from tests.support.report_history import COMPLETED, History
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hostile]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 DAYS_MAX = 36_500  # the longest --before-days and --expiring-days (docs/report.md)
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.unit.test_report_answers import COHORTS, NEW_ANSWERS, answers_history
+from tests.report.test_answers import COHORTS, NEW_ANSWERS, answers_history
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 RANGE = ("--since", "2011-01-01", "--until", "2011-12-31")
 
 

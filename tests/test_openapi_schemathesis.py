@@ -30,8 +30,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from chalicelib.openapi import document
+from tests.support.api import ORG_ID, Api, fixture_json
 
-from .conftest import ORG_ID, Api, fixture_json
+pytestmark = pytest.mark.api
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "0") or 0)
 BOUNDS = settings(

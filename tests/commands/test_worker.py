@@ -8,15 +8,15 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from .conftest import fixture_json
+from tests.support.connector import fixture_json
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 
 
 def start_worker(env: dict) -> subprocess.Popen:

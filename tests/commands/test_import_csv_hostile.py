@@ -19,15 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import connector, fixture_json  # noqa: F401  (fixtures)
-from tests.integration.test_import_csv import stored_since, write_export
+from tests.commands.test_import_csv import stored_since, write_export
+from tests.support.connector import connector, fixture_json  # noqa: F401  (fixtures)
+from tests.support.paths import REPO
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(REPO / "bench"))
 from credly_badges import EXPORT_HEADER, make_badges  # noqa: E402
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hostile]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 SECONDS = 60  # a run that has not ended by then hangs (a pipe, a device read forever)
 
 
@@ -214,7 +215,7 @@ def test_the_ingest_route_answers_400_naming_an_identifier_with_a_control_charac
 def test_the_validator_refuses_an_extension_at_id_that_is_no_iri():
     from chalicelib.errors import InvalidStatement
     from chalicelib.xapi.validate import validate_statement
-    from tests.unit.helpers import AS_OF, make_translator
+    from tests.support.helpers import AS_OF, make_translator
 
     statement = make_translator().translate("credly", fixture_json("credly/badges_page_1.json"), AS_OF).statements[0]
     validate_statement(statement)

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from .conftest import FIXTURES, ORG_ID, fixture_json
-from .test_crash_windows import restart
+from tests.support.connector import FIXTURES, ORG_ID, fixture_json
+from tests.test_processing_crash_windows import restart
 
 pytestmark = pytest.mark.integration
 
@@ -232,7 +232,7 @@ def with_rules(connector, monkeypatch, tmp_path, text: str):
 def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay_apart(connector, accounts, lrs,
                                                                                      lrs_session, monkeypatch,
                                                                                      tmp_path):
-    from .test_awards import forward, passed_exam
+    from tests.awards.test_worker import forward, passed_exam
 
     with_rules(connector, monkeypatch, tmp_path, AWARD_RULES)
     since = now()
@@ -269,7 +269,7 @@ def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay
 ])
 def test_a_rule_naming_a_connection_that_cannot_award_it_keeps_the_evidence(connector, accounts, monkeypatch, tmp_path,
                                                                              connection_line, reason):
-    from .test_awards import forward, passed_exam
+    from tests.awards.test_worker import forward, passed_exam
 
     rules = AWARD_RULES.replace('connection = "credly-academy"', connection_line)
     with_rules(connector, monkeypatch, tmp_path, rules)

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from .conftest import fixture_json
+from tests.support.connector import fixture_json
 
 pytestmark = pytest.mark.integration
 

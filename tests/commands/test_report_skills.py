@@ -17,10 +17,11 @@ import requests
 
 from chalicelib.delivery.translation import Translator
 from chalicelib.settings import load_settings
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 SINCE, UNTIL = "2013-01-01", "2013-12-31"
 SKILLS = "skill,aliases,framework_id\nPython,Python programming; programming,http://data.europa.eu/esco/skill/ccd0a1d9\n"
 # learner -> (the platform's skill names, sent with the skills file?)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from chalicelib.cli import main
+from tests.support.paths import REPO
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(REPO / "bench"))
 from credly_badges import make_badges  # noqa: E402
 
 pytestmark = pytest.mark.integration

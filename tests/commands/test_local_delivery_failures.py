@@ -24,10 +24,11 @@ import requests
 
 from fakes.credly_api import FakeCredly
 from lrs_process import XAPI_VERSION, LrsProcess, free_port
+from tests.support.paths import REPO
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hostile]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 sys.path.insert(0, str(ROOT / "bench"))
 from credly_badges import EXPORT_HEADER, export_row, make_badges  # noqa: E402
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
-from .conftest import fixture_json
+from tests.support.connector import fixture_json
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(REPO / "bench"))
 from credly_badges import make_badges  # noqa: E402
 
 # id: (source, reason, last time); the Credly ones are pages of one badge, the LRS takes them all

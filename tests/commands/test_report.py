@@ -19,15 +19,16 @@ from chalicelib.events import Kind
 from chalicelib.report import render_text
 from chalicelib.report.facts import learner_label
 
-from ..unit.test_report_answers import NEW_ANSWERS, SEARCHES, searched
-from . import chromium
-from .report_history import (ACTIVITIES, COMPLETED, FUNNEL, HELD, SINCE, UNTIL, VOCAB, XSS_TEAM, History, Learner,
+from tests.report.test_answers import NEW_ANSWERS, SEARCHES, searched
+from tests.support import chromium
+from tests.support.report_history import (ACTIVITIES, COMPLETED, FUNNEL, HELD, SINCE, UNTIL, VOCAB, XSS_TEAM, History, Learner,
                              directory_csv,
                              expiring_rows, generated_history, skills_rows, varied_history)
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 COLUMNS = {
     "held_by_team_role": ("team", "job_role", "credentials", "learners"),
     "skills_by_team": ("skill", "team", "learners", "gap", "team_size", "holding_pct", "without", "without_pct"),

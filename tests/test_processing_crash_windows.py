@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from .conftest import fixture_json
-from .test_awards import awards, badgr, forward, passed_exam  # noqa: F401 - fixtures
+from tests.awards.test_worker import awards, badgr, forward, passed_exam  # noqa: F401 - fixtures
+from tests.support.connector import fixture_json
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,9 @@ from chalicelib.errors import SettingsError
 from chalicelib.report.facts import text_of
 from chalicelib import skills as skills_module
 from chalicelib.skills import SkillsFile, SkillsFileError, fold, load_skills, parse_skills, statement_skills
+from tests.support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 HEADER = "skill,aliases,framework_id\n"
 GOOD = HEADER + (
     "# the canonical name first, then its aliases\n"

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 from chalicelib.errors import InputError
 from chalicelib.timeutil import optional_time, parse_time, utc, xapi_timestamp
+from tests.support.strategies import EDGE_TIMES, HugeInt, fuzz, nasty_values, odd_timestamps
 
-from .strategies import EDGE_TIMES, HugeInt, fuzz, nasty_values, odd_timestamps
+pytestmark = pytest.mark.fuzz
 
 # The statement validator's timestamp form (xapi/validate.py), written out.
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

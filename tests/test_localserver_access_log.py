@@ -12,7 +12,7 @@ import pytest
 
 from devstack import Stack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hostile]
 
 OLD = "old-" + secrets.token_urlsafe(12)  # a token no setting holds (rotated out): hidden by where it stands
 

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 from chalicelib.settings import Settings
-
-from .helpers import DIRECTORY_CSV, FIXTURES, REPO_ROOT, fixture, statement_id
+from tests.support.helpers import DIRECTORY_CSV, FIXTURES, REPO_ROOT, fixture, statement_id
 
 AS_OF = "2026-11-28T00:00:00Z"
 BADGE_ID = "9f1e2d3c-4b5a-4697-8877-665544332211"

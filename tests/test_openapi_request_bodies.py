@@ -12,8 +12,9 @@ from pydantic import BaseModel
 
 from chalicelib.openapi import document
 from chalicelib.platforms import webhook_routes
+from tests.support.api import Api, fixture_json
 
-from .conftest import Api, fixture_json
+pytestmark = pytest.mark.api
 
 CERTIFIER = fixture_json("certifier/webhook_credential_issued.json")
 CREDLY = fixture_json("credly/webhook_badge_created.json")

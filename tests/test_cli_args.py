@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.cli import main
+from tests.support.paths import REPO
+
+pytestmark = pytest.mark.hostile
 
 
 @pytest.mark.parametrize("args, option", [
@@ -31,9 +34,8 @@ def test_output_read_only_in_part_ends_quietly(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
+    root = REPO
     env = {**os.environ, "STATE_PATH": str(tmp_path / "state.sqlite"), "PYTHONPATH": str(root)}
     done = subprocess.run(f"{sys.executable} -m chalicelib status --json | head -c 1", shell=True, cwd=root, env=env,
                           capture_output=True, text=True, timeout=60, executable="/bin/bash")

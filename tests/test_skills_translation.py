@@ -8,7 +8,6 @@ import copy
 import json
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +15,11 @@ from chalicelib.delivery.translation import Translator
 from chalicelib.errors import SettingsError
 from chalicelib.settings import load_settings
 from chalicelib.xapi.vocabulary import DeploymentVocabulary
+from tests.support.paths import FIXTURE_DIR
 
 pytestmark = pytest.mark.integration
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = FIXTURE_DIR
 AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
 VOCAB = DeploymentVocabulary(load_settings({}).xapi_extension_base)
 ESCO_PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"

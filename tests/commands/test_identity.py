@@ -14,8 +14,7 @@ import pytest
 
 from chalicelib.cli import main
 from lrs_process import LrsProcess
-
-from .conftest import FIXTURES, fixture_json
+from tests.support.connector import FIXTURES, fixture_json
 
 IDENTITY = FIXTURES / "identity"
 ALAN_OLD, ALAN_NEW = "mailto:alan.turing@gmail.com", "mailto:alan.turing@example.com"

@@ -13,8 +13,7 @@ from chalicelib import secrets
 from chalicelib.connections import configured_connections, connection
 from chalicelib.errors import SettingsError
 from chalicelib.settings import DEFAULT_STATEMENT_NAMESPACE, load_settings
-
-from .helpers import AS_OF, EXT, FIXTURES
+from tests.support.helpers import AS_OF, EXT, FIXTURES
 
 ACADEMY = """
 [connections.credly-academy]

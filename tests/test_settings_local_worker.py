@@ -10,17 +10,17 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from chalicelib.settings import load_settings
 from devstack import Stack
+from tests.support.paths import FIXTURE_DIR, REPO
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hostile]
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCUMENT = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "openbadges" / "ob2_assertion.json").read_text())
+ROOT = REPO
+DOCUMENT = json.loads((FIXTURE_DIR / "openbadges" / "ob2_assertion.json").read_text())
 
 
 def started_workers(stack: Stack) -> int:

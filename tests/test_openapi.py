@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import jsonschema_rs
 import pytest
@@ -15,10 +14,12 @@ import schemathesis
 from chalicelib.awards.inputs import check_statement
 from chalicelib.errors import InputError
 from chalicelib.openapi import document
+from tests.support.api import fixture_json
+from tests.support.paths import REPO
 
-from .conftest import fixture_json
+pytestmark = pytest.mark.api
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 
 
 def component_validator(name: str) -> jsonschema_rs.Validator:
