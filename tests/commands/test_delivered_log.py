@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.delivery.test_delivered_lrs import BADGES, counted, imported, own_lrs, posted_ids  # noqa: F401
-from tests.support.connector import connector  # noqa: F401  (the connector on the real LRS)
 
 CONFIGURED, OTHER = "https://lrs.example/xAPI/", "https://other-lrs.example/xAPI/"
 
