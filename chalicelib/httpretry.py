@@ -37,6 +37,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import ConnectorError, OutsideFailure
+from .jsonshape import object_in as object_in  # kept importable from here, beside the answers' other readers
 from .observability import log
 
 if TYPE_CHECKING:
@@ -364,8 +365,3 @@ def json_object(response: requests.Response, what: str) -> dict:
         raise ConnectorError(f"{what}: the answer is not a JSON object")
     return body
 
-
-def object_in(document: dict, key: str) -> dict:
-    """document[key] where it is a JSON object, else {}: an answer's optional nested part."""
-    value = document.get(key)
-    return value if isinstance(value, dict) else {}
