@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Skipped
+from ...jsonshape import object_in
 from ...timeutil import optional_time, parse_time, xapi_timestamp
 from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, id_text, missing,
                       optional_iri, require_object)
@@ -59,9 +60,9 @@ class AccredibleAdapter(Adapter):
     def _credential(self, raw: Any, path: str) -> CredentialEvent:
         at = (lambda field: f"{path}.{field}" if path else field)
         item = require_object(raw, path)
-        group = item.get("group") if isinstance(item.get("group"), dict) else {}
+        group = object_in(item, "group")
         group_id = id_text(group.get("id")) or id_text(item.get("group_id")) or missing(at("group.id"))
-        recipient = item.get("recipient") if isinstance(item.get("recipient"), dict) else {}
+        recipient = object_in(item, "recipient")
         flat = "recipient" not in item and "recipient_email" in item  # v2 search: recipient_* fields
         meta_data = item.get("recipient_meta_data") if flat else recipient.get("meta_data")
         meta = meta_data if isinstance(meta_data, dict) else {}

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from ...errors import DetailsRequired, InputError
 from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Skipped
+from ...jsonshape import object_in
 from ...settings import Settings
 from ...timeutil import optional_time, parse_time
 from ..common import (
@@ -110,7 +111,7 @@ class CertifierAdapter(Adapter):
         if event_type not in INTERACTION_TYPES | {"credential.issued", "credential.created", "credential.deleted"}:
             raise InputError("type", f"unknown Certifier webhook type {event_type!r}")
         if "credential" not in data:
-            resource = data.get("resource") if isinstance(data.get("resource"), dict) else {}
+            resource = object_in(data, "resource")
             resource_id = first_text(resource.get("id"))
             if not resource_id:
                 raise InputError("data.credential", "missing, and no data.resource.id to fetch it by")
