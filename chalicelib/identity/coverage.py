@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 
 from ..errors import UnidentifiedLearner
 from ..events import Learner
-from ..httpretry import object_in
+from ..jsonshape import object_in
 from ..report.answers import Cell, Table
 from ..xapi import Statement
 from ..xapi import vocabulary as v

@@ -21,7 +21,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ...errors import ConnectorError, shown_id
-from ...httpretry import OutcomeUnknown, object_in
+from ...httpretry import OutcomeUnknown
+from ...jsonshape import object_in
 from ...observability import log
 from ...timeutil import time_or_none, utc
 from ..awarding import AwardResult, Recipient, plain_id, rejections

@@ -7,7 +7,7 @@ from datetime import datetime
 from itertools import islice
 
 from ...errors import ConnectorError
-from ...httpretry import object_in
+from ...jsonshape import object_in
 from ...timeutil import utc
 from ..awarding import AwardResult, Recipient, rejections
 from .api import CredlyAlreadyAwarded, CredlyClient
