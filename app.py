@@ -131,8 +131,9 @@ def health() -> Response:
 
     _services().ensure_local_worker()
     body = status(_services())
-    return Response(body=body, status_code=200 if body["status"] == "ok" else 503,
-                    headers={"Content-Type": "application/json"})
+    return Response(
+        body=body, status_code=200 if body["status"] == "ok" else 503, headers={"Content-Type": "application/json"}
+    )
 
 
 @app.route("/health/details", methods=["GET"])
@@ -178,8 +179,9 @@ def _sync_handler(platform: str):
 
 
 for _platform in SYNC_PLATFORMS:
-    globals()[f"sync_{_platform}"] = app.schedule(Rate(SYNC_RATE_MINUTES, unit=Rate.MINUTES),
-                                                  name=f"sync_{_platform}")(_sync_handler(_platform))
+    globals()[f"sync_{_platform}"] = app.schedule(Rate(SYNC_RATE_MINUTES, unit=Rate.MINUTES), name=f"sync_{_platform}")(
+        _sync_handler(_platform)
+    )
 
 if EXPIRY_SWEEP_RATE_MINUTES:
 

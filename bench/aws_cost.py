@@ -59,11 +59,12 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -117,7 +118,7 @@ success = true
 
 
 def value_size(value: dict) -> int:
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(inner.encode("utf-8", "surrogatepass"))
     if kind == "N":
@@ -160,7 +161,7 @@ class Tally:
     invocations: dict = field(default_factory=lambda: defaultdict(list))  # function -> [wall seconds, aws calls]
     api_requests: int = 0
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         self.calls.update(other.calls)
         self.sqs_billed += other.sqs_billed
         self.wru += other.wru
@@ -198,8 +199,10 @@ class Meter:
                 return
             service = model.service_model.endpoint_prefix
             olds = self._old_items(model.name, params) if service == "dynamodb" else {}
-            self._pending.append((f"{self.phase}/{actor}", f"{service}:{model.name}", dict(params),
-                                  time.perf_counter(), olds))
+            self._pending.append(
+                (f"{self.phase}/{actor}", f"{service}:{model.name}", dict(params), time.perf_counter(), olds)
+            )
+
         return hook
 
     def _after(self, parsed: dict, model: Any, **_: Any) -> None:
@@ -281,8 +284,9 @@ class Meter:
         started = time.perf_counter()
         yield
         wall = time.perf_counter() - started
-        tally.invocations[function].append((wall, sum(tally.calls.values()) - calls_before,
-                                            tally.aws_seconds - aws_before))
+        tally.invocations[function].append(
+            (wall, sum(tally.calls.values()) - calls_before, tally.aws_seconds - aws_before)
+        )
 
 
 def key_of(item: dict) -> dict:
@@ -334,20 +338,23 @@ class Aws:
 @contextmanager
 def deployed(workdir: Path, learners: int) -> Iterator[Aws]:
     """moto's SQS and DynamoDB, the real LRS and the fake Credly; the connector's settings."""
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
         os.environ[name] = value
     os.environ.pop("AWS_PROFILE", None)
     import boto3
     from moto import mock_aws
 
-    from fakes.credly_api import FakeCredly
-    from lrs_process import LrsProcess
-    from tests.support.route_secrets import route_secrets
-
     from chalicelib.awsclients import aws_client, forget_clients
     from chalicelib.runtime import services
     from chalicelib.store.dynamodb import TABLE_SCHEMA, TTL_ATTRIBUTE
+    from fakes.credly_api import FakeCredly
+    from lrs_process import LrsProcess
+    from tests.support.route_secrets import route_secrets
 
     with mock_aws(), partition_queries(), LrsProcess() as lrs, FakeCredly(org_id=ORG, token=TOKEN) as credly:
         forget_clients()
@@ -355,14 +362,23 @@ def deployed(workdir: Path, learners: int) -> Iterator[Aws]:
         url = sqs.create_queue(QueueName="bench-events", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
         boto3.client("dynamodb").create_table(TableName="bench-state", **TABLE_SCHEMA)
         boto3.client("dynamodb").update_time_to_live(
-            TableName="bench-state", TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+            TableName="bench-state", TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+        )
         rules = workdir / "rules.toml"
         rules.write_text(RULES)
         env = {
-            "QUEUE_BACKEND": "sqs", "QUEUE_URL": url, "STATE_BACKEND": "dynamodb", "TABLE_NAME": "bench-state",
-            "LRS_ENDPOINT": lrs.endpoint, "LEARNER_DIRECTORY": str(write_directory(workdir, learners)),
-            "STATEMENT_ID_NAMESPACE": str(uuid.uuid4()), "CREDLY_API_BASE": credly.base_url,
-            "CREDLY_ORG_ID": ORG, "CREDLY_TOKEN": TOKEN, "AWARD_RULES": str(rules), "LOG_LEVEL": "WARNING",
+            "QUEUE_BACKEND": "sqs",
+            "QUEUE_URL": url,
+            "STATE_BACKEND": "dynamodb",
+            "TABLE_NAME": "bench-state",
+            "LRS_ENDPOINT": lrs.endpoint,
+            "LEARNER_DIRECTORY": str(write_directory(workdir, learners)),
+            "STATEMENT_ID_NAMESPACE": str(uuid.uuid4()),
+            "CREDLY_API_BASE": credly.base_url,
+            "CREDLY_ORG_ID": ORG,
+            "CREDLY_TOKEN": TOKEN,
+            "AWARD_RULES": str(rules),
+            "LOG_LEVEL": "WARNING",
             **route_secrets(),
         }
         os.environ.update(env)
@@ -414,8 +430,10 @@ def partition_queries() -> Iterator[None]:
 def write_directory(workdir: Path, learners: int) -> Path:
     path = workdir / "directory.csv"
     rows = ["employee_id,email,name,job_role,team,lms_account"]
-    rows += [f"E-{100000 + i},learner.{i}@example.com,Learner {i},Engineer,Team {i % 20},E-{100000 + i}"
-             for i in range(learners)]
+    rows += [
+        f"E-{100000 + i},learner.{i}@example.com,Learner {i},Engineer,Team {i % 20},E-{100000 + i}"
+        for i in range(learners)
+    ]
     path.write_text("\n".join(rows) + "\n")
     return path
 
@@ -447,21 +465,36 @@ def receive_and_handle(aws: Aws, full_batches: bool) -> int:
         if full_batches and waiting(aws) < 10:
             return failures
         aws.meter.actor = "poller"
-        messages = aws.poller.receive_message(QueueUrl=aws.queue_url, MaxNumberOfMessages=10,
-                                              AttributeNames=["All"], MessageAttributeNames=["All"],
-                                              WaitTimeSeconds=0).get("Messages", [])
+        messages = aws.poller.receive_message(
+            QueueUrl=aws.queue_url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
         if not messages:
             return failures
-        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                    "attributes": m["Attributes"], "messageAttributes": m.get("MessageAttributes", {}),
-                    "eventSource": "aws:sqs"} for m in messages]
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m["Attributes"],
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "eventSource": "aws:sqs",
+            }
+            for m in messages
+        ]
         aws.meter.actor = "handler"
         with aws.meter.invocation(FUNCTIONS["worker"]):
             answer = services().handle_sqs_batch(records)
         failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
         failures += len(failed)
-        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
-                if m["MessageId"] not in failed]
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(messages)
+            if m["MessageId"] not in failed
+        ]
         aws.meter.actor = "poller"
         if done:
             aws.poller.delete_message_batch(QueueUrl=aws.queue_url, Entries=done)
@@ -489,8 +522,10 @@ def run_webhooks(aws: Aws, client: Any, count: int) -> None:
         if i % DRAIN_EVERY == 0:
             aws.drain_as_it_goes()
         raw = json.dumps(event).encode()
-        headers = {"Content-Type": "application/json",
-                   "X-Webhook-Signature": hmac.new(secret, raw, hashlib.sha256).hexdigest()}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Webhook-Signature": hmac.new(secret, raw, hashlib.sha256).hexdigest(),
+        }
         with aws.meter.invocation(FUNCTIONS["api"]):
             answer = client.http.post("/webhooks/certifier", body=raw, headers=headers)
         aws.meter.tally().api_requests += 1
@@ -503,11 +538,12 @@ def run_pull(aws: Aws, count: int) -> None:
 
     from chalicelib.runtime import services
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # Issued in the last 300 days, three quarters expiring 400-700 days after issue: all still
     # valid now, so each gives its issued statement and leaves an expiry for the sweep.
-    for badge in make_badges(count, seed=20261203, start=now - timedelta(days=300), spread_days=299,
-                             expiry_days=EXPIRY_DAYS, state="pending"):
+    for badge in make_badges(
+        count, seed=20261203, start=now - timedelta(days=300), spread_days=299, expiry_days=EXPIRY_DAYS, state="pending"
+    ):
         aws.credly.add_badge(badge)
     finished = False
     while not finished:
@@ -526,7 +562,7 @@ def run_sweep(aws: Aws) -> int:
     from chalicelib.delivery.expiry import sweep
     from chalicelib.runtime import services
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     day, last = now + timedelta(days=EXPIRY_DAYS[0] - 300), now + timedelta(days=EXPIRY_DAYS[-1] + 1)
     expired = 0
     while day <= last:
@@ -540,12 +576,15 @@ def run_sweep(aws: Aws) -> int:
 
 def lap_statements(count: int) -> Iterator[dict]:
     base = json.loads((FIXTURES / "lap" / "learninglocker_forwarded_statement.json").read_text())
-    when = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    when = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     for i in range(count):
         statement = copy.deepcopy(base)
         statement["id"] = str(uuid.UUID(int=10**12 + i))
-        statement["actor"] = {"objectType": "Agent", "name": f"Learner {i}",
-                              "account": {"homePage": "https://lms.example.com", "name": f"E-{100000 + i}"}}
+        statement["actor"] = {
+            "objectType": "Agent",
+            "name": f"Learner {i}",
+            "account": {"homePage": "https://lms.example.com", "name": f"E-{100000 + i}"},
+        }
         statement["timestamp"] = when
         yield statement
 
@@ -575,23 +614,31 @@ def measure(events: int) -> dict:
         silence_connector_logs()
         client = Client(chalice_app.app, stage_name="test")
         store = services().store
-        for kind, intake in (("webhook", lambda: run_webhooks(aws, client, events)),
-                             ("pull", lambda: run_pull(aws, events)),
-                             ("expiry", lambda: checks.__setitem__("expired", run_sweep(aws))),
-                             ("award", lambda: run_awards(aws, client, events))):
+        for kind, intake in (
+            ("webhook", lambda: run_webhooks(aws, client, events)),
+            ("pull", lambda: run_pull(aws, events)),
+            ("expiry", lambda: checks.__setitem__("expired", run_sweep(aws))),
+            ("award", lambda: run_awards(aws, client, events)),
+        ):
             before = counters(aws, store)
             aws.meter.phase, aws.meter.actor, aws.retried = kind, "handler", 0
             intake()
             failures = aws.retried + drain(aws)
             aws.meter.phase = None
             after = counters(aws, store)
-            checks[kind] = {name: after.get(name, 0) - before.get(name, 0) for name in after
-                            if after.get(name, 0) != before.get(name, 0)}
+            checks[kind] = {
+                name: after.get(name, 0) - before.get(name, 0)
+                for name in after
+                if after.get(name, 0) != before.get(name, 0)
+            }
             checks[kind]["retried"] = failures
         checks["awarded"] = len(aws.credly.issued)
         checks["dead_letters"] = store.count_dead_letters()
-    return {"events": events, "checks": checks,
-            "tallies": {where: as_data(tally) for where, tally in aws.meter.tallies.items()}}
+    return {
+        "events": events,
+        "checks": checks,
+        "tallies": {where: as_data(tally) for where, tally in aws.meter.tallies.items()},
+    }
 
 
 def counters(aws: Aws, store: Any) -> dict[str, int]:
@@ -603,9 +650,15 @@ def counters(aws: Aws, store: Any) -> dict[str, int]:
 
 
 def as_data(tally: Tally) -> dict:
-    return {"calls": dict(tally.calls), "sqs_billed": tally.sqs_billed, "wru": tally.wru, "rru": tally.rru,
-            "aws_seconds": tally.aws_seconds, "api_requests": tally.api_requests,
-            "invocations": {name: runs for name, runs in tally.invocations.items()}}
+    return {
+        "calls": dict(tally.calls),
+        "sqs_billed": tally.sqs_billed,
+        "wru": tally.wru,
+        "rru": tally.rru,
+        "aws_seconds": tally.aws_seconds,
+        "api_requests": tally.api_requests,
+        "invocations": {name: runs for name, runs in tally.invocations.items()},
+    }
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -623,12 +676,25 @@ def per_kind(result: dict, aws_call_ms: float) -> dict[str, dict]:
     kinds: dict[str, dict] = {}
     for where, tally in result["tallies"].items():
         kind, actor = where.split("/")
-        row = kinds.setdefault(kind, {"calls": Counter(), "poller_calls": Counter(), "sqs_billed": 0.0,
-                                      "wru": 0.0, "rru": 0.0, "invocations": Counter(), "billed_ms": Counter(),
-                                      "modelled_ms": Counter(), "gb_seconds": 0.0, "modelled_gb_seconds": 0.0,
-                                      "api_requests": 0.0})
+        row = kinds.setdefault(
+            kind,
+            {
+                "calls": Counter(),
+                "poller_calls": Counter(),
+                "sqs_billed": 0.0,
+                "wru": 0.0,
+                "rru": 0.0,
+                "invocations": Counter(),
+                "billed_ms": Counter(),
+                "modelled_ms": Counter(),
+                "gb_seconds": 0.0,
+                "modelled_gb_seconds": 0.0,
+                "api_requests": 0.0,
+            },
+        )
         (row["poller_calls"] if actor == "poller" else row["calls"]).update(
-            {call: n * scale for call, n in tally["calls"].items()})
+            {call: n * scale for call, n in tally["calls"].items()}
+        )
         row["sqs_billed"] += tally["sqs_billed"] * scale
         row["wru"] += tally["wru"] * scale
         row["rru"] += tally["rru"] * scale
@@ -652,10 +718,14 @@ def cost_per_million(row: dict) -> dict[str, float]:
     thousand = 1000
     cost = {
         "sqs": row["sqs_billed"] * thousand * PRICES["sqs_per_million_requests"] / 1e6,
-        "dynamodb": (row["wru"] * PRICES["dynamodb_per_million_wru"]
-                     + row["rru"] * PRICES["dynamodb_per_million_rru"]) * thousand / 1e6,
-        "lambda": (sum(row["invocations"].values()) * PRICES["lambda_per_million_requests"] / 1e6
-                   + row["modelled_gb_seconds"] * PRICES["lambda_per_gb_second"]) * thousand,
+        "dynamodb": (row["wru"] * PRICES["dynamodb_per_million_wru"] + row["rru"] * PRICES["dynamodb_per_million_rru"])
+        * thousand
+        / 1e6,
+        "lambda": (
+            sum(row["invocations"].values()) * PRICES["lambda_per_million_requests"] / 1e6
+            + row["modelled_gb_seconds"] * PRICES["lambda_per_gb_second"]
+        )
+        * thousand,
         "api_gateway": row["api_requests"] * thousand * PRICES["api_gateway_per_million"] / 1e6,
     }
     cost["total"] = sum(cost.values())
@@ -682,14 +752,25 @@ def figures(row: dict, old: dict | None) -> Iterator[tuple[str, float, float]]:
     for group, label in (("calls", "handler"), ("poller_calls", "Lambda's SQS poller")):
         for call in sorted(set(row[group]) | set((old or {}).get(group, {}))):
             yield f"{label} {call}", pick(row, group, call), pick(old, group, call)
-    for name, label in (("sqs_billed", "SQS billed requests (64 KB chunks)"), ("wru", "DynamoDB write request units"),
-                        ("rru", "DynamoDB read request units"), ("api_requests", "API Gateway requests")):
+    for name, label in (
+        ("sqs_billed", "SQS billed requests (64 KB chunks)"),
+        ("wru", "DynamoDB write request units"),
+        ("rru", "DynamoDB read request units"),
+        ("api_requests", "API Gateway requests"),
+    ):
         yield label, row[name], pick(old, name)
     for function in sorted(row["invocations"]):
         yield f"Lambda {function} invocations", row["invocations"][function], pick(old, "invocations", function)
-        yield f"Lambda {function} billed ms (measured, moto)", row["billed_ms"][function], pick(old, "billed_ms", function)
-        yield (f"Lambda {function} billed ms (AWS calls at the modelled latency)", row["modelled_ms"][function],
-               pick(old, "modelled_ms", function))
+        yield (
+            f"Lambda {function} billed ms (measured, moto)",
+            row["billed_ms"][function],
+            pick(old, "billed_ms", function),
+        )
+        yield (
+            f"Lambda {function} billed ms (AWS calls at the modelled latency)",
+            row["modelled_ms"][function],
+            pick(old, "modelled_ms", function),
+        )
     for part in ("sqs", "dynamodb", "lambda", "api_gateway", "total"):
         yield f"USD per million events: {part}", round(row["cost"][part], 4), round(pick(old, "cost", part), 4)
 
@@ -705,8 +786,20 @@ def run_before(revision: str, events: int) -> dict:
         lrs_modules = ROOT / "tools" / "lrs" / "node_modules"
         os.symlink(lrs_modules, Path(tree) / "tools" / "lrs" / "node_modules")
         out = Path(tree) / "before.json"
-        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--code-root", tree, "--events", str(events),
-                        "--raw", str(out)], cwd=tree, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--code-root",
+                tree,
+                "--events",
+                str(events),
+                "--raw",
+                str(out),
+            ],
+            cwd=tree,
+            check=True,
+        )
         return json.loads(out.read_text())
 
 
@@ -714,8 +807,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000, help="events of each kind")
     parser.add_argument("--before", metavar="REV", help="also measure the code of this git revision")
-    parser.add_argument("--aws-call-ms", type=float, default=6.0,
-                        help="in-region latency of one SQS or DynamoDB call, for the modelled ms")
+    parser.add_argument(
+        "--aws-call-ms",
+        type=float,
+        default=6.0,
+        help="in-region latency of one SQS or DynamoDB call, for the modelled ms",
+    )
     parser.add_argument("--json", type=Path, help="write the per-kind figures here")
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)  # the child of --before
     parser.add_argument("--code-root", help=argparse.SUPPRESS)
@@ -730,8 +827,10 @@ def main(argv: list[str] | None = None) -> int:
     kinds = per_kind(result, args.aws_call_ms)
     before = per_kind(before_raw, args.aws_call_ms) if before_raw else None
     print(f"# AWS cost: {args.events:,} events of each kind ({time.perf_counter() - started:.0f} s under moto)")
-    print(f"checks: {json.dumps(result['checks'])}" + (f"\nbefore ({args.before}): {json.dumps(before_raw['checks'])}"
-                                                        if before_raw else ""))
+    print(
+        f"checks: {json.dumps(result['checks'])}"
+        + (f"\nbefore ({args.before}): {json.dumps(before_raw['checks'])}" if before_raw else "")
+    )
     print(f"memory (dev stage): {memory_mb()}; modelled latency {args.aws_call_ms} ms an AWS call; prices {PRICES}")
     for line in lines(kinds, before):
         print(line)

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tools"), str(ROOT / "bench")]
 
 from credly_badges import make_badges  # noqa: E402
+
 from lrs_process import LrsProcess, free_port  # noqa: E402
 
 ORG, TOKEN = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45", "bench-token"
@@ -43,21 +44,50 @@ BATCH = 50
 
 def start_fake(badges_file: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    fake = subprocess.Popen([sys.executable, str(ROOT / "tools" / "fakes" / "credly_api.py"), "--port", str(port),
-                             "--org", ORG, "--token", TOKEN, "--badges-file", str(badges_file)],
-                            stdout=subprocess.PIPE, text=True)
+    fake = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "fakes" / "credly_api.py"),
+            "--port",
+            str(port),
+            "--org",
+            ORG,
+            "--token",
+            TOKEN,
+            "--badges-file",
+            str(badges_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert fake.stdout is not None
     fake.stdout.readline()  # "fake Credly API on ..." once every badge is loaded
     return fake, f"http://127.0.0.1:{port}/v1/"
 
 
 def backfill(api_base: str, lrs: LrsProcess, state_dir: Path) -> dict:
-    env = {**os.environ, "CREDLY_API_BASE": api_base, "CREDLY_ORG_ID": ORG, "CREDLY_TOKEN": TOKEN,
-           "LRS_ENDPOINT": lrs.endpoint, "STATE_PATH": str(state_dir / "state.sqlite"), "QUEUE_BACKEND": "local",
-           "STATE_BACKEND": "sqlite", "LRS_BATCH_SIZE": str(BATCH), "WORKER_BATCH_SIZE": "10", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CREDLY_API_BASE": api_base,
+        "CREDLY_ORG_ID": ORG,
+        "CREDLY_TOKEN": TOKEN,
+        "LRS_ENDPOINT": lrs.endpoint,
+        "STATE_PATH": str(state_dir / "state.sqlite"),
+        "QUEUE_BACKEND": "local",
+        "STATE_BACKEND": "sqlite",
+        "LRS_BATCH_SIZE": str(BATCH),
+        "WORKER_BATCH_SIZE": "10",
+        "LOG_LEVEL": "WARNING",
+    }
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "chalicelib", "backfill", "credly", "--json"], cwd=ROOT,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "chalicelib", "backfill", "credly", "--json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     peak_kb = 0
     while child.poll() is None:  # the high-water mark of the command itself
         peak_kb = max(peak_kb, high_water_kb(child.pid))
@@ -85,7 +115,7 @@ def translate(badges: list[dict]) -> list[dict]:
     from chalicelib.settings import load_settings
 
     translator = Translator(load_settings({}))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     page = {"data": badges, "metadata": {}}
     return translator.translate("credly", page, now).statements
 
@@ -95,7 +125,7 @@ def ceiling(statements: list[dict], lrs: LrsProcess) -> float:
     headers = {"X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"}
     started = time.perf_counter()
     for start in range(0, len(statements), BATCH):
-        answer = session.post(lrs.statements_url, data=json.dumps(statements[start:start + BATCH]), headers=headers)
+        answer = session.post(lrs.statements_url, data=json.dumps(statements[start : start + BATCH]), headers=headers)
         answer.raise_for_status()
     return time.perf_counter() - started
 
@@ -108,8 +138,14 @@ def missing(statements: list[dict], lrs: LrsProcess, sample: int = 1000) -> int:
 
 
 def run(count: int, workdir: Path) -> tuple[dict, float, int]:
-    badges = make_badges(count, seed=20261201, start=datetime(2025, 1, 1, tzinfo=timezone.utc), spread_days=700,
-                         expiry_days=(3650,), state="accepted")
+    badges = make_badges(
+        count,
+        seed=20261201,
+        start=datetime(2025, 1, 1, tzinfo=UTC),
+        spread_days=700,
+        expiry_days=(3650,),
+        state="accepted",
+    )
     statements = translate(badges)
     badges_file = workdir / f"badges-{count}.jsonl"
     with badges_file.open("w", encoding="utf-8") as out:
@@ -142,12 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     statements = big["statements"]
     rate, top_rate = statements / big["seconds"], statements / top
     print(f"backfill_throughput: {args.badges:,} Credly badges, {big['pages']} pages of 100, LRS batch {BATCH}")
-    print(f"  backfill   python -m chalicelib backfill credly  {big['seconds']:8.2f} s  {rate:9,.0f} statements/s "
-          f"({statements:,} statements, {big['dead_letters']} dead letters)")
+    print(
+        f"  backfill   python -m chalicelib backfill credly  {big['seconds']:8.2f} s  {rate:9,.0f} statements/s "
+        f"({statements:,} statements, {big['dead_letters']} dead letters)"
+    )
     print(f"  ceiling    requests.Session POSTs            {top:8.2f} s  {top_rate:9,.0f} statements/s")
     print(f"  RATIO      backfill delivers at {rate / top_rate:.2f}x the LRS's own ceiling (target >= 0.8)")
-    print(f"  memory     peak RSS {small['rss_mb']:.0f} MB for {args.small:,} badges, {big['rss_mb']:.0f} MB for "
-          f"{args.badges:,} (target <= 150 MB, flat)")
+    print(
+        f"  memory     peak RSS {small['rss_mb']:.0f} MB for {args.small:,} badges, {big['rss_mb']:.0f} MB for "
+        f"{args.badges:,} (target <= 150 MB, flat)"
+    )
     print(f"  verify     {absent} of 1,000 sampled statement ids missing from the LRS")
     return 0 if absent == 0 and big["dead_letters"] == 0 else 1
 

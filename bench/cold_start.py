@@ -27,21 +27,25 @@ APP = "import app"
 FLOOR = "import chalice, pydantic, requests"
 # Not part of the ratio: what the first webhook on a fresh AWS container imports on top of app.py
 # (lazily, inside the route): settings and intake, then boto3 for its SQS send and DynamoDB claim.
-FIRST_WEBHOOK = "import app, chalicelib.runtime, chalicelib.intake.webhooks, chalicelib.queue.sqs, chalicelib.store.dynamodb, boto3"
+FIRST_WEBHOOK = (
+    "import app, chalicelib.runtime, chalicelib.intake.webhooks, chalicelib.queue.sqs, chalicelib.store.dynamodb, boto3"
+)
 PROBE = "import time, sys; t = time.perf_counter(); {imports}; print(time.perf_counter() - t, 'boto3' in sys.modules)"
 
 
 def measure_once(imports: str) -> tuple[float, bool]:
     """Seconds to run `imports` in a fresh interpreter (started in the repo root), and boto3's presence."""
-    out = subprocess.run([sys.executable, "-c", PROBE.format(imports=imports)], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(imports=imports)], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     return float(out[0]), out[1] == "True"
 
 
 def top_imports(imports: str, top: int) -> list[tuple[int, int, str]]:
     """(cumulative us, self us, module) of the costliest imports, from -X importtime."""
-    err = subprocess.run([sys.executable, "-X", "importtime", "-c", imports], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stderr
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", imports], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stderr
     rows = []
     for line in err.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -72,14 +76,20 @@ def main() -> int:
     ratio = app_median / floor_median
 
     print(f"cold_start: {args.runs} fresh interpreters each, alternating, {sys.executable}")
-    print(f"  floor   {FLOOR:<38} median {floor_median * 1000:7.1f} ms"
-          f"  (min {min(floor_times) * 1000:.1f}, max {max(floor_times) * 1000:.1f})")
-    print(f"  app     {APP:<38} median {app_median * 1000:7.1f} ms"
-          f"  (min {min(app_times) * 1000:.1f}, max {max(app_times) * 1000:.1f})")
+    print(
+        f"  floor   {FLOOR:<38} median {floor_median * 1000:7.1f} ms"
+        f"  (min {min(floor_times) * 1000:.1f}, max {max(floor_times) * 1000:.1f})"
+    )
+    print(
+        f"  app     {APP:<38} median {app_median * 1000:7.1f} ms"
+        f"  (min {min(app_times) * 1000:.1f}, max {max(app_times) * 1000:.1f})"
+    )
     print(f"  RATIO   app / floor{'':<27} {ratio:7.2f} x   (target <= {TARGET})")
     print(f"  boto3 in sys.modules after import app: {boto3_loaded}   (must be False)")
-    print(f"  info    first webhook's imports (app + intake + SQS/DynamoDB code + boto3)"
-          f" median {first_webhook * 1000:.1f} ms = {first_webhook / floor_median:.2f} x floor")
+    print(
+        f"  info    first webhook's imports (app + intake + SQS/DynamoDB code + boto3)"
+        f" median {first_webhook * 1000:.1f} ms = {first_webhook / floor_median:.2f} x floor"
+    )
 
     if ratio > TARGET or args.importtime:
         print(f"  top {args.top} imports of `{APP}` by cumulative time (python -X importtime, one run):")

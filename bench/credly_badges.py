@@ -11,23 +11,70 @@ from pathlib import Path
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "credly" / "badges_page_1.json"
 
-FIRST_NAMES = ["Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Frances",
-               "Niklaus", "Margaret", "Tony", "Radia", "Ken", "Hedy", "Dennis", "Sophie"]
-LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Allen",
-              "Wirth", "Hamilton", "Hoare", "Perlman", "Thompson", "Lamarr", "Ritchie", "Wilson"]
+FIRST_NAMES = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "Niklaus",
+    "Margaret",
+    "Tony",
+    "Radia",
+    "Ken",
+    "Hedy",
+    "Dennis",
+    "Sophie",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "Wirth",
+    "Hamilton",
+    "Hoare",
+    "Perlman",
+    "Thompson",
+    "Lamarr",
+    "Ritchie",
+    "Wilson",
+]
 # (name, description, url or None -> Credly BADGE_CLASS_IRI, skills)
 TEMPLATES = [
-    ("Python Expert", "Writes idiomatic, tested Python and reviews others' code.",
-     "https://www.credly.com/org/acme-corp/badge/python-expert", ["Python", "Code Review"]),
-    ("Cloud Practitioner", "Deploys and operates services on a public cloud.",
-     "https://www.credly.com/org/acme-corp/badge/cloud-practitioner", ["AWS", "Networking", "IAM"]),
+    (
+        "Python Expert",
+        "Writes idiomatic, tested Python and reviews others' code.",
+        "https://www.credly.com/org/acme-corp/badge/python-expert",
+        ["Python", "Code Review"],
+    ),
+    (
+        "Cloud Practitioner",
+        "Deploys and operates services on a public cloud.",
+        "https://www.credly.com/org/acme-corp/badge/cloud-practitioner",
+        ["AWS", "Networking", "IAM"],
+    ),
     ("Data Privacy Basics", None, None, ["GDPR"]),
-    ("Agile Team Member", "Works in short iterations with a cross-functional team.",
-     "https://www.credly.com/org/acme-corp/badge/agile-team-member", []),
-    ("Security Champion", "Leads threat modelling and secure code reviews for a team.",
-     None, ["Threat Modelling", "OWASP", "Secure Coding", "Incident Response"]),
+    (
+        "Agile Team Member",
+        "Works in short iterations with a cross-functional team.",
+        "https://www.credly.com/org/acme-corp/badge/agile-team-member",
+        [],
+    ),
+    (
+        "Security Champion",
+        "Leads threat modelling and secure code reviews for a team.",
+        None,
+        ["Threat Modelling", "OWASP", "Secure Coding", "Incident Response"],
+    ),
 ]
-
 
 
 def random_uuid(rng: random.Random) -> str:
@@ -50,8 +97,9 @@ def make_templates(base: dict, rng: random.Random) -> list[dict]:
             url=url,
             vanity_slug=slug,
             image_url=f"https://images.credly.com/images/{slug}/image.png",
-            skills=[{"id": f"s{i}", "name": s, "vanity_slug": s.lower().replace(" ", "-")}
-                    for i, s in enumerate(skills)],
+            skills=[
+                {"id": f"s{i}", "name": s, "vanity_slug": s.lower().replace(" ", "-")} for i, s in enumerate(skills)
+            ],
         )
         templates.append(template)
     return templates
@@ -99,23 +147,54 @@ def make_badges(
             badge_url=f"https://www.credly.com/badges/{badge_id}",
             badge_template=copy.deepcopy(rng.choice(templates)),
         )
-        badge["user"].update(id=f"u-{i:06x}", email=email.lower(), first_name=first, last_name=last,
-                             url=f"https://www.credly.com/users/{first.lower()}-{last.lower()}-{i}")
+        badge["user"].update(
+            id=f"u-{i:06x}",
+            email=email.lower(),
+            first_name=first,
+            last_name=last,
+            url=f"https://www.credly.com/users/{first.lower()}-{last.lower()}-{i}",
+        )
         badges.append(badge)
     return badges
 
 
 # Credly's badge export (Organization > Data > Badges), as far as its columns are known.
-EXPORT_HEADER = ["Badge Name", "Badge Template ID", "Issued by", "Earner Badge ID", "Issuer Earner ID", "Group Tag",
-                 "Badge URL", "Issued to First Name", "Issued to Middle Name", "Issued to Last Name",
-                 "Issued to Email", "Status", "Expired", "Issue Date", "Expiration Date"]
+EXPORT_HEADER = [
+    "Badge Name",
+    "Badge Template ID",
+    "Issued by",
+    "Earner Badge ID",
+    "Issuer Earner ID",
+    "Group Tag",
+    "Badge URL",
+    "Issued to First Name",
+    "Issued to Middle Name",
+    "Issued to Last Name",
+    "Issued to Email",
+    "Status",
+    "Expired",
+    "Issue Date",
+    "Expiration Date",
+]
 
 
 def export_row(badge: dict) -> list[str]:
     """A badge (API shape) as a row of the export, in EXPORT_HEADER's order."""
     issuer = next((e["entity"]["name"] for e in badge.get("issuer", {}).get("entities", []) if e.get("primary")), "")
-    return [badge["badge_template"]["name"], badge["badge_template"]["id"], issuer, badge["id"],
-            badge.get("issuer_earner_id") or "", "", badge.get("badge_url") or "", badge.get("issued_to_first_name")
-            or "", "", badge.get("issued_to_last_name") or "", badge.get("recipient_email") or "",
-            badge["state"].capitalize(), "No", badge["issued_at"].replace("T", " ").replace(".000Z", " UTC"),
-            (badge.get("expires_at") or "")[:10]]
+    return [
+        badge["badge_template"]["name"],
+        badge["badge_template"]["id"],
+        issuer,
+        badge["id"],
+        badge.get("issuer_earner_id") or "",
+        "",
+        badge.get("badge_url") or "",
+        badge.get("issued_to_first_name") or "",
+        "",
+        badge.get("issued_to_last_name") or "",
+        badge.get("recipient_email") or "",
+        badge["state"].capitalize(),
+        "No",
+        badge["issued_at"].replace("T", " ").replace(".000Z", " UTC"),
+        (badge.get("expires_at") or "")[:10],
+    ]

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def write_export(path: Path, rows: int, seed: int = 5) -> None:
     """A Credly badge export of `rows` distinct badges, streamed to disk."""
     rng = random.Random(seed)
     templates = [(name, str(uuid.UUID(int=rng.getrandbits(128), version=4))) for name, *_ in TEMPLATES]
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     with path.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
         writer.writerow(EXPORT_HEADER)
@@ -54,10 +54,25 @@ def write_export(path: Path, rows: int, seed: int = 5) -> None:
             name, template_id = rng.choice(templates)
             issued = start + timedelta(seconds=rng.randrange(700 * 86400))
             expires = (issued + timedelta(days=1095)).date().isoformat() if i % 4 else ""
-            writer.writerow([name, template_id, "Acme Corp", badge_id, f"E-{100000 + i}", "", 
-                             f"https://www.credly.com/badges/{badge_id}", first, "", last,
-                             f"{first}.{last}.{i}@example.com", STATES[i % len(STATES)], "No",
-                             issued.strftime("%Y-%m-%d %H:%M:%S UTC"), expires])
+            writer.writerow(
+                [
+                    name,
+                    template_id,
+                    "Acme Corp",
+                    badge_id,
+                    f"E-{100000 + i}",
+                    "",
+                    f"https://www.credly.com/badges/{badge_id}",
+                    first,
+                    "",
+                    last,
+                    f"{first}.{last}.{i}@example.com",
+                    STATES[i % len(STATES)],
+                    "No",
+                    issued.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                    expires,
+                ]
+            )
 
 
 def child(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -74,10 +89,17 @@ def child(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 
 
 def run_import(path: Path, state: Path) -> tuple[float, int, dict]:
-    env = {**os.environ, "STATE_PATH": str(state), "QUEUE_BACKEND": "local", "STATE_BACKEND": "sqlite",
-           "LOG_LEVEL": "WARNING"}
-    seconds, rss, out = child([sys.executable, "-m", "chalicelib", "import-csv", "--platform", "credly", str(path),
-                               "--no-deliver", "--json"], env)
+    env = {
+        **os.environ,
+        "STATE_PATH": str(state),
+        "QUEUE_BACKEND": "local",
+        "STATE_BACKEND": "sqlite",
+        "LOG_LEVEL": "WARNING",
+    }
+    seconds, rss, out = child(
+        [sys.executable, "-m", "chalicelib", "import-csv", "--platform", "credly", str(path), "--no-deliver", "--json"],
+        env,
+    )
     return seconds, rss, json.loads(out.strip().splitlines()[-1])
 
 
@@ -88,9 +110,17 @@ def measure(rows: int, folder: Path) -> dict:
     assert int(counted) == rows + 1
     seconds, rss, summary = run_import(path, folder / f"state-{rows}.sqlite")
     assert (summary["good"], summary["bad"]) == (rows, 0), summary
-    result = {"rows": rows, "bytes": path.stat().st_size, "seconds": seconds, "rss_mb": rss,
-              "rows_per_s": rows / seconds, "floor_seconds": floor_seconds, "floor_rows_per_s": rows / floor_seconds,
-              "floor_rss_mb": floor_rss, "pages": summary["pages"]}
+    result = {
+        "rows": rows,
+        "bytes": path.stat().st_size,
+        "seconds": seconds,
+        "rss_mb": rss,
+        "rows_per_s": rows / seconds,
+        "floor_seconds": floor_seconds,
+        "floor_rows_per_s": rows / floor_seconds,
+        "floor_rss_mb": floor_rss,
+        "pages": summary["pages"],
+    }
     path.unlink()
     (folder / f"state-{rows}.sqlite").unlink()
     return result
@@ -101,16 +131,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
     args = parser.parse_args()
-    print("import-csv --no-deliver: rows are read, checked and queued into the local outbox; not delivered to "
-          "an LRS (delivery is measured by bench/backfill_throughput.py and bench/delivery_throughput.py)")
+    print(
+        "import-csv --no-deliver: rows are read, checked and queued into the local outbox; not delivered to "
+        "an LRS (delivery is measured by bench/backfill_throughput.py and bench/delivery_throughput.py)"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for rows in (args.small, args.rows):
             r = measure(rows, Path(folder))
-            print(f"{r['rows']:>9,} rows ({r['bytes'] / 1e6:,.0f} MB): import {r['seconds']:,.1f} s = "
-                  f"{r['rows_per_s']:,.0f} rows/s in {r['pages']:,} pages, peak RSS {r['rss_mb']} MB; floor "
-                  f"(csv.reader) {r['floor_seconds']:,.2f} s = {r['floor_rows_per_s']:,.0f} rows/s, "
-                  f"peak RSS {r['floor_rss_mb']} MB; RATIO {r['rows_per_s'] / r['floor_rows_per_s']:.3f}x",
-                  flush=True)
+            print(
+                f"{r['rows']:>9,} rows ({r['bytes'] / 1e6:,.0f} MB): import {r['seconds']:,.1f} s = "
+                f"{r['rows_per_s']:,.0f} rows/s in {r['pages']:,} pages, peak RSS {r['rss_mb']} MB; floor "
+                f"(csv.reader) {r['floor_seconds']:,.2f} s = {r['floor_rows_per_s']:,.0f} rows/s, "
+                f"peak RSS {r['floor_rss_mb']} MB; RATIO {r['rows_per_s'] / r['floor_rows_per_s']:.3f}x",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -61,11 +61,10 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,29 +72,37 @@ for entry in (ROOT, ROOT / "tools"):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
+import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)
 import requests  # noqa: E402
+from quiet_logs import silence_connector_logs  # noqa: E402
 
+from chalicelib.delivery.translation import Translator  # noqa: E402
 from chalicelib.queue import QueueMessage  # noqa: E402
 from chalicelib.queue.local import LocalOutbox  # noqa: E402
 from chalicelib.settings import Settings, load_settings  # noqa: E402
-from chalicelib.delivery.translation import Translator  # noqa: E402
 from lrs_process import XAPI_VERSION, LrsProcess  # noqa: E402
-
-import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)
-from quiet_logs import silence_connector_logs  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "credly"
 EARNED = "http://specification.openbadges.org/xapi/verbs/earned"
 SETTING_NAMES = {name.upper() for name in Settings.model_fields}
 
+
 def make_badges(count: int, seed: int) -> list[dict]:
     """Pending badges issued in 2024-2025; a quarter never expire, the rest 10 years after issue,
     so none has expired and each gives exactly one statement (earned)."""
-    return credly_badges.make_badges(count, seed, start=datetime(2024, 1, 1, tzinfo=timezone.utc),
-                                     spread_days=2 * 365, expiry_days=(3650,), vary_templates=False, state="pending")
+    return credly_badges.make_badges(
+        count,
+        seed,
+        start=datetime(2024, 1, 1, tzinfo=UTC),
+        spread_days=2 * 365,
+        expiry_days=(3650,),
+        vary_templates=False,
+        state="pending",
+    )
 
 
 # -- environment and helpers ---------------------------------------------------------------------
+
 
 def configure(env: dict[str, str]) -> None:
     """Exactly these connector settings in os.environ (every other one unset), fresh services()."""
@@ -204,10 +211,11 @@ def count_stored(lrs: LrsProcess, session: requests.Session) -> list[str]:
 
 # -- phases --------------------------------------------------------------------------------------
 
+
 def translate_all(badges: list[dict], env: dict[str, str]) -> tuple[float, list[dict]]:
     translator = Translator(load_settings(env))
     translator.translate("credly", {"data": copy.deepcopy(badges[0])})  # warm: adapter built
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     statements: list[dict] = []
     gc.collect()
     t0 = time.perf_counter()
@@ -260,8 +268,9 @@ def enqueue(services, badges: list[dict]) -> float:
 DRAINER, SENDER = "drainer thread", "sender thread"
 
 
-def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args: argparse.Namespace,
-               round_: int = 0) -> dict:
+def end_to_end(
+    badges: list[dict], expected_ids: set[str], state_dir: Path, args: argparse.Namespace, round_: int = 0
+) -> dict:
     from chalicelib.runtime import services
 
     with LrsProcess() as lrs, requests.Session() as session:
@@ -301,9 +310,16 @@ def end_to_end(badges: list[dict], expected_ids: set[str], state_dir: Path, args
         stored = count_stored(lrs, session)
     configure({})
     return {
-        "enqueue_seconds": enqueue_seconds, "depth_before": depth_before, "seconds": seconds,
-        "left": left, "dead": dead, "counters": counters, "stored": len(stored),
-        "stored_distinct": len(set(stored)), "stored_match": set(stored) == expected_ids, "split": split,
+        "enqueue_seconds": enqueue_seconds,
+        "depth_before": depth_before,
+        "seconds": seconds,
+        "left": left,
+        "dead": dead,
+        "counters": counters,
+        "stored": len(stored),
+        "stored_distinct": len(set(stored)),
+        "stored_match": set(stored) == expected_ids,
+        "split": split,
         "cpu": cpu,
     }
 
@@ -324,8 +340,10 @@ def describe_rounds(ratios: list[float]) -> str:
 
 
 def ceiling(statements: list[dict], batch: int, args: argparse.Namespace) -> dict:
-    bodies = [json.dumps(statements[i : i + batch], separators=(",", ":"), ensure_ascii=False).encode()
-              for i in range(0, len(statements), batch)]
+    bodies = [
+        json.dumps(statements[i : i + batch], separators=(",", ":"), ensure_ascii=False).encode()
+        for i in range(0, len(statements), batch)
+    ]
     headers = {"X-Experience-API-Version": XAPI_VERSION, "Content-Type": "application/json"}
     with LrsProcess() as lrs, requests.Session() as session:
         statuses: dict[int, int] = defaultdict(int)
@@ -351,8 +369,9 @@ def webhooks(count: int, warmup: int, seed: int, state_dir: Path) -> dict:
     notification = json.loads((FIXTURES / "webhook_badge_created.json").read_text(encoding="utf-8"))
     org = notification["organization_id"]
     token = "path-" + uuid.UUID(int=random.Random(seed).getrandbits(128)).hex
-    configure({"STATE_PATH": str(state_dir / "webhooks.sqlite"), "CREDLY_WEBHOOK_TOKEN": token,
-               "CREDLY_ORG_ID": org})  # LOCAL_WORKER unset: nothing drains during the run
+    configure(
+        {"STATE_PATH": str(state_dir / "webhooks.sqlite"), "CREDLY_WEBHOOK_TOKEN": token, "CREDLY_ORG_ID": org}
+    )  # LOCAL_WORKER unset: nothing drains during the run
 
     floor_app = Chalice("floor")
 
@@ -361,18 +380,28 @@ def webhooks(count: int, warmup: int, seed: int, state_dir: Path) -> dict:
         return {"status": "ok"}
 
     rng = random.Random(seed + 1)
-    moment = datetime(2026, 11, 20, 14, 3, 11, tzinfo=timezone.utc)
-    bodies = [json.dumps({"id": credly_badges.random_uuid(rng), "organization_id": org, "event_type": "badge.created",
-                          "occurred_at": credly_badges.iso_millis(moment + timedelta(seconds=i))}).encode()
-              for i in range(warmup + count)]
+    moment = datetime(2026, 11, 20, 14, 3, 11, tzinfo=UTC)
+    bodies = [
+        json.dumps(
+            {
+                "id": credly_badges.random_uuid(rng),
+                "organization_id": org,
+                "event_type": "badge.created",
+                "occurred_at": credly_badges.iso_millis(moment + timedelta(seconds=i)),
+            }
+        ).encode()
+        for i in range(warmup + count)
+    ]
     path = f"/webhooks/credly/{token}"
     headers = {"Content-Type": "application/json"}
     route_ms: list[float] = []
     floor_ms: list[float] = []
     statuses: dict[tuple[int, str], int] = defaultdict(int)
     clock = time.perf_counter
-    with Client(connector_app.app, stage_name="test", project_dir=str(ROOT)) as route, \
-            Client(floor_app, stage_name="test", project_dir=str(ROOT)) as floor:
+    with (
+        Client(connector_app.app, stage_name="test", project_dir=str(ROOT)) as route,
+        Client(floor_app, stage_name="test", project_dir=str(ROOT)) as floor,
+    ):
         gc.collect()
         for i, body in enumerate(bodies):
             # Alternate which app goes first, so neither always follows the other.
@@ -389,8 +418,14 @@ def webhooks(count: int, warmup: int, seed: int, state_dir: Path) -> dict:
         depth = svc.queue.depth()
         drainer_started = svc._drainer is not None
     configure({})
-    return {"route": sorted(route_ms), "floor": sorted(floor_ms), "statuses": dict(statuses),
-            "depth": depth, "expected_depth": warmup + count, "drainer_started": drainer_started}
+    return {
+        "route": sorted(route_ms),
+        "floor": sorted(floor_ms),
+        "statuses": dict(statuses),
+        "depth": depth,
+        "expected_depth": warmup + count,
+        "drainer_started": drainer_started,
+    }
 
 
 def profile_drain(badges: list[dict], state_dir: Path, args: argparse.Namespace, top: int) -> str:
@@ -412,8 +447,10 @@ def profile_drain(badges: list[dict], state_dir: Path, args: argparse.Namespace,
         left = svc.queue.depth()
     configure({})
     out = io.StringIO()
-    out.write(f"  drain under cProfile: {seconds:.2f} s for {len(badges)} events ({left} left; "
-              "profiling overhead included; the drainer thread only: the sender thread's POSTs are not in it)\n")
+    out.write(
+        f"  drain under cProfile: {seconds:.2f} s for {len(badges)} events ({left} left; "
+        "profiling overhead included; the drainer thread only: the sender thread's POSTs are not in it)\n"
+    )
     stats = pstats.Stats(profiler).stats  # (file, line, name) -> (cc, ncalls, tottime, cumtime, callers)
     rows = [(key, value[1], value[2], value[3]) for key, value in stats.items()]
     for title, column in (("own time (tottime)", 2), ("cumulative time", 3)):
@@ -446,7 +483,7 @@ def make_assertions(count: int, seed: int) -> list[dict]:
     with DIRECTORY.open(encoding="utf-8", newline="") as f:
         emails = [row["email"] for row in csv.DictReader(f)]
     rng = random.Random(seed)
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=365)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=365)
     documents = []
     for i in range(count):
         document = copy.deepcopy(template)
@@ -489,8 +526,11 @@ def translate_assertions(documents: list[dict], args: argparse.Namespace) -> tup
         adapter.parse(document)
     parse_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    items = [item for start in range(0, len(documents), args.routes_array)
-             for item in read_delivery(documents[start : start + args.routes_array], settings).items]
+    items = [
+        item
+        for start in range(0, len(documents), args.routes_array)
+        for item in read_delivery(documents[start : start + args.routes_array], settings).items
+    ]
     read_s = time.perf_counter() - t0
     queued = [[event.model_dump(mode="json") for event in item.events] for item in items]
     t0 = time.perf_counter()
@@ -508,8 +548,9 @@ def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Nam
     from devstack import Stack
 
     configure(routes_env(args))  # the stack's child process inherits os.environ (logs: to a file)
-    bodies = [json.dumps(documents[i : i + args.routes_array]).encode()
-              for i in range(0, len(documents), args.routes_array)]
+    bodies = [
+        json.dumps(documents[i : i + args.routes_array]).encode() for i in range(0, len(documents), args.routes_array)
+    ]
     warm = make_assertions(1, args.seed + 7)  # one untimed round trip first: worker and LRS client built
     statuses: dict[int, int] = defaultdict(int)
     with Stack() as stack, requests.Session() as kept_alive:
@@ -518,8 +559,10 @@ def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Nam
         # client's delayed ACK, ~40 ms an answer. --routes-keepalive measures that way.
         http = kept_alive if args.routes_keepalive else requests
         url = f"{stack.url}/ingest/openbadges"
-        headers = {"Authorization": f"Bearer {stack.secrets['OPENBADGES_INGEST_TOKEN']}",
-                   "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {stack.secrets['OPENBADGES_INGEST_TOKEN']}",
+            "Content-Type": "application/json",
+        }
         http.post(url, data=json.dumps(warm).encode(), headers=headers, timeout=60).raise_for_status()
         # Read from the stack's outbox itself: GET /health/details would ask the LRS on every poll.
         outbox = LocalOutbox(stack.state_path)
@@ -543,16 +586,28 @@ def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Nam
         seconds = time.perf_counter() - t0
         cpu = cpu_used(cpu0, (tree_cpu_seconds(pids[0]), *(cpu_seconds(pid) for pid in pids[1:]), machine_busy()))
         cpu = (cpu[0], cpu[1], None if None in cpu else cpu[3] - cpu[2])  # the bench's own CPU is not "other"
-        health = http.get(f"{stack.url}/health/details", timeout=60,
-                          headers={"Authorization": f"Bearer {stack.secrets['STATUS_TOKEN']}"}).json()["checks"]
+        health = http.get(
+            f"{stack.url}/health/details",
+            timeout=60,
+            headers={"Authorization": f"Bearer {stack.secrets['STATUS_TOKEN']}"},
+        ).json()["checks"]
         kept_alive.headers["X-Experience-API-Version"] = XAPI_VERSION
         stored = count_stored(stack.lrs, kept_alive)
     configure({})
     stored_set = set(stored) - {s for s in stored if s not in expected_ids}  # minus the warm-up one
-    return {"seconds": seconds, "ingest_seconds": ingest_seconds, "posts": len(bodies), "statuses": dict(statuses),
-            "polls": polls, "cpu": cpu, "dead": health.get("dead_letters"), "counters": health.get("counters"),
-            "stored": len(stored), "stored_expected": len(stored_set),
-            "stored_match": stored_set == expected_ids and len(stored) == len(expected_ids) + 1}
+    return {
+        "seconds": seconds,
+        "ingest_seconds": ingest_seconds,
+        "posts": len(bodies),
+        "statuses": dict(statuses),
+        "polls": polls,
+        "cpu": cpu,
+        "dead": health.get("dead_letters"),
+        "counters": health.get("counters"),
+        "stored": len(stored),
+        "stored_expected": len(stored_set),
+        "stored_match": stored_set == expected_ids and len(stored) == len(expected_ids) + 1,
+    }
 
 
 def routes_profile(documents: list[dict], state_dir: Path, args: argparse.Namespace, top: int) -> str:
@@ -564,12 +619,19 @@ def routes_profile(documents: list[dict], state_dir: Path, args: argparse.Namesp
     from chalicelib.runtime import services
 
     token = "ob-" + uuid.uuid4().hex
-    bodies = [json.dumps(documents[i : i + args.routes_array]).encode()
-              for i in range(0, len(documents), args.routes_array)]
+    bodies = [
+        json.dumps(documents[i : i + args.routes_array]).encode() for i in range(0, len(documents), args.routes_array)
+    ]
     out = io.StringIO()
     with LrsProcess() as lrs:
-        configure({**routes_env(args), "STATE_PATH": str(state_dir / "routes-profile.sqlite"),
-                   "LRS_ENDPOINT": lrs.endpoint, "OPENBADGES_INGEST_TOKEN": token})
+        configure(
+            {
+                **routes_env(args),
+                "STATE_PATH": str(state_dir / "routes-profile.sqlite"),
+                "LRS_ENDPOINT": lrs.endpoint,
+                "OPENBADGES_INGEST_TOKEN": token,
+            }
+        )
         svc = services()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         with Client(connector_app.app, stage_name="test", project_dir=str(ROOT)) as client:
@@ -577,10 +639,14 @@ def routes_profile(documents: list[dict], state_dir: Path, args: argparse.Namesp
             client.http.post("/ingest/openbadges", body=warm, headers=headers)
             svc.drainer().run_until_idle(timeout=args.timeout)  # worker and drainer built, not profiled
             for title, work in (
-                ("routes: POST /ingest/openbadges", lambda: [client.http.post("/ingest/openbadges", body=b, headers=headers)
-                                                             for b in bodies]),
-                ("drain: drainer.run_until_idle (drainer thread; the sender thread's POSTs are not in it)",
-                 lambda: svc.drainer().run_until_idle(timeout=args.timeout)),
+                (
+                    "routes: POST /ingest/openbadges",
+                    lambda: [client.http.post("/ingest/openbadges", body=b, headers=headers) for b in bodies],
+                ),
+                (
+                    "drain: drainer.run_until_idle (drainer thread; the sender thread's POSTs are not in it)",
+                    lambda: svc.drainer().run_until_idle(timeout=args.timeout),
+                ),
             ):
                 profiler = cProfile.Profile()
                 gc.collect()
@@ -610,8 +676,9 @@ def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespac
     from chalicelib.runtime import services
 
     token = "ob-" + uuid.uuid4().hex
-    bodies = [json.dumps(documents[i : i + args.routes_array]).encode()
-              for i in range(0, len(documents), args.routes_array)]
+    bodies = [
+        json.dumps(documents[i : i + args.routes_array]).encode() for i in range(0, len(documents), args.routes_array)
+    ]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     n = len(documents)
     out = io.StringIO()
@@ -622,13 +689,20 @@ def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespac
         split.wrap(owner, name, label)
 
     with LrsProcess() as lrs:
-        configure({**routes_env(args), "STATE_PATH": str(state_dir / "routes-split.sqlite"),
-                   "LRS_ENDPOINT": lrs.endpoint, "OPENBADGES_INGEST_TOKEN": token})
+        configure(
+            {
+                **routes_env(args),
+                "STATE_PATH": str(state_dir / "routes-split.sqlite"),
+                "LRS_ENDPOINT": lrs.endpoint,
+                "OPENBADGES_INGEST_TOKEN": token,
+            }
+        )
         svc = services()
         try:
             with Client(connector_app.app, stage_name="test", project_dir=str(ROOT)) as client:
-                client.http.post("/ingest/openbadges", body=json.dumps(make_assertions(1, args.seed + 7)).encode(),
-                                 headers=headers)
+                client.http.post(
+                    "/ingest/openbadges", body=json.dumps(make_assertions(1, args.seed + 7)).encode(), headers=headers
+                )
                 svc.drainer().run_until_idle(timeout=args.timeout)  # everything built before the clocks
                 intake, drain = Split(), Split()
                 parse = OpenBadgesAdapter.parse
@@ -644,6 +718,7 @@ def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespac
                         finally:
                             intake.seconds["read_delivery (check_shape, content_key)"] += time.perf_counter() - t0
                             intake.calls["read_delivery (check_shape, content_key)"] += 1
+
                     return read_delivery
 
                 for owner, name, label in (
@@ -687,16 +762,25 @@ def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespac
                 setattr(owner, name, original)
         left = svc.queue.depth()
     configure({})
-    out.write(f"  routes (test client, one thread): {intake_seconds:.2f} s for {n} documents = "
-              f"{intake_seconds / n * 1e6:.0f} us/document\n")
+    out.write(
+        f"  routes (test client, one thread): {intake_seconds:.2f} s for {n} documents = "
+        f"{intake_seconds / n * 1e6:.0f} us/document\n"
+    )
     for label in sorted(intake.seconds, key=intake.seconds.get, reverse=True):
-        out.write(f"     {label:58s} {intake.seconds[label] / n * 1e6:6.0f} us/doc {intake.seconds[label] / intake_seconds:6.1%}"
-                  f"  ({intake.calls[label]} calls)\n")
-    out.write(f"  drain (pipelined, fresh LRS): {drain_seconds:.2f} s = {drain_seconds / n * 1e6:.0f} us/document"
-              + (f"; process CPU {drain_cpu:.2f} s" if drain_cpu is not None else "") + f"; left {left}\n")
+        out.write(
+            f"     {label:58s} {intake.seconds[label] / n * 1e6:6.0f} us/doc {intake.seconds[label] / intake_seconds:6.1%}"
+            f"  ({intake.calls[label]} calls)\n"
+        )
+    out.write(
+        f"  drain (pipelined, fresh LRS): {drain_seconds:.2f} s = {drain_seconds / n * 1e6:.0f} us/document"
+        + (f"; process CPU {drain_cpu:.2f} s" if drain_cpu is not None else "")
+        + f"; left {left}\n"
+    )
     for label in (label for _, _, label in drain_labels if label in drain.seconds):
-        out.write(f"     {label:58s} {drain.seconds[label] / n * 1e6:6.0f} us/doc {drain.seconds[label] / drain_seconds:6.1%}"
-                  f"  ({drain.calls[label]} calls)\n")
+        out.write(
+            f"     {label:58s} {drain.seconds[label] / n * 1e6:6.0f} us/doc {drain.seconds[label] / drain_seconds:6.1%}"
+            f"  ({drain.calls[label]} calls)\n"
+        )
     return out.getvalue()
 
 
@@ -731,66 +815,113 @@ def _profile_table(profiler: cProfile.Profile, top: int, seconds: float) -> str:
     return out.getvalue()
 
 
-def report_delivery(args: argparse.Namespace, n: int, gen_seconds: float, translate_seconds: float,
-                    e2e: dict, top: dict, hooks: dict, profile: str | None, ratios: list[float]) -> None:
+def report_delivery(
+    args: argparse.Namespace,
+    n: int,
+    gen_seconds: float,
+    translate_seconds: float,
+    e2e: dict,
+    top: dict,
+    hooks: dict,
+    profile: str | None,
+    ratios: list[float],
+) -> None:
     e2e_rate, top_rate = n / e2e["seconds"], n / top["seconds"]
     split: Split = e2e["split"]
     posts_e2e = sum(-(-min(args.worker_batch, n - i) // args.lrs_batch) for i in range(0, n, args.worker_batch))
 
     print(f"  -- outbox -> worker -> LRS: N={n} Credly badges (seed {args.seed}, generated in {gen_seconds:.2f} s)")
-    print(f"  LRS_BATCH_SIZE={args.lrs_batch} (statements per POST), WORKER_BATCH_SIZE={args.worker_batch} "
-          f"(messages per Worker.process): {posts_e2e} POSTs either way ({settings_origin(args)})")
+    print(
+        f"  LRS_BATCH_SIZE={args.lrs_batch} (statements per POST), WORKER_BATCH_SIZE={args.worker_batch} "
+        f"(messages per Worker.process): {posts_e2e} POSTs either way ({settings_origin(args)})"
+    )
     print("  -- delivery (each phase on a fresh LRS)")
-    print(f"  translate  Translator.translate x{n}  {translate_seconds:8.2f} s  "
-          f"{n / translate_seconds:9,.0f} statements/s  ({translate_seconds / n * 1e6:.0f} us/event)")
-    print(f"  enqueue    LocalOutbox.send x{n}     {e2e['enqueue_seconds']:8.2f} s  "
-          f"{n / e2e['enqueue_seconds']:9,.0f} messages/s  ({e2e['enqueue_seconds'] / n * 1e6:.0f} us/message)")
+    print(
+        f"  translate  Translator.translate x{n}  {translate_seconds:8.2f} s  "
+        f"{n / translate_seconds:9,.0f} statements/s  ({translate_seconds / n * 1e6:.0f} us/event)"
+    )
+    print(
+        f"  enqueue    LocalOutbox.send x{n}     {e2e['enqueue_seconds']:8.2f} s  "
+        f"{n / e2e['enqueue_seconds']:9,.0f} messages/s  ({e2e['enqueue_seconds'] / n * 1e6:.0f} us/message)"
+    )
     if describe_rounds(ratios):
         print(describe_rounds(ratios))
     print(f"  e2e        drainer.run_until_idle    {e2e['seconds']:8.2f} s  {e2e_rate:9,.0f} statements/s")
-    print(f"  ceiling    requests.Session POSTs    {top['seconds']:8.2f} s  {top_rate:9,.0f} statements/s"
-          f"  ({top['posts']} POSTs, statuses {top['statuses']})")
-    print(f"  RATIO      connector delivers at {e2e_rate / top_rate:.2f}x the LRS's own ceiling "
-          f"(e2e time = {e2e['seconds'] / top['seconds']:.2f}x ceiling time)")
-    print(f"  cpu        e2e: {describe_cpu(e2e['cpu'], e2e['seconds'], 'python (all threads)')}; "
-          f"ceiling: {describe_cpu(top['cpu'], top['seconds'], 'python')}")
-    mode = "batch by batch (--sequential)" if args.sequential else "pipelined: the sender thread POSTs while the drainer thread works"
+    print(
+        f"  ceiling    requests.Session POSTs    {top['seconds']:8.2f} s  {top_rate:9,.0f} statements/s"
+        f"  ({top['posts']} POSTs, statuses {top['statuses']})"
+    )
+    print(
+        f"  RATIO      connector delivers at {e2e_rate / top_rate:.2f}x the LRS's own ceiling "
+        f"(e2e time = {e2e['seconds'] / top['seconds']:.2f}x ceiling time)"
+    )
+    print(
+        f"  cpu        e2e: {describe_cpu(e2e['cpu'], e2e['seconds'], 'python (all threads)')}; "
+        f"ceiling: {describe_cpu(top['cpu'], top['seconds'], 'python')}"
+    )
+    mode = (
+        "batch by batch (--sequential)"
+        if args.sequential
+        else "pipelined: the sender thread POSTs while the drainer thread works"
+    )
     print(f"  -- where the drain's time goes ({mode}; wrapped methods, % of the e2e wall time)")
     sender_labels = {"LrsClient.send (POSTs)"}
-    for thread, labels in ((DRAINER, [k for k in split.seconds if k not in sender_labels]),
-                           (SENDER, [k for k in split.seconds if k in sender_labels])):
+    for thread, labels in (
+        (DRAINER, [k for k in split.seconds if k not in sender_labels]),
+        (SENDER, [k for k in split.seconds if k in sender_labels]),
+    ):
         if args.sequential and thread == SENDER:
             thread = DRAINER + " (cont.)"
         busy = sum(split.seconds[k] for k in labels)
         rest = e2e["seconds"] - busy
-        print(f"     {thread}: busy {busy:.2f} s ({busy / e2e['seconds']:.1%})" + (
-            "" if thread == SENDER else f"; rest (glue, logs, waiting for the sender) {rest:.2f} s"))
+        print(
+            f"     {thread}: busy {busy:.2f} s ({busy / e2e['seconds']:.1%})"
+            + ("" if thread == SENDER else f"; rest (glue, logs, waiting for the sender) {rest:.2f} s")
+        )
         for label in sorted(labels, key=split.seconds.get, reverse=True):
             share = split.seconds[label] / e2e["seconds"]
             print(f"       {label:40s} {split.seconds[label]:8.2f} s  {share:6.1%}  ({split.calls[label]} calls)")
     lrs_send = split.seconds["LrsClient.send (POSTs)"]
-    print(f"     LrsClient.send / ceiling time = {lrs_send / top['seconds']:.2f}x "
-          f"(the sender is idle {max(0.0, e2e['seconds'] - lrs_send):.2f} s of the drain)")
-    ok = (e2e["left"] == 0 and e2e["dead"] == 0 and e2e["stored"] == n and e2e["stored_distinct"] == n
-          and e2e["stored_match"] and top["stored"] == n)
-    print(f"  verify     {'OK' if ok else 'MISMATCH'}: enqueued {e2e['depth_before']}, left in outbox {e2e['left']}, "
-          f"dead letters {e2e['dead']}; e2e LRS holds {e2e['stored']} earned statements "
-          f"({e2e['stored_distinct']} distinct, {'= the expected ids' if e2e['stored_match'] else 'NOT the expected ids'}); "
-          f"ceiling LRS holds {top['stored']}; counters {e2e['counters']}")
+    print(
+        f"     LrsClient.send / ceiling time = {lrs_send / top['seconds']:.2f}x "
+        f"(the sender is idle {max(0.0, e2e['seconds'] - lrs_send):.2f} s of the drain)"
+    )
+    ok = (
+        e2e["left"] == 0
+        and e2e["dead"] == 0
+        and e2e["stored"] == n
+        and e2e["stored_distinct"] == n
+        and e2e["stored_match"]
+        and top["stored"] == n
+    )
+    print(
+        f"  verify     {'OK' if ok else 'MISMATCH'}: enqueued {e2e['depth_before']}, left in outbox {e2e['left']}, "
+        f"dead letters {e2e['dead']}; e2e LRS holds {e2e['stored']} earned statements "
+        f"({e2e['stored_distinct']} distinct, {'= the expected ids' if e2e['stored_match'] else 'NOT the expected ids'}); "
+        f"ceiling LRS holds {top['stored']}; counters {e2e['counters']}"
+    )
 
     route, floor = hooks["route"], hooks["floor"]
     r_med, f_med = statistics.median(route), statistics.median(floor)
     r_p99, f_p99 = percentile(route, 99), percentile(floor, 99)
-    print(f"  -- webhook acknowledgement, Chalice test client, in-process ({len(route)} requests per app, "
-          f"{args.warmup} warm-up each not counted)")
+    print(
+        f"  -- webhook acknowledgement, Chalice test client, in-process ({len(route)} requests per app, "
+        f"{args.warmup} warm-up each not counted)"
+    )
     print(f"  floor      bare Chalice no-op route       median {f_med:6.3f} ms   p99 {f_p99:6.3f} ms")
-    print(f"  route      POST /webhooks/credly/{{token}}  median {r_med:6.3f} ms   p99 {r_p99:6.3f} ms   "
-          f"(mean {statistics.fmean(route):.3f} ms, max {route[-1]:.2f} ms)")
-    print(f"  RATIO      route / floor: median {r_med / f_med:.2f}x, p99 {r_p99 / f_p99:.2f}x "
-          f"(route adds {r_med - f_med:.3f} ms at the median)")
+    print(
+        f"  route      POST /webhooks/credly/{{token}}  median {r_med:6.3f} ms   p99 {r_p99:6.3f} ms   "
+        f"(mean {statistics.fmean(route):.3f} ms, max {route[-1]:.2f} ms)"
+    )
+    print(
+        f"  RATIO      route / floor: median {r_med / f_med:.2f}x, p99 {r_p99 / f_p99:.2f}x "
+        f"(route adds {r_med - f_med:.3f} ms at the median)"
+    )
     answers = ", ".join(f"{status} {body} x{k}" for (status, body), k in sorted(hooks["statuses"].items()))
-    print(f"  verify     answers: {answers}; outbox depth {hooks['depth']} (expected {hooks['expected_depth']}); "
-          f"drainer started: {hooks['drainer_started']}")
+    print(
+        f"  verify     answers: {answers}; outbox depth {hooks['depth']} (expected {hooks['expected_depth']}); "
+        f"drainer started: {hooks['drainer_started']}"
+    )
     if profile:
         print("  -- profile")
         print(profile.rstrip())
@@ -803,40 +934,63 @@ def describe_cpu(cpu: tuple, seconds: float, who: str) -> str:
         return "n/a"
     mine, lrs, machine = cpu
     others = max(0.0, machine - mine - lrs)
-    return (f"{who} {mine:.2f} s CPU ({mine / seconds:.0%} of a core), LRS {lrs:.2f} s ({lrs / seconds:.0%}), "
-            f"other processes {others:.2f} s ({others / seconds:.0%})")
+    return (
+        f"{who} {mine:.2f} s CPU ({mine / seconds:.0%} of a core), LRS {lrs:.2f} s ({lrs / seconds:.0%}), "
+        f"other processes {others:.2f} s ({others / seconds:.0%})"
+    )
 
 
-def report_routes(args: argparse.Namespace, routes: dict, top: dict, costs: dict, profile: str | None,
-                  ratios: list[float]) -> None:
+def report_routes(
+    args: argparse.Namespace, routes: dict, top: dict, costs: dict, profile: str | None, ratios: list[float]
+) -> None:
     n = args.routes_docs
     rate, top_rate = n / routes["seconds"], n / top["seconds"]
-    print(f"  -- through the routes: {n} Open Badges 2.0 assertions POSTed to /ingest/openbadges in arrays of "
-          f"{args.routes_array}, chalice local (tools/devstack.py Stack: LOCAL_WORKER: its worker process drains "
-          f"the outbox) + LRS; timed until the outbox is empty (its depth read every {args.routes_poll * 1000:.0f} ms); "
-          + ("one kept-alive connection" if args.routes_keepalive else "a new connection per request")
-          + f"; LRS_BATCH_SIZE={args.lrs_batch}, WORKER_BATCH_SIZE={args.worker_batch} ({settings_origin(args)})")
+    print(
+        f"  -- through the routes: {n} Open Badges 2.0 assertions POSTed to /ingest/openbadges in arrays of "
+        f"{args.routes_array}, chalice local (tools/devstack.py Stack: LOCAL_WORKER: its worker process drains "
+        f"the outbox) + LRS; timed until the outbox is empty (its depth read every {args.routes_poll * 1000:.0f} ms); "
+        + ("one kept-alive connection" if args.routes_keepalive else "a new connection per request")
+        + f"; LRS_BATCH_SIZE={args.lrs_batch}, WORKER_BATCH_SIZE={args.worker_batch} ({settings_origin(args)})"
+    )
     if describe_rounds(ratios):
         print(describe_rounds(ratios))
-    print(f"  ingest     {routes['posts']} POSTs answered        {routes['ingest_seconds']:8.2f} s  "
-          f"{n / routes['ingest_seconds']:9,.0f} documents/s  (the drainer already working meanwhile)")
-    print(f"  e2e        until the queue is empty   {routes['seconds']:8.2f} s  {rate:9,.0f} statements/s  "
-          f"({routes['seconds'] - routes['ingest_seconds']:.2f} s after the last POST was answered)")
-    print(f"  ceiling    requests.Session POSTs     {top['seconds']:8.2f} s  {top_rate:9,.0f} statements/s"
-          f"  ({top['posts']} POSTs of the same statements, statuses {top['statuses']})")
-    print(f"  cpu        e2e: {describe_cpu(routes['cpu'], routes['seconds'], 'chalice local + its worker process')}; "
-          f"ceiling: {describe_cpu(top['cpu'], top['seconds'], 'python')}")
-    print(f"RATIO routes e2e: connector delivers at {rate / top_rate:.2f}x the LRS's own ceiling "
-          f"(e2e time = {routes['seconds'] / top['seconds']:.2f}x ceiling time)")
-    print(f"  per document, in-process, one thread: intake read_delivery {costs['read_delivery'] / n * 1e6:.0f} us "
-          f"(of which OpenBadgesAdapter.parse {costs['parse'] / n * 1e6:.0f} us), worker Translator.translate_event "
-          f"{costs['translate_event'] / n * 1e6:.0f} us (the events intake read; a document from scratch: "
-          f"{costs['translate'] / n * 1e6:.0f} us); ceiling {top['seconds'] / n * 1e6:.0f} us per statement")
-    ok = (routes["dead"] == 0 and routes["stored_match"] and top["stored"] == n
-          and routes["statuses"] == {202: routes["posts"]})
-    print(f"  verify     {'OK' if ok else 'MISMATCH'}: answers {routes['statuses']}; dead letters {routes['dead']}; "
-          f"LRS holds {routes['stored']} earned statements ({routes['stored_expected']} of the {n} expected, "
-          f"+1 warm-up); ceiling LRS holds {top['stored']}; counters {routes['counters']}")
+    print(
+        f"  ingest     {routes['posts']} POSTs answered        {routes['ingest_seconds']:8.2f} s  "
+        f"{n / routes['ingest_seconds']:9,.0f} documents/s  (the drainer already working meanwhile)"
+    )
+    print(
+        f"  e2e        until the queue is empty   {routes['seconds']:8.2f} s  {rate:9,.0f} statements/s  "
+        f"({routes['seconds'] - routes['ingest_seconds']:.2f} s after the last POST was answered)"
+    )
+    print(
+        f"  ceiling    requests.Session POSTs     {top['seconds']:8.2f} s  {top_rate:9,.0f} statements/s"
+        f"  ({top['posts']} POSTs of the same statements, statuses {top['statuses']})"
+    )
+    print(
+        f"  cpu        e2e: {describe_cpu(routes['cpu'], routes['seconds'], 'chalice local + its worker process')}; "
+        f"ceiling: {describe_cpu(top['cpu'], top['seconds'], 'python')}"
+    )
+    print(
+        f"RATIO routes e2e: connector delivers at {rate / top_rate:.2f}x the LRS's own ceiling "
+        f"(e2e time = {routes['seconds'] / top['seconds']:.2f}x ceiling time)"
+    )
+    print(
+        f"  per document, in-process, one thread: intake read_delivery {costs['read_delivery'] / n * 1e6:.0f} us "
+        f"(of which OpenBadgesAdapter.parse {costs['parse'] / n * 1e6:.0f} us), worker Translator.translate_event "
+        f"{costs['translate_event'] / n * 1e6:.0f} us (the events intake read; a document from scratch: "
+        f"{costs['translate'] / n * 1e6:.0f} us); ceiling {top['seconds'] / n * 1e6:.0f} us per statement"
+    )
+    ok = (
+        routes["dead"] == 0
+        and routes["stored_match"]
+        and top["stored"] == n
+        and routes["statuses"] == {202: routes["posts"]}
+    )
+    print(
+        f"  verify     {'OK' if ok else 'MISMATCH'}: answers {routes['statuses']}; dead letters {routes['dead']}; "
+        f"LRS holds {routes['stored']} earned statements ({routes['stored_expected']} of the {n} expected, "
+        f"+1 warm-up); ceiling LRS holds {top['stored']}; counters {routes['counters']}"
+    )
     if profile:
         print("  -- routes, in-process: where a document's time goes (wrapped functions, then cProfile)")
         print(profile.rstrip())
@@ -844,40 +998,72 @@ def report_routes(args: argparse.Namespace, routes: dict, top: dict, costs: dict
 
 # -- report --------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=10_000, help="badges delivered end to end")
-    parser.add_argument("--lrs-batch", type=int, default=None,
-                        help="LRS_BATCH_SIZE (statements per POST; default: the connector's)")
-    parser.add_argument("--worker-batch", type=int, default=None,
-                        help="WORKER_BATCH_SIZE (messages per Worker.process call; default: the connector's)")
+    parser.add_argument(
+        "--lrs-batch", type=int, default=None, help="LRS_BATCH_SIZE (statements per POST; default: the connector's)"
+    )
+    parser.add_argument(
+        "--worker-batch",
+        type=int,
+        default=None,
+        help="WORKER_BATCH_SIZE (messages per Worker.process call; default: the connector's)",
+    )
     parser.add_argument("--webhooks", type=int, default=2_000, help="timed webhook requests per app")
     parser.add_argument("--warmup", type=int, default=50, help="untimed webhook requests per app first")
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--timeout", type=float, default=1800.0, help="run_until_idle timeout, seconds")
-    parser.add_argument("--sequential", action="store_true",
-                        help="drain batch by batch (no sender thread), to compare with the pipelined drain")
-    parser.add_argument("--pipeline-depth", type=int, default=0,
-                        help="batches received and not yet settled (default: the drainer's own, 2)")
-    parser.add_argument("--switch-interval", type=float, default=0.0,
-                        help="sys.setswitchinterval for the run (seconds; default: Python's, 0.005)")
-    parser.add_argument("--no-gc-freeze", action="store_true",
-                        help="leave the bench's own data in the cyclic GC's reach while timing")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="drain batch by batch (no sender thread), to compare with the pipelined drain",
+    )
+    parser.add_argument(
+        "--pipeline-depth",
+        type=int,
+        default=0,
+        help="batches received and not yet settled (default: the drainer's own, 2)",
+    )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=0.0,
+        help="sys.setswitchinterval for the run (seconds; default: Python's, 0.005)",
+    )
+    parser.add_argument(
+        "--no-gc-freeze", action="store_true", help="leave the bench's own data in the cyclic GC's reach while timing"
+    )
     parser.add_argument("--profile", action="store_true", help="also cProfile one drain (fresh LRS)")
     parser.add_argument("--profile-events", type=int, default=None, help="events for --profile (default N)")
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--show-logs", action="store_true", help="let the connector's log lines through")
-    parser.add_argument("--routes-docs", type=int, default=6_000,
-                        help="Open Badges assertions POSTed through the routes of chalice local (0: skip)")
+    parser.add_argument(
+        "--routes-docs",
+        type=int,
+        default=6_000,
+        help="Open Badges assertions POSTed through the routes of chalice local (0: skip)",
+    )
     parser.add_argument("--routes-array", type=int, default=200, help="assertions per POST /ingest/openbadges")
     parser.add_argument("--routes-poll", type=float, default=0.02, help="seconds between reads of the outbox depth")
-    parser.add_argument("--routes-keepalive", action="store_true",
-                        help="POST and poll over one kept-alive connection (chalice local then adds ~40 ms an answer)")
-    parser.add_argument("--routes-profile", action="store_true",
-                        help="also cProfile the routes path in-process (test client): intake, then drain")
+    parser.add_argument(
+        "--routes-keepalive",
+        action="store_true",
+        help="POST and poll over one kept-alive connection (chalice local then adds ~40 ms an answer)",
+    )
+    parser.add_argument(
+        "--routes-profile",
+        action="store_true",
+        help="also cProfile the routes path in-process (test client): intake, then drain",
+    )
     parser.add_argument("--only-routes", action="store_true", help="skip the outbox, ceiling and webhook phases")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="e2e + ceiling pairs per ratio (outbox and routes); the median round is reported")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="e2e + ceiling pairs per ratio (outbox and routes); the median round is reported",
+    )
     args = parser.parse_args(argv)
     resolve_batches(args)
     if args.switch_interval:
@@ -896,10 +1082,17 @@ def main(argv: list[str] | None = None) -> int:
         e2e = top = hooks = profile = routes = routes_top = routes_costs = routes_prof = translate_seconds = None
         e2e_ratios = routes_ratios = []
         if not args.only_routes:
-            translate_seconds, statements = translate_all(badges, delivery_env(state_dir, "x", "http://127.0.0.1:1/xAPI/", args))
+            translate_seconds, statements = translate_all(
+                badges, delivery_env(state_dir, "x", "http://127.0.0.1:1/xAPI/", args)
+            )
             expected_ids = {s["id"] for s in statements}
-            e2e, top, e2e_ratios = median_round(args.rounds, lambda i: (
-                end_to_end(badges, expected_ids, state_dir, args, i), ceiling(statements, args.lrs_batch, args)))
+            e2e, top, e2e_ratios = median_round(
+                args.rounds,
+                lambda i: (
+                    end_to_end(badges, expected_ids, state_dir, args, i),
+                    ceiling(statements, args.lrs_batch, args),
+                ),
+            )
             hooks = webhooks(args.webhooks, args.warmup, args.seed, state_dir)
             if args.profile:
                 profile = profile_drain(badges[: args.profile_events or n], state_dir, args, args.profile_top)
@@ -907,11 +1100,14 @@ def main(argv: list[str] | None = None) -> int:
             documents = make_assertions(args.routes_docs, args.seed)
             routes_statements, routes_costs = translate_assertions(documents, args)
             expected = {s["id"] for s in routes_statements}
-            routes, routes_top, routes_ratios = median_round(args.rounds, lambda i: (
-                routes_e2e(documents, expected, args), ceiling(routes_statements, args.lrs_batch, args)))
+            routes, routes_top, routes_ratios = median_round(
+                args.rounds,
+                lambda i: (routes_e2e(documents, expected, args), ceiling(routes_statements, args.lrs_batch, args)),
+            )
             if args.routes_profile:
-                routes_prof = (routes_split(documents, state_dir, args)
-                               + routes_profile(documents, state_dir, args, args.profile_top))
+                routes_prof = routes_split(documents, state_dir, args) + routes_profile(
+                    documents, state_dir, args, args.profile_top
+                )
     for name in SETTING_NAMES:
         os.environ.pop(name, None)
     os.environ.update(saved_env)

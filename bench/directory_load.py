@@ -36,8 +36,18 @@ from chalicelib.identity.directory import parse_directory  # noqa: E402
 
 TEAMS = [f"Team {n}" for n in range(60)]
 ROLES = [f"Role {n}" for n in range(120)]
-HEADER = ["employee_id", "email", "name", "job_role", "team", "lms_account", "other_emails", "credly_id",
-          "accredible_id", "badgr_id"]
+HEADER = [
+    "employee_id",
+    "email",
+    "name",
+    "job_role",
+    "team",
+    "lms_account",
+    "other_emails",
+    "credly_id",
+    "accredible_id",
+    "badgr_id",
+]
 TARGET_SECONDS, TARGET_MB = 1.0, 60.0
 
 
@@ -51,12 +61,20 @@ def people_csv(people: int, seed: int) -> str:
     for n in range(people):
         employee = f"E-{100000 + n}"
         aliases = [f"p{n}@home.example.net"] + ([f"p{n}.old@example.org"] if n % 3 == 0 else [])
-        writer.writerow([
-            employee, f"person.{n}@example.com", f"Person {n} {rng.choice('ABCDEFGH')}.", rng.choice(ROLES),
-            rng.choice(TEAMS), employee if n % 2 else f"lms-{n}", ";".join(aliases),
-            f"{rng.getrandbits(128):032x}", str(5_000_000 + n) if n % 2 == 0 else "",
-            f"badgr-{n:08d}" if n % 5 == 0 else "",
-        ])
+        writer.writerow(
+            [
+                employee,
+                f"person.{n}@example.com",
+                f"Person {n} {rng.choice('ABCDEFGH')}.",
+                rng.choice(ROLES),
+                rng.choice(TEAMS),
+                employee if n % 2 else f"lms-{n}",
+                ";".join(aliases),
+                f"{rng.getrandbits(128):032x}",
+                str(5_000_000 + n) if n % 2 == 0 else "",
+                f"badgr-{n:08d}" if n % 5 == 0 else "",
+            ]
+        )
     return out.getvalue()
 
 
@@ -97,14 +115,19 @@ def lookups(text: str, people: int, count: int) -> tuple[float, int]:
     started = time.perf_counter()
     found = [directory.find(learner, platform) for learner, platform in asked]
     elapsed = time.perf_counter() - started
-    return elapsed / len(asked), sum(entry is not None and entry.employee_id == row[0]
-                                     for entry, row in zip(found, chosen, strict=True))
+    return elapsed / len(asked), sum(
+        entry is not None and entry.employee_id == row[0] for entry, row in zip(found, chosen, strict=True)
+    )
 
 
 def key_of(row: list[str], turn: int) -> tuple[Learner, str | None]:
     """The person's email, first alias, employee id or Credly id (HEADER's columns), by turn."""
-    return [(Learner(email=row[1]), None), (Learner(email=row[6].split(";")[0]), None),
-            (Learner(earner_id=row[0]), None), (Learner(platform_user_id=row[7]), "credly")][turn % 4]
+    return [
+        (Learner(email=row[1]), None),
+        (Learner(email=row[6].split(";")[0]), None),
+        (Learner(earner_id=row[0]), None),
+        (Learner(platform_user_id=row[7]), "credly"),
+    ][turn % 4]
 
 
 def main() -> None:
@@ -124,16 +147,24 @@ def main() -> None:
     floor_mb, _ = traced_mb(lambda: floor(text))
     load_mb, kept_mb = traced_mb(lambda: parse_directory(text, "bench"))
     find_s, right = lookups(text, args.people, args.lookups)
-    print(f"learner directory: {args.people:,} people, {len(text) / 1e6:.1f} MB of CSV "
-          f"(aliases, three platform id columns), best of {args.repeats}")
+    print(
+        f"learner directory: {args.people:,} people, {len(text) / 1e6:.1f} MB of CSV "
+        f"(aliases, three platform id columns), best of {args.repeats}"
+    )
     print(f"  floor      csv.DictReader over every row      {floor_s:7.3f} s   peak {floor_mb:6.1f} MB")
-    print(f"  load       parse_directory (the index)        {load_s:7.3f} s   peak {load_mb:6.1f} MB, "
-          f"kept {kept_mb:.1f} MB besides the text")
+    print(
+        f"  load       parse_directory (the index)        {load_s:7.3f} s   peak {load_mb:6.1f} MB, "
+        f"kept {kept_mb:.1f} MB besides the text"
+    )
     print(f"  RATIO      load / floor                       {load_s / floor_s:7.2f} x")
-    print(f"  find       one key of a person not looked up before {find_s * 1e6:5.1f} us "
-          f"({right:,} of {min(args.lookups, args.people):,} found right)")
-    print(f"  targets    <= {TARGET_SECONDS:g} s: {'met' if load_s <= TARGET_SECONDS else 'MISSED'}; "
-          f"<= {TARGET_MB:g} MB: {'met' if load_mb <= TARGET_MB else 'MISSED'}")
+    print(
+        f"  find       one key of a person not looked up before {find_s * 1e6:5.1f} us "
+        f"({right:,} of {min(args.lookups, args.people):,} found right)"
+    )
+    print(
+        f"  targets    <= {TARGET_SECONDS:g} s: {'met' if load_s <= TARGET_SECONDS else 'MISSED'}; "
+        f"<= {TARGET_MB:g} MB: {'met' if load_mb <= TARGET_MB else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

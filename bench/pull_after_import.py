@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -44,6 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tools"), str(ROOT / "bench")]
 
 from backfill_throughput import ORG, TOKEN, start_fake  # noqa: E402
 from credly_badges import EXPORT_HEADER, export_row, make_badges  # noqa: E402
+
 from lrs_process import LrsProcess  # noqa: E402
 from lrs_proxy import Answer, LrsProxy, Seen  # noqa: E402
 
@@ -67,8 +68,15 @@ class CountingProxy(LrsProxy):
         session = getattr(self._sessions, "session", None) or requests.Session()
         self._sessions.session = session
         headers = {k: v for k, v in seen.headers.items() if k.lower() not in ("host", "content-length", "connection")}
-        answer = session.request(seen.method, self.origin + seen.path, params=seen.query, headers=headers,
-                                 data=seen.body or None, allow_redirects=False, timeout=60)
+        answer = session.request(
+            seen.method,
+            self.origin + seen.path,
+            params=seen.query,
+            headers=headers,
+            data=seen.body or None,
+            allow_redirects=False,
+            timeout=60,
+        )
         dropped = ("connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding")
         kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in dropped]
         return Answer(answer.status_code, kept, answer.content)
@@ -83,8 +91,15 @@ class CountingProxy(LrsProxy):
 def connector(argv: list[str], env: dict[str, str]) -> tuple[float, dict]:
     """Seconds and the --json summary of `python -m chalicelib ARGV`."""
     started = time.perf_counter()
-    child = subprocess.run([sys.executable, "-m", "chalicelib", *argv, "--json"], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=3600)
+    child = subprocess.run(
+        [sys.executable, "-m", "chalicelib", *argv, "--json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        timeout=3600,
+    )
     seconds = time.perf_counter() - started
     if child.returncode != 0:
         raise SystemExit(f"{argv[0]} failed ({child.returncode}): {child.stdout[-500:]}")
@@ -93,9 +108,17 @@ def connector(argv: list[str], env: dict[str, str]) -> tuple[float, dict]:
 
 def environment(api_base: str, endpoint: str, state: Path) -> dict[str, str]:
     unset = ("LRS_BATCH_SIZE", "WORKER_BATCH_SIZE")  # the defaults a user gets
-    return {**{k: v for k, v in os.environ.items() if k not in unset}, "CREDLY_API_BASE": api_base,
-            "CREDLY_ORG_ID": ORG, "CREDLY_TOKEN": TOKEN, "LRS_ENDPOINT": endpoint, "STATE_PATH": str(state),
-            "QUEUE_BACKEND": "local", "STATE_BACKEND": "sqlite", "LOG_LEVEL": "WARNING"}
+    return {
+        **{k: v for k, v in os.environ.items() if k not in unset},
+        "CREDLY_API_BASE": api_base,
+        "CREDLY_ORG_ID": ORG,
+        "CREDLY_TOKEN": TOKEN,
+        "LRS_ENDPOINT": endpoint,
+        "STATE_PATH": str(state),
+        "QUEUE_BACKEND": "local",
+        "STATE_BACKEND": "sqlite",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def phase(api_base: str, workdir: Path, name: str, export: Path | None) -> dict:
@@ -121,8 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--badges", type=int, default=5_000, help="credentials: export rows and API badges")
     parser.add_argument("--seed", type=int, default=20261203)
     args = parser.parse_args(argv)
-    badges = make_badges(args.badges, seed=args.seed, start=datetime(2025, 1, 1, tzinfo=timezone.utc),
-                         spread_days=700, expiry_days=(3650,), state="accepted")
+    badges = make_badges(
+        args.badges,
+        seed=args.seed,
+        start=datetime(2025, 1, 1, tzinfo=UTC),
+        spread_days=700,
+        expiry_days=(3650,),
+        state="accepted",
+    )
     with tempfile.TemporaryDirectory(prefix="pull-after-import-") as tmp:
         workdir = Path(tmp)
         served, export = workdir / "badges.jsonl", workdir / "export.csv"
@@ -139,17 +168,27 @@ def main(argv: list[str] | None = None) -> int:
             fake.terminate()
             fake.wait()
     imported, pulled, floor = after["import"], after["pull"], empty["pull"]
-    print(f"pull_after_import: {args.badges:,} Credly badges, pulled with `backfill credly` (the defaults a user "
-          f"gets), each phase on a fresh LRS behind a counting proxy")
-    print(f"  empty      backfill into an empty LRS         {empty['seconds']:8.2f} s  {describe(empty['requests'])}; "
-          f"delivered {floor.get('delivered', 0):,}, already stored {floor.get('already_stored', 0):,}")
-    print(f"  import     import-csv of the export           {after['import_seconds']:8.2f} s  "
-          f"{describe(after['import_requests'])}; delivered {imported.get('delivered', 0):,}")
-    print(f"  pull       backfill after the import          {after['seconds']:8.2f} s  {describe(after['requests'])}; "
-          f"delivered {pulled.get('delivered', 0):,}, already stored {pulled.get('already_stored', 0):,}, "
-          f"dead letters {pulled.get('dead_letters', 0)}")
-    print(f"RATIO pull after import / pull into an empty LRS: {after['seconds'] / empty['seconds']:.2f}x "
-          f"(target <= 1.2); POSTs {after['requests']['POST'] / max(1, empty['requests']['POST']):.2f}x")
+    print(
+        f"pull_after_import: {args.badges:,} Credly badges, pulled with `backfill credly` (the defaults a user "
+        f"gets), each phase on a fresh LRS behind a counting proxy"
+    )
+    print(
+        f"  empty      backfill into an empty LRS         {empty['seconds']:8.2f} s  {describe(empty['requests'])}; "
+        f"delivered {floor.get('delivered', 0):,}, already stored {floor.get('already_stored', 0):,}"
+    )
+    print(
+        f"  import     import-csv of the export           {after['import_seconds']:8.2f} s  "
+        f"{describe(after['import_requests'])}; delivered {imported.get('delivered', 0):,}"
+    )
+    print(
+        f"  pull       backfill after the import          {after['seconds']:8.2f} s  {describe(after['requests'])}; "
+        f"delivered {pulled.get('delivered', 0):,}, already stored {pulled.get('already_stored', 0):,}, "
+        f"dead letters {pulled.get('dead_letters', 0)}"
+    )
+    print(
+        f"RATIO pull after import / pull into an empty LRS: {after['seconds'] / empty['seconds']:.2f}x "
+        f"(target <= 1.2); POSTs {after['requests']['POST'] / max(1, empty['requests']['POST']):.2f}x"
+    )
     same = pulled.get("delivered", 0) + pulled.get("already_stored", 0) == floor.get("delivered", 0)
     print(f"  verify     {'OK' if same else 'MISMATCH'}: the pull settled as many statements as the empty LRS took")
     return 0

@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -76,7 +75,7 @@ def load(lrs: LrsProcess, history: History) -> None:
     rest = [s for s in history.statements if s["verb"]["id"] != v.VERB_VOIDED]
     for batch in (rest, voiding):
         for start in range(0, len(batch), 500):
-            answer = session.post(lrs.statements_url, json=batch[start:start + 500], headers=HEADERS, timeout=120)
+            answer = session.post(lrs.statements_url, json=batch[start : start + 500], headers=HEADERS, timeout=120)
             answer.raise_for_status()
 
 
@@ -85,14 +84,16 @@ def floor(lrs: LrsProcess, verbs: tuple[str, ...]) -> tuple[float, int]:
     session = requests.Session()
     started, read = time.perf_counter(), 0
     for verb in verbs:
-        page = session.get(lrs.statements_url, params={"verb": verb, "limit": str(PAGE_SIZE)}, headers=HEADERS,
-                           timeout=120).json()
+        page = session.get(
+            lrs.statements_url, params={"verb": verb, "limit": str(PAGE_SIZE)}, headers=HEADERS, timeout=120
+        ).json()
         while True:
             read += len(page["statements"])
             if not (page.get("more") and page["statements"]):
                 break
-            page = session.get(requests.compat.urljoin(lrs.statements_url, page["more"]), headers=HEADERS,
-                               timeout=120).json()
+            page = session.get(
+                requests.compat.urljoin(lrs.statements_url, page["more"]), headers=HEADERS, timeout=120
+            ).json()
     return time.perf_counter() - started, read
 
 
@@ -101,8 +102,14 @@ def report(lrs: LrsProcess, *extra: str) -> tuple[float, int]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LEARNER_", "SKILLS_"))}
     env.update(LRS_ENDPOINT=lrs.endpoint, LOG_LEVEL="WARNING")
     started = time.perf_counter()
-    child = subprocess.run([sys.executable, "-m", "chalicelib", "report", "--since", SINCE, "--until", UNTIL, *extra],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    child = subprocess.run(
+        [sys.executable, "-m", "chalicelib", "report", "--since", SINCE, "--until", UNTIL, *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if child.returncode != 0:
         raise SystemExit(f"report failed ({child.returncode}): {child.stderr[-2000:]}")
@@ -118,12 +125,18 @@ def measure(lrs: LrsProcess, rounds: int, label: str, verbs: tuple[str, ...], *e
         results.append((floor_s / report_s, floor_s, report_s, floor_n, report_n))
     ratio, floor_s, report_s, paged, read = sorted(results)[len(results) // 2]
     print(f"  {label}")
-    print(f"    floor    plain paging, {len(verbs)} verbs    {floor_s:7.2f} s  {paged / floor_s:9,.0f} statements/s ({paged:,} statements)")
-    print(f"    report   chalicelib report {' '.join(extra):9}  {report_s:7.2f} s  "
-          f"{read / report_s:9,.0f} statements/s ({read:,} statements)")
-    print(f"    RATIO    {ratio:.2f}x the floor (target >= 0.8); rounds "
-          f"{' / '.join(f'{r[0]:.2f}' for r in results)}; report costs "
-          f"{(report_s - floor_s) / paged * 1e6:.0f} us a statement over the floor")
+    print(
+        f"    floor    plain paging, {len(verbs)} verbs    {floor_s:7.2f} s  {paged / floor_s:9,.0f} statements/s ({paged:,} statements)"
+    )
+    print(
+        f"    report   chalicelib report {' '.join(extra):9}  {report_s:7.2f} s  "
+        f"{read / report_s:9,.0f} statements/s ({read:,} statements)"
+    )
+    print(
+        f"    RATIO    {ratio:.2f}x the floor (target >= 0.8); rounds "
+        f"{' / '.join(f'{r[0]:.2f}' for r in results)}; report costs "
+        f"{(report_s - floor_s) / paged * 1e6:.0f} us a statement over the floor"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     with LrsProcess() as lrs:
         started = time.perf_counter()
         load(lrs, history)
-        print(f"report_throughput: {args.learners:,} learners, {len(history.statements):,} statements loaded in "
-              f"{time.perf_counter() - started:.1f} s; page size {PAGE_SIZE}; {args.rounds} rounds, the median shown")
+        print(
+            f"report_throughput: {args.learners:,} learners, {len(history.statements):,} statements loaded in "
+            f"{time.perf_counter() - started:.1f} s; page size {PAGE_SIZE}; {args.rounds} rounds, the median shown"
+        )
         measure(lrs, args.rounds, "the five answers (defaults)", default_verbs)
         measure(lrs, args.rounds, "every answer (--add all)", (*default_verbs, *SEARCH_VERBS), "--add", "all")
     return 0

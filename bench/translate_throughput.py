@@ -29,37 +29,45 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from chalicelib.settings import Settings, load_settings  # noqa: E402
-from chalicelib.delivery.translation import Translator  # noqa: E402
-
 import credly_badges  # noqa: E402  (bench/ is on sys.path when run as a script)
 
+from chalicelib.delivery.translation import Translator  # noqa: E402
+from chalicelib.settings import Settings, load_settings  # noqa: E402
+
 FIXTURE = ROOT / "tests" / "fixtures" / "credly" / "badges_page_1.json"
-AS_OF = datetime(2028, 6, 1, tzinfo=timezone.utc)
+AS_OF = datetime(2028, 6, 1, tzinfo=UTC)
 AS_OF_TEXT = "2028-06-01T00:00:00Z"
 # Settings used both in-process and (as environment variables) by the CLI child.
 SETTINGS_ENV = {"IDENTITY_IFI": "mbox", "LRS_XAPI_VERSION": "1.0.3", "REVOCATION_POLICY": "both"}
 
+
 def make_badges(count: int, seed: int) -> list[dict]:
     """Issued 2025-2027; a quarter never expire, the rest 1-3 years after issue, some before
     AS_OF (so those also give an "expired" statement)."""
-    return credly_badges.make_badges(count, seed, start=datetime(2025, 1, 1, tzinfo=timezone.utc),
-                                     spread_days=3 * 365, expiry_days=(365, 730, 1095))
+    return credly_badges.make_badges(
+        count, seed, start=datetime(2025, 1, 1, tzinfo=UTC), spread_days=3 * 365, expiry_days=(365, 730, 1095)
+    )
 
 
 def list_document(badges: list[dict]) -> dict:
     return {
         "data": badges,
-        "metadata": {"count": len(badges), "current_page": 1, "total_count": len(badges),
-                     "total_pages": 1, "per": len(badges), "previous_page_url": None,
-                     "next_page_url": None},
+        "metadata": {
+            "count": len(badges),
+            "current_page": 1,
+            "total_count": len(badges),
+            "total_pages": 1,
+            "per": len(badges),
+            "previous_page_url": None,
+            "next_page_url": None,
+        },
     }
 
 
@@ -111,8 +119,9 @@ for line in sys.stdin:
 
 class Launcher:
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-I", "-c", LAUNCHER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
     def run(self, argv: list[str], out: Path, err: Path) -> dict:
         job = {"argv": argv, "cwd": str(ROOT), "env": child_env(), "out": str(out), "err": str(err)}
@@ -127,8 +136,7 @@ class Launcher:
 
 def run_cli(launcher: Launcher, path: Path, out_dir: Path) -> tuple[float, int, int]:
     """Wall seconds, max RSS in KiB (wait4 of this child alone), statements printed."""
-    command = [sys.executable, "-m", "chalicelib", "translate", "--source", "credly",
-               "--as-of", AS_OF_TEXT, str(path)]
+    command = [sys.executable, "-m", "chalicelib", "translate", "--source", "credly", "--as-of", AS_OF_TEXT, str(path)]
     out_path = out_dir / (path.stem + ".out.json")
     err_path = out_dir / (path.stem + ".err.txt")
     report = launcher.run(command, out_path, err_path)
@@ -145,8 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="in-process repeats (best of)")
     parser.add_argument("--floor-repeats", type=int, default=7, help="json.loads repeats (best of)")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI subprocess runs")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="write the generated documents and CLI output here instead of a temp dir")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the generated documents and CLI output here instead of a temp dir",
+    )
     args = parser.parse_args(argv)
     n = args.badges
     launcher = None if args.no_cli else Launcher()  # before this process grows
@@ -172,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         # In-process: translator built once; parse + identity + build + validate per badge.
         translator = Translator(load_settings(SETTINGS_ENV))
         translator.translate("credly", list_document(document["data"][:1]), as_of=AS_OF)  # warm
-        translate_seconds, result = best_of(
-            args.repeats, lambda: translator.translate("credly", document, as_of=AS_OF)
-        )
+        translate_seconds, result = best_of(args.repeats, lambda: translator.translate("credly", document, as_of=AS_OF))
         statements = len(result.statements)
         events = len(result.events)
         expired = sum(1 for s in result.statements if s["verb"]["id"].endswith("/expired"))
@@ -199,33 +209,46 @@ def main(argv: list[str] | None = None) -> int:
             cli = (small_s, small_rss, small_count, big_s, big_rss, big_count)
 
     mib = 1024 * 1024
-    print(f"translate_throughput: {n} Credly badges in one list document "
-          f"({len(text) / mib:.1f} MiB), seed {args.seed}, as_of {AS_OF_TEXT}")
+    print(
+        f"translate_throughput: {n} Credly badges in one list document "
+        f"({len(text) / mib:.1f} MiB), seed {args.seed}, as_of {AS_OF_TEXT}"
+    )
     print(f"  python {sys.version.split()[0]}, generated in {gen_seconds:.2f} s")
     print(f"  output: {events} events -> {statements} statements ({expired} 'expired')")
-    print(f"  floor    json.loads            {floor * 1000:9.1f} ms  {n / floor:12,.0f} badges/s"
-          f"   (best of {args.floor_repeats})")
-    print(f"  in-proc  Translator.translate  {translate_seconds * 1000:9.1f} ms  "
-          f"{statements / translate_seconds:12,.0f} statements/s"
-          f"   ({n / translate_seconds:,.0f} badges/s, "
-          f"{translate_seconds / n * 1e6:.1f} us/badge, best of {args.repeats})")
+    print(
+        f"  floor    json.loads            {floor * 1000:9.1f} ms  {n / floor:12,.0f} badges/s"
+        f"   (best of {args.floor_repeats})"
+    )
+    print(
+        f"  in-proc  Translator.translate  {translate_seconds * 1000:9.1f} ms  "
+        f"{statements / translate_seconds:12,.0f} statements/s"
+        f"   ({n / translate_seconds:,.0f} badges/s, "
+        f"{translate_seconds / n * 1e6:.1f} us/badge, best of {args.repeats})"
+    )
     print(f"  RATIO    in-proc / json.loads  {translate_seconds / floor:9.1f} x")
-    print(f"  gc off   json.loads {floor_nogc * 1000:.1f} ms, translate {translate_nogc * 1000:.1f} ms "
-          f"({statements / translate_nogc:,.0f} statements/s), ratio {translate_nogc / floor_nogc:.1f} x"
-          f"   (diagnostic: share of the cyclic GC)")
-    print(f"  memory   in-proc tracemalloc peak {traced_peak / mib:8.1f} MiB "
-          f"(document already parsed: not counted)")
+    print(
+        f"  gc off   json.loads {floor_nogc * 1000:.1f} ms, translate {translate_nogc * 1000:.1f} ms "
+        f"({statements / translate_nogc:,.0f} statements/s), ratio {translate_nogc / floor_nogc:.1f} x"
+        f"   (diagnostic: share of the cyclic GC)"
+    )
+    print(f"  memory   in-proc tracemalloc peak {traced_peak / mib:8.1f} MiB (document already parsed: not counted)")
     if cli:
         small_s, small_rss, small_count, big_s, big_rss, big_count = cli
         net = big_s - small_s
-        print(f"  CLI      1 badge (start-up)    {small_s * 1000:9.1f} ms   "
-              f"maxrss {small_rss / 1024:7.1f} MiB  ({small_count} statement(s))")
-        print(f"  CLI      {n} badges         {big_s * 1000:9.1f} ms   "
-              f"maxrss {big_rss / 1024:7.1f} MiB  ({big_count} statements)")
+        print(
+            f"  CLI      1 badge (start-up)    {small_s * 1000:9.1f} ms   "
+            f"maxrss {small_rss / 1024:7.1f} MiB  ({small_count} statement(s))"
+        )
+        print(
+            f"  CLI      {n} badges         {big_s * 1000:9.1f} ms   "
+            f"maxrss {big_rss / 1024:7.1f} MiB  ({big_count} statements)"
+        )
         if net > 0:
-            print(f"  CLI      minus start-up        {net * 1000:9.1f} ms  "
-                  f"{(big_count - small_count) / net:12,.0f} statements/s   (read + json.loads + "
-                  "translate + json.dump, run once)")
+            print(
+                f"  CLI      minus start-up        {net * 1000:9.1f} ms  "
+                f"{(big_count - small_count) / net:12,.0f} statements/s   (read + json.loads + "
+                "translate + json.dump, run once)"
+            )
             print(f"  RATIO    CLI net / json.loads  {net / floor:9.1f} x")
         if big_count != statements:
             print(f"  note: CLI printed {big_count} statements, in-process gave {statements}")

@@ -7,9 +7,10 @@ import gc
 import json
 import sys
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__, console
 from .commands import register_commands
@@ -17,10 +18,10 @@ from .commands.local_delivery import LocalDelivery, add_deadline_option, deliver
 from .connections import known_name as known_account
 from .connections import name_argument as account_name
 from .errors import EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure
-from .runs import recorded_command
-from .settings import load_settings
 from .platforms import names as platform_names
 from .platforms import pulling_platforms
+from .runs import recorded_command
+from .settings import load_settings
 from .timeutil import parse_time
 
 if TYPE_CHECKING:
@@ -51,8 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m chalicelib", description=__doc__, epilog=EXIT_STATUS,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib",
+        description=__doc__,
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     translate = commands.add_parser(
@@ -62,10 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         "array. Settings (identity, namespace, revocation policy...) come from the environment.",
     )
     translate.add_argument("--source", required=True, choices=platform_names())
-    translate.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                           help="JSON file: one document or an array of documents")
-    translate.add_argument("--as-of", type=_as_of, default=None,
-                           help="judge expiry at this time (ISO 8601; default: now)")
+    translate.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="JSON file: one document or an array of documents"
+    )
+    translate.add_argument(
+        "--as-of", type=_as_of, default=None, help="judge expiry at this time (ISO 8601; default: now)"
+    )
     translate.set_defaults(handler=_translate)
 
     rules = commands.add_parser("rules", help="award rules: validate a rules file, check it against the LRS history")
@@ -74,46 +81,69 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("file", type=Path, metavar="FILE")
     validate.set_defaults(handler=_rules_validate)
     check = rules_commands.add_parser(
-        "check", help="replay the LRS history through the rules, without awarding: matches per week",
+        "check",
+        help="replay the LRS history through the rules, without awarding: matches per week",
         description="Reads the LRS history for the rules' verbs and prints, per rule and criterion, "
         "how many statements matched each week. A criterion that dropped to zero while others go on "
-        "is flagged: the signature of a replaced platform whose activity ids the rules do not know.")
+        "is flagged: the signature of a replaced platform whose activity ids the rules do not know.",
+    )
     check.add_argument("--rules", type=Path, help="rules file (default: AWARD_RULES)")
     check.add_argument("--since", type=_as_of, help="start of the history (default: 12 weeks ago)")
     check.add_argument("--recent", type=int, default=2, help="weeks without a match that count as a drop")
     check.set_defaults(handler=_rules_check)
 
-    for mode, text in (("backfill", "read a platform's whole history into the LRS (resumes where it stopped)"),
-                       ("sync", "read what changed on a platform since the last sync")):
-        pull = commands.add_parser(mode, help=text, description=f"{text[0].upper()}{text[1:]}. Each page is "
-                                   "queued, then its cursor stored; with QUEUE_BACKEND=local the pages are also "
-                                   "translated and delivered here. Progress on stderr, a summary on stdout.")
-        pull.add_argument("platform", type=account_name, metavar="PLATFORM",
-                          help=f"one of: {', '.join(pulling_platforms(mode))}, or a named connection (CONNECTIONS)")
+    for mode, text in (
+        ("backfill", "read a platform's whole history into the LRS (resumes where it stopped)"),
+        ("sync", "read what changed on a platform since the last sync"),
+    ):
+        pull = commands.add_parser(
+            mode,
+            help=text,
+            description=f"{text[0].upper()}{text[1:]}. Each page is "
+            "queued, then its cursor stored; with QUEUE_BACKEND=local the pages are also "
+            "translated and delivered here. Progress on stderr, a summary on stdout.",
+        )
+        pull.add_argument(
+            "platform",
+            type=account_name,
+            metavar="PLATFORM",
+            help=f"one of: {', '.join(pulling_platforms(mode))}, or a named connection (CONNECTIONS)",
+        )
         if mode == "backfill":
             pull.add_argument("--since", type=_as_of, help="only credentials issued since (ISO 8601)")
-        pull.add_argument("--restart", action="store_true",
-                          help="forget where the last run stopped (e.g. after moving to another region) and start over")
+        pull.add_argument(
+            "--restart",
+            action="store_true",
+            help="forget where the last run stopped (e.g. after moving to another region) and start over",
+        )
         pull.add_argument("--json", action="store_true", help="print the summary as one JSON object")
         add_deadline_option(pull)
         pull.set_defaults(handler=_pull, mode=mode)
 
     expire = commands.add_parser(
-        "expire", help="queue the expired statement of every credential whose expiry has passed",
+        "expire",
+        help="queue the expired statement of every credential whose expiry has passed",
         description="No platform sends a webhook on expiry: the connector remembers future expiries as it "
         "delivers issued credentials. This queues (and, with QUEUE_BACKEND=local, delivers) the expired "
-        "statement of each one due by --as-of, once.")
+        "statement of each one due by --as-of, once.",
+    )
     expire.add_argument("--as-of", type=_as_of, default=None, help="judge expiry at this time (default: now)")
     expire.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     add_deadline_option(expire)
     expire.set_defaults(handler=_expire)
 
     recon = commands.add_parser(
-        "reconcile", help="find what a platform has that the LRS lacks, and send it",
+        "reconcile",
+        help="find what a platform has that the LRS lacks, and send it",
         description="Reads the platform's history (since --since), translates it, looks every statement up "
-        "in the LRS and queues the pages holding what is missing. Lists the missing statements on stdout.")
-    recon.add_argument("platform", type=account_name, metavar="PLATFORM",
-                       help=f"one of: {', '.join(pulling_platforms('backfill'))}, or a named connection (CONNECTIONS)")
+        "in the LRS and queues the pages holding what is missing. Lists the missing statements on stdout.",
+    )
+    recon.add_argument(
+        "platform",
+        type=account_name,
+        metavar="PLATFORM",
+        help=f"one of: {', '.join(pulling_platforms('backfill'))}, or a named connection (CONNECTIONS)",
+    )
     recon.add_argument("--since", type=_as_of, required=True, help="credentials issued since (ISO 8601)")
     recon.add_argument("--dry-run", action="store_true", help="list what is missing, send nothing")
     recon.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -122,8 +152,10 @@ def _parser() -> argparse.ArgumentParser:
 
     awards = commands.add_parser("awards", help="the award ledger: show or release a (platform|credential|learner) key")
     award_commands = awards.add_subparsers(dest="action", required=True, metavar="action")
-    for action, text in (("show", "print the ledger entry"),
-                         ("release", "forget a claim left by a crash, after checking the platform")):
+    for action, text in (
+        ("show", "print the ledger entry"),
+        ("release", "forget a claim left by a crash, after checking the platform"),
+    ):
         command = award_commands.add_parser(action, help=text)
         command.add_argument("key", metavar="KEY", help="platform|credential id|employee id")
         command.set_defaults(handler=_awards)
@@ -143,7 +175,7 @@ def _translate(args: argparse.Namespace) -> int:
     from .delivery.translation import Translator
 
     translator = Translator(load_settings())
-    as_of = args.as_of or datetime.now(timezone.utc)
+    as_of = args.as_of or datetime.now(UTC)
     # Events and statements hold no reference cycles: full collections over a large input
     # only cost time (more than half of it for 20,000 badges, see bench/).
     gc.freeze()
@@ -200,7 +232,7 @@ def _rules_check(args: argparse.Namespace) -> int:
     if not path:
         raise ConnectorError("no rules: pass --rules FILE or set AWARD_RULES")
     ruleset = load_rules(path)
-    until = datetime.now(timezone.utc)
+    until = datetime.now(UTC)
     since = args.since or until - timedelta(weeks=12)
     lrs = LrsClient.from_settings(settings)
 
@@ -223,7 +255,7 @@ def _rules_check(args: argparse.Namespace) -> int:
 @recorded_command(lambda args: known_account(args.platform), lambda args: args.mode)
 def _pull(args: argparse.Namespace) -> int:
     from .platforms import puller
-    from .pull.runner import PullReport, PullRunner, cursor_name
+    from .pull.runner import PullRunner, cursor_name
     from .runtime import services
 
     connector = services()
@@ -245,9 +277,13 @@ def _pull(args: argparse.Namespace) -> int:
     outcome = delivery.outcome()
     args.tally.finished = report.finished
     state = "finished" if report.finished else "stopped early: the next run resumes"
-    _finish({**report.as_dict(), **outcome}, args.json, outcome,
-            f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s)"
-            f"{delivered_text(outcome)}, {report.elapsed():.1f} s, {state}")
+    _finish(
+        {**report.as_dict(), **outcome},
+        args.json,
+        outcome,
+        f"{args.platform} {args.mode}: {report.records} record(s) in {report.pages} page(s)"
+        f"{delivered_text(outcome)}, {report.elapsed():.1f} s, {state}",
+    )
     return _exit_code(outcome)
 
 
@@ -274,14 +310,18 @@ def _expire(args: argparse.Namespace) -> int:
     from .runtime import services
 
     connector = services()
-    as_of = args.as_of or datetime.now(timezone.utc)
+    as_of = args.as_of or datetime.now(UTC)
     with LocalDelivery(connector, deadline=args.deadline) as delivery:
         args.tally.outcome = delivery.outcome
         report = sweep(connector.store, delivery.queue, as_of)
     outcome = delivery.outcome()
     args.tally.records, args.tally.finished = report.expired, report.finished
-    _finish({"as_of": as_of.isoformat(), "expired": report.expired, **outcome}, args.json, outcome,
-            f"expire: {report.expired} credential(s) expired as of {as_of.isoformat()}{delivered_text(outcome)}")
+    _finish(
+        {"as_of": as_of.isoformat(), "expired": report.expired, **outcome},
+        args.json,
+        outcome,
+        f"expire: {report.expired} credential(s) expired as of {as_of.isoformat()}{delivered_text(outcome)}",
+    )
     return _exit_code(outcome)
 
 
@@ -298,37 +338,59 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     def on_page(report: ReconcileReport) -> None:
         args.tally.records = report.statements
-        console.progress(f"{args.platform} reconcile: {report.pages} pages, {report.statements:,} statements, "
-                         f"{len(report.missing):,} missing")
+        console.progress(
+            f"{args.platform} reconcile: {report.pages} pages, {report.statements:,} statements, "
+            f"{len(report.missing):,} missing"
+        )
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with LocalDelivery(connector, enabled=not args.dry_run, deadline=args.deadline) as delivery:
         args.tally.outcome = delivery.outcome
         queue = None if args.dry_run else delivery.queue
-        report = reconcile(args.platform, source, args.since, translator, lrs, queue, now, on_page,
-                           distrust=DeliveredLog(connector.store, lrs).forget)
+        report = reconcile(
+            args.platform,
+            source,
+            args.since,
+            translator,
+            lrs,
+            queue,
+            now,
+            on_page,
+            distrust=DeliveredLog(connector.store, lrs).forget,
+        )
     console.end_progress()
     outcome = delivery.outcome()
-    summary = {"platform": args.platform, "pages": report.pages, "statements": report.statements,
-               "missing": len(report.missing), "pages_sent": report.pages_sent,
-               "unreadable_pages": report.unreadable_pages, **outcome}
+    summary = {
+        "platform": args.platform,
+        "pages": report.pages,
+        "statements": report.statements,
+        "missing": len(report.missing),
+        "pages_sent": report.pages_sent,
+        "unreadable_pages": report.unreadable_pages,
+        **outcome,
+    }
     if not args.json:
         for item in report.missing:
             print(f"{item.statement_id}  {item.verb.rsplit('/', 1)[-1]:<10} {item.credential}")
     for problem in report.unreadable_pages:
         console.line(f"unreadable: {problem}")
-    action = "listed (dry run)" if args.dry_run else f"sent again ({report.pages_sent} page(s)){delivered_text(outcome)}"
-    _finish({**summary, "missing_statements": [m.__dict__ for m in report.missing]}, args.json, outcome,
-            f"{args.platform} reconcile: {len(report.missing)} of {report.statements} statement(s) missing, {action}",
-            listing=True)
+    action = (
+        "listed (dry run)" if args.dry_run else f"sent again ({report.pages_sent} page(s)){delivered_text(outcome)}"
+    )
+    _finish(
+        {**summary, "missing_statements": [m.__dict__ for m in report.missing]},
+        args.json,
+        outcome,
+        f"{args.platform} reconcile: {len(report.missing)} of {report.statements} statement(s) missing, {action}",
+        listing=True,
+    )
     return _exit_code(outcome, bad=len(report.unreadable_pages))
 
 
 def _progress(report: PullReport, statements: int | None) -> None:
     done = f"{report.records:,}" + (f"/{report.total:,}" if report.total else "")
     eta = report.eta()
-    parts = [f"{report.platform} {report.mode}: {done} records", f"{report.pages} pages",
-             f"{report.rate():,.0f}/s"]
+    parts = [f"{report.platform} {report.mode}: {done} records", f"{report.pages} pages", f"{report.rate():,.0f}/s"]
     if statements is not None:
         parts.insert(1, f"{statements:,} statements")
     if eta is not None:

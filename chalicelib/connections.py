@@ -94,8 +94,9 @@ def award_connection(settings: Settings, platform: str, name: str | None, rule: 
     except SettingsError as error:
         raise SettingsError(f"award rule {rule}: connection: {error}") from None
     if found.platform != platform:
-        raise SettingsError(f"award rule {rule}: connection {name!r} is a {found.platform} connection, "
-                            f"the credential is on {platform}")
+        raise SettingsError(
+            f"award rule {rule}: connection {name!r} is a {found.platform} connection, the credential is on {platform}"
+        )
     return found
 
 
@@ -146,7 +147,9 @@ def _load(settings: Settings, path: str, mtime_ns: int, size: int) -> tuple[Conn
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
     extra = sorted(set(document) - {"connections"})
     if extra:
-        raise SettingsError(f"{path}: unknown top-level key {extra[0]!r}: connections go in [connections.<name>] tables")
+        raise SettingsError(
+            f"{path}: unknown top-level key {extra[0]!r}: connections go in [connections.<name>] tables"
+        )
     tables = document.get("connections", {})
     if not isinstance(tables, dict):
         raise SettingsError(f"{path}: connections: expected [connections.<name>] tables")
@@ -158,7 +161,9 @@ def _connection(settings: Settings, path: str, name: str, table: Any) -> Connect
     if not NAME.fullmatch(name):
         raise SettingsError(f"{where}: a name is lower-case letters, digits and '-', starting with a letter or digit")
     if name in PLATFORMS or name in RESERVED:
-        raise SettingsError(f"{where}: the name is taken (platform names and {', '.join(sorted(RESERVED))} are reserved)")
+        raise SettingsError(
+            f"{where}: the name is taken (platform names and {', '.join(sorted(RESERVED))} are reserved)"
+        )
     if not isinstance(table, dict):
         raise SettingsError(f"{where}: expected a table of settings")
     platform = table.get("platform")
@@ -176,8 +181,9 @@ def _overrides(where: str, platform: str, table: dict[str, Any]) -> dict[str, st
     values: dict[str, str] = {}
     for key, value in table.items():
         if key not in allowed:
-            raise SettingsError(f"{where}: {key}: not a setting a {platform} connection can give "
-                                f"(one of {', '.join(allowed)})")
+            raise SettingsError(
+                f"{where}: {key}: not a setting a {platform} connection can give (one of {', '.join(allowed)})"
+            )
         if isinstance(value, (dict, list)):
             raise SettingsError(f"{where}: {key}: expected a string, number or boolean")
         text = str(value).lower() if isinstance(value, bool) else str(value)

@@ -28,8 +28,14 @@ class DeadLetters:
     def write(self, message: QueueMessage, reason: str, counts: Counter | None = None) -> None:
         reason = reason[:MAX_REASON]
         self.store.put_dead_letter(message.id, message.source, reason, message.model_dump(mode="json"))
-        log("dead_letter", level=logging.WARNING, message_id=message.id, source=message.source, reason=reason[:300],
-            correlation_id=message.correlation_id)
+        log(
+            "dead_letter",
+            level=logging.WARNING,
+            message_id=message.id,
+            source=message.source,
+            reason=reason[:300],
+            correlation_id=message.correlation_id,
+        )
         metrics.count("dead_lettered", source=message.source)
         if counts is not None:
             counts["dead_lettered"] += 1
@@ -77,6 +83,11 @@ def discard(store: DeadLetterStore, letter_id: str, because: str) -> DiscardedLe
     """Remove a dead letter an operator gave up on, keeping its audit record; None when it is gone."""
     record = store.discard_dead_letter(letter_id, because)
     if record is not None:
-        log("dead_letter_discarded", message_id=record.id, source=record.source, reason=record.reason[:300],
-            discard_reason=because[:300])
+        log(
+            "dead_letter_discarded",
+            message_id=record.id,
+            source=record.source,
+            reason=record.reason[:300],
+            discard_reason=because[:300],
+        )
     return record

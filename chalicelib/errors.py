@@ -46,7 +46,7 @@ class InputError(ConnectorError):
         super().__init__(f"{field}: {message}" if field else message)
 
     @classmethod
-    def from_validation(cls, error: "ValidationError", prefix: str = "", whole: str = "(document)") -> "InputError":
+    def from_validation(cls, error: ValidationError, prefix: str = "", whole: str = "(document)") -> InputError:
         """The first problem of a pydantic ValidationError, named by its dotted path under prefix
         (`whole` when it is the value itself)."""
         first = error.errors()[0]

@@ -25,8 +25,6 @@ class Kind(str, Enum):
     VIEWED = "viewed"
 
 
-
-
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -35,12 +35,15 @@ class HealthChecks(BaseModel):
     counters: dict[str, int] | SkipJsonSchema[None] = Field(None, description="delivered, skipped, duplicates...")
     store: str | SkipJsonSchema[None] = Field(None, description="present only when the state store is unreachable")
     problems: dict[str, str] | SkipJsonSchema[None] = Field(
-        None, description="flags an operator must act on (e.g. a platform refused the connector's credentials)")
+        None, description="flags an operator must act on (e.g. a platform refused the connector's credentials)"
+    )
     lrs: str = Field(description="`reachable`, or `unreachable: <why>`")
     lrs_checked_with: str | SkipJsonSchema[None] = Field(
-        None, description="how the LRS was reached: `GET /about`, or a one-statement GET for an LRS without /about")
+        None, description="how the LRS was reached: `GET /about`, or a one-statement GET for an LRS without /about"
+    )
     routes_not_configured: list[str] | SkipJsonSchema[None] = Field(
-        None, description="settings not set: the routes needing them answer 503")
+        None, description="settings not set: the routes needing them answer 503"
+    )
 
 
 class HealthStatus(BaseModel):
@@ -69,7 +72,7 @@ def status(services: Services) -> dict:
 
 
 # When each connector's last report was made, and its status.
-_last: "weakref.WeakKeyDictionary[Services, tuple[float, str]]" = weakref.WeakKeyDictionary()
+_last: weakref.WeakKeyDictionary[Services, tuple[float, str]] = weakref.WeakKeyDictionary()
 _last_lock = threading.Lock()
 
 
@@ -84,7 +87,7 @@ def report(services: Services) -> dict:
 REFUSED = "missing or wrong bearer token"
 
 
-def details(services: Services, authorization: str | None) -> "Reply":
+def details(services: Services, authorization: str | None) -> Reply:
     """GET /health/details: the report to the holder of STATUS_TOKEN (Bearer), fresh on every call;
     401 to anyone else, 503 naming the setting when it is not set."""
     from .intake.http import Reply, answers_errors, token_refusal

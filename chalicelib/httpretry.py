@@ -124,16 +124,17 @@ def send(
             late = isinstance(error, _Late)
             if not idempotent and (late or isinstance(error, requests.ReadTimeout)):
                 raise OutcomeUnknown(f"{what}: no answer in time; it may have been done: check the platform") from None
-            problem = f"no complete answer within {policy.deadline:g} s (HTTP_REQUEST_DEADLINE)" if late \
+            problem = (
+                f"no complete answer within {policy.deadline:g} s (HTTP_REQUEST_DEADLINE)"
+                if late
                 else type(error).__name__
+            )
             wait = policy.backoff(attempt)
         else:
             if response.status_code not in RETRYABLE_STATUS:
                 return response
             if not idempotent and response.status_code not in NOT_PROCESSED_STATUS:
-                raise OutcomeUnknown(
-                    f"{what}: HTTP {response.status_code}; it may have been done: check the platform"
-                )
+                raise OutcomeUnknown(f"{what}: HTTP {response.status_code}; it may have been done: check the platform")
             problem = f"HTTP {response.status_code}"
             asked = retry_after(response, policy.cap)
             wait = policy.backoff(attempt) if asked is None else asked
@@ -143,8 +144,9 @@ def send(
     raise TransientFailure(f"{what}: {problem} after {policy.attempts} attempts to {host}")
 
 
-def _try(session: requests.Session, method: str, url: str, policy: RetryPolicy, what: str,
-         kwargs: dict[str, Any]) -> requests.Response:
+def _try(
+    session: requests.Session, method: str, url: str, policy: RetryPolicy, what: str, kwargs: dict[str, Any]
+) -> requests.Response:
     """One try: the answer with its whole body, within the policy's deadline and size bound."""
     deadline = time.monotonic() + policy.deadline
     with _deadline(deadline):
@@ -207,8 +209,9 @@ def host_of(url: str) -> str:
 
 def _too_large(response: requests.Response, what: str, max_body: int) -> AnswerTooLarge:
     host = urlsplit(response.url).hostname or response.url
-    return AnswerTooLarge(f"{what}: the answer from {host} is larger than {max_body:,} bytes "
-                          "(HTTP_MAX_BODY_BYTES): not read")
+    return AnswerTooLarge(
+        f"{what}: the answer from {host} is larger than {max_body:,} bytes (HTTP_MAX_BODY_BYTES): not read"
+    )
 
 
 # -- the deadline at every socket read (sessions made here) ---------------------------------------
@@ -347,12 +350,18 @@ class RetryingClient:
 
     @staticmethod
     def policy_from(settings: Settings) -> RetryPolicy:
-        return RetryPolicy(settings.http_max_attempts, settings.http_backoff_base, settings.http_backoff_cap,
-                           deadline=settings.http_request_deadline, max_body=settings.http_max_body_bytes)
+        return RetryPolicy(
+            settings.http_max_attempts,
+            settings.http_backoff_base,
+            settings.http_backoff_cap,
+            deadline=settings.http_request_deadline,
+            max_body=settings.http_max_body_bytes,
+        )
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
-        return send(self.session, method, url, policy=self.retry, sleep=self.sleep, what=what,
-                    timeout=self.timeout, **kwargs)
+        return send(
+            self.session, method, url, policy=self.retry, sleep=self.sleep, what=what, timeout=self.timeout, **kwargs
+        )
 
 
 def json_object(response: requests.Response, what: str) -> dict:
@@ -364,4 +373,3 @@ def json_object(response: requests.Response, what: str) -> dict:
     if not isinstance(body, dict):
         raise ConnectorError(f"{what}: the answer is not a JSON object")
     return body
-

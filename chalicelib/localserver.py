@@ -9,7 +9,8 @@ import functools
 import os
 import re
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, unquote
 
 
@@ -116,7 +117,7 @@ class Redactor:
         parts = re.split(r"[/\\]", decoded)
         for index, part in enumerate(parts if len(parts) > 1 else ()):  # a word without a slash is no path
             if part.split(";")[0].strip().lower() in self.secret_after:
-                rest = parts[index + 1:]
+                rest = parts[index + 1 :]
                 tail = (f"/{SECRET}" if any(rest) else "/" * bool(rest)) + (f"{mark}{SECRET}" if mark else "")
                 return quote("/".join(parts[: index + 1]), safe=PATH_SAFE) + tail, True
         if any(value in decoded for value in secrets):
@@ -148,5 +149,8 @@ def secret_settings() -> tuple[str, ...]:
 
     from .settings import Settings
 
-    return tuple(name.upper() for name, field in Settings.model_fields.items()
-                 if field.annotation in (SecretStr, SecretStr | None))
+    return tuple(
+        name.upper()
+        for name, field in Settings.model_fields.items()
+        if field.annotation in (SecretStr, SecretStr | None)
+    )

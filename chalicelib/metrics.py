@@ -91,8 +91,11 @@ def document(source: str, counts: Counter) -> dict:
     """One EMF document: the directive under _aws, the dimension values and the metric values."""
     dimensions = [["service", "source"], ["service"]] if source else [["service"]]
     names = sorted(counts)
-    directive = {"Namespace": NAMESPACE, "Dimensions": dimensions,
-                 "Metrics": [{"Name": name, "Unit": "Count"} for name in names]}
+    directive = {
+        "Namespace": NAMESPACE,
+        "Dimensions": dimensions,
+        "Metrics": [{"Name": name, "Unit": "Count"} for name in names],
+    }
     values: dict[str, object] = {name: counts[name] for name in names}
     labels = {"service": service(), **({"source": source} if source else {})}
     return {"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [directive]}, **labels, **values}

@@ -44,8 +44,13 @@ def log(event: str, level: int = logging.INFO, **fields: object) -> None:
     """Emit {"level", "timestamp", "event", **context, **fields} as one JSON line."""
     log_ = logger()
     if log_.isEnabledFor(level):
-        line = {"level": logging.getLevelName(level), "timestamp": utc_timestamp(), "event": event,
-                **_CONTEXT.get(), **fields}
+        line = {
+            "level": logging.getLevelName(level),
+            "timestamp": utc_timestamp(),
+            "event": event,
+            **_CONTEXT.get(),
+            **fields,
+        }
         log_.log(level, json.dumps(line, default=str, sort_keys=True))
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from . import metrics
 from .deadletters import DeadLetters
@@ -31,7 +31,7 @@ class BatchResult:
     failed: dict[str, str] = field(default_factory=dict)  # message id -> why it is retried
     counts: Counter = field(default_factory=Counter)
 
-    def merge(self, other: "BatchResult") -> "BatchResult":
+    def merge(self, other: BatchResult) -> BatchResult:
         self.failed.update(other.failed)
         self.counts.update(other.counts)
         return self
@@ -50,8 +50,9 @@ def clear_flag(store: CountersAndFlags, name: str) -> None:
 
 
 @contextmanager
-def settled_alone(message: QueueMessage, result: BatchResult, dead_letters: DeadLetters,
-                  store: CountersAndFlags) -> Iterator[None]:
+def settled_alone(
+    message: QueueMessage, result: BatchResult, dead_letters: DeadLetters, store: CountersAndFlags
+) -> Iterator[None]:
     """Settle one message's failure without touching the rest of its batch."""
     try:
         yield
@@ -64,6 +65,12 @@ def settled_alone(message: QueueMessage, result: BatchResult, dead_letters: Dead
     except ConnectorError as error:
         dead_letters.write(message, str(error), result.counts)
     except Exception as error:  # a bug on one message must not hold back its batch
-        log("worker_error", level=logging.ERROR, message_id=message.id, source=message.source, error=type(error).__name__,
-            correlation_id=message.correlation_id)
+        log(
+            "worker_error",
+            level=logging.ERROR,
+            message_id=message.id,
+            source=message.source,
+            error=type(error).__name__,
+            correlation_id=message.correlation_id,
+        )
         dead_letters.write(message, f"internal error: {type(error).__name__}: {error}", result.counts)

@@ -11,13 +11,20 @@ import functools
 import re
 import time
 import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Iterator, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 
-from .errors import (EXIT_DEAD_LETTERS, EXIT_OUTSIDE_FAILURE, EXIT_USAGE, ConnectorError, OutsideFailure,
-                     PlatformAuthError)
+from .errors import (
+    EXIT_DEAD_LETTERS,
+    EXIT_OUTSIDE_FAILURE,
+    EXIT_USAGE,
+    ConnectorError,
+    OutsideFailure,
+    PlatformAuthError,
+)
 from .observability import log
 from .store import CountersAndFlags, Run, RunLog
 
@@ -28,7 +35,7 @@ _URL_USER = re.compile(r"(//)[^/\s@]+@")  # user:password@host in a URL
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def one_line(error: object) -> str:
@@ -80,8 +87,9 @@ def recorded(store: RunRecords, source: str, mode: str) -> Iterator[Tally]:
     _save(store, started, tally, None)
 
 
-def recorded_command(source: Callable[[argparse.Namespace], str], mode: Callable[[argparse.Namespace], str]) \
-        -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+def recorded_command(
+    source: Callable[[argparse.Namespace], str], mode: Callable[[argparse.Namespace], str]
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
     """A command handler whose run is recorded, with the exit code it returns; the handler finds
     the tally as `args.tally` (and may rename the source, e.g. to a CSV mapping's label)."""
 
@@ -111,8 +119,18 @@ def _save(store: RunRecords, started: str, tally: Tally, error: Exception | None
     else:
         outcome = FINISHED if tally.finished else STOPPED_EARLY
         code = tally.exit_code or (EXIT_DEAD_LETTERS if dead_letters else 0)
-    run = Run(source, mode, started, now_iso(), outcome, code, tally.records, statements, dead_letters,
-              one_line(error) if error is not None else None)
+    run = Run(
+        source,
+        mode,
+        started,
+        now_iso(),
+        outcome,
+        code,
+        tally.records,
+        statements,
+        dead_letters,
+        one_line(error) if error is not None else None,
+    )
     try:
         store.record_run(run)
         if isinstance(error, PlatformAuthError):  # flagged as the workers flag it: /health and status show it
@@ -128,7 +146,7 @@ def _save(store: RunRecords, started: str, tally: Tally, error: Exception | None
 # A successful call is noted at most this often per credentials and process: a worker's every
 # batch must not cost a store write.
 VERIFIED_EVERY_SECONDS = 60.0
-_noted: "weakref.WeakKeyDictionary[CountersAndFlags, dict[str, float]]" = weakref.WeakKeyDictionary()
+_noted: weakref.WeakKeyDictionary[CountersAndFlags, dict[str, float]] = weakref.WeakKeyDictionary()
 
 
 def note_verified(store: CountersAndFlags, name: str) -> None:

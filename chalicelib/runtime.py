@@ -36,8 +36,8 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._drainer_lock = threading.Lock()
-        self._drainer: "OutboxDrainer | None" = None
-        self._award_clients: dict[str, "AwardClient"] = {}
+        self._drainer: OutboxDrainer | None = None
+        self._award_clients: dict[str, AwardClient] = {}
 
     @cached_property
     def store(self) -> Store:
@@ -48,51 +48,51 @@ class Services:
         return open_queue(self.settings)
 
     @cached_property
-    def dead_letters(self) -> "DeadLetters":
+    def dead_letters(self) -> DeadLetters:
         from .deadletters import DeadLetters
 
         return DeadLetters(self.store)
 
     @cached_property
-    def enqueuer(self) -> "Enqueuer":
+    def enqueuer(self) -> Enqueuer:
         from .intake.enqueue import Enqueuer
 
         return Enqueuer(self.store, self.queue, self.settings.dedupe_ttl_seconds)
 
     @cached_property
-    def webhooks(self) -> "WebhookIntake":
+    def webhooks(self) -> WebhookIntake:
         from .intake.webhooks import WebhookIntake
 
         return WebhookIntake(self.settings, self.store, self.enqueuer)
 
     @cached_property
-    def lap(self) -> "LapIntake":
+    def lap(self) -> LapIntake:
         from .intake.lap import LapIntake
 
         return LapIntake(self.settings, self.enqueuer)
 
     @cached_property
-    def share_links(self) -> "ShareLinks":
+    def share_links(self) -> ShareLinks:
         from .share.service import ShareLinks
 
         return ShareLinks(self.settings, self.store, self.queue, lambda: self.credential_resolver)
 
     @cached_property
-    def credential_resolver(self) -> "CredentialResolver":
+    def credential_resolver(self) -> CredentialResolver:
         """What a share link's credential is: its earned statement in the LRS (client built here, on first use)."""
         from .share.credentials import CredentialResolver
 
         return CredentialResolver.from_settings(self.settings, self.directory)
 
     @cached_property
-    def directory(self) -> "LearnerDirectory":
+    def directory(self) -> LearnerDirectory:
         """Kept up to date with LEARNER_DIRECTORY (identity/sources.py); routes that only queue never build it."""
         from .identity.sources import live_directory
 
         return live_directory(self.settings, lambda run: self.store.record_run(run))  # type: ignore[return-value]
 
     @cached_property
-    def worker(self) -> "Worker":
+    def worker(self) -> Worker:
         from .delivery.delivered import DeliveredLog
         from .delivery.translation import Translator
         from .delivery.worker import Worker
@@ -106,14 +106,14 @@ class Services:
         return Worker(translator, lrs, self.store, fetchers, delivered=delivered)
 
     @cached_property
-    def award_worker(self) -> "AwardWorker":
+    def award_worker(self) -> AwardWorker:
         from .awards.rules import configured_rules
         from .awards.worker import AwardWorker
 
         rules = configured_rules(self.settings)
         return AwardWorker(rules, self.store, self.directory, self._award_client, self.queue)
 
-    def _award_client(self, connection: str) -> "AwardClient":
+    def _award_client(self, connection: str) -> AwardClient:
         """A platform's name (its default connection) or a named connection's: one client each."""
         from .platforms import award_client
 
@@ -122,12 +122,12 @@ class Services:
         return self._award_clients[connection]
 
     @cached_property
-    def dispatcher(self) -> "Dispatcher":
+    def dispatcher(self) -> Dispatcher:
         from .dispatch import Dispatcher
 
         return Dispatcher(lambda: self.worker, lambda: self.award_worker, self.dead_letters)
 
-    def process(self, messages: list[QueueMessage]) -> "BatchResult":
+    def process(self, messages: list[QueueMessage]) -> BatchResult:
         return self.dispatcher.process(messages)
 
     def scheduled_sync(self, platform: str, seconds_left: float) -> dict:
@@ -140,7 +140,7 @@ class Services:
 
         return expiry_sweep(self.store, self.queue, seconds_left)
 
-    def drainer(self) -> "OutboxDrainer":
+    def drainer(self) -> OutboxDrainer:
         """The local outbox drainer (QUEUE_BACKEND=local), built on first use."""
         with self._drainer_lock:
             if self._drainer is None:
@@ -173,8 +173,9 @@ class Services:
         from .queue.sqs import handle_records
 
         dispatcher = self.dispatcher
-        return handle_records(records, dispatcher.process_failed, dispatcher.give_up,
-                              max_attempts=self.settings.queue_max_attempts)
+        return handle_records(
+            records, dispatcher.process_failed, dispatcher.give_up, max_attempts=self.settings.queue_max_attempts
+        )
 
 
 @lru_cache(maxsize=1)

@@ -61,9 +61,9 @@ def _fetch(reference: str, setting: str) -> str:
 
     try:
         if reference.startswith(SSM):
-            answer = aws_client("ssm").get_parameter(Name=reference[len(SSM):], WithDecryption=True)
+            answer = aws_client("ssm").get_parameter(Name=reference[len(SSM) :], WithDecryption=True)
             return answer["Parameter"]["Value"]
-        name, _, key = reference[len(SECRETS_MANAGER):].partition("#")
+        name, _, key = reference[len(SECRETS_MANAGER) :].partition("#")
         text = aws_client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
         return _json_key(text, key, setting) if key else text
     except ClientError as error:

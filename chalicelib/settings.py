@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Literal, Mapping
+from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -147,8 +148,14 @@ class Settings(BaseModel):
             raise ValueError("must be between 1 and 604800 (a week)")
         return value
 
-    @field_validator("lrs_batch_size", "http_max_attempts", "queue_max_attempts", "worker_batch_size",
-                     "http_max_body_bytes", "pull_max_empty_pages")
+    @field_validator(
+        "lrs_batch_size",
+        "http_max_attempts",
+        "queue_max_attempts",
+        "worker_batch_size",
+        "http_max_body_bytes",
+        "pull_max_empty_pages",
+    )
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
@@ -177,7 +184,7 @@ class Settings(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _account_needs_homepage(self) -> "Settings":
+    def _account_needs_homepage(self) -> Settings:
         if self.identity_ifi == "account" and not self.identity_homepage:
             raise ValueError("IDENTITY_IFI=account needs IDENTITY_HOMEPAGE (the organisation's URL)")
         if self.queue_backend == "sqs" and not self.queue_url:
@@ -195,11 +202,7 @@ STAGE_DEFAULTS = ("local_worker",)
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from environment variables (upper-case field names); empty means unset."""
     env = os.environ if environ is None else environ
-    values = {
-        name: env[name.upper()]
-        for name in Settings.model_fields
-        if env.get(name.upper(), "").strip() != ""
-    }
+    values = {name: env[name.upper()] for name in Settings.model_fields if env.get(name.upper(), "").strip() != ""}
     for name in STAGE_DEFAULTS:
         if name not in values and env.get(f"{name.upper()}_DEFAULT", "").strip():
             values[name] = env[f"{name.upper()}_DEFAULT"]

@@ -97,8 +97,9 @@ def _entry(skill: Skill, sources: list[str]) -> dict:
     return entry
 
 
-def statement_skills(raw: object, canonical: object, vocabulary: SkillsVocabulary | None,
-                     label: Callable[[object], str | None]) -> SkillNames:
+def statement_skills(
+    raw: object, canonical: object, vocabulary: SkillsVocabulary | None, label: Callable[[object], str | None]
+) -> SkillNames:
     """A statement's skills (the platform's names in `raw`, the canonical extension in
     `canonical`, both as read from the LRS, so of any shape) in canonical names: the extension's
     mapping first, as the statement was sent; names it does not cover through `vocabulary`,
@@ -166,8 +167,10 @@ def _rows(text: str, problems: list[str]) -> Iterator[tuple[int, dict[str, str]]
     header = [cell.strip().lower() for cell in next(reader, [])]
     unknown = [name for name in header if name not in COLUMNS]
     if "skill" not in header or unknown:
-        problems.append(f"line 1: the header must be {','.join(COLUMNS)} (skill required"
-                        + (f"; unknown column(s) {', '.join(map(repr, unknown))})" if unknown else ")"))
+        problems.append(
+            f"line 1: the header must be {','.join(COLUMNS)} (skill required"
+            + (f"; unknown column(s) {', '.join(map(repr, unknown))})" if unknown else ")")
+        )
         return
     end = reader.line_num
     for row in reader:
@@ -175,8 +178,9 @@ def _rows(text: str, problems: list[str]) -> Iterator[tuple[int, dict[str, str]]
         if not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
             continue
         if len(row) > len(header):
-            problems.append(f"line {line}: {len(row)} cells for {len(header)} columns "
-                            "(quote a cell that holds a comma)")
+            problems.append(
+                f"line {line}: {len(row)} cells for {len(header)} columns (quote a cell that holds a comma)"
+            )
             continue
         yield line, {name: cell.strip() for name, cell in zip(header, row, strict=False)}
 
@@ -204,13 +208,17 @@ def _claim(skill: Skill, aliases: str, by_key: dict[str, Skill], problems: list[
     for alias in (a.strip() for a in names):
         key = fold(alias)
         if not key:
-            problems.append(f"line {skill.line}: empty alias of {skill.name!r}"
-                            + (f" ({alias!r} has no letter or digit)" if alias else " (';' with no name beside it)"))
+            problems.append(
+                f"line {skill.line}: empty alias of {skill.name!r}"
+                + (f" ({alias!r} has no letter or digit)" if alias else " (';' with no name beside it)")
+            )
         elif by_key.setdefault(key, skill) is not skill:
             owner = by_key[key]
             what = "skill" if fold(owner.name) == key else "an alias of skill"
-            problems.append(f"line {skill.line}: alias {alias!r} of {skill.name!r} is already "
-                            f"{what} {owner.name!r} (line {owner.line})")
+            problems.append(
+                f"line {skill.line}: alias {alias!r} of {skill.name!r} is already "
+                f"{what} {owner.name!r} (line {owner.line})"
+            )
 
 
 class SkillsFile:
@@ -231,8 +239,7 @@ class SkillsFile:
                 self._vocabulary = load_skills(self.path)
                 log("skills_file_loaded", skills=len(self._vocabulary))
             except SettingsError as error:
-                log("skills_file_refused", level=logging.WARNING, reason=str(error),
-                    kept_skills=len(self._vocabulary))
+                log("skills_file_refused", level=logging.WARNING, reason=str(error), kept_skills=len(self._vocabulary))
         return self._vocabulary
 
     def _stat(self) -> tuple[int, int] | None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Literal, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from .intake.http import Reply
     from .platforms import Platform
     from .platforms.pulling import Mode
-    from .settings import Settings
     from .runtime import Services
+    from .settings import Settings
 
 # Secret settings of the routes: a route whose setting is unset answers 503.
 ROUTE_SETTINGS = ("LAP_TOKEN", "SHARE_LINKS_TOKEN", "SHARE_LINK_SECRET", "STATUS_TOKEN")
@@ -47,7 +48,8 @@ class RunShown(_Model):
     started_at: str
     ended_at: str
     outcome: Literal["finished", "stopped early", "failed"] = Field(
-        description="stopped early: a deadline or page bound ended it, the next run resumes")
+        description="stopped early: a deadline or page bound ended it, the next run resumes"
+    )
     exit_code: int = Field(description="0 done, 1 dead letters or bad rows, 2 configuration, 3 outside failure")
     records: int
     statements: int | None = Field(description="delivered or already stored; null: queued for the workers")
@@ -81,7 +83,8 @@ class QueueStatus(_Model):
     backend: Literal["local", "sqs"]
     depth: int | None = Field(description="messages waiting or in flight; null: the queue cannot tell")
     oldest_age_seconds: int | None = Field(
-        description="age of the oldest message (local outbox); null when empty, and on SQS (a CloudWatch metric)")
+        description="age of the oldest message (local outbox); null when empty, and on SQS (a CloudWatch metric)"
+    )
 
 
 class DeadLetterCount(_Model):
@@ -116,8 +119,9 @@ class DirectoryStatus(_Model):
     source: str = Field(description="LEARNER_DIRECTORY: a path, s3://bucket/key or a URL (without query)")
     entries: int | None = Field(description="people in the version last loaded; null: none loaded yet")
     loaded_at: str | None = Field(description="when that version was loaded (by any function or process)")
-    last_error: str | None = Field(description="why the last check failed (the loaded version stays in use); "
-                                               "null when it succeeded")
+    last_error: str | None = Field(
+        description="why the last check failed (the loaded version stays in use); null when it succeeded"
+    )
 
 
 class StatusReport(_Model):
@@ -136,10 +140,10 @@ class StatusReport(_Model):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def gather(services: "Services", environ: Mapping[str, str] | None = None) -> StatusReport:
+def gather(services: Services, environ: Mapping[str, str] | None = None) -> StatusReport:
     env = os.environ if environ is None else environ
     now = _now()
     store = services.store
@@ -153,14 +157,21 @@ def gather(services: "Services", environ: Mapping[str, str] | None = None) -> St
     letters = _dead_letters(services)
     credentials = _credentials(services, named)
     attention = _attention(sources, letters, credentials) + broken
-    return StatusReport(status="attention" if attention else "ok", attention=attention,
-                        generated_at=_iso(now), sources=sources, schedules=schedules, queue=_queue(services, now),
-                        dead_letters=letters, credentials=credentials,
-                        configuration=_configuration(services, env, named),
-                        directory=_directory(services, histories))
+    return StatusReport(
+        status="attention" if attention else "ok",
+        attention=attention,
+        generated_at=_iso(now),
+        sources=sources,
+        schedules=schedules,
+        queue=_queue(services, now),
+        dead_letters=letters,
+        credentials=credentials,
+        configuration=_configuration(services, env, named),
+        directory=_directory(services, histories),
+    )
 
 
-def _named(services: "Services") -> "tuple[tuple[Connection, ...], list[str]]":
+def _named(services: Services) -> tuple[tuple[Connection, ...], list[str]]:
     """The named connections (CONNECTIONS), and why none can be shown when the file is refused."""
     from .connections import named_connections
     from .errors import SettingsError
@@ -171,18 +182,24 @@ def _named(services: "Services") -> "tuple[tuple[Connection, ...], list[str]]":
         return (), [str(error)]
 
 
-def _source_keys(store: RunLog, histories: dict[tuple[str, str], RunHistory], pulls: "dict[str, Platform]") \
-        -> list[tuple[str, str]]:
+def _source_keys(
+    store: RunLog, histories: dict[tuple[str, str], RunHistory], pulls: dict[str, Platform]
+) -> list[tuple[str, str]]:
     """Every (source, mode) with a run, and every pull (of a platform's default connection or a named
     one) with a cursor but no run recorded."""
     keys = set(histories)
-    keys.update((name, mode) for name, p in pulls.items() for mode in PULL_MODES
-                if mode in p.pull and store.cursor(cursor_name(name, mode)) is not None)
+    keys.update(
+        (name, mode)
+        for name, p in pulls.items()
+        for mode in PULL_MODES
+        if mode in p.pull and store.cursor(cursor_name(name, mode)) is not None
+    )
     return sorted(keys)
 
 
-def _source(store: RunLog, key: tuple[str, str], history: RunHistory | None, now: datetime,
-            pulls: "dict[str, Platform]") -> SourceStatus:
+def _source(
+    store: RunLog, key: tuple[str, str], history: RunHistory | None, now: datetime, pulls: dict[str, Platform]
+) -> SourceStatus:
     source, mode = key
     cursor = None
     if mode in CURSOR_MODES and source in pulls:
@@ -191,17 +208,29 @@ def _source(store: RunLog, key: tuple[str, str], history: RunHistory | None, now
         if value is not None:
             updated = store.cursor_updated_at(name)
             cursor = CursorShown(value=shown_id(value, 160), updated_at=updated, age_seconds=_age(updated, now))
-    return SourceStatus(source=source, mode=mode, last_run=_shown(history.last if history else None),
-                        last_success=_shown(history.last_success if history else None), cursor=cursor,
-                        next_run_at=None)
+    return SourceStatus(
+        source=source,
+        mode=mode,
+        last_run=_shown(history.last if history else None),
+        last_success=_shown(history.last_success if history else None),
+        cursor=cursor,
+        next_run_at=None,
+    )
 
 
 def _shown(run: Run | None) -> RunShown | None:
     if run is None:
         return None
-    return RunShown(started_at=run.started_at, ended_at=run.ended_at, outcome=run.outcome,  # type: ignore[arg-type]
-                    exit_code=run.exit_code, records=run.records, statements=run.statements,
-                    dead_letters=run.dead_letters, error=run.error)
+    return RunShown(
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        outcome=run.outcome,  # type: ignore[arg-type]
+        exit_code=run.exit_code,
+        records=run.records,
+        statements=run.statements,
+        dead_letters=run.dead_letters,
+        error=run.error,
+    )
 
 
 def schedule_rates(env: Mapping[str, str]) -> tuple[list[str], int, int]:
@@ -218,7 +247,8 @@ def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
 def _schedules(env: Mapping[str, str], histories: dict[tuple[str, str], RunHistory]) -> list[Schedule]:
     platforms, sync_rate, sweep_rate = schedule_rates(env)
     wanted: list[tuple[str, Literal["scheduled-sync", "scheduled-expire"], int]] = [
-        (p, "scheduled-sync", sync_rate) for p in platforms]
+        (p, "scheduled-sync", sync_rate) for p in platforms
+    ]
     if sweep_rate:
         wanted.append(("expiry", "scheduled-expire", sweep_rate))
     schedules = []
@@ -231,38 +261,46 @@ def _schedules(env: Mapping[str, str], histories: dict[tuple[str, str], RunHisto
     return schedules
 
 
-def _queue(services: "Services", now: datetime) -> QueueStatus:
+def _queue(services: Services, now: datetime) -> QueueStatus:
     backend = services.settings.queue_backend
     oldest = services.queue.oldest_received_at() if backend == "local" else None  # type: ignore[attr-defined]
     return QueueStatus(backend=backend, depth=services.queue.depth(), oldest_age_seconds=_age(oldest, now))
 
 
-def _dead_letters(services: "Services") -> DeadLetterStatus:
+def _dead_letters(services: Services) -> DeadLetterStatus:
     from .commands.local_delivery import reason_group
 
     counts = Counter((letter.source, reason_group(letter.reason)) for letter in services.store.dead_letters())
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return DeadLetterStatus(total=sum(counts.values()), by_source_and_reason=[
-        DeadLetterCount(source=source, reason=reason, count=count) for (source, reason), count in ordered])
+    return DeadLetterStatus(
+        total=sum(counts.values()),
+        by_source_and_reason=[
+            DeadLetterCount(source=source, reason=reason, count=count) for (source, reason), count in ordered
+        ],
+    )
 
 
-def _credentials(services: "Services", named: "tuple[Connection, ...]") -> list[CredentialStatus]:
+def _credentials(services: Services, named: tuple[Connection, ...]) -> list[CredentialStatus]:
     """The LRS, each platform (and named connection) whose API is configured, and any other flag raised."""
     settings, store = services.settings, services.store
     flags, verified = store.flags(), store.verified()
-    names = [LRS_FLAG] + [auth_flag(name) for name, p, own in _accounts(settings, named)
-                          if p.has_api and not unset_settings(own, p.api_settings)]
+    names = [LRS_FLAG] + [
+        auth_flag(name)
+        for name, p, own in _accounts(settings, named)
+        if p.has_api and not unset_settings(own, p.api_settings)
+    ]
     names += sorted(set(flags) - set(names))
     return [CredentialStatus(name=name, problem=flags.get(name), verified_at=verified.get(name)) for name in names]
 
 
-def _accounts(settings: "Settings", named: "tuple[Connection, ...]") -> "list[tuple[str, Platform, Settings]]":
+def _accounts(settings: Settings, named: tuple[Connection, ...]) -> list[tuple[str, Platform, Settings]]:
     """Each platform's default connection, then each named one (by its name), with its settings."""
-    return [(p.name, p, settings) for p in PLATFORMS.values()] + \
-        [(c.name, PLATFORMS[c.platform], c.settings) for c in named]
+    return [(p.name, p, settings) for p in PLATFORMS.values()] + [
+        (c.name, PLATFORMS[c.platform], c.settings) for c in named
+    ]
 
 
-def _directory(services: "Services", histories: dict[tuple[str, str], RunHistory]) -> DirectoryStatus | None:
+def _directory(services: Services, histories: dict[tuple[str, str], RunHistory]) -> DirectoryStatus | None:
     """From the run records every process leaves when it loads the directory or fails to."""
     from .identity.sources import REFRESH_MODE, REFRESH_SOURCE, shown_location
 
@@ -272,11 +310,15 @@ def _directory(services: "Services", histories: dict[tuple[str, str], RunHistory
     history = histories.get((REFRESH_SOURCE, REFRESH_MODE))
     loaded = history.last_success if history else None
     failed = history.last if history and not history.last.succeeded else None
-    return DirectoryStatus(source=shown_location(location), entries=loaded.records if loaded else None,
-                           loaded_at=loaded.ended_at if loaded else None, last_error=failed.error if failed else None)
+    return DirectoryStatus(
+        source=shown_location(location),
+        entries=loaded.records if loaded else None,
+        loaded_at=loaded.ended_at if loaded else None,
+        last_error=failed.error if failed else None,
+    )
 
 
-def _configuration(services: "Services", env: Mapping[str, str], named: "tuple[Connection, ...]") -> Configuration:
+def _configuration(services: Services, env: Mapping[str, str], named: tuple[Connection, ...]) -> Configuration:
     settings = services.settings
     platforms = []
     for name, p, own in _accounts(settings, named):
@@ -286,11 +328,15 @@ def _configuration(services: "Services", env: Mapping[str, str], named: "tuple[C
     return Configuration(platforms=platforms, routes_not_configured=missing, sync_platforms=schedule_rates(env)[0])
 
 
-def _attention(sources: list[SourceStatus], letters: DeadLetterStatus,
-               credentials: list[CredentialStatus]) -> list[str]:
+def _attention(
+    sources: list[SourceStatus], letters: DeadLetterStatus, credentials: list[CredentialStatus]
+) -> list[str]:
     reasons = [f"{letters.total} dead letter(s) (`deadletters list`)"] if letters.total else []
-    reasons += [f"{s.source} {s.mode}: the last run failed (exit {s.last_run.exit_code}): {s.last_run.error}"
-                for s in sources if s.last_run is not None and s.last_run.outcome == "failed"]
+    reasons += [
+        f"{s.source} {s.mode}: the last run failed (exit {s.last_run.exit_code}): {s.last_run.error}"
+        for s in sources
+        if s.last_run is not None and s.last_run.outcome == "failed"
+    ]
     reasons += [f"{c.name}: {c.problem}" for c in credentials if c.problem]
     return reasons
 
@@ -302,13 +348,13 @@ def _age(iso: str | None, now: datetime) -> int | None:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 REFUSED = "missing or wrong bearer token"
 
 
-def answer(services: "Services", authorization: str | None) -> "Reply":
+def answer(services: Services, authorization: str | None) -> Reply:
     """GET /status: the report to the holder of STATUS_TOKEN (Bearer); 401 to anyone else, 503
     naming the setting when it is not set."""
     from .intake.http import Reply, answers_errors, token_refusal
@@ -335,11 +381,18 @@ def render(report: StatusReport) -> list[str]:
     if not report.sources:
         lines.append("  (no run recorded)")
     for schedule in report.schedules:
-        lines.append(f"schedule: {schedule.source} {schedule.mode} every {schedule.rate_minutes} min, next "
-                     f"{schedule.next_run_at or 'after the first run'}")
+        lines.append(
+            f"schedule: {schedule.source} {schedule.mode} every {schedule.rate_minutes} min, next "
+            f"{schedule.next_run_at or 'after the first run'}"
+        )
     queue = report.queue
-    oldest = "unknown" if queue.backend == "sqs" else _duration(queue.oldest_age_seconds) if queue.oldest_age_seconds \
-        is not None else "none waiting"
+    oldest = (
+        "unknown"
+        if queue.backend == "sqs"
+        else _duration(queue.oldest_age_seconds)
+        if queue.oldest_age_seconds is not None
+        else "none waiting"
+    )
     lines.append(f"queue ({queue.backend}): {_or_unknown(queue.depth)} message(s), oldest {oldest}")
     lines.append(f"dead letters: {report.dead_letters.total}")
     lines.extend(f"  {c.count:>5} x {c.source}: {c.reason}" for c in report.dead_letters.by_source_and_reason)
@@ -350,15 +403,18 @@ def render(report: StatusReport) -> list[str]:
     config = report.configuration
     lines.append("configuration:")
     for p in config.platforms:
-        lines.append(f"  {p.name:<12} " + (f"not set: {', '.join(p.settings_not_set)}" if p.settings_not_set
-                                            else "configured"))
+        lines.append(
+            f"  {p.name:<12} " + (f"not set: {', '.join(p.settings_not_set)}" if p.settings_not_set else "configured")
+        )
     lines.append(f"  routes not configured: {', '.join(config.routes_not_configured) or 'none'}")
     lines.append(f"  scheduled syncs: {', '.join(config.sync_platforms) or 'none'}")
     if report.directory is not None:
         d = report.directory
         loaded = f"{d.entries} people loaded {d.loaded_at}" if d.loaded_at else "not loaded yet"
-        lines.append(f"learner directory: {d.source}: {loaded}" + (f"; last check failed: {d.last_error}"
-                                                                   if d.last_error else ""))
+        lines.append(
+            f"learner directory: {d.source}: {loaded}"
+            + (f"; last check failed: {d.last_error}" if d.last_error else "")
+        )
     return lines
 
 
@@ -368,8 +424,9 @@ def _source_lines(s: SourceStatus) -> list[str]:
         if run is None:
             lines.append(f"    {label}: none recorded")
             continue
-        counts = f"{run.records} record(s), " + (f"{run.statements} statement(s)" if run.statements is not None
-                                                  else "queued for the workers")
+        counts = f"{run.records} record(s), " + (
+            f"{run.statements} statement(s)" if run.statements is not None else "queued for the workers"
+        )
         if run.dead_letters:
             counts += f", {run.dead_letters} dead letter(s)"
         lines.append(f"    {label}: {run.started_at} .. {run.ended_at} {run.outcome} (exit {run.exit_code}), {counts}")

@@ -37,11 +37,11 @@ for _path in (ROOT, ROOT / "infra"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+import monitoring  # noqa: E402
 from chalice.utils import to_cfn_resource_name  # noqa: E402
 
 from chalicelib.settings import Settings  # noqa: E402
 from chalicelib.store.dynamodb import TABLE_SCHEMA, TTL_ATTRIBUTE  # noqa: E402
-import monitoring  # noqa: E402
 
 API = "APIHandler"  # chalice's logical id of the REST API's function
 API_FUNCTION = "api_handler"  # its key under lambda_functions in .chalice/config.json
@@ -99,13 +99,15 @@ def xray_rights(config: dict, settings: dict, functions: list[str]) -> dict:
     hand-written, gives its role no right to send traces (Lambda then refuses to create it): the
     AWS managed X-Ray write policy on the role of each traced function; tracing on the REST API's
     stage too, as `chalice deploy` sets it."""
+
     def traced(function: str) -> bool:
         own = settings.get("lambda_functions", {}).get(function, {})
         return bool(own.get("xray", settings.get("xray", config.get("xray", False))))
 
     arn = {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"}
-    resources = {to_cfn_resource_name(f"{f}_role"): {"Properties": {"ManagedPolicyArns": [arn]}}
-                 for f in functions if traced(f)}
+    resources = {
+        to_cfn_resource_name(f"{f}_role"): {"Properties": {"ManagedPolicyArns": [arn]}} for f in functions if traced(f)
+    }
     if settings.get("xray", config.get("xray", False)):
         resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
     return resources
@@ -185,10 +187,12 @@ def merge_template(stage: str) -> dict:
         },
     }
     for function in scheduled_functions(env):
-        resources[to_cfn_resource_name(function)] = {"Properties": {
-            "FunctionName": f"{app_name}-{stage}-{function}",
-            "Environment": {"Variables": variables},
-        }}
+        resources[to_cfn_resource_name(function)] = {
+            "Properties": {
+                "FunctionName": f"{app_name}-{stage}-{function}",
+                "Environment": {"Variables": variables},
+            }
+        }
     if "log_retention_in_days" in settings or "log_retention_in_days" in functions[API_FUNCTION]:
         # Chalice 1.34 names the API function's log group after "${ApiHandler}", a logical id that
         # does not exist (the function is APIHandler): aws/chalice#2079. Point it at the function.
@@ -200,7 +204,8 @@ def merge_template(stage: str) -> dict:
     syncs = [f.removeprefix("sync_") for f in scheduled_functions(env) if f.startswith("sync_")]
     resources.update(monitoring.alarms(service, QUEUE, DLQ, worker_id, syncs, sync_minutes))
     resources["Dashboard"] = monitoring.dashboard(
-        service, service, QUEUE, DLQ, [f"{app_name}-{stage}", f"{app_name}-{stage}-{handler.name}", *scheduled])
+        service, service, QUEUE, DLQ, [f"{app_name}-{stage}", f"{app_name}-{stage}-{handler.name}", *scheduled]
+    )
     alerting = monitoring.topic()
     resources.update(alerting["Resources"])
     resources.update(xray_rights(config, settings, [API_FUNCTION, handler.name, *scheduled_functions(env)]))

@@ -56,7 +56,10 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], path: Path, 
 
 
 def test_translate_prints_one_json_array():
-    files = [FIXTURES / "credly" / f"{name}.json" for name in ("event_badge_created", "event_badge_accepted", "event_badge_revoked")]
+    files = [
+        FIXTURES / "credly" / f"{name}.json"
+        for name in ("event_badge_created", "event_badge_accepted", "event_badge_revoked")
+    ]
 
     result = translate_cli("credly", *files)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,10 @@ def test_default_connections_first_then_the_named_ones_each_with_its_own_setting
     assert (academy.settings.credly_org_id, secrets.reveal(academy.settings, "credly_token")) == ("org-b", "token-b")
     assert emea.settings.accredible_requests_per_second == 2.0
     # A secret reference stays a reference, resolved like a top-level one.
-    assert emea.settings.accredible_api_key.get_secret_value() == "ssm:/credential-connector/prod/platforms/accredible-emea"
+    assert (
+        emea.settings.accredible_api_key.get_secret_value()
+        == "ssm:/credential-connector/prod/platforms/accredible-emea"
+    )
     assert connection(settings, "credly").is_default and connection(settings, "accredible-emea") == emea
 
 
@@ -60,8 +64,11 @@ def test_single_account_settings_alone_are_the_default_connections():
 
 
 def test_a_named_connection_never_inherits_the_default_accounts_credentials(tmp_path):
-    settings, _ = settings_with(tmp_path, '[connections.credly-half]\nplatform = "credly"\nCREDLY_ORG_ID = "org-c"\n',
-                                CREDLY_API_BASE="https://sandbox-api.credly.com/v1/")
+    settings, _ = settings_with(
+        tmp_path,
+        '[connections.credly-half]\nplatform = "credly"\nCREDLY_ORG_ID = "org-c"\n',
+        CREDLY_API_BASE="https://sandbox-api.credly.com/v1/",
+    )
     half = connection(settings, "credly-half")
     assert half.settings.credly_token is None and half.settings.credly_webhook_token is None
     assert half.settings.credly_api_base == "https://sandbox-api.credly.com/v1/"  # not a credential: inherited
@@ -75,17 +82,27 @@ def test_an_unknown_name_is_refused_naming_the_known_connections(tmp_path):
     assert "credly-acadmy" in str(caught.value) and "credly-academy" in str(caught.value)
 
 
-@pytest.mark.parametrize("text, connection_name, key", [
-    ('[connections.Academy]\nplatform = "credly"\n', "Academy", "a name is lower-case"),
-    ('[connections.credly]\nplatform = "credly"\n', "credly", "the name is taken"),
-    ('[connections.lap]\nplatform = "credly"\n', "lap", "the name is taken"),
-    ('[connections.x]\nplatform = "moodle"\n', "x", "platform"),
-    ('[connections.x]\nplatform = "credly"\nLRS_ENDPOINT = "https://elsewhere.example/xAPI/"\n', "x", "LRS_ENDPOINT"),
-    ('[connections.x]\nplatform = "credly"\nACCREDIBLE_API_KEY = "k"\n', "x", "ACCREDIBLE_API_KEY"),
-    ('[connections.x]\nplatform = "accredible"\nACCREDIBLE_REQUESTS_PER_SECOND = "fast"\n', "x",
-     "ACCREDIBLE_REQUESTS_PER_SECOND"),
-    ('[connections.x]\nplatform = "credly"\nCREDLY_TOKEN = ["a"]\n', "x", "CREDLY_TOKEN"),
-])
+@pytest.mark.parametrize(
+    "text, connection_name, key",
+    [
+        ('[connections.Academy]\nplatform = "credly"\n', "Academy", "a name is lower-case"),
+        ('[connections.credly]\nplatform = "credly"\n', "credly", "the name is taken"),
+        ('[connections.lap]\nplatform = "credly"\n', "lap", "the name is taken"),
+        ('[connections.x]\nplatform = "moodle"\n', "x", "platform"),
+        (
+            '[connections.x]\nplatform = "credly"\nLRS_ENDPOINT = "https://elsewhere.example/xAPI/"\n',
+            "x",
+            "LRS_ENDPOINT",
+        ),
+        ('[connections.x]\nplatform = "credly"\nACCREDIBLE_API_KEY = "k"\n', "x", "ACCREDIBLE_API_KEY"),
+        (
+            '[connections.x]\nplatform = "accredible"\nACCREDIBLE_REQUESTS_PER_SECOND = "fast"\n',
+            "x",
+            "ACCREDIBLE_REQUESTS_PER_SECOND",
+        ),
+        ('[connections.x]\nplatform = "credly"\nCREDLY_TOKEN = ["a"]\n', "x", "CREDLY_TOKEN"),
+    ],
+)
 def test_a_bad_file_is_one_line_naming_the_file_the_connection_and_the_key(tmp_path, text, connection_name, key):
     settings, path = settings_with(tmp_path, text)
     with pytest.raises(SettingsError) as caught:
@@ -142,8 +159,14 @@ def test_a_named_connections_documents_are_read_into_events_that_carry_it(tmp_pa
 def test_a_message_queued_before_connections_is_the_default_connections():
     from chalicelib.queue import QueueMessage
 
-    old = {"id": "m1", "source": "credly", "kind": "notification", "body": {"id": "e1"}, "event_id": "e1",
-           "received_at": "2026-11-20T14:03:11.000+00:00"}
+    old = {
+        "id": "m1",
+        "source": "credly",
+        "kind": "notification",
+        "body": {"id": "e1"},
+        "event_id": "e1",
+        "received_at": "2026-11-20T14:03:11.000+00:00",
+    }
     assert QueueMessage.model_validate(old).source == "credly"
 
 
@@ -157,7 +180,7 @@ def test_the_access_log_hides_a_named_connections_webhook_token():
 
 
 def test_the_report_keeps_one_organisations_credentials_with_organisation(tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from chalicelib.delivery.translation import Translator
     from chalicelib.report.cli_options import add_arguments, more_from
@@ -167,7 +190,7 @@ def test_the_report_keeps_one_organisations_credentials_with_organisation(tmp_pa
 
     settings, _ = settings_with(tmp_path, ACADEMY, LEARNER_DIRECTORY=str(FIXTURES / "directory.csv"))
     translator = Translator(settings)
-    window = Window(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc))
+    window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
     ledger = Ledger(StatementReader(DeploymentVocabulary(EXT)), window)
     for name, learner in ((None, "ada@example.com"), ("credly-academy", "grace@example.com")):
         earned = translator.statements(_credly_event(name), AS_OF)[0]
@@ -175,8 +198,14 @@ def test_the_report_keeps_one_organisations_credentials_with_organisation(tmp_pa
     # A statement from before connections: no extension, its platform only.
     before = translator.statements(_credly_event(None), AS_OF)[0]
     del before["context"]["extensions"][f"{EXT}/extensions/connection"]
-    ledger.add({**before, "id": str(uuid.uuid4()), "actor": {"mbox": "mailto:old@example.com"},
-                "stored": "2026-11-21T00:00:00Z"})
+    ledger.add(
+        {
+            **before,
+            "id": str(uuid.uuid4()),
+            "actor": {"mbox": "mailto:old@example.com"},
+            "stored": "2026-11-21T00:00:00Z",
+        }
+    )
 
     def kept(*options: str) -> set[tuple[str, ...]]:
         parser = __import__("argparse").ArgumentParser()
@@ -186,6 +215,9 @@ def test_the_report_keeps_one_organisations_credentials_with_organisation(tmp_pa
 
     assert kept("--organisation", "academy LTD") == {("Academy Ltd", "credly-academy", "Credly")}
     assert kept("--organisation", "credly-academy") == {("Academy Ltd", "credly-academy", "Credly")}
-    assert kept("--organisation", "Credly") == {("Credly", "credly", "Credly"), ("Academy Ltd", "credly-academy", "Credly"),
-                                                ("Credly",)}
+    assert kept("--organisation", "Credly") == {
+        ("Credly", "credly", "Credly"),
+        ("Academy Ltd", "credly-academy", "Credly"),
+        ("Credly",),
+    }
     assert len(kept()) == 3

@@ -9,7 +9,7 @@ import json
 import random
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -46,7 +46,8 @@ def accounts(connector, tmp_path, monkeypatch):
             f'[connections.accredible-emea]\nplatform = "accredible"\norganisation = "Acme EMEA"\n'
             f'ACCREDIBLE_API_BASE = "{acc_b.base_url}"\nACCREDIBLE_API_KEY = "{key_b}"\n\n'
             f'[connections.certifier-eu]\nplatform = "certifier"\nCERTIFIER_WEBHOOK_SECRET = "{SECRETS["certifier"]}"\n\n'
-            f'[connections.openbadges-partner]\nplatform = "openbadges"\nOPENBADGES_INGEST_TOKEN = "{SECRETS["openbadges"]}"\n')
+            f'[connections.openbadges-partner]\nplatform = "openbadges"\nOPENBADGES_INGEST_TOKEN = "{SECRETS["openbadges"]}"\n'
+        )
         monkeypatch.setenv("CONNECTIONS", str(tmp_path / "connections.toml"))
         monkeypatch.setenv("ACCREDIBLE_API_BASE", acc_a.base_url)
         monkeypatch.setenv("ACCREDIBLE_API_KEY", key_a)
@@ -59,8 +60,12 @@ def _other_learner(detail: dict) -> dict:
     """The same event and badge ids in the other organisation, for another learner."""
     detail = copy.deepcopy(detail)
     detail["organization_id"] = ORG_B
-    detail["badge"].update(recipient_email="grace.hopper@example.com", issued_to_first_name="Grace",
-                           issued_to_last_name="Hopper", issuer_earner_id="E-2002")
+    detail["badge"].update(
+        recipient_email="grace.hopper@example.com",
+        issued_to_first_name="Grace",
+        issued_to_last_name="Hopper",
+        issuer_earner_id="E-2002",
+    )
     return detail
 
 
@@ -81,8 +86,9 @@ def stored_since(lrs_session, lrs, since: str) -> list[dict]:
 
 
 def by_connection(statements: list[dict]) -> Counter:
-    return Counter(json.dumps(s.get("context", {}).get("extensions", {}).get(CONNECTION_EXT), sort_keys=True)
-                   for s in statements)
+    return Counter(
+        json.dumps(s.get("context", {}).get("extensions", {}).get(CONNECTION_EXT), sort_keys=True) for s in statements
+    )
 
 
 def connection_ext(name: str, organisation: str) -> str:
@@ -90,11 +96,12 @@ def connection_ext(name: str, organisation: str) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
-def test_two_credly_organisations_receive_on_their_own_routes_and_nothing_crosses(connector, accounts, lrs,
-                                                                                 lrs_session):
+def test_two_credly_organisations_receive_on_their_own_routes_and_nothing_crosses(
+    connector, accounts, lrs, lrs_session
+):
     since = now()
     notification_a = fixture_json("credly/webhook_badge_created.json")
     notification_b = {**notification_a, "organization_id": ORG_B}
@@ -102,8 +109,12 @@ def test_two_credly_organisations_receive_on_their_own_routes_and_nothing_crosse
     academy_route = f"/webhooks/credly/credly-academy/{accounts['hook_b']}"
 
     # Each token only on its own route: the other organisation's is refused, nothing queued.
-    assert connector.post(f"/webhooks/credly/credly-academy/{connector.env['CREDLY_WEBHOOK_TOKEN']}",
-                          notification_b).status_code == 401
+    assert (
+        connector.post(
+            f"/webhooks/credly/credly-academy/{connector.env['CREDLY_WEBHOOK_TOKEN']}", notification_b
+        ).status_code
+        == 401
+    )
     assert connector.post(f"/webhooks/credly/{accounts['hook_b']}", notification_a).status_code == 401
     assert connector.post(academy_route, notification_a).status_code == 403  # authentic, other organisation
     assert connector.post(f"/webhooks/credly/nobody/{accounts['hook_b']}", notification_b).status_code == 404
@@ -129,8 +140,9 @@ def test_two_credly_organisations_receive_on_their_own_routes_and_nothing_crosse
     assert connector.services.store.count_dead_letters() == 0
 
 
-def test_two_accredible_accounts_pull_with_their_own_cursors_clients_and_statements(connector, accounts, lrs,
-                                                                                   lrs_session, capsys):
+def test_two_accredible_accounts_pull_with_their_own_cursors_clients_and_statements(
+    connector, accounts, lrs, lrs_session, capsys
+):
     from chalicelib.cli import main
 
     since = now()
@@ -152,8 +164,10 @@ def test_two_accredible_accounts_pull_with_their_own_cursors_clients_and_stateme
     assert cursor_a and cursor_b and cursor_a != cursor_b
 
     statements = stored_since(lrs_session, lrs, since)
-    assert by_connection(statements) == {connection_ext("accredible", "Accredible"): 3,
-                                         connection_ext("accredible-emea", "Acme EMEA"): 5}
+    assert by_connection(statements) == {
+        connection_ext("accredible", "Accredible"): 3,
+        connection_ext("accredible-emea", "Acme EMEA"): 5,
+    }
     for credential in theirs:
         sid = statement_id(connector, f"accredible/accredible-emea|{credential['id']}|issued")
         assert stored(lrs_session, lrs, sid)["actor"]["mbox"] == f"mailto:{credential['recipient']['email']}"
@@ -173,8 +187,12 @@ def test_a_credly_pull_per_organisation_and_status_per_connection(connector, acc
 
     badge = fixture_json("credly/event_badge_created.json")["data"]["badge"]
     connector.credly.add_badge(badge)
-    accounts["academy"].badges.extend([_other_learner({"badge": badge, "id": "x"})["badge"],
-                                       {**_other_learner({"badge": badge, "id": "y"})["badge"], "id": str(uuid.uuid4())}])
+    accounts["academy"].badges.extend(
+        [
+            _other_learner({"badge": badge, "id": "x"})["badge"],
+            {**_other_learner({"badge": badge, "id": "y"})["badge"], "id": str(uuid.uuid4())},
+        ]
+    )
     assert main(["sync", "credly-academy", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["records"] == 2
     assert main(["backfill", "credly", "--json"]) == 0
@@ -229,9 +247,9 @@ def with_rules(connector, monkeypatch, tmp_path, text: str):
     restart(connector)
 
 
-def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay_apart(connector, accounts, lrs,
-                                                                                     lrs_session, monkeypatch,
-                                                                                     tmp_path):
+def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay_apart(
+    connector, accounts, lrs, lrs_session, monkeypatch, tmp_path
+):
     from tests.awards.test_worker import forward, passed_exam
 
     with_rules(connector, monkeypatch, tmp_path, AWARD_RULES)
@@ -246,15 +264,23 @@ def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay
     assert [r.body["credential"]["group_id"] for r in posted] == [771002]
     assert [r for r in accounts["acc_a"].received if r.path == "/v1/credentials"] == []
     store = connector.services.store
-    keys = [f"credly|{TEMPLATE}|E-1001", f"credly/credly-academy|{TEMPLATE}|E-1001",
-            "accredible/accredible-emea|771002|E-1001"]
+    keys = [
+        f"credly|{TEMPLATE}|E-1001",
+        f"credly/credly-academy|{TEMPLATE}|E-1001",
+        "accredible/accredible-emea|771002|E-1001",
+    ]
     assert [store.award(key)["state"] for key in keys] == ["awarded", "awarded", "awarded"]
     assert store.award("accredible|771002|E-1001") is None
     # Accredible sends no webhook: its award's issued statement is the connection's, in the LRS.
-    [issued] = [s for s in stored_since(lrs_session, lrs, since)
-                if s["context"]["extensions"].get(CONNECTION_EXT, {}).get("name") == "accredible-emea"]
+    [issued] = [
+        s
+        for s in stored_since(lrs_session, lrs, since)
+        if s["context"]["extensions"].get(CONNECTION_EXT, {}).get("name") == "accredible-emea"
+    ]
     assert issued["context"]["extensions"][CONNECTION_EXT]["organisation"] == "Acme EMEA"
-    assert issued["id"] == statement_id(connector, f"accredible/accredible-emea|{accounts['acc_b'].credentials[0]['id']}|issued")
+    assert issued["id"] == statement_id(
+        connector, f"accredible/accredible-emea|{accounts['acc_b'].credentials[0]['id']}|issued"
+    )
 
     # Evidence again: every ledger already holds its award, nothing is issued twice.
     forward(connector, passed_exam())
@@ -263,12 +289,16 @@ def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay
     assert connector.services.store.count_dead_letters() == 0
 
 
-@pytest.mark.parametrize("connection_line, reason", [
-    ('connection = "credly-nowhere"', "unknown connection 'credly-nowhere'"),
-    ('connection = "accredible-emea"', "'accredible-emea' is a accredible connection, the credential is on credly"),
-])
-def test_a_rule_naming_a_connection_that_cannot_award_it_keeps_the_evidence(connector, accounts, monkeypatch, tmp_path,
-                                                                             connection_line, reason):
+@pytest.mark.parametrize(
+    "connection_line, reason",
+    [
+        ('connection = "credly-nowhere"', "unknown connection 'credly-nowhere'"),
+        ('connection = "accredible-emea"', "'accredible-emea' is a accredible connection, the credential is on credly"),
+    ],
+)
+def test_a_rule_naming_a_connection_that_cannot_award_it_keeps_the_evidence(
+    connector, accounts, monkeypatch, tmp_path, connection_line, reason
+):
     from tests.awards.test_worker import forward, passed_exam
 
     rules = AWARD_RULES.replace('connection = "credly-academy"', connection_line)
@@ -288,12 +318,15 @@ def signed(body: dict, secret: str) -> tuple[bytes, dict[str, str]]:
     return raw, {"X-Webhook-Signature": hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
 
 
-def test_certifier_and_open_badges_connections_have_their_own_routes_and_secrets(connector, accounts, lrs,
-                                                                                lrs_session):
+def test_certifier_and_open_badges_connections_have_their_own_routes_and_secrets(connector, accounts, lrs, lrs_session):
     since = now()
     body = fixture_json("certifier/webhook_credential_issued.json")
-    assert connector.post("/webhooks/certifier/certifier-eu", *signed(body, connector.env["CERTIFIER_WEBHOOK_SECRET"])
-                          ).status_code == 401
+    assert (
+        connector.post(
+            "/webhooks/certifier/certifier-eu", *signed(body, connector.env["CERTIFIER_WEBHOOK_SECRET"])
+        ).status_code
+        == 401
+    )
     assert connector.post("/webhooks/certifier", *signed(body, SECRETS["certifier"])).status_code == 401
     document = fixture_json("openbadges/ob3_credential.json")
     default_bearer = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
@@ -303,19 +336,29 @@ def test_certifier_and_open_badges_connections_have_their_own_routes_and_secrets
     assert connector.services.queue.depth() == 0
 
     # The same delivery on both accounts' routes: neither is taken for the other's redelivery.
-    assert connector.post("/webhooks/certifier", *signed(body, connector.env["CERTIFIER_WEBHOOK_SECRET"])
-                          ).status_code == 202
+    assert (
+        connector.post("/webhooks/certifier", *signed(body, connector.env["CERTIFIER_WEBHOOK_SECRET"])).status_code
+        == 202
+    )
     assert connector.post("/webhooks/certifier/certifier-eu", *signed(body, SECRETS["certifier"])).status_code == 202
     assert connector.post("/ingest/openbadges/openbadges-partner", document, partner_bearer).status_code == 202
     connector.drain()
     credential = "01JD8Q1A2B3C4D5E6F7G8H9J0K"
-    for key, name in ((f"certifier|{credential}|issued", "certifier"),
-                      (f"certifier/certifier-eu|{credential}|issued", "certifier-eu"),
-                      (f"openbadges/openbadges-partner|{document['id']}|issued", "openbadges-partner")):
-        assert stored(lrs_session, lrs, statement_id(connector, key))["context"]["extensions"][CONNECTION_EXT]["name"] == name
+    for key, name in (
+        (f"certifier|{credential}|issued", "certifier"),
+        (f"certifier/certifier-eu|{credential}|issued", "certifier-eu"),
+        (f"openbadges/openbadges-partner|{document['id']}|issued", "openbadges-partner"),
+    ):
+        assert (
+            stored(lrs_session, lrs, statement_id(connector, key))["context"]["extensions"][CONNECTION_EXT]["name"]
+            == name
+        )
     counts = by_connection(stored_since(lrs_session, lrs, since))
-    assert counts == {connection_ext("certifier", "Certifier"): 1, connection_ext("certifier-eu", "certifier-eu"): 1,
-                      connection_ext("openbadges-partner", "openbadges-partner"): 1}
+    assert counts == {
+        connection_ext("certifier", "Certifier"): 1,
+        connection_ext("certifier-eu", "certifier-eu"): 1,
+        connection_ext("openbadges-partner", "openbadges-partner"): 1,
+    }
     assert connector.services.store.count_dead_letters() == 0
 
 
@@ -330,8 +373,13 @@ def test_status_names_a_connections_file_it_cannot_use(connector, tmp_path, monk
     report = json.loads(capsys.readouterr().out)
     [reason] = [r for r in report["attention"] if str(bad) in r]
     assert "'credly-academy'" in reason and "LRS_PASSWORD" in reason
-    assert [p["name"] for p in report["configuration"]["platforms"]] == ["credly", "certifier", "openbadges", "badgr",
-                                                                         "accredible"]
+    assert [p["name"] for p in report["configuration"]["platforms"]] == [
+        "credly",
+        "certifier",
+        "openbadges",
+        "badgr",
+        "accredible",
+    ]
 
 
 def test_a_named_connection_has_its_own_scheduled_sync(connector, accounts, monkeypatch):
@@ -345,8 +393,17 @@ def test_a_named_connection_has_its_own_scheduled_sync(connector, accounts, monk
     app = importlib.import_module("app")
     try:
         handler = getattr(app, "sync_credly-academy")  # Lambda's handler: app.sync_credly-academy
-        scheduled = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                     "account": "123456789012", "time": now(), "region": "eu-west-1", "resources": [], "detail": {}}
+        scheduled = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": now(),
+            "region": "eu-west-1",
+            "resources": [],
+            "detail": {},
+        }
         context = type("Context", (), {"aws_request_id": "r1", "get_remaining_time_in_millis": lambda self: 300_000})()
         app.app.lambda_context = context
         assert handler(scheduled, context)["records"] == 1

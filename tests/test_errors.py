@@ -5,7 +5,7 @@ from chalicelib.errors import DetailsRequired, shown_id
 
 def test_a_caller_id_is_shown_printable_and_bounded():
     assert shown_id("evt-1") == "evt-1"
-    assert shown_id("evt\n{\"forged\": 1}\r\x00\ud800é") == 'evt?{"forged": 1}????'
+    assert shown_id('evt\n{"forged": 1}\r\x00\ud800é') == 'evt?{"forged": 1}????'
     assert shown_id("e" * 500) == "e" * 80 + "..."
 
 

@@ -41,8 +41,11 @@ def carries(line: dict, correlation: str) -> bool:
 @pytest.mark.parametrize("caller_id", [None, "Root=1-67891233-abcdef012345678912345678"], ids=["new", "caller's"])
 def test_a_webhook_logs_one_correlation_id_from_route_to_lrs_post(connector, lines, caller_id):
     headers = {"X-Amzn-Trace-Id": caller_id} if caller_id else {}
-    answer = connector.post(f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}",
-                            fixture_json("credly/webhook_badge_created.json"), headers)
+    answer = connector.post(
+        f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}",
+        fixture_json("credly/webhook_badge_created.json"),
+        headers,
+    )
     assert answer.status_code == 200
     connector.drain()
 
@@ -60,8 +63,11 @@ def test_a_webhook_logs_one_correlation_id_from_route_to_lrs_post(connector, lin
 
 
 def test_a_caller_id_that_is_not_an_id_is_replaced(connector, lines):
-    answer = connector.post(f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}",
-                            fixture_json("credly/webhook_badge_created.json"), {"X-Request-Id": "a b <script>"})
+    answer = connector.post(
+        f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}",
+        fixture_json("credly/webhook_badge_created.json"),
+        {"X-Request-Id": "a b <script>"},
+    )
     assert answer.status_code == 200
     (accepted,) = [line for line in lines if line["event"] == "accepted"]
     assert accepted["correlation_id"] != "a b <script>" and len(accepted["correlation_id"]) == 36

@@ -25,8 +25,9 @@ ROOT = REPO
 def component_validator(name: str) -> jsonschema_rs.Validator:
     """A validator of components/schemas/<name>, its references resolved in the document."""
     spec = document()
-    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}",
-                                        "components": spec["components"]}, validate_formats=True)
+    return jsonschema_rs.validator_for(
+        {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}, validate_formats=True
+    )
 
 
 def request_validator(path: str) -> jsonschema_rs.Validator:
@@ -58,8 +59,11 @@ def test_is_valid_openapi_3_1():
 def test_documents_every_route_of_the_app_and_nothing_else():
     import app as chalice_app
 
-    routes = {(path, method.lower()): entry for path, methods in chalice_app.app.routes.items()
-              for method, entry in methods.items()}
+    routes = {
+        (path, method.lower()): entry
+        for path, methods in chalice_app.app.routes.items()
+        for method, entry in methods.items()
+    }
     documented = {(path, method) for path, item in document()["paths"].items() for method in item}
     assert documented == set(routes)
     for (path, method), entry in routes.items():
@@ -87,7 +91,10 @@ def test_the_credly_route_reads_the_documented_model():
     body = document()["paths"]["/webhooks/credly/{token}"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/CredlyNotification"}
     assert document()["components"]["schemas"]["CredlyNotification"]["required"] == [
-        "id", "organization_id", "event_type"]
+        "id",
+        "organization_id",
+        "event_type",
+    ]
 
 
 STATEMENT = fixture_json("lap/learninglocker_forwarded_statement.json")
@@ -98,8 +105,11 @@ STATEMENT = fixture_json("lap/learninglocker_forwarded_statement.json")
     [
         STATEMENT,
         {"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": "urn:x:passed"}, "object": {"id": "x"}},
-        {"actor": {"openid": "https://id.example.com/a"}, "verb": {"id": "http://v.example.com/v"},
-         "object": {"id": "activity"}},
+        {
+            "actor": {"openid": "https://id.example.com/a"},
+            "verb": {"id": "http://v.example.com/v"},
+            "object": {"id": "activity"},
+        },
         {**STATEMENT, "actor": {"account": {"name": "E-1"}, "mbox": None}, "result": {"score": {"scaled": "n/a"}}},
         # What the document rejects, check_statement rejects too:
         {**STATEMENT, "actor": {"name": "no identifier"}},

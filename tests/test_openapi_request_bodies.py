@@ -70,13 +70,16 @@ def test_a_body_the_route_refuses_the_document_refuses(api, path, body):
     assert not request_validator(path).is_valid(body)
 
 
-@pytest.mark.parametrize(("path", "body"), [
-    ("/webhooks/credly/{token}", CREDLY),
-    ("/webhooks/certifier", CERTIFIER),
-    ("/webhooks/certifier", {**CERTIFIER, "id": 12}),  # no text id: de-duplicated on its content
-    ("/ingest/openbadges", [OB2, fixture_json("openbadges/ob3_credential.json")]),
-    ("/lap/statements", [STATEMENT]),
-])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/webhooks/credly/{token}", CREDLY),
+        ("/webhooks/certifier", CERTIFIER),
+        ("/webhooks/certifier", {**CERTIFIER, "id": 12}),  # no text id: de-duplicated on its content
+        ("/ingest/openbadges", [OB2, fixture_json("openbadges/ob3_credential.json")]),
+        ("/lap/statements", [STATEMENT]),
+    ],
+)
 def test_what_the_route_accepts_is_accepted_or_stricter_in_the_document(api, path, body):
     assert send(api, path, body).status_code in (200, 202)
     assert request_validator(path).is_valid(body) is (body.get("id") != 12 if isinstance(body, dict) else True)
@@ -91,4 +94,5 @@ def test_each_webhook_body_is_the_model_of_its_platforms_webhook_module():
             assert route.body.__module__ == f"chalicelib.platforms.{route.path.split('/')[2]}.webhook"
         else:  # one document or an array of them
             assert [option.get("$ref") or option["items"]["$ref"] for option in schema["anyOf"]] == [
-                "#/components/schemas/OpenBadgesDocument"] * 2
+                "#/components/schemas/OpenBadgesDocument"
+            ] * 2

@@ -53,8 +53,12 @@ def no_server_error_but_a_documented_503(ctx, response, case):
     return not_a_server_error(ctx, response, case)
 
 
-CHECKS = [no_server_error_but_a_documented_503, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    no_server_error_but_a_documented_503,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 # Where the document's request model restates checks made in code (awards.inputs.check_statement),
 # a request valid by the document must also be accepted: the model has not drifted from the code.
 RESTATED = {"POST /lap/statements"}
@@ -63,11 +67,16 @@ RESTATED = {"POST /lap/statements"}
 def checks_for(case) -> list:
     return CHECKS + [positive_data_acceptance] if case.operation.label in RESTATED else CHECKS
 
+
 # A share button that names everything: the link is made without asking the LRS.
-SHARE_LINK = {"credential_url": "https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211",
-              "channel": "linkedin", "platform": "credly", "name": "Cloud Practitioner",
-              "badge_class": "https://www.credly.com/org/example/badge/cloud-practitioner",
-              "learner": {"email": "ada.lovelace@example.com"}}
+SHARE_LINK = {
+    "credential_url": "https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211",
+    "channel": "linkedin",
+    "platform": "credly",
+    "name": "Cloud Practitioner",
+    "badge_class": "https://www.credly.com/org/example/badge/cloud-practitioner",
+    "learner": {"email": "ada.lovelace@example.com"},
+}
 
 
 def with_examples(spec: dict[str, Any]) -> dict[str, Any]:
@@ -79,17 +88,27 @@ def with_examples(spec: dict[str, Any]) -> dict[str, Any]:
         ("/webhooks/credly/{token}", "application/json"): [credly, {**credly, "event_type": "badge.revoked"}],
         ("/webhooks/certifier", "application/json"): [
             fixture_json(f"certifier/{name}.json")
-            for name in ("webhook_credential_issued", "webhook_credential_shared_linkedin",
-                         "webhook_credential_viewed_guest")],
+            for name in (
+                "webhook_credential_issued",
+                "webhook_credential_shared_linkedin",
+                "webhook_credential_viewed_guest",
+            )
+        ],
         ("/ingest/openbadges", "application/json"): [
-            fixture_json("openbadges/ob2_assertion.json"), fixture_json("openbadges/ob3_credential.json"),
-            [fixture_json("openbadges/ob2_assertion.json"), fixture_json("openbadges/ob3_credential.json")]],
+            fixture_json("openbadges/ob2_assertion.json"),
+            fixture_json("openbadges/ob3_credential.json"),
+            [fixture_json("openbadges/ob2_assertion.json"), fixture_json("openbadges/ob3_credential.json")],
+        ],
         ("/lap/statements", "application/json"): [
             fixture_json("lap/learninglocker_forwarded_statement.json"),
-            [fixture_json("lap/learninglocker_forwarded_statement.json")]],
+            [fixture_json("lap/learninglocker_forwarded_statement.json")],
+        ],
         ("/lap/reports", "application/json"): [fixture_json("lap/report_rows.json")],
-        ("/share-links", "application/json"): [SHARE_LINK, {**SHARE_LINK, "channel": "copy"},
-                                                {**SHARE_LINK, "channel": "email", "credential_id": "c-1"}],
+        ("/share-links", "application/json"): [
+            SHARE_LINK,
+            {**SHARE_LINK, "channel": "copy"},
+            {**SHARE_LINK, "channel": "email", "credential_id": "c-1"},
+        ],
     }
     for (path, media_type), values in samples.items():
         content = spec["paths"][path]["post"]["requestBody"]["content"][media_type]
@@ -157,8 +176,14 @@ def send(api: Api, case, credentials: bool = True) -> schemathesis.Response:
     answer = api.client.http.request(request.method, target, headers=dict(request.headers), body=request.body or b"")
     elapsed = time.perf_counter() - started
     headers = {name.lower(): value if isinstance(value, list) else [value] for name, value in answer.headers.items()}
-    return schemathesis.Response(status_code=answer.status_code, headers=headers, content=answer.body,
-                                 request=request, elapsed=elapsed, verify=True)
+    return schemathesis.Response(
+        status_code=answer.status_code,
+        headers=headers,
+        content=answer.body,
+        request=request,
+        elapsed=elapsed,
+        verify=True,
+    )
 
 
 @pytest.fixture
@@ -197,14 +222,17 @@ STATEMENT = fixture_json("lap/learninglocker_forwarded_statement.json")
 REQUESTS = {
     "POST /webhooks/credly/{token}": lambda api: dict(
         path_parameters={"token": api.env["CREDLY_WEBHOOK_TOKEN"]},
-        body=fixture_json("credly/webhook_badge_created.json")),
+        body=fixture_json("credly/webhook_badge_created.json"),
+    ),
     "POST /webhooks/certifier": lambda api: dict(body=fixture_json("certifier/webhook_credential_issued.json")),
     "POST /ingest/openbadges": lambda api: dict(
         body=fixture_json("openbadges/ob2_assertion.json"),
-        headers={"Authorization": api.bearer("OPENBADGES_INGEST_TOKEN")}),
+        headers={"Authorization": api.bearer("OPENBADGES_INGEST_TOKEN")},
+    ),
     "POST /lap/statements": lambda api: dict(body=STATEMENT, headers={"Authorization": api.bearer("LAP_TOKEN")}),
     "POST /lap/reports": lambda api: dict(
-        body=fixture_json("lap/report_rows.json"), headers={"Authorization": api.bearer("LAP_TOKEN")}),
+        body=fixture_json("lap/report_rows.json"), headers={"Authorization": api.bearer("LAP_TOKEN")}
+    ),
     "POST /share-links": lambda api: dict(body=SHARE_LINK, headers={"Authorization": api.bearer("SHARE_LINKS_TOKEN")}),
 }
 SECRETS = {
@@ -315,5 +343,6 @@ def test_health_says_its_body_is_json(api):
 )
 def test_a_csv_report_that_was_a_500_answers_as_documented(api, debug_app, text):
     case = schema["/lap/reports"]["POST"].Case(
-        body=text, media_type="text/csv", query={"report": "r"}, headers={"Authorization": api.bearer("LAP_TOKEN")})
+        body=text, media_type="text/csv", query={"report": "r"}, headers={"Authorization": api.bearer("LAP_TOKEN")}
+    )
     assert checked(api, case).status_code in (202, 400)

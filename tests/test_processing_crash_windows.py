@@ -58,10 +58,12 @@ def in_lrs(lrs_session, lrs, statement_id_: str) -> bool:
 INTAKE_WINDOWS = [("queue", "send_many", False), ("queue", "send_many", True), ("store", "claim_deliveries", True)]
 
 
-@pytest.mark.parametrize(("service", "method", "after"), INTAKE_WINDOWS,
-                         ids=["before-queueing", "queued-not-marked", "marked"])
-def test_a_credly_delivery_survives_a_crash_at_every_step(connector, lrs, lrs_session, monkeypatch,
-                                                          service, method, after):
+@pytest.mark.parametrize(
+    ("service", "method", "after"), INTAKE_WINDOWS, ids=["before-queueing", "queued-not-marked", "marked"]
+)
+def test_a_credly_delivery_survives_a_crash_at_every_step(
+    connector, lrs, lrs_session, monkeypatch, service, method, after
+):
     notification = fixture_json("credly/webhook_badge_created.json")
     crash_at(monkeypatch, getattr(connector.services, service), method, after=after)
     with pytest.raises(Crash):
@@ -92,8 +94,7 @@ class DiesMidWrite:
 
 
 @pytest.mark.parametrize("where", ["mid-write", "queued-not-marked", "marked"])
-def test_an_array_is_queued_whole_or_not_at_all_and_survives_a_crash(connector, lrs, lrs_session, monkeypatch,
-                                                                     where):
+def test_an_array_is_queued_whole_or_not_at_all_and_survives_a_crash(connector, lrs, lrs_session, monkeypatch, where):
     first = fixture_json("openbadges/ob2_assertion.json")
     second = {**first, "id": first["id"] + "-2"}
     headers = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
@@ -135,17 +136,26 @@ AWARD_WINDOWS = [
 ]
 
 
-@pytest.mark.parametrize(("where", "method", "nth", "ends"), AWARD_WINDOWS,
-                         ids=[f"{w}.{m}#{n}" for w, m, n, _ in AWARD_WINDOWS])
-def test_an_award_survives_a_crash_at_every_step(awards, badgr, lrs, lrs_session, monkeypatch,  # noqa: F811
-                                                 where, method, nth, ends):
+@pytest.mark.parametrize(
+    ("where", "method", "nth", "ends"), AWARD_WINDOWS, ids=[f"{w}.{m}#{n}" for w, m, n, _ in AWARD_WINDOWS]
+)
+def test_an_award_survives_a_crash_at_every_step(
+    awards,
+    badgr,
+    lrs,
+    lrs_session,
+    monkeypatch,  # noqa: F811
+    where,
+    method,
+    nth,
+    ends,
+):
     import chalicelib.awards.worker as award_worker
 
     forward(awards, passed_exam())
     [leased] = awards.services.queue.receive()
     services = awards.services
-    target = {"store": services.store, "queue": services.queue,
-              "client": services._award_client("badgr")}[where]
+    target = {"store": services.store, "queue": services.queue, "client": services._award_client("badgr")}[where]
     crash_at(monkeypatch, target, method, nth=nth)
     with pytest.raises(Crash):
         services.process([leased.message])

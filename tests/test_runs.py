@@ -20,13 +20,13 @@ def test_an_error_is_kept_as_one_line_without_emails_or_url_credentials():
     assert len(one_line("x" * 1000)) == 303
 
 
-@pytest.mark.parametrize(("error", "code"), [(OutsideFailure("LRS down"), 3), (ConnectorError("set X"), 2),
-                                             (KeyError("bug"), 1)])
+@pytest.mark.parametrize(
+    ("error", "code"), [(OutsideFailure("LRS down"), 3), (ConnectorError("set X"), 2), (KeyError("bug"), 1)]
+)
 def test_a_failed_run_is_recorded_with_its_exit_code_and_its_error_raised(store, error, code):
-    with pytest.raises(type(error)):
-        with recorded(store, "credly", "sync") as tally:
-            tally.records = 7
-            raise error
+    with pytest.raises(type(error)), recorded(store, "credly", "sync") as tally:
+        tally.records = 7
+        raise error
     [history] = store.runs()
     assert (history.last.outcome, history.last.exit_code, history.last.records) == ("failed", code, 7)
     assert history.last.error == one_line(error) and history.last_success is None
@@ -37,9 +37,8 @@ def test_a_store_that_cannot_record_does_not_hide_the_runs_error(store, monkeypa
         raise RuntimeError("store down")
 
     monkeypatch.setattr(store, "record_run", broken)
-    with pytest.raises(OutsideFailure, match="LRS down"):
-        with recorded(store, "credly", "sync"):
-            raise OutsideFailure("LRS down")
+    with pytest.raises(OutsideFailure, match="LRS down"), recorded(store, "credly", "sync"):
+        raise OutsideFailure("LRS down")
 
 
 def test_a_scheduled_sync_that_stops_is_recorded_as_failed_with_exit_3(tmp_path, monkeypatch):
@@ -57,8 +56,12 @@ def test_a_scheduled_sync_that_stops_is_recorded_as_failed_with_exit_3(tmp_path,
     answer = services.scheduled_sync("credly", 300.0)
     [history] = services.store.runs()
     assert answer["finished"] is False
-    assert (history.last.source, history.last.mode, history.last.outcome, history.last.exit_code) == \
-        ("credly", "scheduled-sync", "failed", 3)
+    assert (history.last.source, history.last.mode, history.last.outcome, history.last.exit_code) == (
+        "credly",
+        "scheduled-sync",
+        "failed",
+        3,
+    )
     assert "answers endlessly" in history.last.error
 
 
@@ -74,7 +77,8 @@ def test_a_successful_call_is_noted_at_most_once_a_minute(store, monkeypatch):
 def test_a_run_stopped_by_a_platform_refusing_its_credentials_flags_them(store):
     from chalicelib.platforms.credly.api import CredlyAuthError
 
-    with pytest.raises(CredlyAuthError):
-        with recorded(store, "credly", "sync"):
-            raise CredlyAuthError("Credly at api.credly.com refused the API token (HTTP 401): renew CREDLY_TOKEN")
-    assert store.flags() == {"credly_auth": "Credly at api.credly.com refused the API token (HTTP 401): renew CREDLY_TOKEN"}
+    with pytest.raises(CredlyAuthError), recorded(store, "credly", "sync"):
+        raise CredlyAuthError("Credly at api.credly.com refused the API token (HTTP 401): renew CREDLY_TOKEN")
+    assert store.flags() == {
+        "credly_auth": "Credly at api.credly.com refused the API token (HTTP 401): renew CREDLY_TOKEN"
+    }

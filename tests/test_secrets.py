@@ -30,10 +30,12 @@ def test_secrets_manager_reference_and_json_key(aws):
     client = boto3.client("secretsmanager")
     client.create_secret(Name="cc/prod/credly-token", SecretString="from-secrets-manager")
     client.create_secret(Name="cc/prod/keys", SecretString=json.dumps({"certifier": "cert-key"}))
-    settings = load_settings({
-        "CREDLY_TOKEN": "secretsmanager:cc/prod/credly-token",
-        "CERTIFIER_TOKEN": "secretsmanager:cc/prod/keys#certifier",
-    })
+    settings = load_settings(
+        {
+            "CREDLY_TOKEN": "secretsmanager:cc/prod/credly-token",
+            "CERTIFIER_TOKEN": "secretsmanager:cc/prod/keys#certifier",
+        }
+    )
     assert secrets.reveal(settings, "credly_token") == "from-secrets-manager"
     assert secrets.reveal(settings, "certifier_token") == "cert-key"
 
@@ -76,6 +78,8 @@ def test_settings_never_show_secret_values():
 def test_an_empty_stored_secret_counts_as_unset(aws):
     import boto3
 
-    boto3.client("secretsmanager").create_secret(Name="empty", SecretString=json.dumps({"CERTIFIER_WEBHOOK_SECRET": ""}))
+    boto3.client("secretsmanager").create_secret(
+        Name="empty", SecretString=json.dumps({"CERTIFIER_WEBHOOK_SECRET": ""})
+    )
     settings = load_settings({"CERTIFIER_WEBHOOK_SECRET": "secretsmanager:empty#CERTIFIER_WEBHOOK_SECRET"})
     assert secrets.reveal(settings, "certifier_webhook_secret") is None

@@ -31,7 +31,9 @@ def test_defaults_from_an_empty_mapping():
 
 
 def test_upper_case_field_names_are_read():
-    settings = load_settings({"LRS_BATCH_SIZE": "7", "LOCAL_WORKER": "true", "XAPI_EXTENSION_BASE": "https://x.test/y/"})
+    settings = load_settings(
+        {"LRS_BATCH_SIZE": "7", "LOCAL_WORKER": "true", "XAPI_EXTENSION_BASE": "https://x.test/y/"}
+    )
     assert settings.lrs_batch_size == 7
     assert settings.local_worker is True
     assert settings.xapi_extension_base == "https://x.test/y"

@@ -45,8 +45,13 @@ def test_local_worker_false_in_the_environment_wins_over_the_local_stage():
 
 
 def drain_by_hand(stack: Stack) -> None:
-    by_hand = subprocess.Popen([sys.executable, "-m", "chalicelib", "worker"], cwd=ROOT,
-                               env={**os.environ, **stack.env()}, stderr=subprocess.PIPE, text=True)
+    by_hand = subprocess.Popen(
+        [sys.executable, "-m", "chalicelib", "worker"],
+        cwd=ROOT,
+        env={**os.environ, **stack.env()},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert stack.wait_until_drained()["checks"]["dead_letters"] == 0
         assert stack.worker_pids() == []  # the one worker draining the outbox is the one run by hand

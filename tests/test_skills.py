@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib import skills as skills_module
 from chalicelib.errors import SettingsError
 from chalicelib.report.facts import text_of
-from chalicelib import skills as skills_module
 from chalicelib.skills import SkillsFile, SkillsFileError, fold, load_skills, parse_skills, statement_skills
 from tests.support.paths import REPO
 
@@ -40,18 +40,31 @@ def test_aliases_and_the_canonical_name_map_to_one_skill_with_its_framework_id()
     assert len(vocabulary) == 6
     for name in ("python", "Python", "Python programming", "programming"):
         skill = vocabulary.lookup(name)
-        assert skill is not None and (skill.name, skill.framework_id) == ("Python", "http://data.europa.eu/esco/skill/ccd0a1d9")
+        assert skill is not None and (skill.name, skill.framework_id) == (
+            "Python",
+            "http://data.europa.eu/esco/skill/ccd0a1d9",
+        )
     assert vocabulary.lookup('"SQL" databases').name == "SQL"
     assert vocabulary.lookup("structured query language").framework_id == "15-1242.00"
     assert vocabulary.lookup("C++").framework_id is None
     assert vocabulary.lookup("Java") is None
 
 
-@pytest.mark.parametrize(("written", "skill"), [
-    ("  PYTHON-Programming ", "Python"), ("python_programming", "Python"), ("Python (programming)!", "Python"),
-    ("ｐｙｔｈｏｎ", "Python"), ("node js", "Node.js"), ("NODE-JS", "Node.js"), ("c++", "C++"), ("C", "C"),
-    ("c#", "C#"), ("C-Sharp", "C#"),
-])
+@pytest.mark.parametrize(
+    ("written", "skill"),
+    [
+        ("  PYTHON-Programming ", "Python"),
+        ("python_programming", "Python"),
+        ("Python (programming)!", "Python"),
+        ("ｐｙｔｈｏｎ", "Python"),
+        ("node js", "Node.js"),
+        ("NODE-JS", "Node.js"),
+        ("c++", "C++"),
+        ("C", "C"),
+        ("c#", "C#"),
+        ("C-Sharp", "C#"),
+    ],
+)
 def test_names_match_whatever_their_case_spaces_and_punctuation_but_plus_and_hash_count(written, skill):
     assert parse_skills(GOOD).lookup(written).name == skill
 
@@ -96,12 +109,18 @@ def test_the_line_is_where_a_row_starts_even_after_a_quoted_line_break():
     assert problems(text) == ["line 4: alias 'coding' of 'Java' is already an alias of skill 'Python' (line 2)"]
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("", "line 1: the header must be skill,aliases,framework_id (skill required)"),
-    ("name,aliases\nPython,py\n", "line 1: the header must be skill,aliases,framework_id (skill required; unknown column(s) 'name')"),
-    (HEADER + "Python,py,esco skill 1\n", "line 2: framework_id 'esco skill 1' has spaces (one URI or code)"),
-    (HEADER + "Python,py,x,extra\n", "line 2: 4 cells for 3 columns (quote a cell that holds a comma)"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "line 1: the header must be skill,aliases,framework_id (skill required)"),
+        (
+            "name,aliases\nPython,py\n",
+            "line 1: the header must be skill,aliases,framework_id (skill required; unknown column(s) 'name')",
+        ),
+        (HEADER + "Python,py,esco skill 1\n", "line 2: framework_id 'esco skill 1' has spaces (one URI or code)"),
+        (HEADER + "Python,py,x,extra\n", "line 2: 4 cells for 3 columns (quote a cell that holds a comma)"),
+    ],
+)
 def test_a_malformed_file_is_refused_saying_why(text, problem):
     assert problems(text) == [problem]
 
@@ -164,8 +183,11 @@ def test_a_file_refused_at_the_start_is_a_configuration_error(tmp_path):
 def test_the_extension_lists_each_canonical_skill_once_with_the_names_it_came_from():
     vocabulary = parse_skills(GOOD)
     assert vocabulary.extension(["python", "Basket weaving", "Python programming", "SQL", "python"]) == [
-        {"name": "Python", "framework_id": "http://data.europa.eu/esco/skill/ccd0a1d9",
-         "from": ["python", "Python programming"]},
+        {
+            "name": "Python",
+            "framework_id": "http://data.europa.eu/esco/skill/ccd0a1d9",
+            "from": ["python", "Python programming"],
+        },
         {"name": "SQL", "framework_id": "15-1242.00", "from": ["SQL"]},
     ]
     assert vocabulary.extension(["Basket weaving"]) == []

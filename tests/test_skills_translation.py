@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,7 +20,7 @@ from tests.support.paths import FIXTURE_DIR
 pytestmark = pytest.mark.integration
 
 FIXTURES = FIXTURE_DIR
-AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 28, tzinfo=UTC)
 VOCAB = DeploymentVocabulary(load_settings({}).xapi_extension_base)
 ESCO_PYTHON = "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
 SKILLS = (
@@ -34,14 +34,18 @@ SKILLS = (
 CASES = {
     ("credly", "event_badge_created.json"): [
         {"name": "Python", "framework_id": ESCO_PYTHON, "from": ["Python"]},
-        {"name": "Code review", "from": ["Code Review"]}],
+        {"name": "Code review", "from": ["Code Review"]},
+    ],
     ("credly", "event_badge_accepted.json"): [
         {"name": "Python", "framework_id": ESCO_PYTHON, "from": ["Python"]},
-        {"name": "Code review", "from": ["Code Review"]}],
+        {"name": "Code review", "from": ["Code Review"]},
+    ],
     ("openbadges", "ob2_assertion.json"): [  # two tags and an alignment's targetName: one skill
-        {"name": "Data analytics", "from": ["data", "analytics", "Data analysis"]}],
+        {"name": "Data analytics", "from": ["data", "analytics", "Data analysis"]}
+    ],
     ("openbadges", "ob3_credential.json"): [  # "cloud" is in no row: left out, kept in the platform's names
-        {"name": "Cloud architecture", "framework_id": "15-1241.00", "from": ["architecture"]}],
+        {"name": "Cloud architecture", "framework_id": "15-1241.00", "from": ["architecture"]}
+    ],
 }
 
 

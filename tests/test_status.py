@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,8 +19,9 @@ pytestmark = pytest.mark.integration
 
 
 def add_badges(connector, count: int) -> None:
-    for badge in make_badges(count, seed=3, start=datetime(2026, 1, 5, tzinfo=timezone.utc), spread_days=100,
-                             expiry_days=(3650,)):
+    for badge in make_badges(
+        count, seed=3, start=datetime(2026, 1, 5, tzinfo=UTC), spread_days=100, expiry_days=(3650,)
+    ):
         connector.credly.add_badge(badge)
 
 
@@ -37,7 +38,7 @@ def source(report: dict, name: str, mode: str) -> dict:
 
 def test_a_backfill_shows_its_run_counts_and_cursor(connector, capsys, monkeypatch):
     add_badges(connector, 5)
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     assert main(["backfill", "credly", "--json"]) == 0
     pulled = json.loads(capsys.readouterr().out)
     assert pulled["records"] == 5 and pulled["statements"] >= 5
@@ -101,7 +102,7 @@ def test_get_status_answers_401_without_the_token_and_the_commands_json_with_it(
 
     add_badges(connector, 2)
     assert main(["backfill", "credly"]) == 0
-    frozen = datetime.now(timezone.utc)
+    frozen = datetime.now(UTC)
     monkeypatch.setattr(chalicelib.status, "_now", lambda: frozen)
     assert connector.client.http.get("/status").status_code == 401
     wrong = connector.client.http.get("/status", headers={"Authorization": "Bearer nope"})

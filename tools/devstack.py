@@ -22,8 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import requests
 
@@ -42,7 +42,9 @@ CREDLY_ORG = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"  # the organisation of the s
 
 
 class Stack:
-    def __init__(self, *, port: int = 0, lrs_port: int = 0, credly_port: int = 0, state_path: str | None = None) -> None:
+    def __init__(
+        self, *, port: int = 0, lrs_port: int = 0, credly_port: int = 0, state_path: str | None = None
+    ) -> None:
         self.port = port or free_port()
         self.lrs = LrsProcess(port=lrs_port or None)
         self.secrets = {
@@ -64,13 +66,13 @@ class Stack:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, timeout: float = 60.0) -> "Stack":
+    def start(self, timeout: float = 60.0) -> Stack:
         self.lrs.start()
         self.credly.start()
         self.credly.load_events_dir(FIXTURES / "credly")
         return self.start_connector(timeout)
 
-    def start_connector(self, timeout: float = 60.0, **extra_env: str) -> "Stack":
+    def start_connector(self, timeout: float = 60.0, **extra_env: str) -> Stack:
         """`chalice local` with this stack's settings (state included: a restart goes on from it)."""
         env = {**os.environ, **self.env(), **extra_env}
         chalice = Path(sys.executable).with_name("chalice")
@@ -134,7 +136,7 @@ class Stack:
         self.credly.stop()
         self.lrs.stop()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         try:
             return self.start()
         except BaseException:  # a failed or interrupted start: __exit__ will not run
@@ -173,7 +175,10 @@ class Stack:
     def send_certifier(self, body: dict) -> requests.Response:
         raw = json.dumps(body).encode()
         key = self.secrets["CERTIFIER_WEBHOOK_SECRET"].encode()
-        headers = {"Content-Type": "application/json", "X-Webhook-Signature": hmac.new(key, raw, hashlib.sha256).hexdigest()}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Webhook-Signature": hmac.new(key, raw, hashlib.sha256).hexdigest(),
+        }
         return requests.post(f"{self.url}/webhooks/certifier", data=raw, headers=headers, timeout=10)
 
     def send_openbadges(self, document: object) -> requests.Response:
@@ -259,6 +264,7 @@ def stopped_by_signals() -> Iterator[None]:
     """SIGTERM (a supervisor, `kill`) and SIGHUP (a closed terminal) end the stack as Ctrl-C does,
     through its cleanup: by default Python dies of them at once and orphans every child. A second
     signal during the cleanup is ignored so that the cleanup finishes."""
+
     def interrupt(*_: object) -> None:
         for signum in handled:
             signal.signal(signum, signal.SIG_IGN)
@@ -312,21 +318,22 @@ def _wait_for_connector(stack: Stack) -> int:
 
 def _print_banner(stack: Stack, env_file: Path) -> None:
     s, state = stack.secrets, stack.state_path
-    print(f"""
+    print(
+        f"""
 Credential connector running (Ctrl-C, SIGTERM or SIGHUP stops everything)
 
   connector     {stack.url}            health: {stack.url}/health
   LRS           {stack.lrs.statements_url}   (in memory)
-  fake Credly   {stack.credly.base_url}   organisation {CREDLY_ORG}, token {s['CREDLY_TOKEN']}
+  fake Credly   {stack.credly.base_url}   organisation {CREDLY_ORG}, token {s["CREDLY_TOKEN"]}
   state         {state}
 
 Webhook URLs and the secrets generated for this run:
-  Credly        POST {stack.url}/webhooks/credly/{s['CREDLY_WEBHOOK_TOKEN']}
-  Certifier     POST {stack.url}/webhooks/certifier   X-Webhook-Signature: HMAC-SHA256 with {s['CERTIFIER_WEBHOOK_SECRET']}
-  Open Badges   POST {stack.url}/ingest/openbadges     Authorization: Bearer {s['OPENBADGES_INGEST_TOKEN']}
-  Share links   POST {stack.url}/share-links           Authorization: Bearer {s['SHARE_LINKS_TOKEN']}   (docs/sharing.md)
-  LAP           POST {stack.url}/lap/statements        Authorization: Bearer {s['LAP_TOKEN']}   (docs/awarding.md)
-  Health        GET  {stack.url}/health/details        Authorization: Bearer {s['STATUS_TOKEN']}   (the counts)
+  Credly        POST {stack.url}/webhooks/credly/{s["CREDLY_WEBHOOK_TOKEN"]}
+  Certifier     POST {stack.url}/webhooks/certifier   X-Webhook-Signature: HMAC-SHA256 with {s["CERTIFIER_WEBHOOK_SECRET"]}
+  Open Badges   POST {stack.url}/ingest/openbadges     Authorization: Bearer {s["OPENBADGES_INGEST_TOKEN"]}
+  Share links   POST {stack.url}/share-links           Authorization: Bearer {s["SHARE_LINKS_TOKEN"]}   (docs/sharing.md)
+  LAP           POST {stack.url}/lap/statements        Authorization: Bearer {s["LAP_TOKEN"]}   (docs/awarding.md)
+  Health        GET  {stack.url}/health/details        Authorization: Bearer {s["STATUS_TOKEN"]}   (the counts)
 
 Every URL, path and secret above, for the commands of another terminal (removed when this stops):
   . {_shown(env_file)}
@@ -334,7 +341,9 @@ Every URL, path and secret above, for the commands of another terminal (removed 
   .venv/bin/python -m chalicelib deadletters list
 
 Try: make demo   (in another terminal it starts its own stack on free ports)
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -343,14 +352,21 @@ def demo(args: argparse.Namespace) -> int:
         senders = {"credly": stack.send_credly, "certifier": stack.send_certifier, "openbadges": stack.send_openbadges}
         for index, (source, body) in enumerate(deliveries, 1):
             answer = senders[source](body)
-            print(f"[{index}/{len(deliveries)}] {source:<10} -> {answer.status_code} {answer.json().get('status', answer.text)}")
+            print(
+                f"[{index}/{len(deliveries)}] {source:<10} -> {answer.status_code} {answer.json().get('status', answer.text)}"
+            )
         stack.wait_until_drained()
         print("\nbackfill: the fake Credly's badge history, pulled page by page")
         for badge in demo_history():
             stack.credly.add_badge(badge)
-        backfill = subprocess.run([sys.executable, "-m", "chalicelib", "backfill", "credly"], cwd=ROOT,
-                                  env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}, capture_output=True,
-                                  text=True, timeout=120)
+        backfill = subprocess.run(
+            [sys.executable, "-m", "chalicelib", "backfill", "credly"],
+            cwd=ROOT,
+            env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         print(backfill.stdout.strip() or backfill.stderr.strip()[-500:])
         stack.wait_until_drained()
         demo_share(stack)
@@ -376,8 +392,12 @@ def demo_share(stack: Stack) -> None:
     """A tracked LinkedIn share link for one credential, followed by a person and by LinkedIn's
     preview crawler: one shared and one viewed statement (the crawler is not counted)."""
     print("\nshare link: POST /share-links, then the link followed by a browser and by LinkedIn's crawler")
-    made = requests.post(f"{stack.url}/share-links", json={"credential_url": SHARED_CREDENTIAL, "channel": "linkedin"},
-                         headers={"Authorization": f"Bearer {stack.secrets['SHARE_LINKS_TOKEN']}"}, timeout=30)
+    made = requests.post(
+        f"{stack.url}/share-links",
+        json={"credential_url": SHARED_CREDENTIAL, "channel": "linkedin"},
+        headers={"Authorization": f"Bearer {stack.secrets['SHARE_LINKS_TOKEN']}"},
+        timeout=30,
+    )
     if made.status_code != 201:
         print(f"share link refused: {made.status_code} {made.text[:300]}")
         return
@@ -396,8 +416,12 @@ def demo_csv(stack: Stack) -> None:
     badges = demo_history()
     for index, badge in enumerate(badges[:2]):
         badge_id = f"c5v0{index:04d}-0000-4000-8000-00000000000{index}"
-        badge.update(id=badge_id, badge_url=f"https://www.credly.com/badges/{badge_id}",
-                     issued_at=f"2026-0{7 + index}-01T09:00:00.000Z", expires_at="2027-01-15T00:00:00.000Z")
+        badge.update(
+            id=badge_id,
+            badge_url=f"https://www.credly.com/badges/{badge_id}",
+            issued_at=f"2026-0{7 + index}-01T09:00:00.000Z",
+            expires_at="2027-01-15T00:00:00.000Z",
+        )
     rows = [export_row(b) for b in badges[:2]]
     rows.append([*rows[0][:3], "", *rows[0][4:]])  # no Earner Badge ID: a bad row, named by its line
     path = Path(stack.state_path).with_name("credly-export.csv")
@@ -406,9 +430,14 @@ def demo_csv(stack: Stack) -> None:
         writer.writerow(EXPORT_HEADER)
         writer.writerows(rows)
     print("\nimport-csv: a Credly badge export (plan B when the API is out of reach)")
-    done = subprocess.run([sys.executable, "-m", "chalicelib", "import-csv", "--platform", "credly", str(path)],
-                          cwd=ROOT, env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "chalicelib", "import-csv", "--platform", "credly", str(path)],
+        cwd=ROOT,
+        env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     bad = [line for line in done.stderr.splitlines() if line.startswith("line ")]
     print("\n".join(["  " + line for line in [*bad, *done.stdout.strip().splitlines()[-1:]]]))
 
@@ -416,18 +445,28 @@ def demo_csv(stack: Stack) -> None:
 def demo_lms_activities(stack: Stack) -> None:
     """What an LMS writes to the same LRS (not through the connector): courses completed before
     the credentials, for the report's "activities before earning"."""
-    learners = {"katherine.johnson@example.com": "2026-09-20", "grace.hopper@example.com": "2026-11-10",
-                "alan.turing@example.com": "2026-04-01"}
+    learners = {
+        "katherine.johnson@example.com": "2026-09-20",
+        "grace.hopper@example.com": "2026-11-10",
+        "alan.turing@example.com": "2026-04-01",
+    }
     statements = [
-        {"actor": {"objectType": "Agent", "mbox": f"mailto:{email}"},
-         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}},
-         "object": {"id": f"https://lms.example.org/courses/{course}", "objectType": "Activity",
-                    "definition": {"name": {"en-US": title}}},
-         "timestamp": f"{day}T1{hour}:00:00.000Z"}
+        {
+            "actor": {"objectType": "Agent", "mbox": f"mailto:{email}"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}},
+            "object": {
+                "id": f"https://lms.example.org/courses/{course}",
+                "objectType": "Activity",
+                "definition": {"name": {"en-US": title}},
+            },
+            "timestamp": f"{day}T1{hour}:00:00.000Z",
+        }
         for email, day in learners.items()
-        for hour, (course, title) in enumerate([("data-101", "Data Basics"), ("python-201", "Python in Practice")])]
-    answer = requests.post(stack.lrs.statements_url, json=statements, timeout=10,
-                           headers={"X-Experience-API-Version": "1.0.3"})
+        for hour, (course, title) in enumerate([("data-101", "Data Basics"), ("python-201", "Python in Practice")])
+    ]
+    answer = requests.post(
+        stack.lrs.statements_url, json=statements, timeout=10, headers={"X-Experience-API-Version": "1.0.3"}
+    )
     print(f"\nLMS: {len(statements)} completed courses written to the LRS directly -> {answer.status_code}")
 
 
@@ -435,9 +474,14 @@ def demo_report(stack: Stack, page: Path) -> None:
     """`python -m chalicelib report` over what the demo delivered: its first table here, every
     answer with its chart in one HTML page. A failure is shown, not raised: the demo's own
     summary and exit code stay those of the delivery."""
-    answer = subprocess.run([sys.executable, "-m", "chalicelib", "report", "--html", str(page)], cwd=ROOT,
-                            env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"}, capture_output=True,
-                            text=True, timeout=300)
+    answer = subprocess.run(
+        [sys.executable, "-m", "chalicelib", "report", "--html", str(page)],
+        cwd=ROOT,
+        env={**os.environ, **stack.env(), "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if answer.returncode != 0:
         print(f"\nreport failed: {answer.stderr.strip()[-500:]}")
         return
@@ -448,19 +492,38 @@ def demo_report(stack: Stack, page: Path) -> None:
 def demo_history() -> list[dict]:
     """Credly badges of the sample learners: one accepted, one still pending, one expired."""
     template = json.loads((FIXTURES / "credly" / "badges_page_1.json").read_text())["data"][0]
-    learners = [("grace.hopper@example.com", "Grace", "Hopper"), ("alan.turing@example.com", "Alan", "Turing"),
-                ("katherine.johnson@example.com", "Katherine", "Johnson")]
+    learners = [
+        ("grace.hopper@example.com", "Grace", "Hopper"),
+        ("alan.turing@example.com", "Alan", "Turing"),
+        ("katherine.johnson@example.com", "Katherine", "Johnson"),
+    ]
     badges = []
     for index, ((email, first, last), state, expires) in enumerate(
-            zip(learners, ["accepted", "pending", "accepted"], [None, None, "2026-06-30T00:00:00.000Z"])):
+        zip(learners, ["accepted", "pending", "accepted"], [None, None, "2026-06-30T00:00:00.000Z"])
+    ):
         badge = json.loads(json.dumps(template))
         badge_id = f"d3m0{index:04d}-0000-4000-8000-00000000000{index}"
         # Its own page: the template's badge_url is another learner's (revoked) badge.
-        badge.update(id=badge_id, badge_url=f"https://www.credly.com/badges/{badge_id}", state=state, recipient_email=email,
-                     issued_to=f"{first} {last}", issued_to_first_name=first, issued_to_last_name=last,
-                     issued_at=f"2026-0{3 + index}-15T09:00:00.000Z", expires_at=expires, issuer_earner_id=None)
-        badge["user"] = {**(badge.get("user") or {}), "id": f"u-d3m0{index}", "email": email, "first_name": first,
-                         "last_name": last, "url": f"https://www.credly.com/users/{first.lower()}-{last.lower()}"}
+        badge.update(
+            id=badge_id,
+            badge_url=f"https://www.credly.com/badges/{badge_id}",
+            state=state,
+            recipient_email=email,
+            issued_to=f"{first} {last}",
+            issued_to_first_name=first,
+            issued_to_last_name=last,
+            issued_at=f"2026-0{3 + index}-15T09:00:00.000Z",
+            expires_at=expires,
+            issuer_earner_id=None,
+        )
+        badge["user"] = {
+            **(badge.get("user") or {}),
+            "id": f"u-d3m0{index}",
+            "email": email,
+            "first_name": first,
+            "last_name": last,
+            "url": f"https://www.credly.com/users/{first.lower()}-{last.lower()}",
+        }
         badges.append(badge)
     return badges
 
@@ -489,12 +552,20 @@ def main() -> int:
     run_parser.add_argument("--port", type=int, default=8000)
     run_parser.add_argument("--lrs-port", type=int, default=8081)
     run_parser.add_argument("--credly-port", type=int, default=8082)
-    run_parser.add_argument("--env-file", type=Path, default=LOCAL_ENV,
-                            help=f"where the stack's settings are written (default: {_shown(LOCAL_ENV)})")
+    run_parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=LOCAL_ENV,
+        help=f"where the stack's settings are written (default: {_shown(LOCAL_ENV)})",
+    )
     run_parser.set_defaults(handler=run)
     demo_parser = commands.add_parser("demo", help="send every sample webhook and show the LRS")
-    demo_parser.add_argument("--report", type=Path, default=ROOT / "dist" / "demo-report.html",
-                             help="where the report page is written (default: dist/demo-report.html)")
+    demo_parser.add_argument(
+        "--report",
+        type=Path,
+        default=ROOT / "dist" / "demo-report.html",
+        help="where the report page is written (default: dist/demo-report.html)",
+    )
     demo_parser.set_defaults(handler=demo)
     args = parser.parse_args()
     return args.handler(args)

@@ -53,8 +53,9 @@ def _port_taken(port: int) -> bool:
 class LrsProcess:
     """The LRS as a child process; `start()` may be called again after `stop()` (same port)."""
 
-    def __init__(self, port: int | None = None, startup_timeout: float = 30.0,
-                 credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, startup_timeout: float = 30.0, credentials: tuple[str, str] | None = None
+    ) -> None:
         """credentials: the Basic auth the LRS requires (it asks a client-info endpoint of ours,
         as Learning Locker does); None: any request is accepted."""
         self.port: int = port or free_port()
@@ -90,7 +91,7 @@ class LrsProcess:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
-    def start(self) -> "LrsProcess":
+    def start(self) -> LrsProcess:
         if self.running:
             return self
         if not SERVER_JS.is_file():
@@ -158,8 +159,7 @@ class LrsProcess:
             time.sleep(0.1)
         self.stop()
         raise LrsError(
-            f"LRS not answering {self.about_url} after {self.startup_timeout:g}s; "
-            f"log tail:\n{self.log_tail()}"
+            f"LRS not answering {self.about_url} after {self.startup_timeout:g}s; log tail:\n{self.log_tail()}"
         )
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -183,7 +183,7 @@ class LrsProcess:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
 
-    def __enter__(self) -> "LrsProcess":
+    def __enter__(self) -> LrsProcess:
         try:
             return self.start()
         except BaseException:
@@ -200,9 +200,15 @@ class LrsProcess:
 
 
 # Learning Locker's client record, as its client-info endpoint answers it (xapi-statements' test client).
-_CLIENT = {"_id": "58fe13e34effd3c26a7fc4b7", "title": "connector tests", "isTrusted": True,
-           "authority": {"objectType": "Agent", "mbox": "mailto:client@example.org"},
-           "lrs_id": "58fe13e34effd3c26a7fc4b7", "organisation": "58fe13e34effd3c26a7fc4b6", "scopes": ["all"]}
+_CLIENT = {
+    "_id": "58fe13e34effd3c26a7fc4b7",
+    "title": "connector tests",
+    "isTrusted": True,
+    "authority": {"objectType": "Agent", "mbox": "mailto:client@example.org"},
+    "lrs_id": "58fe13e34effd3c26a7fc4b7",
+    "organisation": "58fe13e34effd3c26a7fc4b6",
+    "scopes": ["all"],
+}
 
 
 class _ClientInfo:

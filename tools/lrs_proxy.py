@@ -66,8 +66,15 @@ class Answer:
 
 
 class LrsProxy:
-    def __init__(self, upstream: str, *, oldest_first: bool = True, ignored: tuple[str, ...] = ID_FILTERS,
-                 about: bool = False, port: int = 0) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        oldest_first: bool = True,
+        ignored: tuple[str, ...] = ID_FILTERS,
+        about: bool = False,
+        port: int = 0,
+    ) -> None:
         parts = urlsplit(upstream)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.oldest_first = oldest_first
@@ -83,7 +90,7 @@ class LrsProxy:
         self.statements_url = self.endpoint.rstrip("/") + "/statements"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "LrsProxy":
+    def start(self) -> LrsProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
@@ -92,14 +99,19 @@ class LrsProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "LrsProxy":
+    def __enter__(self) -> LrsProxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def refuse(self, when: Callable[[Seen], bool], text: str, status: int = 400,
-               content_type: str = "text/plain; charset=utf-8") -> None:
+    def refuse(
+        self,
+        when: Callable[[Seen], bool],
+        text: str,
+        status: int = 400,
+        content_type: str = "text/plain; charset=utf-8",
+    ) -> None:
         """Answer the requests `when` picks with `status` and `text`, not the real LRS's answer."""
         with self._lock:
             self.refusals.append(Refusal(when, status, text, content_type))
@@ -123,8 +135,9 @@ class LrsProxy:
                 query.setdefault("ascending", "true")
         headers = {k: v for k, v in seen.headers.items() if k.lower() not in HOP_BY_HOP}
         url = self.origin + seen.path + ("?" + urlencode(query) if query else "")
-        answer = requests.request(seen.method, url, headers=headers, data=seen.body or None,
-                                  allow_redirects=False, timeout=30)
+        answer = requests.request(
+            seen.method, url, headers=headers, data=seen.body or None, allow_redirects=False, timeout=30
+        )
         kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP]
         return Answer(answer.status_code, kept, answer.content)
 
@@ -136,8 +149,13 @@ def _handler_for(proxy: LrsProxy) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             parts = urlsplit(self.path)
-            seen = Seen(self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)),
-                        dict(self.headers.items()), raw)
+            seen = Seen(
+                self.command,
+                parts.path,
+                dict(parse_qsl(parts.query, keep_blank_values=True)),
+                dict(self.headers.items()),
+                raw,
+            )
             answer = proxy.handle(seen)
             self.send_response(answer.status)
             for name, value in answer.headers:
@@ -155,8 +173,10 @@ def _handler_for(proxy: LrsProxy) -> type[BaseHTTPRequestHandler]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run an LRS proxy that answers oldest first, ignores "
-                                                 "statementId/voidedStatementId and has no /about.")
+    parser = argparse.ArgumentParser(
+        description="Run an LRS proxy that answers oldest first, ignores "
+        "statementId/voidedStatementId and has no /about."
+    )
     parser.add_argument("--upstream", required=True, help="the real LRS's xAPI base, e.g. http://127.0.0.1:8081/xAPI/")
     parser.add_argument("--port", type=int, default=8083)
     args = parser.parse_args(argv)

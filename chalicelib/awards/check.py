@@ -8,9 +8,9 @@ in the rules (add the new ids to the criterion's alias). Pure over an iterable o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Iterator
 
 from .evaluate import statement_satisfies, statement_time
 from .rules import RuleSet, StatementCriterion
@@ -87,7 +87,11 @@ def render(report: HistoryReport, recent: int = 2) -> Iterator[str]:
     for history in report.criteria:
         name = f"{history.rule_id} / {history.key}"
         counts = "".join(f"{history.weeks[w]:>5}" for w in shown)
-        flag = "  <- DROPPED to zero: replaced platform? check the activity ids" if (history.rule_id, history.key) in dropped else ""
+        flag = (
+            "  <- DROPPED to zero: replaced platform? check the activity ids"
+            if (history.rule_id, history.key) in dropped
+            else ""
+        )
         yield f"{name[:47]:<48}{counts}  {history.total():>5}{flag}"
         yield f"    {history.label}"
     yield f"{report.statements} statement(s) read; {len(dropped)} criterion(s) dropped to zero in the last {recent} week(s)"

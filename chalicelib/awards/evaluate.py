@@ -26,9 +26,10 @@ statement is only tested against the criteria that could match it.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, TypeGuard
+from typing import Any, TypeGuard
 
 from ..timeutil import time_or_none, utc
 from .rules import VERB_VOIDED, ReportCriterion, Rule, RuleSet, StatementCriterion
@@ -192,6 +193,7 @@ def statement_satisfies(
 
 # --- report rows ----------------------------------------------------------------------------
 
+
 def _as_number(value: object) -> float | None:
     if _is_number(value):
         return float(value)
@@ -258,6 +260,7 @@ def report_row_matches(
 
 # --- progress and firing ----------------------------------------------------------------------
 
+
 def group_matches(matches: Iterable[Match]) -> dict[str, dict[str, datetime]]:
     """rule id -> criterion key -> the latest time among the matches."""
     grouped: dict[str, dict[str, datetime]] = {}
@@ -296,7 +299,7 @@ def satisfied_keys(rule: Rule, progress: Progress, as_of: datetime) -> frozenset
 
 
 def rule_fires(rule: Rule, progress: Progress, as_of: datetime) -> bool:
-    """"all": every criterion satisfied; "any": at least one (judged at `as_of`)."""
+    """ "all": every criterion satisfied; "any": at least one (judged at `as_of`)."""
     satisfied = satisfied_keys(rule, progress, as_of)
     if rule.match == "any":
         return bool(satisfied)
@@ -327,7 +330,9 @@ def apply_matches(
         rule = ruleset.rule(rule_id)
         stored = progress_by_rule.get(rule_id) or {}
         merged = merge_progress(stored, updates)
-        outcomes.append(RuleOutcome(rule, merged, rule_fires(rule, merged, as_of), merged != merge_progress(stored, {})))
+        outcomes.append(
+            RuleOutcome(rule, merged, rule_fires(rule, merged, as_of), merged != merge_progress(stored, {}))
+        )
     order = {rule.id: n for n, rule in enumerate(ruleset.rules)}
     outcomes.sort(key=lambda o: order[o.rule.id])
     return outcomes

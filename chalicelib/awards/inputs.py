@@ -6,8 +6,9 @@ import csv
 import io
 import math
 import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -45,9 +46,15 @@ class StatementActor(BaseModel):
     """The learner: an agent identified by one of mbox, mbox_sha1sum, openid, account (looked up
     in the learner directory)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"anyOf": [
-        {"required": [ifi], "properties": {ifi: {"type": "object" if ifi == "account" else "string"}}}
-        for ifi in IFI_KEYS]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "anyOf": [
+                {"required": [ifi], "properties": {ifi: {"type": "object" if ifi == "account" else "string"}}}
+                for ifi in IFI_KEYS
+            ]
+        },
+    )
 
     mbox: Annotated[str, Field(pattern=MAILTO)] | None = Field(None, examples=["mailto:ada@example.com"])
     mbox_sha1sum: _NotBlank | None = None
@@ -70,8 +77,11 @@ class StatementObject(BaseModel):
 class StatementScore(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    scaled: Any = Field(None, json_schema_extra={"minimum": -1, "maximum": 1},
-                        description="a number from -1 to 1 (anything else is read as no score)")
+    scaled: Any = Field(
+        None,
+        json_schema_extra={"minimum": -1, "maximum": 1},
+        description="a number from -1 to 1 (anything else is read as no score)",
+    )
 
 
 class StatementResult(BaseModel):
@@ -109,7 +119,7 @@ def check_statement(statement: Any, where: str = "") -> dict:
     and the scaled score. (What the queue could not carry, lone surrogates or too deep nesting,
     the route has refused already, for the whole body: intake.http.read_json.)
     """
-    at = (lambda field: f"{where}.{field}" if where else field)
+    at = lambda field: f"{where}.{field}" if where else field
     if not isinstance(statement, dict):
         raise InputError(where or "(body)", "expected an xAPI statement object")
     actor = statement.get("actor")
@@ -172,18 +182,23 @@ class ReportAccount(BaseModel):
 
 class ReportLearner(BaseModel):
     # The schema says what _identified checks, which the fields alone cannot.
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"anyOf": [
-        {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
-        {"required": ["employee_id"], "properties": {"employee_id": {"type": "string", "minLength": 1}}},
-        {"required": ["account"], "properties": {"account": {"type": "object"}}},
-    ]})
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+                {"required": ["employee_id"], "properties": {"employee_id": {"type": "string", "minLength": 1}}},
+                {"required": ["account"], "properties": {"account": {"type": "object"}}},
+            ]
+        },
+    )
     email: str | None = None
     name: str | None = None
     employee_id: str | None = None
     account: ReportAccount | None = None
 
     @model_validator(mode="after")
-    def _identified(self) -> "ReportLearner":
+    def _identified(self) -> ReportLearner:
         if not (self.email or self.employee_id or self.account):
             raise ValueError("needs email, employee_id or account")
         return self
@@ -249,12 +264,15 @@ def parse_report_csv(text: str, report_id: str | None) -> Report:
     except ValidationError as error:
         loc = error.errors()[0]["loc"]
         index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
-        raise InputError(f"line {lines[index] if lines else 1}", "learner needs email, employee_id or account_name") from None
+        raise InputError(
+            f"line {lines[index] if lines else 1}", "learner needs email, employee_id or account_name"
+        ) from None
 
 
 def _report_row(record: dict[str | None, Any]) -> dict:
     """One CSV record as a report row; cells missing from a short row (None) count as empty, and
     cells beyond the header (under the key None) are ignored."""
+
     def cell(column: str) -> str:
         value = record.get(column)
         return value.strip() if isinstance(value, str) else ""
@@ -262,8 +280,9 @@ def _report_row(record: dict[str | None, Any]) -> dict:
     learner: dict[str, Any] = {k: cell(k) for k in ("email", "name", "employee_id") if cell(k)}
     if cell("account_name"):
         learner["account"] = {"name": cell("account_name"), "homePage": cell("account_homepage") or None}
-    values = {k: _number(v) for k, v in record.items()
-              if k and k not in LEARNER_COLUMNS and isinstance(v, str) and v != ""}
+    values = {
+        k: _number(v) for k, v in record.items() if k and k not in LEARNER_COLUMNS and isinstance(v, str) and v != ""
+    }
     return {"learner": learner, "values": values}
 
 

@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping, TypeGuard
+from typing import Any, Literal, TypeGuard
 
 from pydantic import (
     BaseModel,
@@ -84,6 +85,7 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]  # (location under the validated value, message)
 _PROBLEM = "rules_problem"  # the error type of the problems below, printed as they are
+
 
 def iri_problem(value: str) -> str | None:
     """Why `value` is not an absolute IRI, or None."""
@@ -154,7 +156,7 @@ def _rule_problems(raw: Mapping[str, Any]) -> list[Problem]:
 def _alias_problems(aliases: object) -> list[Problem]:
     """Every problem of the raw [aliases] table."""
     if not isinstance(aliases, Mapping):
-        return [((), "must be a table: [aliases] with name = [\"IRI\", ...]")]
+        return [((), 'must be a table: [aliases] with name = ["IRI", ...]')]
     problems: list[Problem] = []
     for name, iris in aliases.items():
         if not _SLUG.match(name):
@@ -185,7 +187,9 @@ def _ruleset_problems(raw: Mapping[str, Any]) -> list[Problem]:
             continue
         rule_id = rule.get("id")
         if isinstance(rule_id, str) and rule_id in first_by_id:
-            problems.append((("rules", n, "id"), f"duplicate rule id {rule_id!r} (first used by rule #{first_by_id[rule_id]})"))
+            problems.append(
+                (("rules", n, "id"), f"duplicate rule id {rule_id!r} (first used by rule #{first_by_id[rule_id]})")
+            )
         elif isinstance(rule_id, str):
             first_by_id[rule_id] = n + 1
         problems += [(("rules", n, *loc), message) for loc, message in _unknown_aliases(rule, known)]
@@ -198,17 +202,21 @@ def _unknown_aliases(rule: Mapping[str, Any], known: set[str]) -> list[Problem]:
     for n, item in enumerate(statements if isinstance(statements, list) else ()):
         activity = item.get("activity") if isinstance(item, dict) else None
         if isinstance(activity, str) and activity.strip().startswith(ALIAS_PREFIX):
-            name = activity.strip()[len(ALIAS_PREFIX):].strip()
+            name = activity.strip()[len(ALIAS_PREFIX) :].strip()
             if name not in known:
                 defined = ", ".join(sorted(known)) or "none"
-                problems.append((("statements", n, "activity"), f"unknown alias {name!r} (defined in [aliases]: {defined})"))
+                problems.append(
+                    (("statements", n, "activity"), f"unknown alias {name!r} (defined in [aliases]: {defined})")
+                )
     return problems
 
 
 def _again(error: Mapping[str, Any]) -> InitErrorDetails:
     """A field error, to be raised again next to the raw-value problems."""
     if error["type"] == _PROBLEM:
-        return InitErrorDetails(type=PydanticCustomError(_PROBLEM, error["msg"]), loc=error["loc"], input=error["input"])
+        return InitErrorDetails(
+            type=PydanticCustomError(_PROBLEM, error["msg"]), loc=error["loc"], input=error["input"]
+        )
     return InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"], ctx=error.get("ctx", {}))
 
 
@@ -226,11 +234,13 @@ def _with_problems(data: Any, handler: ValidatorFunctionWrapHandler, problems: l
 
 
 def _problem_errors(problems: list[Problem], data: Any) -> list[InitErrorDetails]:
-    return [InitErrorDetails(type=PydanticCustomError(_PROBLEM, message), loc=loc, input=data)
-            for loc, message in problems]
+    return [
+        InitErrorDetails(type=PydanticCustomError(_PROBLEM, message), loc=loc, input=data) for loc, message in problems
+    ]
 
 
 # --- models ---------------------------------------------------------------------------------
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -296,7 +306,7 @@ class StatementCriterion(_Model):
     @classmethod
     def _activity(cls, value: str) -> str:
         if value.startswith(ALIAS_PREFIX):  # whether [aliases] defines it: RuleSet checks
-            return ALIAS_PREFIX + value[len(ALIAS_PREFIX):].strip()
+            return ALIAS_PREFIX + value[len(ALIAS_PREFIX) :].strip()
         problem = iri_problem(value)
         if problem:
             raise ValueError(problem)
@@ -305,7 +315,7 @@ class StatementCriterion(_Model):
     @property
     def alias(self) -> str | None:
         if self.activity and self.activity.startswith(ALIAS_PREFIX):
-            return self.activity[len(ALIAS_PREFIX):]
+            return self.activity[len(ALIAS_PREFIX) :]
         return None
 
 
@@ -330,7 +340,7 @@ class ReportCriterion(_Model):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _thresholds(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "ReportCriterion":
+    def _thresholds(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ReportCriterion:
         problems = _report_criterion_problems(data) if isinstance(data, dict) else []
         return _with_problems(data, handler, problems)
 
@@ -370,7 +380,7 @@ class Rule(_Model):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _one_kind(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "Rule":
+    def _one_kind(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Rule:
         return _with_problems(data, handler, _rule_problems(data) if isinstance(data, dict) else [])
 
     @property
@@ -408,7 +418,7 @@ class RuleSet(_Model):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _consistent(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> "RuleSet":
+    def _consistent(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> RuleSet:
         return _with_problems(data, handler, _ruleset_problems(data) if isinstance(data, Mapping) else [])
 
     def model_post_init(self, context: Any, /) -> None:
@@ -445,6 +455,7 @@ class RuleSet(_Model):
 
 
 # --- loading with every problem collected ----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RuleIssue:
@@ -621,11 +632,16 @@ def summary(ruleset: RuleSet) -> str:
         return f"{n} {word if n == 1 else plural}"
 
     criteria = sum(len(rule.criteria) for rule in ruleset.rules)
-    return ", ".join((
-        count(len(ruleset.rules), "rule", "rules"),
-        count(criteria, "criterion", "criteria"),
-        count(len(ruleset.aliases), "alias", "aliases"),
-    )) + ": OK"
+    return (
+        ", ".join(
+            (
+                count(len(ruleset.rules), "rule", "rules"),
+                count(criteria, "criterion", "criteria"),
+                count(len(ruleset.aliases), "alias", "aliases"),
+            )
+        )
+        + ": OK"
+    )
 
 
 def validate_command(path: str | Path) -> tuple[int, list[str]]:

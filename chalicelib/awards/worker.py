@@ -10,8 +10,9 @@ checks the platform and runs `python -m chalicelib awards release KEY` before re
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from .. import metrics
 from ..deadletters import DeadLettering, DeadLetters
@@ -42,7 +43,7 @@ class AwardWorker:
         directory: LearnerDirectory,
         client_for: Callable[[str], AwardClient],
         queue: Queue,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.rules = rules
         self.store = store
@@ -56,7 +57,10 @@ class AwardWorker:
         result = BatchResult()
         for message in messages:
             before = Counter(result.counts)
-            with bound(correlation_id=message.correlation_id), settled_alone(message, result, self.dead_letters, self.store):
+            with (
+                bound(correlation_id=message.correlation_id),
+                settled_alone(message, result, self.dead_letters, self.store),
+            ):
                 self._process(message, result)
             # dead letters count themselves (deadletters.py)
             metrics.count_all(result.counts - before, message.source, skip=("dead_lettered",))
@@ -104,7 +108,9 @@ class AwardWorker:
 
     # -- the award, through the ledger ---------------------------------------------------------
 
-    def _award(self, rule: Rule, learner: DirectoryEntry, now: datetime, message: QueueMessage, result: BatchResult) -> None:
+    def _award(
+        self, rule: Rule, learner: DirectoryEntry, now: datetime, message: QueueMessage, result: BatchResult
+    ) -> None:
         key = ledger_key(rule, learner)
         account = rule.awarded_by  # the connection that awards: its own client, flag and issued messages
         client = self.client_for(account)  # before the claim: a missing setting must not leave one
@@ -129,8 +135,14 @@ class AwardWorker:
             detail["issued_document"] = award.issued_document  # kept in the ledger until it is queued
         self.store.complete_award(key, award.vendor_id, detail)
         result.counts["already_awarded" if award.already_awarded else "awarded"] += 1
-        log("awarded", rule=rule.id, platform=rule.credential.platform, connection=account, vendor_id=award.vendor_id,
-            already=award.already_awarded)
+        log(
+            "awarded",
+            rule=rule.id,
+            platform=rule.credential.platform,
+            connection=account,
+            vendor_id=award.vendor_id,
+            already=award.already_awarded,
+        )
         self._queue_issued(key, account, award.vendor_id, detail)
 
     def _queue_issued(self, key: str, account: str, vendor_id: str, detail: dict) -> None:
@@ -143,8 +155,9 @@ class AwardWorker:
         queued = {name: value for name, value in detail.items() if name != "issued_document"}
         self.store.complete_award(key, vendor_id, {**queued, "issued_queued": True})
 
-    def _claimed_elsewhere(self, key: str, account: str, now: datetime, message: QueueMessage,
-                           result: BatchResult) -> None:
+    def _claimed_elsewhere(
+        self, key: str, account: str, now: datetime, message: QueueMessage, result: BatchResult
+    ) -> None:
         record = self.store.award(key) or {}
         if record.get("state") == "awarded":
             result.counts["already_awarded"] += 1
@@ -170,5 +183,10 @@ def ledger_key(rule: Rule, learner: DirectoryEntry) -> str:
 
 def recipient(learner: DirectoryEntry) -> Recipient:
     first, _, last = (learner.name or learner.email).partition(" ")
-    return Recipient(email=learner.email, name=learner.name or learner.email, first_name=first,
-                     last_name=last or first, earner_id=learner.employee_id)
+    return Recipient(
+        email=learner.email,
+        name=learner.name or learner.email,
+        first_name=first,
+        last_name=last or first,
+        earner_id=learner.employee_id,
+    )

@@ -11,8 +11,16 @@ import argparse
 import importlib
 
 # Module names under chalicelib.commands, in the order their commands appear in --help.
-MODULES: tuple[str, ...] = ("deadletters", "worker", "report", "import_csv", "share_link", "status", "identity",
-                             "delivered_log")
+MODULES: tuple[str, ...] = (
+    "deadletters",
+    "worker",
+    "report",
+    "import_csv",
+    "share_link",
+    "status",
+    "identity",
+    "delivered_log",
+)
 
 
 def register_commands(commands: argparse._SubParsersAction) -> None:

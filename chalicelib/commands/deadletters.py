@@ -24,24 +24,33 @@ FILTERS = ("source", "reason", "since", "until")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    dead = commands.add_parser("deadletters", help="list, replay or discard dead letters",
-                               description="Dead letters: what could not be delivered, with the reason.")
+    dead = commands.add_parser(
+        "deadletters",
+        help="list, replay or discard dead letters",
+        description="Dead letters: what could not be delivered, with the reason.",
+    )
     actions = dead.add_subparsers(dest="action", required=True, metavar="action")
     listing = actions.add_parser("list", help="list dead letters (id, source, attempts, last time, reason)")
     _add_filters(listing)
     listing.add_argument("--json", action="store_true", help="print JSON lines with the full messages")
     listing.set_defaults(handler=list_letters)
 
-    replaying = actions.add_parser("replay", help="send dead letters through the worker again",
-                                   description="Replays in order; stops (exit 3) at the first letter the LRS or a "
-                                   "platform cannot take now, keeping it and the rest. Exit 1 when some are "
-                                   "dead-lettered again.")
+    replaying = actions.add_parser(
+        "replay",
+        help="send dead letters through the worker again",
+        description="Replays in order; stops (exit 3) at the first letter the LRS or a "
+        "platform cannot take now, keeping it and the rest. Exit 1 when some are "
+        "dead-lettered again.",
+    )
     _add_selection(replaying, "replayed")
     replaying.set_defaults(handler=replay_letters)
 
-    discarding = actions.add_parser("discard", help="remove dead letters, keeping an audit record of each",
-                                    description="Removes the dead letters selected; each one's record (the "
-                                    "letter, its message and --because) stays: `deadletters discarded`.")
+    discarding = actions.add_parser(
+        "discard",
+        help="remove dead letters, keeping an audit record of each",
+        description="Removes the dead letters selected; each one's record (the "
+        "letter, its message and --because) stays: `deadletters discarded`.",
+    )
     _add_selection(discarding, "discarded")
     discarding.add_argument("--because", required=True, metavar="TEXT", help="why they go (kept in each record)")
     discarding.set_defaults(handler=discard_letters)
@@ -64,7 +73,9 @@ def _add_selection(parser: argparse.ArgumentParser, done: str) -> None:
     parser.add_argument("--id", action="append", metavar="ID", help="a dead letter id (repeatable)")
     parser.add_argument("--all", action="store_true", help="every dead letter (or every one the filters select)")
     _add_filters(parser)
-    parser.add_argument("--dry-run", action="store_true", help=f"list the dead letters that would be {done}; change nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help=f"list the dead letters that would be {done}; change nothing"
+    )
 
 
 def _count(text: str) -> int:
@@ -73,12 +84,16 @@ def _count(text: str) -> int:
     return int(text)
 
 
-def letter_filter(args: argparse.Namespace) -> "LetterFilter":
+def letter_filter(args: argparse.Namespace) -> LetterFilter:
     from ..store import LetterFilter
 
-    return LetterFilter(sources=tuple(args.source or ()), reason=args.reason or "",
-                        since=_stored_time(args.since, "--since"), until=_stored_time(args.until, "--until"),
-                        limit=args.limit)
+    return LetterFilter(
+        sources=tuple(args.source or ()),
+        reason=args.reason or "",
+        since=_stored_time(args.since, "--since"),
+        until=_stored_time(args.until, "--until"),
+        limit=args.limit,
+    )
 
 
 def _stored_time(text: str | None, option: str) -> str | None:
@@ -86,7 +101,7 @@ def _stored_time(text: str | None, option: str) -> str | None:
     return parse_time(text, option).isoformat(timespec="seconds") if text else None
 
 
-def selected(store: "DeadLetterStore", args: argparse.Namespace) -> list["DeadLetterHead"]:
+def selected(store: DeadLetterStore, args: argparse.Namespace) -> list[DeadLetterHead]:
     """The letters named by --id (all must exist), or those --all and the filters select."""
     filtered = any(getattr(args, name) for name in FILTERS)
     if args.id:
@@ -98,7 +113,7 @@ def selected(store: "DeadLetterStore", args: argparse.Namespace) -> list["DeadLe
     return store.dead_letter_heads(letter_filter(args))
 
 
-def _head(store: "DeadLetterStore", letter_id: str) -> "DeadLetterHead":
+def _head(store: DeadLetterStore, letter_id: str) -> DeadLetterHead:
     from ..store import DeadLetterHead
 
     letter = store.dead_letter(letter_id)
@@ -107,7 +122,7 @@ def _head(store: "DeadLetterStore", letter_id: str) -> "DeadLetterHead":
     return DeadLetterHead(letter.id, letter.source, letter.reason, letter.attempts, letter.first_at, letter.last_at)
 
 
-def line(head: "DeadLetterHead") -> str:
+def line(head: DeadLetterHead) -> str:
     return f"{head.id}  {head.source:<10} attempts={head.attempts}  last={head.last_at}  {head.reason}"
 
 
@@ -125,7 +140,7 @@ def list_letters(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dry_run(heads: list["DeadLetterHead"], verb: str) -> int:
+def _dry_run(heads: list[DeadLetterHead], verb: str) -> int:
     for head in heads:
         print(line(head))
     console.line(f"dry run: {len(heads)} dead letter(s) would be {verb}; nothing changed")
@@ -149,8 +164,10 @@ def replay_letters(args: argparse.Namespace) -> int:
         console.line(f"[{index}/{len(heads)}] {outcome.letter_id}: {outcome.result}")
         if outcome.result.startswith(RETRY_LATER):
             # the LRS or a platform is down or refuses us: the next letters would fail alike
-            raise OutsideFailure(f"replay stopped at dead letter {index} of {len(heads)}: "
-                                 f"{outcome.result[len(RETRY_LATER):]}; it and the rest are kept")
+            raise OutsideFailure(
+                f"replay stopped at dead letter {index} of {len(heads)}: "
+                f"{outcome.result[len(RETRY_LATER) :]}; it and the rest are kept"
+            )
         outcomes.append(outcome)
     delivered = sum(o.result == "delivered" for o in outcomes)
     print(f"replayed {len(outcomes)}: {delivered} delivered, {len(outcomes) - delivered} still failing")
@@ -183,7 +200,9 @@ def list_discarded(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(record.__dict__, ensure_ascii=False))
         else:
-            print(f"{record.discarded_at}  {record.id}  {record.source:<10} because: {record.discard_reason}  "
-                  f"(was: {record.reason})")
+            print(
+                f"{record.discarded_at}  {record.id}  {record.source:<10} because: {record.discard_reason}  "
+                f"(was: {record.reason})"
+            )
     print(f"{len(records)} discarded dead letter(s)", file=sys.stderr)
     return 0

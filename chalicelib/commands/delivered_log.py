@@ -17,19 +17,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     log = commands.add_parser("delivered-log", help="the delivered-statement log: show it, forget it for an LRS")
     actions = log.add_subparsers(dest="action", required=True, metavar="action")
     show = actions.add_parser(
-        "show", help="the endpoint the log is kept for, how many ids it holds, whether DELIVERY_LOG is on",
+        "show",
+        help="the endpoint the log is kept for, how many ids it holds, whether DELIVERY_LOG is on",
         description="Prints the LRS endpoint key the log is kept under (LRS_ENDPOINT normalised, without a user "
         "or password), how many statement ids are recorded for it (SQLite; DynamoDB would have to scan the "
-        "table: not counted) and whether DELIVERY_LOG is on.")
+        "table: not counted) and whether DELIVERY_LOG is on.",
+    )
     forget = actions.add_parser(
-        "forget", help="forget the ids recorded for an LRS: the next deliveries POST them again",
+        "forget",
+        help="forget the ids recorded for an LRS: the next deliveries POST them again",
         description="Forgets every statement id the log holds for the endpoint (e.g. after the LRS was restored "
         "from a backup): the statements are sent again when next delivered, and recorded as the LRS "
         "acknowledges them. SQLite deletes the endpoint's rows; DynamoDB deletes the endpoint's log item, whose "
-        "records then expire by the table's TTL.")
+        "records then expire by the table's TTL.",
+    )
     for action in (show, forget):
-        action.add_argument("--endpoint", type=_endpoint, metavar="URL",
-                            help="the LRS's xAPI endpoint (default: LRS_ENDPOINT)")
+        action.add_argument(
+            "--endpoint", type=_endpoint, metavar="URL", help="the LRS's xAPI endpoint (default: LRS_ENDPOINT)"
+        )
         action.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
     show.set_defaults(handler=run_show)
     forget.set_defaults(handler=run_forget)
@@ -64,8 +69,11 @@ def run_forget(args: argparse.Namespace) -> int:
     elif recorded == 0:
         print(f"delivered-log: nothing recorded for {endpoint}")
     else:
-        forgotten = _recorded(recorded) if recorded is not None \
+        forgotten = (
+            _recorded(recorded)
+            if recorded is not None
             else f"the log ({_recorded(recorded)}; its records expire by the table's TTL)"
+        )
         print(f"delivered-log: forgot {forgotten} for {endpoint}: the next deliveries send those statements again")
     return 0
 

@@ -27,23 +27,29 @@ class EndlessPages(OutsideFailure):
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    identity = commands.add_parser("identity", help="learner identity: directory coverage, correcting fallback identities")
+    identity = commands.add_parser(
+        "identity", help="learner identity: directory coverage, correcting fallback identities"
+    )
     actions = identity.add_subparsers(dest="action", required=True, metavar="action")
     check = actions.add_parser(
-        "check", help="the share of credential recipients the learner directory maps, per platform and organisation",
+        "check",
+        help="the share of credential recipients the learner directory maps, per platform and organisation",
         description="Reads the recipients of every configured connection through its API (its backfill pages, "
         "nothing queued) and of the connector's statements in the LRS, and prints per platform and organisation "
         "the share mapped to LEARNER_DIRECTORY, the unmapped ones by email domain and the aliases (other_emails) "
-        "that would map the most. Progress on stderr.")
+        "that would map the most. Progress on stderr.",
+    )
     check.add_argument("--only", choices=("platforms", "lrs"), help="read only the platforms' APIs or only the LRS")
     check.add_argument("--csv", type=Path, metavar="DIR", help="also write one CSV file per table into DIR")
     _page_size(check)
     check.set_defaults(handler=run_check)
     remap = actions.add_parser(
-        "remap", help="re-send under the mapped identity the statements sent under a fallback one, voiding those",
+        "remap",
+        help="re-send under the mapped identity the statements sent under a fallback one, voiding those",
         description="Finds the connector's statements in the LRS whose actor the learner directory now maps to "
         "another agent (a new person, alias or platform id), sends each again under that agent (its own "
-        "deterministic id) and voids the original. A second run finds nothing to do. docs/identity.md")
+        "deterministic id) and voids the original. A second run finds nothing to do. docs/identity.md",
+    )
     remap.add_argument("--dry-run", action="store_true", help="count what would be corrected, send nothing")
     remap.add_argument("--json", action="store_true", help="print the counts as one JSON object")
     _page_size(remap)
@@ -51,8 +57,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _page_size(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--page-size", type=_positive, default=PAGE_SIZE, metavar="N",
-                        help=f"statements asked per LRS page (default {PAGE_SIZE})")
+    parser.add_argument(
+        "--page-size",
+        type=_positive,
+        default=PAGE_SIZE,
+        metavar="N",
+        help=f"statements asked per LRS page (default {PAGE_SIZE})",
+    )
 
 
 def _positive(text: str) -> int:
@@ -74,8 +85,10 @@ def run_check(args: argparse.Namespace) -> int:
         _read_lrs(settings, coverage, args.page_size)
     sources = {"platforms": (PLATFORM_SOURCE,), "lrs": (LRS_SOURCE,)}.get(args.only, (PLATFORM_SOURCE, LRS_SOURCE))
     tables = coverage.tables(sources, directory)
-    for line in render_text.render(tables, f"Identity coverage (IDENTITY_IFI={settings.identity_ifi}, "
-                                           f"{len(directory)} people in the learner directory)"):
+    for line in render_text.render(
+        tables,
+        f"Identity coverage (IDENTITY_IFI={settings.identity_ifi}, {len(directory)} people in the learner directory)",
+    ):
         print(line)
     if args.csv:
         try:
@@ -97,8 +110,15 @@ def run_remap(args: argparse.Namespace) -> int:
         console.progress(f"identity remap: {counts.read:,} statements read, {counts.found:,} to correct")
 
     builder = StatementBuilder.from_settings(settings, resolver)
-    remapper = Remapper(resolver, LrsClient.from_settings(settings), vocab, settings.statement_id_namespace,
-                        builder.connector_agent, args.page_size, progress)
+    remapper = Remapper(
+        resolver,
+        LrsClient.from_settings(settings),
+        vocab,
+        settings.statement_id_namespace,
+        builder.connector_agent,
+        args.page_size,
+        progress,
+    )
     counts = remapper.run(dry_run=args.dry_run)
     console.end_progress()
     for reason, times in sorted(_reasons(counts.refused).items(), key=lambda item: -item[1]):
@@ -107,9 +127,12 @@ def run_remap(args: argparse.Namespace) -> int:
         print(json.dumps({**counts.as_dict(), "dry_run": args.dry_run}))
     else:
         done = " (dry run: nothing sent)" if args.dry_run else ""
-        print(f"identity remap: {counts.read:,} statement(s) read; found {counts.found:,}, voided {counts.voided:,}, "
-              f"re-sent {counts.re_sent:,}, already remapped {counts.already_remapped:,}"
-              + (f", refused {len(counts.refused):,}" if counts.refused else "") + done)
+        print(
+            f"identity remap: {counts.read:,} statement(s) read; found {counts.found:,}, voided {counts.voided:,}, "
+            f"re-sent {counts.re_sent:,}, already remapped {counts.already_remapped:,}"
+            + (f", refused {len(counts.refused):,}" if counts.refused else "")
+            + done
+        )
     return EXIT_DEAD_LETTERS if counts.refused else 0
 
 
@@ -122,8 +145,7 @@ def _reasons(refused: list[str]) -> dict[str, int]:
     return found
 
 
-def _identity(args: argparse.Namespace) \
-        -> tuple[Settings, IdentityResolver, DeploymentVocabulary, LearnerDirectory]:
+def _identity(args: argparse.Namespace) -> tuple[Settings, IdentityResolver, DeploymentVocabulary, LearnerDirectory]:
     from ..identity import IdentityResolver
     from ..identity.sources import read_once
     from ..settings import load_settings
@@ -135,7 +157,7 @@ def _identity(args: argparse.Namespace) \
     return settings, resolver, DeploymentVocabulary(settings.xapi_extension_base), directory
 
 
-def _read_platforms(settings: "Settings", coverage: "Coverage") -> int:
+def _read_platforms(settings: Settings, coverage: Coverage) -> int:
     """Every configured connection's recipients, from its backfill pages; the pages that could not
     be parsed (named on stderr, counted)."""
     from ..connections import configured_connections
@@ -151,7 +173,7 @@ def _read_platforms(settings: "Settings", coverage: "Coverage") -> int:
     return unreadable
 
 
-def _read_connection(conn: "Connection", coverage: "Coverage") -> int:
+def _read_connection(conn: Connection, coverage: Coverage) -> int:
     from ..events import CredentialEvent
     from ..platforms import adapter_for, platform, puller
 
@@ -162,7 +184,9 @@ def _read_connection(conn: "Connection", coverage: "Coverage") -> int:
     for page in puller(conn.platform, conn.settings, "backfill").pages("backfill", None):
         empty = empty + 1 if page.no_progress() else 0
         if empty > conn.settings.pull_max_empty_pages:
-            raise EndlessPages(f"{conn.name}: {empty} empty pages in a row while announcing more (PULL_MAX_EMPTY_PAGES)")
+            raise EndlessPages(
+                f"{conn.name}: {empty} empty pages in a row while announcing more (PULL_MAX_EMPTY_PAGES)"
+            )
         try:
             events = [e for e in adapter.parse(page.document) if isinstance(e, CredentialEvent)]
         except InputError as error:
@@ -179,7 +203,7 @@ def _read_connection(conn: "Connection", coverage: "Coverage") -> int:
     return unreadable
 
 
-def _read_lrs(settings: "Settings", coverage: "Coverage", page_size: int) -> None:
+def _read_lrs(settings: Settings, coverage: Coverage, page_size: int) -> None:
     from ..identity.remap import learner_verbs
     from ..xapi.lrs import LrsClient
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .. import console
-from ..errors import EXIT_DEAD_LETTERS
-from .local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
 from ..connections import known_name, name_argument
+from ..errors import EXIT_DEAD_LETTERS
 from ..platforms import csv_platforms
 from ..runs import recorded_command
+from .local_delivery import LocalDelivery, add_deadline_option, delivered_text, reason_lines
 
 if TYPE_CHECKING:
     from ..pull.csvimport import BadRow, ImportStats, RowReader
@@ -33,26 +32,39 @@ PRINTED_BAD_ROWS = 100  # on stderr as they are found; the summary lists up to c
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "import-csv", help="import a platform's CSV export, or any CSV through a mapping (resumes where it stopped)",
+        "import-csv",
+        help="import a platform's CSV export, or any CSV through a mapping (resumes where it stopped)",
         description="Reads a CSV file row by row into the LRS: a platform's own export (--platform), or any "
         "layout through a JSON mapping of its columns to the connector's fields (--mapping). Bad rows are "
         "reported with their line and left out; the rest is queued (and, with QUEUE_BACKEND=local, "
         "delivered). An interrupted import resumes where it stopped; a file imported whole is not sent "
         "again unless --restart. Exit status 1 when some rows were bad or ended as dead letters, 2 when the "
         "file cannot be read, 3 when the LRS refused the connector or made no progress for --deadline seconds.",
-        epilog="Mapping fields: see docs/csv-import.md.")
+        epilog="Mapping fields: see docs/csv-import.md.",
+    )
     parser.add_argument("file", type=Path, metavar="FILE", help="the CSV file (UTF-8, a header line first)")
     layout = parser.add_mutually_exclusive_group(required=True)
-    layout.add_argument("--platform", type=name_argument, metavar="PLATFORM",
-                        help=f"the platform whose own export FILE is: one of {', '.join(csv_platforms())}, or a "
-                        "named connection (CONNECTIONS) of one: its rows are that connection's")
+    layout.add_argument(
+        "--platform",
+        type=name_argument,
+        metavar="PLATFORM",
+        help=f"the platform whose own export FILE is: one of {', '.join(csv_platforms())}, or a "
+        "named connection (CONNECTIONS) of one: its rows are that connection's",
+    )
     layout.add_argument("--mapping", type=Path, metavar="MAPPING", help="JSON mapping of FILE's columns")
-    parser.add_argument("--delimiter", default=",", type=_delimiter, help="cell separator: a character, or tab "
-                        "(default ,)")
-    parser.add_argument("--restart", action="store_true", help="forget where an earlier import of FILE stopped "
-                        "(or that it finished) and read it from the start")
-    parser.add_argument("--no-deliver", action="store_true", help="queue only, even with QUEUE_BACKEND=local "
-                        "(the outbox's worker delivers later)")
+    parser.add_argument(
+        "--delimiter", default=",", type=_delimiter, help="cell separator: a character, or tab (default ,)"
+    )
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="forget where an earlier import of FILE stopped (or that it finished) and read it from the start",
+    )
+    parser.add_argument(
+        "--no-deliver",
+        action="store_true",
+        help="queue only, even with QUEUE_BACKEND=local (the outbox's worker delivers later)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     add_deadline_option(parser)
     parser.set_defaults(handler=run)
@@ -76,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     reader, label, key = _reader(args, connector.settings)
     args.tally.source = label
     file = CsvFile(args.file, args.delimiter)
-    translator, as_of = connector.worker.translator, datetime.now(timezone.utc)
+    translator, as_of = connector.worker.translator, datetime.now(UTC)
     progress = Progress(label, file.size)
     source = CsvSource(file, reader, check=lambda event: translator.statements(event, as_of), on_bad=progress.bad)
     cursor = cursor_name(label, args.file, key)
@@ -85,14 +97,15 @@ def run(args: argparse.Namespace) -> int:
     delivery = LocalDelivery(connector, enabled=not args.no_deliver, deadline=args.deadline)
     args.tally.outcome = delivery.outcome
 
-    def on_page(report: "PullReport") -> None:
+    def on_page(report: PullReport) -> None:
         args.tally.records = source.stats.position.good
         progress.show(source.stats, delivery.statements())
         delivery.pace()
 
     with delivery:
-        report = PullRunner(connector.store, delivery.queue).run(label, "backfill", source, on_page=on_page,
-                                                                  cursor=cursor)
+        report = PullRunner(connector.store, delivery.queue).run(
+            label, "backfill", source, on_page=on_page, cursor=cursor
+        )
     progress.show(source.stats, delivery.statements())
     console.end_progress()
     summary = _summary(args.file, reader.title, label, source.stats, report, progress.elapsed())
@@ -106,15 +119,18 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_DEAD_LETTERS if summary["bad"] or outcome.get("dead_letters") else 0
 
 
-def _reader(args: argparse.Namespace, settings: "Settings") -> tuple["RowReader", str, str]:
+def _reader(args: argparse.Namespace, settings: Settings) -> tuple[RowReader, str, str]:
     """The row reader, the label of its messages and cursor, and what distinguishes its layout."""
     from ..platforms import adapter_for, csv_layout
     from ..pull.csvimport import LayoutRows
     from ..pull.csvmapping import load_mapping
 
     if args.platform:
-        return LayoutRows(csv_layout(args.platform, settings), adapter_for(args.platform, settings)), \
-            args.platform, args.platform
+        return (
+            LayoutRows(csv_layout(args.platform, settings), adapter_for(args.platform, settings)),
+            args.platform,
+            args.platform,
+        )
     mapping = load_mapping(args.mapping)
     return mapping, mapping.mapping.platform or "mapping", mapping.key
 
@@ -131,33 +147,47 @@ class Progress:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def bad(self, row: "BadRow") -> None:
+    def bad(self, row: BadRow) -> None:
         self.printed += 1
         if self.printed <= PRINTED_BAD_ROWS:
             console.line(f"line {row.line}: {row.reason}")
         elif self.printed == PRINTED_BAD_ROWS + 1:
             console.line("more bad rows: listed in the summary (up to its limit) and counted")
 
-    def show(self, stats: "ImportStats", statements: int | None) -> None:
+    def show(self, stats: ImportStats, statements: int | None) -> None:
         elapsed = max(self.elapsed(), 1e-6)
         rows = stats.position.rows - stats.resumed_at
         done = stats.read_bytes - stats.start_bytes  # bytes read by this run: its rate gives the ETA
-        parts = [f"{self.label} import: {stats.position.rows:,} rows ({stats.position.bad:,} bad)",
-                 f"{rows / elapsed:,.0f} rows/s", f"{100 * stats.read_bytes / max(self.size, 1):.0f}% of the file"]
+        parts = [
+            f"{self.label} import: {stats.position.rows:,} rows ({stats.position.bad:,} bad)",
+            f"{rows / elapsed:,.0f} rows/s",
+            f"{100 * stats.read_bytes / max(self.size, 1):.0f}% of the file",
+        ]
         if statements is not None:
             parts.insert(1, f"{statements:,} statements")
-        if 0 < done and stats.read_bytes < self.size:
+        if done > 0 and stats.read_bytes < self.size:
             parts.append(f"ETA {elapsed * (self.size - stats.read_bytes) / done:,.0f} s")
         console.progress(", ".join(parts))
 
 
-def _summary(path: Path, title: str, label: str, stats: "ImportStats", report: "PullReport", seconds: float) -> dict:
+def _summary(path: Path, title: str, label: str, stats: ImportStats, report: PullReport, seconds: float) -> dict:
     position = stats.position
-    return {"file": str(path), "layout": title, "platform": label, "lines": position.line, "rows": position.rows,
-            "good": position.good, "bad": position.bad, "skipped": dict(stats.skipped), "pages": report.pages,
-            "resumed_at_row": stats.resumed_at, "already_imported": stats.already_imported,
-            "finished": report.finished, "seconds": round(seconds, 3),
-            "bad_rows": [{"line": b.line, "reason": b.reason} for b in stats.bad_rows]}
+    return {
+        "file": str(path),
+        "layout": title,
+        "platform": label,
+        "lines": position.line,
+        "rows": position.rows,
+        "good": position.good,
+        "bad": position.bad,
+        "skipped": dict(stats.skipped),
+        "pages": report.pages,
+        "resumed_at_row": stats.resumed_at,
+        "already_imported": stats.already_imported,
+        "finished": report.finished,
+        "seconds": round(seconds, 3),
+        "bad_rows": [{"line": b.line, "reason": b.reason} for b in stats.bad_rows],
+    }
 
 
 def _print(summary: dict, as_json: bool, sent: str) -> None:
@@ -171,8 +201,10 @@ def _print(summary: dict, as_json: bool, sent: str) -> None:
         counts += ", skipped " + ", ".join(f"{rule}: {n:,}" for rule, n in sorted(summary["skipped"].items()))
     head = f"{summary['platform']} import-csv {summary['file']}"
     if summary["already_imported"]:
-        print(f"{head}: imported before ({counts}): nothing queued, all {summary['good']:,} good rows are "
-              "duplicates; --restart sends them again")
+        print(
+            f"{head}: imported before ({counts}): nothing queued, all {summary['good']:,} good rows are "
+            "duplicates; --restart sends them again"
+        )
         return
     state = "finished" if summary["finished"] else "stopped early: the next run resumes"
     print(f"{head}: {counts}{sent}; {summary['seconds']:.1f} s, {state}")

@@ -14,7 +14,7 @@ import argparse
 import re
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..errors import ConnectorError, OutsideFailure
@@ -40,15 +40,22 @@ _IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def add_deadline_option(parser: argparse.ArgumentParser) -> None:
     """The option of every command that delivers what it queues (QUEUE_BACKEND=local)."""
-    parser.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE_SECONDS, metavar="SECONDS",
-                        help="stop (exit 3) when the LRS makes no progress for this long; what was queued "
-                        f"stays in the outbox (default {DEFAULT_DEADLINE_SECONDS:g})")
+    parser.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=DEFAULT_DEADLINE_SECONDS,
+        metavar="SECONDS",
+        help="stop (exit 3) when the LRS makes no progress for this long; what was queued "
+        f"stays in the outbox (default {DEFAULT_DEADLINE_SECONDS:g})",
+    )
     parser.epilog = " ".join(filter(None, (parser.epilog, EXIT_STATUS)))
 
 
-EXIT_STATUS = ("Exit status: 0 all delivered (or queued for the workers); 1 finished, with dead letters or bad rows of "
-               "this run; 2 usage or configuration error; 3 stopped: the LRS or a platform refused the connector, "
-               "stayed unreachable past the deadline, or answered endlessly (what was queued stays queued).")
+EXIT_STATUS = (
+    "Exit status: 0 all delivered (or queued for the workers); 1 finished, with dead letters or bad rows of "
+    "this run; 2 usage or configuration error; 3 stopped: the LRS or a platform refused the connector, "
+    "stayed unreachable past the deadline, or answered endlessly (what was queued stays queued)."
+)
 
 
 def _seconds(text: str) -> float:
@@ -66,8 +73,7 @@ class DeliveryStopped(OutsideFailure):
 
 
 class LocalDelivery:
-    def __init__(self, connector: "Services", enabled: bool = True,
-                 deadline: float = DEFAULT_DEADLINE_SECONDS) -> None:
+    def __init__(self, connector: Services, enabled: bool = True, deadline: float = DEFAULT_DEADLINE_SECONDS) -> None:
         self.connector = connector
         self.active = enabled and connector.settings.queue_backend == "local"
         self.deadline = deadline
@@ -75,18 +81,19 @@ class LocalDelivery:
         # What the command queues goes through here: its dead letters, and only those, are this run's.
         self.queue = _Recorded(connector.queue)
         # Dead letters carry second-resolution times: this run's are those at or after its start.
-        self.started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        self.started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
         self._progress_at = time.monotonic()
         self._progress_mark: tuple[int, int] | None = None
 
-    def __enter__(self) -> "LocalDelivery":
+    def __enter__(self) -> LocalDelivery:
         if self.active:
             self.connector.worker.watch.reset()
             self.connector.drainer().start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         if not self.active:
             return
         try:
@@ -121,8 +128,12 @@ class LocalDelivery:
             return {}
         reasons = self.dead_letters()
         counts = self.counts()
-        return {**counts, "statements": sum(counts.values()), "dead_letters": sum(reasons.values()),
-                "dead_letter_reasons": dict(reasons)}
+        return {
+            **counts,
+            "statements": sum(counts.values()),
+            "dead_letters": sum(reasons.values()),
+            "dead_letter_reasons": dict(reasons),
+        }
 
     def _wait(self, done: Callable[[], bool]) -> None:
         while not done():
@@ -143,34 +154,38 @@ class LocalDelivery:
             self._progress_mark, self._progress_at = mark, now
         elif now - self._progress_at > self.deadline:
             cause = watch.failure or "no answer"
-            raise DeliveryStopped(f"{where} made no progress for {self.deadline:g} s (--deadline): {cause}; "
-                                  f"{self._kept()}")
+            raise DeliveryStopped(
+                f"{where} made no progress for {self.deadline:g} s (--deadline): {cause}; {self._kept()}"
+            )
 
     def _depth(self) -> int:
         """Messages in the outbox (a command delivers only with the local one, which always counts them)."""
         depth = self.connector.queue.depth()
         if depth is None:
-            raise ConnectorError("delivering during a command needs a queue that counts its messages "
-                                 "(QUEUE_BACKEND=local)")
+            raise ConnectorError(
+                "delivering during a command needs a queue that counts its messages (QUEUE_BACKEND=local)"
+            )
         return depth
 
     def _kept(self) -> str:
-        return (f"{self.connector.queue.depth()} message(s) kept in the outbox: run the command again "
-                "or `python -m chalicelib worker` once it is fixed")
+        return (
+            f"{self.connector.queue.depth()} message(s) kept in the outbox: run the command again "
+            "or `python -m chalicelib worker` once it is fixed"
+        )
 
 
 class _Recorded:
     """A queue that remembers the ids of the messages sent through it (the rest is the queue's own)."""
 
-    def __init__(self, queue: "Queue") -> None:
+    def __init__(self, queue: Queue) -> None:
         self._queue = queue
         self.sent: set[str] = set()
 
-    def send(self, message: "QueueMessage") -> None:
+    def send(self, message: QueueMessage) -> None:
         self._queue.send(message)
         self.sent.add(message.id)
 
-    def send_many(self, messages: "Sequence[QueueMessage]") -> None:
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
         self._queue.send_many(messages)
         self.sent.update(message.id for message in messages)
 
@@ -191,7 +206,9 @@ def delivered_text(outcome: dict) -> str:
     if not outcome:
         return " (queued for the workers)"
     text = f"; {outcome['delivered']:,} statement(s) delivered, {outcome['already_stored']:,} already stored"
-    return text + f", {outcome['dead_letters']:,} dead letter(s) (`deadletters list`)" if outcome["dead_letters"] else text
+    return (
+        text + f", {outcome['dead_letters']:,} dead letter(s) (`deadletters list`)" if outcome["dead_letters"] else text
+    )
 
 
 def reason_lines(outcome: dict) -> list[str]:

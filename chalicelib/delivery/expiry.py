@@ -41,16 +41,23 @@ def remember_expiries(store: ExpiryStore, events: list[CredentialEvent], now: da
             forget.append(expiry_key(event))
         elif event.kind is Kind.ISSUED and expires is not None:
             # Defaults left out: a fifth less to encode and write per credential, read back the same.
-            remember.append(Expiry(expiry_key(event), xapi_timestamp(expires),
-                                   event.model_dump(mode="json", exclude_defaults=True)))
+            remember.append(
+                Expiry(expiry_key(event), xapi_timestamp(expires), event.model_dump(mode="json", exclude_defaults=True))
+            )
     if remember or forget:
         store.update_expiries(remember, forget)
 
 
 def expired_event(expiry: Expiry) -> CredentialEvent:
     event = CredentialEvent.model_validate(expiry.event)
-    return event.model_copy(update={"kind": Kind.EXPIRED, "occurred_at": parse_time(expiry.expires_at, "expires_at"),
-                                    "source_event_id": None, "interaction": None})
+    return event.model_copy(
+        update={
+            "kind": Kind.EXPIRED,
+            "occurred_at": parse_time(expiry.expires_at, "expires_at"),
+            "source_event_id": None,
+            "interaction": None,
+        }
+    )
 
 
 def sweep(store: ExpiryStore, queue: Queue, as_of: datetime, deadline: float | None = None) -> SweepReport:

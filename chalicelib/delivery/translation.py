@@ -52,7 +52,8 @@ class Translator:
         expiry sweep's), or a list (a CSV import's page)."""
         try:
             parsed: list[CredentialEvent | Skipped] = [
-                CredentialEvent.model_validate(e) for e in (event if isinstance(event, list) else [event])]
+                CredentialEvent.model_validate(e) for e in (event if isinstance(event, list) else [event])
+            ]
         except ValidationError as error:
             raise InputError.from_validation(error, whole="(event)") from None
         return self._translation(parsed, as_of)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 
 from .. import metrics
 from ..deadletters import DeadLettering, DeadLetters
@@ -83,7 +84,7 @@ class Worker:
         lrs: LrsClient,
         store: DeliveryState,
         fetchers: dict[str, DetailsFetcher] | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         delivered: DeliveredLog | None = None,
     ) -> None:
         self.translator = translator
@@ -125,8 +126,15 @@ class Worker:
         known_ids = self.delivered.known(list(statements)) if self.delivered else set()
         fresh = [s for s in ordered if s["id"] not in known_ids]
         outgoing = self.lrs.prepare(fresh) if fresh else None
-        return PreparedBatch({m.id: m for m in messages}, result, owned, outgoing, events=events,
-                             known=[s for s in ordered if s["id"] in known_ids], statements=ordered)
+        return PreparedBatch(
+            {m.id: m for m in messages},
+            result,
+            owned,
+            outgoing,
+            events=events,
+            known=[s for s in ordered if s["id"] in known_ids],
+            statements=ordered,
+        )
 
     def send(self, batch: PreparedBatch, on_wire: Callable[[], None] | None = None) -> None:
         """POST the batch's statements; only the LRS client is used (no store: another thread
@@ -171,15 +179,23 @@ class Worker:
                 self._settle_delivery(batch, result)
             self._remember_expiries(batch, result)
             self.store.increment({k: v for k, v in result.counts.items() if v})
-            log("batch_processed", level=logging.WARNING if result.counts["dead_lettered"] else logging.INFO,
-                messages=len(batch.messages), retry=len(result.failed), **result.counts)
+            log(
+                "batch_processed",
+                level=logging.WARNING if result.counts["dead_lettered"] else logging.INFO,
+                messages=len(batch.messages),
+                retry=len(result.failed),
+                **result.counts,
+            )
         metrics.flush()
         return result
 
     # -- steps -------------------------------------------------------------------------------
 
     def _translate(self, message: QueueMessage, result: BatchResult) -> Translation | None:
-        with bound(correlation_id=message.correlation_id), settled_alone(message, result, self.dead_letters, self.store):
+        with (
+            bound(correlation_id=message.correlation_id),
+            settled_alone(message, result, self.dead_letters, self.store),
+        ):
             if message.kind == "event":
                 return self.translator.translate_event(message.body, self.clock())
             document = message.body if message.kind == "document" else self._fetch(message)
@@ -200,8 +216,12 @@ class Worker:
 
     def _remember_expiries(self, batch: PreparedBatch, result: BatchResult) -> None:
         """Only for what went: a message retried later remembers when it goes."""
-        went = [event for message_id, events in batch.events.items()
-                if message_id not in result.failed and message_id not in batch.refused for event in events]
+        went = [
+            event
+            for message_id, events in batch.events.items()
+            if message_id not in result.failed and message_id not in batch.refused
+            for event in events
+        ]
         remember_expiries(self.store, went, self.clock())
 
     def _settle_delivery(self, batch: PreparedBatch, result: BatchResult) -> None:
@@ -233,7 +253,7 @@ class Worker:
                 result.failed[message_id] = failure
 
 
-def correlation_ids(messages: "Iterable[QueueMessage]") -> list[str] | None:
+def correlation_ids(messages: Iterable[QueueMessage]) -> list[str] | None:
     ids = sorted({m.correlation_id for m in messages if m.correlation_id})
     return ids or None
 

@@ -11,8 +11,8 @@ only the alias suggestions name them, on the operator's terminal.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from ..errors import UnidentifiedLearner
 from ..events import Learner
@@ -61,8 +61,14 @@ class Coverage:
     def add_learner(self, platform: str, title: str, organisation: str, learner: Learner) -> None:
         """A credential's recipient as a platform's API gives it (`platform`: its registry name)."""
         recipient = self.groups[(PLATFORM_SOURCE, title, organisation)].setdefault(
-            self._key(learner), Recipient(mapped=self.resolver.maps(learner, platform), email=learner.email,
-                                          name=learner.name, hashed=bool(learner.email_sha256)))
+            self._key(learner),
+            Recipient(
+                mapped=self.resolver.maps(learner, platform),
+                email=learner.email,
+                name=learner.name,
+                hashed=bool(learner.email_sha256),
+            ),
+        )
         recipient.credentials += 1
 
     def add_statement(self, statement: Statement) -> None:
@@ -77,10 +83,12 @@ class Coverage:
             now = self.resolver.for_agent(actor)
             mbox = actor.get("mbox")
             recipient = recipients[key] = Recipient(
-                mapped=now is not None, to_remap=now is not None and ifi_of(now.agent) != ifi_of(actor),
+                mapped=now is not None,
+                to_remap=now is not None and ifi_of(now.agent) != ifi_of(actor),
                 email=email_key(mbox[7:]) if isinstance(mbox, str) and mbox[:7].lower() == "mailto:" else None,
                 name=actor.get("name") if isinstance(actor.get("name"), str) else None,
-                hashed="mbox_sha1sum" in actor)
+                hashed="mbox_sha1sum" in actor,
+            )
         recipient.statements += 1
 
     def _key(self, learner: Learner) -> str:
@@ -99,8 +107,9 @@ class Coverage:
 
     # -- tables ----------------------------------------------------------------------------------
 
-    def tables(self, sources: Iterable[str] = (PLATFORM_SOURCE, LRS_SOURCE),
-               directory: LearnerDirectory | None = None) -> list[Table]:
+    def tables(
+        self, sources: Iterable[str] = (PLATFORM_SOURCE, LRS_SOURCE), directory: LearnerDirectory | None = None
+    ) -> list[Table]:
         wanted = tuple(sources)
         found = [coverage_table(self.groups, wanted), domains_table(self.groups, wanted)]
         return found + ([aliases_table(self.groups, directory)] if directory is not None else [])
@@ -118,12 +127,15 @@ def coverage_table(groups: Mapping[Group, dict[str, Recipient]], sources: tuple[
         mapped = sum(r.mapped for r in recipients)
         to_remap = sum(r.to_remap for r in recipients) if group[0] == LRS_SOURCE else None
         rows.append((*group, total, mapped, total - mapped, _share(mapped, total), to_remap))
-    return Table("identity_coverage", "Recipients mapped to the learner directory",
-                 "Distinct recipients per source (the platforms' APIs, the connector's statements in the LRS), "
-                 "platform and organisation; mapped: found in LEARNER_DIRECTORY now; to_remap: statements in the "
-                 "LRS under a fallback identity that now maps (`identity remap` corrects them).",
-                 ("source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct",
-                  "to_remap"), rows)
+    return Table(
+        "identity_coverage",
+        "Recipients mapped to the learner directory",
+        "Distinct recipients per source (the platforms' APIs, the connector's statements in the LRS), "
+        "platform and organisation; mapped: found in LEARNER_DIRECTORY now; to_remap: statements in the "
+        "LRS under a fallback identity that now maps (`identity remap` corrects them).",
+        ("source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct", "to_remap"),
+        rows,
+    )
 
 
 def domains_table(groups: Mapping[Group, dict[str, Recipient]], sources: tuple[str, ...]) -> Table:
@@ -137,11 +149,15 @@ def domains_table(groups: Mapping[Group, dict[str, Recipient]], sources: tuple[s
                 records[recipient.domain] += recipient.statements + recipient.credentials
         for domain in sorted(people, key=lambda d: (-people[d], d)):
             rows.append((*group, domain, people[domain], records[domain]))
-    return Table("identity_unmatched_domains", "Unmapped recipients by email domain",
-                 "Recipients the learner directory does not map, by the domain of their email (no email: an "
-                 "account or platform id only; hashed: a hashed email); records: credentials read from a platform, "
-                 "or statements in the LRS.", ("source", "platform", "organisation", "domain", "recipients",
-                                               "records"), rows)
+    return Table(
+        "identity_unmatched_domains",
+        "Unmapped recipients by email domain",
+        "Recipients the learner directory does not map, by the domain of their email (no email: an "
+        "account or platform id only; hashed: a hashed email); records: credentials read from a platform, "
+        "or statements in the LRS.",
+        ("source", "platform", "organisation", "domain", "recipients", "records"),
+        rows,
+    )
 
 
 def aliases_table(groups: Mapping[Group, dict[str, Recipient]], directory: LearnerDirectory) -> Table:
@@ -159,14 +175,20 @@ def aliases_table(groups: Mapping[Group, dict[str, Recipient]], directory: Learn
             fix = fixes.setdefault(recipient.email, [person, how, 0, 0])
             fix[2] += recipient.statements
             fix[3] += recipient.credentials
-    rows: list[tuple[Cell, ...]] = [(email, person.employee_id, person.name, how, statements, credentials)
-                                    for email, (person, how, statements, credentials) in fixes.items()]
+    rows: list[tuple[Cell, ...]] = [
+        (email, person.employee_id, person.name, how, statements, credentials)
+        for email, (person, how, statements, credentials) in fixes.items()
+    ]
     rows.sort(key=lambda row: (-int(row[4] or 0), -int(row[5] or 0), str(row[0])))
-    return Table("identity_alias_suggestions", "Aliases that would map the most",
-                 "Unmapped recipients whose email's local part (or else name) matches exactly one person of the "
-                 "directory: add the email to that person's other_emails; statements: in the LRS (`identity remap` "
-                 "corrects them), credentials: read from the platforms.",
-                 ("email", "employee_id", "name", "matched_by", "statements", "credentials"), rows)
+    return Table(
+        "identity_alias_suggestions",
+        "Aliases that would map the most",
+        "Unmapped recipients whose email's local part (or else name) matches exactly one person of the "
+        "directory: add the email to that person's other_emails; statements: in the LRS (`identity remap` "
+        "corrects them), credentials: read from the platforms.",
+        ("email", "employee_id", "name", "matched_by", "statements", "credentials"),
+        rows,
+    )
 
 
 class _People:

@@ -83,8 +83,10 @@ class DirectoryConflict(SettingsError):
 
     def __init__(self, origin: str, column: str, line: int, first_column: str, first_line: int, value: str) -> None:
         self.column, self.line, self.first_line, self.value = column, line, first_line, value
-        super().__init__(f"LEARNER_DIRECTORY {origin}: line {line} ({column}) repeats the value of line "
-                         f"{first_line} ({first_column}): two people cannot share an email or an id")
+        super().__init__(
+            f"LEARNER_DIRECTORY {origin}: line {line} ({column}) repeats the value of line "
+            f"{first_line} ({first_column}): two people cannot share an email or an id"
+        )
 
 
 Claims = Callable[[DirectoryEntry], Sequence[tuple[str, str]]]  # an entry's (column, key) pairs in one namespace
@@ -126,8 +128,9 @@ class _Keys:
                 for _, key in self.claims(entry_of(row)):
                     if row not in holders.setdefault(key, [row]):
                         holders[key].append(row)
-            yield from (_Conflict(self, key, found[0], found[1], entry_of)
-                        for key, found in holders.items() if len(found) > 1)
+            yield from (
+                _Conflict(self, key, found[0], found[1], entry_of) for key, found in holders.items() if len(found) > 1
+            )
 
     def _close_rows(self) -> Iterator[set[int]]:
         """The rows of each group of keys sharing their high bits, when two rows or more (keys
@@ -236,8 +239,11 @@ class LearnerDirectory:
     def find(self, learner: Learner, platform: str | None = None) -> DirectoryEntry | None:
         """The learner's entry by any of their emails, the organisation's id, their id on `platform`
         (the event's platform: another platform's id column is never looked at) or a hashed email."""
-        keys = [(EMAILS, email_key(learner.email or "")), (ORG_IDS, learner.earner_id or ""),
-                (platform or "", (learner.platform_user_id or "") if platform else "")]
+        keys = [
+            (EMAILS, email_key(learner.email or "")),
+            (ORG_IDS, learner.earner_id or ""),
+            (platform or "", (learner.platform_user_id or "") if platform else ""),
+        ]
         entry = next((found for namespace, key in keys if key and (found := self._find(namespace, key))), None)
         if entry is None and learner.email_sha256:
             return self._by_hash(learner.email_sha256, learner.email_salt or "")
@@ -254,8 +260,10 @@ class LearnerDirectory:
         account = agent.get("account")
         name = account.get("name") if isinstance(account, dict) else None
         if isinstance(name, str):
-            entry = next((found for namespace in self._keys
-                          if namespace != EMAILS and (found := self._find(namespace, name))), None)
+            entry = next(
+                (found for namespace in self._keys if namespace != EMAILS and (found := self._find(namespace, name))),
+                None,
+            )
             if entry is not None:
                 return entry
         mbox = agent.get("mbox")
@@ -295,8 +303,11 @@ class LearnerDirectory:
         emails, rows = self._emails
         digests = map(digest, emails.split("\n") if rows else ())
         hashes = map(and_, map(hash, digests), repeat(key_mask(self._rows.row_bits)))
-        return _Keys(array("d", map(or_, hashes, rows)), self._rows.row_bits,
-                     lambda entry: [("", digest(email)) for email in entry.emails])
+        return _Keys(
+            array("d", map(or_, hashes, rows)),
+            self._rows.row_bits,
+            lambda entry: [("", digest(email)) for email in entry.emails],
+        )
 
 
 def parse_directory(text: str, origin: str = "(directory)") -> LearnerDirectory:
@@ -325,8 +336,10 @@ class _Rows:
             raise SettingsError(f"LEARNER_DIRECTORY {origin}: line {rows.line_num}: {error}") from None
         parsed = cls(text, layout, offsets, row_bits)
         claims = {EMAILS: _email_claims, ORG_IDS: _id_claims}
-        parsed.keys = {namespace: _Keys(keys, row_bits, claims.get(namespace) or _platform_claims(namespace), rank)
-                       for rank, (namespace, keys) in enumerate(packed.items())}
+        parsed.keys = {
+            namespace: _Keys(keys, row_bits, claims.get(namespace) or _platform_claims(namespace), rank)
+            for rank, (namespace, keys) in enumerate(packed.items())
+        }
         parsed.refuse_shared_keys()
         return parsed
 
@@ -334,8 +347,14 @@ class _Rows:
         conflicts = [conflict for keys in self.keys.values() for conflict in keys.conflicts(self.entry)]
         if conflicts:
             found = min(conflicts, key=lambda conflict: conflict.order)
-            raise DirectoryConflict(self.layout.origin, found.column(found.later), self.line(found.later),
-                                    found.column(found.first), self.line(found.first), found.key)
+            raise DirectoryConflict(
+                self.layout.origin,
+                found.column(found.later),
+                self.line(found.later),
+                found.column(found.first),
+                self.line(found.first),
+                found.key,
+            )
 
     def row(self, position: int) -> list[str]:
         ends = [0]
@@ -394,8 +413,9 @@ def _entries_csv(entries: Iterable[DirectoryEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*DIRECTORY_COLUMNS, ALIASES_COLUMN, *map(platform_id_column, platforms)])
-    writer.writerows([*entry[:6], ALIAS_SEPARATOR.join(entry.other_emails), *map(entry.platform_id, platforms)]
-                     for entry in people)
+    writer.writerows(
+        [*entry[:6], ALIAS_SEPARATOR.join(entry.other_emails), *map(entry.platform_id, platforms)] for entry in people
+    )
     return out.getvalue()
 
 
@@ -408,12 +428,14 @@ class _Layout:
             raise SettingsError(f"LEARNER_DIRECTORY {origin}: missing column(s) {', '.join(missing)}")
         self.origin, self.width = origin, len(header)
         self.at = {c: header.index(c) for c in (*DIRECTORY_COLUMNS, ALIASES_COLUMN) if c in header}
-        self.platform_at = [(platform, header.index(column)) for column, platform in platform_id_columns().items()
-                            if column in header]
+        self.platform_at = [
+            (platform, header.index(column)) for column, platform in platform_id_columns().items() if column in header
+        ]
         self.shared: dict[str, str] = {}  # job roles and teams repeat: one string each
 
-    def read(self, rows: Iterator[list[str]], ends: list[int], row_bits: int,
-             ends_a_line: bool) -> tuple[array[int], dict[str, array[float]]]:
+    def read(
+        self, rows: Iterator[list[str]], ends: list[int], row_bits: int, ends_a_line: bool
+    ) -> tuple[array[int], dict[str, array[float]]]:
         """Each row's offset in the text, and each namespace's keys as _Keys packs them (one loop
         with everything in locals: it runs for every row of a large file)."""
         high, width, at, offsets = key_mask(row_bits), self.width, self.at, array("q")
@@ -451,8 +473,10 @@ class _Layout:
                 if value:
                     keys.append(hash(value) & high | n)
         if short_line and not ends_a_line:
-            raise SettingsError(f"LEARNER_DIRECTORY {self.origin}: line {short_line} has fewer columns than the "
-                                "header and ends the file without a line break: the file looks cut short")
+            raise SettingsError(
+                f"LEARNER_DIRECTORY {self.origin}: line {short_line} has fewer columns than the "
+                "header and ends the file without a line break: the file looks cut short"
+            )
         return offsets, packed
 
     def entry(self, row: list[str]) -> DirectoryEntry:
@@ -478,8 +502,10 @@ class _Layout:
         """The row's email (maybe empty), then its aliases."""
         email_at, aliases_at, width = self.at["email"], self.at.get(ALIASES_COLUMN, len(row)), len(row)
         aliases = row[aliases_at] if aliases_at < width else ""
-        return [email_key(row[email_at]) if email_at < width else "",
-                *(email_key(a) for a in aliases.split(ALIAS_SEPARATOR) if a.strip())]
+        return [
+            email_key(row[email_at]) if email_at < width else "",
+            *(email_key(a) for a in aliases.split(ALIAS_SEPARATOR) if a.strip()),
+        ]
 
 
 def _mbox_sha1(email: str) -> str:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 from ..observability import log
 from ..xapi import Statement
@@ -35,8 +35,14 @@ class RemapCounts:
     refused: list[str] = field(default_factory=list)  # the LRS's reasons for refused copies
 
     def as_dict(self) -> dict[str, int]:
-        return {"read": self.read, "found": self.found, "voided": self.voided, "re_sent": self.re_sent,
-                "already_remapped": self.already_remapped, "refused": len(self.refused)}
+        return {
+            "read": self.read,
+            "found": self.found,
+            "voided": self.voided,
+            "re_sent": self.re_sent,
+            "already_remapped": self.already_remapped,
+            "refused": len(self.refused),
+        }
 
 
 def learner_verbs(vocab: v.DeploymentVocabulary) -> tuple[str, ...]:
@@ -50,7 +56,8 @@ def is_connectors(statement: Statement) -> bool:
     activities = context.get("contextActivities") if isinstance(context, dict) else None
     category = activities.get("category") if isinstance(activities, dict) else None
     return isinstance(category, list) and any(
-        isinstance(c, dict) and c.get("id") == v.OPEN_BADGES_RECIPE for c in category)
+        isinstance(c, dict) and c.get("id") == v.OPEN_BADGES_RECIPE for c in category
+    )
 
 
 def learner_of(statement: Statement) -> dict | None:
@@ -65,9 +72,16 @@ def learner_of(statement: Statement) -> dict | None:
 
 
 class Remapper:
-    def __init__(self, resolver: IdentityResolver, lrs: LrsClient, vocab: v.DeploymentVocabulary,
-                 namespace: uuid.UUID, connector_agent: dict, page_size: int = 500,
-                 progress: Callable[[RemapCounts], None] | None = None) -> None:
+    def __init__(
+        self,
+        resolver: IdentityResolver,
+        lrs: LrsClient,
+        vocab: v.DeploymentVocabulary,
+        namespace: uuid.UUID,
+        connector_agent: dict,
+        page_size: int = 500,
+        progress: Callable[[RemapCounts], None] | None = None,
+    ) -> None:
         self.resolver, self.lrs, self.vocab, self.namespace = resolver, lrs, vocab, namespace
         self.connector_agent = connector_agent
         self.page_size = page_size
@@ -82,7 +96,7 @@ class Remapper:
             self.counts.found += len(found)
             if not dry_run:
                 for start in range(0, len(found), self.lrs.batch_size):
-                    self._correct(found[start:start + self.lrs.batch_size])
+                    self._correct(found[start : start + self.lrs.batch_size])
             self.progress(self.counts)
         log("identity_remap", **self.counts.as_dict(), dry_run=dry_run)
         return self.counts
@@ -106,8 +120,11 @@ class Remapper:
         self.counts.already_remapped += len(report.already_stored)
         self._refused(report.rejected)
         held = set(report.delivered) | set(report.already_stored)
-        voids = [voiding(original, self.connector_agent, self.namespace, self.vocab)
-                 for original, copy in pairs if copy["id"] in held]
+        voids = [
+            voiding(original, self.connector_agent, self.namespace, self.vocab)
+            for original, copy in pairs
+            if copy["id"] in held
+        ]
         if voids:
             voided = self.lrs.send(voids)
             self.counts.voided += len(voided.delivered)

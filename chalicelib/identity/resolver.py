@@ -77,8 +77,9 @@ class IdentityResolver:
         if entry is None:
             return None
         name = agent.get("name") if isinstance(agent, dict) and isinstance(agent.get("name"), str) else None
-        learner = Learner(name=name or entry.name or None, email=entry.email or None,
-                          earner_id=entry.employee_id or None)
+        learner = Learner(
+            name=name or entry.name or None, email=entry.email or None, earner_id=entry.employee_id or None
+        )
         return self.resolve(learner)
 
     def _ifi(self, learner: Learner, entry: DirectoryEntry | None, email: str | None) -> dict:

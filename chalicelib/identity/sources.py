@@ -15,8 +15,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConnectorError, SettingsError
@@ -95,7 +96,7 @@ class S3Source:
 
 
 class HttpSource:
-    def __init__(self, url: str, settings: "Settings") -> None:
+    def __init__(self, url: str, settings: Settings) -> None:
         from ..httpretry import CookielessSession, RetryingClient
 
         self.url, self.shown = url, shown_location(url)
@@ -109,8 +110,15 @@ class HttpSource:
         etag, modified = seen if isinstance(seen, tuple) else (None, None)
         headers = {name: value for name, value in (("If-None-Match", etag), ("If-Modified-Since", modified)) if value}
         try:
-            answer = send(self.session, "GET", self.url, policy=self.policy, what="learner directory",
-                          headers=headers, timeout=self.timeout)
+            answer = send(
+                self.session,
+                "GET",
+                self.url,
+                policy=self.policy,
+                what="learner directory",
+                headers=headers,
+                timeout=self.timeout,
+            )
         except ConnectorError as error:  # TransientFailure, AnswerTooLarge: past the deadlines and bounds
             raise SettingsError(f"LEARNER_DIRECTORY {self.shown}: {error}") from None
         if answer.status_code == 304:
@@ -129,7 +137,7 @@ def shown_location(location: str) -> str:
     return urlunsplit((parts.scheme, f"{host}:{parts.port}" if parts.port else host, parts.path, "", ""))
 
 
-def source_for(location: str, settings: "Settings") -> DirectorySource:
+def source_for(location: str, settings: Settings) -> DirectorySource:
     """The source LEARNER_DIRECTORY names; SettingsError for an S3 location without bucket or key."""
     if location.startswith("s3://"):
         bucket, _, key = location[5:].partition("/")
@@ -153,7 +161,7 @@ def load(source: DirectorySource, seen: object | None = None) -> tuple[LearnerDi
     return parse_directory(text, source.shown), fetched.version
 
 
-def read_once(settings: "Settings") -> LearnerDirectory:
+def read_once(settings: Settings) -> LearnerDirectory:
     """LEARNER_DIRECTORY as it is now, for a command that reads it once (translate, report)."""
     if not settings.learner_directory:
         return LearnerDirectory()
@@ -175,9 +183,13 @@ class LiveDirectory:
     read is waited for (there is nothing to use before it). In Lambda a refresh left in flight when
     the invocation ends resumes when the container is next used, or fails and is tried again."""
 
-    def __init__(self, source: DirectorySource, refresh_seconds: float,
-                 record: Callable[["Run"], None] = lambda run: None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        source: DirectorySource,
+        refresh_seconds: float,
+        record: Callable[[Run], None] = lambda run: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.source, self.refresh_seconds, self.record, self.clock = source, refresh_seconds, record, clock
         self._snapshot: LearnerDirectory | None = None
         self._version: object | None = None
@@ -235,8 +247,9 @@ class LiveDirectory:
             if self._refreshing is not None and self._refreshing.is_alive() or self.clock() < self._next_check:
                 return
             self._next_check = self.clock() + self.refresh_seconds
-            self._refreshing = threading.Thread(target=self._refresh_in_background, name="directory-refresh",
-                                                daemon=True)
+            self._refreshing = threading.Thread(
+                target=self._refresh_in_background, name="directory-refresh", daemon=True
+            )
             self._refreshing.start()
 
     def _refresh_in_background(self) -> None:
@@ -287,7 +300,7 @@ class LiveDirectory:
         metrics.count("directory_refresh_failed")
         self._record(Run(REFRESH_SOURCE, REFRESH_MODE, started, now_iso(), FAILED, EXIT_USAGE, error=reason))
 
-    def _record(self, run: "Run") -> None:
+    def _record(self, run: Run) -> None:
         from ..observability import log
 
         try:
@@ -296,7 +309,7 @@ class LiveDirectory:
             log("directory_run_not_recorded", level=logging.WARNING, error=type(failure).__name__)
 
 
-def live_directory(settings: "Settings", record: Callable[["Run"], None]) -> LiveDirectory | LearnerDirectory:
+def live_directory(settings: Settings, record: Callable[[Run], None]) -> LiveDirectory | LearnerDirectory:
     """The directory of a running process: kept up to date when LEARNER_DIRECTORY is set."""
     if not settings.learner_directory:
         return LearnerDirectory()

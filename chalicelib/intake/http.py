@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -101,8 +102,9 @@ def not_configured(settings: str) -> Reply:
     return Reply(503, Error(error=f"this route is not configured: set {settings}"))
 
 
-def token_refusal(settings: "Settings", setting: str, authorization: str | None, refused: str,
-                  basic_too: bool = False) -> Reply | None:
+def token_refusal(
+    settings: Settings, setting: str, authorization: str | None, refused: str, basic_too: bool = False
+) -> Reply | None:
     """None when `authorization` carries the secret setting `setting` (Bearer; with basic_too,
     also Basic with it as the password); else 503 when it is not set, 401 with `refused`."""
     token = reveal(settings, setting.lower())

@@ -85,13 +85,15 @@ class ShareLinkRequest(BaseModel):
 
     credential_url: _HttpUrl = Field(
         examples=["https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211"],
-        description="the credential's public page (its assertion URL, the object of its shares and views)")
+        description="the credential's public page (its assertion URL, the object of its shares and views)",
+    )
     channel: Channel
     platform: _Given | None = Field(None, description="the platform's name in the connector (as in queue messages)")
     credential_id: _Given | None = Field(None, description="default: the last path segment of credential_url")
     name: _Given | None = Field(None, description="the credential's name")
     badge_class: _HttpUrl | None = Field(
-        None, description="the badge class / template IRI (the object of the earned statement)")
+        None, description="the badge class / template IRI (the object of the earned statement)"
+    )
     issuer_name: _Given | None = None
     issued_at: datetime | None = None
     expires_at: datetime | None = None

@@ -29,8 +29,9 @@ class WebhookIntake:
         self.enqueuer = enqueuer
 
     @answers_errors
-    def receive(self, platform_name: str, credential: str | None, raw_body: bytes,
-                connection_name: str | None = None) -> Reply:
+    def receive(
+        self, platform_name: str, credential: str | None, raw_body: bytes, connection_name: str | None = None
+    ) -> Reply:
         """credential: what the platform authenticates with (path token, signature or Authorization);
         connection_name: the named connection whose route was called (None: the default one's)."""
         entry = platform(platform_name)
@@ -80,5 +81,6 @@ def _message(account: Connection, item: DeliveryItem) -> QueueMessage:
         named = None if account.is_default else account.name
         events = [stamped(event, named) for event in item.events]
         return QueueMessage(source=source, kind="event", body=events, event_id=item.event_id)
-    return QueueMessage(source=source, kind="notification" if item.notification else "document",
-                        body=item.body, event_id=item.event_id)
+    return QueueMessage(
+        source=source, kind="notification" if item.notification else "document", body=item.body, event_id=item.event_id
+    )

@@ -11,39 +11,95 @@ credentials and pace), and the events its adapter reads carry the connection.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PlatformAuthError, SettingsError
 from ..events import CredentialEvent
 from .common import SourceAdapter, require_settings, unset_settings
-from .spec import (Delivery, DeliveryItem, DetailsFetcher, ExportColumn, ExportLayout, Platform, Webhook,
-                   WebhookRoute)
+from .spec import Delivery, DeliveryItem, DetailsFetcher, ExportColumn, ExportLayout, Platform, Webhook, WebhookRoute
 
 if TYPE_CHECKING:
     from ..settings import Settings
     from .awarding import AwardClient
     from .pulling import Puller
 
-PLATFORMS: dict[str, Platform] = {p.name: p for p in (
-    Platform("credly", "Credly", api_settings=("CREDLY_ORG_ID", "CREDLY_TOKEN"), fetches_details=True,
-             can_award=True, pull=("backfill", "sync"), csv=True,
-             # Credly retries anything but 200 for days: every accepted outcome answers 200.
-             webhook=Webhook("path_token", "CREDLY_WEBHOOK_TOKEN", needs=("CREDLY_ORG_ID",), ack_status=200,
-                             thin=True)),
-    Platform("certifier", "Certifier", api_settings=("CERTIFIER_TOKEN",), fetches_details=True, can_award=True,
-             webhook=Webhook("signature", "CERTIFIER_WEBHOOK_SECRET"), pull=("backfill", "sync")),
-    Platform("openbadges", "Open Badges", webhook=Webhook("bearer", "OPENBADGES_INGEST_TOKEN", many=True)),
-    Platform("badgr", "Canvas Credentials", api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"), can_award=True,
-             pull=("backfill", "sync"), csv=True),
-    Platform("accredible", "Accredible", api_settings=("ACCREDIBLE_API_KEY",), can_award=True,
-             pull=("backfill", "sync"), csv=True),
-)}
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        Platform(
+            "credly",
+            "Credly",
+            api_settings=("CREDLY_ORG_ID", "CREDLY_TOKEN"),
+            fetches_details=True,
+            can_award=True,
+            pull=("backfill", "sync"),
+            csv=True,
+            # Credly retries anything but 200 for days: every accepted outcome answers 200.
+            webhook=Webhook("path_token", "CREDLY_WEBHOOK_TOKEN", needs=("CREDLY_ORG_ID",), ack_status=200, thin=True),
+        ),
+        Platform(
+            "certifier",
+            "Certifier",
+            api_settings=("CERTIFIER_TOKEN",),
+            fetches_details=True,
+            can_award=True,
+            webhook=Webhook("signature", "CERTIFIER_WEBHOOK_SECRET"),
+            pull=("backfill", "sync"),
+        ),
+        Platform("openbadges", "Open Badges", webhook=Webhook("bearer", "OPENBADGES_INGEST_TOKEN", many=True)),
+        Platform(
+            "badgr",
+            "Canvas Credentials",
+            api_settings=("BADGR_USERNAME", "BADGR_PASSWORD"),
+            can_award=True,
+            pull=("backfill", "sync"),
+            csv=True,
+        ),
+        Platform(
+            "accredible",
+            "Accredible",
+            api_settings=("ACCREDIBLE_API_KEY",),
+            can_award=True,
+            pull=("backfill", "sync"),
+            csv=True,
+        ),
+    )
+}
 
-__all__ = ["PLATFORMS", "ConnectionAdapter", "Delivery", "DeliveryItem", "DetailsFetcher", "ExportColumn", "ExportLayout", "Platform",
-           "SourceAdapter", "Webhook", "WebhookRoute",
-           "account", "adapter_for", "api_client", "award_client", "award_credential_id", "awarding_platforms",
-           "csv_layout", "csv_platforms", "details_fetchers", "details_settings", "names", "platform", "platform_titles", "puller", "pulling_platforms", "stamped", "unset_settings", "webhook_reader",
-           "webhook_routes", "webhook_settings"]
+__all__ = [
+    "PLATFORMS",
+    "ConnectionAdapter",
+    "Delivery",
+    "DeliveryItem",
+    "DetailsFetcher",
+    "ExportColumn",
+    "ExportLayout",
+    "Platform",
+    "SourceAdapter",
+    "Webhook",
+    "WebhookRoute",
+    "account",
+    "adapter_for",
+    "api_client",
+    "award_client",
+    "award_credential_id",
+    "awarding_platforms",
+    "csv_layout",
+    "csv_platforms",
+    "details_fetchers",
+    "details_settings",
+    "names",
+    "platform",
+    "platform_titles",
+    "puller",
+    "pulling_platforms",
+    "stamped",
+    "unset_settings",
+    "webhook_reader",
+    "webhook_routes",
+    "webhook_settings",
+]
 
 
 def names() -> list[str]:
@@ -61,7 +117,7 @@ def platform(name: str) -> Platform:
     return PLATFORMS[name]
 
 
-def account(name: str, settings: "Settings") -> tuple[Platform, "Settings", str | None]:
+def account(name: str, settings: Settings) -> tuple[Platform, Settings, str | None]:
     """A platform's name (its default connection) or a named connection's: the platform, the
     settings to build its parts with, and the connection's name (None for a default one)."""
     if name in PLATFORMS:
@@ -72,7 +128,7 @@ def account(name: str, settings: "Settings") -> tuple[Platform, "Settings", str 
     return PLATFORMS[found.platform], found.settings, found.name
 
 
-def adapter_for(name: str, settings: "Settings") -> SourceAdapter:
+def adapter_for(name: str, settings: Settings) -> SourceAdapter:
     entry, own, named = account(name, settings)
     adapter = entry.part("adapter", "ADAPTER").from_settings(own)
     return ConnectionAdapter(adapter, named) if named else adapter
@@ -96,7 +152,7 @@ def stamped(item: Any, connection: str | None) -> Any:
     return item.model_copy(update={"connection": connection})
 
 
-def api_client(name: str, settings: "Settings", purpose: str | None = None) -> Any:
+def api_client(name: str, settings: Settings, purpose: str | None = None) -> Any:
     """The platform's (or connection's) API client; SettingsError naming each setting it needs
     that is not set."""
     entry, own, named = account(name, settings)
@@ -112,7 +168,7 @@ def awarding_platforms() -> tuple[str, ...]:
     return tuple(p.name for p in PLATFORMS.values() if p.can_award)
 
 
-def award_client(name: str, settings: "Settings") -> "AwardClient":
+def award_client(name: str, settings: Settings) -> AwardClient:
     """The award client of a platform (its default connection) or of a named connection."""
     entry = account(name, settings)[0]
     if entry.name not in awarding_platforms():
@@ -129,7 +185,7 @@ def pulling_platforms(mode: str) -> list[str]:
     return [p.name for p in PLATFORMS.values() if mode in p.pull]
 
 
-def puller(name: str, settings: "Settings", mode: str) -> "Puller":
+def puller(name: str, settings: Settings, mode: str) -> Puller:
     """The platform's (or connection's) puller for `mode`; SettingsError when it cannot pull that
     way or misses a setting."""
     entry = account(name, settings)[0]
@@ -144,17 +200,18 @@ def csv_platforms() -> list[str]:
     return [p.name for p in PLATFORMS.values() if p.csv]
 
 
-def csv_layout(name: str, settings: "Settings") -> ExportLayout:
+def csv_layout(name: str, settings: Settings) -> ExportLayout:
     """The layout of the platform's (or connection's platform's) CSV export; SettingsError when it
     has none the connector reads."""
     entry, own, _ = account(name, settings)
     if entry.name not in csv_platforms():
-        raise SettingsError(f"no CSV export layout for {name!r}: one of {', '.join(csv_platforms())} "
-                            "(any other layout: --mapping FILE)")
+        raise SettingsError(
+            f"no CSV export layout for {name!r}: one of {', '.join(csv_platforms())} (any other layout: --mapping FILE)"
+        )
     return entry.part("export", "EXPORT")(own)
 
 
-def webhook_reader(name: str) -> Callable[[Any, "Settings"], Delivery]:
+def webhook_reader(name: str) -> Callable[[Any, Settings], Delivery]:
     return platform(name).part("webhook", "read_delivery")
 
 
@@ -163,7 +220,7 @@ def webhook_routes() -> list[tuple[Webhook, WebhookRoute]]:
     return [(p.webhook, p.part("webhook", "ROUTE")) for p in PLATFORMS.values() if p.webhook]
 
 
-def details_fetchers(settings: "Settings") -> dict[str, DetailsFetcher]:
+def details_fetchers(settings: Settings) -> dict[str, DetailsFetcher]:
     """For each configured connection (a platform's default one under the platform's name) whose
     deliveries may only name an event: its fetcher, with that connection's credentials."""
     from ..connections import configured_connections
@@ -181,7 +238,7 @@ def _named_refusals(fetch: DetailsFetcher, connection: str | None) -> DetailsFet
     if connection is None:
         return fetch
 
-    def details(body: Any, event_id: "str | None") -> Any:
+    def details(body: Any, event_id: str | None) -> Any:
         try:
             return fetch(body, event_id)
         except PlatformAuthError as error:

@@ -18,13 +18,13 @@ What award() raises tells the worker what to do:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from ..errors import InputError, PlatformRefused
-
 
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -57,8 +57,14 @@ class AwardRejected(PlatformRefused):
 class AwardClient(Protocol):
     platform: str
 
-    def award(self, credential_id: str, recipient: Recipient, issued_at: datetime,
-              evidence_url: str | None = None, credential_name: str | None = None) -> AwardResult:
+    def award(
+        self,
+        credential_id: str,
+        recipient: Recipient,
+        issued_at: datetime,
+        evidence_url: str | None = None,
+        credential_name: str | None = None,
+    ) -> AwardResult:
         """credential_id: the platform's badge template / badge class / group id; credential_name:
         as the rules file names it, for where the platform's answer omits it."""
 
@@ -73,7 +79,6 @@ def rejections() -> Iterator[None]:
         raise
     except (PlatformRefused, InputError) as refusal:
         raise AwardRejected(str(refusal)) from None
-
 
 
 def plain_id(value: str, what: str) -> str:

@@ -21,7 +21,7 @@ class TokenClient(RetryingClient):
         self._token = token
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> Self:
+    def from_settings(cls, settings: Settings) -> Self:
         """The registry has checked that the token is set; a rotated secret is read per request."""
         token = current_secret(settings, cls.token_setting)
         return cls(getattr(settings, cls.base_setting), token, retry=cls.policy_from(settings))

@@ -4,11 +4,12 @@ contracts, the settings check and redaction of platform messages."""
 from __future__ import annotations
 
 import hashlib
-from abc import ABC, abstractmethod
 import json
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 from urllib.parse import quote
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -40,7 +41,7 @@ class Adapter(ABC):
     """Base of the platform adapters: most read no settings."""
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "Adapter":
+    def from_settings(cls, settings: Settings) -> Adapter:
         return cls()
 
     @abstractmethod
@@ -184,7 +185,9 @@ def _nesting_within_limit(document: Any) -> bool:
             return False
         deeper: list[Any] = []
         for value in level:
-            deeper.extend(v for v in (value.values() if isinstance(value, dict) else value) if isinstance(v, (dict, list)))
+            deeper.extend(
+                v for v in (value.values() if isinstance(value, dict) else value) if isinstance(v, (dict, list))
+            )
         level = deeper
         depth += 1
     return True
@@ -224,7 +227,7 @@ def redacted(text: str, limit: int = 300) -> str:
     return EMAIL.sub("<email>", text)[:limit]
 
 
-def answer_body(response: "requests.Response") -> Any:
+def answer_body(response: requests.Response) -> Any:
     """A platform's answer as JSON, or its text when it is not JSON (error pages, proxies)."""
     try:
         return response.json()
@@ -236,7 +239,7 @@ def token_value(token: Token) -> str:
     return token() if callable(token) else token
 
 
-def current_secret(settings: "Settings", field: str) -> Callable[[], str]:
+def current_secret(settings: Settings, field: str) -> Callable[[], str]:
     """The secret setting `field`, read per request (cached by secrets for SECRETS_TTL_SECONDS),
     so a warm container picks up a rotated secret; read once now, so that an unreadable secret
     reference fails at start-up rather than on the first delivery."""
@@ -246,12 +249,12 @@ def current_secret(settings: "Settings", field: str) -> Callable[[], str]:
     return lambda: reveal(settings, field) or ""
 
 
-def unset_settings(settings: "Settings", names: Iterable[str]) -> list[str]:
+def unset_settings(settings: Settings, names: Iterable[str]) -> list[str]:
     """Which of the settings `names` (environment names) are not set."""
     return [name for name in names if getattr(settings, name.lower()) in (None, "")]
 
 
-def require_settings(settings: "Settings", names: tuple[str, ...], purpose: str) -> None:
+def require_settings(settings: Settings, names: tuple[str, ...], purpose: str) -> None:
     """SettingsError naming every setting of `names` (environment names) that is not set."""
     absent = unset_settings(settings, names)
     if absent:

@@ -34,8 +34,9 @@ def present(fields: dict) -> dict:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def checked(cells: dict[str, str], columns: tuple["ExportColumn", ...], identifiers: tuple[str, ...],
-            iris: tuple[str, ...] = ()) -> dict[str, str]:
+def checked(
+    cells: dict[str, str], columns: tuple[ExportColumn, ...], identifiers: tuple[str, ...], iris: tuple[str, ...] = ()
+) -> dict[str, str]:
     """cells, once the `identifiers` columns hold no control character and the `iris` columns
     (among them) are absolute IRIs; else InputError naming the column's field, so that the row is
     bad and its reason names the column, before the adapter or the statement validator names

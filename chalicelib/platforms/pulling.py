@@ -15,9 +15,10 @@ large for one queue message is yielded as several (`fitted`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, Literal, Protocol
+from typing import Literal, Protocol
 
 from ..errors import OutsideFailure
 
@@ -74,8 +75,14 @@ def fitted(page: Page, key: str, here: str | None, limit: int = PAGE_BYTES) -> I
     runs = list(_runs(document[key], limit - queued_size({**document, key: []})))
     for number, run in enumerate(runs, 1):
         final = number == len(runs)
-        yield Page(document={**document, key: run}, records=len(run), resume=page.resume if final else here,
-                   last=page.last and final, total=page.total, kind=page.kind)
+        yield Page(
+            document={**document, key: run},
+            records=len(run),
+            resume=page.resume if final else here,
+            last=page.last and final,
+            total=page.total,
+            kind=page.kind,
+        )
 
 
 def _runs(records: list, room: int) -> Iterator[list]:

@@ -36,8 +36,13 @@ MAX_RECORD_BYTES = 4 * 1024 * 1024
 # a file whose every line opens a quote would be read again from each line to the field limit.
 MIN_REREAD_BYTES = 64 * 1024 * 1024
 _NOT_NAME = re.compile(r"[\s_\-]+")
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a pipe"), (stat.S_ISCHR, "a device"),
-          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 class CsvFileError(ConnectorError):
@@ -122,7 +127,7 @@ class _Lines:
             self.ended = True
             raise StopIteration
         if self.offset == 0 and raw.startswith(BOM):
-            raw, self.offset = raw[len(BOM):], len(BOM)
+            raw, self.offset = raw[len(BOM) :], len(BOM)
         self.offset += len(raw)
         self.line += 1
         too_long = len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")
@@ -152,8 +157,10 @@ def _failure(lines: _Lines, cells: list[str] | None, error: Exception | None) ->
     if error is not None:
         if lines.line == lines.first:
             return f"not readable as CSV: {error}"
-        return (f"a quoted cell opened on this line runs on to line {lines.line}, not readable there as CSV "
-                f"({error}): a quote not closed?")
+        return (
+            f"a quoted cell opened on this line runs on to line {lines.line}, not readable there as CSV "
+            f"({error}): a quote not closed?"
+        )
     if lines.ended and cells is not None:  # the csv module closes a quoted cell left open at the end
         return "a quote opened on this line is never closed (the file ends inside the quoted cell)"
     return None
@@ -218,5 +225,7 @@ class CsvFile:
 
     def _unclosed_quotes(self, line: int) -> str:
         limit = max(self.size, MIN_REREAD_BYTES) // (1024 * 1024)
-        return (f"{self.path}: line {line}: too many quotes never closed ({limit} MiB read again after them): "
-                "a quote inside a cell must be doubled, in a cell that is quoted; fix the file's quoting")
+        return (
+            f"{self.path}: line {line}: too many quotes never closed ({limit} MiB read again after them): "
+            "a quote inside a cell must be doubled, in a cell that is quoted; fix the file's quoting"
+        )

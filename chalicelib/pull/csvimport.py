@@ -109,8 +109,10 @@ class Columns:
         for index, name in enumerate(file.header):
             key = header_key(name)
             if key in found and key in read:  # which of the two holds the data is anybody's guess
-                raise CsvFileError(f"{file.path}: the header names {redacted(name, 80)!r} twice (columns "
-                                   f"{found[key] + 1} and {index + 1}): rename or remove one")
+                raise CsvFileError(
+                    f"{file.path}: the header names {redacted(name, 80)!r} twice (columns "
+                    f"{found[key] + 1} and {index + 1}): rename or remove one"
+                )
             found.setdefault(key, index)
         self.width = len(file.header)
         self.index: dict[str, int] = {}
@@ -129,7 +131,7 @@ class Columns:
 
     def overflow(self, record: list[str]) -> bool:
         """More non-empty cells than the header names: a comma in an unquoted cell shifts the row."""
-        return len(record) > self.width and any(cell.strip() for cell in record[self.width:])
+        return len(record) > self.width and any(cell.strip() for cell in record[self.width :])
 
 
 def _missing_columns(file: CsvFile, title: str, missing: list[str]) -> str:
@@ -147,9 +149,15 @@ def _missing_columns(file: CsvFile, title: str, missing: list[str]) -> str:
 class CsvSource:
     """A CSV file as pages of canonical events (the pulling.Puller contract)."""
 
-    def __init__(self, file: CsvFile, reader: RowReader, check: Callable[[CredentialEvent], object],
-                 on_bad: Callable[[BadRow], None] | None = None, rows_per_page: int = ROWS_PER_PAGE,
-                 page_bytes: int = PAGE_BYTES) -> None:
+    def __init__(
+        self,
+        file: CsvFile,
+        reader: RowReader,
+        check: Callable[[CredentialEvent], object],
+        on_bad: Callable[[BadRow], None] | None = None,
+        rows_per_page: int = ROWS_PER_PAGE,
+        page_bytes: int = PAGE_BYTES,
+    ) -> None:
         self.file = file
         self.reader = reader
         self.columns = Columns(file, reader)  # checked now: a wrong file fails before any row is read
@@ -196,8 +204,12 @@ class CsvSource:
             self._bad(record.line, record.reason, position)
             return None
         if self.columns.overflow(record.cells):
-            self._bad(record.line, f"{len(record.cells)} cells, the header names {self.columns.width}: "
-                                   "a delimiter inside an unquoted cell?", position)
+            self._bad(
+                record.line,
+                f"{len(record.cells)} cells, the header names {self.columns.width}: "
+                "a delimiter inside an unquoted cell?",
+                position,
+            )
             return None
         try:
             items = self.reader.events(self.columns.cells(record.cells))
@@ -216,8 +228,9 @@ class CsvSource:
         queued = [event.model_dump(mode="json", exclude_none=True) for event in events]
         weight = sum(queued_size(e) + 1 for e in queued)
         if weight > self.page_bytes:
-            self._bad(record.line, f"too large to queue ({weight:,} bytes of events; at most "
-                                   f"{self.page_bytes:,})", position)
+            self._bad(
+                record.line, f"too large to queue ({weight:,} bytes of events; at most {self.page_bytes:,})", position
+            )
             return None
         position.good += 1
         return queued, weight
@@ -235,7 +248,6 @@ class CsvSource:
             self.stats.bad_rows.append(bad)
         if self.on_bad:
             self.on_bad(bad)
-
 
 
 class LayoutRows:

@@ -53,8 +53,7 @@ REQUIRED = ("platform", "credential_id", "name", "template_iri")
 # Fields that identify (besides learner_email, template_iri and url, read as what they are):
 # a control character in one makes the row bad.
 IDENTIFIERS = ("credential_id", "employee_id", "platform_user_id", "template_id", "image", "issuer_url")
-STATUSES = {"issued": None, "accepted": Kind.ACCEPTED, "rejected": Kind.REJECTED, "revoked": Kind.REVOKED,
-            "skip": None}
+STATUSES = {"issued": None, "accepted": Kind.ACCEPTED, "rejected": Kind.REJECTED, "revoked": Kind.REVOKED, "skip": None}
 PLATFORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 MAX_MAPPING_BYTES = 1024 * 1024  # a mapping is a few lines: anything far larger is another file
@@ -110,8 +109,11 @@ class Conversion(BaseModel):
             raw = cells.get(self.column)
         else:
             parts = {name: cells.get(name) for name in self._columns}
-            raw = None if None in parts.values() else PLACEHOLDER.sub(lambda m: parts[m.group(1)] or "",
-                                                                         self.template or "")
+            raw = (
+                None
+                if None in parts.values()
+                else PLACEHOLDER.sub(lambda m: parts[m.group(1)] or "", self.template or "")
+            )
         raw = raw if raw is not None else self.default
         if raw is None or self.map is None:
             return raw
@@ -225,8 +227,11 @@ class MappingRows:
                 identifier(value, field)
         url = values.get("url")
         issued_at = self._time("issued_at", values)
-        issuer = (Issuer(name=values.get("issuer_name"), url=values.get("issuer_url"))
-                  if values.get("issuer_name") or values.get("issuer_url") else None)
+        issuer = (
+            Issuer(name=values.get("issuer_name"), url=values.get("issuer_url"))
+            if values.get("issuer_name") or values.get("issuer_url")
+            else None
+        )
         split = self.by_field["skills"].split if "skills" in self.by_field else None
         skills = tuple(s.strip() for s in (values.get("skills") or "").split(split or ";") if s.strip())
         try:
@@ -243,15 +248,19 @@ class MappingRows:
                 issued_at=issued_at,
                 expires_at=self._time("expires_at", values),
             )
-            learner = Learner(name=values.get("learner_name"),
-                              email=email_address(values.get("learner_email"), "learner_email"),
-                              earner_id=values.get("employee_id"), platform_user_id=values.get("platform_user_id"))
+            learner = Learner(
+                name=values.get("learner_name"),
+                email=email_address(values.get("learner_email"), "learner_email"),
+                earner_id=values.get("employee_id"),
+                platform_user_id=values.get("platform_user_id"),
+            )
         except ValidationError as error:
             raise InputError.from_validation(error) from None
         if not (learner.email or learner.earner_id):
             raise InputError("learner_email", "missing (nor employee_id)")
-        return CredentialEvent(platform=platform, kind=Kind.ISSUED, learner=learner, credential=credential,
-                               occurred_at=issued_at)
+        return CredentialEvent(
+            platform=platform, kind=Kind.ISSUED, learner=learner, credential=credential, occurred_at=issued_at
+        )
 
     def _time(self, field: str, values: dict[str, str | None]) -> datetime | None:
         text = values.get(field)

@@ -10,9 +10,9 @@ page goes again, and the worker sends the page's statements rather than skip the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from ..delivery.translation import Translator
 from ..errors import ConnectorError
@@ -37,10 +37,17 @@ class ReconcileReport:
     unreadable_pages: list[str] = field(default_factory=list)  # why a page could not be translated
 
 
-def reconcile(platform: str, puller: Puller, since: datetime | None, translator: Translator, lrs: LrsClient,
-              queue: Queue | None, now: datetime,
-              on_page: Callable[[ReconcileReport], None] | None = None,
-              distrust: Callable[[], None] | None = None) -> ReconcileReport:
+def reconcile(
+    platform: str,
+    puller: Puller,
+    since: datetime | None,
+    translator: Translator,
+    lrs: LrsClient,
+    queue: Queue | None,
+    now: datetime,
+    on_page: Callable[[ReconcileReport], None] | None = None,
+    distrust: Callable[[], None] | None = None,
+) -> ReconcileReport:
     """queue None: only list what is missing (a dry run). distrust: forgets the delivered-statement
     log, called once before the first page is queued again."""
     report = ReconcileReport()
@@ -53,8 +60,9 @@ def reconcile(platform: str, puller: Puller, since: datetime | None, translator:
             report.unreadable_pages.append(f"page {report.pages}: {error}")
             continue
         report.statements += len(statements)
-        missing = [Missing(s["id"], s["verb"]["id"], s["object"].get("id", "")) for s in statements
-                   if not stored.holds(s)]
+        missing = [
+            Missing(s["id"], s["verb"]["id"], s["object"].get("id", "")) for s in statements if not stored.holds(s)
+        ]
         report.missing.extend(missing)
         if missing and queue is not None:
             if distrust is not None and not report.pages_sent:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .. import metrics
 from ..errors import shown_id
@@ -38,7 +39,7 @@ class PullLimits:
     pages: int = 0  # pages one run reads at most; 0: no bound (PULL_MAX_PAGES)
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "PullLimits":
+    def from_settings(cls, settings: Settings) -> PullLimits:
         return cls(settings.pull_max_empty_pages, settings.pull_max_pages)
 
 
@@ -65,18 +66,25 @@ class PullReport:
         return max(0.0, (self.total - self.records) / rate)
 
     def as_dict(self) -> dict:
-        return {"platform": self.platform, "mode": self.mode, "pages": self.pages, "records": self.records,
-                "total": self.total, "finished": self.finished, "seconds": round(self.elapsed(), 3)}
+        return {
+            "platform": self.platform,
+            "mode": self.mode,
+            "pages": self.pages,
+            "records": self.records,
+            "total": self.total,
+            "finished": self.finished,
+            "seconds": round(self.elapsed(), 3),
+        }
 
 
-def request_seconds(settings: "Settings") -> float:
+def request_seconds(settings: Settings) -> float:
     """The longest one request takes under `settings`: each try running to its deadline
     (HTTP_REQUEST_DEADLINE), the longest wait between two (HTTP_BACKOFF_CAP, a Retry-After too)."""
     tries = settings.http_max_attempts
     return tries * settings.http_request_deadline + (tries - 1) * settings.http_backoff_cap
 
 
-def scheduled_settings(settings: "Settings") -> "Settings":
+def scheduled_settings(settings: Settings) -> Settings:
     """`settings` with a request's tries cut to fit PAGE_ALLOWANCE_SECONDS: as many as fit, each
     with its whole deadline (one try of the allowance itself when not even one fits). Its
     request_seconds() is then the page allowance of a scheduled run."""
@@ -113,8 +121,10 @@ class _Guard:
             raise self.stop("its next page leads back to a page this run already read")
         self.empty = self.empty + 1 if page.no_progress() else 0
         if self.empty > self.limits.empty_pages:
-            raise self.stop(f"more than {self.limits.empty_pages} pages in a row came back empty while "
-                             "announcing more (PULL_MAX_EMPTY_PAGES)")
+            raise self.stop(
+                f"more than {self.limits.empty_pages} pages in a row came back empty while "
+                "announcing more (PULL_MAX_EMPTY_PAGES)"
+            )
 
     def stored(self, resume: str | None) -> None:
         self.kept = resume
@@ -128,8 +138,10 @@ class _Guard:
 
     def stop(self, cause: str) -> PullStopped:
         where = "the beginning" if self.kept is None else shown_id(self.kept, 120)
-        return PullStopped(f"{self.report.platform} {self.report.mode} stopped: {cause}; the cursor stays at "
-                           f"the last page queued ({where}): run it again once the platform answers normally")
+        return PullStopped(
+            f"{self.report.platform} {self.report.mode} stopped: {cause}; the cursor stays at "
+            f"the last page queued ({where}): run it again once the platform answers normally"
+        )
 
 
 def _pages(puller: Puller, mode: Mode, start: str | None, since: datetime | None, guard: _Guard) -> Iterator[Page]:
@@ -150,9 +162,17 @@ class PullRunner:
         self.queue = queue
         self.limits = limits or PullLimits.from_settings(_settings())
 
-    def run(self, platform: str, mode: Mode, puller: Puller, *, since: datetime | None = None,
-            deadline: float | None = None, on_page: Callable[[PullReport], None] | None = None,
-            cursor: str | None = None) -> PullReport:
+    def run(
+        self,
+        platform: str,
+        mode: Mode,
+        puller: Puller,
+        *,
+        since: datetime | None = None,
+        deadline: float | None = None,
+        on_page: Callable[[PullReport], None] | None = None,
+        cursor: str | None = None,
+    ) -> PullReport:
         """platform: a platform's or a named connection's name (its messages' source, its cursor);
         deadline: a time.monotonic() value after which no further page is started; cursor: where
         the position is stored, when not the platform's own for `mode` (a CSV file's)."""
@@ -182,7 +202,7 @@ class PullRunner:
         return report
 
 
-def _settings() -> "Settings":
+def _settings() -> Settings:
     from ..settings import load_settings
 
     return load_settings()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timezone
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +21,7 @@ def _new_id() -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class QueueMessage(BaseModel):
@@ -48,7 +49,7 @@ class QueueMessage(BaseModel):
     correlation_id: str | None = None
 
     @classmethod
-    def for_event(cls, event: "CredentialEvent") -> "QueueMessage":
+    def for_event(cls, event: CredentialEvent) -> QueueMessage:
         """A canonical event the connector made itself, for the workers to translate and deliver."""
         return cls(source=event.connection_name, kind="event", body=event.model_dump(mode="json"))
 
@@ -67,8 +68,9 @@ class MessageTooLarge(ConnectorError):
 
 def ensure_fits(message: QueueMessage, size: int, index: int = 0) -> None:
     if size > MAX_MESSAGE_BYTES:
-        raise MessageTooLarge(f"the {message.source} message is {size:,} bytes; the queue accepts at most "
-                              f"{MAX_MESSAGE_BYTES:,}", index)
+        raise MessageTooLarge(
+            f"the {message.source} message is {size:,} bytes; the queue accepts at most {MAX_MESSAGE_BYTES:,}", index
+        )
 
 
 class Queue(Protocol):
@@ -83,7 +85,7 @@ class Queue(Protocol):
         """Messages waiting, where the backend can tell cheaply."""
 
 
-def open_queue(settings: "Settings") -> Queue:
+def open_queue(settings: Settings) -> Queue:
     if settings.queue_backend == "sqs":
         from .sqs import SqsQueue
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from queue import SimpleQueue
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Protocol
 
 from ..observability import log
 from ..sqlitedb import SqliteDb
@@ -57,8 +58,9 @@ class LocalOutbox:
         with self.db.transaction() as conn:  # an array's documents: all queued, or none
             conn.executemany(_INSERT, rows)
 
-    def receive(self, max_messages: int = 10, visibility_seconds: float = 60.0,
-                max_bytes: int | None = None) -> list[Leased]:
+    def receive(
+        self, max_messages: int = 10, visibility_seconds: float = 60.0, max_bytes: int | None = None
+    ) -> list[Leased]:
         """Lease up to max_messages ready messages, oldest first; with max_bytes, no more than
         that many bytes of bodies (the first message always)."""
         now = time.time()
@@ -235,7 +237,7 @@ class OutboxDrainer:
         self._settle(leased, failed)
         return len(leased)
 
-    def drain_available(self, stopping: Callable[[], bool] = lambda: False, sender: "_Sender | None" = None) -> int:
+    def drain_available(self, stopping: Callable[[], bool] = lambda: False, sender: _Sender | None = None) -> int:
         """Drain until nothing is ready and nothing is in flight (or `stopping()`); return how
         many messages were received. Pipelined with a `stage` function, else batch by batch."""
         if self.stage is None:

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
 from ..awsclients import aws_client
-from ..observability import log
 from ..errors import ConnectorError
+from ..observability import log
 from . import MAX_MESSAGE_BYTES, QueueMessage, ensure_fits
-
 
 # Characters SQS refuses in a body or attribute value (it answers InvalidMessageContents).
 _NOT_SQS_TEXT = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -45,7 +45,9 @@ class SqsQueue:
             answer = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=[e for e, _ in batch])
             if answer.get("Failed"):
                 codes = sorted({failure.get("Code", "?") for failure in answer["Failed"]})
-                raise ConnectorError(f"SQS refused {len(answer['Failed'])} of {len(batch)} messages ({', '.join(codes)})")
+                raise ConnectorError(
+                    f"SQS refused {len(answer['Failed'])} of {len(batch)} messages ({', '.join(codes)})"
+                )
 
     def depth(self) -> int | None:
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]

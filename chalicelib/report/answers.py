@@ -61,12 +61,17 @@ def held_by_team_role(ledger: Ledger) -> Table:
         where = (credential.team, credential.job_role)
         credentials[where] += 1
         learners[where].add(credential.learner)
-    rows: list[tuple[Cell, ...]] = [(team, role, credentials[(team, role)], len(learners[(team, role)]))
-                                    for team, role in sorted(credentials)]
-    return Table("held_by_team_role", "Credentials held by team and job role",
-                 "Credentials held at the end of the range, whenever earned (not revoked, declined or expired), "
-                 "and the people holding them.",
-                 ("team", "job_role", "credentials", "learners"), rows)
+    rows: list[tuple[Cell, ...]] = [
+        (team, role, credentials[(team, role)], len(learners[(team, role)])) for team, role in sorted(credentials)
+    ]
+    return Table(
+        "held_by_team_role",
+        "Credentials held by team and job role",
+        "Credentials held at the end of the range, whenever earned (not revoked, declined or expired), "
+        "and the people holding them.",
+        ("team", "job_role", "credentials", "learners"),
+        rows,
+    )
 
 
 def skills_by_team(ledger: Ledger, options: Options = Options()) -> Table:
@@ -84,11 +89,15 @@ def skills_by_team(ledger: Ledger, options: Options = Options()) -> Table:
         for team in sorted(set(sizes) | set(people)):
             size = None if team == UNKNOWN else sizes[team]
             rows.append((skill, team, *_shares(len(holders[skill].get(team, ())), size, team != UNKNOWN)))
-    return Table("skills_by_team", "Skills held, and the teams missing them",
-                 "People holding each skill through a credential held at the end of the range, whenever earned; "
-                 "team_size from the learner directory; % rounded to the nearest whole; "
-                 f"'{MISSING}': no one in the team holds it ('{UNKNOWN}' is no team and is never flagged).",
-                 ("skill", "team", "learners", "gap", "team_size", "holding_pct", "without", "without_pct"), rows)
+    return Table(
+        "skills_by_team",
+        "Skills held, and the teams missing them",
+        "People holding each skill through a credential held at the end of the range, whenever earned; "
+        "team_size from the learner directory; % rounded to the nearest whole; "
+        f"'{MISSING}': no one in the team holds it ('{UNKNOWN}' is no team and is never flagged).",
+        ("skill", "team", "learners", "gap", "team_size", "holding_pct", "without", "without_pct"),
+        rows,
+    )
 
 
 def _team_sizes(headcounts: Mapping[str, int], people: Mapping[str, set[str]]) -> dict[str, int]:
@@ -131,41 +140,64 @@ def share_funnel(ledger: Ledger) -> Table:
         for channel in sorted(channels[(when, badge)]):
             shared, viewed = (steps[(when, badge, channel, stage)] for stage in (SHARED, VIEWED))
             rows.append((when, name, channel, None, None, shared, viewed))
-    return Table("share_funnel", "Share funnel by month, credential and channel",
-                 f"Statements per month: credentials {EARNED} (not revoked since), {ACCEPTED}, {SHARED} and "
-                 f"{VIEWED}; channel rows split shares and views by the share medium.",
-                 ("month", "credential", "channel", *STAGES), rows)
+    return Table(
+        "share_funnel",
+        "Share funnel by month, credential and channel",
+        f"Statements per month: credentials {EARNED} (not revoked since), {ACCEPTED}, {SHARED} and "
+        f"{VIEWED}; channel rows split shares and views by the share medium.",
+        ("month", "credential", "channel", *STAGES),
+        rows,
+    )
 
 
 def activities_before_earning(ledger: Ledger, preceding: PrecedingActivities, options: Options) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for badge in sorted(preceding.earners, key=ledger.name):
         for rank, (activity, learners) in enumerate(preceding.top(badge, options.top), 1):
-            rows.append((ledger.name(badge), len(preceding.earners[badge]), rank, activity, learners,
-                         preceding.earnings[badge]))
-    return Table("activities_before_earning", f"Activities completed in the {options.before_days} days before earning",
-                 f"Per credential earned in the range (earners: people; earnings: renewals counted again), the "
-                 f"{options.top} activities most learners completed, passed, mastered or attended in the "
-                 f"{options.before_days} days before earning it (each learner once).",
-                 ("credential", "earners", "rank", "activity", "learners", "earnings"), rows)
+            rows.append(
+                (ledger.name(badge), len(preceding.earners[badge]), rank, activity, learners, preceding.earnings[badge])
+            )
+    return Table(
+        "activities_before_earning",
+        f"Activities completed in the {options.before_days} days before earning",
+        f"Per credential earned in the range (earners: people; earnings: renewals counted again), the "
+        f"{options.top} activities most learners completed, passed, mastered or attended in the "
+        f"{options.before_days} days before earning it (each learner once).",
+        ("credential", "earners", "rank", "activity", "learners", "earnings"),
+        rows,
+    )
 
 
 def expiring(ledger: Ledger, options: Options) -> Table:
     end = ledger.window.until
     horizon = timedelta(days=options.expiring_days)  # compared with differences: end + horizon may pass year 9999
-    due = sorted(((c.expires_at, c) for c in ledger.held() if c.expires_at is not None and end < c.expires_at
-                  and c.expires_at - end <= horizon),
-                 key=lambda item: (item[0], ledger.name(item[1].badge), item[1].label, item[1].team, item[1].key))
+    due = sorted(
+        (
+            (c.expires_at, c)
+            for c in ledger.held()
+            if c.expires_at is not None and end < c.expires_at and c.expires_at - end <= horizon
+        ),
+        key=lambda item: (item[0], ledger.name(item[1].badge), item[1].label, item[1].team, item[1].key),
+    )
     columns: tuple[str, ...] = ("credential", "learner", "team", "expires_at", "days_left")
     rows: list[tuple[Cell, ...]] = []
     for expires_at, credential in due:
         days_left = (expires_at - end) // timedelta(days=1)  # whole days left, part days dropped
-        row: tuple[Cell, ...] = (ledger.name(credential.badge), credential.label, credential.team,
-                                 expires_at.date().isoformat(), days_left)
+        row: tuple[Cell, ...] = (
+            ledger.name(credential.badge),
+            credential.label,
+            credential.team,
+            expires_at.date().isoformat(),
+            days_left,
+        )
         rows.append((*row, credential.email or "") if options.include_emails else row)
     if options.include_emails:
         columns = (*columns, "email")
-    return Table("expiring", f"Credentials expiring in the {options.expiring_days} days after the range",
-                 f"Credentials held at the end of the range (whenever earned) whose expiry falls in the next "
-                 f"{options.expiring_days} days; days_left: whole days from the end of the range, part days dropped.",
-                 columns, rows)
+    return Table(
+        "expiring",
+        f"Credentials expiring in the {options.expiring_days} days after the range",
+        f"Credentials held at the end of the range (whenever earned) whose expiry falls in the next "
+        f"{options.expiring_days} days; days_left: whole days from the end of the range, part days dropped.",
+        columns,
+        rows,
+    )

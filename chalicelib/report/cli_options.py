@@ -12,17 +12,42 @@ ADDABLE = ("roles", "cohorts", "lift", "searches")  # here, so that the command 
 
 
 def add_arguments(report: argparse.ArgumentParser) -> None:
-    report.add_argument("--add", action="append", default=[], metavar="ANSWERS", type=_answers,
-                        help=f"add answers to the five, comma-separated: {', '.join(ADDABLE)}, or all")
-    report.add_argument("--who-skill", action="append", default=[], metavar="NAME",
-                        help="add the people holding this skill (repeatable)")
-    report.add_argument("--who-credential", action="append", default=[], metavar="NAME",
-                        help="add the people holding this credential, by name or badge class IRI (repeatable)")
-    for option, what in (("--team", "team"), ("--role", "job role"), ("--credential", "credential (name or IRI)"),
-                         ("--skill", "skill"),
-                         ("--organisation", "organisation (a connection's label or name, or a platform)")):
-        report.add_argument(option, action="append", default=[], metavar="NAME",
-                            help=f"every answer only about credentials of this {what} (repeatable: any of them)")
+    report.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="ANSWERS",
+        type=_answers,
+        help=f"add answers to the five, comma-separated: {', '.join(ADDABLE)}, or all",
+    )
+    report.add_argument(
+        "--who-skill",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add the people holding this skill (repeatable)",
+    )
+    report.add_argument(
+        "--who-credential",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add the people holding this credential, by name or badge class IRI (repeatable)",
+    )
+    for option, what in (
+        ("--team", "team"),
+        ("--role", "job role"),
+        ("--credential", "credential (name or IRI)"),
+        ("--skill", "skill"),
+        ("--organisation", "organisation (a connection's label or name, or a platform)"),
+    ):
+        report.add_argument(
+            option,
+            action="append",
+            default=[],
+            metavar="NAME",
+            help=f"every answer only about credentials of this {what} (repeatable: any of them)",
+        )
 
 
 def _answers(text: str) -> tuple[str, ...]:
@@ -38,6 +63,7 @@ def more_from(args: argparse.Namespace) -> More:  # extra is imported with the a
     from .filters import Filters
 
     added = tuple(dict.fromkeys(name for names in args.add for name in names))
-    filters = Filters(tuple(args.team), tuple(args.role), tuple(args.credential), tuple(args.skill),
-                      tuple(args.organisation))
+    filters = Filters(
+        tuple(args.team), tuple(args.role), tuple(args.credential), tuple(args.skill), tuple(args.organisation)
+    )
     return More(added, tuple(args.who_skill), tuple(args.who_credential), filters)

@@ -32,15 +32,39 @@ class Cohort:
     def row(self, when: str, name: str, period: str) -> tuple[Cell, ...]:
         shares, views = (sum(n for (_, s), n in self.statements.items() if s == stage) for stage in (SHARED, VIEWED))
         everywhere = set().union(*self.shared.values())
-        return (when, name, ALL_CHANNELS, self.earned, len(self.learners), percent(len(self.accepted), self.earned),
-                percent(len(everywhere), self.earned), shares, views, ratio(views, shares), period)
+        return (
+            when,
+            name,
+            ALL_CHANNELS,
+            self.earned,
+            len(self.learners),
+            percent(len(self.accepted), self.earned),
+            percent(len(everywhere), self.earned),
+            shares,
+            views,
+            ratio(views, shares),
+            period,
+        )
 
     def channel_rows(self, when: str, name: str, period: str) -> list[tuple[Cell, ...]]:
         rows: list[tuple[Cell, ...]] = []
         for channel in sorted({c for c, _ in self.statements}):
             shares, views = self.statements[(channel, SHARED)], self.statements[(channel, VIEWED)]
-            rows.append((when, name, channel, None, None, None, percent(len(self.shared[channel]), self.earned),
-                         shares, views, ratio(views, shares), period))
+            rows.append(
+                (
+                    when,
+                    name,
+                    channel,
+                    None,
+                    None,
+                    None,
+                    percent(len(self.shared[channel]), self.earned),
+                    shares,
+                    views,
+                    ratio(views, shares),
+                    period,
+                )
+            )
         return rows
 
 
@@ -95,9 +119,24 @@ def share_cohorts(ledger: Ledger, steps: LinkedSteps) -> Table:
         rows.append(cohorts[(when, badge)].row(when, name, period))
         if badge:
             rows.extend(cohorts[(when, badge)].channel_rows(when, name, period))
-    return Table("share_cohorts", "Share funnel by month earned (cohort rates)",
-                 "Of the credentials earned in each month (not revoked): learners, % accepted and % shared by the end "
-                 "of the range, shares, views and views per share; channel rows split shares and views by channel; "
-                 f"'{PARTIAL}': the range cuts the month.",
-                 ("month", "credential", "channel", "earned", "learners", "accepted_pct", "shared_pct", "shares",
-                  "views", "views_per_share", "period"), rows)
+    return Table(
+        "share_cohorts",
+        "Share funnel by month earned (cohort rates)",
+        "Of the credentials earned in each month (not revoked): learners, % accepted and % shared by the end "
+        "of the range, shares, views and views per share; channel rows split shares and views by channel; "
+        f"'{PARTIAL}': the range cuts the month.",
+        (
+            "month",
+            "credential",
+            "channel",
+            "earned",
+            "learners",
+            "accepted_pct",
+            "shared_pct",
+            "shares",
+            "views",
+            "views_per_share",
+            "period",
+        ),
+        rows,
+    )

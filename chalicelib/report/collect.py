@@ -22,13 +22,20 @@ class Source(Protocol):
     def voided(self, statement_ids: Iterable[str]) -> Iterable[Mapping[str, Any]]: ...
 
 
-def build_report(source: Source, vocab: v.DeploymentVocabulary, window: Window, options: Options,
-                 more: More = More(), skills: SkillsVocabulary | None = None,
-                 identity: Coverage | None = None) -> list[Table]:
+def build_report(
+    source: Source,
+    vocab: v.DeploymentVocabulary,
+    window: Window,
+    options: Options,
+    more: More = More(),
+    skills: SkillsVocabulary | None = None,
+    identity: Coverage | None = None,
+) -> list[Table]:
     ledger = Ledger(StatementReader(vocab, skills), window)
     steps = more.linked_steps(vocab, window)
-    section = (IdentitySection(identity, ledger.reader, window, more.filters.organisations)
-               if identity is not None else None)
+    section = (
+        IdentitySection(identity, ledger.reader, window, more.filters.organisations) if identity is not None else None
+    )
     for statement in source.statements(credential_verbs(vocab)):
         ledger.add(statement)
         if section is not None:

@@ -56,8 +56,9 @@ class Extra:
     def tables(self) -> list[Table]:
         found: list[Table] = []
         if self.more.who_skills or self.more.who_credentials:
-            found.append(who.who(self.ledger, self.more.who_skills, self.more.who_credentials,
-                                 self.options.include_emails))
+            found.append(
+                who.who(self.ledger, self.more.who_skills, self.more.who_credentials, self.options.include_emails)
+            )
         if ROLES in self.more.add:
             found += [roles.credentials_by_role(self.ledger), roles.roles_by_credential(self.ledger)]
         if COHORTS in self.more.add and self.steps is not None:

@@ -29,31 +29,53 @@ def _who(table: Table) -> str:
 def _credentials_by_role(table: Table) -> str:
     records = table.records()
     values = {(str(r["job_role"]), str(r["credential"])): _whole(r["holders"]) for r in records}
-    return svg.heatmap(_in_order(records, "job_role"), sorted({str(r["credential"]) for r in records}), values,
-                       "Holders of each credential per job role", "no one in this role holds it")
+    return svg.heatmap(
+        _in_order(records, "job_role"),
+        sorted({str(r["credential"]) for r in records}),
+        values,
+        "Holders of each credential per job role",
+        "no one in this role holds it",
+    )
 
 
 def _roles_by_credential(table: Table) -> str:
     records = table.records()
     values = {(str(r["credential"]), str(r["job_role"])): _whole(r["holders"]) for r in records}
-    return svg.columns(_in_order(records, "credential"), sorted({str(r["job_role"]) for r in records}), values,
-                       "Holders of each credential, stacked by job role")
+    return svg.columns(
+        _in_order(records, "credential"),
+        sorted({str(r["job_role"]) for r in records}),
+        values,
+        "Holders of each credential, stacked by job role",
+    )
 
 
 def _cohorts(table: Table) -> str:
     records = [r for r in table.records() if r["credential"] == ALL_CREDENTIALS and r["channel"] == ALL_CHANNELS]
     values = {(str(r["month"]), rate): _whole(r[rate]) for r in records for rate in ("accepted_pct", "shared_pct")}
-    return svg.columns(_in_order(records, "month"), ["accepted_pct", "shared_pct"], values,
-                       "% of each month's credentials accepted and shared", stacked=False)
+    return svg.columns(
+        _in_order(records, "month"),
+        ["accepted_pct", "shared_pct"],
+        values,
+        "% of each month's credentials accepted and shared",
+        stacked=False,
+    )
 
 
 def _lift(table: Table) -> str:
     records = table.records()
     names = [f"{r['credential']} ← {r['activity']}" for r in records]
-    values = {(name, share): _whole(r[share]) for name, r in zip(names, records, strict=True)
-              for share in ("earners_pct", "non_earners_pct")}
-    return svg.columns(names, ["earners_pct", "non_earners_pct"], values,
-                       "% of earners and of non-earners who did each activity", stacked=False)
+    values = {
+        (name, share): _whole(r[share])
+        for name, r in zip(names, records, strict=True)
+        for share in ("earners_pct", "non_earners_pct")
+    }
+    return svg.columns(
+        names,
+        ["earners_pct", "non_earners_pct"],
+        values,
+        "% of earners and of non-earners who did each activity",
+        stacked=False,
+    )
 
 
 def _searches(table: Table) -> str:

@@ -123,7 +123,8 @@ def is_connector_statement(statement: Mapping[str, Any]) -> bool:
     activities = context.get("contextActivities") if isinstance(context, dict) else None
     category = activities.get("category") if isinstance(activities, dict) else None
     return isinstance(category, list) and any(
-        isinstance(item, dict) and item.get("id") == v.OPEN_BADGES_RECIPE for item in category)
+        isinstance(item, dict) and item.get("id") == v.OPEN_BADGES_RECIPE for item in category
+    )
 
 
 def _context_extensions(statement: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -161,8 +162,12 @@ class StatementReader:
     def skill_names(self, statement: Mapping[str, Any]) -> SkillNames:
         """The statement's skills in canonical names, and the names nothing maps (chalicelib/skills.py)."""
         extensions = _context_extensions(statement)
-        return statement_skills(extensions.get(self.vocab.ext_skills), extensions.get(self.vocab.ext_skills_canonical),
-                                self.skills_vocabulary, text_of)
+        return statement_skills(
+            extensions.get(self.vocab.ext_skills),
+            extensions.get(self.vocab.ext_skills_canonical),
+            self.skills_vocabulary,
+            text_of,
+        )
 
     def expires_at(self, statement: Mapping[str, Any]) -> datetime | None:
         """From the context extension, else the same extension in the result (other writers)."""

@@ -34,9 +34,13 @@ class Filters:
         return bool(self.teams or self.roles or self.credentials or self.skills or self.organisations)
 
     def keeps(self, credential: Credential, name: str) -> bool:
-        tests = ((self.teams, (credential.team,)), (self.roles, (credential.job_role,)),
-                 (self.credentials, (name, credential.badge)), (self.skills, credential.skills),
-                 (self.organisations, credential.organisations))
+        tests = (
+            (self.teams, (credential.team,)),
+            (self.roles, (credential.job_role,)),
+            (self.credentials, (name, credential.badge)),
+            (self.skills, credential.skills),
+            (self.organisations, credential.organisations),
+        )
         return all(not wanted or folded(wanted) & folded(found) for wanted, found in tests)
 
     def trimmed(self, credential: Credential) -> Credential:
@@ -50,12 +54,15 @@ class Filters:
         credential is kept or left whole, with all its earnings, as its latest earning says."""
         if not self.active:
             return ledger
-        kept = {key: {number: self.trimmed(c) for number, c in earnings.items()}
-                for key, earnings in ledger.earnings.items()
-                if earnings and self.keeps(latest(earnings), ledger.name(latest(earnings).badge))}
+        kept = {
+            key: {number: self.trimmed(c) for number, c in earnings.items()}
+            for key, earnings in ledger.earnings.items()
+            if earnings and self.keeps(latest(earnings), ledger.name(latest(earnings).badge))
+        }
         current = {key: latest(earnings) for key, earnings in kept.items()}
-        return dataclasses.replace(ledger, earnings=kept,
-                                   steps=steps.ledger_steps(current) if steps is not None else ledger.steps)
+        return dataclasses.replace(
+            ledger, earnings=kept, steps=steps.ledger_steps(current) if steps is not None else ledger.steps
+        )
 
 
 def latest(earnings: Mapping[str, Credential]) -> Credential:

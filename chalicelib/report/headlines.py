@@ -41,8 +41,10 @@ def held(records: list[Record]) -> str:
         per_team[str(record["team"])] += _number(record["credentials"])
     team, most = _largest(per_team)
     total = sum(per_team.values())
-    return (f"{team} holds the most credentials: {most} of {total} ({_percent(most, total)}) "
-            f"across {count(len(per_team), 'team')}")
+    return (
+        f"{team} holds the most credentials: {most} of {total} ({_percent(most, total)}) "
+        f"across {count(len(per_team), 'team')}"
+    )
 
 
 def skills(records: list[Record]) -> str | None:
@@ -74,8 +76,9 @@ NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: 
 
 def _top_skills(records: list[Record]) -> list[str]:
     """The most held skills in the whole organisation (its (all teams) rows), equal ones by name."""
-    organisation = sorted((r for r in records if r["team"] == ALL_TEAMS), key=lambda r: (-_number(r["learners"]),
-                                                                                          str(r["skill"])))
+    organisation = sorted(
+        (r for r in records if r["team"] == ALL_TEAMS), key=lambda r: (-_number(r["learners"]), str(r["skill"]))
+    )
     return [str(r["skill"]) for r in organisation[:TOP_SKILLS]]
 
 
@@ -107,16 +110,20 @@ def funnel(records: list[Record]) -> str:
         return f"{count(earned, 'credential')} earned, none of them shared"
     month = shared[-1]
     shares, views = months[month]["shared"], months[month]["viewed"]
-    return (f"Shares turned into {views / shares:.1f} views each in {month} "
-            f"({count(shares, 'share')}, {count(views, 'view')})")
+    return (
+        f"Shares turned into {views / shares:.1f} views each in {month} "
+        f"({count(shares, 'share')}, {count(views, 'view')})"
+    )
 
 
 def activities(records: list[Record]) -> str:
     earners = {str(r["credential"]): _number(r["earners"]) for r in records}
     credential, most = _largest(Counter(earners))
     first = min((r for r in records if r["credential"] == credential), key=lambda r: _number(r["rank"]))
-    return (f"{credential} is the most earned credential ({count(most, 'earner')}); "
-            f"{_percent(_number(first['learners']), most)} of them did {first['activity']} first")
+    return (
+        f"{credential} is the most earned credential ({count(most, 'earner')}); "
+        f"{_percent(_number(first['learners']), most)} of them did {first['activity']} first"
+    )
 
 
 def expiring(records: list[Record]) -> str:
@@ -124,16 +131,17 @@ def expiring(records: list[Record]) -> str:
     credential, most = _largest(Counter(str(r["credential"]) for r in records))
     if len(records) == 1:
         return f"1 credential expires soon: {credential}, in {count(soonest, 'day')}"
-    return (f"{len(records)} credentials expire soon, {most} of them {credential}; "
-            f"the first in {count(soonest, 'day')}")
+    return f"{len(records)} credentials expire soon, {most} of them {credential}; the first in {count(soonest, 'day')}"
 
 
 def roles(records: list[Record]) -> str:
     """The job role and credential held by the most learners (credentials_by_role)."""
     top = min(records, key=lambda r: (-_number(r["holders"]), str(r["job_role"]), str(r["credential"])))
     held = count(_number(top["holders"]), "learner")
-    return (f"{top['credential']} is the credential most held in one job role: {held} "
-            f"of the {top['job_role']} role ({_shown_percent(top['pct_of_role'])} of its learners with a credential)")
+    return (
+        f"{top['credential']} is the credential most held in one job role: {held} "
+        f"of the {top['job_role']} role ({_shown_percent(top['pct_of_role'])} of its learners with a credential)"
+    )
 
 
 def holders(records: list[Record]) -> str:
@@ -142,10 +150,14 @@ def holders(records: list[Record]) -> str:
     for record in records:
         totals[str(record["credential"])] += _number(record["holders"])
     credential, most = _largest(totals)
-    role = min((r for r in records if r["credential"] == credential),
-               key=lambda r: (-_number(r["holders"]), str(r["job_role"])))
-    return (f"{credential} has the most holders ({most}); {_shown_percent(role['pct_of_holders'])} of them are "
-            f"in the {role['job_role']} role")
+    role = min(
+        (r for r in records if r["credential"] == credential),
+        key=lambda r: (-_number(r["holders"]), str(r["job_role"])),
+    )
+    return (
+        f"{credential} has the most holders ({most}); {_shown_percent(role['pct_of_holders'])} of them are "
+        f"in the {role['job_role']} role"
+    )
 
 
 def cohorts(records: list[Record]) -> str | None:
@@ -156,9 +168,11 @@ def cohorts(records: list[Record]) -> str | None:
         return None
     latest = max(whole, key=lambda r: str(r["month"]))
     views = f", {latest['views_per_share']} views per share" if latest["views_per_share"] is not None else ""
-    return (f"Of the {count(_number(latest['earned']), 'credential')} earned in {latest['month']}, "
-            f"{_shown_percent(latest['accepted_pct'])} were accepted and {_shown_percent(latest['shared_pct'])} "
-            f"shared{views}")
+    return (
+        f"Of the {count(_number(latest['earned']), 'credential')} earned in {latest['month']}, "
+        f"{_shown_percent(latest['accepted_pct'])} were accepted and {_shown_percent(latest['shared_pct'])} "
+        f"shared{views}"
+    )
 
 
 def lift(records: list[Record]) -> str:
@@ -167,19 +181,24 @@ def lift(records: list[Record]) -> str:
     credential, _ = _largest(Counter(earners))
     first = min((r for r in records if r["credential"] == credential), key=lambda r: _number(r["rank"]))
     others = first["non_earners_pct"]
-    against = (f"{_shown_percent(others)} of non-earners" if isinstance(others, (int, float))
-               else "none of the non-earners")
+    against = (
+        f"{_shown_percent(others)} of non-earners" if isinstance(others, (int, float)) else "none of the non-earners"
+    )
     times = f" ({first['lift']} times as many)" if first["lift"] is not None else ""
-    return (f"Before earning {credential}, {_shown_percent(first['earners_pct'])} of earners did {first['activity']}, "
-            f"against {against}{times}")
+    return (
+        f"Before earning {credential}, {_shown_percent(first['earners_pct'])} of earners did {first['activity']}, "
+        f"against {against}{times}"
+    )
 
 
 def searches(records: list[Record]) -> str:
     """The query searched by the most holders of the most held skill."""
     skill = min(records, key=lambda r: (-_number(r["holders"]), str(r["skill"])))["skill"]
     first = min((r for r in records if r["skill"] == skill), key=lambda r: _number(r["rank"]))
-    return (f"Holders of {skill} searched for \"{first['query']}\" the most "
-            f"({count(_number(first['learners']), 'holder')}, {_searches(_number(first['searches']))})")
+    return (
+        f'Holders of {skill} searched for "{first["query"]}" the most '
+        f"({count(_number(first['learners']), 'holder')}, {_searches(_number(first['searches']))})"
+    )
 
 
 def _searches(number: int) -> str:
@@ -199,10 +218,18 @@ def identity(records: list[Record]) -> str:
     said = f"{_percent(mapped, total)} of recipients map to the learner directory ({mapped} of {total})"
     if len(records) == 1:
         return said
-    worst = min(records, key=lambda r: (_number(r["mapped"]) / max(_number(r["recipients"]), 1),
-                                        -_number(r["recipients"]), str(r["organisation"])))
-    return (f"{said}; the fewest in {worst['organisation']}: {_shown_percent(worst['mapped_pct'])} "
-            f"({worst['mapped']} of {worst['recipients']})")
+    worst = min(
+        records,
+        key=lambda r: (
+            _number(r["mapped"]) / max(_number(r["recipients"]), 1),
+            -_number(r["recipients"]),
+            str(r["organisation"]),
+        ),
+    )
+    return (
+        f"{said}; the fewest in {worst['organisation']}: {_shown_percent(worst['mapped_pct'])} "
+        f"({worst['mapped']} of {worst['recipients']})"
+    )
 
 
 def domains(records: list[Record]) -> str:
@@ -231,8 +258,10 @@ HEADLINES: dict[str, tuple[tuple[str, ...], Callable[[list[Record]], str | None]
     "expiring": (("credential", "days_left"), expiring),
     "credentials_by_role": (("job_role", "credential", "holders", "pct_of_role"), roles),
     "roles_by_credential": (("credential", "job_role", "holders", "pct_of_holders"), holders),
-    "share_cohorts": (("month", "credential", "channel", "earned", "accepted_pct", "shared_pct", "views_per_share",
-                       "period"), cohorts),
+    "share_cohorts": (
+        ("month", "credential", "channel", "earned", "accepted_pct", "shared_pct", "views_per_share", "period"),
+        cohorts,
+    ),
     "activity_lift": (("credential", "earners", "rank", "activity", "earners_pct", "non_earners_pct", "lift"), lift),
     "searches_by_skill": (("skill", "holders", "rank", "query", "learners", "searches"), searches),
     "who": (("learner", "team"), who),

@@ -52,8 +52,10 @@ class LrsHistory:
     def finish(self) -> None:
         self._say(f"\rread {self.read:,} statement(s)\n")
         if self.unfound:
-            self._say(f"{self.unfound:,} statement(s) voided after the range could not be read (the LRS shows no "
-                      "voided statement): the credentials they describe are missing from what was held at its end\n")
+            self._say(
+                f"{self.unfound:,} statement(s) voided after the range could not be read (the LRS shows no "
+                "voided statement): the credentials they describe are missing from what was held at its end\n"
+            )
 
     def _count(self) -> None:
         self.read += 1

@@ -15,8 +15,9 @@ from .ledger import Window
 
 
 class IdentitySection:
-    def __init__(self, coverage: Coverage, reader: StatementReader, window: Window,
-                 organisations: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, coverage: Coverage, reader: StatementReader, window: Window, organisations: tuple[str, ...] = ()
+    ) -> None:
         self.coverage, self.reader, self.window = coverage, reader, window
         self.organisations = folded(organisations)  # --organisation: only these rows
 

@@ -152,11 +152,19 @@ class Ledger:
     def _credential(self, statement: Mapping[str, Any], key: str, badge: str, rank: Rank) -> Credential:
         actor = statement.get("actor")
         return Credential(
-            key=key, statement_id=rank[2], badge=badge,
-            learner=facts.actor_key(actor) or "", label=facts.learner_label(actor), email=facts.learner_email(actor),
-            team=self.reader.team(statement), job_role=self.reader.job_role(statement),
-            skills=self.reader.skills(statement), earned_at=rank[0], expires_at=self.reader.expires_at(statement),
-            stored=rank[1], organisations=self.reader.organisations(statement),
+            key=key,
+            statement_id=rank[2],
+            badge=badge,
+            learner=facts.actor_key(actor) or "",
+            label=facts.learner_label(actor),
+            email=facts.learner_email(actor),
+            team=self.reader.team(statement),
+            job_role=self.reader.job_role(statement),
+            skills=self.reader.skills(statement),
+            earned_at=rank[0],
+            expires_at=self.reader.expires_at(statement),
+            stored=rank[1],
+            organisations=self.reader.organisations(statement),
         )
 
     # -- reading the state ---------------------------------------------------------------------
@@ -185,8 +193,9 @@ class Ledger:
         or expired by then."""
         expired = credential.expires_at is not None and credential.expires_at <= self.window.until
         current = self._in_order(credential.key)[-1] is credential
-        return current and not (self.is_revoked(credential) or expired
-                                or self._ends(credential, self.ended.get(credential.key, set())))
+        return current and not (
+            self.is_revoked(credential) or expired or self._ends(credential, self.ended.get(credential.key, set()))
+        )
 
     def earned_in_range(self) -> Iterator[Credential]:
         """Each earning within the range not revoked by its end (a renewal is an earning of its

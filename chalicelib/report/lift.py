@@ -82,14 +82,27 @@ class ActivityLift:
             for rank, activity in enumerate(self._ranked(badge)[:top], 1):
                 did, also = self.counts[(badge, EARNERS, activity)], self.counts[(badge, OTHERS, activity)]
                 share, other_share = percent(did, earners), percent(also, others)
-                rows.append((self.ledger.name(badge), earners, others, rank, self.names[activity], share, other_share,
-                             ratio(did * others, also * earners)))
-        return Table("activity_lift", "Activities before earning, earners against non-earners (lift)",
-                     "Per credential earned in the range: each activity's share of earners (in the days before "
-                     "earning) and of non-earners of the same teams (in the days before the median earning time); "
-                     "lift = earners' share / non-earners' share, empty where no non-earner did it.",
-                     ("credential", "earners", "non_earners", "rank", "activity", "earners_pct", "non_earners_pct",
-                      "lift"), rows)
+                rows.append(
+                    (
+                        self.ledger.name(badge),
+                        earners,
+                        others,
+                        rank,
+                        self.names[activity],
+                        share,
+                        other_share,
+                        ratio(did * others, also * earners),
+                    )
+                )
+        return Table(
+            "activity_lift",
+            "Activities before earning, earners against non-earners (lift)",
+            "Per credential earned in the range: each activity's share of earners (in the days before "
+            "earning) and of non-earners of the same teams (in the days before the median earning time); "
+            "lift = earners' share / non-earners' share, empty where no non-earner did it.",
+            ("credential", "earners", "non_earners", "rank", "activity", "earners_pct", "non_earners_pct", "lift"),
+            rows,
+        )
 
     def _ranked(self, badge: str) -> list[str]:
         earners, others = self.sizes[(badge, EARNERS)], self.sizes[(badge, OTHERS)]

@@ -19,8 +19,7 @@ from ..xapi import vocabulary as v
 from . import facts
 from .ledger import ACCEPTED, NO_CHANNEL, SHARED, VIEWED, Credential, Window, month
 
-STAGE_OF_VERB = {v.VERBS[Kind.ACCEPTED][0]: ACCEPTED, v.VERBS[Kind.SHARED][0]: SHARED,
-                 v.VERBS[Kind.VIEWED][0]: VIEWED}
+STAGE_OF_VERB = {v.VERBS[Kind.ACCEPTED][0]: ACCEPTED, v.VERBS[Kind.SHARED][0]: SHARED, v.VERBS[Kind.VIEWED][0]: VIEWED}
 Keys = tuple[str, str]  # the credential's key, and the key it has when its statement named no assertion
 
 

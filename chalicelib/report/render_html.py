@@ -50,9 +50,11 @@ def _section(table: Table) -> str:
     headline = f'<p class="headline">{svg.escape(said)}.</p>' if said else ""
     drawn = chart(table)
     figure = f'<figure class="chart scroll">{drawn}</figure>' if drawn else ""
-    return (f'<section id="{svg.escape(table.name)}"><h2>{svg.escape(table.title)}</h2>{headline}'
-            f'{figure}<p class="note">{svg.escape(table.note)}</p>'
-            f"{_table(table)}</section>")
+    return (
+        f'<section id="{svg.escape(table.name)}"><h2>{svg.escape(table.title)}</h2>{headline}'
+        f'{figure}<p class="note">{svg.escape(table.note)}</p>'
+        f"{_table(table)}</section>"
+    )
 
 
 def _table(table: Table) -> str:
@@ -86,8 +88,12 @@ def _distinct(records: list[dict[str, Cell]], column: str) -> list[str]:
 def _held(table: Table) -> str:
     records = table.records()
     values = {(str(r["team"]), str(r["job_role"])): int(r["credentials"] or 0) for r in records}
-    return svg.columns(_distinct(records, "team"), _distinct(records, "job_role"), values,
-                       "Credentials held per team, stacked by job role")
+    return svg.columns(
+        _distinct(records, "team"),
+        _distinct(records, "job_role"),
+        values,
+        "Credentials held per team, stacked by job role",
+    )
 
 
 def _skills(table: Table) -> str:
@@ -95,8 +101,14 @@ def _skills(table: Table) -> str:
     skills = list(dict.fromkeys(str(r["skill"]) for r in records))  # the table's order: most held first
     values = {(str(r["skill"]), str(r["team"])): int(r["learners"] or 0) for r in records}
     gaps = {(str(r["skill"]), str(r["team"])) for r in records if r["gap"]}  # the answer's, not every zero
-    return svg.heatmap(skills, _distinct(records, "team"), values, "Learners holding each skill, per team",
-                       "no one in this team holds it", gaps)
+    return svg.heatmap(
+        skills,
+        _distinct(records, "team"),
+        values,
+        "Learners holding each skill, per team",
+        "no one in this team holds it",
+        gaps,
+    )
 
 
 def _funnel(table: Table) -> str:
@@ -105,8 +117,13 @@ def _funnel(table: Table) -> str:
     for record in records:
         for stage in STAGES:
             values[(str(record["month"]), stage)] += int(record[stage] or 0)
-    return svg.columns(_distinct(records, "month"), list(STAGES), values,
-                       "Earned, accepted, shared and viewed per month", stacked=False)
+    return svg.columns(
+        _distinct(records, "month"),
+        list(STAGES),
+        values,
+        "Earned, accepted, shared and viewed per month",
+        stacked=False,
+    )
 
 
 def _activities(table: Table) -> str:

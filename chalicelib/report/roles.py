@@ -26,19 +26,28 @@ def _rows(ledger: Ledger, first: int) -> list[tuple[Cell, ...]]:
     for (group, _), learners in pairs.items():
         whole[group] |= learners
     ordered = sorted(pairs.items(), key=lambda item: (item[0][0], -len(item[1]), item[0][1]))
-    return [(group, other, len(learners), percent(len(learners), len(whole[group])))
-            for (group, other), learners in ordered]
+    return [
+        (group, other, len(learners), percent(len(learners), len(whole[group]))) for (group, other), learners in ordered
+    ]
 
 
 def credentials_by_role(ledger: Ledger) -> Table:
-    return Table("credentials_by_role", "Credentials held per job role",
-                 "Learners of each job role holding each credential at the end of the range (whenever earned); "
-                 "pct_of_role: of the role's learners holding any credential then.",
-                 ("job_role", "credential", "holders", "pct_of_role"), _rows(ledger, ROLE))
+    return Table(
+        "credentials_by_role",
+        "Credentials held per job role",
+        "Learners of each job role holding each credential at the end of the range (whenever earned); "
+        "pct_of_role: of the role's learners holding any credential then.",
+        ("job_role", "credential", "holders", "pct_of_role"),
+        _rows(ledger, ROLE),
+    )
 
 
 def roles_by_credential(ledger: Ledger) -> Table:
-    return Table("roles_by_credential", "Job roles holding each credential",
-                 "Learners holding each credential at the end of the range (whenever earned), per job role; "
-                 "pct_of_holders: of everyone holding the credential.",
-                 ("credential", "job_role", "holders", "pct_of_holders"), _rows(ledger, CREDENTIAL))
+    return Table(
+        "roles_by_credential",
+        "Job roles holding each credential",
+        "Learners holding each credential at the end of the range (whenever earned), per job role; "
+        "pct_of_holders: of everyone holding the credential.",
+        ("credential", "job_role", "holders", "pct_of_holders"),
+        _rows(ledger, CREDENTIAL),
+    )

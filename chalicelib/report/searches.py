@@ -27,8 +27,12 @@ def query_of(statement: Mapping[str, Any]) -> str | None:
     result = statement.get("result")
     result = result if isinstance(result, dict) else {}
     extensions = result.get("extensions")
-    found = (extensions.get(ECC_SEARCH_TERM) if isinstance(extensions, dict) else None, result.get("response"),
-             _parameter(facts.object_id(statement)), facts.object_name(statement))
+    found = (
+        extensions.get(ECC_SEARCH_TERM) if isinstance(extensions, dict) else None,
+        result.get("response"),
+        _parameter(facts.object_id(statement)),
+        facts.object_name(statement),
+    )
     text = next((facts.text_of(value) for value in found if facts.text_of(value)), None)
     return " ".join(text.split()).casefold() if text else None
 
@@ -74,7 +78,11 @@ class SkillSearches:
             found = sorted(((q, n) for (s, q), n in self.learners.items() if s == skill), key=lambda i: (-i[1], i[0]))
             for rank, (query, learners) in enumerate(found[:top], 1):
                 rows.append((skill, self.holders[skill], rank, query, learners, self.searches[(skill, query)]))
-        return Table("searches_by_skill", "Topics searched by the holders of each skill",
-                     "Per skill held at the end of the range (whenever earned): the queries its holders searched "
-                     "most in the range (xAPI 'searched'), by how many holders, and how many searches.",
-                     ("skill", "holders", "rank", "query", "learners", "searches"), rows)
+        return Table(
+            "searches_by_skill",
+            "Topics searched by the holders of each skill",
+            "Per skill held at the end of the range (whenever earned): the queries its holders searched "
+            "most in the range (xAPI 'searched'), by how many holders, and how many searches.",
+            ("skill", "holders", "rank", "query", "learners", "searches"),
+            rows,
+        )

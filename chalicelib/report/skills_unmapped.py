@@ -30,6 +30,13 @@ def unmapped_skills(source: Source, reader: StatementReader, window: Window) -> 
             carriers[name].add(facts.credential_key(statement))
     rows: list[tuple[Cell, ...]] = [(name, len(keys)) for name, keys in carriers.items()]
     rows.sort(key=lambda row: (-int(row[1] or 0), str(row[0]).casefold(), str(row[0])))
-    return [Table("skills_unmapped", "Skill names the skills file does not map",
-                  "Skill names of credentials earned in the range that SKILLS_FILE maps to no skill, "
-                  "most carried first: add them as skills or aliases.", ("skill", "credentials"), rows)]
+    return [
+        Table(
+            "skills_unmapped",
+            "Skill names the skills file does not map",
+            "Skill names of credentials earned in the range that SKILLS_FILE maps to no skill, "
+            "most carried first: add them as skills or aliases.",
+            ("skill", "credentials"),
+            rows,
+        )
+    ]

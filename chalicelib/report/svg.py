@@ -90,9 +90,11 @@ def unique(labels: Sequence[str]) -> list[str]:
 
 def _svg(width: float, height: float, label: str, body: list[str]) -> str:
     width, height = math.ceil(width), math.ceil(height)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" role="img" aria-label="{escape(label)}" {FONT}>'
-            f"<title>{escape(label)}</title>" + "".join(body) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{escape(label)}" {FONT}>'
+        f"<title>{escape(label)}</title>" + "".join(body) + "</svg>"
+    )
 
 
 def _text(x: float, y: float, lines: Sequence[str] | str, anchor: str = "start", extra: str = "") -> str:
@@ -102,8 +104,9 @@ def _text(x: float, y: float, lines: Sequence[str] | str, anchor: str = "start",
     if len(lines) == 1:
         inner = escape(lines[0])
     else:
-        inner = "".join(f'<tspan x="{x:.1f}" dy="{0 if n == 0 else LINE}">{escape(line)}</tspan>'
-                        for n, line in enumerate(lines))
+        inner = "".join(
+            f'<tspan x="{x:.1f}" dy="{0 if n == 0 else LINE}">{escape(line)}</tspan>' for n, line in enumerate(lines)
+        )
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{inner}</text>'
 
 
@@ -114,8 +117,10 @@ def _label(x: float, top: float, height: float, lines: Sequence[str], anchor: st
 
 
 def _rect(x: float, y: float, width: float, height: float, fill: str, tip: str, extra: str = "") -> str:
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{height:.1f}" fill="{fill}"{extra}>'
-            f"<title>{escape(tip)}</title></rect>")
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{height:.1f}" fill="{fill}"{extra}>'
+        f"<title>{escape(tip)}</title></rect>"
+    )
 
 
 def nice_step(value: float, ticks: int = 4) -> int:
@@ -127,8 +132,10 @@ def nice_step(value: float, ticks: int = 4) -> int:
 
 
 def empty(label: str, message: str = "Nothing in this range") -> str:
-    body = [f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="59" rx="6" fill="#f8fafc" stroke="#cbd5e1"/>',
-            _text(WIDTH / 2, 35, message, "middle", ' fill="#64748b"')]
+    body = [
+        f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="59" rx="6" fill="#f8fafc" stroke="#cbd5e1"/>',
+        _text(WIDTH / 2, 35, message, "middle", ' fill="#64748b"'),
+    ]
     return _svg(WIDTH, 60, label, body)
 
 
@@ -136,8 +143,10 @@ def hbars(items: Sequence[tuple[str, int]], label: str) -> str:
     """One horizontal bar per item, largest first (ties by label), its value at the end."""
     if not items:
         return empty(label)
-    items = sorted(zip(unique([name for name, _ in items]), (value for _, value in items), strict=True),
-                   key=lambda item: (-item[1], item[0]))
+    items = sorted(
+        zip(unique([name for name, _ in items]), (value for _, value in items), strict=True),
+        key=lambda item: (-item[1], item[0]),
+    )
     wrapped = [wrap(name, BAR_LABEL_WIDTH) for name, _ in items]
     largest = max(value for _, value in items)
     left, right = 16 + max(lines_width(lines) for lines in wrapped), 14 + text_width(str(largest))
@@ -154,13 +163,20 @@ def hbars(items: Sequence[tuple[str, int]], label: str) -> str:
     return _svg(WIDTH, y + 8, label, body)
 
 
-def columns(categories: Sequence[str], series: Sequence[str], values: Mapping[tuple[str, str], int],
-            label: str, stacked: bool = True) -> str:
+def columns(
+    categories: Sequence[str],
+    series: Sequence[str],
+    values: Mapping[tuple[str, str], int],
+    label: str,
+    stacked: bool = True,
+) -> str:
     """Columns per category: the series stacked on each other, or side by side (grouped)."""
     if not categories or not any(values.values()):
         return empty(label)
-    sums = [sum(values.get((c, s), 0) for s in series) if stacked else max(values.get((c, s), 0) for s in series)
-            for c in categories]
+    sums = [
+        sum(values.get((c, s), 0) for s in series) if stacked else max(values.get((c, s), 0) for s in series)
+        for c in categories
+    ]
     step = nice_step(max(sums))
     maximum = step * math.ceil(max(sums) / step)
     longest_word = max(text_width(word) for category in categories for word in category.split() or [""])
@@ -185,8 +201,9 @@ def columns(categories: Sequence[str], series: Sequence[str], values: Mapping[tu
                 base -= height
             else:
                 x += width
-        body.append(_text(left + slot * index + slot / 2, top + plot_height + 16, names[index], "middle",
-                          ' class="label"'))
+        body.append(
+            _text(left + slot * index + slot / 2, top + plot_height + 16, names[index], "middle", ' class="label"')
+        )
     bottom = 16 + LINE * max(len(lines) for lines in names)
     return _svg(left + plot_width + 20, top + plot_height + bottom, label, body)
 
@@ -217,8 +234,14 @@ def _axis(left: float, top: float, width: float, height: float, maximum: int, st
     return body
 
 
-def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str, str], int], label: str,
-            gap_label: str, gaps: Collection[tuple[str, str]] | None = None) -> str:
+def heatmap(
+    rows: Sequence[str],
+    cols: Sequence[str],
+    values: Mapping[tuple[str, str], int],
+    label: str,
+    gap_label: str,
+    gaps: Collection[tuple[str, str]] | None = None,
+) -> str:
     """A grid, darker for higher values; a gap is marked with a cross, named in its tooltip and in a
     key under the grid. `gaps`: the (row, column) cells that are gaps, as the answer marks them (a
     zero in a column that is no team, such as `unknown`, is none); None: every zero cell. Column
@@ -232,8 +255,10 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
     col_names = [wrap(name, cell - 6) for name in cols]
     top = 12 + LINE * max(len(lines) for lines in col_names)
     maximum = max(values.values(), default=0) or 1
-    body = [_text(left + column * cell + cell / 2, 20, lines, "middle", ' class="label"')
-            for column, lines in enumerate(col_names)]
+    body = [
+        _text(left + column * cell + cell / 2, 20, lines, "middle", ' class="label"')
+        for column, lines in enumerate(col_names)
+    ]
     y = top
     for name, lines in zip(rows, row_names, strict=True):
         height = max(ROW, len(lines) * LINE + 9)
@@ -241,8 +266,16 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
         for column, other in enumerate(cols):
             value = values.get((name, other), 0)
             gap = not value if gaps is None else (name, other) in gaps
-            body += _cell(left + column * cell, y, cell, height, value / maximum, value, f"{name} / {other}",
-                          gap_label if gap else None)
+            body += _cell(
+                left + column * cell,
+                y,
+                cell,
+                height,
+                value / maximum,
+                value,
+                f"{name} / {other}",
+                gap_label if gap else None,
+            )
         y += height
     key = f"✕ {gap_label}"
     body.append(_text(10, y + 22, key, "start", ' fill="#b91c1c"'))
@@ -250,11 +283,14 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[str,
     return _svg(width, y + 32, label, body)
 
 
-def _cell(x: float, y: float, width: float, height: float, share: float, value: int, tip: str,
-          gap_label: str | None) -> list[str]:
+def _cell(
+    x: float, y: float, width: float, height: float, share: float, value: int, tip: str, gap_label: str | None
+) -> list[str]:
     """gap_label: the cell is a gap (a cross), or None (its number, a zero included)."""
     shade = GAP_FILL if gap_label else f"rgba(37,99,235,{0.15 * bool(value) + 0.85 * share:.2f})"
     tip = f"{tip}: {value}" + (f" ({gap_label})" if gap_label else "")
     fill = ' fill="#b91c1c"' if gap_label else (' fill="#ffffff"' if share > 0.5 else "")
-    return [_rect(x + 1, y + 1, width - 2, height - 2, shade, tip, ' stroke="#ffffff"'),
-            _text(x + width / 2, y + height / 2 + 4, "✕" if gap_label else str(value), "middle", fill)]
+    return [
+        _rect(x + 1, y + 1, width - 2, height - 2, shade, tip, ' stroke="#ffffff"'),
+        _text(x + width / 2, y + height / 2 + 4, "✕" if gap_label else str(value), "middle", fill),
+    ]

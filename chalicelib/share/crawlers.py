@@ -11,10 +11,28 @@ from __future__ import annotations
 import re
 
 PREVIEWERS = (
-    "linkedinbot", "slackbot", "slack-imgproxy", "facebookexternalhit", "facebot", "twitterbot",
-    "skypeuripreview", "discordbot", "whatsapp", "telegrambot", "embedly",
-    "redditbot", "applebot", "googlebot", "bingbot", "bingpreview", "baiduspider",
-    "duckduckbot", "mastodon", "iframely", "microsoftpreview", "google-pagerenderer",
+    "linkedinbot",
+    "slackbot",
+    "slack-imgproxy",
+    "facebookexternalhit",
+    "facebot",
+    "twitterbot",
+    "skypeuripreview",
+    "discordbot",
+    "whatsapp",
+    "telegrambot",
+    "embedly",
+    "redditbot",
+    "applebot",
+    "googlebot",
+    "bingbot",
+    "bingpreview",
+    "baiduspider",
+    "duckduckbot",
+    "mastodon",
+    "iframely",
+    "microsoftpreview",
+    "google-pagerenderer",
 )
 GENERIC = re.compile(r"bot\b|bot/|crawler|spider|preview|scraper|headlesschrome|python-requests|curl/|wget/")
 

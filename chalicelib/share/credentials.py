@@ -37,8 +37,14 @@ class CredentialNotFound(ConnectorError):
 
 
 class CredentialResolver:
-    def __init__(self, query: Callable[[], Query], resolver: IdentityResolver, directory: LearnerDirectory,
-                 platform_titles: dict[str, str], extension_base: str) -> None:
+    def __init__(
+        self,
+        query: Callable[[], Query],
+        resolver: IdentityResolver,
+        directory: LearnerDirectory,
+        platform_titles: dict[str, str],
+        extension_base: str,
+    ) -> None:
         self.query = query  # built on first use: a request that names everything never opens the LRS client
         self.resolver = resolver
         self.directory = directory
@@ -66,8 +72,11 @@ class CredentialResolver:
         merged.setdefault("credential_id", _last_segment(request.credential_url))
         missing = [name for name in NEEDED if not merged.get(name)]
         if missing:
-            where = "no earned statement in the LRS has this credential_url" if statement is None else \
-                "its earned statement in the LRS does not say"
+            where = (
+                "no earned statement in the LRS has this credential_url"
+                if statement is None
+                else "its earned statement in the LRS does not say"
+            )
             raise CredentialNotFound(f"{where}: give {', '.join(missing)} in the request")
         # The earned statement's form of the URL (its IRI or its URI), so shares join what was earned.
         return _event(_assertion(statement) if statement else request.credential_url, merged)
@@ -134,19 +143,29 @@ class CredentialResolver:
         account_name = _text(_dict(actor.get("account")).get("name"))
         entry = self.directory.find_agent(actor)
         if entry is not None:
-            return Learner(name=name or entry.name or None, email=entry.email or None,
-                           earner_id=entry.employee_id or None)
+            return Learner(
+                name=name or entry.name or None, email=entry.email or None, earner_id=entry.employee_id or None
+            )
         return Learner(name=name, earner_id=account_name) if account_name else None
 
 
 def _given(request: ShareLinkRequest) -> dict[str, Any]:
     learner = request.learner
-    given_learner = (Learner(name=learner.name, email=learner.email, earner_id=learner.employee_id)
-                     if learner and (learner.email or learner.employee_id) else None)
-    return {"platform": request.platform, "credential_id": request.credential_id, "name": request.name,
-            "badge_class": request.badge_class, "issuer_name": request.issuer_name,
-            "issued_at": _utc(request.issued_at, "issued_at"), "expires_at": _utc(request.expires_at, "expires_at"),
-            "learner": given_learner}
+    given_learner = (
+        Learner(name=learner.name, email=learner.email, earner_id=learner.employee_id)
+        if learner and (learner.email or learner.employee_id)
+        else None
+    )
+    return {
+        "platform": request.platform,
+        "credential_id": request.credential_id,
+        "name": request.name,
+        "badge_class": request.badge_class,
+        "issuer_name": request.issuer_name,
+        "issued_at": _utc(request.issued_at, "issued_at"),
+        "expires_at": _utc(request.expires_at, "expires_at"),
+        "learner": given_learner,
+    }
 
 
 def _complete(given: dict[str, Any]) -> bool:
@@ -177,12 +196,21 @@ def _assertion(statement: dict) -> str | None:
 def _event(credential_url: str | None, found: dict[str, Any]) -> CredentialEvent:
     issuer = Issuer(id=found.get("issuer_id"), name=found.get("issuer_name"), url=found.get("issuer_url"))
     credential = Credential(
-        id=found["credential_id"], assertion_url=credential_url, template_iri=found["badge_class"],
-        name=found["name"], description=found.get("description"), image=found.get("image"),
-        criteria=found.get("criteria"), issuer=issuer if issuer.name or issuer.url or issuer.id else None,
-        skills=found.get("skills", ()), issued_at=found.get("issued_at"), expires_at=found.get("expires_at"))
-    return CredentialEvent(platform=found["platform"], kind=Kind.ISSUED, learner=found["learner"],
-                           credential=credential)
+        id=found["credential_id"],
+        assertion_url=credential_url,
+        template_iri=found["badge_class"],
+        name=found["name"],
+        description=found.get("description"),
+        image=found.get("image"),
+        criteria=found.get("criteria"),
+        issuer=issuer if issuer.name or issuer.url or issuer.id else None,
+        skills=found.get("skills", ()),
+        issued_at=found.get("issued_at"),
+        expires_at=found.get("expires_at"),
+    )
+    return CredentialEvent(
+        platform=found["platform"], kind=Kind.ISSUED, learner=found["learner"], credential=credential
+    )
 
 
 def _last_segment(url: str) -> str:

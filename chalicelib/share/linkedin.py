@@ -8,8 +8,15 @@ from urllib.parse import urlencode
 ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 
 
-def add_to_profile_url(*, name: str, cert_url: str, cert_id: str, organization_id: str | None = None,
-                       issued_at: datetime | None = None, expires_at: datetime | None = None) -> str:
+def add_to_profile_url(
+    *,
+    name: str,
+    cert_url: str,
+    cert_id: str,
+    organization_id: str | None = None,
+    issued_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> str:
     """Parameters in LinkedIn's documented order; those not known are left out (an empty
     organizationId or issueYear makes LinkedIn's form show an error instead of leaving it blank)."""
     params: list[tuple[str, str]] = [("startTask", "CERTIFICATION_NAME"), ("name", name)]

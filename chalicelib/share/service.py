@@ -44,8 +44,14 @@ class ShareLinkState(ShareLinkStore, DeliveryLog, CountersAndFlags, Protocol):
 
 
 class ShareLinks:
-    def __init__(self, settings: Settings, store: ShareLinkState, queue: Queue,
-                 credentials: Callable[[], CredentialResolver], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ShareLinkState,
+        queue: Queue,
+        credentials: Callable[[], CredentialResolver],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.queue = queue
@@ -91,14 +97,22 @@ class ShareLinks:
         self._guarded(lambda: self._queue(shared), "queue")  # the link exists first: a click may follow at once
         log("share_link_created", link=link_id, channel=request.channel, platform=credential.platform)
         url = f"{self.settings.public_base_url}/s/{tokens.sign(link_id, secrets[0])}"
-        return ShareLinkCreated(url=url, channel=request.channel,
-                                linkedin_url=self._linkedin(credential, url) if request.channel == "linkedin" else None)
+        return ShareLinkCreated(
+            url=url,
+            channel=request.channel,
+            linkedin_url=self._linkedin(credential, url) if request.channel == "linkedin" else None,
+        )
 
     def _linkedin(self, event: CredentialEvent, url: str) -> str:
         credential = event.credential
-        return add_to_profile_url(name=credential.name, cert_url=url, cert_id=credential.id,
-                                  organization_id=self.settings.linkedin_organization_id,
-                                  issued_at=credential.issued_at, expires_at=credential.expires_at)
+        return add_to_profile_url(
+            name=credential.name,
+            cert_url=url,
+            cert_id=credential.id,
+            organization_id=self.settings.linkedin_organization_id,
+            issued_at=credential.issued_at,
+            expires_at=credential.expires_at,
+        )
 
     # -- following links ---------------------------------------------------------------------------
 

@@ -43,8 +43,15 @@ def checked(url: str, field: str) -> str:
 def as_uri(url: str, field: str) -> str:
     """The ASCII URI `url` (a URI or an IRI) stands for; InputError naming `field` when it has none."""
     parts = _split(checked(url, field), field)
-    uri = urlunsplit((parts.scheme, _host(parts, field), _escaped(parts.path, PATH_SAFE),
-                      _escaped(parts.query, QUERY_SAFE), _escaped(parts.fragment, QUERY_SAFE)))
+    uri = urlunsplit(
+        (
+            parts.scheme,
+            _host(parts, field),
+            _escaped(parts.path, PATH_SAFE),
+            _escaped(parts.query, QUERY_SAFE),
+            _escaped(parts.fragment, QUERY_SAFE),
+        )
+    )
     if len(uri) > LONGEST:
         raise InputError(field, f"longer than {LONGEST} characters once percent-encoded")
     return uri

@@ -268,8 +268,17 @@ class ShareLinkStore(Protocol):
     def share_link(self, link_id: str) -> ShareLink | None: ...
 
 
-class Store(DeliveryLog, DeliveredStatements, DeadLetterStore, CountersAndFlags, AwardLedger, RunLog, ExpiryStore,
-            ShareLinkStore, Protocol):
+class Store(
+    DeliveryLog,
+    DeliveredStatements,
+    DeadLetterStore,
+    CountersAndFlags,
+    AwardLedger,
+    RunLog,
+    ExpiryStore,
+    ShareLinkStore,
+    Protocol,
+):
     """All of the state, as the backends implement it and the runtime wiring hands it out. Callers take
     the role they use (or an intersection of roles defined next to them); a new method goes into a role."""
 

@@ -136,9 +136,18 @@ class DynamoDbStore:
         if generation is None:  # forgotten while being created: recording nothing only costs a resend
             return
         expires_at = int(time.time()) + DELIVERED_TTL_SECONDS
-        self._write_many([{"PutRequest": {"Item": _item(pk=_pk("delivered", f"{generation}#{i}"), sk=SINGLE,
-                                                        **{TTL_ATTRIBUTE: expires_at})}}
-                          for i in dict.fromkeys(ids)])
+        self._write_many(
+            [
+                {
+                    "PutRequest": {
+                        "Item": _item(
+                            pk=_pk("delivered", f"{generation}#{i}"), sk=SINGLE, **{TTL_ATTRIBUTE: expires_at}
+                        )
+                    }
+                }
+                for i in dict.fromkeys(ids)
+            ]
+        )
 
     def forget_delivered(self, endpoint: str) -> None:
         self._delete(DELIVERED_LOG, _pk("endpoint", endpoint))
@@ -158,8 +167,11 @@ class DynamoDbStore:
             return item["generation"] if item else None
         fresh = uuid.uuid4().hex
         try:
-            self.client.put_item(TableName=self.table_name, Item=_item(pk=DELIVERED_LOG, sk=key, generation=fresh),
-                                 ConditionExpression="attribute_not_exists(pk)")
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_item(pk=DELIVERED_LOG, sk=key, generation=fresh),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
             return fresh
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
@@ -170,8 +182,11 @@ class DynamoDbStore:
     def _unexpired(self, by_pk: dict[str, str]) -> set[str]:
         """The keys (values of by_pk, by partition key) whose single item exists and has not expired."""
         now = int(time.time())
-        return {by_pk[item["pk"]] for item in self._get_many([(pk, SINGLE) for pk in by_pk])
-                if item.get(TTL_ATTRIBUTE, 0) > now}
+        return {
+            by_pk[item["pk"]]
+            for item in self._get_many([(pk, SINGLE) for pk in by_pk])
+            if item.get(TTL_ATTRIBUTE, 0) > now
+        }
 
     # -- dead letters ----------------------------------------------------------------------------
 
@@ -180,18 +195,23 @@ class DynamoDbStore:
         parts = self._put_parts(message_id, body) if len(body) > INLINE_MESSAGE_BYTES else 0
         now = _now_iso()
         stored = "#parts = :parts REMOVE #message" if parts else "#message = :message REMOVE #parts"
-        old = _plain(self.client.update_item(
-            TableName=self.table_name,
-            Key=_key(DEAD, message_id),
-            UpdateExpression=(
-                "SET #source = :source, #reason = :reason, #last_at = :now, "
-                f"#first_at = if_not_exists(#first_at, :now), {stored} ADD #attempts :one"
-            ),
-            ExpressionAttributeNames=_names("source", "reason", "last_at", "first_at", "parts", "message", "attempts"),
-            ExpressionAttributeValues=_values(source=source, reason=reason, now=now, one=1,
-                                              **({"parts": parts} if parts else {"message": body})),
-            ReturnValues="ALL_OLD",  # atomic with the ADD: old attempts + 1 is exactly this write's count
-        ).get("Attributes", {}))
+        old = _plain(
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(DEAD, message_id),
+                UpdateExpression=(
+                    "SET #source = :source, #reason = :reason, #last_at = :now, "
+                    f"#first_at = if_not_exists(#first_at, :now), {stored} ADD #attempts :one"
+                ),
+                ExpressionAttributeNames=_names(
+                    "source", "reason", "last_at", "first_at", "parts", "message", "attempts"
+                ),
+                ExpressionAttributeValues=_values(
+                    source=source, reason=reason, now=now, one=1, **({"parts": parts} if parts else {"message": body})
+                ),
+                ReturnValues="ALL_OLD",  # atomic with the ADD: old attempts + 1 is exactly this write's count
+            ).get("Attributes", {})
+        )
         self._delete_parts(message_id, keep=parts, had=old.get("parts", 0))
         attempts = old.get("attempts", 0) + 1
         return DeadLetter(message_id, source, reason, json.loads(body), attempts, old.get("first_at", now), now)
@@ -217,27 +237,47 @@ class DynamoDbStore:
         # Messages stay in the table (projection) and sources and times are filtered there; the
         # reason here: DynamoDB's contains() tells case apart. The order needs every head anyway.
         test, values = _head_filter(where)
-        pages = self._pages(DEAD, values, ProjectionExpression="sk, " + ", ".join(f"#{n}" for n in HEAD_ATTRIBUTES),
-                            ExpressionAttributeNames=_names(*HEAD_ATTRIBUTES),
-                            **({"FilterExpression": test} if test else {}))
+        pages = self._pages(
+            DEAD,
+            values,
+            ProjectionExpression="sk, " + ", ".join(f"#{n}" for n in HEAD_ATTRIBUTES),
+            ExpressionAttributeNames=_names(*HEAD_ATTRIBUTES),
+            **({"FilterExpression": test} if test else {}),
+        )
         items = (_plain(item) for page in pages for item in page.get("Items", []))
-        heads = sorted((DeadLetterHead(i["sk"], i["source"], i["reason"], i.get("attempts", 0), i["first_at"],
-                                       i["last_at"])
-                        for i in items if where.reason_matches(i["reason"])), key=lambda h: (h.first_at, h.id))
-        return heads[:where.limit] if where.limit else heads
+        heads = sorted(
+            (
+                DeadLetterHead(i["sk"], i["source"], i["reason"], i.get("attempts", 0), i["first_at"], i["last_at"])
+                for i in items
+                if where.reason_matches(i["reason"])
+            ),
+            key=lambda h: (h.first_at, h.id),
+        )
+        return heads[: where.limit] if where.limit else heads
 
     def discard_dead_letter(self, message_id: str, reason: str) -> DiscardedLetter | None:
         letter = self.dead_letter(message_id)
         if letter is None:
             return None
-        record = DiscardedLetter(letter.id, letter.source, letter.reason, reason, _now_iso(), letter.message,
-                                 letter.attempts, letter.first_at, letter.last_at)
+        record = DiscardedLetter(
+            letter.id,
+            letter.source,
+            letter.reason,
+            reason,
+            _now_iso(),
+            letter.message,
+            letter.attempts,
+            letter.first_at,
+            letter.last_at,
+        )
         sk = f"{record.discarded_at}#{time.time_ns():020d}{uuid.uuid4().hex[:8]}"  # latest last, never shared
         body = json.dumps(record.message)
         parts = self._put_parts(sk, body, "discarded-part") if len(body) > INLINE_MESSAGE_BYTES else 0
         fields = {name: getattr(record, name) for name in ("id", "discard_reason", "discarded_at", *HEAD_ATTRIBUTES)}
-        self.client.put_item(TableName=self.table_name, Item=_item(
-            pk=DISCARDED, sk=sk, **fields, **({"parts": parts} if parts else {"message": body})))
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=_item(pk=DISCARDED, sk=sk, **fields, **({"parts": parts} if parts else {"message": body})),
+        )
         self.delete_dead_letter(message_id)  # after its record: a discard is never a silent delete
         return record
 
@@ -256,8 +296,11 @@ class DynamoDbStore:
         # One atomic ADD per counter; a batch's counters are statistics, not a transaction.
         for name, value in counters.items():
             self.client.update_item(
-                TableName=self.table_name, Key=_key(COUNTER, name), UpdateExpression="ADD #value :value",
-                ExpressionAttributeNames=_names("value"), ExpressionAttributeValues=_values(value=value),
+                TableName=self.table_name,
+                Key=_key(COUNTER, name),
+                UpdateExpression="ADD #value :value",
+                ExpressionAttributeNames=_names("value"),
+                ExpressionAttributeValues=_values(value=value),
             )
 
     def counters(self) -> dict[str, int]:
@@ -276,8 +319,9 @@ class DynamoDbStore:
 
     def claim_award(self, key: str) -> bool:
         item = _item(pk=_pk("award", key), sk=SINGLE, state="claimed", updated_at=_now_iso())
-        return self._claim(item, "attribute_not_exists(pk) OR #state = :failed", _values(failed="failed"),
-                           _names("state"))
+        return self._claim(
+            item, "attribute_not_exists(pk) OR #state = :failed", _values(failed="failed"), _names("state")
+        )
 
     def complete_award(self, key: str, vendor_id: str, detail: dict) -> None:
         self._set_award(key, "awarded", vendor_id=vendor_id, detail=json.dumps(detail))
@@ -291,7 +335,8 @@ class DynamoDbStore:
         sets = ", ".join(f"#{name} = :{name}" for name in fields)
         try:
             self.client.update_item(
-                TableName=self.table_name, Key=_key(_pk("award", key), SINGLE),
+                TableName=self.table_name,
+                Key=_key(_pk("award", key), SINGLE),
                 UpdateExpression=f"SET #state = :state, #updated_at = :now, {sets}",
                 ConditionExpression="attribute_exists(pk)",  # as SQLite's UPDATE: no claim, no record
                 ExpressionAttributeNames=_names("state", "updated_at", *fields),
@@ -318,10 +363,12 @@ class DynamoDbStore:
 
         try:
             self.client.put_item(
-                TableName=self.table_name, Item=_item(pk=_progress_pk(learner, rule), sk=criterion, at=at),
+                TableName=self.table_name,
+                Item=_item(pk=_progress_pk(learner, rule), sk=criterion, at=at),
                 # ISO strings compare by UTF-8 bytes here and in SQLite alike: the latest time wins.
                 ConditionExpression="attribute_not_exists(pk) OR #at < :at",
-                ExpressionAttributeNames=_names("at"), ExpressionAttributeValues=_values(at=at),
+                ExpressionAttributeNames=_names("at"),
+                ExpressionAttributeValues=_values(at=at),
             )
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
@@ -340,8 +387,9 @@ class DynamoDbStore:
         if value is None:
             self._delete(CURSOR, name)
         else:
-            self.client.put_item(TableName=self.table_name,
-                                 Item=_item(pk=CURSOR, sk=name, value=value, updated_at=_now_iso()))
+            self.client.put_item(
+                TableName=self.table_name, Item=_item(pk=CURSOR, sk=name, value=value, updated_at=_now_iso())
+            )
 
     def cursor_updated_at(self, name: str) -> str | None:
         item = self._get(CURSOR, name)
@@ -368,8 +416,10 @@ class DynamoDbStore:
     def remember_expiry(self, key: str, expires_at: str, event: dict) -> None:
         day = expires_at[:10]
         self._move_expiry(key, day)
-        self.client.put_item(TableName=self.table_name,
-                             Item=_item(pk=f"expiry#{day}", sk=key, expires_at=expires_at, event=json.dumps(event)))
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=_item(pk=f"expiry#{day}", sk=key, expires_at=expires_at, event=json.dumps(event)),
+        )
         self.client.put_item(TableName=self.table_name, Item=_item(pk=_pk("expiry-of", key), sk=SINGLE, day=day))
         self._lower_expiry_since(day)
 
@@ -389,8 +439,15 @@ class DynamoDbStore:
             if expiry is None:
                 writes.append({"DeleteRequest": {"Key": _key(_pk("expiry-of", key), SINGLE)}})
                 continue
-            writes.append({"PutRequest": {"Item": _item(pk=f"expiry#{day}", sk=key, expires_at=expiry.expires_at,
-                                                        event=json.dumps(expiry.event))}})
+            writes.append(
+                {
+                    "PutRequest": {
+                        "Item": _item(
+                            pk=f"expiry#{day}", sk=key, expires_at=expiry.expires_at, event=json.dumps(expiry.event)
+                        )
+                    }
+                }
+            )
             writes.append({"PutRequest": {"Item": _item(pk=_pk("expiry-of", key), sk=SINGLE, day=day)}})
         self._write_many(moved)
         self._write_many(writes)
@@ -411,8 +468,9 @@ class DynamoDbStore:
         day = since["day"]
         while day <= as_of[:10] and len(found) < limit:
             items = sorted(self._query(f"expiry#{day}"), key=lambda i: (i["expires_at"], i["sk"]))
-            found.extend(Expiry(i["sk"], i["expires_at"], json.loads(i["event"])) for i in items
-                         if i["expires_at"] <= as_of)
+            found.extend(
+                Expiry(i["sk"], i["expires_at"], json.loads(i["event"])) for i in items if i["expires_at"] <= as_of
+            )
             if not items and day < as_of[:10] and day == since["day"]:
                 since = {"day": _next_day(day)}
                 self._raise_expiry_since(day, since["day"])
@@ -423,10 +481,13 @@ class DynamoDbStore:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.delete_item(TableName=self.table_name, Key=_key(f"expiry#{expires_at[:10]}", key),
-                                    ConditionExpression="#expires_at = :at",
-                                    ExpressionAttributeNames=_names("expires_at"),
-                                    ExpressionAttributeValues=_values(at=expires_at))
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=_key(f"expiry#{expires_at[:10]}", key),
+                ConditionExpression="#expires_at = :at",
+                ExpressionAttributeNames=_names("expires_at"),
+                ExpressionAttributeValues=_values(at=expires_at),
+            )
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
                 raise
@@ -450,9 +511,14 @@ class DynamoDbStore:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.update_item(TableName=self.table_name, Key=_key(pk, SINGLE), UpdateExpression=update,
-                                    ConditionExpression=condition, ExpressionAttributeNames=_names("day"),
-                                    ExpressionAttributeValues=_values(day=day, **more))
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(pk, SINGLE),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=_names("day"),
+                ExpressionAttributeValues=_values(day=day, **more),
+            )
         except ClientError as error:
             if _code(error) != CONDITION_FAILED:
                 raise
@@ -460,9 +526,17 @@ class DynamoDbStore:
     # -- tracked share links -----------------------------------------------------------------------
 
     def put_share_link(self, link: ShareLink) -> None:
-        self.client.put_item(TableName=self.table_name, Item=_item(
-            pk=_pk("sharelink", link.id), sk=SINGLE, channel=link.channel, target=link.target,
-            created_at=link.created_at, event=json.dumps(link.event)))
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=_item(
+                pk=_pk("sharelink", link.id),
+                sk=SINGLE,
+                channel=link.channel,
+                target=link.target,
+                created_at=link.created_at,
+                event=json.dumps(link.event),
+            ),
+        )
 
     def share_link(self, link_id: str) -> ShareLink | None:
         item = self._get(_pk("sharelink", link_id), SINGLE)
@@ -482,8 +556,11 @@ class DynamoDbStore:
         token = uuid.uuid4().hex
         try:
             self.client.put_item(
-                TableName=self.table_name, Item={**item, **_item(claim=token)}, ConditionExpression=condition,
-                ExpressionAttributeValues=values, ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                TableName=self.table_name,
+                Item={**item, **_item(claim=token)},
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **({"ExpressionAttributeNames": names} if names else {}),
             )
             return True
@@ -496,18 +573,32 @@ class DynamoDbStore:
         message_id = item["sk"]
         body = item["message"] if "message" in item else self._read_parts(message_id, item.get("parts", 0))
         return DeadLetter(
-            id=message_id, source=item["source"], reason=item["reason"], message=json.loads(body),
-            attempts=item.get("attempts", 0), first_at=item["first_at"], last_at=item["last_at"],
+            id=message_id,
+            source=item["source"],
+            reason=item["reason"],
+            message=json.loads(body),
+            attempts=item.get("attempts", 0),
+            first_at=item["first_at"],
+            last_at=item["last_at"],
         )
 
     def _discarded(self, item: dict) -> DiscardedLetter:
         body = item["message"] if "message" in item else self._read_parts(item["sk"], item["parts"], "discarded-part")
-        return DiscardedLetter(item["id"], item["source"], item["reason"], item["discard_reason"], item["discarded_at"],
-                               json.loads(body), item["attempts"], item["first_at"], item["last_at"])
+        return DiscardedLetter(
+            item["id"],
+            item["source"],
+            item["reason"],
+            item["discard_reason"],
+            item["discarded_at"],
+            json.loads(body),
+            item["attempts"],
+            item["first_at"],
+            item["last_at"],
+        )
 
     def _put_parts(self, message_id: str, body: str, kind: str = "deadletter-part") -> int:
         packed = zlib.compress(body.encode("ascii"), 6)
-        slices = [packed[start:start + PART_BYTES] for start in range(0, len(packed), PART_BYTES)]
+        slices = [packed[start : start + PART_BYTES] for start in range(0, len(packed), PART_BYTES)]
         for index, data in enumerate(slices):
             item = _item(pk=_pk(kind, message_id), sk=f"{index:04d}", data=data)
             self.client.put_item(TableName=self.table_name, Item=item)
@@ -536,8 +627,12 @@ class DynamoDbStore:
         """The items found of distinct `keys`, strongly consistent as _get, BATCH_GET keys a call."""
         found: list[dict] = []
         for start in range(0, len(keys), BATCH_GET):
-            pending: dict = {self.table_name: {"Keys": [_key(pk, sk) for pk, sk in keys[start:start + BATCH_GET]],
-                                               "ConsistentRead": True}}
+            pending: dict = {
+                self.table_name: {
+                    "Keys": [_key(pk, sk) for pk, sk in keys[start : start + BATCH_GET]],
+                    "ConsistentRead": True,
+                }
+            }
             for answer in self._until_processed(self.client.batch_get_item, pending, "UnprocessedKeys"):
                 found.extend(map(_plain, answer.get("Responses", {}).get(self.table_name, [])))
         return found
@@ -545,7 +640,7 @@ class DynamoDbStore:
     def _write_many(self, requests: list[dict]) -> None:
         """Unconditional puts and deletes, BATCH_WRITE a call (no two on one key in a call)."""
         for start in range(0, len(requests), BATCH_WRITE):
-            pending = {self.table_name: requests[start:start + BATCH_WRITE]}
+            pending = {self.table_name: requests[start : start + BATCH_WRITE]}
             for _ in self._until_processed(self.client.batch_write_item, pending, "UnprocessedItems"):
                 pass
 
@@ -557,7 +652,7 @@ class DynamoDbStore:
             pending = answer.get(left_key) or {}
             if not pending:
                 return
-            time.sleep(min(1.0, 0.05 * 2 ** attempt))
+            time.sleep(min(1.0, 0.05 * 2**attempt))
         raise RuntimeError(f"DynamoDB left part of a batch unprocessed after {BATCH_ATTEMPTS} attempts")
 
     def _query(self, pk: str) -> Iterator[dict]:
@@ -570,9 +665,12 @@ class DynamoDbStore:
         start: dict | None = None
         while True:
             page = self.client.query(
-                TableName=self.table_name, KeyConditionExpression="pk = :pk",
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={**_values(pk=pk), **(values or {})},
-                ConsistentRead=True, **options, **({"ExclusiveStartKey": start} if start else {}),
+                ConsistentRead=True,
+                **options,
+                **({"ExclusiveStartKey": start} if start else {}),
             )
             yield page
             start = page.get("LastEvaluatedKey")

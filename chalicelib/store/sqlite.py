@@ -93,8 +93,10 @@ class SqliteStore:
 
     def record_delivered(self, endpoint: str, ids: list[str]) -> None:
         with self.db.transaction() as conn:  # one transaction a batch
-            conn.executemany("INSERT OR IGNORE INTO delivered (endpoint, id) VALUES (?, ?)",
-                             [(endpoint, statement_id) for statement_id in ids])
+            conn.executemany(
+                "INSERT OR IGNORE INTO delivered (endpoint, id) VALUES (?, ?)",
+                [(endpoint, statement_id) for statement_id in ids],
+            )
 
     def forget_delivered(self, endpoint: str) -> None:
         with self.db.transaction() as conn:
@@ -136,8 +138,11 @@ class SqliteStore:
     def dead_letter_heads(self, where: LetterFilter) -> list[DeadLetterHead]:
         clauses, params = _letter_where(where)
         limit = " LIMIT ?" if where.limit else ""
-        rows = self.db.query(f"SELECT id, source, reason, attempts, first_at, last_at FROM dead_letters{clauses} "
-                             f"ORDER BY first_at, id{limit}", (*params, *([where.limit] if where.limit else [])))
+        rows = self.db.query(
+            f"SELECT id, source, reason, attempts, first_at, last_at FROM dead_letters{clauses} "
+            f"ORDER BY first_at, id{limit}",
+            (*params, *([where.limit] if where.limit else [])),
+        )
         return [DeadLetterHead(*row) for row in rows]
 
     def discard_dead_letter(self, message_id: str, reason: str) -> DiscardedLetter | None:
@@ -146,17 +151,30 @@ class SqliteStore:
             if row is None:
                 return None
             letter = _letter(row)
-            record = DiscardedLetter(letter.id, letter.source, letter.reason, reason, _now_iso(), letter.message,
-                                     letter.attempts, letter.first_at, letter.last_at)
-            conn.execute("INSERT INTO discarded_letters (id, source, reason, discard_reason, discarded_at, message, "
-                         "attempts, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (*_discarded_row(record),))
+            record = DiscardedLetter(
+                letter.id,
+                letter.source,
+                letter.reason,
+                reason,
+                _now_iso(),
+                letter.message,
+                letter.attempts,
+                letter.first_at,
+                letter.last_at,
+            )
+            conn.execute(
+                "INSERT INTO discarded_letters (id, source, reason, discard_reason, discarded_at, message, "
+                "attempts, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*_discarded_row(record),),
+            )
             conn.execute("DELETE FROM dead_letters WHERE id = ?", (message_id,))
         return record
 
     def discarded_letters(self, limit: int | None = None) -> list[DiscardedLetter]:
-        sql = ("SELECT id, source, reason, discard_reason, discarded_at, message, attempts, first_at, last_at "
-               "FROM discarded_letters ORDER BY discarded_at DESC, seq DESC")
+        sql = (
+            "SELECT id, source, reason, discard_reason, discarded_at, message, attempts, first_at, last_at "
+            "FROM discarded_letters ORDER BY discarded_at DESC, seq DESC"
+        )
         rows = self.db.query(sql + " LIMIT ?", (limit,)) if limit else self.db.query(sql)
         return [_discarded(*row) for row in rows]
 
@@ -185,7 +203,6 @@ class SqliteStore:
 
     def flags(self) -> dict[str, str]:
         return dict(self.db.query("SELECT name, value FROM flags"))
-
 
     def claim_award(self, key: str) -> bool:
         with self.db.transaction() as conn:
@@ -220,8 +237,13 @@ class SqliteStore:
         if not rows:
             return None
         state, vendor_id, detail, reason, updated_at = rows[0]
-        record = {"state": state, "vendor_id": vendor_id, "detail": json.loads(detail) if detail else None,
-                  "reason": reason, "updated_at": updated_at}
+        record = {
+            "state": state,
+            "vendor_id": vendor_id,
+            "detail": json.loads(detail) if detail else None,
+            "reason": reason,
+            "updated_at": updated_at,
+        }
         return {k: v for k, v in record.items() if v is not None}
 
     def add_progress(self, learner: str, rule: str, criterion: str, at: str) -> None:
@@ -236,7 +258,6 @@ class SqliteStore:
         rows = self.db.query("SELECT criterion, at FROM progress WHERE learner = ? AND rule = ?", (learner, rule))
         return dict(rows)
 
-
     def cursor(self, name: str) -> str | None:
         rows = self.db.query("SELECT value FROM cursors WHERE name = ?", (name,))
         return rows[0][0] if rows else None
@@ -247,8 +268,11 @@ class SqliteStore:
                 conn.execute("DELETE FROM cursors WHERE name = ?", (name,))
                 conn.execute("DELETE FROM cursor_times WHERE name = ?", (name,))
             else:
-                conn.execute("INSERT INTO cursors (name, value) VALUES (?, ?) "
-                             "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
+                conn.execute(
+                    "INSERT INTO cursors (name, value) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
                 conn.execute("INSERT OR REPLACE INTO cursor_times (name, at) VALUES (?, ?)", (name, _now_iso()))
 
     def cursor_updated_at(self, name: str) -> str | None:
@@ -258,8 +282,10 @@ class SqliteStore:
     def record_run(self, run: Run) -> None:
         slots = ("last", "success") if run.succeeded else ("last",)
         with self.db.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO runs (source, mode, slot, record) VALUES (?, ?, ?, ?)",
-                             [(run.source, run.mode, slot, run.to_json()) for slot in slots])
+            conn.executemany(
+                "INSERT OR REPLACE INTO runs (source, mode, slot, record) VALUES (?, ?, ?, ?)",
+                [(run.source, run.mode, slot, run.to_json()) for slot in slots],
+            )
 
     def runs(self) -> list[RunHistory]:
         found: dict[tuple[str, str], dict[str, Run]] = {}
@@ -278,17 +304,21 @@ class SqliteStore:
 
     def update_expiries(self, remember: list[Expiry], forget: list[str]) -> None:
         with self.db.transaction() as conn:  # one transaction: a worker batch, not one per credential
-            conn.executemany("INSERT INTO expiries (key, expires_at, event) VALUES (?, ?, ?) ON CONFLICT(key) "
-                             "DO UPDATE SET expires_at = excluded.expires_at, event = excluded.event",
-                             [(e.key, e.expires_at, json.dumps(e.event, separators=(",", ":"))) for e in remember])
+            conn.executemany(
+                "INSERT INTO expiries (key, expires_at, event) VALUES (?, ?, ?) ON CONFLICT(key) "
+                "DO UPDATE SET expires_at = excluded.expires_at, event = excluded.event",
+                [(e.key, e.expires_at, json.dumps(e.event, separators=(",", ":"))) for e in remember],
+            )
             conn.executemany("DELETE FROM expiries WHERE key = ?", [(key,) for key in forget])
 
     def forget_expiry(self, key: str) -> None:
         self.update_expiries([], [key])
 
     def due_expiries(self, as_of: str, limit: int = 100) -> list[Expiry]:
-        rows = self.db.query("SELECT key, expires_at, event FROM expiries WHERE expires_at <= ? "
-                             "ORDER BY expires_at, key LIMIT ?", (as_of, limit))
+        rows = self.db.query(
+            "SELECT key, expires_at, event FROM expiries WHERE expires_at <= ? ORDER BY expires_at, key LIMIT ?",
+            (as_of, limit),
+        )
         return [Expiry(key, expires_at, json.loads(event)) for key, expires_at, event in rows]
 
     def settle_expiry(self, key: str, expires_at: str) -> None:
@@ -296,8 +326,10 @@ class SqliteStore:
             conn.execute("DELETE FROM expiries WHERE key = ? AND expires_at = ?", (key, expires_at))
 
     def put_share_link(self, link: ShareLink) -> None:
-        self.db.execute("INSERT INTO share_links (id, channel, target, created_at, event) VALUES (?, ?, ?, ?, ?)",
-                        (link.id, link.channel, link.target, link.created_at, json.dumps(link.event)))
+        self.db.execute(
+            "INSERT INTO share_links (id, channel, target, created_at, event) VALUES (?, ?, ?, ?, ?)",
+            (link.id, link.channel, link.target, link.created_at, json.dumps(link.event)),
+        )
 
     def share_link(self, link_id: str) -> ShareLink | None:
         rows = self.db.query("SELECT id, channel, target, created_at, event FROM share_links WHERE id = ?", (link_id,))
@@ -305,6 +337,7 @@ class SqliteStore:
             return None
         id_, channel, target, created_at, event = rows[0]
         return ShareLink(id_, channel, target, created_at, json.loads(event))
+
 
 def _letter_where(where: LetterFilter) -> tuple[str, list]:
     """The WHERE clause of a filter, and its parameters."""
@@ -324,8 +357,17 @@ def _letter_where(where: LetterFilter) -> tuple[str, list]:
 
 
 def _discarded_row(record: DiscardedLetter) -> tuple:
-    return (record.id, record.source, record.reason, record.discard_reason, record.discarded_at,
-            json.dumps(record.message), record.attempts, record.first_at, record.last_at)
+    return (
+        record.id,
+        record.source,
+        record.reason,
+        record.discard_reason,
+        record.discarded_at,
+        json.dumps(record.message),
+        record.attempts,
+        record.first_at,
+        record.last_at,
+    )
 
 
 def _letter(row: tuple) -> DeadLetter:
@@ -333,7 +375,17 @@ def _letter(row: tuple) -> DeadLetter:
     return DeadLetter(id_, source, reason, json.loads(message), int(attempts), first_at, last_at)
 
 
-def _discarded(id: str, source: str, reason: str, discard_reason: str, discarded_at: str, message: str,
-               attempts: int, first_at: str, last_at: str) -> DiscardedLetter:
-    return DiscardedLetter(id, source, reason, discard_reason, discarded_at, json.loads(message), attempts,
-                           first_at, last_at)
+def _discarded(
+    id: str,
+    source: str,
+    reason: str,
+    discard_reason: str,
+    discarded_at: str,
+    message: str,
+    attempts: int,
+    first_at: str,
+    last_at: str,
+) -> DiscardedLetter:
+    return DiscardedLetter(
+        id, source, reason, discard_reason, discarded_at, json.loads(message), attempts, first_at, last_at
+    )

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import uuid
 
+from ..identity.resolver import ResolvedLearner, ifi_of
 from . import Statement
 from . import vocabulary as v
-from ..identity.resolver import ResolvedLearner, ifi_of
 
 # What a copy never carries over: the LRS sets these, and the id is the corrected one's own.
 LRS_FIELDS = ("id", "stored", "authority", "version")
@@ -45,8 +45,9 @@ def original_id(statement: Statement) -> str:
     return str(statement["id"])
 
 
-def corrected(statement: Statement, learner: ResolvedLearner, namespace: uuid.UUID,
-              vocab: v.DeploymentVocabulary) -> Statement:
+def corrected(
+    statement: Statement, learner: ResolvedLearner, namespace: uuid.UUID, vocab: v.DeploymentVocabulary
+) -> Statement:
     """The statement under the learner's mapped agent, with the directory's team and job role."""
     first = original_id(statement)
     copy: Statement = {"id": corrected_id(namespace, first, learner.agent), "actor": learner.agent}
@@ -85,5 +86,8 @@ def voiding(target: Statement, connector_agent: dict, namespace: uuid.UUID, voca
 def voiding_of_correction(voiding_statement: Statement, agent: dict, namespace: uuid.UUID) -> Statement:
     """A revocation's voiding statement, aimed at the corrected copy (under `agent`) of what it voids."""
     target = corrected_id(namespace, voiding_statement["object"]["id"], agent)
-    return {**voiding_statement, "id": str(uuid.uuid5(namespace, f"{target}|void")),
-            "object": {"objectType": "StatementRef", "id": target}}
+    return {
+        **voiding_statement,
+        "id": str(uuid.uuid5(namespace, f"{target}|void")),
+        "object": {"objectType": "StatementRef", "id": target},
+    }

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -34,13 +34,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import Statement
-from .lrs_filters import matcher, voided_target
-from .vocabulary import VERB_VOIDED
 from ..errors import ConnectorError, OutsideFailure
 from ..httpretry import DeadlineResponse, RetryingClient, RetryPolicy, TransientFailure, host_of
 from ..observability import log
 from ..secrets import reveal
+from . import Statement
+from .lrs_filters import matcher, voided_target
+from .vocabulary import VERB_VOIDED
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -63,14 +63,20 @@ _HTML_HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DO
 _HTML_TAG = re.compile(r"<[^>]*>")
 # What a refusal may quote of a statement (quoted values, IRIs, property paths such as
 # 'statements.0.version'): left out before asking whether the refusal names a setting.
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\b[a-z][a-z0-9+.-]*://\S+|\b(?:mailto|urn|tag):\S+|[\w-]+(?:\.[\w-]+)+",
-                     re.IGNORECASE)
+_QUOTED = re.compile(
+    r"'[^']*'|\"[^\"]*\"|\b[a-z][a-z0-9+.-]*://\S+|\b(?:mailto|urn|tag):\S+|[\w-]+(?:\.[\w-]+)+", re.IGNORECASE
+)
 # A refusal of the request as such, not of a statement: which setting to check.
 _SETTING_WORDS = (
     ("LRS_XAPI_VERSION", re.compile(r"\bversion\b|\bheaders?\b", re.IGNORECASE)),
-    ("LRS_USERNAME/LRS_PASSWORD", re.compile(
-        r"\b(unauthori[sz]ed|authori[sz]ation|authenticat\w*|credentials|forbidden|api[ _-]?key|"
-        r"access denied|permission\w*)\b", re.IGNORECASE)),
+    (
+        "LRS_USERNAME/LRS_PASSWORD",
+        re.compile(
+            r"\b(unauthori[sz]ed|authori[sz]ation|authenticat\w*|credentials|forbidden|api[ _-]?key|"
+            r"access denied|permission\w*)\b",
+            re.IGNORECASE,
+        ),
+    ),
     ("LRS_ENDPOINT", re.compile(r"\bendpoint\b|\broute\b|\bcannot (get|post|put)\b", re.IGNORECASE)),
 )
 
@@ -81,7 +87,7 @@ class DeliveryReport:
     already_stored: list[str] = field(default_factory=list)
     rejected: list[tuple[dict, str]] = field(default_factory=list)
 
-    def merge(self, other: "DeliveryReport") -> None:
+    def merge(self, other: DeliveryReport) -> None:
         self.delivered.extend(other.delivered)
         self.already_stored.extend(other.already_stored)
         self.rejected.extend(other.rejected)
@@ -170,7 +176,7 @@ class LrsClient(RetryingClient):
         self.ignores_id_lookups = False
 
     @classmethod
-    def from_settings(cls, settings: "Settings", **overrides: object) -> "LrsClient":
+    def from_settings(cls, settings: Settings, **overrides: object) -> LrsClient:
         password = reveal(settings, "lrs_password")
         options: dict = {
             "username": settings.lrs_username,
@@ -212,7 +218,13 @@ class LrsClient(RetryingClient):
                 self._deliver(chunk, report, body)
         except (LrsUnavailable, LrsAuthError) as error:
             error.report = report  # what earlier chunks delivered stays visible to the caller
-            log("lrs_send_failed", level=logging.WARNING, statements=len(outgoing.statements), reason=str(error), **report.counts())
+            log(
+                "lrs_send_failed",
+                level=logging.WARNING,
+                statements=len(outgoing.statements),
+                reason=str(error),
+                **report.counts(),
+            )
             raise
         finally:
             _wire.callback = None
@@ -220,8 +232,9 @@ class LrsClient(RetryingClient):
         log("lrs_send", statements=len(outgoing.statements), elapsed_ms=elapsed_ms, **report.counts())
         return report
 
-    def _deliver(self, chunk: list[Statement], report: DeliveryReport, body: bytes | None = None,
-                 resolve: bool = True) -> None:
+    def _deliver(
+        self, chunk: list[Statement], report: DeliveryReport, body: bytes | None = None, resolve: bool = True
+    ) -> None:
         """POST one chunk; on a per-statement refusal bisect until the culprits stand alone, but
         for a conflict (409) first ask which statements the LRS holds (see _resolve_conflict)."""
         response = self._post(chunk if body is None else body)
@@ -255,8 +268,7 @@ class LrsClient(RetryingClient):
             return False
         named = _named_ids(response, chunk)
         try:
-            held = named | {s["id"] for s in chunk
-                            if s["id"] not in named and self.look_up(s["id"], False) is not None}
+            held = named | {s["id"] for s in chunk if s["id"] not in named and self.look_up(s["id"], False) is not None}
         except FilterIgnored:
             self.ignores_id_lookups = True
             return False
@@ -297,7 +309,8 @@ class LrsClient(RetryingClient):
             setting = _setting_named(response, reason)
             if setting == "LRS_XAPI_VERSION":
                 raise LrsConfigurationError(
-                    f"LRS at {self.host} refuses X-Experience-API-Version {self.version} ({reason}): check {setting}")
+                    f"LRS at {self.host} refuses X-Experience-API-Version {self.version} ({reason}): check {setting}"
+                )
             if setting:
                 raise LrsConfigurationError(f"LRS at {self.host} refuses the request ({reason}): check {setting}")
 
@@ -353,8 +366,11 @@ class LrsClient(RetryingClient):
         try:
             return self.look_up(statement_id, voided)
         except FilterIgnored as ignored:
-            return _voided_in(self._read_on(ignored.page), statement_id) if voided else \
-                next((s for s in self._read_on(ignored.page) if s.get("id") == statement_id), None)
+            return (
+                _voided_in(self._read_on(ignored.page), statement_id)
+                if voided
+                else next((s for s in self._read_on(ignored.page) if s.get("id") == statement_id), None)
+            )
 
     def look_up(self, statement_id: str, voided: bool) -> Statement | None:
         """statement() without reading on: FilterIgnored (with the page) when the LRS ignores the filter."""
@@ -403,8 +419,9 @@ class LrsClient(RetryingClient):
         if method == "POST":
             headers["Content-Type"] = "application/json"
         try:
-            return self._send(method, url, f"LRS {method} {urlsplit(url).path}", headers=headers,
-                              auth=self._auth, **kwargs)
+            return self._send(
+                method, url, f"LRS {method} {urlsplit(url).path}", headers=headers, auth=self._auth, **kwargs
+            )
         except TransientFailure as error:
             raise LrsUnavailable(str(error)) from error
 
@@ -672,8 +689,8 @@ def _query_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)

@@ -8,16 +8,17 @@ page and a dead-letter replay of the same fact give identical bytes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal, Mapping
+from typing import Literal
 
-from . import Statement
 from ..errors import InputError
 from ..events import CredentialEvent, Kind
 from ..identity import IdentityResolver, ResolvedLearner
 from ..settings import Settings
 from ..skills import SkillsFile
 from ..timeutil import xapi_timestamp
+from . import Statement
 from . import vocabulary as v
 from .corrections import voiding_of_correction
 
@@ -57,9 +58,13 @@ class StatementBuilder:
         }
 
     @classmethod
-    def from_settings(cls, settings: Settings, resolver: IdentityResolver,
-                      platform_titles: Mapping[str, str] | None = None,
-                      organisations: Mapping[str, str] | None = None) -> "StatementBuilder":
+    def from_settings(
+        cls,
+        settings: Settings,
+        resolver: IdentityResolver,
+        platform_titles: Mapping[str, str] | None = None,
+        organisations: Mapping[str, str] | None = None,
+    ) -> StatementBuilder:
         return cls(
             resolver,
             namespace=settings.statement_id_namespace,
@@ -221,9 +226,7 @@ class StatementBuilder:
         url = event.credential.assertion_url
         return {"extensions": {v.BADGEASSERTION_EXTENSION: {"@id": url}}} if url else {}
 
-    def _context(
-        self, event: CredentialEvent, learner: ResolvedLearner, grouping: bool = False
-    ) -> dict:
+    def _context(self, event: CredentialEvent, learner: ResolvedLearner, grouping: bool = False) -> dict:
         credential = event.credential
         activities: dict = {}
         if grouping:
@@ -255,9 +258,7 @@ class StatementBuilder:
                 extensions[vocab.ext_skills_canonical] = canonical
         issuer = credential.issuer
         if issuer and (issuer.name or issuer.url):
-            extensions[vocab.ext_issuer] = {
-                k: val for k, val in (("name", issuer.name), ("url", issuer.url)) if val
-            }
+            extensions[vocab.ext_issuer] = {k: val for k, val in (("name", issuer.name), ("url", issuer.url)) if val}
         if credential.expires_at:
             extensions[vocab.ext_expires_at] = xapi_timestamp(credential.expires_at)
         if learner.job_role:

@@ -23,9 +23,7 @@ _IRI = re.compile(IRI_SCHEME.pattern + f"[^{_NOT_IN_IRI}]+$")
 _IRL = re.compile(f"^https?://[^{_NOT_IN_IRI}]+$")
 _CONTROL = re.compile(f"[{CONTROLS}]")
 _LANG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
-)
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 # Unicode stays allowed (mailto IRIs are IRIs); whitespace and dot-less domains are not.
 _MBOX = re.compile(f"^mailto:[^@\\s{CONTROLS}]+@[^@\\s{CONTROLS}]+\\.[^@\\s.{CONTROLS}]+$")
@@ -36,8 +34,17 @@ _ACTIVITY_KEYS = frozenset({"objectType", "id", "definition"})
 _DEFINITION_KEYS = frozenset({"type", "name", "description", "extensions", "moreInfo"})
 _RESULT_KEYS = frozenset({"score", "success", "completion", "response", "duration", "extensions"})
 _CONTEXT_KEYS_1 = frozenset(
-    {"registration", "instructor", "team", "contextActivities", "revision", "platform",
-     "language", "statement", "extensions"}
+    {
+        "registration",
+        "instructor",
+        "team",
+        "contextActivities",
+        "revision",
+        "platform",
+        "language",
+        "statement",
+        "extensions",
+    }
 )
 _CONTEXT_KEYS_2 = _CONTEXT_KEYS_1 | {"contextAgents", "contextGroups"}
 _CONTEXT_ACTIVITY_KEYS = frozenset({"parent", "grouping", "category", "other"})

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ def history(lrs):
     old_exam = f"https://lms.example.com/{run}/final-exam"
     new_exam = f"https://lxp.example.com/{run}/py301-exam"
     course = f"https://lxp.example.com/{run}/python-course"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     statements = []
     for weeks_ago in range(8, 0, -1):
         at = now - timedelta(weeks=weeks_ago) + timedelta(days=1)
@@ -84,9 +84,15 @@ activity = "{course}"
 
 def rules_check(lrs, path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "LRS_ENDPOINT": lrs.endpoint}
-    since = (datetime.now(timezone.utc) - timedelta(weeks=9)).isoformat()
-    return subprocess.run([sys.executable, "-m", "chalicelib", "rules", "check", "--rules", str(path), "--since", since],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    since = (datetime.now(UTC) - timedelta(weeks=9)).isoformat()
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib", "rules", "check", "--rules", str(path), "--since", since],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_rule_without_the_new_activity_id_shows_the_drop(lrs, history, tmp_path):

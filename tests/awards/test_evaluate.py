@@ -9,7 +9,7 @@ import copy
 import itertools
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,12 +29,12 @@ from chalicelib.awards.evaluate import (
 from chalicelib.awards.rules import load_rules, parse_rules
 from tests.support.helpers import FIXTURES, REPO_ROOT
 
-AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 28, tzinfo=UTC)
 EXAMPLE = REPO_ROOT / "examples" / "award_rules.toml"
 ADL = "http://adlnet.gov/expapi/verbs/"
 OLD_EXAM = "https://lms.example.com/courses/python-301/final-exam"
 NEW_EXAM = "https://lxp.example.com/activities/py301-exam"
-FIXTURE_TIME = datetime(2026, 11, 26, 9, 12, 44, tzinfo=timezone.utc)
+FIXTURE_TIME = datetime(2026, 11, 26, 9, 12, 44, tzinfo=UTC)
 
 SECURE = {
     "injection": "https://lxp.example.com/activities/sc-injection",
@@ -72,6 +72,7 @@ def keys(matches: list[Match]) -> list[tuple[str, str]]:
 
 # --- statements against criteria -----------------------------------------------------------
 
+
 def test_forwarded_statement_on_the_old_exam_id_matches(rules):
     assert statement_matches(rules, forwarded(), AS_OF) == [Match("python-expert", "final-exam", FIXTURE_TIME)]
 
@@ -101,12 +102,16 @@ def test_minimum_scaled_score(rules, scaled, matches):
     assert bool(statement_matches(rules, attempt, AS_OF)) is matches
 
 
-@pytest.mark.parametrize("result", [
-    {"success": True, "completion": True},                         # no score
-    {"score": {"raw": 86, "min": 0, "max": 100}, "success": True},  # no scaled score
-    {"score": {"scaled": "0.9"}, "success": True},                 # not a number
-    {"score": {"scaled": True}, "success": True},
-], ids=["no-score", "raw-only", "text", "bool"])
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"success": True, "completion": True},  # no score
+        {"score": {"raw": 86, "min": 0, "max": 100}, "success": True},  # no scaled score
+        {"score": {"scaled": "0.9"}, "success": True},  # not a number
+        {"score": {"scaled": True}, "success": True},
+    ],
+    ids=["no-score", "raw-only", "text", "bool"],
+)
 def test_missing_or_unusable_score_fails_a_min_score_criterion(rules, result):
     attempt = forwarded()
     attempt["result"] = result
@@ -153,7 +158,8 @@ def test_time_is_timestamp_else_stored_else_none(rules):
     assert statement_matches(rules, attempt, AS_OF) == []
     del attempt["timestamp"]
     assert statement_matches(rules, attempt, AS_OF) == [
-        Match("python-expert", "final-exam", datetime(2026, 11, 26, 9, 12, 45, 102000, tzinfo=timezone.utc))]
+        Match("python-expert", "final-exam", datetime(2026, 11, 26, 9, 12, 45, 102000, tzinfo=UTC))
+    ]
     del attempt["stored"]
     assert statement_time(attempt) is None
     assert statement_matches(rules, attempt, AS_OF) == []  # within_days needs a time
@@ -196,8 +202,15 @@ def test_object_must_be_an_activity(rules):
     assert statement_matches(rules, implicit, AS_OF) != []
 
 
-@pytest.mark.parametrize("broken", [{}, {"verb": "passed"}, {"verb": {"id": ADL + "passed"}, "object": "x"},
-                                    {"verb": {"id": ADL + "passed"}, "object": {"id": OLD_EXAM}, "result": []}])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {},
+        {"verb": "passed"},
+        {"verb": {"id": ADL + "passed"}, "object": "x"},
+        {"verb": {"id": ADL + "passed"}, "object": {"id": OLD_EXAM}, "result": []},
+    ],
+)
 def test_malformed_statements_match_nothing(rules, broken):
     assert statement_matches(rules, broken, AS_OF) == []
 
@@ -253,6 +266,7 @@ def test_index_is_built_once_and_only_candidates_are_tested():
 
 # --- progress: "all" needs every criterion, in any order, across deliveries -------------------
 
+
 def deliver(rules, progress, stmt, as_of=AS_OF):
     """One delivery for one learner: merge the matches, return (progress, fired rule ids)."""
     outcomes = apply_matches(rules, statement_matches(rules, stmt, as_of), progress, as_of)
@@ -265,8 +279,9 @@ def test_all_rule_fires_on_the_third_statement_in_any_order(rules, order):
     progress: dict = {}
     fired_at = []
     for n, module in enumerate(order):
-        progress, fired = deliver(rules, progress, statement("completed", SECURE[module], completion=True,
-                                                            when=f"2026-11-2{n}T10:00:00Z"))
+        progress, fired = deliver(
+            rules, progress, statement("completed", SECURE[module], completion=True, when=f"2026-11-2{n}T10:00:00Z")
+        )
         fired_at.append("secure-coding-practitioner" in fired)
     assert fired_at == [False, False, True]
     assert set(progress["secure-coding-practitioner"]) == set(SECURE)
@@ -275,18 +290,23 @@ def test_all_rule_fires_on_the_third_statement_in_any_order(rules, order):
 def test_all_rule_does_not_fire_on_the_same_criterion_twice(rules):
     progress: dict = {}
     for day in ("20", "21", "22"):
-        progress, fired = deliver(rules, progress, statement("completed", SECURE["injection"], completion=True,
-                                                            when=f"2026-11-{day}T10:00:00Z"))
+        progress, fired = deliver(
+            rules,
+            progress,
+            statement("completed", SECURE["injection"], completion=True, when=f"2026-11-{day}T10:00:00Z"),
+        )
         assert fired == []
-    assert progress["secure-coding-practitioner"] == {"injection": datetime(2026, 11, 22, 10, tzinfo=timezone.utc)}
+    assert progress["secure-coding-practitioner"] == {"injection": datetime(2026, 11, 22, 10, tzinfo=UTC)}
 
 
 def test_old_platform_activity_counts_toward_an_all_rule(rules):
     progress: dict = {}
     old_injection = statement("completed", "https://lms.example.com/courses/secure-coding/injection", completion=True)
-    for stmt in (old_injection,
-                 statement("completed", SECURE["authentication"], completion=True),
-                 statement("completed", SECURE["secrets"], completion=True)):
+    for stmt in (
+        old_injection,
+        statement("completed", SECURE["authentication"], completion=True),
+        statement("completed", SECURE["secrets"], completion=True),
+    ):
         progress, fired = deliver(rules, progress, stmt)
     assert fired == ["secure-coding-practitioner"]
 
@@ -295,7 +315,7 @@ def test_any_rule_fires_on_one_criterion(rules):
     practicum = statement("passed", "https://lxp.example.com/activities/wcag-audit-practicum", success=True)
     progress, fired = deliver(rules, {}, practicum)
     assert fired == ["accessibility-champion"]
-    assert progress == {"accessibility-champion": {"wcag-practicum": datetime(2026, 11, 20, 10, tzinfo=timezone.utc)}}
+    assert progress == {"accessibility-champion": {"wcag-practicum": datetime(2026, 11, 20, 10, tzinfo=UTC)}}
     failed = statement("passed", "https://lxp.example.com/activities/wcag-audit-practicum", success=False)
     assert deliver(rules, {}, failed) == ({}, [])
 
@@ -312,8 +332,12 @@ def test_rule_fires_judges_within_days_again_at_as_of():
     assert satisfied_keys(rule, progress, AS_OF + timedelta(seconds=1)) == frozenset({"b"})
     assert not rule_fires(rule, progress, AS_OF + timedelta(seconds=1))
     # a first statement that has left its window when the last one arrives does not count
-    progress2, fired = deliver(rules, {}, statement("completed", "https://x.example/a", when="2026-09-01T00:00:00Z"),
-                               as_of=datetime(2026, 9, 2, tzinfo=timezone.utc))
+    progress2, fired = deliver(
+        rules,
+        {},
+        statement("completed", "https://x.example/a", when="2026-09-01T00:00:00Z"),
+        as_of=datetime(2026, 9, 2, tzinfo=UTC),
+    )
     assert fired == [] and "a" in progress2["pair"]
     _, fired = deliver(rules, progress2, statement("completed", "https://x.example/b", when="2026-11-27T00:00:00Z"))
     assert fired == []
@@ -321,7 +345,7 @@ def test_rule_fires_judges_within_days_again_at_as_of():
 
 def test_rule_fires_all_and_any_and_ignores_unknown_keys(rules):
     secure = rules.rule("secure-coding-practitioner")
-    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
     assert not rule_fires(secure, {}, AS_OF)
     assert not rule_fires(secure, {"injection": at, "authentication": at, "s2": at}, AS_OF)
     assert rule_fires(secure, {"injection": at, "authentication": at, "secrets": at}, AS_OF)
@@ -331,26 +355,32 @@ def test_rule_fires_all_and_any_and_ignores_unknown_keys(rules):
 
 
 def test_merge_progress_keeps_the_latest_time():
-    early = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    late = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    early = datetime(2026, 11, 1, tzinfo=UTC)
+    late = datetime(2026, 11, 20, tzinfo=UTC)
     assert merge_progress({"a": late, "b": "2026-11-01T00:00:00Z"}, {"a": early, "c": late}) == {
-        "a": late, "b": early, "c": late}
+        "a": late,
+        "b": early,
+        "c": late,
+    }
     assert merge_progress(None, {"a": "garbage"}) == {}
 
 
 def test_naive_times_are_utc(rules):
     a11y = rules.rule("accessibility-champion")
     assert rule_fires(a11y, {"a11y-course": datetime(2026, 11, 1)}, datetime(2026, 11, 28))
-    assert merge_progress({"a": datetime(2026, 11, 1, 12)}, {}) == {"a": datetime(2026, 11, 1, 12, tzinfo=timezone.utc)}
+    assert merge_progress({"a": datetime(2026, 11, 1, 12)}, {}) == {"a": datetime(2026, 11, 1, 12, tzinfo=UTC)}
     assert statement_matches(rules, forwarded(), datetime(2026, 11, 28)) == [
-        Match("python-expert", "final-exam", FIXTURE_TIME)]
+        Match("python-expert", "final-exam", FIXTURE_TIME)
+    ]
 
 
 def test_group_matches_latest_per_rule_and_key():
-    early = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    late = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    early = datetime(2026, 11, 1, tzinfo=UTC)
+    late = datetime(2026, 11, 2, tzinfo=UTC)
     assert group_matches([Match("r", "s0", late), Match("r", "s0", early), Match("q", "s1", early)]) == {
-        "r": {"s0": late}, "q": {"s1": early}}
+        "r": {"s0": late},
+        "q": {"s1": early},
+    }
 
 
 def test_apply_matches_reports_unchanged_progress(rules):
@@ -362,7 +392,7 @@ def test_apply_matches_reports_unchanged_progress(rules):
 
 # --- report rows -------------------------------------------------------------------------------
 
-REPORT_AT = datetime(2026, 11, 27, 6, tzinfo=timezone.utc)
+REPORT_AT = datetime(2026, 11, 27, 6, tzinfo=UTC)
 
 
 def report_rows() -> dict:
@@ -373,21 +403,26 @@ def test_report_rows_of_the_fixture(rules):
     report = report_rows()
     ada, grace = report["rows"]
     assert report_row_matches(rules, "python-readiness", ada, REPORT_AT) == [
-        Match("python-ready", "courses", REPORT_AT), Match("python-ready", "exam", REPORT_AT)]
+        Match("python-ready", "courses", REPORT_AT),
+        Match("python-ready", "exam", REPORT_AT),
+    ]
     assert report_row_matches(rules, "python-readiness", grace, REPORT_AT) == []
     outcomes = apply_matches(rules, report_row_matches(rules, "python-readiness", ada, REPORT_AT), {}, REPORT_AT)
     assert [(o.rule.id, o.fired) for o in outcomes] == [("python-ready", True)]
 
 
-@pytest.mark.parametrize("values, expected", [
-    ({"courses_completed": 3, "exam_score": 0.8}, ["courses", "exam"]),  # thresholds are inclusive
-    ({"courses_completed": 2, "exam_score": 0.95}, ["exam"]),
-    ({"courses_completed": 5, "exam_score": 0.79}, ["courses"]),
-    ({"courses_completed": "4", "exam_score": " 0.86 "}, ["courses", "exam"]),  # CSV text
-    ({"courses_completed": "four", "exam_score": None}, []),
-    ({"courses_completed": True}, []),
-    ({}, []),
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"courses_completed": 3, "exam_score": 0.8}, ["courses", "exam"]),  # thresholds are inclusive
+        ({"courses_completed": 2, "exam_score": 0.95}, ["exam"]),
+        ({"courses_completed": 5, "exam_score": 0.79}, ["courses"]),
+        ({"courses_completed": "4", "exam_score": " 0.86 "}, ["courses", "exam"]),  # CSV text
+        ({"courses_completed": "four", "exam_score": None}, []),
+        ({"courses_completed": True}, []),
+        ({}, []),
+    ],
+)
 def test_report_thresholds(rules, values, expected):
     row = {"learner": {"email": "ada.lovelace@example.com"}, "values": values}
     assert [m.key for m in report_row_matches(rules, "python-readiness", row, REPORT_AT)] == expected

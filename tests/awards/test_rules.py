@@ -13,15 +13,14 @@ from pydantic import ValidationError
 from chalicelib.awards.rules import (
     Credential,
     RuleIssue,
-    RuleSet,
     RulesError,
+    RuleSet,
     RulesFileUnreadable,
     iri_problem,
     load_rules,
     parse_rules,
     validate_command,
 )
-
 from tests.support.helpers import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "award_rules.toml"
@@ -52,6 +51,7 @@ def issues_of(text: str) -> list[RuleIssue]:
 
 # --- the example file ---------------------------------------------------------------------
 
+
 def test_example_file_validates():
     assert validate_command(EXAMPLE) == (0, ["4 rules, 8 criteria, 2 aliases: OK"])
 
@@ -67,7 +67,12 @@ def test_example_python_expert_rule_matches_old_and_new_exam_ids():
     assert criterion.verb == PASSED
     assert criterion.activity == "alias:python-301-final-exam"
     assert rules.activities_of(criterion) == frozenset({OLD_EXAM, NEW_EXAM})
-    assert (criterion.min_score, criterion.success, criterion.completion, criterion.within_days) == (0.8, True, None, 365)
+    assert (criterion.min_score, criterion.success, criterion.completion, criterion.within_days) == (
+        0.8,
+        True,
+        None,
+        365,
+    )
 
 
 def test_example_other_rules():
@@ -75,11 +80,15 @@ def test_example_other_rules():
     secure = rules.rule("secure-coding-practitioner")
     assert secure.credential == Credential(platform="certifier", id="01JC0GROUPSECURITY0000001")
     assert (secure.match, [c.key for c in secure.statements]) == ("all", ["injection", "authentication", "secrets"])
-    assert rules.activities_of(secure.statements[0]) == frozenset({
-        "https://lms.example.com/courses/secure-coding/injection",
-        "https://lxp.example.com/activities/sc-injection",
-    })
-    assert rules.activities_of(secure.statements[1]) == frozenset({"https://lxp.example.com/activities/sc-authentication"})
+    assert rules.activities_of(secure.statements[0]) == frozenset(
+        {
+            "https://lms.example.com/courses/secure-coding/injection",
+            "https://lxp.example.com/activities/sc-injection",
+        }
+    )
+    assert rules.activities_of(secure.statements[1]) == frozenset(
+        {"https://lxp.example.com/activities/sc-authentication"}
+    )
 
     a11y = rules.rule("accessibility-champion")
     assert a11y.credential == Credential(platform="badgr", id="Bc7Dd8Ee9Ff0Gg1Hh2Ii3J")
@@ -113,21 +122,26 @@ def test_verb_iri_is_kept_as_written():
 
 
 def test_criterion_without_activity_accepts_any_and_plain_iri_is_one_activity():
-    rules = parse_rules(rule_toml(
-        '[[rules.statements]]\nverb = "passed"\n'
-        '[[rules.statements]]\nverb = "completed"\nactivity = "https://lxp.example.com/a"'
-    ))
+    rules = parse_rules(
+        rule_toml(
+            '[[rules.statements]]\nverb = "passed"\n'
+            '[[rules.statements]]\nverb = "completed"\nactivity = "https://lxp.example.com/a"'
+        )
+    )
     first, second = rules.rule("r1").statements
     assert rules.activities_of(first) is None
     assert rules.activities_of(second) == frozenset({"https://lxp.example.com/a"})
 
 
 def test_positional_and_explicit_keys():
-    rules = parse_rules(rule_toml(
-        '[[rules.statements]]\nverb = "passed"\n'
-        '[[rules.statements]]\nverb = "completed"\nkey = "module-2"\n'
-        '[[rules.statements]]\nverb = "attended"'
-    ) + rule_toml('[[rules.report]]\nfield = "a"\nmin = 1\n[[rules.report]]\nfield = "b"\nequals = "yes"', "r2"))
+    rules = parse_rules(
+        rule_toml(
+            '[[rules.statements]]\nverb = "passed"\n'
+            '[[rules.statements]]\nverb = "completed"\nkey = "module-2"\n'
+            '[[rules.statements]]\nverb = "attended"'
+        )
+        + rule_toml('[[rules.report]]\nfield = "a"\nmin = 1\n[[rules.report]]\nfield = "b"\nequals = "yes"', "r2")
+    )
     assert [c.key for c in rules.rule("r1").criteria] == ["s0", "module-2", "s2"]
     assert [c.key for c in rules.rule("r2").criteria] == ["r0", "r1"]
     assert rules.rule("r1").criterion("module-2").verb == ADL + "completed"
@@ -141,46 +155,65 @@ def test_alias_may_be_a_single_iri():
     assert rules.activities_of(rules.rule("r1").statements[0]) == frozenset({"https://lms.example.com/exam"})
 
 
-@pytest.mark.parametrize("platform, credential_id", [
-    ("credly", CREDLY_TEMPLATE),
-    ("certifier", "01JC0GROUPSECURITY0000001"),
-    ("badgr", "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J"),
-    ("accredible", "771001"),
-])
+@pytest.mark.parametrize(
+    "platform, credential_id",
+    [
+        ("credly", CREDLY_TEMPLATE),
+        ("certifier", "01JC0GROUPSECURITY0000001"),
+        ("badgr", "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J"),
+        ("accredible", "771001"),
+    ],
+)
 def test_each_platform_id_format_is_accepted(platform, credential_id):
-    rules = parse_rules(rule_toml('[[rules.statements]]\nverb = "passed"',
-                                  credential=f'{{ platform = "{platform}", id = "{credential_id}" }}'))
+    rules = parse_rules(
+        rule_toml(
+            '[[rules.statements]]\nverb = "passed"', credential=f'{{ platform = "{platform}", id = "{credential_id}" }}'
+        )
+    )
     assert rules.rule("r1").credential == Credential(platform=platform, id=credential_id)
 
 
 def test_credly_template_id_is_normalised_to_lower_case():
-    rules = parse_rules(rule_toml('[[rules.statements]]\nverb = "passed"',
-                                  credential=f'{{ platform = "credly", id = "{CREDLY_TEMPLATE.upper()}" }}'))
+    rules = parse_rules(
+        rule_toml(
+            '[[rules.statements]]\nverb = "passed"',
+            credential=f'{{ platform = "credly", id = "{CREDLY_TEMPLATE.upper()}" }}',
+        )
+    )
     assert rules.rule("r1").credential.id == CREDLY_TEMPLATE
 
 
-@pytest.mark.parametrize("platform, credential_id, fragment", [
-    ("credly", "python-expert", "UUID"),
-    ("accredible", "pm-essentials", "number"),
-    ("certifier", "01JC0 GROUP", "letters, digits"),
-    ("badgr", "https://api.badgr.io/public/badges/Bc7Dd8Ee9Ff0Gg1Hh2Ii3J", "not a URL"),
-])
+@pytest.mark.parametrize(
+    "platform, credential_id, fragment",
+    [
+        ("credly", "python-expert", "UUID"),
+        ("accredible", "pm-essentials", "number"),
+        ("certifier", "01JC0 GROUP", "letters, digits"),
+        ("badgr", "https://api.badgr.io/public/badges/Bc7Dd8Ee9Ff0Gg1Hh2Ii3J", "not a URL"),
+    ],
+)
 def test_platform_id_format_is_checked(platform, credential_id, fragment):
-    [issue] = issues_of(rule_toml('[[rules.statements]]\nverb = "passed"',
-                                  credential=f'{{ platform = "{platform}", id = "{credential_id}" }}'))
+    [issue] = issues_of(
+        rule_toml(
+            '[[rules.statements]]\nverb = "passed"', credential=f'{{ platform = "{platform}", id = "{credential_id}" }}'
+        )
+    )
     assert (issue.rule, issue.field) == ("r1", "credential.id")
     assert fragment in issue.message
 
 
-@pytest.mark.parametrize("value, ok", [
-    ("https://lms.example.com/courses/python-301/final-exam", True),
-    ("urn:uuid:2d8e3f40-5b6c-4d7e-9f01-1b2c3d4e5f60", True),
-    ("lms.example.com/courses/x", False),
-    ("/courses/x", False),
-    ("https://lms.example.com/a b", False),
-    ("https:/lms.example.com/x", False),
-    ("https://", False),
-])
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("https://lms.example.com/courses/python-301/final-exam", True),
+        ("urn:uuid:2d8e3f40-5b6c-4d7e-9f01-1b2c3d4e5f60", True),
+        ("lms.example.com/courses/x", False),
+        ("/courses/x", False),
+        ("https://lms.example.com/a b", False),
+        ("https:/lms.example.com/x", False),
+        ("https://", False),
+    ],
+)
 def test_iri_problem(value, ok):
     assert (iri_problem(value) is None) is ok
 
@@ -259,8 +292,10 @@ def test_validate_command_lists_every_problem(tmp_path):
     assert lines[-1] == f"{path}: {len(EXPECTED)} problems"
     problems = lines[:-1]
     assert len(problems) == len(EXPECTED)
-    assert "aliases.python-301-final-exam[1]: not an absolute IRI (it needs a scheme such as https://): " \
-           "'lxp.example.com/py301-exam'" in problems
+    assert (
+        "aliases.python-301-final-exam[1]: not an absolute IRI (it needs a scheme such as https://): "
+        "'lxp.example.com/py301-exam'" in problems
+    )
     assert "rule python-expert: statements[0].min_score: must be at most 1 (got 1.5)" in problems
     assert "rule #3: id: duplicate rule id 'python-expert' (first used by rule #1)" in problems
     assert "rule both-kinds: statements[0].min_score" not in "\n".join(problems)
@@ -271,35 +306,49 @@ def test_validate_command_lists_every_problem(tmp_path):
 
 
 def test_problems_within_one_criterion_and_across_criteria_are_all_reported():
-    issues = issues_of(rule_toml(
-        '[[rules.statements]]\nverb = "http://adlnet.gov/expapi/verbs/voided"\nmin_score = -0.1\n'
-        'success = "yes"\nwithin_days = 30.5\n'
-        '[[rules.statements]]\nkey = "s0"\nverb = "passed"\ncompletion = 1'
-    ))
-    assert sorted((i.field, i.message.split(" (")[0]) for i in issues) == sorted([
-        ("statements[0].verb", "voiding statements never match a criterion: use another verb"),
-        ("statements[0].min_score", "must be at least 0"),
-        ("statements[0].success", "input should be a valid boolean"),
-        ("statements[0].within_days", "input should be a valid integer"),
-        ("statements[1].completion", "input should be a valid boolean"),
-        ("statements[1].key", "duplicate criterion key 's0'"),
-    ])
+    issues = issues_of(
+        rule_toml(
+            '[[rules.statements]]\nverb = "http://adlnet.gov/expapi/verbs/voided"\nmin_score = -0.1\n'
+            'success = "yes"\nwithin_days = 30.5\n'
+            '[[rules.statements]]\nkey = "s0"\nverb = "passed"\ncompletion = 1'
+        )
+    )
+    assert sorted((i.field, i.message.split(" (")[0]) for i in issues) == sorted(
+        [
+            ("statements[0].verb", "voiding statements never match a criterion: use another verb"),
+            ("statements[0].min_score", "must be at least 0"),
+            ("statements[0].success", "input should be a valid boolean"),
+            ("statements[0].within_days", "input should be a valid integer"),
+            ("statements[1].completion", "input should be a valid boolean"),
+            ("statements[1].key", "duplicate criterion key 's0'"),
+        ]
+    )
     assert {i.rule for i in issues} == {"r1"}
 
 
-@pytest.mark.parametrize("criterion, fragment", [
-    ('field = "a"', "give a threshold"),
-    ('field = "a"\nequals = 3\nmin = 1', "equals cannot be combined"),
-    ('field = "a"\nmin = 5\nmax = 1', "greater than max"),
-])
+@pytest.mark.parametrize(
+    "criterion, fragment",
+    [
+        ('field = "a"', "give a threshold"),
+        ('field = "a"\nequals = 3\nmin = 1', "equals cannot be combined"),
+        ('field = "a"\nmin = 5\nmax = 1', "greater than max"),
+    ],
+)
 def test_report_thresholds_are_checked(criterion, fragment):
     [issue] = issues_of(rule_toml(f"[[rules.report]]\n{criterion}"))
     assert (issue.rule, issue.field) == ("r1", "report[0]")
     assert fragment in issue.message
 
 
-@pytest.mark.parametrize("criterion", ['field = "a"\nmin = 1\nmax = 5', 'field = "a"\nmax = 0.5',
-                                       'field = "a"\nequals = true', 'field = "a"\nequals = "done"'])
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        'field = "a"\nmin = 1\nmax = 5',
+        'field = "a"\nmax = 0.5',
+        'field = "a"\nequals = true',
+        'field = "a"\nequals = "done"',
+    ],
+)
 def test_report_thresholds_accepted(criterion):
     parse_rules(rule_toml(f"[[rules.report]]\n{criterion}"))
 
@@ -307,8 +356,10 @@ def test_report_thresholds_accepted(criterion):
 def test_unknown_keys_at_every_level():
     issues = issues_of(
         "version = 1\n"
-        + rule_toml('colour = "red"\n[[rules.statements]]\nverb = "passed"\n[[rules.report]]\nfield = "a"\nmin = 1\nfeild = "b"',
-                    credential='{ platform = "credly", id = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b", url = "x" }')
+        + rule_toml(
+            'colour = "red"\n[[rules.statements]]\nverb = "passed"\n[[rules.report]]\nfield = "a"\nmin = 1\nfeild = "b"',
+            credential='{ platform = "credly", id = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b", url = "x" }',
+        )
     )
     fields = {(i.rule, i.field) for i in issues if "unknown key" in i.message}
     assert fields == {(None, "version"), ("r1", "colour"), ("r1", "credential.url"), ("r1", "report[0].feild")}
@@ -358,16 +409,27 @@ def test_valid_file_summary(tmp_path):
 def test_models_check_consistency_when_built_directly():
     credential = {"platform": "credly", "id": CREDLY_TEMPLATE}
     with pytest.raises(ValidationError, match="unknown alias 'nope'"):
-        RuleSet.model_validate({"rules": [{"id": "a", "name": "A", "credential": credential,
-                                           "statements": [{"verb": "passed", "activity": "alias:nope"}]}]})
+        RuleSet.model_validate(
+            {
+                "rules": [
+                    {
+                        "id": "a",
+                        "name": "A",
+                        "credential": credential,
+                        "statements": [{"verb": "passed", "activity": "alias:nope"}],
+                    }
+                ]
+            }
+        )
     with pytest.raises(ValidationError, match="has no criteria"):
         RuleSet.model_validate({"rules": [{"id": "a", "name": "A", "credential": credential}]})
     with pytest.raises(ValidationError, match="duplicate rule id 'a'"):
         rule = {"id": "a", "name": "A", "credential": credential, "statements": [{"verb": "passed"}]}
         RuleSet.model_validate({"rules": [rule, rule]})
     with pytest.raises(ValidationError, match="give a threshold"):
-        RuleSet.model_validate({"rules": [{"id": "a", "name": "A", "credential": credential,
-                                           "report": [{"field": "x"}]}]})
+        RuleSet.model_validate(
+            {"rules": [{"id": "a", "name": "A", "credential": credential, "report": [{"field": "x"}]}]}
+        )
 
 
 def test_the_models_alone_report_every_problem_at_its_location():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,8 @@ pytestmark = pytest.mark.integration
 
 TEMPLATE = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b"
 MODULES = ["https://lxp.example.com/m/one", "https://lxp.example.com/m/two", "https://lxp.example.com/m/three"]
-RULES = f"""
+RULES = (
+    f"""
 [aliases]
 final-exam = ["https://lms.example.com/courses/python-301/final-exam", "https://lxp.example.com/py301-exam"]
 
@@ -34,9 +35,11 @@ id = "three-modules"
 name = "Three modules"
 match = "all"
 credential = {{ platform = "credly", id = "aaaaaaaa-0000-4000-8000-000000000003" }}
-""" + "".join(
-    f'[[rules.statements]]\nkey = "m{i}"\nverb = "completed"\nactivity = "{iri}"\n' for i, iri in enumerate(MODULES)
-) + """
+"""
+    + "".join(
+        f'[[rules.statements]]\nkey = "m{i}"\nverb = "completed"\nactivity = "{iri}"\n' for i, iri in enumerate(MODULES)
+    )
+    + """
 [[rules]]
 id = "python-ready"
 name = "Python ready"
@@ -46,6 +49,7 @@ report = "python-readiness"
 field = "courses_completed"
 min = 3
 """
+)
 
 
 @pytest.fixture
@@ -63,7 +67,7 @@ def awards(connector, monkeypatch, tmp_path):
 def passed_exam(**changes) -> dict:
     statement = copy.deepcopy(fixture_json("lap/learninglocker_forwarded_statement.json"))
     statement["id"] = str(uuid.uuid4())
-    statement["timestamp"] = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    statement["timestamp"] = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     statement.update(changes)
     return statement
 
@@ -195,22 +199,27 @@ activity = "https://lms.example.com/courses/python-301/final-exam"
 
 @pytest.fixture
 def badgr(awards, monkeypatch, tmp_path):
-    from fakes.badgr_api import FakeBadgr
-
     from chalicelib.runtime import services
+    from fakes.badgr_api import FakeBadgr
 
     rules = tmp_path / "badgr-rules.toml"
     rules.write_text(BADGR_RULES)
     with FakeBadgr("issuer@example.com", "pw") as fake:
-        for name, value in {"AWARD_RULES": str(rules), "BADGR_API_BASE": fake.base_url,
-                            "BADGR_USERNAME": "issuer@example.com", "BADGR_PASSWORD": "pw"}.items():
+        for name, value in {
+            "AWARD_RULES": str(rules),
+            "BADGR_API_BASE": fake.base_url,
+            "BADGR_USERNAME": "issuer@example.com",
+            "BADGR_PASSWORD": "pw",
+        }.items():
             monkeypatch.setenv(name, value)
         services.cache_clear()
         awards.services = services()
         yield fake
 
 
-def test_an_award_on_a_platform_without_webhooks_reaches_the_lrs_as_the_issued_statement(awards, badgr, lrs, lrs_session):
+def test_an_award_on_a_platform_without_webhooks_reaches_the_lrs_as_the_issued_statement(
+    awards, badgr, lrs, lrs_session
+):
     forward(awards, passed_exam())
     forward(awards, passed_exam())  # the same fact again: Badgr would accept a duplicate
     awards.drain()
@@ -253,10 +262,9 @@ def test_an_ambiguous_answer_to_a_badgr_award_is_never_repeated(awards, badgr):
 
 
 def test_a_missing_platform_setting_leaves_no_claim_and_the_replay_awards(awards, monkeypatch, tmp_path):
-    from fakes.badgr_api import FakeBadgr
-
     from chalicelib.deadletters import replay
     from chalicelib.runtime import services
+    from fakes.badgr_api import FakeBadgr
 
     rules = tmp_path / "badgr-rules.toml"
     rules.write_text(BADGR_RULES)
@@ -270,8 +278,11 @@ def test_a_missing_platform_setting_leaves_no_claim_and_the_replay_awards(awards
     assert awards.services.store.award("badgr|Bc7Dd8Ee9Ff0Gg1Hh2Ii3J|E-1001") is None  # no claim left behind
 
     with FakeBadgr("issuer@example.com", "pw") as fake:  # the operator sets the missing settings
-        for name, value in {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": "issuer@example.com",
-                            "BADGR_PASSWORD": "pw"}.items():
+        for name, value in {
+            "BADGR_API_BASE": fake.base_url,
+            "BADGR_USERNAME": "issuer@example.com",
+            "BADGR_PASSWORD": "pw",
+        }.items():
             monkeypatch.setenv(name, value)
         services.cache_clear()
         awards.services = services()

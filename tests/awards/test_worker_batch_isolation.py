@@ -50,7 +50,9 @@ def issued(connector, assertion_id: str) -> str:
 
 def check_outcome(connector, lrs, lrs_session, documents: list[str]) -> None:
     for assertion in documents:
-        assert lrs_session.get(lrs.statements_url, params={"statementId": issued(connector, assertion)}).status_code == 200
+        assert (
+            lrs_session.get(lrs.statements_url, params={"statementId": issued(connector, assertion)}).status_code == 200
+        )
     [letter] = connector.services.store.dead_letters()
     assert letter.source == "lap" and "internal error: TypeError" in letter.reason
     assert connector.services.store.counters()["awarded"] == 1  # the good statement, beside the bad one

@@ -18,8 +18,14 @@ ROOT = REPO
 
 
 def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "chalicelib", "deadletters", *args], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib", "deadletters", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_list_then_replay_after_the_cause_is_fixed(connector, tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -32,8 +32,7 @@ def letters(connector, monkeypatch) -> dict[str, dict]:
     from chalicelib.queue import QueueMessage
     from chalicelib.store import sqlite
 
-    badges = make_badges(3, seed=23, start=datetime(2026, 3, 2, tzinfo=timezone.utc), spread_days=30,
-                         expiry_days=(3650,))
+    badges = make_badges(3, seed=23, start=datetime(2026, 3, 2, tzinfo=UTC), spread_days=30, expiry_days=(3650,))
     messages = {}
     for (letter_id, (source, reason, when)), badge in zip(LETTERS.items(), [*badges, None]):
         body = {"data": [badge]} if badge else fixture_json("openbadges/ob2_assertion.json")
@@ -64,7 +63,7 @@ def statement_ids(connector, message: dict) -> set[str]:
 
     if message["source"] == "credly":
         return {connector.statement_id(f"credly|{message['body']['data'][0]['id']}|issued")}
-    result = Translator(connector.services.settings).translate("openbadges", message["body"], datetime.now(timezone.utc))
+    result = Translator(connector.services.settings).translate("openbadges", message["body"], datetime.now(UTC))
     return {statement["id"] for statement in result.statements}
 
 
@@ -99,8 +98,9 @@ def test_dry_runs_list_what_they_would_take_and_change_nothing(connector, letter
 
 
 def test_discard_removes_the_letters_and_keeps_an_audit_record_of_each(connector, letters, capsys):
-    code, out, _ = run(capsys, "discard", "--source", "credly", "--reason", "unknown learner",
-                       "--because", "E-1 left the company")
+    code, out, _ = run(
+        capsys, "discard", "--source", "credly", "--reason", "unknown learner", "--because", "E-1 left the company"
+    )
     assert code == 0 and [line.split()[0] for line in out[:-1]] == ["credly-mid"]
     assert out[-1] == "discarded 1 dead letter(s); their records: deadletters discarded"
     assert listed(capsys) == ["credly-old", "credly-new", "openbadges"]
@@ -112,7 +112,11 @@ def test_discard_removes_the_letters_and_keeps_an_audit_record_of_each(connector
     code, out, _ = run(capsys, "discarded", "--json")
     record = json.loads(out[0])
     assert (record["id"], record["source"], record["reason"], record["discard_reason"]) == (
-        "credly-mid", "credly", "unknown learner E-1", "E-1 left the company")
+        "credly-mid",
+        "credly",
+        "unknown learner E-1",
+        "E-1 left the company",
+    )
     assert record["message"] == letters["credly-mid"] and record["last_at"] == LETTERS["credly-mid"][2]
 
 
@@ -131,8 +135,7 @@ def test_discard_refuses_unknown_ids_and_unselected_or_unexplained_discards(conn
     assert listed(capsys) == list(LETTERS) and connector.services.store.discarded_letters() == []
 
 
-def test_a_bulk_replay_of_a_filter_delivers_only_the_letters_it_selects(connector, letters, lrs, lrs_session,
-                                                                        capsys):
+def test_a_bulk_replay_of_a_filter_delivers_only_the_letters_it_selects(connector, letters, lrs, lrs_session, capsys):
     code, out, err = run(capsys, "replay", "--source", "credly", "--reason", "timed out")
     assert code == 0, err
     assert out[-1] == "replayed 2: 2 delivered, 0 still failing"

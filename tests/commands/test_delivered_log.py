@@ -74,8 +74,11 @@ def test_show_names_the_endpoint_key_the_count_and_whether_the_log_is_on(configu
     code, out = cli(capsys, "delivered-log", "show")
 
     assert code == 0 and "s3cret" not in out and "conn" not in out
-    assert out.splitlines() == [f"endpoint      {CONFIGURED}", "recorded      3 statement id(s)",
-                                "DELIVERY_LOG  on (the default with STATE_BACKEND=sqlite)"]
+    assert out.splitlines() == [
+        f"endpoint      {CONFIGURED}",
+        "recorded      3 statement id(s)",
+        "DELIVERY_LOG  on (the default with STATE_BACKEND=sqlite)",
+    ]
     monkeypatch.setenv("DELIVERY_LOG", "false")
     services.cache_clear()
     assert cli_json(capsys, "delivered-log", "show") == {"endpoint": CONFIGURED, "recorded": 3, "delivery_log": False}
@@ -89,10 +92,14 @@ def test_forget_takes_the_configured_endpoint_or_another_and_leaves_the_rest(con
 
     assert code == 0 and out.startswith(f"delivered-log: forgot 2 statement id(s) for {OTHER}")
     store = services().store
-    assert (store.delivered_ids(OTHER, ["s1", "s9"]), store.delivered_ids(CONFIGURED, ["s1", "s2"])) \
-        == (set(), {"s1", "s2"})
-    assert cli(capsys, "delivered-log", "forget") == (0, f"delivered-log: forgot 2 statement id(s) for {CONFIGURED}: "
-                                                         "the next deliveries send those statements again\n")
+    assert (store.delivered_ids(OTHER, ["s1", "s9"]), store.delivered_ids(CONFIGURED, ["s1", "s2"])) == (
+        set(),
+        {"s1", "s2"},
+    )
+    assert cli(capsys, "delivered-log", "forget") == (
+        0,
+        f"delivered-log: forgot 2 statement id(s) for {CONFIGURED}: the next deliveries send those statements again\n",
+    )
     assert store.delivered_ids(CONFIGURED, ["s1", "s2"]) == set()
     assert cli(capsys, "delivered-log", "forget") == (0, f"delivered-log: nothing recorded for {CONFIGURED}\n")
 
@@ -124,8 +131,10 @@ def test_on_dynamodb_the_log_is_not_counted_by_a_scan(mocked_aws, monkeypatch, c
     services().store.client.meta.events.register("before-call.dynamodb", count)
 
     code, out = cli(capsys, "delivered-log", "show")
-    assert code == 0 and out.splitlines()[1:] == ["recorded      not counted: DynamoDB would scan the table",
-                                                  "DELIVERY_LOG  off (the default with STATE_BACKEND=dynamodb)"]
+    assert code == 0 and out.splitlines()[1:] == [
+        "recorded      not counted: DynamoDB would scan the table",
+        "DELIVERY_LOG  off (the default with STATE_BACKEND=dynamodb)",
+    ]
     assert cli_json(capsys, "delivered-log", "forget") == {"endpoint": CONFIGURED, "forgotten": None}
     assert cli_json(capsys, "delivered-log", "show")["recorded"] == 0
     assert services().store.delivered_ids(CONFIGURED, ["s1", "s2"]) == set()

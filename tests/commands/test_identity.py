@@ -7,8 +7,7 @@ import copy
 import csv
 import json
 import shutil
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -23,9 +22,16 @@ ALAN_OLD, ALAN_NEW = "mailto:alan.turing@gmail.com", "mailto:alan.turing@example
 def badge(recipient: dict) -> dict:
     found = copy.deepcopy(fixture_json("credly/event_badge_created.json")["data"]["badge"])
     first, last = recipient["name"]
-    found.update(id=recipient["id"], state=recipient["state"], recipient_email=recipient["email"],
-                 issued_to=f"{first} {last}", issued_to_first_name=first, issued_to_last_name=last,
-                 issuer_earner_id=None, badge_url=f"https://www.credly.com/badges/{recipient['id']}")
+    found.update(
+        id=recipient["id"],
+        state=recipient["state"],
+        recipient_email=recipient["email"],
+        issued_to=f"{first} {last}",
+        issued_to_first_name=first,
+        issued_to_last_name=last,
+        issuer_earner_id=None,
+        badge_url=f"https://www.credly.com/badges/{recipient['id']}",
+    )
     found["user"].update(email=recipient["email"], first_name=first, last_name=last, id="u-" + recipient["id"][-4:])
     return found
 
@@ -67,7 +73,7 @@ def table(out: str, title: str) -> list[list[str]]:
     start = next(i for i, line in enumerate(lines) if line == f"== {title}")
     rule = next(i for i in range(start, len(lines)) if lines[i].startswith("---"))
     rows = []
-    for line in lines[rule + 1:]:
+    for line in lines[rule + 1 :]:
         if not line.strip():
             break
         rows.append(line.split())
@@ -93,8 +99,10 @@ def test_check_gives_the_exact_coverage_domains_and_alias_suggestions(world, cap
         ["kjohnson@contractor.io", "E-4", "Katherine", "Johnson", "name", "1", "1"],
     ]
     with (tmp_path / "csv" / "identity_coverage.csv").open() as handle:
-        assert list(csv.reader(handle))[1:] == [["platform", "Credly", "Credly", "6", "2", "4", "33.3", ""],
-                                                ["lrs", "Credly", "Credly", "6", "2", "4", "33.3", "0"]]
+        assert list(csv.reader(handle))[1:] == [
+            ["platform", "Credly", "Credly", "6", "2", "4", "33.3", ""],
+            ["lrs", "Credly", "Credly", "6", "2", "4", "33.3", "0"],
+        ]
 
 
 def test_check_logs_no_email(world, capsys):
@@ -122,14 +130,20 @@ def test_remap_voids_and_resends_each_affected_statement_once(world, capsys):
     assert code == 0
     counts = json.loads(out)
     assert {k: counts[k] for k in ("found", "voided", "re_sent", "already_remapped", "refused")} == {
-        "found": 4, "voided": 4, "re_sent": 4, "already_remapped": 0, "refused": 0}
+        "found": 4,
+        "voided": 4,
+        "re_sent": 4,
+        "already_remapped": 0,
+        "refused": 0,
+    }
 
     assert statements_of(world, ALAN_OLD) == []
     after = statements_of(world, ALAN_NEW)
     assert sorted(s["context"]["statement"]["id"] for s in after) == sorted(s["id"] for s in before)
     assert {s["id"] for s in after}.isdisjoint(s["id"] for s in before)
-    assert all(s["context"]["extensions"][world.services.worker.translator.builder.vocab.ext_team] == "Research"
-               for s in after)
+    assert all(
+        s["context"]["extensions"][world.services.worker.translator.builder.vocab.ext_team] == "Research" for s in after
+    )
     for original in before:
         assert world.lrs.statement(original["id"]) is None
         voided = world.lrs.statement(original["id"], voided=True)
@@ -161,17 +175,21 @@ def test_after_a_remap_a_revocation_voids_the_remapped_earned_statement(world, c
     revoked_id = "11111111-0000-4000-8000-000000000004"
     for found in world.credly.badges:
         if found["id"] == revoked_id:
-            found.update(state="revoked", revocation_reason="issued in error", state_updated_at="2026-12-01T10:00:00.000Z")
+            found.update(
+                state="revoked", revocation_reason="issued in error", state_updated_at="2026-12-01T10:00:00.000Z"
+            )
     monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "2")
     world.services.store.set_cursor("credly:backfill", None)
     world.pull("credly")  # every badge again: a re-delivery of each earned statement, and the revocation
     world.drain()
 
-    target = next(s for s in earned if s["object"]["id"] and s["context"]["statement"]["id"] ==
-                  world.statement_id(f"credly|{revoked_id}|issued"))
+    target = next(
+        s
+        for s in earned
+        if s["object"]["id"] and s["context"]["statement"]["id"] == world.statement_id(f"credly|{revoked_id}|issued")
+    )
     assert world.lrs.statement(target["id"]) is None
     assert world.lrs.statement(target["id"], voided=True) is not None
     standing = [s for s in statements_of(world, ALAN_NEW) if s["verb"]["display"]["en"] == "earned"]
     assert [s["id"] for s in standing] == [s["id"] for s in earned if s["id"] != target["id"]]
     assert statements_of(world, ALAN_OLD) == []  # the re-delivered earned statements did not come back
-

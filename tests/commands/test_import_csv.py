@@ -9,7 +9,7 @@ import json
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,9 +24,11 @@ from credly_badges import EXPORT_HEADER, export_row, make_badges  # noqa: E402
 
 ROWS = 10_000
 # (0-based badge index, column, broken value, what the reason must say)
-BROKEN = [(17, "Earner Badge ID", "", "Earner Badge ID: missing"),
-          (4_321, "Issue Date", "31/12/2026", "Issue Date: not an ISO 8601 date-time"),
-          (9_998, "Issued to Email", "ada at example", "Issued to Email: not an email address")]
+BROKEN = [
+    (17, "Earner Badge ID", "", "Earner Badge ID: missing"),
+    (4_321, "Issue Date", "31/12/2026", "Issue Date: not an ISO 8601 date-time"),
+    (9_998, "Issued to Email", "ada at example", "Issued to Email: not an email address"),
+]
 
 
 def write_export(path: Path, badges: list[dict], broken=()) -> list[int]:
@@ -75,20 +77,25 @@ def import_csv(capsys, *args: str) -> tuple[int, dict, str]:
 @pytest.fixture
 def badges() -> list[dict]:
     states = ["pending", "accepted", "pending", "rejected"]
-    made = make_badges(ROWS, seed=11, start=datetime(2026, 1, 5, tzinfo=timezone.utc), spread_days=300,
-                       expiry_days=(3650,), vary_templates=True)
+    made = make_badges(
+        ROWS,
+        seed=11,
+        start=datetime(2026, 1, 5, tzinfo=UTC),
+        spread_days=300,
+        expiry_days=(3650,),
+        vary_templates=True,
+    )
     for index, badge in enumerate(made):
         badge["state"] = states[index % len(states)]
     return made
 
 
-def test_a_credly_export_with_broken_rows_delivers_the_rest_once(connector, badges, tmp_path, lrs, lrs_session,
-                                                                  capsys):
+def test_a_credly_export_with_broken_rows_delivers_the_rest_once(connector, badges, tmp_path, lrs, lrs_session, capsys):
     path = tmp_path / "badges.csv"
     broken_lines = write_export(path, badges, BROKEN)
     good = [b for index, b in enumerate(badges) if index not in {i for i, *_ in BROKEN}]
     expected = api_statement_ids(connector, good)
-    since = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
 
     started = time.monotonic()
     code, summary, err = import_csv(capsys, "--platform", "credly", str(path))
@@ -116,10 +123,11 @@ def test_a_credly_export_with_broken_rows_delivers_the_rest_once(connector, badg
     assert len(stored_since(lrs_session, lrs, since)) == len(expected)
 
 
-def test_a_badge_imported_from_csv_and_then_pulled_is_one_statement(connector, badges, tmp_path, lrs, lrs_session,
-                                                                     capsys):
+def test_a_badge_imported_from_csv_and_then_pulled_is_one_statement(
+    connector, badges, tmp_path, lrs, lrs_session, capsys
+):
     badge = badges[1]  # accepted: issued + accepted
-    since = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()  # the LRS is the session's
+    since = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()  # the LRS is the session's
     write_export(tmp_path / "one.csv", [badge])
     code, summary, _ = import_csv(capsys, "--platform", "credly", str(tmp_path / "one.csv"))
     assert (code, summary["delivered"]) == (0, 2)
@@ -134,9 +142,14 @@ def test_a_badge_imported_from_csv_and_then_pulled_is_one_statement(connector, b
     namespace = uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"])
     issued = str(uuid.uuid5(namespace, f"credly|{badge['id']}|issued"))
     assert issued in api_statement_ids(connector, [badge])
-    earned = lrs_session.get(lrs.statements_url, params={
-        "verb": "http://specification.openbadges.org/xapi/verbs/earned", "since": since,
-        "agent": json.dumps({"mbox": f"mailto:{badge['recipient_email'].lower()}"})}).json()["statements"]
+    earned = lrs_session.get(
+        lrs.statements_url,
+        params={
+            "verb": "http://specification.openbadges.org/xapi/verbs/earned",
+            "since": since,
+            "agent": json.dumps({"mbox": f"mailto:{badge['recipient_email'].lower()}"}),
+        },
+    ).json()["statements"]
     assert [s["id"] for s in earned] == [issued]  # one statement, whichever path came first
     counters = connector.services.store.counters()
     assert counters.get("already_stored", 0) >= 1  # the pull's differing copy: the LRS kept the first

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,14 +37,26 @@ class Run:
 
     def __init__(self, tmp_path: Path, *args: str, lrs=None, namespace: str | None = None, **options) -> None:
         self.state = tmp_path / "state.sqlite"
-        env = {**os.environ, "STATE_PATH": str(self.state), "QUEUE_BACKEND": "local",
-               "STATEMENT_ID_NAMESPACE": namespace or str(uuid.uuid4()),
-               "HTTP_BACKOFF_BASE": "0.01", "HTTP_BACKOFF_CAP": "0.05"}
+        env = {
+            **os.environ,
+            "STATE_PATH": str(self.state),
+            "QUEUE_BACKEND": "local",
+            "STATEMENT_ID_NAMESPACE": namespace or str(uuid.uuid4()),
+            "HTTP_BACKOFF_BASE": "0.01",
+            "HTTP_BACKOFF_CAP": "0.05",
+        }
         if lrs is not None:
             env["LRS_ENDPOINT"] = lrs.endpoint
         deliver = [] if lrs is not None else ["--no-deliver"]
-        done = subprocess.run([sys.executable, "-m", "chalicelib", "import-csv", *args, *deliver, "--json"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=SECONDS, **options)
+        done = subprocess.run(
+            [sys.executable, "-m", "chalicelib", "import-csv", *args, *deliver, "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SECONDS,
+            **options,
+        )
         self.code = done.returncode
         out = done.stdout.strip().splitlines()
         self.summary = json.loads(out[-1]) if out else None
@@ -65,8 +77,14 @@ class Run:
 
 
 def badges(count: int) -> list[dict]:
-    return make_badges(count, seed=29, start=datetime(2026, 2, 1, tzinfo=timezone.utc), spread_days=200,
-                       expiry_days=(3650,), state="pending")  # one statement each: issued
+    return make_badges(
+        count,
+        seed=29,
+        start=datetime(2026, 2, 1, tzinfo=UTC),
+        spread_days=200,
+        expiry_days=(3650,),
+        state="pending",
+    )  # one statement each: issued
 
 
 def issued_id(namespace: str, badge: dict) -> str:
@@ -78,18 +96,22 @@ def physical_lines(path: Path) -> int:
 
 
 def since_now() -> str:
-    return (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    return (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
 
 
 # -- line accounting ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("line", "reason"), [
-    (5, "a quoted cell opened on this line runs on to line"),  # stopped by the csv field limit
-    (1_996, "a quote opened on this line is never closed"),  # the file ends inside the quote
-])
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (5, "a quoted cell opened on this line runs on to line"),  # stopped by the csv field limit
+        (1_996, "a quote opened on this line is never closed"),  # the file ends inside the quote
+    ],
+)
 def test_an_unclosed_quote_is_one_bad_row_named_where_it_opened_and_the_rest_is_delivered_once(
-        tmp_path, lrs, lrs_session, line, reason):
+    tmp_path, lrs, lrs_session, line, reason
+):
     made = badges(2_000)
     path = tmp_path / "badges.csv"
     write_export(path, made)
@@ -117,8 +139,8 @@ def test_every_line_is_a_row_a_bad_row_or_blank(tmp_path):
     lines = path.read_bytes().split(b"\n")
     name = EXPORT_HEADER.index("Badge Name")
     assert name == 0
-    lines[3] = b'"Data\nLiteracy"' + lines[3][lines[3].index(b","):]  # line 4: a cell spanning two lines
-    lines[9] = b'"Data\n\xff Literacy"' + lines[9][lines[9].index(b","):]  # line 11: spans into a non-UTF-8 line
+    lines[3] = b'"Data\nLiteracy"' + lines[3][lines[3].index(b",") :]  # line 4: a cell spanning two lines
+    lines[9] = b'"Data\n\xff Literacy"' + lines[9][lines[9].index(b",") :]  # line 11: spans into a non-UTF-8 line
     lines.insert(15, b"")  # a blank line
     path.write_bytes(b"\n".join(lines))
     total = physical_lines(path)
@@ -128,7 +150,9 @@ def test_every_line_is_a_row_a_bad_row_or_blank(tmp_path):
 
     assert summary["lines"] == total
     assert [(b["line"], b["reason"][:40]) for b in summary["bad_rows"]] == [
-        (11, "a quoted cell opened on this line runs o"), (12, "not readable as CSV: not UTF-8 (byte 1 o")]
+        (11, "a quoted cell opened on this line runs o"),
+        (12, "not readable as CSV: not UTF-8 (byte 1 o"),
+    ]
     # the header, 19 good rows (one of them two lines long), 2 bad lines, 1 blank line
     assert (summary["rows"], summary["good"], summary["bad"]) == (21, 19, 2)
 
@@ -148,14 +172,18 @@ def test_lines_are_counted_from_the_end_of_a_header_spanning_lines(tmp_path):
 # -- identifiers ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("column", "value", "reason"), [
-    ("Issued to Email", "ada\x00@example.com", "Issued to Email: holds a control character (U+0000)"),
-    ("Earner Badge ID", "badge\x01one", "Earner Badge ID: holds a control character (U+0001)"),
-    ("Badge URL", "https://www.credly.com/badges/\x7f", "Badge URL: holds a control character (U+007F)"),
-    ("Badge URL", "not a url at all", "Badge URL: not an absolute IRI (a scheme, no spaces)"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("Issued to Email", "ada\x00@example.com", "Issued to Email: holds a control character (U+0000)"),
+        ("Earner Badge ID", "badge\x01one", "Earner Badge ID: holds a control character (U+0001)"),
+        ("Badge URL", "https://www.credly.com/badges/\x7f", "Badge URL: holds a control character (U+007F)"),
+        ("Badge URL", "not a url at all", "Badge URL: not an absolute IRI (a scheme, no spaces)"),
+    ],
+)
 def test_an_identifier_with_a_control_character_or_a_url_that_is_no_iri_is_a_bad_row_not_a_dead_letter(
-        tmp_path, lrs, lrs_session, column, value, reason):
+    tmp_path, lrs, lrs_session, column, value, reason
+):
     made = badges(5)
     path = tmp_path / "badges.csv"
     broken = write_export(path, made, [(2, column, value, reason)])
@@ -175,31 +203,48 @@ def test_an_identifier_with_a_control_character_or_a_url_that_is_no_iri_is_a_bad
 
 def test_a_mapped_identifier_with_a_control_character_or_a_url_that_is_no_iri_is_a_bad_row(tmp_path):
     mapping = tmp_path / "mapping.json"
-    mapping.write_text(json.dumps({"platform": "lms", "fields": [
-        {"field": "credential_id", "column": "Certificate No"}, {"field": "name", "value": "Fire Safety"},
-        {"field": "template_iri", "value": "https://lms.example.com/courses/fs1"},
-        {"field": "learner_email", "column": "E-mail"}, {"field": "url", "column": "Link"}]}))
+    mapping.write_text(
+        json.dumps(
+            {
+                "platform": "lms",
+                "fields": [
+                    {"field": "credential_id", "column": "Certificate No"},
+                    {"field": "name", "value": "Fire Safety"},
+                    {"field": "template_iri", "value": "https://lms.example.com/courses/fs1"},
+                    {"field": "learner_email", "column": "E-mail"},
+                    {"field": "url", "column": "Link"},
+                ],
+            }
+        )
+    )
     path = tmp_path / "certificates.csv"
     with path.open("w", newline="") as stream:
-        csv.writer(stream).writerows([["Certificate No", "E-mail", "Link"],
-                                      ["C-1", "ada@example.com", "https://lms.example.com/c/1"],
-                                      ["C-\x002", "grace@example.com", "https://lms.example.com/c/2"],
-                                      ["C-3", "alan@example.com", "see the LMS"]])
+        csv.writer(stream).writerows(
+            [
+                ["Certificate No", "E-mail", "Link"],
+                ["C-1", "ada@example.com", "https://lms.example.com/c/1"],
+                ["C-\x002", "grace@example.com", "https://lms.example.com/c/2"],
+                ["C-3", "alan@example.com", "see the LMS"],
+            ]
+        )
     run = Run(tmp_path, "--mapping", str(mapping), str(path))
     assert run.code == 1
     assert [(b["line"], b["reason"]) for b in run.summary["bad_rows"]] == [
         (3, "Certificate No: holds a control character (U+0000)"),
-        (4, "Link: not an absolute IRI (a scheme, no spaces)")]
+        (4, "Link: not an absolute IRI (a scheme, no spaces)"),
+    ]
     assert (run.summary["lines"], run.summary["rows"], run.summary["good"]) == (4, 3, 1)
 
 
-@pytest.mark.parametrize(("path", "value", "field"), [
-    (("recipient",), {"type": "email", "hashed": False, "identity": "ada\x00@example.com"}, "recipient.identity"),
-    (("id",), "https://badges.example.org/assertions/\x00", "id"),
-    (("badge", "id"), "https://badges.example.org/badgeclasses/\x1b", "badge.id"),
-])
-def test_the_ingest_route_answers_400_naming_an_identifier_with_a_control_character(connector, path, value,
-                                                                                   field):
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("recipient",), {"type": "email", "hashed": False, "identity": "ada\x00@example.com"}, "recipient.identity"),
+        (("id",), "https://badges.example.org/assertions/\x00", "id"),
+        (("badge", "id"), "https://badges.example.org/badgeclasses/\x1b", "badge.id"),
+    ],
+)
+def test_the_ingest_route_answers_400_naming_an_identifier_with_a_control_character(connector, path, value, field):
     document = fixture_json("openbadges/ob2_assertion.json")
     target = document
     for key in path[:-1]:
@@ -232,12 +277,16 @@ def test_a_fifo_a_pipe_or_a_device_is_refused_with_one_line(tmp_path):
     fifo = tmp_path / "export.csv"
     os.mkfifo(fifo)
     run = Run(tmp_path, "--platform", "credly", str(fifo))
-    assert (run.code, run.error_line()) == (2, f"error: {fifo}: not a regular file (a pipe): save it to a file "
-                                               "and import that")
+    assert (run.code, run.error_line()) == (
+        2,
+        f"error: {fifo}: not a regular file (a pipe): save it to a file and import that",
+    )
 
     run = Run(tmp_path, "--platform", "credly", "/dev/zero")
-    assert (run.code, run.error_line()) == (2, "error: /dev/zero: not a regular file (a device): save it to a "
-                                               "file and import that")
+    assert (run.code, run.error_line()) == (
+        2,
+        "error: /dev/zero: not a regular file (a device): save it to a file and import that",
+    )
 
     source = tmp_path / "badges.csv"
     write_export(source, badges(3))
@@ -249,8 +298,10 @@ def test_a_fifo_a_pipe_or_a_device_is_refused_with_one_line(tmp_path):
     finally:
         os.close(read)
         writer.join()
-    assert (run.code, run.error_line()) == (2, f"error: /dev/fd/{read}: not a regular file (a pipe): save it to "
-                                               "a file and import that")
+    assert (run.code, run.error_line()) == (
+        2,
+        f"error: /dev/fd/{read}: not a regular file (a pipe): save it to a file and import that",
+    )
     assert run.queued() == 0
 
 
@@ -262,20 +313,28 @@ def test_a_header_naming_a_column_twice_is_refused_naming_it_and_both_columns(tm
     path.write_text("\n".join(lines) + "\n")
     run = Run(tmp_path, "--platform", "credly", str(path))
     column = EXPORT_HEADER.index("Issued to Email") + 1
-    assert (run.code, run.error_line()) == (2, f"error: {path}: the header names 'issued to email' twice "
-                                               f"(columns {column} and {len(EXPORT_HEADER) + 1}): rename or "
-                                               "remove one")
+    assert (run.code, run.error_line()) == (
+        2,
+        f"error: {path}: the header names 'issued to email' twice "
+        f"(columns {column} and {len(EXPORT_HEADER) + 1}): rename or "
+        "remove one",
+    )
     assert run.queued() == 0
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("[" * 100_000 + "]" * 100_000, "not a JSON mapping: nested too deep"),
-    ('{"a":' * 5_000 + "1" + "}" * 5_000, "not a JSON mapping: nested too deep"),
-    ('{"title": "' + "x" * 2_000_000 + '"}', "not a JSON mapping: larger than 1 MiB"),
-    ('[{"field": "name", "column": "Badge Name"}]', "not a JSON mapping: an object is expected, the file holds an "
-                                                     "array"),
-    (None, "not a regular file (a pipe): save it to a file and import that"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "not a JSON mapping: nested too deep"),
+        ('{"a":' * 5_000 + "1" + "}" * 5_000, "not a JSON mapping: nested too deep"),
+        ('{"title": "' + "x" * 2_000_000 + '"}', "not a JSON mapping: larger than 1 MiB"),
+        (
+            '[{"field": "name", "column": "Badge Name"}]',
+            "not a JSON mapping: an object is expected, the file holds an array",
+        ),
+        (None, "not a regular file (a pipe): save it to a file and import that"),
+    ],
+)
 def test_a_mapping_file_that_is_no_mapping_is_refused_with_one_line(tmp_path, content, message):
     mapping = tmp_path / "mapping.json"
     if content is None:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,8 +45,7 @@ def guarded_lrs():
 
 
 def badges(count: int = ROWS) -> list[dict]:
-    return make_badges(count, seed=11, start=datetime(2026, 3, 2, tzinfo=timezone.utc), spread_days=90,
-                       expiry_days=(3650,))
+    return make_badges(count, seed=11, start=datetime(2026, 3, 2, tzinfo=UTC), spread_days=90, expiry_days=(3650,))
 
 
 def write_export(path: Path, rows: list[dict]) -> Path:
@@ -59,18 +58,30 @@ def write_export(path: Path, rows: list[dict]) -> Path:
 
 def environment(tmp_path: Path, endpoint: str, password: str = PASSWORD, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LRS_", "CREDLY_"))}
-    env.update({"LRS_ENDPOINT": endpoint, "LRS_USERNAME": USER, "LRS_PASSWORD": password,
-                "STATE_PATH": str(tmp_path / "state.sqlite"), "QUEUE_BACKEND": "local",
-                "STATEMENT_ID_NAMESPACE": str(uuid.uuid5(uuid.NAMESPACE_URL, str(tmp_path))),
-                "HTTP_MAX_ATTEMPTS": "2", "HTTP_BACKOFF_BASE": "0.05", "HTTP_BACKOFF_CAP": "0.1",
-                "LRS_CONNECT_TIMEOUT": "1", "PYTHONPATH": str(ROOT), **extra})
+    env.update(
+        {
+            "LRS_ENDPOINT": endpoint,
+            "LRS_USERNAME": USER,
+            "LRS_PASSWORD": password,
+            "STATE_PATH": str(tmp_path / "state.sqlite"),
+            "QUEUE_BACKEND": "local",
+            "STATEMENT_ID_NAMESPACE": str(uuid.uuid5(uuid.NAMESPACE_URL, str(tmp_path))),
+            "HTTP_MAX_ATTEMPTS": "2",
+            "HTTP_BACKOFF_BASE": "0.05",
+            "HTTP_BACKOFF_CAP": "0.1",
+            "LRS_CONNECT_TIMEOUT": "1",
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
+    )
     return env
 
 
 def command(env: dict[str, str], *args: str, timeout: float = 90) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "chalicelib", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "chalicelib", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     return done, time.monotonic() - started
 
 
@@ -87,8 +98,14 @@ def outbox_depth(env: dict[str, str]) -> int:
 
 def stored(lrs: LrsProcess, ids: set[str]) -> set[str]:
     headers = {"X-Experience-API-Version": XAPI_VERSION}
-    return {i for i in ids if requests.get(lrs.statements_url, params={"statementId": i}, headers=headers,
-                                           auth=(USER, PASSWORD), timeout=10).status_code == 200}
+    return {
+        i
+        for i in ids
+        if requests.get(
+            lrs.statements_url, params={"statementId": i}, headers=headers, auth=(USER, PASSWORD), timeout=10
+        ).status_code
+        == 200
+    }
 
 
 def issued_ids(env: dict[str, str], rows: list[dict]) -> set[str]:
@@ -150,8 +167,14 @@ def test_a_backfill_stops_at_once_when_the_lrs_refuses_the_password(guarded_lrs,
     with FakeCredly(org_id=ORG_ID, token=token) as credly:
         for badge in badges(120):
             credly.add_badge(badge)
-        env = environment(tmp_path, guarded_lrs.endpoint, password="wrong", CREDLY_API_BASE=credly.base_url,
-                          CREDLY_ORG_ID=ORG_ID, CREDLY_TOKEN=token)
+        env = environment(
+            tmp_path,
+            guarded_lrs.endpoint,
+            password="wrong",
+            CREDLY_API_BASE=credly.base_url,
+            CREDLY_ORG_ID=ORG_ID,
+            CREDLY_TOKEN=token,
+        )
         done, seconds = command(env, "backfill", "credly")
     assert done.returncode == 3 and seconds < 30, done.stderr
     [line] = error_lines(done.stderr)
@@ -165,8 +188,9 @@ def test_dead_letters_are_counted_per_run_by_reason_and_exit_1(guarded_lrs, tmp_
     with FakeCredly(org_id=ORG_ID, token=token) as credly:
         for index, badge in enumerate(badges(5)):
             credly.add_badge({**badge, "issued_at": "yesterday"} if index == 2 else badge)
-        env = environment(tmp_path, guarded_lrs.endpoint, CREDLY_API_BASE=credly.base_url, CREDLY_ORG_ID=ORG_ID,
-                          CREDLY_TOKEN=token)
+        env = environment(
+            tmp_path, guarded_lrs.endpoint, CREDLY_API_BASE=credly.base_url, CREDLY_ORG_ID=ORG_ID, CREDLY_TOKEN=token
+        )
         first, _ = command(env, "backfill", "credly", "--json")
         assert first.returncode == 1, first.stderr
         # the progress line and the worker's log lines each keep a line of their own
@@ -184,14 +208,23 @@ def test_dead_letters_are_counted_per_run_by_reason_and_exit_1(guarded_lrs, tmp_
 
 def seed_dead_letters(env: dict[str, str], count: int) -> None:
     """Dead letters of Credly pages the LRS can take, as an earlier failing run leaves them."""
-    code = ("import json, sys\n"
-            "from chalicelib.queue import QueueMessage\n"
-            "from chalicelib.runtime import services\n"
-            "for badge in json.load(sys.stdin):\n"
-            "    message = QueueMessage(source='credly', body={'data': [badge]})\n"
-            "    services().store.put_dead_letter(message.id, 'credly', 'earlier failure', message.model_dump(mode='json'))\n")
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60, text=True,
-                   input=json.dumps(badges(count)))
+    code = (
+        "import json, sys\n"
+        "from chalicelib.queue import QueueMessage\n"
+        "from chalicelib.runtime import services\n"
+        "for badge in json.load(sys.stdin):\n"
+        "    message = QueueMessage(source='credly', body={'data': [badge]})\n"
+        "    services().store.put_dead_letter(message.id, 'credly', 'earlier failure', message.model_dump(mode='json'))\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+        text=True,
+        input=json.dumps(badges(count)),
+    )
 
 
 def test_a_replay_stops_at_the_first_letter_the_lrs_refuses_and_keeps_them_all(guarded_lrs, tmp_path):
@@ -211,13 +244,19 @@ def test_a_replay_stops_at_the_first_letter_the_lrs_refuses_and_keeps_them_all(g
 
 
 @pytest.mark.parametrize("mode", ["backfill", "sync"])
-def test_a_platform_refusing_its_token_stops_a_pull_at_once_naming_the_setting_and_the_host(guarded_lrs, tmp_path,
-                                                                                             mode):
+def test_a_platform_refusing_its_token_stops_a_pull_at_once_naming_the_setting_and_the_host(
+    guarded_lrs, tmp_path, mode
+):
     with FakeCredly(org_id=ORG_ID, token="the-right-token") as credly:
         for badge in badges(5):
             credly.add_badge(badge)
-        env = environment(tmp_path, guarded_lrs.endpoint, CREDLY_API_BASE=credly.base_url, CREDLY_ORG_ID=ORG_ID,
-                          CREDLY_TOKEN="a-revoked-token")
+        env = environment(
+            tmp_path,
+            guarded_lrs.endpoint,
+            CREDLY_API_BASE=credly.base_url,
+            CREDLY_ORG_ID=ORG_ID,
+            CREDLY_TOKEN="a-revoked-token",
+        )
         done, seconds = command(env, mode, "credly")
         port = urlsplit(credly.base_url).port
     assert done.returncode == 3 and seconds < 30, done.stderr
@@ -233,15 +272,19 @@ def test_a_dead_letter_of_a_message_the_run_did_not_queue_is_not_the_runs(guarde
     with FakeCredly(org_id=ORG_ID, token=token) as credly:
         for badge in badges(5):
             credly.add_badge(badge)
-        env = environment(tmp_path, guarded_lrs.endpoint, CREDLY_API_BASE=credly.base_url, CREDLY_ORG_ID=ORG_ID,
-                          CREDLY_TOKEN=token)
+        env = environment(
+            tmp_path, guarded_lrs.endpoint, CREDLY_API_BASE=credly.base_url, CREDLY_ORG_ID=ORG_ID, CREDLY_TOKEN=token
+        )
         broken = {**badges(1)[0], "issued_at": "yesterday"}
-        code = ("import json, sys\n"
-                "from chalicelib.queue import QueueMessage\n"
-                "from chalicelib.runtime import services\n"
-                "services().queue.send(QueueMessage(source='credly', body={'data': [json.load(sys.stdin)]}))\n")
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60, text=True,
-                       input=json.dumps(broken))
+        code = (
+            "import json, sys\n"
+            "from chalicelib.queue import QueueMessage\n"
+            "from chalicelib.runtime import services\n"
+            "services().queue.send(QueueMessage(source='credly', body={'data': [json.load(sys.stdin)]}))\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60, text=True, input=json.dumps(broken)
+        )
         done, _ = command(env, "backfill", "credly", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["dead_letters"] == 0

@@ -18,13 +18,26 @@ import requests
 from chalicelib.events import Kind
 from chalicelib.report import render_text
 from chalicelib.report.facts import learner_label
-
 from tests.report.test_answers import NEW_ANSWERS, SEARCHES, searched
 from tests.support import chromium
-from tests.support.report_history import (ACTIVITIES, COMPLETED, FUNNEL, HELD, SINCE, UNTIL, VOCAB, XSS_TEAM, History, Learner,
-                             directory_csv,
-                             expiring_rows, generated_history, skills_rows, varied_history)
 from tests.support.paths import REPO
+from tests.support.report_history import (
+    ACTIVITIES,
+    COMPLETED,
+    FUNNEL,
+    HELD,
+    SINCE,
+    UNTIL,
+    VOCAB,
+    XSS_TEAM,
+    History,
+    Learner,
+    directory_csv,
+    expiring_rows,
+    generated_history,
+    skills_rows,
+    varied_history,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +53,12 @@ COLUMNS = {
 
 def post(lrs, statements: list[dict]) -> None:
     for start in range(0, len(statements), 200):
-        answer = requests.post(lrs.statements_url, json=statements[start:start + 200],
-                               headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
+        answer = requests.post(
+            lrs.statements_url,
+            json=statements[start : start + 200],
+            headers={"X-Experience-API-Version": "1.0.3"},
+            timeout=30,
+        )
         assert answer.status_code == 200, answer.text
 
 
@@ -54,8 +71,14 @@ def store(lrs, history: History) -> None:
 
 def report(lrs, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LRS_ENDPOINT": lrs.endpoint, **env}
-    return subprocess.run([sys.executable, "-m", "chalicelib", "report", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib", "report", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +101,13 @@ def varied(lrs) -> History:
 @pytest.fixture(scope="module")
 def expected(varied) -> dict[str, list[tuple]]:
     fay = learner_label(varied.agent(varied.learners["fay"]))
-    return {"held_by_team_role": HELD, "skills_by_team": skills_rows(), "share_funnel": FUNNEL,
-            "activities_before_earning": ACTIVITIES, "expiring": expiring_rows(fay)}
+    return {
+        "held_by_team_role": HELD,
+        "skills_by_team": skills_rows(),
+        "share_funnel": FUNNEL,
+        "activities_before_earning": ACTIVITIES,
+        "expiring": expiring_rows(fay),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +116,20 @@ def outputs(lrs, varied, tmp_path_factory) -> dict:
     directory = folder / "directory.csv"
     directory.write_text(directory_csv(varied), encoding="utf-8")
     # A small page size: every verb's history spans several LRS pages.
-    answer = report(lrs, "--since", SINCE, "--until", UNTIL, "--page-size", "7", "--csv", str(folder / "csv"),
-                    "--html", str(folder / "report.html"), LEARNER_DIRECTORY=str(directory))
+    answer = report(
+        lrs,
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--page-size",
+        "7",
+        "--csv",
+        str(folder / "csv"),
+        "--html",
+        str(folder / "report.html"),
+        LEARNER_DIRECTORY=str(directory),
+    )
     assert answer.returncode == 0, answer.stderr
     return {"answer": answer, "csv": folder / "csv", "html": folder / "report.html", "folder": folder}
 
@@ -98,11 +138,18 @@ def text_section(stdout: str, title_start: str) -> list[str]:
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"== {title_start}"))
     end = next((i for i in range(start + 1, len(lines)) if not lines[i]), len(lines))
-    return [line for line in lines[start + 2:end] if not line.startswith("> ")]  # after the title and the note, no headline
+    return [
+        line for line in lines[start + 2 : end] if not line.startswith("> ")
+    ]  # after the title and the note, no headline
 
 
-TITLES = {"held_by_team_role": "Credentials held", "skills_by_team": "Skills held", "share_funnel": "Share funnel",
-          "activities_before_earning": "Activities completed", "expiring": "Credentials expiring"}
+TITLES = {
+    "held_by_team_role": "Credentials held",
+    "skills_by_team": "Skills held",
+    "share_funnel": "Share funnel",
+    "activities_before_earning": "Activities completed",
+    "expiring": "Credentials expiring",
+}
 
 
 @pytest.mark.parametrize("name", list(COLUMNS))
@@ -199,8 +246,11 @@ def test_every_chart_renders_in_chromium(outputs):
     from PIL import Image
 
     page, folder = outputs["html"], outputs["folder"]
-    measured = page.read_text(encoding="utf-8").replace(
-        "default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';").replace("</body>", MEASURE + "</body>")
+    measured = (
+        page.read_text(encoding="utf-8")
+        .replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
+        .replace("</body>", MEASURE + "</body>")
+    )
     copy = folder / "measured.html"
     copy.write_text(measured, encoding="utf-8")
     dom = chromium.run("--dump-dom", "--window-size=1280,900", copy.resolve().as_uri()).stdout  # as screenshotted
@@ -214,8 +264,11 @@ def test_every_chart_renders_in_chromium(outputs):
         assert width > 300 and height > 50 and chart["marks"] > 0, chart
         region = image.crop((x, y, x + width, y + height))
         pixels = region.tobytes()  # RGB triples
-        coloured = sum(1 for i in range(0, len(pixels), 3)
-                       if abs(pixels[i] - pixels[i + 1]) + abs(pixels[i + 1] - pixels[i + 2]) > 60)
+        coloured = sum(
+            1
+            for i in range(0, len(pixels), 3)
+            if abs(pixels[i] - pixels[i + 1]) + abs(pixels[i + 1] - pixels[i + 2]) > 60
+        )
         assert coloured > 0.01 * width * height, (chart["label"], coloured)
 
 
@@ -234,7 +287,11 @@ document.body.appendChild(pre);
 
 
 def test_bad_dates_and_an_unreachable_lrs_are_one_line_errors(lrs):
-    for args in (["--since", "last tuesday"], ["--until", "2011-02-30"], ["--since", "2012-01-01", "--until", "2011-01-01"]):
+    for args in (
+        ["--since", "last tuesday"],
+        ["--until", "2011-02-30"],
+        ["--since", "2012-01-01", "--until", "2011-01-01"],
+    ):
         answer = report(lrs, *args)
         assert answer.returncode == 2 and answer.stdout == "", args
         assert len(answer.stderr.strip().splitlines()) == 1 and answer.stderr.startswith("error: "), answer.stderr
@@ -283,7 +340,9 @@ def searching_organisation(seed: int) -> History:
     rng = random.Random(seed)
     for key in history.learners:
         for _ in range(3):
-            searched(history, key, rng.randrange(len(SEARCHES)), f"2014-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+            searched(
+                history, key, rng.randrange(len(SEARCHES)), f"2014-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            )
     for statement in history.statements:
         if statement["verb"]["id"] == COMPLETED and statement["timestamp"] >= "2014-07":
             statement["object"]["definition"]["name"]["en-US"] += " (2nd edition)"
@@ -298,8 +357,22 @@ def test_every_table_is_the_same_from_an_lrs_answering_oldest_first_and_ignoring
     store(lrs, searching_organisation(seed=2014))
     found = {}
     for name, endpoint in (("direct", lrs.endpoint), ("hostile", hostile_lrs.endpoint)):
-        answer = report(lrs, "--since", "2014-01-01", "--until", "2014-12-31", "--page-size", "7", "--add", "all",
-                        "--who-skill", "python", "--csv", str(tmp_path / name), LRS_ENDPOINT=endpoint)
+        answer = report(
+            lrs,
+            "--since",
+            "2014-01-01",
+            "--until",
+            "2014-12-31",
+            "--page-size",
+            "7",
+            "--add",
+            "all",
+            "--who-skill",
+            "python",
+            "--csv",
+            str(tmp_path / name),
+            LRS_ENDPOINT=endpoint,
+        )
         assert answer.returncode == 0, answer.stderr
         found[name] = csv_tables(tmp_path / name)
     assert any(seen.path.endswith("/statements") for seen in hostile_lrs.seen)  # read through the proxy
@@ -317,23 +390,34 @@ def identity_history() -> tuple[History, str]:
     statements from before connections), two of them in the directory; the unmapped ones at
     corp.example and partner.example; and a 2015 statement of a sixth, outside the range."""
     h = History()
-    people = {key: Learner(key, key.title(), None, None, f"{key}.{h.run}@{domain}") for key, domain in
-              (("ana", "corp.example"), ("ben", "corp.example"), ("cat", "partner.example"),
-               ("dan", "corp.example"), ("eli", "partner.example"), ("fay", "other.example"))}
+    people = {
+        key: Learner(key, key.title(), None, None, f"{key}.{h.run}@{domain}")
+        for key, domain in (
+            ("ana", "corp.example"),
+            ("ben", "corp.example"),
+            ("cat", "partner.example"),
+            ("dan", "corp.example"),
+            ("eli", "partner.example"),
+            ("fay", "other.example"),
+        )
+    }
     h.learners.update(people)
-    academy = [h.credential(Kind.ISSUED, 1, people["ana"], "A", "2016-02-01"),
-               h.credential(Kind.ACCEPTED, 1, people["ana"], "A", "2016-02-02"),
-               h.credential(Kind.ISSUED, 2, people["ben"], "A", "2016-03-01"),
-               h.credential(Kind.ISSUED, 3, people["cat"], "B", "2016-04-01"),
-               h.credential(Kind.REJECTED, 3, people["cat"], "B", "2016-04-03"),
-               h.credential(Kind.ISSUED, 6, people["fay"], "B", "2015-06-01")]
+    academy = [
+        h.credential(Kind.ISSUED, 1, people["ana"], "A", "2016-02-01"),
+        h.credential(Kind.ACCEPTED, 1, people["ana"], "A", "2016-02-02"),
+        h.credential(Kind.ISSUED, 2, people["ben"], "A", "2016-03-01"),
+        h.credential(Kind.ISSUED, 3, people["cat"], "B", "2016-04-01"),
+        h.credential(Kind.REJECTED, 3, people["cat"], "B", "2016-04-03"),
+        h.credential(Kind.ISSUED, 6, people["fay"], "B", "2015-06-01"),
+    ]
     h.credential(Kind.ISSUED, 4, people["dan"], "C", "2016-05-01")
     h.credential(Kind.ISSUED, 5, people["eli"], "C", "2016-06-01")
     for statement in h.statements:
         if statement["id"] in academy:
             statement["context"]["extensions"][VOCAB.ext_connection] = ACADEMY
     directory = "employee_id,email,name,job_role,team\n" + "".join(
-        f"{key},{people[key].email},{key},Engineer,Core\n" for key in ("ana", "dan"))
+        f"{key},{people[key].email},{key},Engineer,Core\n" for key in ("ana", "dan")
+    )
     return h, directory
 
 
@@ -345,22 +429,39 @@ def identity_outputs(lrs, tmp_path_factory) -> dict:
     (folder / "directory.csv").write_text(directory, encoding="utf-8")
     found = {}
     for name, extra in (("all", ()), ("academy", ("--organisation", "academy-a"))):
-        answer = report(lrs, "--since", IDENTITY_SINCE, "--until", IDENTITY_UNTIL, *extra, "--csv", str(folder / name),
-                        "--html", str(folder / f"{name}.html"), LEARNER_DIRECTORY=str(folder / "directory.csv"))
+        answer = report(
+            lrs,
+            "--since",
+            IDENTITY_SINCE,
+            "--until",
+            IDENTITY_UNTIL,
+            *extra,
+            "--csv",
+            str(folder / name),
+            "--html",
+            str(folder / f"{name}.html"),
+            LEARNER_DIRECTORY=str(folder / "directory.csv"),
+        )
         assert answer.returncode == 0, answer.stderr
-        found[name] = {"answer": answer, "csv": csv_tables(folder / name),
-                       "html": (folder / f"{name}.html").read_text(encoding="utf-8")}
+        found[name] = {
+            "answer": answer,
+            "csv": csv_tables(folder / name),
+            "html": (folder / f"{name}.html").read_text(encoding="utf-8"),
+        }
     return found
 
 
-IDENTITY_COVERAGE = [["source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct",
-                      "to_remap"],
-                     ["lrs", "Example", "Academy Ltd", "3", "1", "2", "33.3", "0"],
-                     ["lrs", "Example", "Example", "2", "1", "1", "50.0", "0"]]
-UNMATCHED_DOMAINS = [["source", "platform", "organisation", "domain", "recipients", "records"],
-                     ["lrs", "Example", "Academy Ltd", "corp.example", "1", "1"],
-                     ["lrs", "Example", "Academy Ltd", "partner.example", "1", "2"],
-                     ["lrs", "Example", "Example", "partner.example", "1", "1"]]
+IDENTITY_COVERAGE = [
+    ["source", "platform", "organisation", "recipients", "mapped", "unmapped", "mapped_pct", "to_remap"],
+    ["lrs", "Example", "Academy Ltd", "3", "1", "2", "33.3", "0"],
+    ["lrs", "Example", "Example", "2", "1", "1", "50.0", "0"],
+]
+UNMATCHED_DOMAINS = [
+    ["source", "platform", "organisation", "domain", "recipients", "records"],
+    ["lrs", "Example", "Academy Ltd", "corp.example", "1", "1"],
+    ["lrs", "Example", "Academy Ltd", "partner.example", "1", "2"],
+    ["lrs", "Example", "Example", "partner.example", "1", "1"],
+]
 
 
 def test_identity_coverage_in_every_output(identity_outputs):
@@ -374,11 +475,16 @@ def test_identity_coverage_in_every_output(identity_outputs):
     assert parser.tables["identity_coverage"] == IDENTITY_COVERAGE
     assert parser.tables["identity_unmatched_domains"] == UNMATCHED_DOMAINS
     stdout = found["answer"].stdout
-    assert text_section(stdout, "Recipients mapped") == list(render_text.grid(
-        IDENTITY_COVERAGE[0], [("lrs", "Example", "Academy Ltd", 3, 1, 2, 33.3, 0),
-                               ("lrs", "Example", "Example", 2, 1, 1, 50.0, 0)]))
-    assert ("> 40% of recipients map to the learner directory (2 of 5); the fewest in Academy Ltd: 33.3% (1 of 3)."
-            in stdout.splitlines())
+    assert text_section(stdout, "Recipients mapped") == list(
+        render_text.grid(
+            IDENTITY_COVERAGE[0],
+            [("lrs", "Example", "Academy Ltd", 3, 1, 2, 33.3, 0), ("lrs", "Example", "Example", 2, 1, 1, 50.0, 0)],
+        )
+    )
+    assert (
+        "> 40% of recipients map to the learner directory (2 of 5); the fewest in Academy Ltd: 33.3% (1 of 3)."
+        in stdout.splitlines()
+    )
     assert "> partner.example has the most unmapped recipients: 2 of 3 (67%)." in stdout.splitlines()
 
 

@@ -32,32 +32,43 @@ def lrs():
         history.activity(COMPLETED, early, "Abacus Basics", "0001-01-02")
         history.credential(Kind.ISSUED, 1, early, "A", "0001-01-20")
         history.credential(Kind.ISSUED, 2, late, "B", "9999-12-01", "9999-12-31")
-        answer = requests.post(process.statements_url, json=history.statements,
-                               headers={"X-Experience-API-Version": "1.0.3"}, timeout=30)
+        answer = requests.post(
+            process.statements_url, json=history.statements, headers={"X-Experience-API-Version": "1.0.3"}, timeout=30
+        )
         assert answer.status_code == 200, answer.text
         yield process
 
 
 def report(lrs, *args: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LRS_ENDPOINT": lrs.endpoint}
-    return subprocess.run([sys.executable, "-m", "chalicelib", "report", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib", "report", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_last_day_there_is_cannot_end_a_range(lrs):
     answer = report(lrs, "--until", "9999-12-31")
     assert answer.returncode == 2 and answer.stdout == ""
     assert answer.stderr.splitlines() == [
-        "error: --until: the end of 9999-12-31 is past the last time there is; give a time (e.g. 9999-12-31T23:59:59Z)"]
+        "error: --until: the end of 9999-12-31 is past the last time there is; give a time (e.g. 9999-12-31T23:59:59Z)"
+    ]
 
 
-@pytest.mark.parametrize("option, value, message", [
-    ("--expiring-days", "99999999999", f"expected 1 to {DAYS_MAX}, got '99999999999'"),
-    ("--expiring-days", str(DAYS_MAX + 1), f"expected 1 to {DAYS_MAX}, got '{DAYS_MAX + 1}'"),
-    ("--before-days", "1000000000", f"expected 1 to {DAYS_MAX}, got '1000000000'"),  # past what timedelta holds
-    ("--before-days", "9" * 5000, "expected a whole number, got '" + "9" * 40 + "'..."),  # past what int() converts
-    ("--expiring-days", "0", f"expected 1 to {DAYS_MAX}, got '0'"),
-])
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--expiring-days", "99999999999", f"expected 1 to {DAYS_MAX}, got '99999999999'"),
+        ("--expiring-days", str(DAYS_MAX + 1), f"expected 1 to {DAYS_MAX}, got '{DAYS_MAX + 1}'"),
+        ("--before-days", "1000000000", f"expected 1 to {DAYS_MAX}, got '1000000000'"),  # past what timedelta holds
+        ("--before-days", "9" * 5000, "expected a whole number, got '" + "9" * 40 + "'..."),  # past what int() converts
+        ("--expiring-days", "0", f"expected 1 to {DAYS_MAX}, got '0'"),
+    ],
+)
 def test_day_counts_out_of_bounds_are_usage_errors(lrs, option, value, message):
     answer = report(lrs, option, value)
     assert answer.returncode == 2 and answer.stdout == ""

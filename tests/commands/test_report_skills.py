@@ -23,7 +23,9 @@ pytestmark = pytest.mark.integration
 
 ROOT = REPO
 SINCE, UNTIL = "2013-01-01", "2013-12-31"
-SKILLS = "skill,aliases,framework_id\nPython,Python programming; programming,http://data.europa.eu/esco/skill/ccd0a1d9\n"
+SKILLS = (
+    "skill,aliases,framework_id\nPython,Python programming; programming,http://data.europa.eu/esco/skill/ccd0a1d9\n"
+)
 # learner -> (the platform's skill names, sent with the skills file?)
 EARNED = {
     "ada": (["python"], True),
@@ -36,11 +38,20 @@ EARNED = {
 
 def _event(run: str, number: int, learner: str, skills: list[str]) -> dict:
     day = f"2013-03-{number + 1:02d}T09:00:00Z"
-    return {"platform": "credly", "kind": "issued", "occurred_at": day,
-            "learner": {"email": f"{learner}.{run}@example.com", "name": learner.title()},
-            "credential": {"id": f"{run}-{number}", "template_iri": f"https://badges.example.com/{run}/classes/{number}",
-                           "assertion_url": f"https://badges.example.com/{run}/assertions/{number}",
-                           "name": f"Badge {number}", "skills": skills, "issued_at": day}}
+    return {
+        "platform": "credly",
+        "kind": "issued",
+        "occurred_at": day,
+        "learner": {"email": f"{learner}.{run}@example.com", "name": learner.title()},
+        "credential": {
+            "id": f"{run}-{number}",
+            "template_iri": f"https://badges.example.com/{run}/classes/{number}",
+            "assertion_url": f"https://badges.example.com/{run}/assertions/{number}",
+            "name": f"Badge {number}",
+            "skills": skills,
+            "issued_at": day,
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +80,22 @@ def stored(lrs, skills_file) -> None:
     for number, (learner, (skills, mapped)) in enumerate(EARNED.items()):
         translator = with_file if mapped else without
         statements += translator.translate_event(_event(run, number, learner, skills)).statements
-    answer = requests.post(lrs.statements_url, json=statements, headers={"X-Experience-API-Version": "1.0.3"},
-                           timeout=30)
+    answer = requests.post(
+        lrs.statements_url, json=statements, headers={"X-Experience-API-Version": "1.0.3"}, timeout=30
+    )
     assert answer.status_code == 200, answer.text
 
 
 def report(lrs, folder: Path, *args: str, **env: str) -> dict[str, list[dict]]:
     environment = {**{k: v for k, v in os.environ.items() if k != "SKILLS_FILE"}, "LRS_ENDPOINT": lrs.endpoint, **env}
-    answer = subprocess.run([sys.executable, "-m", "chalicelib", "report", "--since", SINCE, "--until", UNTIL,
-                             "--csv", str(folder), *args], cwd=ROOT, env=environment, capture_output=True,
-                            text=True, timeout=300)
+    answer = subprocess.run(
+        [sys.executable, "-m", "chalicelib", "report", "--since", SINCE, "--until", UNTIL, "--csv", str(folder), *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert answer.returncode == 0, answer.stderr
     return {path.stem: list(csv.DictReader(path.open(encoding="utf-8"))) for path in folder.glob("*.csv")}
 
@@ -96,22 +113,46 @@ def test_the_aliases_of_a_skill_count_as_one_skill(lrs, stored, skills_file, tmp
 def test_without_the_file_each_platform_name_is_a_skill_of_its_own(lrs, stored, tmp_path):
     tables = report(lrs, tmp_path)
     # The statements sent with the file still say "Python" for Ada's and Eve's credentials.
-    assert held_by_everyone(tables) == {"Python": 2, "Python programming": 1, "programming": 1,
-                                        "Basket weaving": 1, "basket weaving": 1, "Underwater welding": 1}
+    assert held_by_everyone(tables) == {
+        "Python": 2,
+        "Python programming": 1,
+        "programming": 1,
+        "Basket weaving": 1,
+        "basket weaving": 1,
+        "Underwater welding": 1,
+    }
 
 
 def test_skills_unmapped_lists_the_names_the_file_does_not_map(lrs, stored, skills_file, tmp_path):
     tables = report(lrs, tmp_path, "--skills-unmapped", SKILLS_FILE=str(skills_file))
     assert list(tables) == ["skills_unmapped"]
     assert [(row["skill"], int(row["credentials"])) for row in tables["skills_unmapped"]] == [
-        ("Basket weaving", 1), ("basket weaving", 1), ("Underwater welding", 1)]
+        ("Basket weaving", 1),
+        ("basket weaving", 1),
+        ("Underwater welding", 1),
+    ]
 
 
 def test_skills_unmapped_reads_the_range_only(lrs, stored, skills_file, tmp_path):
     environment = {**os.environ, "LRS_ENDPOINT": lrs.endpoint, "SKILLS_FILE": str(skills_file)}
-    outside = subprocess.run([sys.executable, "-m", "chalicelib", "report", "--since", "2014-01-01", "--until",
-                              "2014-12-31", "--skills-unmapped"], cwd=ROOT, env=environment, capture_output=True,
-                             text=True, timeout=300)
+    outside = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chalicelib",
+            "report",
+            "--since",
+            "2014-01-01",
+            "--until",
+            "2014-12-31",
+            "--skills-unmapped",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert outside.returncode == 0, outside.stderr
     assert "== Skill names the skills file does not map" in outside.stdout
     assert "(nothing in this range)" in outside.stdout
@@ -121,8 +162,15 @@ def test_a_refused_skills_file_stops_the_report_with_exit_2_naming_the_line(lrs,
     bad = tmp_path / "skills.csv"
     bad.write_text(SKILLS + "Coding,programming,\n", encoding="utf-8")
     environment = {**os.environ, "LRS_ENDPOINT": lrs.endpoint, "SKILLS_FILE": str(bad)}
-    answer = subprocess.run([sys.executable, "-m", "chalicelib", "report", "--skills-unmapped"], cwd=ROOT,
-                            env=environment, capture_output=True, text=True, timeout=300)
+    answer = subprocess.run(
+        [sys.executable, "-m", "chalicelib", "report", "--skills-unmapped"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert answer.returncode == 2
     assert answer.stderr.strip().splitlines()[-1] == (
-        f"error: SKILLS_FILE {bad}: line 3: alias 'programming' of 'Coding' is already an alias of skill 'Python' (line 2)")
+        f"error: SKILLS_FILE {bad}: line 3: alias 'programming' of 'Coding' is already an alias of skill 'Python' (line 2)"
+    )

@@ -20,8 +20,14 @@ ROOT = REPO
 
 
 def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "chalicelib", "worker"], cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "chalicelib", "worker"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_the_worker_delivers_what_the_routes_queued_and_stops_on_sigterm(connector, lrs_session, lrs):
@@ -49,7 +55,13 @@ def test_the_worker_delivers_what_the_routes_queued_and_stops_on_sigterm(connect
 
 def test_the_worker_refuses_the_sqs_backend_in_one_line(connector):
     env = {**connector.env, "QUEUE_BACKEND": "sqs", "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/q"}
-    done = subprocess.run([sys.executable, "-m", "chalicelib", "worker"], cwd=ROOT, env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "chalicelib", "worker"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: the worker drains the local outbox")

@@ -30,8 +30,7 @@ class LookedUp(ScriptedLrs):
 
 
 def logged_worker(store, lrs: LookedUp) -> Worker:
-    return Worker(make_translator(directory=True), lrs, store, clock=lambda: AS_OF,
-                  delivered=DeliveredLog(store, lrs))
+    return Worker(make_translator(directory=True), lrs, store, clock=lambda: AS_OF, delivered=DeliveredLog(store, lrs))
 
 
 def run(w: Worker, store, batch_messages):

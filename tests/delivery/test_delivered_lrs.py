@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -46,8 +46,14 @@ def imported(connector, counted, tmp_path, monkeypatch, capsys) -> set[str]:
     fake Credly API for the pull: the statement ids both give."""
     monkeypatch.setenv("LRS_ENDPOINT", counted.endpoint)
     restart(connector)
-    badges = make_badges(BADGES, seed=5, start=datetime(2026, 2, 1, tzinfo=timezone.utc), spread_days=90,
-                         expiry_days=(3650,), state="accepted")
+    badges = make_badges(
+        BADGES,
+        seed=5,
+        start=datetime(2026, 2, 1, tzinfo=UTC),
+        spread_days=90,
+        expiry_days=(3650,),
+        state="accepted",
+    )
     write_export(tmp_path / "export.csv", badges)
     code, summary = run(capsys, "import-csv", "--platform", "credly", str(tmp_path / "export.csv"))
     ids = api_statement_ids(connector, badges)
@@ -76,8 +82,14 @@ def look_ups(proxy: LrsProxy) -> int:
 def missing(proxy: LrsProxy, ids: set[str]) -> set[str]:
     import requests
 
-    return {i for i in ids if requests.get(proxy.statements_url, params={"statementId": i}, timeout=10,
-                                           headers={"X-Experience-API-Version": "1.0.3"}).status_code != 200}
+    return {
+        i
+        for i in ids
+        if requests.get(
+            proxy.statements_url, params={"statementId": i}, timeout=10, headers={"X-Experience-API-Version": "1.0.3"}
+        ).status_code
+        != 200
+    }
 
 
 def test_a_pull_after_an_import_posts_none_of_the_imported_statements(connector, imported, counted, capsys):
@@ -99,8 +111,9 @@ def test_with_the_log_off_every_statement_is_posted_as_before(connector, importe
     assert posted_ids(counted) == imported  # each answered 409 and settled by the client's look-ups
 
 
-def test_after_the_lrs_lost_what_it_held_a_pull_delivers_everything_again(connector, imported, counted, own_lrs,
-                                                                          capsys):
+def test_after_the_lrs_lost_what_it_held_a_pull_delivers_everything_again(
+    connector, imported, counted, own_lrs, capsys
+):
     own_lrs.stop()
     own_lrs.start()  # the same endpoint, empty: the log still holds every statement
     assert missing(counted, imported) == imported

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.test_processing_crash_windows import Crash, crash_at, restart
 from tests.platforms.credly.test_pull_lrs import make_badges, pull
+from tests.test_processing_crash_windows import Crash, crash_at, restart
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -24,8 +24,15 @@ def iso(moment: datetime) -> str:
 
 @pytest.fixture
 def badges(connector):
-    made = make_badges(4, seed=11, start=NOW - timedelta(days=30), spread_days=1, expiry_days=(365,),
-                       vary_templates=False, state="accepted")
+    made = make_badges(
+        4,
+        seed=11,
+        start=NOW - timedelta(days=30),
+        spread_days=1,
+        expiry_days=(365,),
+        vary_templates=False,
+        state="accepted",
+    )
     for badge, days in zip(made, [2, 10, 20, -3]):  # the last one expired three days ago
         badge["expires_at"] = iso(NOW + timedelta(days=days))
         connector.credly.add_badge(badge)
@@ -64,8 +71,9 @@ def test_expired_once_after_the_expiry_and_never_before(connector, badges, lrs, 
     assert all(in_lrs(lrs, lrs_session, expired_id(connector, b)) for b in (later, latest))
 
 
-def test_a_renewed_credential_expires_at_its_new_time_and_a_revoked_one_never(connector, badges, lrs, lrs_session,
-                                                                             capsys):
+def test_a_renewed_credential_expires_at_its_new_time_and_a_revoked_one_never(
+    connector, badges, lrs, lrs_session, capsys
+):
     soon, later, latest, _ = badges
     soon["expires_at"] = iso(NOW + timedelta(days=40))  # renewed before its expiry
     later.update(state="revoked", revocation_reason="issued in error")  # revoked before its expiry
@@ -78,8 +86,9 @@ def test_a_renewed_credential_expires_at_its_new_time_and_a_revoked_one_never(co
     assert in_lrs(lrs, lrs_session, expired_id(connector, soon))
 
 
-def test_a_crash_between_queueing_and_settling_repeats_no_statement(connector, badges, lrs, lrs_session,
-                                                                    monkeypatch, capsys):
+def test_a_crash_between_queueing_and_settling_repeats_no_statement(
+    connector, badges, lrs, lrs_session, monkeypatch, capsys
+):
     soon = badges[0]
     crash_at(monkeypatch, connector.services.store, "settle_expiry", after=False)  # queued, not settled
     from chalicelib.delivery.expiry import sweep
@@ -94,7 +103,6 @@ def test_a_crash_between_queueing_and_settling_repeats_no_statement(connector, b
 
 def test_a_scheduled_sweep_runs_the_same_sweep(connector, badges, monkeypatch):
     import app
-
     from chalicelib.delivery import expiry
 
     calls = []

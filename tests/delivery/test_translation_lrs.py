@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.settings import load_settings
 from chalicelib.delivery.translation import Translator
+from chalicelib.settings import load_settings
 from tests.support.paths import FIXTURE_DIR
 
 pytestmark = pytest.mark.integration
 
 FIXTURES = FIXTURE_DIR
-AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 28, tzinfo=UTC)
 SOURCES = ("credly", "certifier", "openbadges")
 CASES = [
     (source, path.name)

@@ -121,8 +121,10 @@ def test_settling_an_unsent_batch_acknowledges_none_of_its_statements(store):
 
 def test_partial_report_on_an_outage_retries_the_rest(store):
     def half(outgoing):
-        raise LrsUnavailable("LRS POST /xAPI/statements: HTTP 503 after 5 attempts",
-                             DeliveryReport(delivered=[outgoing.statements[0]["id"]]))
+        raise LrsUnavailable(
+            "LRS POST /xAPI/statements: HTTP 503 after 5 attempts",
+            DeliveryReport(delivered=[outgoing.statements[0]["id"]]),
+        )
 
     w = worker(store, half)
     batch_messages = messages(2)

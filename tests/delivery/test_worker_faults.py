@@ -71,9 +71,14 @@ def test_lrs_outage_mid_run_loses_and_duplicates_nothing(monkeypatch, tmp_path, 
     # killing this LRS would also wipe what it stored before, and "exactly once" could not be counted.
     with LrsProcess() as lrs:
         services = make_services(
-            monkeypatch, tmp_path, lrs.endpoint,
-            LRS_READ_TIMEOUT="0.5", LRS_CONNECT_TIMEOUT="0.5", HTTP_MAX_ATTEMPTS="2",
-            LRS_BATCH_SIZE="5", WORKER_BATCH_SIZE="10",
+            monkeypatch,
+            tmp_path,
+            lrs.endpoint,
+            LRS_READ_TIMEOUT="0.5",
+            LRS_CONNECT_TIMEOUT="0.5",
+            HTTP_MAX_ATTEMPTS="2",
+            LRS_BATCH_SIZE="5",
+            WORKER_BATCH_SIZE="10",
         )
         activity = f"https://credentials.example.edu/achievements/outage-{uuid.uuid4()}"
         enqueue(services, ob3_documents(40, activity))
@@ -114,7 +119,9 @@ def test_lrs_answering_429_then_503_then_success_delivers_once_after_backing_off
         assert services.store.count_dead_letters() == 0
 
 
-def test_one_statement_the_lrs_rejects_is_a_dead_letter_and_the_rest_are_delivered(monkeypatch, tmp_path, lrs, lrs_session):
+def test_one_statement_the_lrs_rejects_is_a_dead_letter_and_the_rest_are_delivered(
+    monkeypatch, tmp_path, lrs, lrs_session
+):
     # Learning Locker refuses non-ASCII email addresses, which xAPI itself allows: the connector's
     # validator lets them pass, the LRS answers 400 for the whole batch, and bisecting isolates it.
     services = make_services(monkeypatch, tmp_path, lrs.endpoint, IDENTITY_IFI="mbox")

@@ -49,8 +49,9 @@ class StormyProxy:
 
             def _forward(self, body: bytes, weather: tuple[str, float]) -> None:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                answer = requests.request(self.command, proxy.upstream + self.path, data=body or None,
-                                          headers=headers, timeout=10)
+                answer = requests.request(
+                    self.command, proxy.upstream + self.path, data=body or None, headers=headers, timeout=10
+                )
                 if weather[0] == "slow":
                     time.sleep(weather[1])
                 self._answer(answer.status_code, answer.content, {})
@@ -73,7 +74,7 @@ class StormyProxy:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/xAPI/"
 
-    def __enter__(self) -> "StormyProxy":
+    def __enter__(self) -> StormyProxy:
         self.thread.start()
         return self
 
@@ -84,18 +85,29 @@ class StormyProxy:
 
 def storm() -> list[tuple[str, float]]:
     """Bursts of refusals and timeouts between fair spells, longer than one message's retries."""
-    bursts = [[("429", 0)] * 6, [("fair", 0)] * 2, [("503", 0)] * 5, [("slow", 0.6)] * 3,
-              [("fair", 0)] * 1, [("429", 0), ("503", 0), ("slow", 0.6)] * 3]
+    bursts = [
+        [("429", 0)] * 6,
+        [("fair", 0)] * 2,
+        [("503", 0)] * 5,
+        [("slow", 0.6)] * 3,
+        [("fair", 0)] * 1,
+        [("429", 0), ("503", 0), ("slow", 0.6)] * 3,
+    ]
     return list(itertools.chain.from_iterable(bursts))
 
 
-def test_statements_reach_the_lrs_once_through_429_503_and_timeout_storms(monkeypatch, tmp_path, lrs,
-                                                                          lrs_session):
+def test_statements_reach_the_lrs_once_through_429_503_and_timeout_storms(monkeypatch, tmp_path, lrs, lrs_session):
     with StormyProxy(f"http://127.0.0.1:{lrs.port}", storm()) as proxy:
         services = make_services(
-            monkeypatch, tmp_path, proxy.endpoint,
-            LRS_READ_TIMEOUT="0.3", LRS_CONNECT_TIMEOUT="0.5", HTTP_MAX_ATTEMPTS="3",
-            LRS_BATCH_SIZE="5", WORKER_BATCH_SIZE="10", QUEUE_MAX_ATTEMPTS="20",
+            monkeypatch,
+            tmp_path,
+            proxy.endpoint,
+            LRS_READ_TIMEOUT="0.3",
+            LRS_CONNECT_TIMEOUT="0.5",
+            HTTP_MAX_ATTEMPTS="3",
+            LRS_BATCH_SIZE="5",
+            WORKER_BATCH_SIZE="10",
+            QUEUE_MAX_ATTEMPTS="20",
         )
         activity = f"https://credentials.example.edu/achievements/storm-{uuid.uuid4()}"
         enqueue(services, ob3_documents(60, activity))

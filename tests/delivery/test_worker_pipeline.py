@@ -50,8 +50,9 @@ class PostLog:
 
 
 def test_a_voiding_statement_waits_for_the_answer_to_its_targets_batch(monkeypatch, tmp_path, lrs, lrs_session):
-    services = make_services(monkeypatch, tmp_path, lrs.endpoint, WORKER_BATCH_SIZE="2", LRS_BATCH_SIZE="50",
-                             REVOCATION_POLICY="void")
+    services = make_services(
+        monkeypatch, tmp_path, lrs.endpoint, WORKER_BATCH_SIZE="2", LRS_BATCH_SIZE="50", REVOCATION_POLICY="void"
+    )
     documents = [assertion(i) for i in range(6)]
     # Batches of two: [a0, a1], [void a0, void a1], [a2, a3], ...: each revocation is in the batch
     # right behind its assertion's, staged while that one is in flight.

@@ -13,8 +13,8 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 import requests
@@ -26,9 +26,22 @@ from lrs_process import LrsProcess, free_port
 pytestmark = pytest.mark.integration
 
 DEVSTACK = ROOT / "tools" / "devstack.py"
-STACK_SETTINGS = {"LRS_ENDPOINT", "STATE_PATH", "LEARNER_DIRECTORY", "CREDLY_API_BASE", "CREDLY_ORG_ID",
-                  "CREDLY_TOKEN", "CREDLY_WEBHOOK_TOKEN", "CERTIFIER_WEBHOOK_SECRET", "OPENBADGES_INGEST_TOKEN",
-                  "LAP_TOKEN", "SHARE_LINKS_TOKEN", "SHARE_LINK_SECRET", "STATUS_TOKEN", "PUBLIC_BASE_URL"}
+STACK_SETTINGS = {
+    "LRS_ENDPOINT",
+    "STATE_PATH",
+    "LEARNER_DIRECTORY",
+    "CREDLY_API_BASE",
+    "CREDLY_ORG_ID",
+    "CREDLY_TOKEN",
+    "CREDLY_WEBHOOK_TOKEN",
+    "CERTIFIER_WEBHOOK_SECRET",
+    "OPENBADGES_INGEST_TOKEN",
+    "LAP_TOKEN",
+    "SHARE_LINKS_TOKEN",
+    "SHARE_LINK_SECRET",
+    "STATUS_TOKEN",
+    "PUBLIC_BASE_URL",
+}
 SUMMARY = re.compile(r"delivered \d+ / already stored \d+ / duplicates \d+ / skipped \d+ / dead letters \d+")
 
 
@@ -74,9 +87,15 @@ class RunningStack:
         arguments = [str(part) for pair in self.ports.items() for part in pair]
         command = [sys.executable, str(DEVSTACK), "run", *arguments, "--env-file", str(self.env_file)]
         with self.output.open("wb") as output:
-            self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "STATE_PATH": str(self.state_path)},
-                                            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env={**os.environ, "STATE_PATH": str(self.state_path)},
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+            )
         self.url = f"http://127.0.0.1:{self.ports['--port']}"
         self.seen: set[int] = set()  # every process of the stack seen so far, for close()
 
@@ -93,8 +112,9 @@ class RunningStack:
     def second_terminal(self, *command: str) -> subprocess.CompletedProcess[str]:
         """`. local.env` then a connector command, as typed in another terminal of the project folder."""
         script = f". {self.env_file} && exec {sys.executable} -m chalicelib {' '.join(command)}"
-        return subprocess.run(["bash", "-c", script], cwd=ROOT, env=_without_stack_settings(), capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            ["bash", "-c", script], cwd=ROOT, env=_without_stack_settings(), capture_output=True, text=True, timeout=120
+        )
 
     def processes(self) -> list[int]:
         """The stack's processes once chalice local has started its worker (on its first request)."""
@@ -151,8 +171,12 @@ def test_make_run_writes_every_setting_of_the_stack_for_a_second_terminal(run_st
     assert f". {run_stack.env_file}" in run_stack.output.read_text()  # how to source it is printed
 
     # A Credly event the platform does not know: a dead letter, seen by /health and by the CLI.
-    notification = {"id": "00000000-0000-4000-8000-00000000dead", "organization_id": CREDLY_ORG,
-                    "event_type": "badge.created", "occurred_at": "2026-11-20T14:03:10.000Z"}
+    notification = {
+        "id": "00000000-0000-4000-8000-00000000dead",
+        "organization_id": CREDLY_ORG,
+        "event_type": "badge.created",
+        "occurred_at": "2026-11-20T14:03:10.000Z",
+    }
     token = settings["CREDLY_WEBHOOK_TOKEN"]
     assert requests.post(f"{run_stack.url}/webhooks/credly/{token}", json=notification, timeout=10).status_code == 200
     assert _wait_for(lambda: _details(run_stack.url, settings)["dead_letters"] == 1, timeout=60)
@@ -164,14 +188,19 @@ def test_make_run_writes_every_setting_of_the_stack_for_a_second_terminal(run_st
     backfill = run_stack.second_terminal("backfill", "credly")  # CREDLY_TOKEN is the fake Credly's
     assert backfill.returncode == 0, backfill.stderr
 
-    lap = requests.post(f"{run_stack.url}/lap/statements", json=[], timeout=10,
-                        headers={"Authorization": f"Bearer {settings['LAP_TOKEN']}"})
+    lap = requests.post(
+        f"{run_stack.url}/lap/statements",
+        json=[],
+        timeout=10,
+        headers={"Authorization": f"Bearer {settings['LAP_TOKEN']}"},
+    )
     assert lap.status_code != 503, lap.text  # the LAP routes are configured too
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_a_stop_signal_ends_every_process_of_the_stack_and_frees_its_ports(run_stack: RunningStack,
-                                                                             stop_signal: signal.Signals):
+def test_a_stop_signal_ends_every_process_of_the_stack_and_frees_its_ports(
+    run_stack: RunningStack, stop_signal: signal.Signals
+):
     processes = run_stack.processes()  # the LRS, chalice local and its worker process
     signalled = time.monotonic()
     run_stack.process.send_signal(stop_signal)
@@ -179,8 +208,9 @@ def test_a_stop_signal_ends_every_process_of_the_stack_and_frees_its_ports(run_s
     # Each process stopped when asked, none killed after STOP_SECONDS (chalice local, which
     # inherits the ignored SIGINT, is asked with SIGTERM).
     assert time.monotonic() - signalled < STOP_SECONDS, run_stack.output.read_text(errors="replace")
-    assert _wait_for(lambda: not any(running(pid) for pid in processes), timeout=10), \
-        [pid for pid in processes if running(pid)]
+    assert _wait_for(lambda: not any(running(pid) for pid in processes), timeout=10), [
+        pid for pid in processes if running(pid)
+    ]
     assert all(_port_free(port) for port in run_stack.ports.values()), run_stack.ports
     assert code == 0, run_stack.output.read_text(errors="replace")
     assert not run_stack.env_file.exists()  # its secrets ended with the stack
@@ -224,8 +254,13 @@ def test_the_demo_history_gives_each_badge_its_own_page_and_learner():
 def test_the_demo_prints_the_summary_the_readme_quotes(tmp_path: Path):
     readme = " ".join((ROOT / "README.md").read_text().split())
     [quoted] = SUMMARY.findall(readme)
-    demo = subprocess.run([sys.executable, str(DEVSTACK), "demo", "--report", str(tmp_path / "report.html")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=400)
+    demo = subprocess.run(
+        [sys.executable, str(DEVSTACK), "demo", "--report", str(tmp_path / "report.html")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert demo.returncode == 0, demo.stderr[-2000:]
     assert SUMMARY.findall(demo.stdout) == [quoted], demo.stdout[-3000:]
     assert (tmp_path / "report.html").stat().st_size > 0

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from devstack import Stack, fixture_deliveries, running
 from chalicelib.settings import DEFAULT_STATEMENT_NAMESPACE
+from devstack import Stack, fixture_deliveries, running
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,9 @@ def test_bad_input_to_the_running_connector_is_refused_without_a_500(stack):
 
     bad_json = requests.post(
         f"{stack.url}/webhooks/credly/{stack.secrets['CREDLY_WEBHOOK_TOKEN']}",
-        data=b'{"id": ', headers={"Content-Type": "application/json"}, timeout=10,
+        data=b'{"id": ',
+        headers={"Content-Type": "application/json"},
+        timeout=10,
     )
     assert bad_json.status_code == 400 and "JSON" in bad_json.json()["error"]
     unsigned = requests.post(f"{stack.url}/webhooks/certifier", json={"id": "x"}, timeout=10)
@@ -68,8 +70,9 @@ def test_the_credly_path_token_never_reaches_the_access_log(stack):
     import requests
 
     token = stack.secrets["CREDLY_WEBHOOK_TOKEN"]
-    answer = requests.post(f"{stack.url}/webhooks/credly/{token}", data=b"{}",
-                           headers={"Content-Type": "application/json"}, timeout=10)
+    answer = requests.post(
+        f"{stack.url}/webhooks/credly/{token}", data=b"{}", headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert answer.status_code == 400
     log = stack.log_path.read_text(errors="replace")
     assert "POST /webhooks/credly/<secret>" in log  # the request was logged ...
@@ -86,8 +89,9 @@ def test_the_running_connector_killed_mid_batch_and_restarted_loses_and_duplicat
 
     import requests
 
-    template = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "openbadges" /
-                           "ob3_credential.json").read_text())
+    template = json.loads(
+        (Path(__file__).resolve().parents[1] / "fixtures" / "openbadges" / "ob3_credential.json").read_text()
+    )
     achievement = f"https://credentials.example.edu/achievements/kill-{uuid.uuid4()}"
     learners = ["ada.lovelace", "grace.hopper", "katherine.johnson", "dorothy.vaughan"]
     documents = []
@@ -102,7 +106,7 @@ def test_the_running_connector_killed_mid_batch_and_restarted_loses_and_duplicat
         stack.kill_connector()
         stack.start_connector(LOCAL_LEASE_SECONDS="2", LRS_BATCH_SIZE="5", WORKER_BATCH_SIZE="5")
         for start in range(0, len(documents), 50):
-            assert stack.send_openbadges(documents[start:start + 50]).status_code == 202
+            assert stack.send_openbadges(documents[start : start + 50]).status_code == 202
         deadline = time.monotonic() + 30
         while stack.health()["checks"]["counters"].get("delivered", 0) < 20 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -148,8 +152,9 @@ def test_the_worker_process_is_started_again_when_it_died_and_stops_with_chalice
     import signal
     from pathlib import Path
 
-    document = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "openbadges" /
-                           "ob2_assertion.json").read_text())
+    document = json.loads(
+        (Path(__file__).resolve().parents[1] / "fixtures" / "openbadges" / "ob2_assertion.json").read_text()
+    )
     with Stack() as stack:
         assert stack.send_openbadges(document).status_code == 202
         stack.wait_until_drained()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ TESTS = Path(__file__).resolve().parents[1]
 FIXTURES = TESTS / "fixtures"
 GOLDEN = Path(__file__).resolve().parent
 PLATFORMS = tuple(name for name in REGISTRY if (FIXTURES / name).is_dir())  # each platform with fixtures
-AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 28, tzinfo=UTC)
 SETTINGS = {"LEARNER_DIRECTORY": str(FIXTURES / "directory.csv")}
 
 
@@ -43,8 +43,10 @@ def _badgr_assertions(page: dict) -> dict:
 def _accredible_analytics(page: dict) -> dict:
     """Each analytics row with its credential embedded, as the Accredible pull embeds it."""
     credentials = {c["id"]: c for c in _fixture("accredible/credentials_search.json")["credentials"]}
-    return {**page, "analytics": [{**row, "credential": credentials[row["credential_id"]]}
-                                  for row in page["analytics"]]}
+    return {
+        **page,
+        "analytics": [{**row, "credential": credentials[row["credential_id"]]} for row in page["analytics"]],
+    }
 
 
 # Fixtures the translator reads only once the pull (or the worker) has completed them.
@@ -56,7 +58,7 @@ COMPLETED: dict[str, Callable[[dict], dict]] = {
 COMPANIONS = {
     "badgr/badgeclass": "the badge class embedded in badgr/assertions_changed",
     "credly/webhook_badge_created": "a notification: the worker fetches the event's details "
-                                    "(credly/event_badge_* are such details)",
+    "(credly/event_badge_* are such details)",
 }
 
 
@@ -88,8 +90,14 @@ def difference(name: str, translator: Translator | None = None) -> str:
     golden = path_of(name)
     expected = golden.read_text(encoding="utf-8") if golden.exists() else ""
     actual = text(translation(name, translator))
-    return "".join(difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-                                        f"{golden.relative_to(TESTS.parent)} (golden)", "translation now"))
+    return "".join(
+        difflib.unified_diff(
+            expected.splitlines(keepends=True),
+            actual.splitlines(keepends=True),
+            f"{golden.relative_to(TESTS.parent)} (golden)",
+            "translation now",
+        )
+    )
 
 
 def update() -> list[str]:

@@ -10,8 +10,11 @@ from . import cases, difference, update
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.golden", description=__doc__)
-    parser.add_argument("--update", action="store_true",
-                        help="rewrite the golden files from today's translation (only for an intended change)")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="rewrite the golden files from today's translation (only for an intended change)",
+    )
     if parser.parse_args().update:
         for name in update():
             print(f"updated {name}")

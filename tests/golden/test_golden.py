@@ -12,8 +12,11 @@ from tests.golden import COMPANIONS, FIXTURES, GOLDEN, PLATFORMS, cases, differe
 def test_the_fixture_translates_to_its_golden_file(name):
     diff = difference(name)
     if diff:
-        pytest.fail(f"the translation of tests/fixtures/{name}.json differs from its golden file; if the change is "
-                    f"intended, run `make golden` and commit the diff:\n{diff}", pytrace=False)
+        pytest.fail(
+            f"the translation of tests/fixtures/{name}.json differs from its golden file; if the change is "
+            f"intended, run `make golden` and commit the diff:\n{diff}",
+            pytrace=False,
+        )
 
 
 def test_every_fixture_has_a_golden_file_or_says_where_its_content_goes():

@@ -50,13 +50,17 @@ def test_a_platform_id_finds_the_learner_of_that_platform_only():
     assert people.find(Learner(platform_user_id="9001"), "accredible").employee_id == "E-2"
 
 
-@pytest.mark.parametrize("agent", [
-    {"mbox": "mailto:ADA@home.example.net"},
-    {"mbox": "MAILTO: ada.l@old.example.com "},
-    {"mbox_sha1sum": hashlib.sha1(b"mailto:ada@home.example.net").hexdigest()},
-    {"account": {"homePage": HOMEPAGE, "name": "u-77aa"}},
-    {"account": {"homePage": HOMEPAGE, "name": "L-1"}},
-], ids=["alias mbox", "alias mbox, other case", "alias sha1", "platform id", "lms account"])
+@pytest.mark.parametrize(
+    "agent",
+    [
+        {"mbox": "mailto:ADA@home.example.net"},
+        {"mbox": "MAILTO: ada.l@old.example.com "},
+        {"mbox_sha1sum": hashlib.sha1(b"mailto:ada@home.example.net").hexdigest()},
+        {"account": {"homePage": HOMEPAGE, "name": "u-77aa"}},
+        {"account": {"homePage": HOMEPAGE, "name": "L-1"}},
+    ],
+    ids=["alias mbox", "alias mbox, other case", "alias sha1", "platform id", "lms account"],
+)
 def test_an_agent_named_by_any_alias_finds_the_person(agent):
     assert directory().find_agent({"objectType": "Agent", **agent}).employee_id == "E-1"
 
@@ -68,21 +72,26 @@ def test_a_translated_badge_finds_its_learner_by_the_platform_user_id(tmp_path):
     badge = document["data"]["badge"]
     del badge["issuer_earner_id"], badge["user"]["email"]
     badge["recipient_email"] = "ada@personal.example.net"  # accepted with an email HR does not know
-    translator = make_translator({"IDENTITY_IFI": "account", "IDENTITY_HOMEPAGE": HOMEPAGE,
-                                  "LEARNER_DIRECTORY": str(path)})
+    translator = make_translator(
+        {"IDENTITY_IFI": "account", "IDENTITY_HOMEPAGE": HOMEPAGE, "LEARNER_DIRECTORY": str(path)}
+    )
 
     [statement] = translator.translate("credly", document).statements
 
     assert statement["actor"]["account"] == {"homePage": HOMEPAGE, "name": "E-9"}
 
 
-@pytest.mark.parametrize("rows, column, lines", [
-    ("E-1,a@x.com,,,,,,,\nE-2,b@x.com,,,,,A@X.com,,\n", "other_emails", (3, 2)),
-    ("E-1,a@x.com,,,,,c@x.com,,\nE-2, C@x.com ,,,,,,,\n", "email", (3, 2)),
-    ("E-1,a@x.com,,,,,,,\nE-1,b@x.com,,,,,,,\n", "employee_id", (3, 2)),
-    ("E-1,a@x.com,,,,L-7,,,\nE-2,b@x.com,,,,L-7,,,\n", "lms_account", (3, 2)),
-    ("E-1,a@x.com,,,,,,u-1,\n\nE-2,b@x.com,,,,,,u-1,\n", "credly_id", (4, 2)),
-], ids=["alias of another's email", "email of another's alias", "employee id", "lms account", "platform id"])
+@pytest.mark.parametrize(
+    "rows, column, lines",
+    [
+        ("E-1,a@x.com,,,,,,,\nE-2,b@x.com,,,,,A@X.com,,\n", "other_emails", (3, 2)),
+        ("E-1,a@x.com,,,,,c@x.com,,\nE-2, C@x.com ,,,,,,,\n", "email", (3, 2)),
+        ("E-1,a@x.com,,,,,,,\nE-1,b@x.com,,,,,,,\n", "employee_id", (3, 2)),
+        ("E-1,a@x.com,,,,L-7,,,\nE-2,b@x.com,,,,L-7,,,\n", "lms_account", (3, 2)),
+        ("E-1,a@x.com,,,,,,u-1,\n\nE-2,b@x.com,,,,,,u-1,\n", "credly_id", (4, 2)),
+    ],
+    ids=["alias of another's email", "email of another's alias", "employee id", "lms account", "platform id"],
+)
 def test_a_value_two_people_share_is_refused_naming_both_lines_not_the_value(rows, column, lines):
     with pytest.raises(DirectoryConflict) as caught:
         parse_directory(HEADER + rows, "people.csv")
@@ -105,12 +114,16 @@ def test_the_same_id_on_two_platforms_is_two_namespaces():
     assert people.find(Learner(platform_user_id="42"), "accredible").employee_id == "E-2"
 
 
-@pytest.mark.parametrize("text, says", [
-    (HEADER + "E-1,a@x.com,Ada,Eng", "line 2 has fewer columns"),
-    (HEADER + 'E-1,a@x.com,"Ada', "line 2"),
-    ("employee_id,name\nE-1,Ada\n", "missing column(s) email"),
-    ("", "missing column(s) employee_id, email"),
-], ids=["cut mid-row", "cut inside quotes", "no email column", "empty"])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        (HEADER + "E-1,a@x.com,Ada,Eng", "line 2 has fewer columns"),
+        (HEADER + 'E-1,a@x.com,"Ada', "line 2"),
+        ("employee_id,name\nE-1,Ada\n", "missing column(s) email"),
+        ("", "missing column(s) employee_id, email"),
+    ],
+    ids=["cut mid-row", "cut inside quotes", "no email column", "empty"],
+)
 def test_a_broken_file_is_refused_naming_what_is_wrong(text, says):
     with pytest.raises(SettingsError, match="LEARNER_DIRECTORY people.csv") as caught:
         parse_directory(text, "people.csv")
@@ -125,5 +138,10 @@ def test_a_short_last_row_ending_with_a_line_break_is_a_row_with_empty_cells():
 def test_the_old_header_still_reads():
     people = parse_directory("\ufeffemployee_id,email,name,job_role,team,lms_account\nE-1, A@X.com ,Ada,,T,\n")
     entry = people.find(Learner(email="a@x.com"))
-    assert (entry.employee_id, entry.email, entry.team, entry.other_emails, entry.platform_ids) == \
-        ("E-1", "a@x.com", "T", (), ())
+    assert (entry.employee_id, entry.email, entry.team, entry.other_emails, entry.platform_ids) == (
+        "E-1",
+        "a@x.com",
+        "T",
+        (),
+        (),
+    )

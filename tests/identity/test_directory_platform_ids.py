@@ -26,8 +26,12 @@ def accredible_v2() -> tuple[dict, str]:
     document, recipient_id = accredible()
     credential = document["credentials"][0]
     recipient = credential.pop("recipient")
-    credential.update(recipient_name=recipient["name"], recipient_email=recipient["email"],
-                      recipient_id=recipient["id"], recipient_meta_data={})
+    credential.update(
+        recipient_name=recipient["name"],
+        recipient_email=recipient["email"],
+        recipient_id=recipient["id"],
+        recipient_meta_data={},
+    )
     return document, recipient_id
 
 
@@ -51,14 +55,21 @@ def badgr() -> tuple[dict, str]:
 def badgr_email() -> tuple[dict, str]:
     """The usual assertion: an email identity, given in plain text beside its hash."""
     page, _ = badgr()
-    page["result"][0]["recipient"] = {"identity": "sha256$00", "hashed": True, "type": "email",
-                                      "plaintextIdentity": UNKNOWN_EMAIL}
+    page["result"][0]["recipient"] = {
+        "identity": "sha256$00",
+        "hashed": True,
+        "type": "email",
+        "plaintextIdentity": UNKNOWN_EMAIL,
+    }
     return page, UNKNOWN_EMAIL
 
 
 CASES: dict[str, tuple[str, Callable[[], tuple[dict, str]]]] = {
-    "accredible": ("accredible", accredible), "accredible v2 search": ("accredible", accredible_v2),
-    "certifier": ("certifier", certifier), "badgr": ("badgr", badgr), "badgr email": ("badgr", badgr_email),
+    "accredible": ("accredible", accredible),
+    "accredible v2 search": ("accredible", accredible_v2),
+    "certifier": ("certifier", certifier),
+    "badgr": ("badgr", badgr),
+    "badgr email": ("badgr", badgr_email),
 }
 
 
@@ -68,10 +79,12 @@ def actor_with(tmp_path, platform: str, document: dict, column: str, value: str)
     columns = sorted(f"{name}_id" for name in PLATFORMS)
     path = tmp_path / "people.csv"
     cells = [value if name == column else "" for name in columns]
-    path.write_text(f"employee_id,email,{','.join(columns)}\nE-9,someone@else.example.com,{','.join(cells)}\n",
-                    encoding="utf-8")
-    translator = make_translator({"IDENTITY_IFI": "account", "IDENTITY_HOMEPAGE": HOMEPAGE,
-                                  "LEARNER_DIRECTORY": str(path)})
+    path.write_text(
+        f"employee_id,email,{','.join(columns)}\nE-9,someone@else.example.com,{','.join(cells)}\n", encoding="utf-8"
+    )
+    translator = make_translator(
+        {"IDENTITY_IFI": "account", "IDENTITY_HOMEPAGE": HOMEPAGE, "LEARNER_DIRECTORY": str(path)}
+    )
     return translator.translate(platform, document).statements[0]["actor"]
 
 

@@ -38,9 +38,12 @@ def live(mocked_aws, connector, monkeypatch):
 
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     put(HEADER + ADA)
-    for name, value in {"LEARNER_DIRECTORY": f"s3://{BUCKET}/{KEY}", "IDENTITY_IFI": "account",
-                        "IDENTITY_HOMEPAGE": HOMEPAGE,
-                        "LEARNER_DIRECTORY_REFRESH_SECONDS": str(REFRESH_SECONDS)}.items():
+    for name, value in {
+        "LEARNER_DIRECTORY": f"s3://{BUCKET}/{KEY}",
+        "IDENTITY_IFI": "account",
+        "IDENTITY_HOMEPAGE": HOMEPAGE,
+        "LEARNER_DIRECTORY_REFRESH_SECONDS": str(REFRESH_SECONDS),
+    }.items():
         monkeypatch.setenv(name, value)
     services.cache_clear()
     connector.services = services()
@@ -63,8 +66,11 @@ def deliver(connector, lrs, lrs_session, email: str) -> str | None:
     body = issued(email)
     assert connector.certifier_webhook(body).status_code == 202
     connector.drain()
-    statement_id = str(uuid.uuid5(uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"]),
-                                  f"certifier|{body['data']['credential']['id']}|issued"))
+    statement_id = str(
+        uuid.uuid5(
+            uuid.UUID(connector.env["STATEMENT_ID_NAMESPACE"]), f"certifier|{body['data']['credential']['id']}|issued"
+        )
+    )
     answer = lrs_session.get(lrs.statements_url, params={"statementId": statement_id})
     return answer.json()["actor"]["account"]["name"] if answer.status_code == 200 else None
 

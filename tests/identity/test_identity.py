@@ -128,8 +128,12 @@ def test_per_assertion_salts_keep_memory_bounded_and_every_lookup_right():
     from chalicelib.events import Learner
     from chalicelib.identity import SALT_TABLES, DirectoryEntry, LearnerDirectory, sha256_identity
 
-    people = [DirectoryEntry(employee_id=f"E-{n}", email=f"p{n}@example.com", name=f"P {n}", job_role="", team="",
-                             lms_account="") for n in range(200)]
+    people = [
+        DirectoryEntry(
+            employee_id=f"E-{n}", email=f"p{n}@example.com", name=f"P {n}", job_role="", team="", lms_account=""
+        )
+        for n in range(200)
+    ]
     directory = LearnerDirectory(people)
     for n in range(1000):  # a salt per assertion, as Open Badges issuers may do
         salt, person = f"salt-{n}", people[n % 200]

@@ -4,16 +4,15 @@ counting full answers and 304s; a refresh never holds a lookup and a bad version
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 
 from chalicelib import metrics
 from chalicelib.errors import SettingsError
 from chalicelib.events import Learner
-from chalicelib.identity.sources import (DirectoryUnavailable, Fetched, LiveDirectory, load, shown_location,
-                                         source_for)
+from chalicelib.identity.sources import DirectoryUnavailable, Fetched, LiveDirectory, load, shown_location, source_for
 from chalicelib.settings import load_settings
 
 HEADER = "employee_id,email,name,other_emails\n"
@@ -115,8 +114,10 @@ def test_checks_are_no_more_frequent_than_the_refresh_period(served):
 
 
 def test_a_shown_url_has_no_query_nor_credentials():
-    assert shown_location("https://hr:pw@files.example.com:8443/people.csv?X-Amz-Signature=abc#x") == \
-        "https://files.example.com:8443/people.csv"
+    assert (
+        shown_location("https://hr:pw@files.example.com:8443/people.csv?X-Amz-Signature=abc#x")
+        == "https://files.example.com:8443/people.csv"
+    )
     assert shown_location("s3://bucket/key.csv") == "s3://bucket/key.csv"
 
 
@@ -182,8 +183,11 @@ def test_a_file_is_read_again_when_it_changes_and_a_bad_version_keeps_the_good_o
     metrics.flush()
 
 
-@pytest.mark.parametrize("text", [ADA + "E-2,grace@exam", ADA.encode("utf-16").decode("latin-1"), "name\nAda\n"],
-                         ids=["cut short", "not UTF-8", "no required column"])
+@pytest.mark.parametrize(
+    "text",
+    [ADA + "E-2,grace@exam", ADA.encode("utf-16").decode("latin-1"), "name\nAda\n"],
+    ids=["cut short", "not UTF-8", "no required column"],
+)
 def test_any_refused_version_keeps_the_last_good_one(tmp_path, text):
     path = tmp_path / "people.csv"
     path.write_text(ADA)

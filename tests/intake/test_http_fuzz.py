@@ -26,8 +26,11 @@ SEEN: Counter = Counter()  # requests sent and their statuses, for the closing s
 
 
 def fuzz_settings() -> settings:
-    return settings(FUZZ, max_examples=EXAMPLES * SCALE,
-                    suppress_health_check=[*FUZZ.suppress_health_check, HealthCheck.function_scoped_fixture])
+    return settings(
+        FUZZ,
+        max_examples=EXAMPLES * SCALE,
+        suppress_health_check=[*FUZZ.suppress_health_check, HealthCheck.function_scoped_fixture],
+    )
 
 
 def bodies(*fixtures: str) -> st.SearchStrategy[bytes]:
@@ -64,8 +67,9 @@ def check(connector, answer, depth_before: int) -> None:
 @given(raw=bodies("credly/webhook_badge_created.json"), content_type=CONTENT_TYPES)
 def test_credly_webhook(connector, raw, content_type):
     depth = connector.services.queue.depth()
-    answer = connector.post(f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}", raw,
-                            {"Content-Type": content_type})
+    answer = connector.post(
+        f"/webhooks/credly/{connector.env['CREDLY_WEBHOOK_TOKEN']}", raw, {"Content-Type": content_type}
+    )
     check(connector, answer, depth)
 
 
@@ -94,14 +98,17 @@ def test_lap_statements(connector, raw):
     check(connector, connector.post("/lap/statements", raw, headers), depth)
 
 
-CSV_CELLS = st.one_of(st.text(max_size=12), st.sampled_from(["", "1e400", "nan", "-0", "9" * 400, "x" * 140_000,
-                                                             "\ud800", '"', '"a""b"', "\r", "a\rb"]))
+CSV_CELLS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "1e400", "nan", "-0", "9" * 400, "x" * 140_000, "\ud800", '"', '"a""b"', "\r", "a\rb"]),
+)
 
 
 @st.composite
 def csv_reports(draw) -> bytes:
-    header = draw(st.lists(st.sampled_from(["email", "employee_id", "name", "courses_completed", "score", ""]),
-                           max_size=5))
+    header = draw(
+        st.lists(st.sampled_from(["email", "employee_id", "name", "courses_completed", "score", ""]), max_size=5)
+    )
     rows = draw(st.lists(st.lists(CSV_CELLS, max_size=7), max_size=4))
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     text = newline.join(",".join(line) for line in [header, *rows])
@@ -109,12 +116,18 @@ def csv_reports(draw) -> bytes:
 
 
 @settings(fuzz_settings())
-@given(json_raw=bodies("lap/report_rows.json"), csv_raw=csv_reports(), as_csv=st.booleans(),
-       report=st.sampled_from(["python-readiness", "", None]))
+@given(
+    json_raw=bodies("lap/report_rows.json"),
+    csv_raw=csv_reports(),
+    as_csv=st.booleans(),
+    report=st.sampled_from(["python-readiness", "", None]),
+)
 def test_lap_reports(connector, json_raw, csv_raw, as_csv, report):
     depth = connector.services.queue.depth()
-    headers = {"Authorization": f"Bearer {connector.env['LAP_TOKEN']}",
-               "Content-Type": "text/csv" if as_csv else "application/json"}
+    headers = {
+        "Authorization": f"Bearer {connector.env['LAP_TOKEN']}",
+        "Content-Type": "text/csv" if as_csv else "application/json",
+    }
     path = "/lap/reports" + (f"?report={report}" if report is not None else "")
     check(connector, connector.post(path, csv_raw if as_csv else json_raw, headers), depth)
 
@@ -126,9 +139,14 @@ def test_zz_summary(capsys):
     assert SEEN[500] == 0
 
 
-SHARE_LINK = {"credential_url": "https://badges.example.edu/assertions/a-1", "channel": "linkedin",
-              "platform": "openbadges", "name": "Fuzzed badge", "badge_class": "https://badges.example.edu/classes/c-1",
-              "learner": {"email": "ada.lovelace@example.com"}}
+SHARE_LINK = {
+    "credential_url": "https://badges.example.edu/assertions/a-1",
+    "channel": "linkedin",
+    "platform": "openbadges",
+    "name": "Fuzzed badge",
+    "badge_class": "https://badges.example.edu/classes/c-1",
+    "learner": {"email": "ada.lovelace@example.com"},
+}
 
 
 @settings(fuzz_settings())

@@ -77,19 +77,24 @@ def test_report_rows_in_json_become_one_message_per_row(connector):
 def test_report_rows_in_csv(connector):
     csv_text = "email,name,courses_completed,exam_score\nada.lovelace@example.com,Ada Lovelace,4,0.86\n"
     answer = connector.client.http.post(
-        "/lap/reports?report=python-readiness", body=csv_text.encode(),
+        "/lap/reports?report=python-readiness",
+        body=csv_text.encode(),
         headers={"Content-Type": "text/csv", **bearer(connector)},
     )
     assert answer.status_code == 202, answer.body
     row = queued(connector)[0]["body"]["row"]
-    assert row == {"learner": {"email": "ada.lovelace@example.com", "name": "Ada Lovelace"},
-                   "values": {"courses_completed": 4, "exam_score": 0.86}}
+    assert row == {
+        "learner": {"email": "ada.lovelace@example.com", "name": "Ada Lovelace"},
+        "values": {"courses_completed": 4, "exam_score": 0.86},
+    }
 
 
 def test_csv_report_row_without_learner_is_400_naming_the_line(connector):
     csv_text = "email,courses_completed\nada.lovelace@example.com,4\n,3\n"
     answer = connector.client.http.post(
-        "/lap/reports?report=r", body=csv_text.encode(), headers={"Content-Type": "text/csv", **bearer(connector)},
+        "/lap/reports?report=r",
+        body=csv_text.encode(),
+        headers={"Content-Type": "text/csv", **bearer(connector)},
     )
     assert answer.status_code == 400
     assert json.loads(answer.body)["field"] == "line 3"
@@ -98,7 +103,8 @@ def test_csv_report_row_without_learner_is_400_naming_the_line(connector):
 def test_csv_content_type_is_matched_case_insensitively(connector):
     csv_text = "email,courses_completed\nada.lovelace@example.com,4\n"
     answer = connector.client.http.post(
-        "/lap/reports?report=r", body=csv_text.encode(),
+        "/lap/reports?report=r",
+        body=csv_text.encode(),
         headers={"Content-Type": "Text/CSV; charset=utf-8", **bearer(connector)},
     )
     assert answer.status_code == 202, answer.body

@@ -22,7 +22,7 @@ import csv
 import io
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -33,17 +33,24 @@ from chalicelib.awards.inputs import check_statement, parse_report_csv, parse_re
 from chalicelib.awards.rules import load_rules
 from chalicelib.awards.worker import AwardWorker
 from chalicelib.errors import ConnectorError, InputError
+from chalicelib.identity import LearnerDirectory
 from chalicelib.intake.http import read_json
 from chalicelib.platforms.common import require_queueable
-from chalicelib.identity import LearnerDirectory
 from chalicelib.queue import QueueMessage
 from tests.support.helpers import DIRECTORY_CSV, REPO_ROOT
-
-from tests.support.strategies import HugeInt, fuzz, json_reachable, json_values, load_fixture, mutated, mutated_many, nasty_values
+from tests.support.strategies import (
+    HugeInt,
+    fuzz,
+    json_reachable,
+    json_values,
+    load_fixture,
+    mutated,
+    mutated_many,
+)
 
 pytestmark = pytest.mark.fuzz
 
-NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
 RULES = load_rules(REPO_ROOT / "examples" / "award_rules.toml")
 DIRECTORY = LearnerDirectory.from_csv(DIRECTORY_CSV)
 WORKER = AwardWorker(RULES, store=None, directory=DIRECTORY, client_for=lambda name: None, queue=None)  # type: ignore[arg-type]
@@ -83,8 +90,10 @@ def statement_accepted_or_refused(statement: object) -> None:
 def report_messages(report) -> list[QueueMessage]:
     """The messages POST /lap/reports queues for a parsed report (intake/lap.py)."""
     info = report.report.model_dump(exclude_none=True)
-    return [QueueMessage(source="lap-report", body={"report": info, "row": row.model_dump(exclude_none=True)})
-            for row in report.rows]
+    return [
+        QueueMessage(source="lap-report", body={"report": info, "row": row.model_dump(exclude_none=True)})
+        for row in report.rows
+    ]
 
 
 def report_accepted_or_refused(parse, *args) -> None:
@@ -99,6 +108,7 @@ def report_accepted_or_refused(parse, *args) -> None:
 
 
 # -- forwarded statements --------------------------------------------------------------------
+
 
 def test_the_fixture_statement_is_accepted_and_matches():
     statement_accepted_or_refused(STATEMENT)
@@ -125,6 +135,7 @@ def test_statement_any_json(value):
 
 # -- report rows, JSON -----------------------------------------------------------------------
 
+
 @fuzz(300)
 @given(mutated(REPORT))
 def test_report_json_with_one_mutated_field(data):
@@ -147,8 +158,28 @@ def test_report_json_any_json(value):
 
 COLUMNS = ["email", "name", "employee_id", "account_name", "account_homepage", "courses_completed", "exam_score", ""]
 CELLS = st.one_of(
-    st.sampled_from(["", " ", "ada.lovelace@example.com", "E-2002", "4", "0.86", "1" * 400, "1" * 5000, "nan", "inf",
-                     "-1e400", "1_000", "\x00", '"', "a,b", "line\nbreak", "x" * 140_000, "true"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "ada.lovelace@example.com",
+            "E-2002",
+            "4",
+            "0.86",
+            "1" * 400,
+            "1" * 5000,
+            "nan",
+            "inf",
+            "-1e400",
+            "1_000",
+            "\x00",
+            '"',
+            "a,b",
+            "line\nbreak",
+            "x" * 140_000,
+            "true",
+        ]
+    ),
     st.text(max_size=20),
 )
 
@@ -182,6 +213,7 @@ def test_report_csv_any_text(text):
 
 # -- regressions -----------------------------------------------------------------------------
 
+
 def _statement(**changes) -> dict:
     statement = load_fixture("lap/learninglocker_forwarded_statement.json")
     for dotted, value in changes.items():
@@ -193,26 +225,29 @@ def _statement(**changes) -> dict:
     return statement
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    # b. timestamps that overflow in UTC crashed the award worker (OverflowError in parse_time)
-    ({"timestamp": "0001-01-01T00:00:00+01:00"}, "[0].timestamp"),
-    ({"timestamp": "9999-12-31T23:59:59-05:00"}, "[0].timestamp"),
-    ({"stored": "9999-12-31T23:59:59-05:00"}, "[0].stored"),
-    ({"timestamp": "yesterday"}, "[0].timestamp"),
-    ({"timestamp": 1764000000}, "[0].timestamp"),
-    # b. an account name that is a list: TypeError (unhashable) in LearnerDirectory.find_agent
-    ({"actor__account__name": ["E-1001"]}, "[0].actor.account.name"),
-    ({"actor__account__name": {"id": "E-1001"}}, "[0].actor.account.name"),
-    ({"actor__account": ["E-1001"]}, "[0].actor.account"),
-    ({"actor__mbox": ["mailto:ada.lovelace@example.com"]}, "[0].actor.mbox"),
-    ({"actor__mbox": "ada.lovelace@example.com"}, "[0].actor.mbox"),
-    ({"actor__mbox_sha1sum": {"sha1": "x"}}, "[0].actor.mbox_sha1sum"),
-    # e. a scaled score beyond float range: OverflowError in the rules' number check
-    ({"result__score__scaled": 10**400}, "[0].result.score.scaled"),
-    ({"result__score__scaled": HugeInt(10**5000)}, "[0].result.score.scaled"),
-    ({"result__score__scaled": 1.5}, "[0].result.score.scaled"),
-    ({"result__score__scaled": math.nan}, "[0].result.score.scaled"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        # b. timestamps that overflow in UTC crashed the award worker (OverflowError in parse_time)
+        ({"timestamp": "0001-01-01T00:00:00+01:00"}, "[0].timestamp"),
+        ({"timestamp": "9999-12-31T23:59:59-05:00"}, "[0].timestamp"),
+        ({"stored": "9999-12-31T23:59:59-05:00"}, "[0].stored"),
+        ({"timestamp": "yesterday"}, "[0].timestamp"),
+        ({"timestamp": 1764000000}, "[0].timestamp"),
+        # b. an account name that is a list: TypeError (unhashable) in LearnerDirectory.find_agent
+        ({"actor__account__name": ["E-1001"]}, "[0].actor.account.name"),
+        ({"actor__account__name": {"id": "E-1001"}}, "[0].actor.account.name"),
+        ({"actor__account": ["E-1001"]}, "[0].actor.account"),
+        ({"actor__mbox": ["mailto:ada.lovelace@example.com"]}, "[0].actor.mbox"),
+        ({"actor__mbox": "ada.lovelace@example.com"}, "[0].actor.mbox"),
+        ({"actor__mbox_sha1sum": {"sha1": "x"}}, "[0].actor.mbox_sha1sum"),
+        # e. a scaled score beyond float range: OverflowError in the rules' number check
+        ({"result__score__scaled": 10**400}, "[0].result.score.scaled"),
+        ({"result__score__scaled": HugeInt(10**5000)}, "[0].result.score.scaled"),
+        ({"result__score__scaled": 1.5}, "[0].result.score.scaled"),
+        ({"result__score__scaled": math.nan}, "[0].result.score.scaled"),
+    ],
+)
 def test_statement_that_could_never_be_used_is_refused_naming_the_field(changes, field):
     with pytest.raises(InputError) as refused:
         check_statement(_statement(**changes), "[0]")
@@ -227,28 +262,34 @@ def test_a_lone_surrogate_anywhere_in_a_statement_is_refused_where_the_route_rea
     assert refused.value.field == "[0].context.extensions.https://x.example/e"
 
 
-@pytest.mark.parametrize("changes", [
-    {"timestamp": "0001-01-01T00:00:00-01:00"},  # in range once in UTC
-    {"timestamp": None},
-    {"result__score__scaled": "0.9"},  # not a number: no score for the rules, as before
-    {"result__score__scaled": True},
-    {"result": "passed"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"timestamp": "0001-01-01T00:00:00-01:00"},  # in range once in UTC
+        {"timestamp": None},
+        {"result__score__scaled": "0.9"},  # not a number: no score for the rules, as before
+        {"result__score__scaled": True},
+        {"result": "passed"},
+    ],
+)
 def test_statement_with_usable_or_ignored_values_is_accepted(changes):
     statement = check_statement(_statement(**changes))
     through_the_worker(QueueMessage(source="lap", body=statement))
 
 
-@pytest.mark.parametrize("agent", [
-    {"account": {"homePage": "https://lms.example.com", "name": ["E-1001"]}},
-    {"account": {"name": {"a": 1}}},
-    {"account": {"name": 1001}},
-    {"account": ["E-1001"]},
-    {"mbox": ["mailto:ada.lovelace@example.com"]},
-    {"mbox_sha1sum": 12},
-    ["not", "an", "agent"],
-    None,
-])
+@pytest.mark.parametrize(
+    "agent",
+    [
+        {"account": {"homePage": "https://lms.example.com", "name": ["E-1001"]}},
+        {"account": {"name": {"a": 1}}},
+        {"account": {"name": 1001}},
+        {"account": ["E-1001"]},
+        {"mbox": ["mailto:ada.lovelace@example.com"]},
+        {"mbox_sha1sum": 12},
+        ["not", "an", "agent"],
+        None,
+    ],
+)
 def test_find_agent_never_raises_on_odd_types(agent):
     assert DIRECTORY.find_agent(agent) is None
 
@@ -258,13 +299,16 @@ def test_find_agent_still_finds_by_account_name():
     assert entry is not None and entry.email == "ada.lovelace@example.com"
 
 
-@pytest.mark.parametrize(("mutate", "field"), [
-    # e. generated_at is read by the award worker: unreadable, it was a dead letter per row
-    (lambda r: r["report"].update(generated_at="tomorrow"), "report.generated_at"),
-    (lambda r: r["report"].update(generated_at="0001-01-01T00:00:00+01:00"), "report.generated_at"),
-    # e. an int beyond float range: OverflowError when a rule compares it
-    (lambda r: r["rows"][1]["values"].update(exam_score=10**400), "rows[1].values.exam_score"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        # e. generated_at is read by the award worker: unreadable, it was a dead letter per row
+        (lambda r: r["report"].update(generated_at="tomorrow"), "report.generated_at"),
+        (lambda r: r["report"].update(generated_at="0001-01-01T00:00:00+01:00"), "report.generated_at"),
+        # e. an int beyond float range: OverflowError when a rule compares it
+        (lambda r: r["rows"][1]["values"].update(exam_score=10**400), "rows[1].values.exam_score"),
+    ],
+)
 def test_report_json_that_could_never_be_used_is_refused_naming_the_field(mutate, field):
     report = load_fixture("lap/report_rows.json")
     mutate(report)
@@ -322,10 +366,18 @@ def test_csv_extra_cells_are_ignored():
     assert report.rows[0].values == {"score": 4}
 
 
-@pytest.mark.parametrize(("cell", "value"), [
-    ("4", 4), ("0.86", 0.86), ("1" * 400, "1" * 400), ("1" * 5000, "1" * 5000), ("nan", "nan"), ("-inf", "-inf"),
-    ("1e400", "1e400"),
-])
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("4", 4),
+        ("0.86", 0.86),
+        ("1" * 400, "1" * 400),
+        ("1" * 5000, "1" * 5000),
+        ("nan", "nan"),
+        ("-inf", "-inf"),
+        ("1e400", "1e400"),
+    ],
+)
 def test_csv_numbers_the_rules_cannot_compare_stay_text(cell, value):
     # e. "1"*400 became an int beyond float range: OverflowError when a rule compared it
     report = parse_report_csv(f"email,score\nada.lovelace@example.com,{cell}\n", "r")

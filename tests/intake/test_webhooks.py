@@ -174,9 +174,8 @@ def certifier_resource_only(body: dict) -> dict:
 
 
 def test_certifier_delivery_without_details_is_completed_from_the_api(connector, monkeypatch, lrs, lrs_session):
-    from fakes.certifier_api import FakeCertifier
-
     from chalicelib.runtime import services
+    from fakes.certifier_api import FakeCertifier
 
     full = fixture_json("certifier/webhook_credential_issued.json")
     with FakeCertifier(token="cert-token") as certifier:
@@ -328,7 +327,9 @@ def test_a_document_too_large_for_the_queue_is_413_on_the_local_backend_too(conn
     headers = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
     answer = connector.post("/ingest/openbadges", [fixture_json("openbadges/ob2_assertion.json"), document], headers)
     assert answer.status_code == 413
-    assert "document [1]" in json.loads(answer.body)["error"] and "nothing was queued" in json.loads(answer.body)["error"]
+    assert (
+        "document [1]" in json.loads(answer.body)["error"] and "nothing was queued" in json.loads(answer.body)["error"]
+    )
     assert connector.services.queue.depth() == 0  # not even the first, small one
 
 
@@ -345,15 +346,20 @@ def test_health_names_every_route_setting_left_unset(connector, monkeypatch):
 
 
 def health_details(connector):
-    return connector.client.http.get("/health/details",
-                                     headers={"Authorization": f"Bearer {connector.env['STATUS_TOKEN']}"})
+    return connector.client.http.get(
+        "/health/details", headers={"Authorization": f"Bearer {connector.env['STATUS_TOKEN']}"}
+    )
 
 
 def store_reads(connector, monkeypatch) -> list[str]:
     """The store and queue reads /health makes, recorded as they happen."""
     reads: list[str] = []
-    for owner, name in ((connector.services.store, "count_dead_letters"), (connector.services.store, "counters"),
-                        (connector.services.store, "flags"), (connector.services.queue, "depth")):
+    for owner, name in (
+        (connector.services.store, "count_dead_letters"),
+        (connector.services.store, "counters"),
+        (connector.services.store, "flags"),
+        (connector.services.queue, "depth"),
+    ):
         original = getattr(owner, name)
         monkeypatch.setattr(owner, name, lambda *a, _o=original, _n=name: reads.append(_n) or _o(*a))
     return reads
@@ -387,7 +393,9 @@ def test_health_details_need_the_status_token(connector, monkeypatch):
 
     connector.services.store.put_dead_letter("m1", "credly", "no learner", {"id": "m1"})
     for authorization in (None, "Bearer wrong", f"Basic {connector.env['STATUS_TOKEN']}"):
-        answer = connector.client.http.get("/health/details", headers={"Authorization": authorization} if authorization else {})
+        answer = connector.client.http.get(
+            "/health/details", headers={"Authorization": authorization} if authorization else {}
+        )
         assert answer.status_code == 401 and b"dead_letters" not in answer.body
     answer = health_details(connector)
     assert answer.status_code == 200

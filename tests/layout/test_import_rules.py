@@ -16,9 +16,26 @@ PACKAGE = ROOT / "chalicelib"
 VENDORS = sorted(PLATFORMS)
 # Modules outside platforms/ that wire or process platforms generically: no vendor name at all
 # (settings.py is the one table of settings, each platform's included, so it is not among them).
-GENERIC = ["runtime.py", "dispatch.py", "scheduled.py", "processing.py", "deadletters.py", "health.py", "intake",
-           "delivery", "awards/worker.py", "queue", "store", "xapi", "identity", "events.py", "pull", "report",
-           "commands/report.py", "openapi.py"]
+GENERIC = [
+    "runtime.py",
+    "dispatch.py",
+    "scheduled.py",
+    "processing.py",
+    "deadletters.py",
+    "health.py",
+    "intake",
+    "delivery",
+    "awards/worker.py",
+    "queue",
+    "store",
+    "xapi",
+    "identity",
+    "events.py",
+    "pull",
+    "report",
+    "commands/report.py",
+    "openapi.py",
+]
 IRI = re.compile(r"https?://\S+")  # the Open Badges xAPI recipe's IRIs are vocabulary, not a vendor
 RUNTIME = PACKAGE / "runtime.py"
 # What runtime.py may import at its top: the settings and the two stores every service shares.
@@ -59,8 +76,12 @@ def inside(name: str, package: str) -> bool:
 
 
 def offending(paths: list[Path], forbidden: list[str]) -> list[str]:
-    return [f"{module_name(p)} imports {name}" for p in paths for name in sorted(imports(p))
-            if any(inside(name, f) for f in forbidden)]
+    return [
+        f"{module_name(p)} imports {name}"
+        for p in paths
+        for name in sorted(imports(p))
+        if any(inside(name, f) for f in forbidden)
+    ]
 
 
 def test_the_walker_sees_relative_and_lazy_imports():
@@ -81,9 +102,20 @@ def test_only_the_registry_reaches_into_a_platform_folder():
 
 
 def test_platforms_know_nothing_of_what_uses_them():
-    users = ["chalicelib.intake", "chalicelib.delivery", "chalicelib.awards", "chalicelib.runtime",
-             "chalicelib.processing", "chalicelib.deadletters", "chalicelib.queue", "chalicelib.store",
-             "chalicelib.health", "chalicelib.cli", "chalicelib.pull", "chalicelib.openapi"]
+    users = [
+        "chalicelib.intake",
+        "chalicelib.delivery",
+        "chalicelib.awards",
+        "chalicelib.runtime",
+        "chalicelib.processing",
+        "chalicelib.deadletters",
+        "chalicelib.queue",
+        "chalicelib.store",
+        "chalicelib.health",
+        "chalicelib.cli",
+        "chalicelib.pull",
+        "chalicelib.openapi",
+    ]
     assert offending(sources("platforms"), users) == []
 
 
@@ -101,30 +133,54 @@ def test_delivery_never_imports_intake_or_awards():
 
 def test_intake_only_queues():
     # Routes -> intake -> queue: no worker, no rules engine (awards.inputs checks LAP input only).
-    forbidden = ["chalicelib.delivery", "chalicelib.runtime", "chalicelib.processing", "chalicelib.awards.rules",
-                 "chalicelib.awards.evaluate", "chalicelib.awards.worker", "chalicelib.xapi"]
+    forbidden = [
+        "chalicelib.delivery",
+        "chalicelib.runtime",
+        "chalicelib.processing",
+        "chalicelib.awards.rules",
+        "chalicelib.awards.evaluate",
+        "chalicelib.awards.worker",
+        "chalicelib.xapi",
+    ]
     assert offending(sources("intake"), forbidden) == []
 
 
 def test_the_report_only_reads_the_lrs():
     # No queue, store or platform: the report can run anywhere the LRS is reachable from.
-    forbidden = ["chalicelib.intake", "chalicelib.delivery", "chalicelib.queue", "chalicelib.store",
-                 "chalicelib.runtime", "chalicelib.platforms", "chalicelib.processing"]
+    forbidden = [
+        "chalicelib.intake",
+        "chalicelib.delivery",
+        "chalicelib.queue",
+        "chalicelib.store",
+        "chalicelib.runtime",
+        "chalicelib.platforms",
+        "chalicelib.processing",
+    ]
     assert offending([*sources("report"), PACKAGE / "commands" / "report.py"], forbidden) == []
 
 
 @pytest.mark.parametrize("package", ["xapi", "queue", "store"])
 def test_lower_layers_import_no_upper_one(package):
-    upper = ["chalicelib.platforms", "chalicelib.intake", "chalicelib.delivery", "chalicelib.awards",
-             "chalicelib.runtime", "chalicelib.processing"]
+    upper = [
+        "chalicelib.platforms",
+        "chalicelib.intake",
+        "chalicelib.delivery",
+        "chalicelib.awards",
+        "chalicelib.runtime",
+        "chalicelib.processing",
+    ]
     assert offending(sources(package), upper) == []
 
 
 @pytest.mark.parametrize("place", GENERIC)
 def test_generic_modules_name_no_vendor(place):
     paths = sources(place) if (PACKAGE / place).is_dir() else [PACKAGE / place]
-    named = [f"{module_name(p)}: {v}" for p in paths for v in VENDORS
-             if v in IRI.sub("", p.read_text(encoding="utf-8")).lower()]
+    named = [
+        f"{module_name(p)}: {v}"
+        for p in paths
+        for v in VENDORS
+        if v in IRI.sub("", p.read_text(encoding="utf-8")).lower()
+    ]
     assert named == []
 
 
@@ -168,8 +224,13 @@ def test_runtime_defines_the_services_and_their_accessor_only():
 def test_the_dispatcher_and_the_scheduled_runs_take_no_request():
     # They run in the worker and scheduled functions: nothing of the routes' intake, nor runtime.
     assert offending([PACKAGE / "dispatch.py"], ["chalicelib.intake", "chalicelib.runtime"]) == []
-    assert offending([PACKAGE / "scheduled.py"], ["chalicelib.intake", "chalicelib.runtime",
-                                                  "chalicelib.awards", "chalicelib.dispatch"]) == []
+    assert (
+        offending(
+            [PACKAGE / "scheduled.py"],
+            ["chalicelib.intake", "chalicelib.runtime", "chalicelib.awards", "chalicelib.dispatch"],
+        )
+        == []
+    )
 
 
 def test_the_expiry_sweep_belongs_to_delivery_and_delivery_imports_no_pull():

@@ -14,7 +14,8 @@ CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 APP_NAME = CONFIG["app_name"]
 # The stages that run on AWS services (the others run locally or under tests).
 AWS_STAGES = sorted(
-    name for name, stage in CONFIG["stages"].items()
+    name
+    for name, stage in CONFIG["stages"].items()
     if stage.get("environment_variables", {}).get("QUEUE_BACKEND") == "sqs"
 )
 # The actions whose resources are known by name: never "*" for these.
@@ -99,7 +100,9 @@ def parameter_arn(parameter_name: str) -> str:
 
 
 def log_stream_arn(function_name: str) -> str:
-    return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{function_name}:log-stream:2026/01/01/[$LATEST]0123abcd"
+    return (
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{function_name}:log-stream:2026/01/01/[$LATEST]0123abcd"
+    )
 
 
 def log_group_arn(function_name: str) -> str:

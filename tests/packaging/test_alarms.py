@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +21,9 @@ AWS_TYPES = {"AWS/SQS": "AWS::SQS::Queue", "AWS/Lambda": None}  # None: a functi
 
 
 def alarms(template: dict) -> dict:
-    return {name: r["Properties"] for name, r in template["Resources"].items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
+    return {
+        name: r["Properties"] for name, r in template["Resources"].items() if r.get("Type") == "AWS::CloudWatch::Alarm"
+    }
 
 
 class OnePage:
@@ -41,9 +43,13 @@ def emitted(stage: str, tmp_path, monkeypatch, capsys) -> list[dict]:
     from chalicelib import metrics
     from chalicelib.runtime import services
 
-    for name, value in {"STATE_PATH": str(tmp_path / "state.sqlite"), "METRICS_EMF": "true",
-                        "METRICS_SERVICE": f"{APP_NAME}-{stage}", "CREDLY_TOKEN": "t",
-                        "LEARNER_DIRECTORY": str(tmp_path / "missing.csv")}.items():
+    for name, value in {
+        "STATE_PATH": str(tmp_path / "state.sqlite"),
+        "METRICS_EMF": "true",
+        "METRICS_SERVICE": f"{APP_NAME}-{stage}",
+        "CREDLY_TOKEN": "t",
+        "LEARNER_DIRECTORY": str(tmp_path / "missing.csv"),
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("chalicelib.platforms.puller", lambda platform, settings, mode: OnePage())
     services.cache_clear()
@@ -65,11 +71,13 @@ def emits(documents: list[dict], alarm: dict) -> bool:
     wanted = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
     for doc in documents:
         for directive in doc["_aws"]["CloudWatchMetrics"]:
-            if (directive["Namespace"] == alarm["Namespace"]
-                    and alarm["MetricName"] in {m["Name"] for m in directive["Metrics"]}
-                    and sorted(wanted) in [sorted(names) for names in directive["Dimensions"]]
-                    and all(doc.get(name) == value for name, value in wanted.items())
-                    and doc[alarm["MetricName"]] > 0):
+            if (
+                directive["Namespace"] == alarm["Namespace"]
+                and alarm["MetricName"] in {m["Name"] for m in directive["Metrics"]}
+                and sorted(wanted) in [sorted(names) for names in directive["Dimensions"]]
+                and all(doc.get(name) == value for name, value in wanted.items())
+                and doc[alarm["MetricName"]] > 0
+            ):
                 return True
     return False
 
@@ -78,8 +86,9 @@ def emits(documents: list[dict], alarm: dict) -> bool:
 def test_every_custom_alarm_watches_a_metric_the_code_emits(stage, tmp_path, monkeypatch, capsys):
     template = merge_template(stage)
     custom = {name: a for name, a in alarms(template).items() if a.get("Namespace") == NAMESPACE}
-    assert {"DeadLettersAlarm", "AuthFailuresAlarm", "ScheduledSyncCredlyAlarm",
-            "LearnerDirectoryRefreshAlarm"} <= set(custom)
+    assert {"DeadLettersAlarm", "AuthFailuresAlarm", "ScheduledSyncCredlyAlarm", "LearnerDirectoryRefreshAlarm"} <= set(
+        custom
+    )
     documents = emitted(stage, tmp_path, monkeypatch, capsys)
     assert [name for name, alarm in custom.items() if not emits(documents, alarm)] == []
 
@@ -143,8 +152,11 @@ def translated_metrics(tmp_path, monkeypatch, capsys, emails: list[str]) -> list
     from chalicelib.settings import load_settings
 
     fixtures = Path(__file__).resolve().parents[1] / "fixtures"
-    for name, value in {"METRICS_EMF": "true", "METRICS_SERVICE": f"{APP_NAME}-prod",
-                        "LEARNER_DIRECTORY": str(fixtures / "directory.csv")}.items():
+    for name, value in {
+        "METRICS_EMF": "true",
+        "METRICS_SERVICE": f"{APP_NAME}-prod",
+        "LEARNER_DIRECTORY": str(fixtures / "directory.csv"),
+    }.items():
         monkeypatch.setenv(name, value)
     translator = Translator(load_settings())
     event = json.loads((fixtures / "credly" / "event_badge_created.json").read_text())
@@ -161,9 +173,12 @@ def translated_metrics(tmp_path, monkeypatch, capsys, emails: list[str]) -> list
 
 def share(alarm: dict, mapped: float | None, unmapped: float | None) -> float:
     """The alarm's metric math evaluated for one period's sums (None: no data point)."""
-    values: dict[str, object] = {"mapped": mapped, "unmapped": unmapped,
-                                 "FILL": lambda value, fill: fill if value is None else value,
-                                 "IF": lambda condition, yes, no: yes if condition else no}
+    values: dict[str, object] = {
+        "mapped": mapped,
+        "unmapped": unmapped,
+        "FILL": lambda value, fill: fill if value is None else value,
+        "IF": lambda condition, yes, no: yes if condition else no,
+    }
     for metric in alarm["Metrics"]:
         if "Expression" in metric:
             values[metric["Id"]] = eval(metric["Expression"], {"__builtins__": {}}, values)  # noqa: S307
@@ -172,18 +187,26 @@ def share(alarm: dict, mapped: float | None, unmapped: float | None) -> float:
 
 
 def test_the_unmapped_share_alarm_reads_the_recipient_metrics_against_its_threshold_parameter(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     template = merge_template("prod")
     alarm = alarms(template)["UnmappedRecipientsAlarm"]
     parameter = template["Parameters"][alarm["Threshold"]["Ref"]]
-    assert (parameter["Type"], parameter["Default"], alarm["ComparisonOperator"]) == ("Number", 20, "GreaterThanThreshold")
-    documents = translated_metrics(tmp_path, monkeypatch, capsys,
-                                   ["ada.lovelace@example.com", "someone@elsewhere.example", "other@elsewhere.example"])
+    assert (parameter["Type"], parameter["Default"], alarm["ComparisonOperator"]) == (
+        "Number",
+        20,
+        "GreaterThanThreshold",
+    )
+    documents = translated_metrics(
+        tmp_path,
+        monkeypatch,
+        capsys,
+        ["ada.lovelace@example.com", "someone@elsewhere.example", "other@elsewhere.example"],
+    )
     stats = {m["Id"]: m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m}
     assert sorted(s["MetricName"] for s in stats.values()) == ["recipients_mapped", "recipients_unmapped"]
     assert all(emits(documents, metric) for metric in stats.values())
-    counted = {name: sum(d.get(name, 0) for d in documents)
-               for name in ("recipients_mapped", "recipients_unmapped")}
+    counted = {name: sum(d.get(name, 0) for d in documents) for name in ("recipients_mapped", "recipients_unmapped")}
     assert counted == {"recipients_mapped": 1, "recipients_unmapped": 2}
     by_id = {i: stats[i]["MetricName"] for i in stats}
     args = {i: counted[name] for i, name in by_id.items()}

@@ -11,8 +11,15 @@ import pytest
 
 from .stages import ROOT, env
 
-HEAVY = ("boto3", "botocore", "chalicelib.delivery.worker", "chalicelib.delivery.translation", "chalicelib.xapi.statements",
-         "chalicelib.awards.rules", "chalicelib.awards.evaluate")
+HEAVY = (
+    "boto3",
+    "botocore",
+    "chalicelib.delivery.worker",
+    "chalicelib.delivery.translation",
+    "chalicelib.xapi.statements",
+    "chalicelib.awards.rules",
+    "chalicelib.awards.evaluate",
+)
 PROBE = f"import json, sys, app; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import contextmanager
+from datetime import UTC
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -39,8 +40,8 @@ from .stages import (
 )
 from .test_policy_covers_code import (
     Recorder,
-    calls,  # noqa: F401  (the fixture)
     action_of,
+    calls,  # noqa: F401  (the fixture)
     create_stage_resources,
     resource_of,
 )
@@ -109,24 +110,33 @@ def create_secrets(name: str) -> dict[str, str]:
     return values
 
 
-def function_env(name: str, function: str, queue_url: str, lrs: FakeLrs, credly: FakeCredly, badgr: FakeBadgr,
-                 rules: Path) -> dict[str, str]:
+def function_env(
+    name: str, function: str, queue_url: str, lrs: FakeLrs, credly: FakeCredly, badgr: FakeBadgr, rules: Path
+) -> dict[str, str]:
     """The function's environment as the template gives it, pointed at the fakes (not AWS)."""
     import boto3
 
-    variables = {**stage_env(name), **functions(name)[function].get("environment_variables", {}),
-                 "QUEUE_URL": queue_url, "LRS_ENDPOINT": lrs.endpoint, "CREDLY_API_BASE": credly.base_url,
-                 "BADGR_API_BASE": badgr.base_url, "CREDLY_ORG_ID": ORG_ID,
-                 "HTTP_MAX_ATTEMPTS": "1", "LEARNER_DIRECTORY": directory_object(name),
-                 "AWARD_RULES": str(rules)}
+    variables = {
+        **stage_env(name),
+        **functions(name)[function].get("environment_variables", {}),
+        "QUEUE_URL": queue_url,
+        "LRS_ENDPOINT": lrs.endpoint,
+        "CREDLY_API_BASE": credly.base_url,
+        "BADGR_API_BASE": badgr.base_url,
+        "CREDLY_ORG_ID": ORG_ID,
+        "HTTP_MAX_ATTEMPTS": "1",
+        "LEARNER_DIRECTORY": directory_object(name),
+        "AWARD_RULES": str(rules),
+    }
     if role_of(function) == "worker":
         variables["DELIVERY_LOG"] = "true"  # off by default on DynamoDB: its calls are the worker's to make too
     setting = AS_PARAMETER.get(role_of(function))
     if setting:
         group = secret_group(variables[setting]).rsplit("/", 1)[1]
         parameter = f"/credential-connector/{name}/{group}/{setting.lower().replace('_', '-')}"
-        stored = json.loads(boto3.client("secretsmanager").get_secret_value(
-            SecretId=secret_group(variables[setting]))["SecretString"])[setting]
+        stored = json.loads(
+            boto3.client("secretsmanager").get_secret_value(SecretId=secret_group(variables[setting]))["SecretString"]
+        )[setting]
         boto3.client("ssm").put_parameter(Name=parameter, Value=stored, Type="SecureString", Overwrite=True)
         variables[setting] = f"ssm:{parameter}"
     return variables
@@ -198,16 +208,21 @@ def exercise_api(api: Api) -> None:
     raw = json.dumps(fixture_json("certifier/webhook_credential_issued.json")).encode()
     signature = hmac.new(api.values["CERTIFIER_WEBHOOK_SECRET"].encode(), raw, hashlib.sha256).hexdigest()
     assert api.post("/webhooks/certifier", raw, {"X-Webhook-Signature": signature}).status_code == 202
-    ingest = api.post("/ingest/openbadges", fixture_json("openbadges/ob2_assertion.json"),
-                      api.bearer("OPENBADGES_INGEST_TOKEN"))
+    ingest = api.post(
+        "/ingest/openbadges", fixture_json("openbadges/ob2_assertion.json"), api.bearer("OPENBADGES_INGEST_TOKEN")
+    )
     assert ingest.status_code == 202
     assert api.post("/lap/statements", passed_exam(), api.bearer("LAP_TOKEN")).status_code == 202
     rows = fixture_json("lap/report_rows.json")
     assert api.post("/lap/reports", rows, api.bearer("LAP_TOKEN")).status_code == 202
-    share = {"credential_url": "https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211",
-             "channel": "linkedin", "platform": "credly", "name": "Cloud Practitioner",
-             "badge_class": "https://www.credly.com/org/example/badge/cloud-practitioner",
-             "learner": {"email": "ada.lovelace@example.com"}}
+    share = {
+        "credential_url": "https://www.credly.com/badges/9f1e2d3c-4b5a-4697-8877-665544332211",
+        "channel": "linkedin",
+        "platform": "credly",
+        "name": "Cloud Practitioner",
+        "badge_class": "https://www.credly.com/org/example/badge/cloud-practitioner",
+        "learner": {"email": "ada.lovelace@example.com"},
+    }
     created = api.post("/share-links", share, api.bearer("SHARE_LINKS_TOKEN"))
     assert created.status_code == 201, created.body
     link = json.loads(created.body)["url"].rsplit("/s/", 1)[1]
@@ -216,8 +231,10 @@ def exercise_api(api: Api) -> None:
     # the learner directory (CredentialResolver); the fake LRS here holds none, so the lookup is made as it would be.
     from chalicelib import runtime
 
-    assert runtime.services().credential_resolver.directory.find_agent(
-        {"mbox": "mailto:ada.lovelace@example.com"}) is not None
+    assert (
+        runtime.services().credential_resolver.directory.find_agent({"mbox": "mailto:ada.lovelace@example.com"})
+        is not None
+    )
     assert api.client.http.get("/health").status_code in (200, 503)
     details = api.client.http.get("/health/details", headers=api.bearer("STATUS_TOKEN"))
     assert "checks" in json.loads(details.body)
@@ -271,11 +288,11 @@ class _Client:
 def exercise_expiry_sweep(services) -> None:
     """The sweep's calls (scheduled_expiry_sweep judges at now; here after the expiry the worker
     remembered for the Open Badges assertion, 2027-10-01)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from chalicelib.delivery.expiry import sweep
 
-    report = sweep(services.store, services.queue, datetime(2028, 1, 1, tzinfo=timezone.utc))
+    report = sweep(services.store, services.queue, datetime(2028, 1, 1, tzinfo=UTC))
     assert report.expired >= 1
 
 
@@ -316,8 +333,11 @@ def test_each_function_may_make_exactly_the_calls_it_makes(name, mocked_aws, per
     sync_platforms = [f.removeprefix("sync_") for f in functions(name) if f.startswith("sync_")]
     values = create_secrets(name)
     create_directory_object(name)
-    with FakeLrs() as lrs, FakeCredly(org_id=ORG_ID, token=values["CREDLY_TOKEN"]) as credly, \
-            FakeBadgr(BADGR_USER, values["BADGR_PASSWORD"]) as badgr:
+    with (
+        FakeLrs() as lrs,
+        FakeCredly(org_id=ORG_ID, token=values["CREDLY_TOKEN"]) as credly,
+        FakeBadgr(BADGR_USER, values["BADGR_PASSWORD"]) as badgr,
+    ):
         credly.load_events_dir(FIXTURES / "credly")
         for badge in fixture_json("credly/badges_page_1.json")["data"]:
             credly.add_badge(badge)
@@ -344,8 +364,11 @@ def test_each_function_may_make_exactly_the_calls_it_makes(name, mocked_aws, per
         if role_of(function) == "worker":
             unused = [u for u in unused if u.split(" on ")[0] not in EVENT_SOURCE_ACTIONS]
         if refused or unused:
-            problems[function] = {"refused": refused, "never used": unused,
-                                  "calls": sorted({f"{s}:{o}" for s, o, _ in calls})}
+            problems[function] = {
+                "refused": refused,
+                "never used": unused,
+                "calls": sorted({f"{s}:{o}" for s, o, _ in calls}),
+            }
     assert not problems, json.dumps(problems, indent=1)
 
 
@@ -368,10 +391,22 @@ def traced_stage_template(tmp: Path, stage_name: str) -> Path:
     config["stages"][stage_name]["xray"] = True
     config_path.write_text(json.dumps(config))
     merge = tmp / "merge.json"
-    merge.write_text(subprocess.run([sys.executable, "infra/merge_template.py", stage_name], cwd=project,
-                                    check=True, capture_output=True, text=True).stdout)
-    result = subprocess.run([str(BIN / "chalice"), "package", "--stage", stage_name, "--merge-template", str(merge),
-                             str(tmp / "dist")], cwd=project, env=offline_env(tmp), capture_output=True, text=True)
+    merge.write_text(
+        subprocess.run(
+            [sys.executable, "infra/merge_template.py", stage_name],
+            cwd=project,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    result = subprocess.run(
+        [str(BIN / "chalice"), "package", "--stage", stage_name, "--merge-template", str(merge), str(tmp / "dist")],
+        cwd=project,
+        env=offline_env(tmp),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return tmp / "dist" / "sam.json"
 
@@ -398,5 +433,8 @@ def test_a_traced_stage_gives_each_function_role_the_xray_write_rights(tmp_path)
 
 @pytest.mark.parametrize("name", AWS_STAGES)
 def test_an_untraced_stage_attaches_no_managed_policy(name):
-    assert not [r for r in merge_template(name)["Resources"].values()
-                if "ManagedPolicyArns" in r.get("Properties", {}) or "TracingEnabled" in r.get("Properties", {})]
+    assert not [
+        r
+        for r in merge_template(name)["Resources"].values()
+        if "ManagedPolicyArns" in r.get("Properties", {}) or "TracingEnabled" in r.get("Properties", {})
+    ]

@@ -53,12 +53,16 @@ def packaged(tmp_path_factory) -> tuple[dict, Path]:
     project = project_copy(tmp_path_factory.mktemp("project"))
     merge = out / "merge.json"
     merge.write_text(
-        subprocess.run([sys.executable, "infra/merge_template.py", STAGE], cwd=ROOT, check=True,
-                       capture_output=True, text=True).stdout
+        subprocess.run(
+            [sys.executable, "infra/merge_template.py", STAGE], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout
     )
     result = subprocess.run(
         [str(BIN / "chalice"), "package", "--stage", STAGE, "--merge-template", str(merge), str(out / "dist")],
-        cwd=project, env=offline_env(out), capture_output=True, text=True,
+        cwd=project,
+        env=offline_env(out),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     path = out / "dist" / "sam.json"
@@ -85,8 +89,11 @@ def functions(template: dict) -> dict:
 
 def worker_id(template: dict) -> str:
     """The function with the SQS event source (chalice names it after the handler)."""
-    found = [name for name, f in functions(template).items()
-             if any(e["Type"] == "SQS" for e in f["Properties"].get("Events", {}).values())]
+    found = [
+        name
+        for name, f in functions(template).items()
+        if any(e["Type"] == "SQS" for e in f["Properties"].get("Events", {}).values())
+    ]
     assert len(found) == 1, found
     return found[0]
 

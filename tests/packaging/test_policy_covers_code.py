@@ -62,8 +62,11 @@ def calls(monkeypatch) -> Recorder:
 
 
 # API operations that IAM authorises under another action's name (SQS's batch calls).
-AUTHORISED_AS = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-                 "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+AUTHORISED_AS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
 
 
 def action_of(operation: str) -> str:
@@ -95,9 +98,13 @@ def create_stage_resources(name: str) -> str:
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue = resources["EventsQueue"]["Properties"]
     redrive = {**queue["RedrivePolicy"], "deadLetterTargetArn": dlq_arn}
-    queue_url = sqs.create_queue(QueueName=queue["QueueName"], Attributes={
-        "VisibilityTimeout": str(queue["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive),
-    })["QueueUrl"]
+    queue_url = sqs.create_queue(
+        QueueName=queue["QueueName"],
+        Attributes={
+            "VisibilityTimeout": str(queue["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
     table = resources["StateTable"]["Properties"]
     dynamodb.create_table(**{k: table[k] for k in ("TableName", "AttributeDefinitions", "KeySchema", "BillingMode")})
     dynamodb.update_time_to_live(TableName=table["TableName"], TimeToLiveSpecification=table["TimeToLiveSpecification"])
@@ -186,7 +193,9 @@ def create_stage_secrets(name: str) -> str:
             secret, _, json_key = value.removeprefix("secretsmanager:").partition("#")
             documents.setdefault(secret, {})[json_key] = f"value-of-{key}"
         else:
-            boto3.client("ssm").put_parameter(Name=value.removeprefix("ssm:"), Value=f"value-of-{key}", Type="SecureString")
+            boto3.client("ssm").put_parameter(
+                Name=value.removeprefix("ssm:"), Value=f"value-of-{key}", Type="SecureString"
+            )
     for secret, document in documents.items():
         boto3.client("secretsmanager").create_secret(Name=secret, SecretString=json.dumps(document))
     parameter = f"/credential-connector/{name}/routes/lap-token"
@@ -234,8 +243,10 @@ def test_every_aws_call_of_the_code_is_allowed_by_the_stage_policy(name, mocked_
     seen = {(service, operation) for service, operation, _ in calls.calls}
     assert {s for s, _ in seen} == {"dynamodb", "sqs", "secretsmanager", "ssm"}, seen
     refused = sorted(
-        {f"{service}:{operation} on {resource_of(service, params)}"
-         for service, operation, params in calls.calls
-         if not allows(document, f"{service}:{action_of(operation)}", resource_of(service, params))}
+        {
+            f"{service}:{operation} on {resource_of(service, params)}"
+            for service, operation, params in calls.calls
+            if not allows(document, f"{service}:{action_of(operation)}", resource_of(service, params))
+        }
     )
     assert not refused, f"no policy-{name}-*.json allows: {refused}"

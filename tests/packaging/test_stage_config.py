@@ -80,8 +80,14 @@ def test_scheduled_syncs_are_platforms_that_can_sync_and_end_after_a_page(name):
 def test_secret_settings_are_references_the_stage_policy_can_read(name):
     variables = env(name)
     secrets = {key: value for key, value in variables.items() if key in SECRET_SETTINGS}
-    assert {"LRS_PASSWORD", "CREDLY_TOKEN", "CREDLY_WEBHOOK_TOKEN", "CERTIFIER_WEBHOOK_SECRET",
-            "OPENBADGES_INGEST_TOKEN", "LAP_TOKEN"} <= set(secrets)
+    assert {
+        "LRS_PASSWORD",
+        "CREDLY_TOKEN",
+        "CREDLY_WEBHOOK_TOKEN",
+        "CERTIFIER_WEBHOOK_SECRET",
+        "OPENBADGES_INGEST_TOKEN",
+        "LAP_TOKEN",
+    } <= set(secrets)
     document = policy(name)
     for key, value in secrets.items():
         if value.startswith("secretsmanager:"):
@@ -103,7 +109,13 @@ def test_policy_covers_the_stage_queue_and_table_and_nothing_else(name):
     # The routes send and read the depth; Lambda's event source mapping receives and deletes as the worker.
     for action in ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage"):
         assert allows(document, action, queue), action
-    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"):
+    for action in (
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    ):
         assert allows(document, action, table), action
     assert not allows(document, "dynamodb:Scan", table)
     assert not allows(document, "dynamodb:DeleteTable", table)

@@ -9,26 +9,27 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib.platforms import award_client as award_client_for
-from chalicelib.platforms.accredible.awards import AccredibleAwards
-from chalicelib.platforms.awarding import AwardRejected, AwardResult, Recipient
-from chalicelib.platforms.badgr.awards import BadgrAwards
-from chalicelib.platforms.certifier.awards import CertifierAwards
-from chalicelib.platforms.credly.awards import CredlyAwards
 from chalicelib.errors import PlatformAuthError, PlatformRefused, SettingsError
 from chalicelib.httpretry import OutcomeUnknown, RetryPolicy, TransientFailure
-from chalicelib.settings import load_settings
+from chalicelib.platforms import award_client as award_client_for
 from chalicelib.platforms.accredible.api import AccredibleAuthError, AccredibleClient
+from chalicelib.platforms.accredible.awards import AccredibleAwards
+from chalicelib.platforms.awarding import AwardRejected, AwardResult, Recipient
 from chalicelib.platforms.badgr.api import BadgrAuthError, BadgrClient
+from chalicelib.platforms.badgr.awards import BadgrAwards
 from chalicelib.platforms.certifier.api import API_VERSION, CertifierAuthError, CertifierClient
+from chalicelib.platforms.certifier.awards import CertifierAwards
 from chalicelib.platforms.credly.api import CredlyAuthError, CredlyClient
+from chalicelib.platforms.credly.awards import CredlyAwards
+from chalicelib.settings import load_settings
 from fakes.accredible_api import FakeAccredible
 from fakes.badgr_api import FakeBadgr
 from fakes.certifier_api import FakeCertifier
 from fakes.credly_api import FakeCredly
 
-ADA = Recipient(email="ada.lovelace@example.com", name="Ada Lovelace", first_name="Ada", last_name="Lovelace",
-                earner_id="E-1001")
+ADA = Recipient(
+    email="ada.lovelace@example.com", name="Ada Lovelace", first_name="Ada", last_name="Lovelace", earner_id="E-1001"
+)
 WHEN = datetime(2026, 11, 27, 9, 30, 15, tzinfo=timezone(timedelta(hours=1)))  # 08:30:15 UTC
 EVIDENCE = "https://lms.example.com/exam/1"
 ORG, CREDLY_TOKEN, TEMPLATE = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45", "tok-secret-123", "t-python-301"
@@ -39,8 +40,11 @@ API_KEY, CERT_TOKEN, GROUP = "key-1", "cert-token", "01JC0GROUP"
 def options(sleeps: list | None = None, read_timeout: float = 5.0, sleep=None) -> dict:
     """A fast retry policy (3 attempts, no jitter) with the sleeps recorded, not slept."""
     sink = sleeps if sleeps is not None else []
-    return {"retry": RetryPolicy(attempts=3, base=0.01, cap=2.0, jitter=lambda wait: wait),
-            "sleep": sleep or sink.append, "timeout": (1.0, read_timeout)}
+    return {
+        "retry": RetryPolicy(attempts=3, base=0.01, cap=2.0, jitter=lambda wait: wait),
+        "sleep": sleep or sink.append,
+        "timeout": (1.0, read_timeout),
+    }
 
 
 def outwait_the_slow_answer(seconds: float) -> None:
@@ -104,8 +108,12 @@ def test_credly_awards_once_with_the_documented_payload(credly):
     result = credly_awards(credly).award(TEMPLATE, ADA, WHEN, EVIDENCE)
     [sent] = credly.issued
     assert sent == {
-        "recipient_email": "ada.lovelace@example.com", "issued_to_first_name": "Ada", "issued_to_last_name": "Lovelace",
-        "badge_template_id": TEMPLATE, "issued_at": "2026-11-27 08:30:15 +0000", "issuer_earner_id": "E-1001",
+        "recipient_email": "ada.lovelace@example.com",
+        "issued_to_first_name": "Ada",
+        "issued_to_last_name": "Lovelace",
+        "badge_template_id": TEMPLATE,
+        "issued_at": "2026-11-27 08:30:15 +0000",
+        "issuer_earner_id": "E-1001",
         "evidence": [{"type": "UrlEvidence", "name": "Evidence", "value": EVIDENCE}],
     }
     assert result == AwardResult(vendor_id=credly.badges[0]["id"], already_awarded=False, response=credly.badges[0])
@@ -114,8 +122,14 @@ def test_credly_awards_once_with_the_documented_payload(credly):
 
 def test_credly_already_has_this_badge_is_already_awarded_with_the_existing_id(credly):
     first = credly_awards(credly).award(TEMPLATE, ADA, WHEN)
-    credly.add_badge({"id": "someone-else", "badge_template": {"id": TEMPLATE}, "issuer_earner_id": "E-2002",
-                      "recipient_email": "grace@example.com"})
+    credly.add_badge(
+        {
+            "id": "someone-else",
+            "badge_template": {"id": TEMPLATE},
+            "issuer_earner_id": "E-2002",
+            "recipient_email": "grace@example.com",
+        }
+    )
     again = credly_awards(credly).award(TEMPLATE, ADA, WHEN)
     assert again.already_awarded and again.vendor_id == first.vendor_id
     assert len(credly.issued) == 1
@@ -177,13 +191,18 @@ def test_a_naive_issued_at_is_taken_as_utc(credly):
 def test_badgr_awards_once_with_a_password_grant_token(badgr):
     result = badgr_awards(badgr).award(BADGECLASS, ADA, WHEN, EVIDENCE)
     token, issue = badgr.received
-    assert (token.path, token.body) == ("/o/token", {"grant_type": "password", "username": USER,
-                                                     "password": PASSWORD, "scope": "rw:issuer"})
+    assert (token.path, token.body) == (
+        "/o/token",
+        {"grant_type": "password", "username": USER, "password": PASSWORD, "scope": "rw:issuer"},
+    )
     assert issue.path == f"/v2/badgeclasses/{BADGECLASS}/assertions"
     assert header(issue, "Authorization") == f"Bearer {next(iter(badgr.tokens))}"
     assert next(iter(badgr.tokens.values())).scope == "rw:profile rw:issuer rw:backpack"  # wider than asked: fine
-    assert issue.body == {"recipient": {"identity": ADA.email, "type": "email", "hashed": True},
-                          "issuedOn": "2026-11-27T08:30:15+00:00", "evidence": [{"url": EVIDENCE}]}  # no `notify`
+    assert issue.body == {
+        "recipient": {"identity": ADA.email, "type": "email", "hashed": True},
+        "issuedOn": "2026-11-27T08:30:15+00:00",
+        "evidence": [{"url": EVIDENCE}],
+    }  # no `notify`
     [assertion] = badgr.assertions
     assert result.vendor_id == assertion["entityId"] and not result.already_awarded
     assert result.response["recipient"]["plaintextIdentity"] == ADA.email
@@ -204,7 +223,13 @@ def test_badgr_token_expired_by_the_platform_is_refreshed_once(badgr):
     awards.award("bc2", ADA, WHEN)
     assert len(badgr.assertions) == 2
     assert badgr.grants == ["password", "refresh_token"]
-    assert [p.rsplit("/", 1)[-1] for _, p in badgr.requests] == ["token", "assertions", "assertions", "token", "assertions"]
+    assert [p.rsplit("/", 1)[-1] for _, p in badgr.requests] == [
+        "token",
+        "assertions",
+        "assertions",
+        "token",
+        "assertions",
+    ]
 
 
 def test_badgr_token_expired_by_our_clock_is_refreshed_before_the_request(badgr):
@@ -272,7 +297,9 @@ def test_badgr_dot_segment_badge_class_is_rejected_without_a_request(badgr):
 
 def test_badgr_validation_errors_reach_the_message(badgr):
     nobody = Recipient(email="", name="", first_name="", last_name="")
-    with pytest.raises(AwardRejected, match=r"bad request; fieldErrors \{'recipient': \{'identity'"):  # as the server nests it
+    with pytest.raises(
+        AwardRejected, match=r"bad request; fieldErrors \{'recipient': \{'identity'"
+    ):  # as the server nests it
         badgr_awards(badgr).award(BADGECLASS, nobody, WHEN)
 
 
@@ -296,8 +323,9 @@ def test_badgr_500_on_an_award_is_not_repeated_and_unknown_when_nothing_was_made
 
 
 def test_badgr_notify_is_sent_as_badgr_notify_says(badgr):
-    settings = load_settings({"BADGR_API_BASE": badgr.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
-                              "BADGR_NOTIFY": "true"})
+    settings = load_settings(
+        {"BADGR_API_BASE": badgr.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD, "BADGR_NOTIFY": "true"}
+    )
     BadgrAwards(BadgrClient.from_settings(settings)).award(BADGECLASS, ADA, WHEN)
     assert [r.body["notify"] for r in badgr.received if r.method == "POST" and r.path.endswith("/assertions")] == [True]
 
@@ -337,15 +365,23 @@ def test_badgr_wrong_api_base_names_the_setting(badgr):
 def test_accredible_creates_the_credential_with_token_auth(accredible):
     result = accredible_awards(accredible).award("771002", ADA, WHEN, EVIDENCE)
     [sent] = accredible.received
-    assert (sent.method, sent.path, header(sent, "Authorization")) == ("POST", "/v1/credentials", f"Token token={API_KEY}")
-    assert sent.body == {"credential": {
-        "recipient": {"name": "Ada Lovelace", "email": ADA.email, "meta_data": {"employee_id": "E-1001"}},
-        "group_id": 771002, "issued_on": "2026-11-27",
-        "evidence_items": [{"description": "Evidence", "category": "url", "url": EVIDENCE}],
-    }}
+    assert (sent.method, sent.path, header(sent, "Authorization")) == (
+        "POST",
+        "/v1/credentials",
+        f"Token token={API_KEY}",
+    )
+    assert sent.body == {
+        "credential": {
+            "recipient": {"name": "Ada Lovelace", "email": ADA.email, "meta_data": {"employee_id": "E-1001"}},
+            "group_id": 771002,
+            "issued_on": "2026-11-27",
+            "evidence_items": [{"description": "Evidence", "category": "url", "url": EVIDENCE}],
+        }
+    }
     [created] = accredible.credentials
-    assert result == AwardResult(vendor_id=str(created["id"]), already_awarded=False, response=created,
-                                 issued_document=created)  # no webhooks: the answer is the issued event
+    assert result == AwardResult(
+        vendor_id=str(created["id"]), already_awarded=False, response=created, issued_document=created
+    )  # no webhooks: the answer is the issued event
     assert created["group"]["id"] == 771002 and created["recipient"]["meta_data"] == {"employee_id": "E-1001"}
 
 
@@ -391,8 +427,12 @@ def test_certifier_creates_then_issues_with_its_headers(certifier):
     [issued] = certifier.issued
     create, issue = certifier.received
     assert (create.method, create.path) == ("POST", "/v1/credentials")
-    assert create.body == {"groupId": GROUP, "recipient": {"name": "Ada Lovelace", "email": ADA.email},
-                           "issueDate": "2026-11-27", "customAttributes": {"custom.employee_id": "E-1001"}}
+    assert create.body == {
+        "groupId": GROUP,
+        "recipient": {"name": "Ada Lovelace", "email": ADA.email},
+        "issueDate": "2026-11-27",
+        "customAttributes": {"custom.employee_id": "E-1001"},
+    }
     assert (issue.method, issue.path) == ("POST", f"/v1/credentials/{issued['id']}/issue")
     for sent in (create, issue):
         assert header(sent, "Authorization") == f"Bearer {CERT_TOKEN}"
@@ -437,10 +477,15 @@ def test_certifier_fetch_for_webhooks_still_works(certifier):
 # -- settings ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("platform", "settings"), [
-    ("credly", "CREDLY_ORG_ID, CREDLY_TOKEN"), ("certifier", "CERTIFIER_TOKEN"),
-    ("badgr", "BADGR_USERNAME, BADGR_PASSWORD"), ("accredible", "ACCREDIBLE_API_KEY"),
-])
+@pytest.mark.parametrize(
+    ("platform", "settings"),
+    [
+        ("credly", "CREDLY_ORG_ID, CREDLY_TOKEN"),
+        ("certifier", "CERTIFIER_TOKEN"),
+        ("badgr", "BADGR_USERNAME, BADGR_PASSWORD"),
+        ("accredible", "ACCREDIBLE_API_KEY"),
+    ],
+)
 def test_missing_settings_are_named(platform, settings):
     with pytest.raises(SettingsError, match=settings):
         award_client_for(platform, load_settings({}))
@@ -457,14 +502,26 @@ def test_an_unknown_platform_is_a_settings_error():
 
 
 def test_clients_built_from_settings_award_against_the_fakes(credly, badgr, accredible, certifier):
-    settings = load_settings({
-        "CREDLY_API_BASE": credly.base_url, "CREDLY_ORG_ID": ORG, "CREDLY_TOKEN": CREDLY_TOKEN,
-        "BADGR_API_BASE": badgr.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
-        "ACCREDIBLE_API_BASE": accredible.base_url, "ACCREDIBLE_API_KEY": API_KEY,
-        "CERTIFIER_API_BASE": certifier.base_url, "CERTIFIER_TOKEN": CERT_TOKEN,
-    })
-    for platform, credential in (("credly", TEMPLATE), ("badgr", BADGECLASS), ("accredible", "771002"),
-                                 ("certifier", GROUP)):
+    settings = load_settings(
+        {
+            "CREDLY_API_BASE": credly.base_url,
+            "CREDLY_ORG_ID": ORG,
+            "CREDLY_TOKEN": CREDLY_TOKEN,
+            "BADGR_API_BASE": badgr.base_url,
+            "BADGR_USERNAME": USER,
+            "BADGR_PASSWORD": PASSWORD,
+            "ACCREDIBLE_API_BASE": accredible.base_url,
+            "ACCREDIBLE_API_KEY": API_KEY,
+            "CERTIFIER_API_BASE": certifier.base_url,
+            "CERTIFIER_TOKEN": CERT_TOKEN,
+        }
+    )
+    for platform, credential in (
+        ("credly", TEMPLATE),
+        ("badgr", BADGECLASS),
+        ("accredible", "771002"),
+        ("certifier", GROUP),
+    ):
         client = award_client_for(platform, settings)
         assert client.platform == platform
         assert client.award(credential, ADA, WHEN).vendor_id

@@ -39,8 +39,12 @@ def layout(platform: str) -> LayoutRows:
 
 def source(path: Path, reader, **options) -> CsvSource:
     translator = make_translator()
-    return CsvSource(CsvFile(path, options.pop("delimiter", ",")), reader,
-                     check=lambda event: translator.statements(event, AS_OF), **options)
+    return CsvSource(
+        CsvFile(path, options.pop("delimiter", ",")),
+        reader,
+        check=lambda event: translator.statements(event, AS_OF),
+        **options,
+    )
 
 
 def imported_ids(csv_source: CsvSource, resume: str | None = None) -> list[str]:
@@ -68,12 +72,32 @@ def test_a_canvas_credentials_export_gives_the_ids_of_the_same_assertions_pulled
     rows = []
     for assertion in page["result"]:
         assertion["badgeclass"] = badgeclass  # as the puller embeds it
-        rows.append([assertion["recipient"]["plaintextIdentity"], assertion["entityId"], badgeclass["entityId"],
-                     badgeclass["name"], assertion["issuedOn"], assertion["expires"] or "",
-                     "yes" if assertion["revoked"] else "no", assertion["revocationReason"] or "",
-                     assertion["acceptance"], "Ada"])
-    header = ["Identifier", "Assertion ID", "Badge Class ID", "Badge Class Name", "Issue Date", "Expiration Date",
-              "Revoked", "Revocation Reason", "Acceptance", "First Name"]
+        rows.append(
+            [
+                assertion["recipient"]["plaintextIdentity"],
+                assertion["entityId"],
+                badgeclass["entityId"],
+                badgeclass["name"],
+                assertion["issuedOn"],
+                assertion["expires"] or "",
+                "yes" if assertion["revoked"] else "no",
+                assertion["revocationReason"] or "",
+                assertion["acceptance"],
+                "Ada",
+            ]
+        )
+    header = [
+        "Identifier",
+        "Assertion ID",
+        "Badge Class ID",
+        "Badge Class Name",
+        "Issue Date",
+        "Expiration Date",
+        "Revoked",
+        "Revocation Reason",
+        "Acceptance",
+        "First Name",
+    ]
     path = write(tmp_path / "badgr.csv", header, rows)
     ids = imported_ids(source(path, layout("badgr")))
     assert sorted(ids) == sorted(api_ids("badgr", page))
@@ -89,11 +113,31 @@ def test_a_canvas_credentials_file_without_assertion_ids_is_refused_before_any_r
 
 def test_an_accredible_export_gives_the_ids_of_the_same_credentials_searched(tmp_path):
     page = fixture("accredible/credentials_search.json")
-    rows = [[str(c["id"]), c["recipient"]["name"], c["recipient"]["email"], str(c["group"]["id"]),
-             c["group"]["course_name"], c["issued_on"], c["expired_on"], c["url"], "unused"]
-            for c in page["credentials"]]
-    header = ["Credential ID", "Recipient Name", "Recipient Email", "Group ID", "Group Name", "Issued On",
-              "Expires On", "Credential URL", "Approved"]
+    rows = [
+        [
+            str(c["id"]),
+            c["recipient"]["name"],
+            c["recipient"]["email"],
+            str(c["group"]["id"]),
+            c["group"]["course_name"],
+            c["issued_on"],
+            c["expired_on"],
+            c["url"],
+            "unused",
+        ]
+        for c in page["credentials"]
+    ]
+    header = [
+        "Credential ID",
+        "Recipient Name",
+        "Recipient Email",
+        "Group ID",
+        "Group Name",
+        "Issued On",
+        "Expires On",
+        "Credential URL",
+        "Approved",
+    ]
     path = write(tmp_path / "accredible.csv", header, rows)
     assert sorted(imported_ids(source(path, layout("accredible")))) == sorted(api_ids("accredible", page))
 
@@ -144,8 +188,9 @@ def test_a_wrong_delimiter_or_a_missing_column_exits_2_with_one_line(tmp_path, m
     assert main(["import-csv", "--platform", "credly", str(semicolons)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pass --delimiter ';'" in err
-    assert main(["import-csv", "--platform", "credly", str(semicolons), "--delimiter", ";", "--no-deliver",
-                 "--json"]) == 0
+    assert (
+        main(["import-csv", "--platform", "credly", str(semicolons), "--delimiter", ";", "--no-deliver", "--json"]) == 0
+    )
     assert json.loads(capsys.readouterr().out)["good"] == 2
 
     header = [h for h in EXPORT_HEADER if h != "Earner Badge ID"]
@@ -156,8 +201,9 @@ def test_a_wrong_delimiter_or_a_missing_column_exits_2_with_one_line(tmp_path, m
     services.cache_clear()
 
 
-def test_a_row_running_on_over_lines_past_its_size_limit_is_one_bad_row_and_the_next_line_is_read(tmp_path,
-                                                                                                   monkeypatch):
+def test_a_row_running_on_over_lines_past_its_size_limit_is_one_bad_row_and_the_next_line_is_read(
+    tmp_path, monkeypatch
+):
     from chalicelib.pull import csvfile
 
     monkeypatch.setattr(csvfile, "MAX_RECORD_BYTES", 2_000)
@@ -227,8 +273,9 @@ def test_an_interrupted_import_resumes_after_the_last_page_queued_and_a_finished
 
     first = FailingQueue(allowed=2)
     with pytest.raises(ConnectorError):
-        PullRunner(store, first).run("credly", "backfill", source(path, layout("credly"), rows_per_page=3),
-                                     cursor=cursor)
+        PullRunner(store, first).run(
+            "credly", "backfill", source(path, layout("credly"), rows_per_page=3), cursor=cursor
+        )
     assert Position.decode(store.cursor(cursor)).rows == 6
 
     second = FailingQueue(allowed=10)
@@ -277,24 +324,30 @@ def test_an_import_interrupted_after_an_unclosed_quote_resumes_after_the_rows_it
 # -- mappings ------------------------------------------------------------------------------------
 
 LMS_HEADER = ["Certificate No", "Course", "Course Code", "E-mail", "Staff Number", "State", "Completed", "Skills"]
-LMS_ROWS = [["C-1", "Fire Safety", "FS1", "ada@example.com", "E-1", "Active", "28/02/2026", "Safety; First aid"],
-            ["C-2", "Fire Safety", "FS1", "grace@example.com", "", "withdrawn", "01/03/2026", ""],
-            ["C-3", "Fire Safety", "FS1", "alan@example.com", "", "draft", "01/03/2026", ""],
-            ["C-4", "Fire Safety", "FS1", "bob@example.com", "", "lost", "01/03/2026", ""],
-            ["C-5", "Fire Safety", "FS1", "eve@example.com", "", "Active", "2026-03-01", ""]]
+LMS_ROWS = [
+    ["C-1", "Fire Safety", "FS1", "ada@example.com", "E-1", "Active", "28/02/2026", "Safety; First aid"],
+    ["C-2", "Fire Safety", "FS1", "grace@example.com", "", "withdrawn", "01/03/2026", ""],
+    ["C-3", "Fire Safety", "FS1", "alan@example.com", "", "draft", "01/03/2026", ""],
+    ["C-4", "Fire Safety", "FS1", "bob@example.com", "", "lost", "01/03/2026", ""],
+    ["C-5", "Fire Safety", "FS1", "eve@example.com", "", "Active", "2026-03-01", ""],
+]
 
 
 def mapping_file(tmp_path: Path, **changes) -> Path:
     mapping = {
-        "title": "LMS certificate export", "platform": "lms",
+        "title": "LMS certificate export",
+        "platform": "lms",
         "fields": [
             {"field": "credential_id", "column": "Certificate No"},
             {"field": "name", "column": "Course"},
             {"field": "template_iri", "template": "https://lms.example.com/courses/{Course Code}"},
             {"field": "learner_email", "column": "E-mail"},
             {"field": "employee_id", "column": "Staff Number"},
-            {"field": "status", "column": "State",
-             "map": {"active": "issued", "withdrawn": "revoked", "draft": "skip"}},
+            {
+                "field": "status",
+                "column": "State",
+                "map": {"active": "issued", "withdrawn": "revoked", "draft": "skip"},
+            },
             {"field": "issued_at", "column": "Completed", "date_format": "%d/%m/%Y"},
             {"field": "skills", "column": "Skills", "split": ";"},
         ],
@@ -310,7 +363,10 @@ def test_a_mapping_reads_any_layout_into_canonical_events(tmp_path):
     imported = source(path, load_mapping(mapping_file(tmp_path)))
     events = [e for page in imported.pages("backfill", None) for e in page.document]
     assert [(e["credential"]["id"], e["kind"]) for e in events] == [
-        ("C-1", "issued"), ("C-2", "issued"), ("C-2", "revoked")]
+        ("C-1", "issued"),
+        ("C-2", "issued"),
+        ("C-2", "revoked"),
+    ]
     first = events[0]
     assert first["credential"]["template_iri"] == "https://lms.example.com/courses/FS1"
     assert first["credential"]["skills"] == ["Safety", "First aid"]
@@ -320,16 +376,20 @@ def test_a_mapping_reads_any_layout_into_canonical_events(tmp_path):
     assert dict(imported.stats.skipped) == {"import-csv mapping status skip": 1}
     assert [(b.line, b.reason) for b in imported.stats.bad_rows] == [
         (5, "State: a value the mapping's map does not list (3 listed)"),
-        (6, "Completed: not a time in the format '%d/%m/%Y'")]
+        (6, "Completed: not a time in the format '%d/%m/%Y'"),
+    ]
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"fields": [{"field": "credential_number", "column": "Certificate No"}]}, "unknown field 'credential_number'"),
-    ({"platform": None}, "required field(s) not mapped: platform"),
-    ({"platform": "LMS Export"}, "platform: lower-case letters"),
-    ({"fields": [{"field": "name", "column": "Course", "value": "x"}]}, "exactly one of column, value, template"),
-    ({"colums": []}, "colums: extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"fields": [{"field": "credential_number", "column": "Certificate No"}]}, "unknown field 'credential_number'"),
+        ({"platform": None}, "required field(s) not mapped: platform"),
+        ({"platform": "LMS Export"}, "platform: lower-case letters"),
+        ({"fields": [{"field": "name", "column": "Course", "value": "x"}]}, "exactly one of column, value, template"),
+        ({"colums": []}, "colums: extra inputs are not permitted"),
+    ],
+)
 def test_a_bad_mapping_is_refused_at_start_naming_the_problem(tmp_path, change, message):
     path = mapping_file(tmp_path)
     mapping = json.loads(path.read_text())

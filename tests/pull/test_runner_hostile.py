@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,18 +52,31 @@ LONG = "Accessible design, reviewed by peers: é " * 400  # ~16 KB of UTF-8 (é 
 
 
 def environment(tmp_path: Path, lrs, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LRS_", "CREDLY_", "CERTIFIER_", "ACCREDIBLE_", "BADGR_", "HTTP_", "PULL_"))}
-    env.update({"LRS_ENDPOINT": lrs.endpoint, "STATE_PATH": str(tmp_path / "state.sqlite"), "QUEUE_BACKEND": "local",
-                "STATEMENT_ID_NAMESPACE": str(uuid.uuid4()), "HTTP_MAX_ATTEMPTS": "2",
-                "HTTP_BACKOFF_BASE": "0.05", "HTTP_BACKOFF_CAP": "0.1", "HTTP_REQUEST_DEADLINE": str(DEADLINE),
-                "PULL_MAX_EMPTY_PAGES": "3", "PYTHONPATH": str(ROOT), **extra})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LRS_", "CREDLY_", "CERTIFIER_", "ACCREDIBLE_", "BADGR_", "HTTP_", "PULL_"))
+    }
+    env.update(
+        {
+            "LRS_ENDPOINT": lrs.endpoint,
+            "STATE_PATH": str(tmp_path / "state.sqlite"),
+            "QUEUE_BACKEND": "local",
+            "STATEMENT_ID_NAMESPACE": str(uuid.uuid4()),
+            "HTTP_MAX_ATTEMPTS": "2",
+            "HTTP_BACKOFF_BASE": "0.05",
+            "HTTP_BACKOFF_CAP": "0.1",
+            "HTTP_REQUEST_DEADLINE": str(DEADLINE),
+            "PULL_MAX_EMPTY_PAGES": "3",
+            "PYTHONPATH": str(ROOT),
+            **extra,
+        }
+    )
     return env
 
 
 def credly_env(tmp_path: Path, lrs, fake: FakeCredly, **extra: str) -> dict[str, str]:
-    return environment(tmp_path, lrs, CREDLY_API_BASE=fake.base_url, CREDLY_ORG_ID=ORG_ID, CREDLY_TOKEN=TOKEN,
-                       **extra)
+    return environment(tmp_path, lrs, CREDLY_API_BASE=fake.base_url, CREDLY_ORG_ID=ORG_ID, CREDLY_TOKEN=TOKEN, **extra)
 
 
 def cursor(env: dict[str, str], platform: str, mode: str) -> str | None:
@@ -83,8 +96,11 @@ def statement_id(env: dict[str, str], platform: str, record_id: object) -> str:
 
 def stored(lrs, ids: list[str]) -> set[str]:
     headers = {"X-Experience-API-Version": XAPI_VERSION}
-    return {i for i in ids if requests.get(lrs.statements_url, params={"statementId": i}, headers=headers,
-                                           timeout=10).status_code == 200}
+    return {
+        i
+        for i in ids
+        if requests.get(lrs.statements_url, params={"statementId": i}, headers=headers, timeout=10).status_code == 200
+    }
 
 
 def lost(env: dict[str, str], lrs, platform: str, record_ids: list) -> list:
@@ -95,8 +111,14 @@ def lost(env: dict[str, str], lrs, platform: str, record_ids: list) -> list:
 
 
 def badges(count: int, **fields: object) -> list[dict]:
-    made = make_badges(count, seed=5, start=datetime(2026, 2, 2, tzinfo=timezone.utc), spread_days=100,
-                       expiry_days=(3650,), state="pending")
+    made = make_badges(
+        count,
+        seed=5,
+        start=datetime(2026, 2, 2, tzinfo=UTC),
+        spread_days=100,
+        expiry_days=(3650,),
+        state="pending",
+    )
     for badge in made:
         badge["badge_template"] = {**badge["badge_template"], **fields}
     return sorted(made, key=lambda badge: badge["issued_at"])  # the order a backfill reads them in
@@ -126,8 +148,10 @@ def test_a_platform_dripping_a_byte_a_second_stops_the_backfill_at_the_deadline(
     done, seconds = command(env, "backfill", "credly")
 
     assert done.returncode == 3, done.stderr
-    assert error_lines(done.stderr) == [f"error: Credly badge list: no complete answer within {DEADLINE:g} s "
-                                        "(HTTP_REQUEST_DEADLINE) after 2 attempts to 127.0.0.1"]
+    assert error_lines(done.stderr) == [
+        f"error: Credly badge list: no complete answer within {DEADLINE:g} s "
+        "(HTTP_REQUEST_DEADLINE) after 2 attempts to 127.0.0.1"
+    ]
     assert seconds < 20  # two tries of a second each, and the command's start
     assert "page=2" in cursor(env, "credly", "backfill")  # the first page was queued, the second was not
     assert lost(env, lrs, "credly", [b["id"] for b in history[:100]]) == []
@@ -155,7 +179,8 @@ class DrippingLrs(JsonServer):
 
 @pytest.mark.parametrize("head", [False, True], ids=["body", "headers"])
 def test_an_lrs_dripping_its_post_answer_is_cut_at_the_deadline_and_the_page_stays_in_the_outbox(
-        credly, lrs, tmp_path, head):
+    credly, lrs, tmp_path, head
+):
     history = badges(5)
     for badge in history:
         credly.add_badge(badge)
@@ -174,7 +199,8 @@ def test_an_lrs_dripping_its_post_answer_is_cut_at_the_deadline_and_the_page_sta
     assert error_lines(done.stderr) == [
         f"error: LRS 127.0.0.1:{dripping.port} made no progress for 5 s (--deadline): LRS POST /xAPI/statements: "
         "no complete answer within 1.5 s (HTTP_REQUEST_DEADLINE) after 2 attempts to 127.0.0.1; "
-        "1 message(s) kept in the outbox: run the command again or `python -m chalicelib worker` once it is fixed"]
+        "1 message(s) kept in the outbox: run the command again or `python -m chalicelib worker` once it is fixed"
+    ]
     assert seconds < 15 and posts >= 2  # each try cut at its deadline, then tried again
     [message] = outbox(env)  # the page, whole: none of it was delivered
     assert sorted(badge["id"] for badge in json.loads(message)["body"]["data"]) == sorted(b["id"] for b in history)
@@ -192,13 +218,23 @@ def test_the_lrs_clients_own_connections_end_a_dripping_answer_at_the_deadline()
         dripping = DrippingLrs(head, interval=0.2)  # under the per-read timeout (at most the deadline)
         dripping.start()
         try:
-            client = LrsClient(f"http://127.0.0.1:{dripping.port}/xAPI/", sleep=lambda _: None,
-                               retry=RetryPolicy(attempts=2, base=0.0, cap=0.0, deadline=0.5))
+            client = LrsClient(
+                f"http://127.0.0.1:{dripping.port}/xAPI/",
+                sleep=lambda _: None,
+                retry=RetryPolicy(attempts=2, base=0.0, cap=0.0, deadline=0.5),
+            )
             started = time.monotonic()
             with pytest.raises(LrsUnavailable, match=r"no complete answer within 0.5 s \(HTTP_REQUEST_DEADLINE\)"):
-                client.send([{"id": str(uuid.uuid4()), "actor": {"mbox": "mailto:ada@example.com"},
-                              "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
-                              "object": {"id": "https://example.com/activity"}}])
+                client.send(
+                    [
+                        {
+                            "id": str(uuid.uuid4()),
+                            "actor": {"mbox": "mailto:ada@example.com"},
+                            "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+                            "object": {"id": "https://example.com/activity"},
+                        }
+                    ]
+                )
             seconds = time.monotonic() - started
         finally:
             dripping.stop()
@@ -208,13 +244,16 @@ def test_the_lrs_clients_own_connections_end_a_dripping_answer_at_the_deadline()
 def test_a_token_endpoint_dripping_its_answer_stops_the_sync_at_the_deadline(lrs, tmp_path):
     with FakeBadgr("issuer@example.com", "badgr-pw") as badgr:
         badgr.drip_next(interval=1.0, times=2)  # the password grant, both attempts
-        env = environment(tmp_path, lrs, BADGR_API_BASE=badgr.base_url, BADGR_USERNAME="issuer@example.com",
-                          BADGR_PASSWORD="badgr-pw")
+        env = environment(
+            tmp_path, lrs, BADGR_API_BASE=badgr.base_url, BADGR_USERNAME="issuer@example.com", BADGR_PASSWORD="badgr-pw"
+        )
         done, seconds = command(env, "sync", "badgr")
 
     assert done.returncode == 3, done.stderr
-    assert error_lines(done.stderr) == [f"error: Canvas Credentials password grant: no complete answer within "
-                                        f"{DEADLINE:g} s (HTTP_REQUEST_DEADLINE) after 2 attempts to 127.0.0.1"]
+    assert error_lines(done.stderr) == [
+        f"error: Canvas Credentials password grant: no complete answer within "
+        f"{DEADLINE:g} s (HTTP_REQUEST_DEADLINE) after 2 attempts to 127.0.0.1"
+    ]
     assert seconds < 20
     assert cursor(env, "badgr", "sync") is None and outbox(env) == []
 
@@ -226,16 +265,26 @@ def test_an_answer_larger_than_the_body_bound_is_refused_unread_and_memory_stays
     env = credly_env(tmp_path, lrs, credly, HTTP_MAX_BODY_BYTES=str(4 * 1024 * 1024))
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking process (pytest, large
     # in a whole-suite run) across exec, while VmHWM is this program's own peak.
-    measured = ("import re, sys; from chalicelib.cli import main; code = main(sys.argv[1:]); "
-                "peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1); "
-                "print('maxrss', peak, file=sys.stderr); sys.exit(code)")
+    measured = (
+        "import re, sys; from chalicelib.cli import main; code = main(sys.argv[1:]); "
+        "peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1); "
+        "print('maxrss', peak, file=sys.stderr); sys.exit(code)"
+    )
 
-    done = subprocess.run([sys.executable, "-c", measured, "backfill", "credly"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", measured, "backfill", "credly"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert done.returncode == 3, done.stderr
-    assert error_lines(done.stderr) == ["error: Credly badge list: the answer from 127.0.0.1 is larger than "
-                                        "4,194,304 bytes (HTTP_MAX_BODY_BYTES): not read"]
+    assert error_lines(done.stderr) == [
+        "error: Credly badge list: the answer from 127.0.0.1 is larger than "
+        "4,194,304 bytes (HTTP_MAX_BODY_BYTES): not read"
+    ]
     kilobytes = int(done.stderr.rsplit("maxrss ", 1)[1].split()[0])
     assert kilobytes < 150_000  # the page read whole and parsed took the process to about 300 MB
     assert badge_list_requests(credly) == 1  # not retried: the same page would answer the same
@@ -246,8 +295,7 @@ def test_an_answer_larger_than_the_body_bound_is_refused_unread_and_memory_stays
 
 
 @pytest.mark.parametrize("mode", ["backfill", "sync"])
-def test_endless_empty_pages_stop_a_credly_pull_with_its_cursor_at_the_last_page_queued(credly, lrs, tmp_path,
-                                                                                        mode):
+def test_endless_empty_pages_stop_a_credly_pull_with_its_cursor_at_the_last_page_queued(credly, lrs, tmp_path, mode):
     history = badges(150)  # two pages with badges, then empty pages that each name a next one
     for badge in history:
         credly.add_badge(badge)
@@ -262,7 +310,8 @@ def test_endless_empty_pages_stop_a_credly_pull_with_its_cursor_at_the_last_page
     assert error_lines(done.stderr) == [
         f"error: credly {mode} stopped: more than 3 pages in a row came back empty while announcing more "
         f"(PULL_MAX_EMPTY_PAGES); the cursor stays at the last page queued ({kept}): run it again once the "
-        "platform answers normally"]
+        "platform answers normally"
+    ]
     assert seconds < 30
     assert badge_list_requests(credly) == 2 + 4  # the two pages, then four empty ones
     assert lost(env, lrs, "credly", [b["id"] for b in history]) == []
@@ -288,8 +337,10 @@ def test_endless_empty_interaction_pages_stop_a_certifier_pull(lrs, tmp_path):
 
     assert done.returncode == 3, done.stderr
     [line] = error_lines(done.stderr)
-    assert line.startswith("error: certifier backfill stopped: more than 3 pages in a row came back empty while "
-                           "announcing more (PULL_MAX_EMPTY_PAGES); the cursor stays at the last page queued (")
+    assert line.startswith(
+        "error: certifier backfill stopped: more than 3 pages in a row came back empty while "
+        "announcing more (PULL_MAX_EMPTY_PAGES); the cursor stays at the last page queued ("
+    )
     assert seconds < 30 and interaction_requests == 4
     assert json.loads(cursor(env, "certifier", "backfill"))["phase"] == "interactions"
     assert lost(env, lrs, "certifier", [r["id"] for r in records]) == []
@@ -304,12 +355,14 @@ def test_endless_empty_pages_stop_a_badgr_pull_with_its_cursor_at_the_last_page_
     with FakeBadgr(BADGR_USER, BADGR_PASSWORD) as badgr:
         badgr.max_per_page = badgr.changed_page_size = 20  # two pages with assertions, then empty ones
         badgr.add_issuer(BADGR_ISSUER)
-        issued = datetime(2026, 3, 2, tzinfo=timezone.utc)
-        made = [badgr.add_assertion("BcEndless", f"learner{n}@example.com", issued, issuer=BADGR_ISSUER)
-                for n in range(30)]
+        issued = datetime(2026, 3, 2, tzinfo=UTC)
+        made = [
+            badgr.add_assertion("BcEndless", f"learner{n}@example.com", issued, issuer=BADGR_ISSUER) for n in range(30)
+        ]
         badgr.endless = True
-        env = environment(tmp_path, lrs, BADGR_API_BASE=badgr.base_url, BADGR_USERNAME=BADGR_USER,
-                          BADGR_PASSWORD=BADGR_PASSWORD)
+        env = environment(
+            tmp_path, lrs, BADGR_API_BASE=badgr.base_url, BADGR_USERNAME=BADGR_USER, BADGR_PASSWORD=BADGR_PASSWORD
+        )
         lists = lambda: sum(1 for method, path in badgr.requests if path == BADGR_LISTS[mode])  # noqa: E731
 
         done, seconds = command(env, mode, "badgr", timeout=60)
@@ -320,7 +373,8 @@ def test_endless_empty_pages_stop_a_badgr_pull_with_its_cursor_at_the_last_page_
         assert error_lines(done.stderr) == [
             f"error: badgr {mode} stopped: more than 3 pages in a row came back empty while announcing more "
             f"(PULL_MAX_EMPTY_PAGES); the cursor stays at the last page queued ({shown_id(kept, 120)}): run it "
-            "again once the platform answers normally"]
+            "again once the platform answers normally"
+        ]
         assert seconds < 30 and lists() == 2 + 4  # the two pages, then four empty ones
         ids = [a["entityId"] for a in made]
         assert lost(env, lrs, "badgr", ids) == []
@@ -346,7 +400,8 @@ def test_a_next_link_back_to_an_earlier_page_stops_the_pull_with_exit_3(credly, 
     kept = cursor(env, "credly", "backfill")
     assert error_lines(done.stderr) == [
         "error: credly backfill stopped: Credly's next_page_url repeats an earlier page; the cursor stays at the "
-        f"last page queued ({kept}): run it again once the platform answers normally"]
+        f"last page queued ({kept}): run it again once the platform answers normally"
+    ]
     # pages 1 and 2 queued, page 2 naming page 1 as next; page 1 read again names page 2: the stop
     assert kept.endswith("page=1") and badge_list_requests(credly) == 3
     assert lost(env, lrs, "credly", [b["id"] for b in history]) == []
@@ -365,7 +420,8 @@ def test_a_page_budget_stops_a_run_and_the_next_run_goes_on_from_there(credly, l
     assert "page=3" in kept and badge_list_requests(credly) == 2
     assert error_lines(done.stderr) == [
         "error: credly backfill stopped: read 2 pages without reaching the end (PULL_MAX_PAGES); the cursor "
-        f"stays at the last page queued ({kept}): run it again once the platform answers normally"]
+        f"stays at the last page queued ({kept}): run it again once the platform answers normally"
+    ]
     assert lost(env, lrs, "credly", [b["id"] for b in history[:200]]) == []
 
     again, _ = command(env, "backfill", "credly")
@@ -415,8 +471,9 @@ def test_a_scheduled_runs_tries_are_cut_to_fit_a_pages_allowance():
     assert (scheduled_settings(slow).http_max_attempts, request_seconds(scheduled_settings(slow))) == (1, 150)
 
 
-def test_a_scheduled_sync_into_a_page_timing_out_on_every_try_ends_before_its_function(credly, lrs, tmp_path,
-                                                                                        monkeypatch):
+def test_a_scheduled_sync_into_a_page_timing_out_on_every_try_ends_before_its_function(
+    credly, lrs, tmp_path, monkeypatch
+):
     from chalicelib.runtime import services
 
     logged: list[tuple[str, dict]] = []
@@ -438,9 +495,13 @@ def test_a_scheduled_sync_into_a_page_timing_out_on_every_try_ends_before_its_fu
         services.cache_clear()
 
     assert seconds < 6 and badge_list_requests(credly) == 1 + 2
-    assert result == {"platform": "credly", "mode": "sync", "finished": False,
-                      "stopped": f"Credly badge list: no complete answer within {DEADLINE:g} s (HTTP_REQUEST_DEADLINE) "
-                                 "after 2 attempts to 127.0.0.1"}
+    assert result == {
+        "platform": "credly",
+        "mode": "sync",
+        "finished": False,
+        "stopped": f"Credly badge list: no complete answer within {DEADLINE:g} s (HTTP_REQUEST_DEADLINE) "
+        "after 2 attempts to 127.0.0.1",
+    }
     assert "page=2" in kept  # the next scheduled run goes on from the page that timed out
     assert [fields["reason"] for event, fields in logged if event == "scheduled_sync_stopped"] == [result["stopped"]]
 
@@ -480,10 +541,17 @@ def test_a_certifier_page_larger_than_a_queue_message_is_split_and_every_credent
 
 def test_an_accredible_page_larger_than_a_queue_message_is_split_and_every_credential_arrives(lrs, tmp_path):
     with FakeAccredible(TOKEN) as accredible:  # a page of 50 credentials weighs about 1.7 MB
-        credentials = [accredible.add_credential(f"learner{n}@example.com", f"Learner {n}", course=LONG + str(n))
-                       for n in range(50)]
-        env = environment(tmp_path, lrs, ACCREDIBLE_API_BASE=accredible.base_url, ACCREDIBLE_API_KEY=TOKEN,
-                          ACCREDIBLE_REQUESTS_PER_SECOND="0")
+        credentials = [
+            accredible.add_credential(f"learner{n}@example.com", f"Learner {n}", course=LONG + str(n))
+            for n in range(50)
+        ]
+        env = environment(
+            tmp_path,
+            lrs,
+            ACCREDIBLE_API_BASE=accredible.base_url,
+            ACCREDIBLE_API_KEY=TOKEN,
+            ACCREDIBLE_REQUESTS_PER_SECOND="0",
+        )
         done, _ = command(env, "backfill", "accredible", "--json")
 
     assert done.returncode == 0, done.stderr
@@ -493,10 +561,19 @@ def test_an_accredible_page_larger_than_a_queue_message_is_split_and_every_crede
 
 
 def _certifier_credential(n: int, **extra: object) -> dict:
-    return {"id": f"01CRED{n:020d}", "publicId": f"00000000-0000-4000-8000-{n:012d}", "groupId": "01GROUP",
-            "status": "issued", "recipient": {"name": f"Learner {n}", "email": f"learner{n}@example.com"},
-            "issueDate": "2026-03-01", "expiryDate": None, "customAttributes": {},
-            "createdAt": "2026-03-01T08:00:00.000Z", "updatedAt": "2026-03-01T08:00:00.000Z", **extra}
+    return {
+        "id": f"01CRED{n:020d}",
+        "publicId": f"00000000-0000-4000-8000-{n:012d}",
+        "groupId": "01GROUP",
+        "status": "issued",
+        "recipient": {"name": f"Learner {n}", "email": f"learner{n}@example.com"},
+        "issueDate": "2026-03-01",
+        "expiryDate": None,
+        "customAttributes": {},
+        "createdAt": "2026-03-01T08:00:00.000Z",
+        "updatedAt": "2026-03-01T08:00:00.000Z",
+        **extra,
+    }
 
 
 # -- no cookies ------------------------------------------------------------------------------------
@@ -511,14 +588,23 @@ def test_no_platform_pull_sends_back_a_cookie_the_server_set(credly, lrs, tmp_pa
         for n in range(3):
             certifier.add_credential(_certifier_credential(n))
             accredible.add_credential(f"learner{n}@example.com", f"Learner {n}")
-        env = credly_env(tmp_path, lrs, credly, CERTIFIER_API_BASE=certifier.base_url, CERTIFIER_TOKEN=TOKEN,
-                         ACCREDIBLE_API_BASE=accredible.base_url, ACCREDIBLE_API_KEY=TOKEN,
-                         ACCREDIBLE_REQUESTS_PER_SECOND="0")
+        env = credly_env(
+            tmp_path,
+            lrs,
+            credly,
+            CERTIFIER_API_BASE=certifier.base_url,
+            CERTIFIER_TOKEN=TOKEN,
+            ACCREDIBLE_API_BASE=accredible.base_url,
+            ACCREDIBLE_API_KEY=TOKEN,
+            ACCREDIBLE_REQUESTS_PER_SECOND="0",
+        )
         for platform in ("credly", "certifier", "accredible"):
             done, _ = command(env, "backfill", platform)
             assert done.returncode == 0, done.stderr
-        received = {name: fake.cookies_received for name, fake in
-                    (("credly", credly), ("certifier", certifier), ("accredible", accredible))}
+        received = {
+            name: fake.cookies_received
+            for name, fake in (("credly", credly), ("certifier", certifier), ("accredible", accredible))
+        }
 
     assert received == {"credly": [], "certifier": [], "accredible": []}
 
@@ -542,8 +628,14 @@ def test_a_cookie_set_on_a_redirect_or_a_token_answer_never_comes_back():
         for path in ("/moved", "/here", "/o/token", "/o/token"):
             client._send("GET" if path != "/o/token" else "POST", base + path, "request")
         ticks = iter(range(0, 10**6, 1000))  # a clock where every token is due again at once
-        badgr = BadgrClient(base, "issuer@example.com", "pw", clock=lambda: float(next(ticks)),
-                            retry=RetryPolicy(attempts=1), sleep=lambda _: None)
+        badgr = BadgrClient(
+            base,
+            "issuer@example.com",
+            "pw",
+            clock=lambda: float(next(ticks)),
+            retry=RetryPolicy(attempts=1),
+            sleep=lambda _: None,
+        )
         for _ in range(2):  # a password grant before each list: the second would carry the first's cookie
             badgr.issuer_ids()
     finally:
@@ -558,12 +650,18 @@ def test_an_award_whose_answer_drips_past_the_deadline_is_not_sent_twice():
 
     with FakeAccredible(TOKEN) as accredible:
         accredible.drip_next(interval=0.05)  # the created credential's answer, ~1 KB: a minute at this pace
-        client = AccredibleClient(accredible.base_url, TOKEN, pacer=None, sleep=lambda _: None,
-                                  retry=RetryPolicy(attempts=3, base=0.0, cap=0.0, deadline=0.5))
+        client = AccredibleClient(
+            accredible.base_url,
+            TOKEN,
+            pacer=None,
+            sleep=lambda _: None,
+            retry=RetryPolicy(attempts=3, base=0.0, cap=0.0, deadline=0.5),
+        )
         started = time.monotonic()
         with pytest.raises(OutcomeUnknown, match="it may have been done: check the platform"):
-            client.create_credential({"recipient": {"name": "Ada Lovelace", "email": "ada@example.com"},
-                                      "group_id": 771001})
+            client.create_credential(
+                {"recipient": {"name": "Ada Lovelace", "email": "ada@example.com"}, "group_id": 771001}
+            )
         seconds = time.monotonic() - started
         posts = [path for method, path in accredible.requests if method == "POST"]
 

@@ -32,7 +32,7 @@ class Script:
             self.events.append((what, number))
             self.threads[what.split(":")[0]].add(threading.current_thread().name)
 
-    def stage(self, messages: list[QueueMessage]) -> "Staged":
+    def stage(self, messages: list[QueueMessage]) -> Staged:
         with self.lock:
             self.batches += 1
             number = self.batches
@@ -83,8 +83,14 @@ def fill(outbox: LocalOutbox, count: int) -> list[str]:
 
 
 def drainer(outbox: LocalOutbox, script: Script, give_up=None, **options) -> OutboxDrainer:
-    return OutboxDrainer(outbox, unused_handle, give_up or (lambda *args: None), stage=script.stage,
-                         batch_size=options.pop("batch_size", 2), **options)
+    return OutboxDrainer(
+        outbox,
+        unused_handle,
+        give_up or (lambda *args: None),
+        stage=script.stage,
+        batch_size=options.pop("batch_size", 2),
+        **options,
+    )
 
 
 def test_batches_are_sent_one_at_a_time_in_the_order_received_while_the_next_is_staged(outbox):
@@ -135,11 +141,14 @@ def test_nothing_is_acknowledged_before_its_batch_is_settled(outbox):
     script = Script()
     seen_in_outbox: list[set[str]] = []
     script.send_hook = lambda number, messages: seen_in_outbox.append(
-        {row[0] for row in outbox.db.query("SELECT id FROM outbox")})
+        {row[0] for row in outbox.db.query("SELECT id FROM outbox")}
+    )
     finished_before: list[set[str]] = []
     fail = script.fail
     script.fail = lambda number, messages: (
-        finished_before.append({row[0] for row in outbox.db.query("SELECT id FROM outbox")}), fail(number, messages))[1]
+        finished_before.append({row[0] for row in outbox.db.query("SELECT id FROM outbox")}),
+        fail(number, messages),
+    )[1]
 
     drainer(outbox, script).run_until_idle(timeout=10)
 
@@ -193,8 +202,14 @@ def test_a_failing_message_is_given_up_after_max_attempts(outbox):
     script = Script()
     script.fail = lambda number, messages: {m.id: "still down" for m in messages}
     given_up: list[tuple[str, str, int]] = []
-    drain = drainer(outbox, script, give_up=lambda m, reason, attempts: given_up.append((m.id, reason, attempts)),
-                    max_attempts=2, backoff_base=0.01, idle_wait=0.01)
+    drain = drainer(
+        outbox,
+        script,
+        give_up=lambda m, reason, attempts: given_up.append((m.id, reason, attempts)),
+        max_attempts=2,
+        backoff_base=0.01,
+        idle_wait=0.01,
+    )
 
     drain.run_until_idle(timeout=5)
 

@@ -80,8 +80,11 @@ class BatchRecorder:
 
     def send_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:
         self.batches.append(Entries)
-        failed = [{"Id": e["Id"], "Code": "InternalError", "SenderFault": False}
-                  for e in Entries if self.refuse and self.refuse in e["MessageBody"]]
+        failed = [
+            {"Id": e["Id"], "Code": "InternalError", "SenderFault": False}
+            for e in Entries
+            if self.refuse and self.refuse in e["MessageBody"]
+        ]
         return {"Successful": [], **({"Failed": failed} if failed else {})}
 
 
@@ -222,8 +225,11 @@ class Recorder:
 def test_batch_answer_lists_the_sqs_ids_of_failed_and_poison_records_only():
     good, retry = credly_message(id="good"), credly_message(id="retry")
     worker = Recorder(failed={"retry": "LRS unavailable"})
-    records = [record("sqs-good", good.model_dump_json()), record("sqs-retry", retry.model_dump_json()),
-               record("sqs-poison", "not json")]
+    records = [
+        record("sqs-good", good.model_dump_json()),
+        record("sqs-retry", retry.model_dump_json()),
+        record("sqs-poison", "not json"),
+    ]
 
     answer = handle_records(records, worker.process, worker.give_up, max_attempts=5)
 

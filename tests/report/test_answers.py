@@ -7,8 +7,8 @@ import copy
 import json
 import re
 import uuid
-from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,15 +21,20 @@ from chalicelib.report.extra import ADDABLE, More
 from chalicelib.report.filters import Filters
 from chalicelib.report.ledger import Window
 from chalicelib.report.searches import SEARCH_VERBS, query_of
-
-from tests.support.report_history import COMPLETED, VOCAB, History, at
 from tests.support.paths import FIXTURE_DIR
+from tests.support.report_history import COMPLETED, VOCAB, History, at
 
-UTC = timezone.utc
+UTC = UTC
 RANGE_2011 = Window(datetime(2011, 1, 1, tzinfo=UTC), datetime(2012, 1, 1, tzinfo=UTC))
 SEARCHES = json.loads((FIXTURE_DIR / "lxp" / "searched_statements.json").read_text())
-NEW_ANSWERS = ("who", "credentials_by_role", "roles_by_credential", "share_cohorts", "activity_lift",
-               "searches_by_skill")
+NEW_ANSWERS = (
+    "who",
+    "credentials_by_role",
+    "roles_by_credential",
+    "share_cohorts",
+    "activity_lift",
+    "searches_by_skill",
+)
 
 
 def searched(history: History, learner_key: str, fixture: int, day: str) -> None:
@@ -39,10 +44,16 @@ def searched(history: History, learner_key: str, fixture: int, day: str) -> None
     history.statements.append(statement)
 
 
-PEOPLE = [("ada", "Ada Lovelace", "Platform", "Engineer"), ("bob", "Bob Kahn", "Platform", "Engineer"),
-          ("cy", "Cy Young", "Platform", "Manager"), ("dee", "Dee Hock", "Data", "Analyst"),
-          ("eve", "Eve Arden", "Data", "Analyst"), ("fay", "Fay Wray", "Platform", "Engineer"),
-          ("gus", "Gus Grissom", "Platform", "Engineer"), ("zed", "Zed Nobody", "Other", "Other")]
+PEOPLE = [
+    ("ada", "Ada Lovelace", "Platform", "Engineer"),
+    ("bob", "Bob Kahn", "Platform", "Engineer"),
+    ("cy", "Cy Young", "Platform", "Manager"),
+    ("dee", "Dee Hock", "Data", "Analyst"),
+    ("eve", "Eve Arden", "Data", "Analyst"),
+    ("fay", "Fay Wray", "Platform", "Engineer"),
+    ("gus", "Gus Grissom", "Platform", "Engineer"),
+    ("zed", "Zed Nobody", "Other", "Other"),
+]
 
 
 def answers_history() -> History:
@@ -56,9 +67,9 @@ def answers_history() -> History:
     h.credential(I, 2, bob, "A", "2011-03-20")
     h.credential(I, 3, cy, "B", "2011-04-05", "2012-06-01")
     h.credential(I, 4, dee, "C", "2011-04-10")
-    h.credential(I, 5, eve, "C", "2011-05-01")                  # revoked: in no answer
+    h.credential(I, 5, eve, "C", "2011-05-01")  # revoked: in no answer
     h.credential("revoked", 5, eve, "C", "2011-06-01")
-    h.credential(I, 6, cy, "A", "2010-06-01")                   # earned before the range, held
+    h.credential(I, 6, cy, "A", "2010-06-01")  # earned before the range, held
     h.credential(I, 7, ada, "B", "2011-06-01")
     h.credential(I, 8, ada, "C", "2011-06-15")
     h.credential(I, 9, fay, "B", "2011-08-01")
@@ -68,34 +79,41 @@ def answers_history() -> History:
     h.credential(Kind.ACCEPTED, 3, cy, "B", "2011-04-06")
     S, V = Kind.SHARED, Kind.VIEWED
     h.interaction(S, 1, ada, "A", "2011-03-12", "linkedin")
-    h.interaction(S, 1, ada, "A", "2011-04-01", "linkedin")     # a month later: still March's cohort
+    h.interaction(S, 1, ada, "A", "2011-04-01", "linkedin")  # a month later: still March's cohort
     h.interaction(S, 1, ada, "A", "2011-03-13", "twitter")
     h.interaction(S, 2, bob, "A", "2011-03-21", "linkedin")
     for _ in range(3):
         h.interaction(V, 1, ada, "A", "2011-04-02", "linkedin", guest=True)
     h.interaction(V, 2, bob, "A", "2011-03-22", "linkedin", guest=True)
     h.interaction(V, 3, cy, "B", "2011-04-07", "email", guest=True)
-    h.interaction(S, 6, cy, "A", "2011-03-05", "linkedin")      # a credential earned before the range
-    h.interaction(S, 1, ada, "A", "2012-01-03", "linkedin")     # after the range
+    h.interaction(S, 6, cy, "A", "2011-03-05", "linkedin")  # a credential earned before the range
+    h.interaction(S, 1, ada, "A", "2012-01-03", "linkedin")  # after the range
 
     # Python Expert: earners Ada (03-10) and Bob (03-20); non-earners of Platform: Fay, Gus (Cy
     # earned it in 2010); their window: the 30 days before the median earning, 03-10.
-    for learner, name, day in ((ada, "Intro", "2011-02-20"), (bob, "Intro", "2011-03-01"),
-                               (fay, "Intro", "2011-03-01"), (gus, "Intro", "2011-02-25"),
-                               (ada, "Exam", "2011-03-05"), (bob, "Exam", "2011-03-15"),
-                               (ada, "Lab", "2011-03-01"), (fay, "Lab", "2011-03-05"), (ada, "Mentoring", "2011-03-02"),
-                               (gus, "Lab", "2011-04-15")):  # after the non-earners' window
+    for learner, name, day in (
+        (ada, "Intro", "2011-02-20"),
+        (bob, "Intro", "2011-03-01"),
+        (fay, "Intro", "2011-03-01"),
+        (gus, "Intro", "2011-02-25"),
+        (ada, "Exam", "2011-03-05"),
+        (bob, "Exam", "2011-03-15"),
+        (ada, "Lab", "2011-03-01"),
+        (fay, "Lab", "2011-03-05"),
+        (ada, "Mentoring", "2011-03-02"),
+        (gus, "Lab", "2011-04-15"),
+    ):  # after the non-earners' window
         h.activity(COMPLETED, learner, name, day)
 
-    searched(h, "ada", 0, "2011-05-01")   # pandas dataframes
-    searched(h, "bob", 1, "2011-05-02")   # pandas dataframes
-    searched(h, "bob", 1, "2011-05-09")   # again: Bob once, two searches
-    searched(h, "dee", 2, "2011-05-03")   # sql joins
-    searched(h, "cy", 3, "2011-05-04")    # terraform
-    searched(h, "cy", 4, "2011-05-05")    # no query
-    searched(h, "eve", 1, "2011-05-06")   # holds nothing
-    searched(h, "zed", 1, "2011-05-06")   # holds nothing
-    searched(h, "ada", 3, "2012-02-01")   # after the range
+    searched(h, "ada", 0, "2011-05-01")  # pandas dataframes
+    searched(h, "bob", 1, "2011-05-02")  # pandas dataframes
+    searched(h, "bob", 1, "2011-05-09")  # again: Bob once, two searches
+    searched(h, "dee", 2, "2011-05-03")  # sql joins
+    searched(h, "cy", 3, "2011-05-04")  # terraform
+    searched(h, "cy", 4, "2011-05-05")  # no query
+    searched(h, "eve", 1, "2011-05-06")  # holds nothing
+    searched(h, "zed", 1, "2011-05-06")  # holds nothing
+    searched(h, "ada", 3, "2012-02-01")  # after the range
     return h
 
 
@@ -209,17 +227,21 @@ def test_cohorts_take_views_a_guest_made_for_the_earner_named_in_xapi2_context_a
     for statement in history.statements:
         earner = statement.get("context", {}).get("extensions", {}).pop(VOCAB.ext_earner, None)
         if earner:
-            statement["context"]["contextAgents"] = [{"objectType": "contextAgent", "agent": earner,
-                                                      "relevantTypes": [VOCAB.agent_type_earner]}]
+            statement["context"]["contextAgents"] = [
+                {"objectType": "contextAgent", "agent": earner, "relevantTypes": [VOCAB.agent_type_earner]}
+            ]
     assert rows(history, More(add=("cohorts",)), "share_cohorts") == COHORTS
 
 
-@pytest.mark.parametrize("since, until, cut", [
-    ("2011-01-01", "2011-07-01", set()),
-    ("2011-01-15", "2011-06-10", {"2011-01", "2011-06"}),
-    ("2011-01-01T06:00:00", "2011-03-01", {"2011-01"}),
-    ("2011-02-01", "2011-02-01T00:00:01", {"2011-02"}),
-])
+@pytest.mark.parametrize(
+    "since, until, cut",
+    [
+        ("2011-01-01", "2011-07-01", set()),
+        ("2011-01-15", "2011-06-10", {"2011-01", "2011-06"}),
+        ("2011-01-01T06:00:00", "2011-03-01", {"2011-01"}),
+        ("2011-02-01", "2011-02-01T00:00:01", {"2011-02"}),
+    ],
+)
 def test_the_months_the_range_cuts_are_partial(since, until, cut):
     window = Window(*(datetime.fromisoformat(t).replace(tzinfo=UTC) for t in (since, until)))
     assert partial_months(window) == cut
@@ -307,8 +329,10 @@ def test_a_team_filter_applies_to_every_answer():
     assert {r[0] for r in found["held_by_team_role"].rows} == {"Data"}
     assert found["who"].rows == [("Dee Hock", "Data", "Analyst", "Data Literacy", "2011-04-10", None)]
     assert found["credentials_by_role"].rows == [("Analyst", "Data Literacy", 1, 100.0)]
-    assert [r[:5] for r in found["share_cohorts"].rows] == [("2011-04", "(all credentials)", "(all)", 1, 1),
-                                                            ("2011-04", "Data Literacy", "(all)", 1, 1)]
+    assert [r[:5] for r in found["share_cohorts"].rows] == [
+        ("2011-04", "(all credentials)", "(all)", 1, 1),
+        ("2011-04", "Data Literacy", "(all)", 1, 1),
+    ]
     assert [r[:2] for r in found["searches_by_skill"].rows] == [("python", 1), ("sql", 1)]
     assert found["activity_lift"].rows == []
     assert {r[2] for r in found["expiring"].rows} <= {"Data"}
@@ -319,14 +343,18 @@ def test_a_credential_filter_keeps_only_its_share_steps():
     found = tables(history, More(filters=Filters(credentials=("Cloud Architect",))))
     # Cy's acceptance in April and the guest's view by email; no share of any other credential.
     assert [r for r in found["share_funnel"].rows if r[2] == "(all)"][:1] == [
-        ("2011-04", "Cloud Architect", "(all)", 1, 1, 0, 1)]
+        ("2011-04", "Cloud Architect", "(all)", 1, 1, 0, 1)
+    ]
     assert {r[1] for r in found["share_funnel"].rows} == {"Cloud Architect"}
 
 
 def test_a_skill_filter_keeps_that_skill_alone_and_filters_combine():
     history = answers_history()
     found = tables(history, More(add=("searches", "roles"), filters=Filters(skills=("SQL",))))
-    assert found["searches_by_skill"].rows == [("sql", 2, 1, "pandas dataframes", 1, 1), ("sql", 2, 2, "sql joins", 1, 1)]
+    assert found["searches_by_skill"].rows == [
+        ("sql", 2, 1, "pandas dataframes", 1, 1),
+        ("sql", 2, 2, "sql joins", 1, 1),
+    ]
     both = tables(history, More(add=("roles",), filters=Filters(skills=("sql",), roles=("engineer",))))
     assert both["credentials_by_role"].rows == [("Engineer", "Data Literacy", 1, 100.0)]
 
@@ -335,8 +363,9 @@ def test_a_skill_filter_keeps_that_skill_alone_and_filters_combine():
 
 
 def test_every_new_answer_reaches_text_csv_and_html(tmp_path):
-    found = build_report(ListSource(answers_history().statements), VOCAB, RANGE_2011, Options(),
-                         More(add=ADDABLE, who_skills=("aws",)))
+    found = build_report(
+        ListSource(answers_history().statements), VOCAB, RANGE_2011, Options(), More(add=ADDABLE, who_skills=("aws",))
+    )
     new = [t for t in found if t.name in NEW_ANSWERS]
     assert [t.name for t in new] == list(NEW_ANSWERS)
     text = "\n".join(render_text.render(new, "range"))

@@ -22,9 +22,17 @@ from tests.support.report_history import COMPLETED, VOCAB, History
 pytestmark = pytest.mark.integration
 
 PHONE, DESKTOP = 390, 1280
-SKILLS = [f"{topic} {level}" for topic in (
-    "Privacy impact assessment under GDPR Article 35", "Records of processing", "Threat modelling", "Kubernetes",
-    "Incident command") for level in ("basics", "practice", "assessment", "coaching", "leadership")]
+SKILLS = [
+    f"{topic} {level}"
+    for topic in (
+        "Privacy impact assessment under GDPR Article 35",
+        "Records of processing",
+        "Threat modelling",
+        "Kubernetes",
+        "Incident command",
+    )
+    for level in ("basics", "practice", "assessment", "coaching", "leadership")
+]
 PREFIX = "Data Protection Essentials for"
 BADGES = {  # names that a cut at 27 characters made identical
     "P1": (f"{PREFIX} People Managers", SKILLS[0:6]),
@@ -34,8 +42,15 @@ BADGES = {  # names that a cut at 27 characters made identical
     "K": ("Kubernetes Operations", SKILLS[17:21]),
     "I": ("Incident Response Foundations and Advanced Practice, Level Two", SKILLS[20:25]),
 }
-TEAMS = ["Platform Engineering and Site Reliability", "Sales", "Data", "Customer Success EMEA",
-         "Legal and Compliance", "Marketing", "Kommunikationsabteilungsleitungsgremium"]
+TEAMS = [
+    "Platform Engineering and Site Reliability",
+    "Sales",
+    "Data",
+    "Customer Success EMEA",
+    "Legal and Compliance",
+    "Marketing",
+    "Kommunikationsabteilungsleitungsgremium",
+]
 ORGANISATION = {"name": "kag", "organisation": "Kommunikationsabteilungsleitungsgremium Aktiengesellschaft"}
 ACTIVITY = "Data Protection Essentials module {}: lawful bases for processing personal data, part {}"
 
@@ -86,8 +101,16 @@ def page(tmp_path_factory) -> Path:
         directory = folder / "directory.csv"
         directory.write_text(directory_csv(history), encoding="utf-8")
         store(lrs, history)
-        answer = report(lrs, "--since", "2014-01-01", "--until", "2014-12-31", "--html", str(folder / "report.html"),
-                        LEARNER_DIRECTORY=str(directory))
+        answer = report(
+            lrs,
+            "--since",
+            "2014-01-01",
+            "--until",
+            "2014-12-31",
+            "--html",
+            str(folder / "report.html"),
+            LEARNER_DIRECTORY=str(directory),
+        )
     assert answer.returncode == 0, answer.stderr
     return folder / "report.html"
 
@@ -96,8 +119,9 @@ def measured_copy(page: Path, width: int) -> Path:
     """A copy of the page with a script that measures it (the page itself forbids scripts).
     Headless Chromium lays pages out at least 500 px wide, so the phone's width is the root
     element's: everything that does not scroll sideways in a container must fit in it."""
-    html = page.read_text(encoding="utf-8").replace("default-src 'none';",
-                                                    "default-src 'none'; script-src 'unsafe-inline';")
+    html = page.read_text(encoding="utf-8").replace(
+        "default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';"
+    )
     phone = f"<style>html{{width:{width}px}}</style>" if width < 500 else ""
     copy = page.with_name(f"measured-{width}.html")
     html = html.replace("</head>", phone + "</head>").replace("</body>", MEASURE + "</body>")
@@ -107,8 +131,13 @@ def measured_copy(page: Path, width: int) -> Path:
 
 def measure(page: Path, width: int) -> dict:
     dom = chromium.run("--dump-dom", f"--window-size={width},900", measured_copy(page, width).resolve().as_uri()).stdout
-    return json.loads(re.search(r'<pre id="measured">(.*?)</pre>', dom, re.DOTALL).group(1).replace("&amp;", "&")
-                      .replace("&lt;", "<").replace("&gt;", ">"))
+    return json.loads(
+        re.search(r'<pre id="measured">(.*?)</pre>', dom, re.DOTALL)
+        .group(1)
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+    )
 
 
 @pytest.fixture(scope="module", params=[DESKTOP, PHONE])
@@ -122,8 +151,10 @@ def test_labels_are_whole_unique_and_bars_largest_first(page, layout):
     charts = {chart["section"]: chart for chart in layout["charts"]}
     tables = Tables()
     tables.feed(page.read_text(encoding="utf-8"))
-    activities = [dict(zip(tables.tables["activities_before_earning"][0], row))
-                  for row in tables.tables["activities_before_earning"][1:]]
+    activities = [
+        dict(zip(tables.tables["activities_before_earning"][0], row))
+        for row in tables.tables["activities_before_earning"][1:]
+    ]
     wanted = {squeeze(f"{row['credential']} ← {row['activity']}") for row in activities}
     assert len(wanted) == len(activities) > 5
     for name, chart in charts.items():
@@ -183,8 +214,11 @@ def test_screenshots_show_each_chart_at_both_widths(page, layout):
     for chart in layout["charts"]:
         x, y, w, h = (round(chart["box"][k]) for k in ("x", "y", "width", "height"))
         region = image.crop((x, y, min(x + w, width), y + h)).tobytes()
-        coloured = sum(1 for i in range(0, len(region), 3)
-                       if abs(region[i] - region[i + 1]) + abs(region[i + 1] - region[i + 2]) > 60)
+        coloured = sum(
+            1
+            for i in range(0, len(region), 3)
+            if abs(region[i] - region[i + 1]) + abs(region[i + 1] - region[i + 2]) > 60
+        )
         assert coloured > 200, (width, chart["section"], coloured)
 
 

@@ -6,9 +6,9 @@ import csv
 import io
 import random
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pytest
 
@@ -23,11 +23,21 @@ from chalicelib.report.history import LrsHistory
 from chalicelib.report.ledger import Ledger, Window
 from chalicelib.report.preceding import PrecedingActivities
 from chalicelib.xapi import vocabulary as v
+from tests.support.report_history import (
+    ACTIVITIES,
+    COMPLETED,
+    EXPERIENCED,
+    FUNNEL,
+    HEADCOUNTS,
+    HELD,
+    VOCAB,
+    History,
+    expiring_rows,
+    skills_rows,
+    varied_history,
+)
 
-from tests.support.report_history import (ACTIVITIES, COMPLETED, EXPERIENCED, FUNNEL, HEADCOUNTS, HELD, VOCAB, History,
-                                              expiring_rows, skills_rows, varied_history)
-
-UTC = timezone.utc
+UTC = UTC
 RANGE_2011 = Window(datetime(2011, 1, 1, tzinfo=UTC), datetime(2012, 1, 1, tzinfo=UTC))
 
 
@@ -49,8 +59,9 @@ class MemorySource:
         return (self.hidden[i] for i in statement_ids if i in self.hidden)
 
 
-def answers(statements: list[dict], options: Options = Options(headcounts=HEADCOUNTS),
-            newest_first: bool = True) -> dict[str, list[tuple]]:
+def answers(
+    statements: list[dict], options: Options = Options(headcounts=HEADCOUNTS), newest_first: bool = True
+) -> dict[str, list[tuple]]:
     source = MemorySource(statements, newest_first)
     return {t.name: t.rows for t in build_report(source, VOCAB, RANGE_2011, options)}
 
@@ -69,8 +80,13 @@ def test_every_answer_of_the_varied_history(order):
         statements = statements + [s for s in statements if s["verb"]["id"] == v.VERBS[Kind.ISSUED][0]]
     found = answers(statements, newest_first=order != "oldest first")
     fay = facts.learner_label(history.agent(history.learners["fay"]))
-    assert found == {"held_by_team_role": HELD, "skills_by_team": skills_rows(), "share_funnel": FUNNEL,
-                     "activities_before_earning": ACTIVITIES, "expiring": expiring_rows(fay)}
+    assert found == {
+        "held_by_team_role": HELD,
+        "skills_by_team": skills_rows(),
+        "share_funnel": FUNNEL,
+        "activities_before_earning": ACTIVITIES,
+        "expiring": expiring_rows(fay),
+    }
 
 
 def test_options_shape_the_answers():
@@ -78,12 +94,16 @@ def test_options_shape_the_answers():
     found = answers(history.statements, Options(before_days=10, expiring_days=35, top=1, include_emails=True))
     # 10 days: Cy's AWS Basics (10 days before), Hal's (5 days before his renewal); Dee's, Eve's and
     # Ivy's (before her second credential) workshops; Ada's, Bob's and Mallory's exams.
-    assert found["activities_before_earning"] == [("Cloud Architect", 6, 1, "AWS Basics", 2, 7),
-                                                  ("Data Literacy", 4, 1, "SQL Workshop", 3, 5),
-                                                  ("Python Expert", 5, 1, "Python Exam", 3, 5)]
+    assert found["activities_before_earning"] == [
+        ("Cloud Architect", 6, 1, "AWS Basics", 2, 7),
+        ("Data Literacy", 4, 1, "SQL Workshop", 3, 5),
+        ("Python Expert", 5, 1, "Python Exam", 3, 5),
+    ]
     assert [(row[1], row[4], row[5]) for row in found["expiring"]] == [
-        ("Hal Abelson", 4, history.learners["hal"].email), ("Cy Young", 19, history.learners["cy"].email),
-        ("Bob Kahn", 31, history.learners["bob"].email)]
+        ("Hal Abelson", 4, history.learners["hal"].email),
+        ("Cy Young", 19, history.learners["cy"].email),
+        ("Bob Kahn", 31, history.learners["bob"].email),
+    ]
 
 
 def test_a_credential_voided_after_the_range_was_held_at_its_end():
@@ -116,7 +136,9 @@ def test_preceding_activities_ignore_other_verbs_and_the_connectors_statements()
     preceding = PrecedingActivities(ledger.earned_in_range(), 30)
     for statement in history.statements:
         preceding.add(statement)
-    assert preceding.counts == {} and preceding.earners == {history.badge_iri("A"): {facts.actor_key(history.agent(ada))}}
+    assert preceding.counts == {} and preceding.earners == {
+        history.badge_iri("A"): {facts.actor_key(history.agent(ada))}
+    }
 
 
 # -- reading one statement ---------------------------------------------------------------------
@@ -124,13 +146,19 @@ def test_preceding_activities_ignore_other_verbs_and_the_connectors_statements()
 
 def test_facts_read_defensively():
     reader = StatementReader(VOCAB)
-    odd = {"actor": "nobody", "verb": [], "object": None,
-           "context": {"extensions": {VOCAB.ext_team: {"not": "text"}, VOCAB.ext_skills: "python",
-                                      v.SHARE_MEDIUM_EXTENSION: 7}}}
+    odd = {
+        "actor": "nobody",
+        "verb": [],
+        "object": None,
+        "context": {
+            "extensions": {VOCAB.ext_team: {"not": "text"}, VOCAB.ext_skills: "python", v.SHARE_MEDIUM_EXTENSION: 7}
+        },
+    }
     assert (reader.team(odd), reader.job_role(odd), reader.skills(odd)) == ("unknown", "unknown", ())
     assert (facts.verb_id(odd), facts.channel(odd), facts.actor_key(odd["actor"])) == ("", "unknown", None)
-    assert reader.expires_at({"result": {"extensions": {VOCAB.ext_expires_at: "2012-01-02"}}}) == \
-        datetime(2012, 1, 2, tzinfo=UTC)
+    assert reader.expires_at({"result": {"extensions": {VOCAB.ext_expires_at: "2012-01-02"}}}) == datetime(
+        2012, 1, 2, tzinfo=UTC
+    )
     assert reader.expires_at({"context": {"extensions": {VOCAB.ext_expires_at: "soon"}}}) is None
 
 
@@ -157,23 +185,27 @@ def test_the_window_from_the_command_line():
 
 def test_the_text_grid_aligns_and_neutralises_control_characters():
     lines = list(render_text.grid(("team", "n", "gap"), [("Data", 12, None), ("\x1b[31mRed", 3, "missing")]))
-    assert lines == ["team       n  gap",
-                     "--------  --  -------",
-                     "Data      12  -",
-                     "?[31mRed   3  missing"]
+    assert lines == ["team       n  gap", "--------  --  -------", "Data      12  -", "?[31mRed   3  missing"]
 
 
 def test_csv_quotes_formulas_and_leaves_empty_cells(tmp_path: Path):
     table = Table("t", "T", "note", ("team", "n", "gap"), [("=1+1", 2, None), ("@cmd", 0, "missing")])
     (path,) = render_csv.write([table], tmp_path / "out")
-    assert list(csv.reader(io.StringIO(path.read_text()))) == [["team", "n", "gap"], ["'=1+1", "2", ""],
-                                                              ["'@cmd", "0", "missing"]]
+    assert list(csv.reader(io.StringIO(path.read_text()))) == [
+        ["team", "n", "gap"],
+        ["'=1+1", "2", ""],
+        ["'@cmd", "0", "missing"],
+    ]
 
 
 def test_svg_escapes_every_label_and_draws_something_when_empty():
     evil = '<script>alert("x")</script>&'
-    charts = [svg.hbars([(evil, 3)], evil), svg.columns([evil], [evil], {(evil, evil): 2}, evil),
-              svg.heatmap([evil], [evil, "ok"], {(evil, "ok"): 1}, evil, evil), svg.empty(evil)]
+    charts = [
+        svg.hbars([(evil, 3)], evil),
+        svg.columns([evil], [evil], {(evil, evil): 2}, evil),
+        svg.heatmap([evil], [evil, "ok"], {(evil, "ok"): 1}, evil, evil),
+        svg.empty(evil),
+    ]
     for chart in charts:
         assert "<script" not in chart and 'alert("x")' not in chart and "&amp;" in chart
         assert chart.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and "<rect" in chart
@@ -203,7 +235,9 @@ def test_the_history_asks_for_pages_of_the_given_size_and_reports_progress():
     assert sum(1 for _ in history.statements([COMPLETED, EXPERIENCED])) == 2500
     history.finish()
     assert history.lrs.calls == [{"verb": COMPLETED, "limit": 50}, {"verb": EXPERIENCED, "limit": 50}]
-    assert "read 2,000 statements..." in progress.getvalue() and progress.getvalue().endswith("read 2,500 statement(s)\n")
+    assert "read 2,000 statements..." in progress.getvalue() and progress.getvalue().endswith(
+        "read 2,500 statement(s)\n"
+    )
 
 
 class GeneratedSource:
@@ -264,12 +298,15 @@ class IgnoringLrs:
 
     def look_up(self, statement_id: str, voided: bool):
         from chalicelib.xapi.lrs import FilterIgnored
+
         raise FilterIgnored("voidedStatementId" if voided else "statementId", {"statements": []})
 
     def query(self, **params):
         self.queries.append(params)
-        yield from ({"id": f"v-{i}", "verb": {"id": v.VERB_VOIDED}, "object": {"objectType": "StatementRef", "id": i}}
-                    for i in self.voided)
+        yield from (
+            {"id": f"v-{i}", "verb": {"id": v.VERB_VOIDED}, "object": {"objectType": "StatementRef", "id": i}}
+            for i in self.voided
+        )
 
     def statement(self, statement_id: str, voided: bool = False):
         return self.voided.get(statement_id)
@@ -296,5 +333,7 @@ def test_a_renewal_after_a_revocation_is_held_and_a_revocation_after_the_range_d
     for newest_first in (True, False):
         found = answers(history.statements, newest_first=newest_first)
         assert found["held_by_team_role"] == [("Data", "Analyst", 1, 1), ("Sales", "Rep", 1, 1)]
-        assert [row[:4] for row in found["share_funnel"]] == [("2011-09", "Cloud Architect", "(all)", 1),
-                                                              ("2011-09", "Python Expert", "(all)", 1)]
+        assert [row[:4] for row in found["share_funnel"]] == [
+            ("2011-09", "Cloud Architect", "(all)", 1),
+            ("2011-09", "Python Expert", "(all)", 1),
+        ]

@@ -4,7 +4,7 @@ only the latest earned statements while it sees them newest first, and all of th
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,20 +27,30 @@ def earned_statements(count: int) -> list[dict]:
     """`count` earned statements of one badge, each its own assertion URL, stored a second apart."""
     settings = load_settings({})
     page = json.loads((FIXTURES / "credly" / "badges_page_1.json").read_text())
-    translation = Translator(settings).translate("credly", {"data": page["data"][:1]}, datetime.now(timezone.utc))
+    translation = Translator(settings).translate("credly", {"data": page["data"][:1]}, datetime.now(UTC))
     [earned] = [s for s in translation.statements if s["verb"]["id"] == v.VERBS[Kind.ISSUED][0]]
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    return [{**earned, "id": f"00000000-0000-4000-8000-{index:012d}",
-             "stored": (start + timedelta(seconds=index)).isoformat().replace("+00:00", "Z"),
-             "result": {"extensions": {v.BADGEASSERTION_EXTENSION: {"@id": f"https://badges.example.org/a/{index}"}}}}
-            for index in range(count)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        {
+            **earned,
+            "id": f"00000000-0000-4000-8000-{index:012d}",
+            "stored": (start + timedelta(seconds=index)).isoformat().replace("+00:00", "Z"),
+            "result": {"extensions": {v.BADGEASSERTION_EXTENSION: {"@id": f"https://badges.example.org/a/{index}"}}},
+        }
+        for index in range(count)
+    ]
 
 
 def resolver(answers: list[dict]) -> CredentialResolver:
     settings = load_settings({})
     directory = LearnerDirectory.from_settings(settings)
-    return CredentialResolver(lambda: lambda **params: iter(answers), IdentityResolver("mbox", directory, None),
-                              directory, platform_titles(), settings.xapi_extension_base)
+    return CredentialResolver(
+        lambda: lambda **params: iter(answers),
+        IdentityResolver("mbox", directory, None),
+        directory,
+        platform_titles(),
+        settings.xapi_extension_base,
+    )
 
 
 def test_the_newest_credential_is_found_when_the_lrs_answers_oldest_first():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -36,7 +36,7 @@ def test_link_ids_are_random():
 def test_any_changed_character_is_refused(position):
     token = tokens.sign(tokens.new_link_id(), SECRET)
     replacement = "A" if token[position] != "A" else "B"
-    tampered = token[:position] + replacement + token[position + 1:]
+    tampered = token[:position] + replacement + token[position + 1 :]
     assert tokens.link_id_of(tampered, [SECRET]) is None
 
 
@@ -51,8 +51,22 @@ def test_an_id_with_a_forged_mac_is_refused():
     assert tokens.link_id_of(base64.urlsafe_b64encode(raw).decode(), [SECRET]) is None
 
 
-@pytest.mark.parametrize("token", ["", "x", "A" * 31, "A" * 33, "A" * 32, "é" * 32, "+" * 32, "/" * 32,
-                                   "%41" * 10 + "AA", "\ud800" * 32, "AAAA====" * 4])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "x",
+        "A" * 31,
+        "A" * 33,
+        "A" * 32,
+        "é" * 32,
+        "+" * 32,
+        "/" * 32,
+        "%41" * 10 + "AA",
+        "\ud800" * 32,
+        "AAAA====" * 4,
+    ],
+)
 def test_malformed_tokens_are_refused_without_error(token):
     assert tokens.link_id_of(token, [SECRET]) is None
 
@@ -68,17 +82,28 @@ def test_the_previous_secret_still_opens_links_made_before_a_rotation():
 
 
 def test_linkedin_url_encodes_every_parameter():
-    url = add_to_profile_url(name="Données & IA: niveau 2 #1", cert_url="https://c.example/s/ab-_CD?x=1&y=2",
-                             cert_id="id/1 2", organization_id="1337",
-                             issued_at=datetime(2026, 3, 4, tzinfo=timezone.utc),
-                             expires_at=datetime(2029, 11, 30, tzinfo=timezone.utc))
+    url = add_to_profile_url(
+        name="Données & IA: niveau 2 #1",
+        cert_url="https://c.example/s/ab-_CD?x=1&y=2",
+        cert_id="id/1 2",
+        organization_id="1337",
+        issued_at=datetime(2026, 3, 4, tzinfo=UTC),
+        expires_at=datetime(2029, 11, 30, tzinfo=UTC),
+    )
     parts = urlsplit(url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "www.linkedin.com", "/profile/add")
     assert " " not in url and "#" not in url and url.count("?") == 1
     assert parse_qsl(parts.query) == [
-        ("startTask", "CERTIFICATION_NAME"), ("name", "Données & IA: niveau 2 #1"), ("organizationId", "1337"),
-        ("issueYear", "2026"), ("issueMonth", "3"), ("expirationYear", "2029"), ("expirationMonth", "11"),
-        ("certUrl", "https://c.example/s/ab-_CD?x=1&y=2"), ("certId", "id/1 2")]
+        ("startTask", "CERTIFICATION_NAME"),
+        ("name", "Données & IA: niveau 2 #1"),
+        ("organizationId", "1337"),
+        ("issueYear", "2026"),
+        ("issueMonth", "3"),
+        ("expirationYear", "2029"),
+        ("expirationMonth", "11"),
+        ("certUrl", "https://c.example/s/ab-_CD?x=1&y=2"),
+        ("certId", "id/1 2"),
+    ]
 
 
 def test_linkedin_url_leaves_out_what_is_not_known():
@@ -100,7 +125,13 @@ CRAWLERS = [
     "WhatsApp/2.23.20.0 A",
     "TelegramBot (like TwitterBot)",
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-    "SomeCompanyCrawler/3.0", "my-spider", "LinkPreview/1.0", "python-requests/2.32.0", "curl/8.5.0", "", None,
+    "SomeCompanyCrawler/3.0",
+    "my-spider",
+    "LinkPreview/1.0",
+    "python-requests/2.32.0",
+    "curl/8.5.0",
+    "",
+    None,
 ]
 PEOPLE = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
@@ -136,17 +167,22 @@ def test_the_client_hash_is_keyed_and_stable_and_holds_no_address():
 def test_clicks_share_a_window_until_it_ends():
     start = 1_800_000_000 - 1_800_000_000 % 1800
     assert Window.at(start, 1800) == Window.at(start + 1799.9, 1800) != Window.at(start + 1800, 1800)
-    assert Window.at(start + 5, 1800).start == datetime.fromtimestamp(start, timezone.utc)
+    assert Window.at(start + 5, 1800).start == datetime.fromtimestamp(start, UTC)
     assert view_id("L", "c", Window.at(start, 1800)) != view_id("L", "c", Window.at(start, 900))
 
 
 # -- settings -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, value", [("PUBLIC_BASE_URL", "connector.example.edu"),
-                                         ("PUBLIC_BASE_URL", "https://c.example/api?x=1"),
-                                         ("LINKEDIN_ORGANIZATION_ID", "acme"),
-                                         ("SHARE_CLICK_WINDOW_SECONDS", "0")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("PUBLIC_BASE_URL", "connector.example.edu"),
+        ("PUBLIC_BASE_URL", "https://c.example/api?x=1"),
+        ("LINKEDIN_ORGANIZATION_ID", "acme"),
+        ("SHARE_CLICK_WINDOW_SECONDS", "0"),
+    ],
+)
 def test_share_settings_are_checked_and_name_the_setting(name, value):
     from chalicelib.errors import SettingsError
     from chalicelib.settings import load_settings
@@ -162,12 +198,16 @@ def test_the_public_base_url_loses_its_trailing_slash():
 
 
 def test_a_view_is_never_dated_before_its_share():
-    from chalicelib.events import CredentialEvent, Credential, Kind, Learner
+    from chalicelib.events import Credential, CredentialEvent, Kind, Learner
     from chalicelib.share.events import shared_event, viewed_event
 
-    credential = CredentialEvent(platform="openbadges", kind=Kind.ISSUED, learner=Learner(email="a@example.com"),
-                                 credential=Credential(id="c-1", template_iri="https://b.example/c", name="C"))
-    made = datetime(2026, 12, 2, 2, 27, 35, tzinfo=timezone.utc)
+    credential = CredentialEvent(
+        platform="openbadges",
+        kind=Kind.ISSUED,
+        learner=Learner(email="a@example.com"),
+        credential=Credential(id="c-1", template_iri="https://b.example/c", name="C"),
+    )
+    made = datetime(2026, 12, 2, 2, 27, 35, tzinfo=UTC)
     shared = shared_event(credential, "link-1", "linkedin", made)
     window = Window.at(made.timestamp() + 60, 1800)  # clicked a minute later: the window began before the share
     assert window.start < made

@@ -32,10 +32,13 @@ def share(connector, monkeypatch):
     """The connector with share links configured and a fixed clock, and the fixture badge earned in the LRS."""
     from chalicelib.runtime import services
 
-    for name, value in {"SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex, "SHARE_LINK_SECRET": uuid.uuid4().hex,
-                        # Per test: guests' homePage, so a test counts only its own views in the shared LRS.
-                        "PUBLIC_BASE_URL": f"https://go-{uuid.uuid4().hex[:8]}.example.edu/api",
-                        "LINKEDIN_ORGANIZATION_ID": "4242"}.items():
+    for name, value in {
+        "SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex,
+        "SHARE_LINK_SECRET": uuid.uuid4().hex,
+        # Per test: guests' homePage, so a test counts only its own views in the shared LRS.
+        "PUBLIC_BASE_URL": f"https://go-{uuid.uuid4().hex[:8]}.example.edu/api",
+        "LINKEDIN_ORGANIZATION_ID": "4242",
+    }.items():
         monkeypatch.setenv(name, value)
         connector.env[name] = value
     services.cache_clear()
@@ -78,8 +81,10 @@ def views(connector, lrs, lrs_session) -> list[dict]:
 
 
 def test_a_link_records_one_shared_statement_and_a_click_one_viewed_statement(share, lrs, lrs_session):
-    answer = create(share, {"credential_url": CREDENTIAL_URL, "channel": "linkedin",
-                            "learner": {"email": "Ada.Lovelace@example.com"}})
+    answer = create(
+        share,
+        {"credential_url": CREDENTIAL_URL, "channel": "linkedin", "learner": {"email": "Ada.Lovelace@example.com"}},
+    )
     assert answer.status_code == 201, answer.body
     created = json.loads(answer.body)
     assert created["url"].startswith(share.env["PUBLIC_BASE_URL"] + "/s/") and created["channel"] == "linkedin"
@@ -101,19 +106,26 @@ def test_a_link_records_one_shared_statement_and_a_click_one_viewed_statement(sh
     view = view_id(link_id, client, Window.at(NOW, 1800))
     [viewed] = stored(lrs, lrs_session, statementId=statement_id(share, f"credly|{view}"))
     assert viewed["verb"]["id"] == VIEWED and viewed["actor"]["account"]["name"] == "guest"
-    assert viewed["context"]["contextActivities"]["grouping"][0]["id"] == shared["context"]["contextActivities"][
-        "grouping"][0]["id"]
+    assert (
+        viewed["context"]["contextActivities"]["grouping"][0]["id"]
+        == shared["context"]["contextActivities"]["grouping"][0]["id"]
+    )
     assert len(views(share, lrs, lrs_session)) == 1
     assert share.services.store.counters()["share_clicks_repeated"] == 2
 
 
 def test_a_crawler_gets_the_redirect_and_no_statement(share, lrs, lrs_session):
-    answer = create(share, {"credential_url": CREDENTIAL_URL, "channel": "facebook",
-                            "learner": {"email": "ada.lovelace@example.com"}})
+    answer = create(
+        share,
+        {"credential_url": CREDENTIAL_URL, "channel": "facebook", "learner": {"email": "ada.lovelace@example.com"}},
+    )
     path, _ = path_and_link_id(json.loads(answer.body)["url"])
     depth = share.services.queue.depth()
-    for agent in ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "LinkedInBot/1.0",
-                  "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"):
+    for agent in (
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "LinkedInBot/1.0",
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    ):
         answer = click(share, path, agent)
         assert (answer.status_code, answer.headers["Location"]) == (302, CREDENTIAL_URL)
     assert share.services.queue.depth() == depth
@@ -123,15 +135,21 @@ def test_a_crawler_gets_the_redirect_and_no_statement(share, lrs, lrs_session):
 
 
 def test_a_tampered_or_unknown_token_is_404_and_nothing_is_stored_or_queued(share):
-    answer = create(share, {"credential_url": CREDENTIAL_URL, "channel": "email",
-                            "learner": {"email": "ada.lovelace@example.com"}})
+    answer = create(
+        share, {"credential_url": CREDENTIAL_URL, "channel": "email", "learner": {"email": "ada.lovelace@example.com"}}
+    )
     path, _ = path_and_link_id(json.loads(answer.body)["url"])
     share.drain()
     counters = share.services.store.counters()
     token = path[3:]
     forged = "/s/" + base64.urlsafe_b64encode(uuid.uuid4().bytes[:12] + bytes(12)).decode()
-    for bad in (path[:-1] + ("B" if path[-1] != "B" else "C"), "/s/" + token[::-1], "/s/nothing", forged,
-                "/s/" + "A" * 32):
+    for bad in (
+        path[:-1] + ("B" if path[-1] != "B" else "C"),
+        "/s/" + token[::-1],
+        "/s/nothing",
+        forged,
+        "/s/" + "A" * 32,
+    ):
         answer = click(share, bad)
         assert answer.status_code == 404 and json.loads(answer.body) == {"error": "no such share link"}
     assert share.services.queue.depth() == 0
@@ -139,8 +157,14 @@ def test_a_tampered_or_unknown_token_is_404_and_nothing_is_stored_or_queued(shar
 
 
 def test_an_unknown_credential_or_a_wrong_token_makes_no_link(share):
-    answer = create(share, {"credential_url": "https://www.credly.com/badges/never-issued", "channel": "x",
-                            "learner": {"email": "ada.lovelace@example.com"}})
+    answer = create(
+        share,
+        {
+            "credential_url": "https://www.credly.com/badges/never-issued",
+            "channel": "x",
+            "learner": {"email": "ada.lovelace@example.com"},
+        },
+    )
     assert answer.status_code == 404 and "give platform, name, badge_class" in json.loads(answer.body)["error"]
     wrong = create(share, {"credential_url": CREDENTIAL_URL, "channel": "x"}, token="guess")
     assert wrong.status_code == 401
@@ -148,13 +172,15 @@ def test_an_unknown_credential_or_a_wrong_token_makes_no_link(share):
 
 
 def test_a_burst_of_clicks_with_the_lrs_paused_is_answered_at_once_and_counted_once_per_client(share, lrs, lrs_session):
-    answer = create(share, {"credential_url": CREDENTIAL_URL, "channel": "copy",
-                            "learner": {"email": "ada.lovelace@example.com"}})
+    answer = create(
+        share, {"credential_url": CREDENTIAL_URL, "channel": "copy", "learner": {"email": "ada.lovelace@example.com"}}
+    )
     path, _ = path_and_link_id(json.loads(answer.body)["url"])
     token = path.rsplit("/", 1)[1]
     agents = [f"{BROWSER} client/{n}" for n in range(10)]
     clicks = [agents[i % 10] for i in range(1000)]
     assert click(share, path, f"{BROWSER} route").status_code == 302  # the route; the burst calls what it calls
+
     def timed(agent: str) -> tuple[int, float]:
         # The service the route calls, from ten threads: Chalice's test client is not thread-safe (it
         # swaps os.environ for each request, and keeps the current request on the app object).
@@ -171,8 +197,10 @@ def test_a_burst_of_clicks_with_the_lrs_paused_is_answered_at_once_and_counted_o
     finally:
         os.kill(lrs.pid, signal.SIGCONT)
     latencies = sorted(seconds for _, seconds in results)
-    print(f"\n1000 clicks in {elapsed:.2f} s: median {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {latencies[989] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
+    print(
+        f"\n1000 clicks in {elapsed:.2f} s: median {statistics.median(latencies) * 1000:.1f} ms, "
+        f"p99 {latencies[989] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
+    )
     assert [status for status, _ in results] == [302] * 1000
     assert latencies[-1] < 3.0  # under the LRS connect timeout: no click waited for the paused LRS
 
@@ -184,18 +212,30 @@ def test_a_burst_of_clicks_with_the_lrs_paused_is_answered_at_once_and_counted_o
     assert len(views(share, lrs, lrs_session)) == 11  # one per client and window: the burst's ten, the route's
 
 
-def test_a_credential_imported_through_a_csv_mapping_is_shared_by_its_url_alone(share, lrs, lrs_session, tmp_path,
-                                                                                 capsys):
+def test_a_credential_imported_through_a_csv_mapping_is_shared_by_its_url_alone(
+    share, lrs, lrs_session, tmp_path, capsys
+):
     from chalicelib.cli import main
 
     number = uuid.uuid4().hex[:10]
     url = f"https://lms.example.com/certificates/{number}"
-    (tmp_path / "mapping.json").write_text(json.dumps({"platform": "lms", "fields": [
-        {"field": "credential_id", "column": "Certificate No"}, {"field": "name", "column": "Course"},
-        {"field": "template_iri", "template": "https://lms.example.com/courses/{Course Code}"},
-        {"field": "learner_email", "column": "E-mail"}, {"field": "url", "column": "Page"}]}))
+    (tmp_path / "mapping.json").write_text(
+        json.dumps(
+            {
+                "platform": "lms",
+                "fields": [
+                    {"field": "credential_id", "column": "Certificate No"},
+                    {"field": "name", "column": "Course"},
+                    {"field": "template_iri", "template": "https://lms.example.com/courses/{Course Code}"},
+                    {"field": "learner_email", "column": "E-mail"},
+                    {"field": "url", "column": "Page"},
+                ],
+            }
+        )
+    )
     (tmp_path / "certificates.csv").write_text(
-        f"Certificate No,Course,Course Code,E-mail,Page\n{number},Safe Lifting,SL-1,ada.lovelace@example.com,{url}\n")
+        f"Certificate No,Course,Course Code,E-mail,Page\n{number},Safe Lifting,SL-1,ada.lovelace@example.com,{url}\n"
+    )
     assert main(["import-csv", "--mapping", str(tmp_path / "mapping.json"), str(tmp_path / "certificates.csv")]) == 0
     capsys.readouterr()
 

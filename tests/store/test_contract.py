@@ -12,7 +12,9 @@ import random
 import subprocess
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
 
 import pytest
 
@@ -310,7 +312,10 @@ def test_dead_letter_heads_filter_by_source_reason_and_last_time(store, monkeypa
     assert heads(store, since="2026-11-15T10:00:00+00:00") == ["d", "b", "c"]  # d by its last time, b at it
     assert heads(store, until="2026-11-15T10:00:00+00:00") == ["a"]  # before: b is not
     assert heads(store, since="2026-11-01T00:00:00+00:00", until="2026-12-01T00:00:00+00:00") == ["a", "b"]
-    assert heads(store, sources=("credly", "certifier"), reason="learner", since="2026-11-02T00:00:00+00:00") == ["d", "b"]
+    assert heads(store, sources=("credly", "certifier"), reason="learner", since="2026-11-02T00:00:00+00:00") == [
+        "d",
+        "b",
+    ]
     assert heads(store, sources=("credly", "certifier"), limit=2) == ["d", "a"]
 
 
@@ -324,9 +329,18 @@ def test_a_discarded_letter_is_gone_and_its_audit_record_kept(store, monkeypatch
     set_time("2026-11-03T10:00:00+00:00")
     record = store.discard_dead_letter("m1", "left the company")
     assert (record.id, record.source, record.reason, record.discard_reason, record.discarded_at) == (
-        "m1", "credly", "unknown learner E-1", "left the company", "2026-11-03T10:00:00+00:00")
+        "m1",
+        "credly",
+        "unknown learner E-1",
+        "left the company",
+        "2026-11-03T10:00:00+00:00",
+    )
     assert (record.message, record.attempts, record.first_at, record.last_at) == (
-        MESSAGE, 2, letter.first_at, letter.last_at)
+        MESSAGE,
+        2,
+        letter.first_at,
+        letter.last_at,
+    )
     assert store.dead_letter("m1") is None and [l.id for l in store.dead_letters()] == ["m2"]
     assert store.count_dead_letters() == 1 and heads(store) == ["m2"]
     assert store.discarded_letters() == [record]
@@ -337,8 +351,9 @@ def test_a_discarded_letter_is_gone_and_its_audit_record_kept(store, monkeypatch
 def test_discarded_letters_are_listed_latest_first_each_discard_its_own(store, monkeypatch):
     set_time = clock(store, monkeypatch)
     records = []
-    for index, when in enumerate(["2026-11-01T10:00:00+00:00", "2026-11-02T10:00:00+00:00",
-                                  "2026-11-02T10:00:00+00:00"]):  # the same letter dead again, discarded again
+    for index, when in enumerate(
+        ["2026-11-01T10:00:00+00:00", "2026-11-02T10:00:00+00:00", "2026-11-02T10:00:00+00:00"]
+    ):  # the same letter dead again, discarded again
         store.put_dead_letter("m1", "credly", f"failure {index}", {"n": index})
         set_time(when)
         records.append(store.discard_dead_letter("m1", f"discard {index}"))
@@ -399,7 +414,10 @@ def test_award_lifecycle(store):
     store.complete_award(key, "vendor-1", {"entityId": "vendor-1", "name": "Zertifikat für Jürgen"})
     record = store.award(key)
     assert (record["state"], record["vendor_id"], record["detail"]) == (
-        "awarded", "vendor-1", {"entityId": "vendor-1", "name": "Zertifikat für Jürgen"})
+        "awarded",
+        "vendor-1",
+        {"entityId": "vendor-1", "name": "Zertifikat für Jürgen"},
+    )
     assert set(record) == {"state", "vendor_id", "detail", "updated_at"}
     assert store.claim_award(key) is False  # never twice
 
@@ -474,12 +492,12 @@ def test_a_cursor_is_kept_replaced_and_forgotten(store):
 
 
 def test_a_cursor_says_when_it_was_set(store):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     assert store.cursor_updated_at("credly:sync") is None
     store.set_cursor("credly:sync", "page-2")
     when = datetime.fromisoformat(store.cursor_updated_at("credly:sync"))
-    assert abs(datetime.now(timezone.utc) - when) < timedelta(seconds=5)
+    assert abs(datetime.now(UTC) - when) < timedelta(seconds=5)
     store.set_cursor("credly:sync", None)
     assert store.cursor_updated_at("credly:sync") is None
 
@@ -496,8 +514,15 @@ def test_the_last_run_and_the_last_success_are_kept_per_source_and_mode(store):
     first = a_run("credly", "backfill", "2027-01-01T10:00:00+00:00")
     store.record_run(first)
     assert [(h.last, h.last_success) for h in store.runs()] == [(first, first)]
-    failed = a_run("credly", "backfill", "2027-01-02T10:00:00+00:00", "failed", error="Credly refused (HTTP 401)",
-                   statements=None, dead_letters=None)
+    failed = a_run(
+        "credly",
+        "backfill",
+        "2027-01-02T10:00:00+00:00",
+        "failed",
+        error="Credly refused (HTTP 401)",
+        statements=None,
+        dead_letters=None,
+    )
     other = a_run("a#b", "import-csv", "2027-01-02T11:00:00+00:00", "stopped early")
     synced = a_run("credly", "sync", "2027-01-02T12:00:00+00:00")
     for run in (failed, other, synced):
@@ -567,8 +592,9 @@ def test_expiries_are_updated_a_batch_at_a_time(store):
     from chalicelib.store import Expiry
 
     store.remember_expiry("credly|revoked", at(4), {})
-    store.update_expiries([Expiry("credly|a", at(3), {"v": 1}), Expiry("badgr|b", at(5), {"v": 2})],
-                          ["credly|revoked", "credly|never"])
+    store.update_expiries(
+        [Expiry("credly|a", at(3), {"v": 1}), Expiry("badgr|b", at(5), {"v": 2})], ["credly|revoked", "credly|never"]
+    )
     assert [(e.key, e.event) for e in store.due_expiries(at(30))] == [("credly|a", {"v": 1}), ("badgr|b", {"v": 2})]
     store.update_expiries([], [])  # nothing to do: no error
 
@@ -620,8 +646,7 @@ def test_dynamodb_dead_letter_heads_leave_messages_and_other_sources_in_the_tabl
     for index in range(5):
         dynamodb_store.put_dead_letter(f"m{index}", "credly" if index < 2 else "certifier", "r", {"n": index})
     answers: list[dict] = []
-    dynamodb_store.client.meta.events.register("after-call.dynamodb.Query",
-                                               lambda parsed, **_: answers.append(parsed))
+    dynamodb_store.client.meta.events.register("after-call.dynamodb.Query", lambda parsed, **_: answers.append(parsed))
     assert [h.id for h in dynamodb_store.dead_letter_heads(LetterFilter(sources=("credly",)))] == ["m0", "m1"]
     [answer] = answers
     assert (answer["ScannedCount"], answer["Count"]) == (5, 2)  # filtered by the query, not here

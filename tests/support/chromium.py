@@ -11,9 +11,18 @@ from pathlib import Path
 import pytest
 
 # This machine's network is closed: without these, Chromium waits on updates, sync and QUIC.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--force-device-scale-factor=1"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+]
 
 
 def executable() -> str:
@@ -22,21 +31,25 @@ def executable() -> str:
         return found
     apt = ["apt-get"] if os.geteuid() == 0 or not shutil.which("sudo") else ["sudo", "-n", "apt-get"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    answers = [subprocess.run([*apt, *step], env=env, capture_output=True, text=True, timeout=900)
-               for step in (["update"], ["install", "-y", "chromium"])]
+    answers = [
+        subprocess.run([*apt, *step], env=env, capture_output=True, text=True, timeout=900)
+        for step in (["update"], ["install", "-y", "chromium"])
+    ]
     found = shutil.which("chromium")
     if not found:
         tail = (answers[-1].stderr or answers[-1].stdout).strip()[-400:]
-        pytest.fail(f"headless Chromium is needed to check the report page, and `apt-get install -y chromium` "
-                    f"failed: {tail}")
+        pytest.fail(
+            f"headless Chromium is needed to check the report page, and `apt-get install -y chromium` failed: {tail}"
+        )
     return found
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         try:
-            return subprocess.run([executable(), *FLAGS, f"--user-data-dir={profile}", *args],
-                                  capture_output=True, text=True, timeout=60)
+            return subprocess.run(
+                [executable(), *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=60
+            )
         except subprocess.TimeoutExpired:  # e.g. a dialog opened by a script that should never have run
             pytest.fail(f"Chromium did not finish within 60 s: {' '.join(args)}")
 

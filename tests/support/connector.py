@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -59,8 +59,9 @@ class Connector:
         from chalicelib.pull.runner import PullRunner
 
         source = puller(platform, self.services.settings, mode)
-        return PullRunner(self.services.store, self.services.queue).run(platform, mode, source, since=since,
-                                                                         on_page=on_page)
+        return PullRunner(self.services.store, self.services.queue).run(
+            platform, mode, source, since=since, on_page=on_page
+        )
 
 
 @pytest.fixture

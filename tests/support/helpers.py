@@ -9,11 +9,11 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache
 
-from chalicelib.settings import DEFAULT_STATEMENT_NAMESPACE, load_settings
 from chalicelib.delivery.translation import Translation, Translator
+from chalicelib.settings import DEFAULT_STATEMENT_NAMESPACE, load_settings
 from tests.support.paths import REPO
 
 REPO_ROOT = REPO
@@ -21,7 +21,7 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures"
 DIRECTORY_CSV = FIXTURES / "directory.csv"
 
 # Every test passes an explicit as_of: nothing depends on today's date.
-AS_OF = datetime(2026, 11, 28, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 28, tzinfo=UTC)
 
 # The documented default extension base, written out rather than imported.
 EXT = "https://credential-connector.dev/xapi"
@@ -47,7 +47,7 @@ CONNECTOR_ACCOUNT = {"homePage": EXT, "name": "credential-connector"}
 IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(relative: str) -> str:
     return (FIXTURES / relative).read_text(encoding="utf-8")
 

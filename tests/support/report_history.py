@@ -40,8 +40,11 @@ class Learner:
 class History:
     """Builds statements for one run (its own ids, emails and badge classes)."""
 
-    BADGES = {"A": ("Python Expert", ["python", "testing"]), "B": ("Cloud Architect", ["aws"]),
-              "C": ("Data Literacy", ["sql", "python"])}
+    BADGES = {
+        "A": ("Python Expert", ["python", "testing"]),
+        "B": ("Cloud Architect", ["aws"]),
+        "C": ("Data Literacy", ["sql", "python"]),
+    }
 
     def __init__(self, run: str | None = None) -> None:
         self.run = run or uuid.uuid4().hex[:10]
@@ -73,59 +76,99 @@ class History:
             extensions[VOCAB.ext_team] = learner.team
         return extensions
 
-    def credential(self, kind: Kind | str, number: int, learner: Learner, badge: str, day: str,
-                   expires: str | None = None) -> str:
+    def credential(
+        self, kind: Kind | str, number: int, learner: Learner, badge: str, day: str, expires: str | None = None
+    ) -> str:
         """earned/accepted/rejected/expired/revoked statements: the badge class as object."""
         verb = VOCAB.verb_revoked if kind == "revoked" else v.VERBS[kind][0]
         statement_id = str(uuid.uuid4())
-        self.statements.append({
-            "id": statement_id, "actor": self.agent(learner), "verb": {"id": verb},
-            "object": {"objectType": "Activity", "id": self.badge_iri(badge),
-                       "definition": {"type": v.BADGE_ACTIVITY_TYPE, "name": {"en": self.BADGES[badge][0]}}},
-            "result": {"extensions": {v.BADGEASSERTION_EXTENSION: {"@id": self.assertion(number)}}},
-            "context": {"platform": "Example", "contextActivities": {
-                "category": [{"id": v.OPEN_BADGES_RECIPE, "definition": {"type": v.RECIPE_ACTIVITY_TYPE}}]},
-                "extensions": self._extensions(learner, badge, expires)},
-            "timestamp": at(day),
-        })
+        self.statements.append(
+            {
+                "id": statement_id,
+                "actor": self.agent(learner),
+                "verb": {"id": verb},
+                "object": {
+                    "objectType": "Activity",
+                    "id": self.badge_iri(badge),
+                    "definition": {"type": v.BADGE_ACTIVITY_TYPE, "name": {"en": self.BADGES[badge][0]}},
+                },
+                "result": {"extensions": {v.BADGEASSERTION_EXTENSION: {"@id": self.assertion(number)}}},
+                "context": {
+                    "platform": "Example",
+                    "contextActivities": {
+                        "category": [{"id": v.OPEN_BADGES_RECIPE, "definition": {"type": v.RECIPE_ACTIVITY_TYPE}}]
+                    },
+                    "extensions": self._extensions(learner, badge, expires),
+                },
+                "timestamp": at(day),
+            }
+        )
         if kind is Kind.ISSUED:
             self.earned_ids[number] = statement_id
         return statement_id
 
     def void(self, number: int, day: str) -> None:
-        self.statements.append({
-            "id": str(uuid.uuid4()),
-            "actor": {"objectType": "Agent", "account": {"homePage": VOCAB.base, "name": v.CONNECTOR_ACCOUNT_NAME}},
-            "verb": {"id": v.VERB_VOIDED}, "object": {"objectType": "StatementRef", "id": self.earned_ids[number]},
-            "timestamp": at(day),
-        })
+        self.statements.append(
+            {
+                "id": str(uuid.uuid4()),
+                "actor": {"objectType": "Agent", "account": {"homePage": VOCAB.base, "name": v.CONNECTOR_ACCOUNT_NAME}},
+                "verb": {"id": v.VERB_VOIDED},
+                "object": {"objectType": "StatementRef", "id": self.earned_ids[number]},
+                "timestamp": at(day),
+            }
+        )
 
-    def interaction(self, kind: Kind, number: int, learner: Learner, badge: str, day: str,
-                    medium: str | None = None, guest: bool = False) -> None:
+    def interaction(
+        self,
+        kind: Kind,
+        number: int,
+        learner: Learner,
+        badge: str,
+        day: str,
+        medium: str | None = None,
+        guest: bool = False,
+    ) -> None:
         """shared/viewed: the learner's credential as object, the badge class in the grouping."""
         extensions: dict = {v.SHARE_MEDIUM_EXTENSION: medium} if medium else {}
         actor = self.agent(learner)
         if guest:
             extensions[VOCAB.ext_earner] = actor
             actor = {"objectType": "Agent", "account": {"homePage": "https://badges.example.com", "name": "guest"}}
-        context: dict = {"contextActivities": {
-            "grouping": [{"objectType": "Activity", "id": self.badge_iri(badge)}],
-            "category": [{"id": v.OPEN_BADGES_RECIPE}]}}
+        context: dict = {
+            "contextActivities": {
+                "grouping": [{"objectType": "Activity", "id": self.badge_iri(badge)}],
+                "category": [{"id": v.OPEN_BADGES_RECIPE}],
+            }
+        }
         if extensions:
             context["extensions"] = extensions
-        self.statements.append({
-            "id": str(uuid.uuid4()), "actor": actor, "verb": {"id": v.VERBS[kind][0]},
-            "object": {"objectType": "Activity", "id": self.assertion(number),
-                       "definition": {"name": {"en": self.BADGES[badge][0]}}},
-            "context": context, "timestamp": at(day),
-        })
+        self.statements.append(
+            {
+                "id": str(uuid.uuid4()),
+                "actor": actor,
+                "verb": {"id": v.VERBS[kind][0]},
+                "object": {
+                    "objectType": "Activity",
+                    "id": self.assertion(number),
+                    "definition": {"name": {"en": self.BADGES[badge][0]}},
+                },
+                "context": context,
+                "timestamp": at(day),
+            }
+        )
 
     def activity(self, verb: str, learner: Learner, name: str, day: str, recipe: bool = False) -> None:
         statement = {
-            "id": str(uuid.uuid4()), "actor": self.agent(learner), "verb": {"id": verb},
-            "object": {"objectType": "Activity", "id": f"https://lms.example.com/{self.run}/{name.replace(' ', '-')}",
-                       "definition": {"name": {"en-US": name}}},
-            "result": {"completion": True}, "timestamp": at(day),
+            "id": str(uuid.uuid4()),
+            "actor": self.agent(learner),
+            "verb": {"id": verb},
+            "object": {
+                "objectType": "Activity",
+                "id": f"https://lms.example.com/{self.run}/{name.replace(' ', '-')}",
+                "definition": {"name": {"en-US": name}},
+            },
+            "result": {"completion": True},
+            "timestamp": at(day),
         }
         if recipe:  # looks like one of the connector's own statements: never a learning activity
             statement["context"] = {"contextActivities": {"category": [{"id": v.OPEN_BADGES_RECIPE}]}}
@@ -150,40 +193,44 @@ def varied_history() -> History:
     I = Kind.ISSUED
 
     # Credentials: number, learner, badge, earned, expiry; and what happens to them.
-    h.credential(I, 1, ada, "A", "2011-03-10")                      # held
-    h.credential(I, 2, bob, "A", "2011-04-05")                      # held
-    h.credential(I, 3, cy, "B", "2011-04-20", "2012-01-20")         # held, expires in 19 days
-    h.credential(I, 4, dee, "C", "2011-05-01", "2012-06-01")        # held, expires later
-    h.credential(I, 5, eve, "C", "2011-05-15", "2011-10-01")        # expired (statement)
+    h.credential(I, 1, ada, "A", "2011-03-10")  # held
+    h.credential(I, 2, bob, "A", "2011-04-05")  # held
+    h.credential(I, 3, cy, "B", "2011-04-20", "2012-01-20")  # held, expires in 19 days
+    h.credential(I, 4, dee, "C", "2011-05-01", "2012-06-01")  # held, expires later
+    h.credential(I, 5, eve, "C", "2011-05-15", "2011-10-01")  # expired (statement)
     h.credential(Kind.EXPIRED, 5, eve, "C", "2011-10-01", "2011-10-01")
-    h.credential(I, 6, eve, "A", "2011-06-01", "2012-01-10")        # revoked: voided + revoked statement
+    h.credential(I, 6, eve, "A", "2011-06-01", "2012-01-10")  # revoked: voided + revoked statement
     h.void(6, "2011-07-01")
     h.credential("revoked", 6, eve, "A", "2011-07-01")
-    h.credential(I, 7, gus, "B", "2011-06-10", "2012-01-25")        # revoked: revoked statement only
+    h.credential(I, 7, gus, "B", "2011-06-10", "2012-01-25")  # revoked: revoked statement only
     h.credential("revoked", 7, gus, "B", "2011-08-01")
-    h.credential(I, 8, gus, "C", "2011-07-10")                      # voided after the range: held at its end
+    h.credential(I, 8, gus, "C", "2011-07-10")  # voided after the range: held at its end
     h.void(8, "2012-02-01")
-    h.credential(I, 9, fay, "B", "2011-08-15", "2012-03-15")        # held, expires in 74 days
-    h.credential(I, 10, ada, "B", "2011-09-01")                     # declined
+    h.credential(I, 9, fay, "B", "2011-08-15", "2012-03-15")  # held, expires in 74 days
+    h.credential(I, 10, ada, "B", "2011-09-01")  # declined
     h.credential(Kind.REJECTED, 10, ada, "B", "2011-09-05")
-    h.credential(I, 11, xss, "A", "2011-10-10", "2012-02-10")       # held, expires in 40 days
-    h.credential(I, 12, bob, "C", "2010-11-01", "2012-02-01")       # earned before the range, expires in 31 days
-    h.credential(I, 13, cy, "C", "2012-01-15", "2012-02-15")        # earned after the range
-    h.credential(I, 14, dee, "A", "2011-11-20", "2011-12-20")       # expired (expires_at passed)
-    h.credential(I, 15, bob, "B", "2011-10-20")                     # held
-    h.credential(I, 16, hal, "B", "2011-02-01", "2011-08-01")       # renewed under the same assertion:
+    h.credential(I, 11, xss, "A", "2011-10-10", "2012-02-10")  # held, expires in 40 days
+    h.credential(I, 12, bob, "C", "2010-11-01", "2012-02-01")  # earned before the range, expires in 31 days
+    h.credential(I, 13, cy, "C", "2012-01-15", "2012-02-15")  # earned after the range
+    h.credential(I, 14, dee, "A", "2011-11-20", "2011-12-20")  # expired (expires_at passed)
+    h.credential(I, 15, bob, "B", "2011-10-20")  # held
+    h.credential(I, 16, hal, "B", "2011-02-01", "2011-08-01")  # renewed under the same assertion:
     h.credential(I, 16, hal, "B", "2011-07-25", "2012-01-05T12:00:00")  # held, 4 whole days left (4.5)
-    h.credential(I, 17, ivy, "C", "2011-02-10", "2011-09-01")       # expired (expires_at passed), then
-    h.credential(I, 18, ivy, "C", "2011-08-25")                     # earned again as a new credential: held
-    h.credential(I, 19, jo, "A", "2011-09-10")                      # revoked after the range: held at its end
+    h.credential(I, 17, ivy, "C", "2011-02-10", "2011-09-01")  # expired (expires_at passed), then
+    h.credential(I, 18, ivy, "C", "2011-08-25")  # earned again as a new credential: held
+    h.credential(I, 19, jo, "A", "2011-09-10")  # revoked after the range: held at its end
     h.credential("revoked", 19, jo, "A", "2012-01-10")
-    h.credential(I, 20, kim, "B", "2011-06-01")                     # revoked, then renewed: held
+    h.credential(I, 20, kim, "B", "2011-06-01")  # revoked, then renewed: held
     h.credential("revoked", 20, kim, "B", "2011-06-15")
     h.credential(I, 20, kim, "B", "2011-09-01")
 
-    for number, learner, badge, day in ((1, ada, "A", "2011-03-12"), (2, bob, "A", "2011-04-06"),
-                                        (3, cy, "B", "2011-05-02"), (11, xss, "A", "2011-10-11"),
-                                        (12, bob, "C", "2010-11-02")):
+    for number, learner, badge, day in (
+        (1, ada, "A", "2011-03-12"),
+        (2, bob, "A", "2011-04-06"),
+        (3, cy, "B", "2011-05-02"),
+        (11, xss, "A", "2011-10-11"),
+        (12, bob, "C", "2010-11-02"),
+    ):
         h.credential(Kind.ACCEPTED, number, learner, badge, day)
 
     S, V = Kind.SHARED, Kind.VIEWED
@@ -192,34 +239,34 @@ def varied_history() -> History:
     h.interaction(S, 2, bob, "A", "2011-04-07", "linkedin")
     h.interaction(S, 3, cy, "B", "2011-05-03", "email")
     h.interaction(S, 11, xss, "A", "2011-10-12", "linkedin")
-    h.interaction(S, 1, ada, "A", "2012-01-05", "linkedin")         # after the range
-    h.interaction(S, 12, bob, "C", "2010-12-01", "linkedin")        # before it
+    h.interaction(S, 1, ada, "A", "2012-01-05", "linkedin")  # after the range
+    h.interaction(S, 12, bob, "C", "2010-12-01", "linkedin")  # before it
     h.interaction(V, 1, ada, "A", "2011-03-17", "linkedin", guest=True)
     h.interaction(V, 1, ada, "A", "2011-03-17", "linkedin", guest=True)
-    h.interaction(V, 1, ada, "A", "2011-03-18")                     # no medium: "unknown"
+    h.interaction(V, 1, ada, "A", "2011-03-18")  # no medium: "unknown"
     h.interaction(V, 3, cy, "B", "2011-05-04", "email", guest=True)
 
-    h.activity(COMPLETED, ada, "Intro to Python", "2011-02-20")     # 18 days before #1
-    h.activity(COMPLETED, ada, "Intro to Python", "2011-03-01")     # again: one learner still
+    h.activity(COMPLETED, ada, "Intro to Python", "2011-02-20")  # 18 days before #1
+    h.activity(COMPLETED, ada, "Intro to Python", "2011-03-01")  # again: one learner still
     h.activity(PASSED, ada, "Python Exam", "2011-03-05")
-    h.activity(COMPLETED, ada, "Old Course", "2011-01-01")          # 68 days before: too early
-    h.activity(COMPLETED, ada, "Later Course", "2011-03-20")        # after earning
+    h.activity(COMPLETED, ada, "Old Course", "2011-01-01")  # 68 days before: too early
+    h.activity(COMPLETED, ada, "Later Course", "2011-03-20")  # after earning
     h.activity(COMPLETED, ada, "Recipe Lookalike", "2011-03-08", recipe=True)
-    h.activity(COMPLETED, bob, "Intro to Python", "2011-03-20")     # before #2
+    h.activity(COMPLETED, bob, "Intro to Python", "2011-03-20")  # before #2
     h.activity(PASSED, bob, "Python Exam", "2011-04-01")
-    h.activity(COMPLETED, bob, "AWS Basics", "2011-10-01")          # before #15
-    h.activity(COMPLETED, cy, "AWS Basics", "2011-04-10")           # before #3
-    h.activity(EXPERIENCED, cy, "Cloud Video", "2011-04-11")        # not a completion verb
-    h.activity(COMPLETED, fay, "AWS Basics", "2011-08-01")          # before #9
-    h.activity(ATTENDED, dee, "SQL Workshop", "2011-04-25")         # before #4
-    h.activity(COMPLETED, eve, "SQL Workshop", "2011-05-10")        # before #5 (expired later: still earned)
-    h.activity(COMPLETED, eve, "Intro to Python", "2011-05-25")     # before #6, which was revoked
-    h.activity(PASSED, xss, "Python Exam", "2011-10-01")            # before #11
+    h.activity(COMPLETED, bob, "AWS Basics", "2011-10-01")  # before #15
+    h.activity(COMPLETED, cy, "AWS Basics", "2011-04-10")  # before #3
+    h.activity(EXPERIENCED, cy, "Cloud Video", "2011-04-11")  # not a completion verb
+    h.activity(COMPLETED, fay, "AWS Basics", "2011-08-01")  # before #9
+    h.activity(ATTENDED, dee, "SQL Workshop", "2011-04-25")  # before #4
+    h.activity(COMPLETED, eve, "SQL Workshop", "2011-05-10")  # before #5 (expired later: still earned)
+    h.activity(COMPLETED, eve, "Intro to Python", "2011-05-25")  # before #6, which was revoked
+    h.activity(PASSED, xss, "Python Exam", "2011-10-01")  # before #11
     h.activity(COMPLETED, stranger, "Intro to Python", "2011-03-01")  # earned nothing
-    h.activity(COMPLETED, hal, "AWS Basics", "2011-01-20")          # before both of #16's earnings:
-    h.activity(COMPLETED, hal, "AWS Basics", "2011-07-20")          # one learner still
-    h.activity(COMPLETED, ivy, "SQL Workshop", "2011-02-01")        # before #17 and before #18:
-    h.activity(COMPLETED, ivy, "SQL Workshop", "2011-08-20")        # one learner still
+    h.activity(COMPLETED, hal, "AWS Basics", "2011-01-20")  # before both of #16's earnings:
+    h.activity(COMPLETED, hal, "AWS Basics", "2011-07-20")  # one learner still
+    h.activity(COMPLETED, ivy, "SQL Workshop", "2011-02-01")  # before #17 and before #18:
+    h.activity(COMPLETED, ivy, "SQL Workshop", "2011-08-20")  # one learner still
     return h
 
 
@@ -227,21 +274,21 @@ def varied_history() -> History:
 
 HELD = [  # held at the end of the range, whenever earned
     (XSS_TEAM, FORMULA_ROLE, 1, 1),
-    ("Data", "Analyst", 3, 3),            # #4, #18 (ivy's second), #19 (revoked after the range)
-    ("Platform", "Engineer", 5, 3),       # #1, #2, #12 (earned in 2010), #15, #16 (renewed); #10 declined
-    ("Platform", "Manager", 1, 1),        # #3
-    ("Sales", "Rep", 2, 2),               # #8 (voided after the range), #20 (renewed after its revocation)
-    ("unknown", "unknown", 1, 1),         # #9
+    ("Data", "Analyst", 3, 3),  # #4, #18 (ivy's second), #19 (revoked after the range)
+    ("Platform", "Engineer", 5, 3),  # #1, #2, #12 (earned in 2010), #15, #16 (renewed); #10 declined
+    ("Platform", "Manager", 1, 1),  # #3
+    ("Sales", "Rep", 2, 2),  # #8 (voided after the range), #20 (renewed after its revocation)
+    ("unknown", "unknown", 1, 1),  # #9
 ]
 # Team sizes: the directory's, Sales (not in it) the two people holding credentials there, and
 # (all teams) everyone: 6 + 5 + 1 + 2 + 2, and Fay (no team).
 SIZES = {XSS_TEAM: 1, "Data": 5, "Platform": 6, "Sales": 2, "Support": 2}
 EVERYONE = 17
 SKILL_HOLDERS = {  # skill -> team -> learners; in the report's order (most holders first)
-    "python": {XSS_TEAM: 1, "Data": 3, "Platform": 2, "Sales": 1},   # A or C: jo, dee, ivy; ada, bob; gus
-    "aws": {"Platform": 3, "Sales": 1, "unknown": 1},                # B: cy, bob, hal; kim; fay
-    "sql": {"Data": 2, "Platform": 1, "Sales": 1},                   # C: dee, ivy; bob (#12); gus
-    "testing": {XSS_TEAM: 1, "Data": 1, "Platform": 2},              # A: mallory; jo; ada, bob
+    "python": {XSS_TEAM: 1, "Data": 3, "Platform": 2, "Sales": 1},  # A or C: jo, dee, ivy; ada, bob; gus
+    "aws": {"Platform": 3, "Sales": 1, "unknown": 1},  # B: cy, bob, hal; kim; fay
+    "sql": {"Data": 2, "Platform": 1, "Sales": 1},  # C: dee, ivy; bob (#12); gus
+    "testing": {XSS_TEAM: 1, "Data": 1, "Platform": 2},  # A: mallory; jo; ada, bob
 }
 
 
@@ -266,8 +313,8 @@ def skills_rows() -> list[tuple]:
 
 
 FUNNEL = [  # month, credential, channel, earned, accepted, shared, viewed
-    ("2011-02", "Cloud Architect", "(all)", 1, 0, 0, 0),       # #16, first earning
-    ("2011-02", "Data Literacy", "(all)", 1, 0, 0, 0),         # #17
+    ("2011-02", "Cloud Architect", "(all)", 1, 0, 0, 0),  # #16, first earning
+    ("2011-02", "Data Literacy", "(all)", 1, 0, 0, 0),  # #17
     ("2011-03", "Python Expert", "(all)", 1, 1, 2, 3),
     ("2011-03", "Python Expert", "linkedin", None, None, 1, 2),
     ("2011-03", "Python Expert", "twitter", None, None, 1, 0),
@@ -279,22 +326,22 @@ FUNNEL = [  # month, credential, channel, earned, accepted, shared, viewed
     ("2011-05", "Cloud Architect", "email", None, None, 1, 1),
     ("2011-05", "Data Literacy", "(all)", 2, 0, 0, 0),
     # June: #6, #7 and #20's first earning, all revoked
-    ("2011-07", "Cloud Architect", "(all)", 1, 0, 0, 0),       # #16 renewed
+    ("2011-07", "Cloud Architect", "(all)", 1, 0, 0, 0),  # #16 renewed
     ("2011-07", "Data Literacy", "(all)", 1, 0, 0, 0),
     ("2011-08", "Cloud Architect", "(all)", 1, 0, 0, 0),
-    ("2011-08", "Data Literacy", "(all)", 1, 0, 0, 0),         # #18
-    ("2011-09", "Cloud Architect", "(all)", 2, 0, 0, 0),       # #10 (declined later), #20 renewed
-    ("2011-09", "Python Expert", "(all)", 1, 0, 0, 0),         # #19
+    ("2011-08", "Data Literacy", "(all)", 1, 0, 0, 0),  # #18
+    ("2011-09", "Cloud Architect", "(all)", 2, 0, 0, 0),  # #10 (declined later), #20 renewed
+    ("2011-09", "Python Expert", "(all)", 1, 0, 0, 0),  # #19
     ("2011-10", "Cloud Architect", "(all)", 1, 0, 0, 0),
     ("2011-10", "Python Expert", "(all)", 1, 1, 1, 0),
     ("2011-10", "Python Expert", "linkedin", None, None, 1, 0),
     ("2011-11", "Python Expert", "(all)", 1, 0, 0, 0),
 ]
 ACTIVITIES = [  # credential, earners (people), rank, activity, learners, earnings
-    ("Cloud Architect", 6, 1, "AWS Basics", 4, 7),      # cy, fay, bob, hal (twice before: once); 7 earnings
-    ("Data Literacy", 4, 1, "SQL Workshop", 3, 5),      # dee, eve, ivy (before #17 and #18: once)
-    ("Python Expert", 5, 1, "Python Exam", 3, 5),       # #1, #2, #11 (#14, #19: nothing before)
-    ("Python Expert", 5, 2, "Intro to Python", 2, 5),   # #1, #2
+    ("Cloud Architect", 6, 1, "AWS Basics", 4, 7),  # cy, fay, bob, hal (twice before: once); 7 earnings
+    ("Data Literacy", 4, 1, "SQL Workshop", 3, 5),  # dee, eve, ivy (before #17 and #18: once)
+    ("Python Expert", 5, 1, "Python Exam", 3, 5),  # #1, #2, #11 (#14, #19: nothing before)
+    ("Python Expert", 5, 2, "Intro to Python", 2, 5),  # #1, #2
 ]
 
 
@@ -310,8 +357,12 @@ def expiring_rows(fay_label: str) -> list[tuple]:
 
 # The learner directory of the organisation (LEARNER_DIRECTORY): team sizes for the skills table.
 # Gus and Kim (Sales), Fay and Zed are not in it; Pat, Quinn, Rae, Sam and Tia hold nothing.
-DIRECTORY = {"Platform": ["ada", "bob", "cy", "hal", "pat", "quinn"], "Data": ["dee", "eve", "ivy", "jo", "rae"],
-             XSS_TEAM: ["mallory"], "Support": ["sam", "tia"]}
+DIRECTORY = {
+    "Platform": ["ada", "bob", "cy", "hal", "pat", "quinn"],
+    "Data": ["dee", "eve", "ivy", "jo", "rae"],
+    XSS_TEAM: ["mallory"],
+    "Support": ["sam", "tia"],
+}
 
 
 def directory_csv(history: History) -> str:
@@ -358,8 +409,9 @@ def generated_history(seed: int, learners: int = 30) -> History:
             elif fate == "later":
                 h.credential("revoked", number, person, badge, "2015-03-01")
             elif fate in ("declined", "expired"):
-                h.credential(Kind.REJECTED if fate == "declined" else Kind.EXPIRED, number, person, badge,
-                             f"{earned[:8]}28")
+                h.credential(
+                    Kind.REJECTED if fate == "declined" else Kind.EXPIRED, number, person, badge, f"{earned[:8]}28"
+                )
             else:
                 h.credential(Kind.ACCEPTED, number, person, badge, f"{earned[:8]}28")
                 h.interaction(Kind.SHARED, number, person, badge, f"{earned[:8]}28", rng.choice(["linkedin", "email"]))

@@ -20,7 +20,9 @@ def create_table(name: str) -> None:
 
     client = boto3.client("dynamodb")
     client.create_table(TableName=name, **TABLE_SCHEMA)
-    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -97,25 +98,75 @@ EDGE_TIMES = [
 ]
 
 NASTY_SCALARS: list[Any] = [
-    None, True, False, 0, -1, 1, 2**63, -(2**63), 10**400, HugeInt(10**5000), HugeInt(-(10**5000)),
-    1.5, -0.0, 1e308, float("nan"), float("inf"), float("-inf"),
-    "", " ", "\t\n", "\x00", "\ud800", "\udfff", "a\ud800b", "\u202e", "\ufeff", "null", "true",
-    "x" * 200_000, "é" * 70_000, "a b", "mailto:", "a@b", "@", "sha256$", "sha256$zz",
-    "http://", "https://example.org/x y", "urn:x", "javascript:alert(1)", "{}", "[]",
-    [], {}, [None], [[]], {"": None}, {"id": None}, {"id": {}}, [1, "a", None], ["\ud800"],
-    nested(50), nested(900),
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**63,
+    -(2**63),
+    10**400,
+    HugeInt(10**5000),
+    HugeInt(-(10**5000)),
+    1.5,
+    -0.0,
+    1e308,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    "",
+    " ",
+    "\t\n",
+    "\x00",
+    "\ud800",
+    "\udfff",
+    "a\ud800b",
+    "\u202e",
+    "\ufeff",
+    "null",
+    "true",
+    "x" * 200_000,
+    "é" * 70_000,
+    "a b",
+    "mailto:",
+    "a@b",
+    "@",
+    "sha256$",
+    "sha256$zz",
+    "http://",
+    "https://example.org/x y",
+    "urn:x",
+    "javascript:alert(1)",
+    "{}",
+    "[]",
+    [],
+    {},
+    [None],
+    [[]],
+    {"": None},
+    {"id": None},
+    {"id": {}},
+    [1, "a", None],
+    ["\ud800"],
+    nested(50),
+    nested(900),
     *EDGE_TIMES,
 ]
 
 
 def _json_leaves() -> st.SearchStrategy[Any]:
     return st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-        st.text(max_size=30), st.sampled_from(NASTY_SCALARS),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=30),
+        st.sampled_from(NASTY_SCALARS),
     )
 
 
-@functools.lru_cache(maxsize=None)  # one strategy object: flatmap draws stay cheap
+@functools.cache  # one strategy object: flatmap draws stay cheap
 def json_values() -> st.SearchStrategy[Any]:
     return st.recursive(
         _json_leaves(),
@@ -124,29 +175,32 @@ def json_values() -> st.SearchStrategy[Any]:
     )
 
 
-@functools.lru_cache(maxsize=None)  # one strategy object: flatmap draws stay cheap
+@functools.cache  # one strategy object: flatmap draws stay cheap
 def odd_timestamps() -> st.SearchStrategy[str]:
     """Real moments from year 1 to 9999 with any offset, in the spellings sources use."""
     offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))
     moments = st.datetimes(
-        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999),
+        min_value=datetime(1, 1, 1),
+        max_value=datetime(9999, 12, 31, 23, 59, 59, 999999),
         timezones=st.none() | offsets,
     )
-    spellings = st.sampled_from([
-        lambda m: m.isoformat(),
-        lambda m: m.isoformat(sep=" "),
-        lambda m: m.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        lambda m: m.strftime("%Y-%m-%d %H:%M:%S %z").strip(),  # Credly's API style
-        lambda m: m.date().isoformat(),
-        lambda m: m.isoformat().lower(),
-    ])
+    spellings = st.sampled_from(
+        [
+            lambda m: m.isoformat(),
+            lambda m: m.isoformat(sep=" "),
+            lambda m: m.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            lambda m: m.strftime("%Y-%m-%d %H:%M:%S %z").strip(),  # Credly's API style
+            lambda m: m.date().isoformat(),
+            lambda m: m.isoformat().lower(),
+        ]
+    )
     return st.one_of(
         st.sampled_from(EDGE_TIMES),
         st.builds(lambda moment, spell: spell(moment), moments, spellings),
     )
 
 
-@functools.lru_cache(maxsize=None)  # one strategy object: flatmap draws stay cheap
+@functools.cache  # one strategy object: flatmap draws stay cheap
 def nasty_values() -> st.SearchStrategy[Any]:
     return st.one_of(st.sampled_from(NASTY_SCALARS), json_values(), odd_timestamps())
 

@@ -8,14 +8,14 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
 from chalicelib.httpretry import RetryPolicy, TransientFailure
-from chalicelib.xapi import lrs as lrs_module
 from chalicelib.settings import load_settings
+from chalicelib.xapi import lrs as lrs_module
 from chalicelib.xapi.lrs import (
     DeliveryReport,
     LrsAuthError,
@@ -325,7 +325,9 @@ def test_payload_too_large_is_split(fake: FakeLrs, client: LrsClient) -> None:
 
 def test_other_client_errors_reject_single_statements(fake: FakeLrs, client: LrsClient) -> None:
     batch = [statement(), statement()]
-    fake.script((422, {}, {"message": "Unprocessable statement"}), PASS, (422, {}, {"message": "Unprocessable statement"}))
+    fake.script(
+        (422, {}, {"message": "Unprocessable statement"}), PASS, (422, {}, {"message": "Unprocessable statement"})
+    )
     report = client.send(batch)
     assert report.delivered == [batch[0]["id"]]
     assert report.rejected == [(batch[1], "HTTP 422: Unprocessable statement")]
@@ -391,7 +393,7 @@ def test_query_follows_more_links_and_encodes_filters(sleeps: list[float]) -> No
         batch = [statement() for _ in range(120)]
         client.send(batch + [statement(verb=VERB + "/other")])
         agent = {"mbox": "mailto:learner@example.com"}
-        since = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        since = datetime(2024, 1, 1, tzinfo=UTC)
         found = list(client.query(verb=VERB, agent=agent, since=since, related_agents=False))
         gets = [r for r in fake.requests if r.method == "GET"]
     assert ids(found) == ids(batch)
@@ -424,8 +426,9 @@ def test_outage_while_bisecting_keeps_what_the_halves_delivered(fake: FakeLrs, c
 # -- prepared sends, the written-request signal, the session ------------------------------------
 
 
-def test_prepare_encodes_each_chunk_once_and_send_posts_those_bytes(fake: FakeLrs, client: LrsClient,
-                                                                    monkeypatch) -> None:
+def test_prepare_encodes_each_chunk_once_and_send_posts_those_bytes(
+    fake: FakeLrs, client: LrsClient, monkeypatch
+) -> None:
     batch = [statement() for _ in range(120)]
     outgoing = client.prepare(batch + [dict(batch[0])])  # an exact repeat is dropped
     assert [len(chunk) for chunk, _ in outgoing.chunks] == [50, 50, 20]
@@ -446,8 +449,9 @@ def test_bisecting_a_prepared_chunk_encodes_the_halves(fake: FakeLrs, client: Lr
     assert report.delivered == ids(batch[:3]) and [s for s, _ in report.rejected] == [batch[3]]
 
 
-def test_on_wire_is_called_once_after_the_first_request_is_written_before_its_answer(fake: FakeLrs,
-                                                                                     client: LrsClient) -> None:
+def test_on_wire_is_called_once_after_the_first_request_is_written_before_its_answer(
+    fake: FakeLrs, client: LrsClient
+) -> None:
     calls: list[float] = []
     fake.script(Answer(200, body=[], delay=0.3), PASS)  # the first chunk answered late
     started = time.monotonic()
@@ -508,25 +512,34 @@ def test_lrs_username_wins_over_netrc(fake: FakeLrs, monkeypatch, tmp_path) -> N
 # -- refusals: the LRS's text, and which ones are configuration ---------------------------------
 
 
-@pytest.mark.parametrize("body, reason", [
-    ({"detail": [{"loc": ["body", 0, "verb"], "msg": "field required"}]}, "HTTP 400: body.0.verb: field required"),
-    ({"error": "object.id must be an IRI"}, "HTTP 400: object.id must be an IRI"),
-    (["bad actor", "bad verb"], "HTTP 400: bad actor; bad verb"),
-    ({"errorId": "e1"}, 'HTTP 400: {"errorId": "e1"}'),
-], ids=["fastapi-detail", "error", "list", "unknown-shape"])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ({"detail": [{"loc": ["body", 0, "verb"], "msg": "field required"}]}, "HTTP 400: body.0.verb: field required"),
+        ({"error": "object.id must be an IRI"}, "HTTP 400: object.id must be an IRI"),
+        (["bad actor", "bad verb"], "HTTP 400: bad actor; bad verb"),
+        ({"errorId": "e1"}, 'HTTP 400: {"errorId": "e1"}'),
+    ],
+    ids=["fastapi-detail", "error", "list", "unknown-shape"],
+)
 def test_a_refusal_keeps_the_text_of_any_json_shape(fake: FakeLrs, client: LrsClient, body, reason: str) -> None:
     fake.script((400, {}, body))
     assert client.send([statement()]).rejected[0][1] == reason
 
 
-@pytest.mark.parametrize("warning", [
-    "Problem in 'statements.0.authority'. Received '{}'",
-    "Problem in 'statements.0.context.extensions.https://example.com/credentials/version'",
-    "Invalid IRI https://example.com/verbs/unauthorized in verb.id",
-    "statements.0.version must be 1.0.x",
-], ids=["authority-path", "iri-with-words", "iri-in-text", "dotted-version-path"])
-def test_a_refusal_quoting_statement_content_is_still_per_statement(fake: FakeLrs, client: LrsClient,
-                                                                    warning: str) -> None:
+@pytest.mark.parametrize(
+    "warning",
+    [
+        "Problem in 'statements.0.authority'. Received '{}'",
+        "Problem in 'statements.0.context.extensions.https://example.com/credentials/version'",
+        "Invalid IRI https://example.com/verbs/unauthorized in verb.id",
+        "statements.0.version must be 1.0.x",
+    ],
+    ids=["authority-path", "iri-with-words", "iri-in-text", "dotted-version-path"],
+)
+def test_a_refusal_quoting_statement_content_is_still_per_statement(
+    fake: FakeLrs, client: LrsClient, warning: str
+) -> None:
     batch = [statement(), statement()]
     fake.script((400, {}, {"warnings": [warning]}), PASS, (400, {}, {"warnings": [warning]}))
     report = client.send(batch)  # bisected, not stopped
@@ -536,7 +549,9 @@ def test_a_refusal_quoting_statement_content_is_still_per_statement(fake: FakeLr
 @pytest.mark.parametrize("status", [400, 422])
 def test_a_refusal_of_the_credentials_in_a_4xx_stops_the_batch(fake: FakeLrs, client: LrsClient, status: int) -> None:
     fake.script((status, {}, {"message": "Invalid API key"}))
-    with pytest.raises(LrsConfigurationError, match=r"127\.0\.0\.1:\d+ refuses the request .*LRS_USERNAME/LRS_PASSWORD"):
+    with pytest.raises(
+        LrsConfigurationError, match=r"127\.0\.0\.1:\d+ refuses the request .*LRS_USERNAME/LRS_PASSWORD"
+    ):
         client.send([statement() for _ in range(4)])
     assert len(fake.requests) == 1
 
@@ -559,11 +574,20 @@ def test_check_uses_about_or_one_statement_without_it(fake: FakeLrs, client: Lrs
 
 def test_query_keeps_only_what_its_filters_promise(fake: FakeLrs, client: LrsClient) -> None:
     ada = {"mbox": "mailto:ada@example.com"}
-    mine = {**statement(), "actor": {"objectType": "Agent", **ada}, "stored": "2024-06-01T00:00:00.000Z",
-            "context": {"registration": "6a3c1f0e-0000-4000-8000-000000000001",
-                        "contextActivities": {"parent": [{"id": "https://example.com/courses/1"}]}}}
-    group = {**statement(), "actor": {"objectType": "Group", "member": [{"objectType": "Agent", **ada}]},
-             "stored": "2024-06-01T00:00:00.000Z"}
+    mine = {
+        **statement(),
+        "actor": {"objectType": "Agent", **ada},
+        "stored": "2024-06-01T00:00:00.000Z",
+        "context": {
+            "registration": "6a3c1f0e-0000-4000-8000-000000000001",
+            "contextActivities": {"parent": [{"id": "https://example.com/courses/1"}]},
+        },
+    }
+    group = {
+        **statement(),
+        "actor": {"objectType": "Group", "member": [{"objectType": "Agent", **ada}]},
+        "stored": "2024-06-01T00:00:00.000Z",
+    }
     other = {**statement(verb=VERB + "/other"), "stored": "2024-06-01T00:00:00.000Z"}
     old = {**mine, "id": str(uuid.uuid4()), "stored": "2023-01-01T00:00:00.000Z"}
     page = {"statements": [mine, group, other, old], "more": ""}
@@ -574,7 +598,7 @@ def test_query_keeps_only_what_its_filters_promise(fake: FakeLrs, client: LrsCli
 
     assert asked(verb=VERB) == ids([mine, group, old])
     assert asked(agent=ada) == ids([mine, group, old])
-    assert asked(agent=json.dumps(ada), since=datetime(2024, 1, 1, tzinfo=timezone.utc)) == ids([mine, group])
+    assert asked(agent=json.dumps(ada), since=datetime(2024, 1, 1, tzinfo=UTC)) == ids([mine, group])
     assert asked(until="2023-06-01T00:00:00Z") == ids([old])
     assert asked(activity="https://example.com/courses/1") == []
     assert asked(activity="https://example.com/courses/1", related_activities=True) == ids([mine, old])

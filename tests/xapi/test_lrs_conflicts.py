@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,8 +26,11 @@ def statement(verb: str, learner: int, name: str = "full facts") -> dict:
         "id": str(uuid.uuid4()),
         "actor": {"objectType": "Agent", "account": {"homePage": "https://example.com", "name": f"learner-{learner}"}},
         "verb": {"id": verb, "display": {"en-US": "earned"}},
-        "object": {"objectType": "Activity", "id": "https://example.com/badges/conflicts",
-                   "definition": {"name": {"en-US": name}}},
+        "object": {
+            "objectType": "Activity",
+            "id": "https://example.com/badges/conflicts",
+            "definition": {"name": {"en-US": name}},
+        },
         "timestamp": "2024-01-01T00:00:00.000Z",
     }
 
@@ -47,7 +50,7 @@ def requests_made(proxy: LrsProxy) -> Counter:
 def test_k_conflicts_among_n_cost_two_posts_and_the_look_ups(counted: LrsProxy, lrs_session, conflicting: int) -> None:
     verb = f"https://example.com/verbs/conflicts-{uuid.uuid4()}"
     batch = [statement(verb, n) for n in range(50)]
-    clashing = batch[::50 // conflicting][:conflicting]
+    clashing = batch[:: 50 // conflicting][:conflicting]
     imported = [{**s, "object": {**s["object"], "definition": {"name": {"en-US": "fewer facts"}}}} for s in clashing]
     assert LrsClient(counted.endpoint, retry=FAST).send(imported).delivered == [s["id"] for s in imported]
     counted.seen.clear()

@@ -9,7 +9,7 @@ import json
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -55,8 +55,12 @@ def ids(statements) -> list[str]:
 
 
 def stored_in(lrs: LrsProcess, statement_id: str) -> bool:
-    answer = requests.get(lrs.statements_url, params={"statementId": statement_id},
-                          headers={"X-Experience-API-Version": XAPI_VERSION}, timeout=5)
+    answer = requests.get(
+        lrs.statements_url,
+        params={"statementId": statement_id},
+        headers={"X-Experience-API-Version": XAPI_VERSION},
+        timeout=5,
+    )
     return answer.status_code == 200 and answer.json()["id"] == statement_id
 
 
@@ -113,8 +117,12 @@ def test_a_voided_statement_an_lrs_shows_is_found_by_its_voiding_statement(lrs: 
     one that does not hide voided statements does): the voided statement is found once, by id."""
     with LrsProxy(lrs.endpoint, ignored=("voidedStatementId",)) as proxy:
         voided_id = history["voided"]["id"]
-        proxy.refuse(lambda seen: seen.query.get("statementId") == voided_id, json.dumps(history["voided"]),
-                     status=200, content_type="application/json")
+        proxy.refuse(
+            lambda seen: seen.query.get("statementId") == voided_id,
+            json.dumps(history["voided"]),
+            status=200,
+            content_type="application/json",
+        )
         stored = StoredStatements(LrsClient(proxy.endpoint, retry=FAST))
         assert stored.voided(voided_id) == history["voided"]
         assert stored.voided(history["kept"]["id"]) is None
@@ -134,8 +142,10 @@ def test_pages_that_repeat_themselves_are_read_once_and_a_circle_stops() -> None
     one, two, three = (statement(new_verb()) for _ in range(3))
     with FakeLrs() as fake:
         client = LrsClient(fake.endpoint, retry=FAST)
-        fake.script((200, {}, {"statements": [one, two], "more": "/xAPI/statements?cursor=1"}),
-                    (200, {}, {"statements": [two, three, two], "more": ""}))
+        fake.script(
+            (200, {}, {"statements": [one, two], "more": "/xAPI/statements?cursor=1"}),
+            (200, {}, {"statements": [two, three, two], "more": ""}),
+        )
         assert ids(client.query()) == ids([one, two, three])
         circle = {"statements": [one], "more": "/xAPI/statements?cursor=1"}
         fake.script((200, {}, circle), (200, {}, circle))
@@ -146,13 +156,25 @@ def test_pages_that_repeat_themselves_are_read_once_and_a_circle_stops() -> None
 # -- reconcile and /health --------------------------------------------------------------------
 
 
-def test_reconcile_finds_what_the_lrs_lacks_when_it_ignores_the_id_filters(connector, hostile_lrs, lrs,  # noqa: F811
-                                                                          monkeypatch, capsys) -> None:
+def test_reconcile_finds_what_the_lrs_lacks_when_it_ignores_the_id_filters(
+    connector,
+    hostile_lrs,
+    lrs,  # noqa: F811
+    monkeypatch,
+    capsys,
+) -> None:
     from chalicelib.cli import main
     from chalicelib.runtime import services
 
-    badges = make_badges(5, seed=11, start=datetime(2026, 1, 5, tzinfo=timezone.utc), spread_days=30,
-                         expiry_days=(3650,), vary_templates=True, state="pending")
+    badges = make_badges(
+        5,
+        seed=11,
+        start=datetime(2026, 1, 5, tzinfo=UTC),
+        spread_days=30,
+        expiry_days=(3650,),
+        vary_templates=True,
+        state="pending",
+    )
     for badge in badges[:3]:
         connector.credly.add_badge(badge)
     connector.pull("credly")
@@ -202,15 +224,26 @@ def posts_holding(statement_id: str):
     return lambda seen: seen.method == "POST" and statement_id in seen.statement_ids()
 
 
-@pytest.mark.parametrize("text, content_type, reason", [
-    ("Statement from ada@example.com refused: verb.id is not an IRI", "text/plain",
-     "HTTP 400: Statement from <redacted> refused: verb.id is not an IRI"),
-    ("Problem in 'statements.0.version'. Received '\"9.9\"'", "text/plain", "HTTP 400: Problem in 'version'"),
-    ("<html><head><title>400</title></head><body><h1>Invalid statement</h1>\n<p>object.id is missing</p></body></html>",
-     "text/html", "HTTP 400: 400 Invalid statement object.id is missing"),
-], ids=["plain-text", "a-statement-version-path", "html"])
-def test_a_per_statement_refusal_in_any_shape_is_bisected_and_keeps_the_lrs_text(hostile_lrs, lrs, text,
-                                                                                  content_type, reason) -> None:
+@pytest.mark.parametrize(
+    "text, content_type, reason",
+    [
+        (
+            "Statement from ada@example.com refused: verb.id is not an IRI",
+            "text/plain",
+            "HTTP 400: Statement from <redacted> refused: verb.id is not an IRI",
+        ),
+        ("Problem in 'statements.0.version'. Received '\"9.9\"'", "text/plain", "HTTP 400: Problem in 'version'"),
+        (
+            "<html><head><title>400</title></head><body><h1>Invalid statement</h1>\n<p>object.id is missing</p></body></html>",
+            "text/html",
+            "HTTP 400: 400 Invalid statement object.id is missing",
+        ),
+    ],
+    ids=["plain-text", "a-statement-version-path", "html"],
+)
+def test_a_per_statement_refusal_in_any_shape_is_bisected_and_keeps_the_lrs_text(
+    hostile_lrs, lrs, text, content_type, reason
+) -> None:
     batch = [statement(new_verb()) for _ in range(8)]
     refused = batch[5]
     hostile_lrs.refuse(posts_holding(refused["id"]), text, content_type=content_type)
@@ -225,13 +258,17 @@ def pinned_to(version: str):
     return lambda seen: seen.headers.get("X-Experience-API-Version") != version
 
 
-@pytest.mark.parametrize("text, content_type, setting", [
-    ("X-Experience-API-Version is not supported", "text/plain", "LRS_XAPI_VERSION"),
-    ('{"detail": "Invalid version: 1.0.3 is not supported, use 1.0.0"}', "application/json", "LRS_XAPI_VERSION"),
-    ("Invalid credentials for ada@example.com", "text/plain", "LRS_USERNAME/LRS_PASSWORD"),
-    ('{"error": "Authorization required"}', "application/json", "LRS_USERNAME/LRS_PASSWORD"),
-    ("Unknown endpoint", "text/plain", "LRS_ENDPOINT"),
-], ids=["version-text", "version-json", "credentials-text", "authorization-json", "endpoint-text"])
+@pytest.mark.parametrize(
+    "text, content_type, setting",
+    [
+        ("X-Experience-API-Version is not supported", "text/plain", "LRS_XAPI_VERSION"),
+        ('{"detail": "Invalid version: 1.0.3 is not supported, use 1.0.0"}', "application/json", "LRS_XAPI_VERSION"),
+        ("Invalid credentials for ada@example.com", "text/plain", "LRS_USERNAME/LRS_PASSWORD"),
+        ('{"error": "Authorization required"}', "application/json", "LRS_USERNAME/LRS_PASSWORD"),
+        ("Unknown endpoint", "text/plain", "LRS_ENDPOINT"),
+    ],
+    ids=["version-text", "version-json", "credentials-text", "authorization-json", "endpoint-text"],
+)
 def test_a_refusal_naming_a_setting_stops_the_batch_at_once(hostile_lrs, lrs, text, content_type, setting) -> None:
     hostile_lrs.refuse(pinned_to("1.0.0"), text, content_type=content_type)
     batch = [statement(new_verb()) for _ in range(8)]
@@ -244,8 +281,11 @@ def test_a_refusal_naming_a_setting_stops_the_batch_at_once(hostile_lrs, lrs, te
     assert not any(stored_in(lrs, s["id"]) for s in batch)
 
 
-def test_a_version_the_lrs_refuses_stops_the_worker_at_once_and_flags_the_lrs(connector, hostile_lrs,  # noqa: F811
-                                                                            monkeypatch) -> None:
+def test_a_version_the_lrs_refuses_stops_the_worker_at_once_and_flags_the_lrs(
+    connector,
+    hostile_lrs,  # noqa: F811
+    monkeypatch,
+) -> None:
     from chalicelib.queue import QueueMessage
     from chalicelib.runtime import services
     from tests.support.connector import fixture_json

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,7 +31,7 @@ IDENTITY_MODES = {
     "account": {"IDENTITY_IFI": "account", "IDENTITY_HOMEPAGE": "https://people.example.com"},
 }
 # Late enough that every fixture's credential has expired: the expired statements are checked too.
-LATE = datetime(2030, 1, 1, tzinfo=timezone.utc)
+LATE = datetime(2030, 1, 1, tzinfo=UTC)
 
 EXT = "https://credential-connector.dev/xapi"
 
@@ -179,7 +179,10 @@ BROKEN = [
     pytest.param(_delete(["actor", "mbox"]), "actor", "actor", id="no IFI"),
     pytest.param(_set(["verb", "id"], "verbs/earned"), "verb.id", "verb.id", id="relative verb id"),
     pytest.param(
-        _set(["context", "extensions", "skills"], ["Python"]), "context.extensions", "skills", id="extension key not an IRI"
+        _set(["context", "extensions", "skills"], ["Python"]),
+        "context.extensions",
+        "skills",
+        id="extension key not an IRI",
     ),
     pytest.param(
         _set(["result", "extensions", "badgeassertion"], {"@id": "https://x.example/1"}),
@@ -202,7 +205,9 @@ BROKEN = [
         "issuer",
         id="null inside an extension",
     ),
-    pytest.param(_set(["context", "extensions"], {}), "context.extensions", "context.extensions", id="empty extensions"),
+    pytest.param(
+        _set(["context", "extensions"], {}), "context.extensions", "context.extensions", id="empty extensions"
+    ),
     pytest.param(_add_context_agents, "context", "contextAgents", id="contextAgents in 1.0.3"),
     pytest.param(_set(["stored"], "2026-11-20T14:03:11.000Z"), "", "stored", id="stored"),
     pytest.param(_set(["version"], "1.0.3"), "", "version", id="version"),
@@ -243,8 +248,12 @@ NULLS_AND_EMPTIES = [
     pytest.param(_set(["context", "contextAgents"], []), "context.contextAgents", "2.0.0", id="empty contextAgents"),
     pytest.param(_set(["context", "contextGroups"], None), "context.contextGroups", "2.0.0", id="null contextGroups"),
     pytest.param(_set(["result", "response"], None), "result.response", "1.0.3", id="null response"),
-    pytest.param(_set(["context", "contextActivities", "category"], []), "context.contextActivities", "1.0.3",
-                 id="empty category"),
+    pytest.param(
+        _set(["context", "contextActivities", "category"], []),
+        "context.contextActivities",
+        "1.0.3",
+        id="empty category",
+    ),
     pytest.param(_set(["result"], {}), "result", "1.0.3", id="empty result"),
 ]
 

@@ -47,7 +47,7 @@ import json
 import re
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fakes.server import PlatformFake, RawBody, header, is_iso_date
@@ -78,22 +78,45 @@ class FakeAccredible(PlatformFake):
 
     # -- content and failures ----------------------------------------------------------------
 
-    def add_credential(self, email: str, name: str, group_id: int = 771001, course: str | None = None,
-                       issued_on: str = "2026-11-18", expired_on: str | None = None,
-                       updated_at: str | None = None, employee_id: str | None = None, **fields: object) -> dict:
+    def add_credential(
+        self,
+        email: str,
+        name: str,
+        group_id: int = 771001,
+        course: str | None = None,
+        issued_on: str = "2026-11-18",
+        expired_on: str | None = None,
+        updated_at: str | None = None,
+        employee_id: str | None = None,
+        **fields: object,
+    ) -> dict:
         """A credential as if issued on Accredible (`updated_at` and `created_at` default to now)."""
-        now = _iso(datetime.now(timezone.utc))
+        now = _iso(datetime.now(UTC))
         credential_id = next(self._ids)
         course = course or self.groups.get(group_id) or f"Course {group_id}"
         credential = {
-            "id": credential_id, "uuid": str(uuid.uuid4()), "encoded_id": _encoded(credential_id),
-            "name": course, "description": f"{course}: awarded on completion.", "issued_on": issued_on,
-            "expired_on": expired_on, "url": f"https://www.credential.net/{credential_id}", "complete": True,
-            "private": False, "approve": True, "license_id": None,
-            "recipient": {"id": next(self._recipient_ids), "name": name, "email": email,
-                          "meta_data": {"employee_id": employee_id} if employee_id else {}},
+            "id": credential_id,
+            "uuid": str(uuid.uuid4()),
+            "encoded_id": _encoded(credential_id),
+            "name": course,
+            "description": f"{course}: awarded on completion.",
+            "issued_on": issued_on,
+            "expired_on": expired_on,
+            "url": f"https://www.credential.net/{credential_id}",
+            "complete": True,
+            "private": False,
+            "approve": True,
+            "license_id": None,
+            "recipient": {
+                "id": next(self._recipient_ids),
+                "name": name,
+                "email": email,
+                "meta_data": {"employee_id": employee_id} if employee_id else {},
+            },
             "group": {"id": group_id, "name": f"group-{group_id}", "course_name": course},
-            "evidence_items": [], "created_at": updated_at or now, "updated_at": updated_at or now,
+            "evidence_items": [],
+            "created_at": updated_at or now,
+            "updated_at": updated_at or now,
             **fields,
         }
         with self._lock:
@@ -105,7 +128,7 @@ class FakeAccredible(PlatformFake):
         with self._lock:
             credential = next(c for c in self.credentials if c["id"] == credential_id)
             credential.update(fields)
-            credential["updated_at"] = updated_at or _iso(datetime.now(timezone.utc))
+            credential["updated_at"] = updated_at or _iso(datetime.now(UTC))
         return credential
 
     def add_event(self, credential_id: int, event: str, created_at: str) -> dict:
@@ -139,8 +162,9 @@ class FakeAccredible(PlatformFake):
             return 200, {}, RawBody(text[: len(text) // 2])
         return answer
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-               body: object) -> Answer:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: object
+    ) -> Answer:
         if header(headers, "Authorization") != f"Token token={self.api_key}":
             return 401, {}, {"error": "Invalid API key"}
         if (method, path) == ("POST", "/v1/credentials"):
@@ -170,8 +194,11 @@ class FakeAccredible(PlatformFake):
     def _errors(self, credential: dict) -> dict[str, list[str]]:
         recipient = credential.get("recipient") if isinstance(credential.get("recipient"), dict) else {}
         errors: dict[str, list[str]] = {}
-        for field, value in (("recipient.name", recipient.get("name")), ("recipient.email", recipient.get("email")),
-                             ("group_id", credential.get("group_id"))):
+        for field, value in (
+            ("recipient.name", recipient.get("name")),
+            ("recipient.email", recipient.get("email")),
+            ("group_id", credential.get("group_id")),
+        ):
             if value in (None, ""):
                 errors[field] = ["can't be blank"]
         if recipient.get("email") and not EMAIL.match(str(recipient["email"])):
@@ -190,18 +217,24 @@ class FakeAccredible(PlatformFake):
     def _created(self, credential: dict) -> dict:
         group_id = _int(credential["group_id"])
         course = self.groups.get(group_id, f"Course {group_id}")  # type: ignore[arg-type]
-        now = _iso(datetime.now(timezone.utc))
+        now = _iso(datetime.now(UTC))
         credential_id = next(self._ids)
         recipient = dict(credential["recipient"])
         return {
-            "id": credential_id, "name": credential.get("name") or course, "description": credential.get("description"),
+            "id": credential_id,
+            "name": credential.get("name") or course,
+            "description": credential.get("description"),
             "issued_on": credential.get("issued_on") or date.today().isoformat(),
-            "expired_on": credential.get("expired_on"), "url": f"https://www.credential.net/{credential_id}",
-            "complete": credential.get("complete", True), "private": credential.get("private", False), "approve": True,
+            "expired_on": credential.get("expired_on"),
+            "url": f"https://www.credential.net/{credential_id}",
+            "complete": credential.get("complete", True),
+            "private": credential.get("private", False),
+            "approve": True,
             "recipient": {**recipient, "id": next(self._recipient_ids), "meta_data": recipient.get("meta_data") or {}},
             "group": {"id": group_id, "name": f"group-{group_id}", "course_name": course},
             "evidence_items": credential.get("evidence_items") or [],
-            "created_at": now, "updated_at": now,
+            "created_at": now,
+            "updated_at": now,
         }
 
     # -- v2 search ---------------------------------------------------------------------------
@@ -238,7 +271,7 @@ class FakeAccredible(PlatformFake):
             beyond = (lambda k: k > after) if order == "asc" else (lambda k: k < after)  # noqa: E731
             matches = [c for c in matches if beyond(list(sort_key(c)))]
             start = 0
-        chunk = matches[start: start + size]
+        chunk = matches[start : start + size]
         more = len(matches) > start + size
         cursor = _encode_cursor(list(sort_key(chunk[-1]))) if chunk and more else None
         meta = {"count": count, "from": start, "size": size, "cursor": cursor}
@@ -272,14 +305,29 @@ class FakeAccredible(PlatformFake):
         with self._lock:
             events = sorted(self.events, key=lambda e: e["created_at"])
             license_ids = {c["id"]: c.get("license_id") for c in self.credentials}
-        rows = [e for e in events if (start is None or _utc_date(e["created_at"]) > start)
-                and (end is None or _utc_date(e["created_at"]) < end)]
+        rows = [
+            e
+            for e in events
+            if (start is None or _utc_date(e["created_at"]) > start)
+            and (end is None or _utc_date(e["created_at"]) < end)
+        ]
         pages = max(1, -(-len(rows) // size))
-        chunk = rows[(page - 1) * size: page * size]
-        analytics = [{"credential": {"id": e["credential_id"], "license_id": license_ids.get(e["credential_id"])},
-                      "event": e["event"], "created_at": e["created_at"]} for e in chunk]
-        meta = {"current_page": page, "next_page": page + 1 if page < pages else None,
-                "prev_page": page - 1 if page > 1 else None, "total_pages": pages, "total_count": len(rows)}
+        chunk = rows[(page - 1) * size : page * size]
+        analytics = [
+            {
+                "credential": {"id": e["credential_id"], "license_id": license_ids.get(e["credential_id"])},
+                "event": e["event"],
+                "created_at": e["created_at"],
+            }
+            for e in chunk
+        ]
+        meta = {
+            "current_page": page,
+            "next_page": page + 1 if page < pages else None,
+            "prev_page": page - 1 if page > 1 else None,
+            "total_pages": pages,
+            "total_count": len(rows),
+        }
         return 200, {}, {"analytics": analytics, "meta": meta}
 
     def _get(self, credential_id: str) -> Answer:
@@ -297,16 +345,30 @@ def _search_shape(c: dict) -> dict:
     """A credential as POST /v2/credentials/search answers it: the recipient flattened."""
     recipient = c.get("recipient") or {}
     return {
-        "id": c["id"], "uuid": c.get("uuid"), "encoded_id": c.get("encoded_id") or _encoded(c["id"]),
-        "name": c.get("name"), "issued_on": c.get("issued_on"), "expired_on": c.get("expired_on"),
-        "published_on": c.get("issued_on"), "approve": c.get("approve", True), "private": c.get("private", False),
-        "recipient_name": recipient.get("name"), "recipient_email": recipient.get("email"),
-        "recipient_id": None, "recipient_meta_data": recipient.get("meta_data") or {},
-        "recipient_opened": False, "recipient_engaged": False, "license_id": c.get("license_id"), "grade": None,
-        "custom_attributes": {}, "meta_data": {}, "issuer_id": 1234,
+        "id": c["id"],
+        "uuid": c.get("uuid"),
+        "encoded_id": c.get("encoded_id") or _encoded(c["id"]),
+        "name": c.get("name"),
+        "issued_on": c.get("issued_on"),
+        "expired_on": c.get("expired_on"),
+        "published_on": c.get("issued_on"),
+        "approve": c.get("approve", True),
+        "private": c.get("private", False),
+        "recipient_name": recipient.get("name"),
+        "recipient_email": recipient.get("email"),
+        "recipient_id": None,
+        "recipient_meta_data": recipient.get("meta_data") or {},
+        "recipient_opened": False,
+        "recipient_engaged": False,
+        "license_id": c.get("license_id"),
+        "grade": None,
+        "custom_attributes": {},
+        "meta_data": {},
+        "issuer_id": 1234,
         "seo_image": f"https://api.accredible.com/v1/frontend/credential_seo_image/{c['id']}",
         "group": {**(c.get("group") or {}), "badge_design_id": None, "certificate_design_id": 1234},
-        "created_at": c.get("created_at"), "updated_at": c.get("updated_at"),
+        "created_at": c.get("created_at"),
+        "updated_at": c.get("updated_at"),
     }
 
 
@@ -315,14 +377,30 @@ def _get_shape(c: dict) -> dict:
     group = c.get("group") or {}
     recipient = c.get("recipient") or {}
     return {
-        "id": str(c["id"]), "name": c.get("name"), "description": c.get("description"),
-        "approve": c.get("approve", True), "grade": None, "complete": c.get("complete", True),
-        "issued_on": c.get("issued_on"), "expired_on": c.get("expired_on"), "course_link": None,
-        "custom_attributes": {}, "group_name": group.get("name"), "group_id": group.get("id"),
-        "url": c.get("url"), "encoded_id": c.get("encoded_id") or _encoded(c["id"]), "private": c.get("private", False),
-        "evidence_items": c.get("evidence_items") or [], "references": [],
-        "recipient": {"name": recipient.get("name"), "email": recipient.get("email"), "phone_number": None,
-                      "id": str(recipient.get("id")), "meta_data": recipient.get("meta_data")},
+        "id": str(c["id"]),
+        "name": c.get("name"),
+        "description": c.get("description"),
+        "approve": c.get("approve", True),
+        "grade": None,
+        "complete": c.get("complete", True),
+        "issued_on": c.get("issued_on"),
+        "expired_on": c.get("expired_on"),
+        "course_link": None,
+        "custom_attributes": {},
+        "group_name": group.get("name"),
+        "group_id": group.get("id"),
+        "url": c.get("url"),
+        "encoded_id": c.get("encoded_id") or _encoded(c["id"]),
+        "private": c.get("private", False),
+        "evidence_items": c.get("evidence_items") or [],
+        "references": [],
+        "recipient": {
+            "name": recipient.get("name"),
+            "email": recipient.get("email"),
+            "phone_number": None,
+            "id": str(recipient.get("id")),
+            "meta_data": recipient.get("meta_data"),
+        },
         "issuer": {"name": "Example Academy", "description": None, "url": "https://academy.example.com", "id": 1234},
         "meta_data": None,
     }
@@ -342,8 +420,12 @@ def _test(field: str, op: str, value: object):
             raise ValueError(f"{field}[in] takes an array")
         if op not in ("eq", "in"):
             raise ValueError(f"Operation {op} is not supported on {field}")
-        getters = {"approve": lambda c: c.get("approve", True), "group.id": lambda c: (c.get("group") or {}).get("id"),
-                   "id": lambda c: c["id"], "recipient_email": lambda c: (c.get("recipient") or {}).get("email")}
+        getters = {
+            "approve": lambda c: c.get("approve", True),
+            "group.id": lambda c: (c.get("group") or {}).get("id"),
+            "id": lambda c: c["id"],
+            "recipient_email": lambda c: (c.get("recipient") or {}).get("email"),
+        }
         read = getters[field]
     else:
         raise ValueError(f"Unknown query field {field}")
@@ -361,8 +443,11 @@ def _test(field: str, op: str, value: object):
 
 
 def _sort_value(c: dict, key: str) -> object:
-    value = {"id": c["id"], "recipient_name": (c.get("recipient") or {}).get("name"),
-             "group.name": (c.get("group") or {}).get("name")}.get(key, c.get(key))
+    value = {
+        "id": c["id"],
+        "recipient_name": (c.get("recipient") or {}).get("name"),
+        "group.name": (c.get("group") or {}).get("name"),
+    }.get(key, c.get(key))
     return value if value is not None else ""
 
 
@@ -396,7 +481,7 @@ def _query_date(query: dict[str, list[str]], name: str) -> date | None:
 
 def _utc_date(text: object) -> date:
     moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return moment.astimezone(timezone.utc).date() if moment.tzinfo else moment.date()
+    return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
 
 
 def _first(query: dict[str, list[str]], key: str, default: str) -> str:
@@ -408,7 +493,7 @@ def _encoded(credential_id: int) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _int(value: object) -> object:

@@ -93,11 +93,11 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
-from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
-from typing import Callable
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fakes.server import PlatformFake, RawBody, header
@@ -146,7 +146,7 @@ class FakeBadgr(PlatformFake):
         self.endless = False  # lists and the changed feed link to a next page past their end too
         self.foreign: set[str] = set()  # issuer and badge class ids of another account
         self.notification_fails = False
-        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.targets: list[tuple[str, str]] = []
         self._times: dict[str, tuple[datetime, datetime, int]] = {}  # entityId -> created, updated, pk
         self._pks = itertools.count(1)
@@ -160,9 +160,14 @@ class FakeBadgr(PlatformFake):
         self.fail_next(TRUNCATED, times, path=path)
 
     def add_issuer(self, entity_id: str, name: str | None = None) -> dict:
-        issuer = {"entityType": "Issuer", "entityId": entity_id,
-                  "openBadgeId": f"{self.base_url}/public/issuers/{entity_id}", "name": name or f"Issuer {entity_id}",
-                  "email": "badges@example.com", "url": "https://example.com"}
+        issuer = {
+            "entityType": "Issuer",
+            "entityId": entity_id,
+            "openBadgeId": f"{self.base_url}/public/issuers/{entity_id}",
+            "name": name or f"Issuer {entity_id}",
+            "email": "badges@example.com",
+            "url": "https://example.com",
+        }
         with self._lock:
             self.issuers[entity_id] = issuer
         return issuer
@@ -173,18 +178,36 @@ class FakeBadgr(PlatformFake):
             self.badgeclass_details[entity_id] = badgeclass
         return badgeclass
 
-    def add_assertion(self, badgeclass: str, email: str, issued_on: datetime, *, issuer: str | None = None,
-                      created_at: datetime | None = None, updated_at: datetime | None = None,
-                      expires: datetime | None = None, revoked: bool = False, revocation_reason: str | None = None,
-                      entity_id: str | None = None) -> dict:
+    def add_assertion(
+        self,
+        badgeclass: str,
+        email: str,
+        issued_on: datetime,
+        *,
+        issuer: str | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        expires: datetime | None = None,
+        revoked: bool = False,
+        revocation_reason: str | None = None,
+        entity_id: str | None = None,
+    ) -> dict:
         """History: an assertion created (default: when issued) and last updated (default: when
         created) at the given times, listed like one issued through the API."""
         known = self.badgeclass_details.get(badgeclass)
         issuer = issuer or (known["issuer"] if known else DEFAULT_ISSUER)
         created = created_at or issued_on
-        assertion = self._assertion(badgeclass, {"recipient": {"identity": email}, "issuedOn": _iso(issued_on),
-                                                 "expires": _iso(expires) if expires else None},
-                                    issuer=issuer, entity_id=entity_id, created=created)
+        assertion = self._assertion(
+            badgeclass,
+            {
+                "recipient": {"identity": email},
+                "issuedOn": _iso(issued_on),
+                "expires": _iso(expires) if expires else None,
+            },
+            issuer=issuer,
+            entity_id=entity_id,
+            created=created,
+        )
         assertion.update(revoked=revoked, revocationReason=revocation_reason if revoked else None)
         with self._lock:
             self._store(assertion, created, updated_at or created)
@@ -233,8 +256,9 @@ class FakeBadgr(PlatformFake):
             return 200, answer[1], RawBody(text[: len(text) // 2])
         return answer
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-               body: object) -> Answer:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: object
+    ) -> Answer:
         if path == "/o/token":
             if method != "POST":
                 return 405, {}, None
@@ -279,8 +303,11 @@ class FakeBadgr(PlatformFake):
         self._count(username, status)
         tokens = body if status == 200 and isinstance(body, dict) else {}
         now = time.time()
-        cookies = [_cookie(name, str(tokens[name]), int(tokens["expires_in"]), now, "HttpOnly; ")
-                   for name in ("access_token", "refresh_token") if tokens.get(name)]
+        cookies = [
+            _cookie(name, str(tokens[name]), int(tokens["expires_in"]), now, "HttpOnly; ")
+            for name in ("access_token", "refresh_token")
+            if tokens.get(name)
+        ]
         return status, {**extra, **_set_cookies(*cookies, _csrf_cookie(now))}, body
 
     def _backoff(self, username: object) -> int | None:
@@ -323,8 +350,13 @@ class FakeBadgr(PlatformFake):
         with self._lock:
             self.tokens[access] = _Token(time.monotonic() + self.expires_in, scope, refresh)
             self.refresh_tokens.add(refresh)
-        return {"access_token": access, "token_type": "Bearer", "expires_in": self.expires_in,
-                "refresh_token": refresh, "scope": scope}
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": refresh,
+            "scope": scope,
+        }
 
     # -- assertions --------------------------------------------------------------------------
 
@@ -353,30 +385,46 @@ class FakeBadgr(PlatformFake):
         self.assertions.append(assertion)
         self._times[assertion["entityId"]] = (created, updated, next(self._pks))
 
-    def _assertion(self, badgeclass: str, payload: dict, issuer: str = DEFAULT_ISSUER, entity_id: str | None = None,
-                   created: datetime | None = None) -> dict:
+    def _assertion(
+        self,
+        badgeclass: str,
+        payload: dict,
+        issuer: str = DEFAULT_ISSUER,
+        entity_id: str | None = None,
+        created: datetime | None = None,
+    ) -> dict:
         recipient = payload["recipient"]
         identity, salt = str(recipient["identity"]), uuid.uuid4().hex
         hashed = recipient.get("hashed", True) is not False
         entity = entity_id or uuid.uuid4().hex[:22]
         now = _iso(created or self.clock())
         return {
-            "entityType": "Assertion", "entityId": entity,
+            "entityType": "Assertion",
+            "entityId": entity,
             "openBadgeId": f"{self.base_url}/public/assertions/{entity}",
-            "createdAt": now, "createdBy": "fakeIssuerStaff",
-            "badgeclass": badgeclass, "badgeclassOpenBadgeId": f"{self.base_url}/public/badges/{badgeclass}",
-            "issuer": issuer, "issuerOpenBadgeId": f"{self.base_url}/public/issuers/{issuer}",
+            "createdAt": now,
+            "createdBy": "fakeIssuerStaff",
+            "badgeclass": badgeclass,
+            "badgeclassOpenBadgeId": f"{self.base_url}/public/badges/{badgeclass}",
+            "issuer": issuer,
+            "issuerOpenBadgeId": f"{self.base_url}/public/issuers/{issuer}",
             "image": f"{self.base_url}/media/assertion-{entity}.png",
             "recipient": {
                 "identity": "sha256$" + hashlib.sha256((identity + salt).encode()).hexdigest() if hashed else identity,
-                "salt": salt if hashed else None, "hashed": hashed, "type": recipient.get("type", "email"),
+                "salt": salt if hashed else None,
+                "hashed": hashed,
+                "type": recipient.get("type", "email"),
                 "plaintextIdentity": identity,
             },
             "issuedOn": _iso(_parse_time(payload["issuedOn"])) if payload.get("issuedOn") else now,
-            "narrative": payload.get("narrative"), "evidence": payload.get("evidence") or [], "revoked": False,
-            "revocationReason": None, "acceptance": "Unaccepted",
+            "narrative": payload.get("narrative"),
+            "evidence": payload.get("evidence") or [],
+            "revoked": False,
+            "revocationReason": None,
+            "acceptance": "Unaccepted",
             "expires": _iso(_parse_time(payload["expires"])) if payload.get("expires") else None,
-            "course_url": payload.get("course_url"), "extensions": {},
+            "course_url": payload.get("course_url"),
+            "extensions": {},
         }
 
     # -- reading -----------------------------------------------------------------------------
@@ -393,8 +441,12 @@ class FakeBadgr(PlatformFake):
             return _not_found()
         recipients = {value.lower() for value in query.get("recipient", [])}
         with self._lock:
-            rows = [(self._times[a["entityId"]], a) for a in self.assertions if a.get("badgeclass") == badgeclass
-                    and (not recipients or a["recipient"]["plaintextIdentity"].lower() in recipients)]
+            rows = [
+                (self._times[a["entityId"]], a)
+                for a in self.assertions
+                if a.get("badgeclass") == badgeclass
+                and (not recipients or a["recipient"]["plaintextIdentity"].lower() in recipients)
+            ]
         return self._listing(path, query, rows)
 
     def _listing(self, path: str, query: dict[str, list[str]], rows: list) -> Answer:
@@ -435,8 +487,11 @@ class FakeBadgr(PlatformFake):
             errors = {"since": ["must be ISO-8601 format with time zone"]}
             return 400, {}, _envelope(False, "bad request", fieldErrors=errors, validationErrors=[])
         with self._lock:
-            rows = [(self._times[a["entityId"]], a) for a in self.assertions
-                    if a.get("issuer") in self.issuers and (since is None or self._times[a["entityId"]][1] > since)]
+            rows = [
+                (self._times[a["entityId"]], a)
+                for a in self.assertions
+                if a.get("issuer") in self.issuers and (since is None or self._times[a["entityId"]][1] > since)
+            ]
         rows.sort(key=lambda row: (row[0][1], row[0][2]))  # updated_at (then the primary key)
         keys = [(_key(t[1]), t[2]) for t, _ in rows]
         per = _page_size(_first(query, "num"), self.changed_page_size)
@@ -445,11 +500,16 @@ class FakeBadgr(PlatformFake):
         page = rows[start : start + per]
         more = start + per < len(rows)
         last_key = keys[start + len(page) - 1] if page else (cursor[0] if cursor else None)
-        following = self._link(path, query, last_key) if more else \
-            self._beyond(path, query, last_key) if self.endless else None
+        following = (
+            self._link(path, query, last_key) if more else self._beyond(path, query, last_key) if self.endless else None
+        )
         previous = self._link(path, query, keys[start], before=True) if page and start > 0 else None
-        pagination = {"hasNext": following is not None, "nextResults": following, "hasPrevious": start > 0,
-                      "previousResults": previous}
+        pagination = {
+            "hasNext": following is not None,
+            "nextResults": following,
+            "hasPrevious": start > 0,
+            "previousResults": previous,
+        }
         return 200, {}, _envelope(True, "ok", [a for _, a in page], pagination=pagination, timestamp=stamp.isoformat())
 
     def _badgeclass(self, entity_id: str) -> Answer:
@@ -465,8 +525,9 @@ class FakeBadgr(PlatformFake):
         past = int(_first(query, "page") or 0) + 1
         return self._link(path, {**query, "page": [str(past)]}, position)
 
-    def _link(self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None,
-              before: bool = False) -> str:
+    def _link(
+        self, path: str, query: dict[str, list[str]], position: tuple[str, int] | None, before: bool = False
+    ) -> str:
         """The next page: the same request (every parameter kept) with the cursor after `position`
         (`before`: the previous page, the one that ends before `position`)."""
         kept = [(key, value) for key, values in query.items() if key != "cursor" for value in values]
@@ -478,13 +539,19 @@ def _assertion_errors(payload: dict, now: datetime) -> dict:
     """badgr-server's field errors: each field's first, the missing recipient only when they pass."""
     recipient = payload.get("recipient")
     errors: dict = {"recipient": _recipient_errors(recipient)} if isinstance(recipient, dict) else {}
-    errors.update({field: [problem] for field in ("issuedOn", "expires")
-                   if (problem := _time_problem(payload.get(field), now if field == "issuedOn" else None))})
+    errors.update(
+        {
+            field: [problem]
+            for field in ("issuedOn", "expires")
+            if (problem := _time_problem(payload.get(field), now if field == "issuedOn" else None))
+        }
+    )
     evidence = payload.get("evidence") or []
     usable = lambda item: isinstance(item, dict) and bool(item.get("url") or item.get("narrative"))  # noqa: E731
     if isinstance(evidence, list) and not all(usable(item) for item in evidence):
-        errors["evidence"] = [{} if usable(item) else {"non_field_errors": ["Either url or narrative is required"]}
-                              for item in evidence]
+        errors["evidence"] = [
+            {} if usable(item) else {"non_field_errors": ["Either url or narrative is required"]} for item in evidence
+        ]
     errors = {field: problem for field, problem in errors.items() if problem}
     return errors or ({} if isinstance(recipient, dict) else {"recipient": ["This field is required"]})
 
@@ -500,8 +567,10 @@ def _time_problem(value: object, latest: datetime | None) -> str | None:
     """What the serializer says of an issuedOn (`latest`: the server's now) or expires; None: fine."""
     moment = _time_or_none(value) if isinstance(value, str) else None
     if value is not None and moment is None:
-        return ("Datetime has wrong format. Use one of these formats instead: "
-                "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].")
+        return (
+            "Datetime has wrong format. Use one of these formats instead: "
+            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+        )
     if moment is not None and latest is not None and moment > latest:
         return "Only issuedOn dates in the past are acceptable."
     if moment is not None and latest is not None and moment.year < 1583:
@@ -511,28 +580,39 @@ def _time_problem(value: object, latest: datetime | None) -> str | None:
 
 def _badgeclass(base_url: str, entity_id: str, issuer: str, name: str, description: str) -> dict:
     return {
-        "entityType": "BadgeClass", "entityId": entity_id, "openBadgeId": f"{base_url}/public/badges/{entity_id}",
-        "createdAt": "2026-01-05T09:00:00Z", "createdBy": "fakeIssuerStaff",
-        "issuer": issuer, "issuerOpenBadgeId": f"{base_url}/public/issuers/{issuer}",
-        "name": name, "image": f"{base_url}/media/badge-{entity_id}.png", "description": description or name,
-        "course_url": None, "criteriaUrl": None, "criteriaNarrative": f"Earn {name}.", "alignments": [], "tags": [],
-        "expiration": None, "extensions": {},  # expiration: days an assertion lasts (badgr-server's, not `expires`)
+        "entityType": "BadgeClass",
+        "entityId": entity_id,
+        "openBadgeId": f"{base_url}/public/badges/{entity_id}",
+        "createdAt": "2026-01-05T09:00:00Z",
+        "createdBy": "fakeIssuerStaff",
+        "issuer": issuer,
+        "issuerOpenBadgeId": f"{base_url}/public/issuers/{issuer}",
+        "name": name,
+        "image": f"{base_url}/media/badge-{entity_id}.png",
+        "description": description or name,
+        "course_url": None,
+        "criteriaUrl": None,
+        "criteriaNarrative": f"Earn {name}.",
+        "alignments": [],
+        "tags": [],
+        "expiration": None,
+        "extensions": {},  # expiration: days an assertion lasts (badgr-server's, not `expires`)
     }
 
 
 def _iso(moment: datetime) -> str:
     """As Django REST framework writes a time: UTC with `Z`, microseconds only when there are some."""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _key(moment: datetime) -> str:
     """A time that sorts as text: UTC, always with microseconds."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def _parse_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _time_or_none(text: str) -> datetime | None:
@@ -565,8 +645,12 @@ def _decode_cursor(cursor: str | None) -> tuple[tuple[str, int], bool] | None:
         return None
 
 
-def _page_start(keys: list, cursor: tuple[tuple[str, int], bool] | None, per: int,
-                after: Callable[[tuple[str, int], tuple[str, int]], bool]) -> int:
+def _page_start(
+    keys: list,
+    cursor: tuple[tuple[str, int], bool] | None,
+    per: int,
+    after: Callable[[tuple[str, int], tuple[str, int]], bool],
+) -> int:
     """Where the page a cursor asks for starts: right after its position, or (a previous link)
     `per` rows before it. `after` says whether a key comes after a position in the list's order."""
     if cursor is None:
@@ -607,8 +691,11 @@ def _backoff_seconds(failures: int) -> int:
 
 def _throttled(expires: int) -> Answer:
     """The throttled token endpoint's answer: the wait in its body, no Retry-After."""
-    body = {"error_description": "Too many login attempts. Please wait and try again.",
-            "error": "login attempts throttled", "expires": expires}
+    body = {
+        "error_description": "Too many login attempts. Please wait and try again.",
+        "error": "login attempts throttled",
+        "expires": expires,
+    }
     return 429, {**HTML, **_set_cookies(_csrf_cookie(time.time()))}, body
 
 
@@ -650,5 +737,3 @@ def _parse(body: bytes, content_type: str) -> object:
         except ValueError:
             return None
     return {key: values[0] for key, values in parse_qs(body.decode(errors="replace")).items()}
-
-

@@ -40,7 +40,7 @@ import binascii
 import itertools
 import json
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fakes.server import PlatformFake, RawBody, header, is_iso_date
@@ -72,7 +72,6 @@ class FakeCertifier(PlatformFake):
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
 
     # -- lifecycle and controls --------------------------------------------------------------
-
 
     def add_credential(self, credential: dict) -> None:
         with self._lock:
@@ -117,8 +116,9 @@ class FakeCertifier(PlatformFake):
             return 200, {}, RawBody(text[: len(text) // 2])
         return answer
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-               body: object) -> Answer:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: object
+    ) -> Answer:
         if header(headers, "Authorization") != f"Bearer {self.token}":
             return _error(401, "A valid authentication token was not provided with the request", "unauthorized")
         if not header(headers, "Certifier-Version"):
@@ -152,8 +152,11 @@ class FakeCertifier(PlatformFake):
     def _interaction_list(self, query: dict[str, list[str]]) -> Answer:
         wanted = _first(query, "credentialId")
         with self._lock:
-            records = [(n, dict(i)) for n, i in enumerate(self.interactions, 1)
-                       if wanted is None or i.get("credentialId") == wanted]
+            records = [
+                (n, dict(i))
+                for n, i in enumerate(self.interactions, 1)
+                if wanted is None or i.get("credentialId") == wanted
+            ]
         return self._list_page(records, query)
 
     def _list_page(self, records: list[tuple[int, dict]], query: dict[str, list[str]]) -> Answer:
@@ -201,10 +204,16 @@ class FakeCertifier(PlatformFake):
             return _error(404, f"Group {payload['groupId']} not found")
         now = _now()
         credential = {
-            "id": uuid.uuid4().hex[:26].upper(), "publicId": str(uuid.uuid4()), "groupId": payload["groupId"],
-            "status": "draft", "recipient": payload["recipient"],
-            "issueDate": payload.get("issueDate") or date.today().isoformat(), "expiryDate": payload.get("expiryDate"),
-            "customAttributes": payload.get("customAttributes") or {}, "createdAt": now, "updatedAt": now,
+            "id": uuid.uuid4().hex[:26].upper(),
+            "publicId": str(uuid.uuid4()),
+            "groupId": payload["groupId"],
+            "status": "draft",
+            "recipient": payload["recipient"],
+            "issueDate": payload.get("issueDate") or date.today().isoformat(),
+            "expiryDate": payload.get("expiryDate"),
+            "customAttributes": payload.get("customAttributes") or {},
+            "createdAt": now,
+            "updatedAt": now,
         }
         with self._lock:
             self.created.append(payload)
@@ -225,8 +234,15 @@ class FakeCertifier(PlatformFake):
 
 def _create_problem(payload: dict) -> str | None:
     recipient = payload.get("recipient") if isinstance(payload.get("recipient"), dict) else {}
-    missing = [name for name, value in (("groupId", payload.get("groupId")), ("recipient.name", recipient.get("name")),
-                                        ("recipient.email", recipient.get("email"))) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("groupId", payload.get("groupId")),
+            ("recipient.name", recipient.get("name")),
+            ("recipient.email", recipient.get("email")),
+        )
+        if not value
+    ]
     if missing:
         return f"{', '.join(missing)} required"
     if payload.get("issueDate") and not is_iso_date(str(payload["issueDate"])):
@@ -235,7 +251,6 @@ def _create_problem(payload: dict) -> str | None:
     if not isinstance(attributes, dict) or any(not str(k).startswith("custom.") for k in attributes):
         return 'customAttributes keys must start with "custom."'
     return None
-
 
 
 def _first(query: dict[str, list[str]], key: str) -> str | None:
@@ -258,7 +273,7 @@ def _read_cursor(text: str) -> tuple[str, int] | None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _json(body: bytes) -> object:

@@ -42,7 +42,7 @@ import signal
 import sys
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -51,7 +51,13 @@ if __package__ in (None, ""):  # run as a script: make `fakes` importable
 
 from fakes.server import PlatformFake, RawBody  # noqa: E402
 
-REQUIRED_ISSUE_FIELDS = ("recipient_email", "badge_template_id", "issued_to_first_name", "issued_to_last_name", "issued_at")
+REQUIRED_ISSUE_FIELDS = (
+    "recipient_email",
+    "badge_template_id",
+    "issued_to_first_name",
+    "issued_to_last_name",
+    "issued_at",
+)
 ISSUED_AT_FORMAT = "%Y-%m-%d %H:%M:%S %z"  # Credly's documented request format
 MAX_PER_PAGE = 100
 
@@ -136,7 +142,9 @@ class FakeCredly(PlatformFake):
         except Exception as error:  # a bug in the fake must look like a 500, not a dropped socket
             return _error(500, f"fake Credly failed: {type(error).__name__}: {error}")
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Answer:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
+    ) -> Answer:
         user = self._user(_header(headers, "Authorization"))
         served = [self, *self.others.values()]
         if not any(user == org.token for org in served):
@@ -176,8 +184,9 @@ class FakeCredly(PlatformFake):
 
     # -- badges ------------------------------------------------------------------------------
 
-    def _badge_page(self, query: dict[str, list[str]], listing: str = "badges",
-                    org: "FakeCredly | Organisation | None" = None) -> Answer:
+    def _badge_page(
+        self, query: dict[str, list[str]], listing: str = "badges", org: FakeCredly | Organisation | None = None
+    ) -> Answer:
         org = org or self
         try:
             page = int(_first(query, "page", "1"))
@@ -205,8 +214,9 @@ class FakeCredly(PlatformFake):
         }
         return 200, {}, {"data": chunk, "metadata": metadata}
 
-    def _next_url(self, query: dict[str, list[str]], page: int, total_pages: int, listing: str,
-                  org_id: str) -> str | None:
+    def _next_url(
+        self, query: dict[str, list[str]], page: int, total_pages: int, listing: str, org_id: str
+    ) -> str | None:
         if page < total_pages or self.endless:
             return self._page_url(query, page + 1, listing, org_id)
         return self._page_url(query, 1, listing, org_id) if self.loops else None
@@ -216,7 +226,7 @@ class FakeCredly(PlatformFake):
         kept = {key: values[0] for key, values in query.items() if key != "page"}
         return f"{self.base_url}organizations/{org_id}/{listing}?{urlencode({**kept, 'page': page})}"
 
-    def _issue(self, body: bytes, org: "FakeCredly | Organisation") -> Answer:
+    def _issue(self, body: bytes, org: FakeCredly | Organisation) -> Answer:
         try:
             payload = json.loads(body or b"{}")
         except ValueError:
@@ -250,7 +260,7 @@ def _same_award(earlier: dict, payload: dict) -> bool:
 def _issued_badge(payload: dict, issued_at: datetime) -> dict:
     """The badge as Credly answers it: pending, times in ISO 8601 UTC, the template nested."""
     badge_id = str(uuid.uuid4())
-    now = _iso(datetime.now(timezone.utc))
+    now = _iso(datetime.now(UTC))
     template_id = payload["badge_template_id"]
     return {
         **payload,
@@ -267,7 +277,7 @@ def _issued_badge(payload: dict, issued_at: datetime) -> dict:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

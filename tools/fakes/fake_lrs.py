@@ -70,7 +70,7 @@ class FakeLrs:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> "FakeLrs":
+    def start(self) -> FakeLrs:
         # A short poll interval: shutdown() waits for it, once per test.
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
@@ -80,7 +80,7 @@ class FakeLrs:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FakeLrs":
+    def __enter__(self) -> FakeLrs:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

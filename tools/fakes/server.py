@@ -8,10 +8,10 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 # (method, target, headers, raw body) -> (status, extra headers, JSON body or None)
 Handle = Callable[[str, str, dict[str, str], bytes], tuple[int, dict, object]]
@@ -102,12 +102,14 @@ def _handler_for(owner: JsonServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(raw)
 
         def _drip(self, status: int, headers: dict[str, str], raw: bytes, drip: Drip) -> None:
-            lines = [f"HTTP/1.0 {status} {self.responses.get(status, ('',))[0]}",
-                     *(f"{name}: {value}" for name, value in headers.items())]
+            lines = [
+                f"HTTP/1.0 {status} {self.responses.get(status, ('',))[0]}",
+                *(f"{name}: {value}" for name, value in headers.items()),
+            ]
             head = ("\r\n".join(lines) + "\r\n\r\n").encode()
             if not drip.head:
                 self.wfile.write(head)
-            for byte in (head + raw if drip.head else raw):
+            for byte in head + raw if drip.head else raw:
                 if owner.stopping.wait(drip.interval):
                     return
                 self.wfile.write(bytes((byte,)))  # unbuffered: each byte leaves on its own
@@ -118,6 +120,7 @@ def _handler_for(owner: JsonServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
 
 @dataclass
 class Canned:
@@ -142,8 +145,9 @@ class FailureQueue:
         self._items: deque[tuple[Canned, str | None]] = deque()
         self._lock = threading.Lock()
 
-    def add(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
-            path: str | None = None) -> None:
+    def add(
+        self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0, path: str | None = None
+    ) -> None:
         with self._lock:
             self._items.extend((Canned(status, dict(headers or {}), delay), path) for _ in range(times))
 
@@ -187,8 +191,9 @@ class PlatformFake:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def fail_next(self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0,
-                  path: str | None = None) -> None:
+    def fail_next(
+        self, status: int, times: int = 1, headers: dict | None = None, delay: float = 0.0, path: str | None = None
+    ) -> None:
         self._failures.add(status, times, headers, delay, path)
 
     def delay_next(self, seconds: float, path: str | None = None) -> None:

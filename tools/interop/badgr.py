@@ -37,10 +37,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 import requests
 
@@ -52,8 +52,17 @@ from chalicelib.platforms.awarding import AwardClient, Recipient  # noqa: E402
 from chalicelib.settings import load_settings  # noqa: E402
 from lrs_process import XAPI_VERSION, LrsProcess  # noqa: E402
 
-SETTINGS = ("BASE", "USERNAME", "PASSWORD", "BADGECLASS", "OTHER_ISSUER", "LEARNER_USERNAME", "LEARNER_PASSWORD",
-            "REFUSED_DOMAIN", "EXPIRE_COMMAND")
+SETTINGS = (
+    "BASE",
+    "USERNAME",
+    "PASSWORD",
+    "BADGECLASS",
+    "OTHER_ISSUER",
+    "LEARNER_USERNAME",
+    "LEARNER_PASSWORD",
+    "REFUSED_DOMAIN",
+    "EXPIRE_COMMAND",
+)
 TIMEOUT = 60
 THROTTLE_WAIT = 9  # seconds: the server's login backoff after three failed grants (2 ** 3), and one more
 ACCEPTANCE = {"Accepted": "accepted", "Rejected": "rejected"}
@@ -78,7 +87,7 @@ class Config:
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     @classmethod
-    def from_env(cls) -> "Config":
+    def from_env(cls) -> Config:
         missing = [f"BADGR_INTEROP_{name}" for name in SETTINGS if not os.environ.get(f"BADGR_INTEROP_{name}")]
         if missing:
             print(f"error: set {', '.join(missing)} (see tools/interop/badgr.py)", file=sys.stderr)
@@ -101,8 +110,12 @@ class Server:
     def login(self) -> requests.Response:
         """A password grant; while the server throttles this account (429), its wait, then again."""
         for _ in range(4):
-            answer = requests.post(f"{self.base}/o/token", timeout=TIMEOUT, headers={"Accept": "application/json"},
-                                   data=token_form(self.username, self.password, "rw:issuer rw:backpack"))
+            answer = requests.post(
+                f"{self.base}/o/token",
+                timeout=TIMEOUT,
+                headers={"Accept": "application/json"},
+                data=token_form(self.username, self.password, "rw:issuer rw:backpack"),
+            )
             if answer.status_code != 429:
                 break
             time.sleep(float(answer.json().get("expires", 2)) + 0.5)
@@ -138,8 +151,11 @@ class Server:
         return found
 
     def issue(self, badgeclass: str, email: str, issued: datetime, notify: bool = False) -> requests.Response:
-        body = {"recipient": {"identity": email, "type": "email", "hashed": True}, "issuedOn": issued.isoformat(),
-                "notify": notify}
+        body = {
+            "recipient": {"identity": email, "type": "email", "hashed": True},
+            "issuedOn": issued.isoformat(),
+            "notify": notify,
+        }
         return self.call("POST", f"/v2/badgeclasses/{badgeclass}/assertions", json=body)
 
     def award(self, badgeclass: str, email: str, issued: datetime) -> str:
@@ -162,8 +178,10 @@ def token_form(username: str, password: str, scope: str = "rw:issuer") -> dict:
 def _expect(answer: requests.Response, status: int | tuple[int, ...], what: str) -> requests.Response:
     wanted = status if isinstance(status, tuple) else (status,)
     if answer.status_code not in wanted:
-        raise CheckFailed(f"{what}: {answer.request.method} {answer.url} answered {answer.status_code}: "
-                          f"{EMAIL.sub('<email>', answer.text[:300])}")
+        raise CheckFailed(
+            f"{what}: {answer.request.method} {answer.url} answered {answer.status_code}: "
+            f"{EMAIL.sub('<email>', answer.text[:300])}"
+        )
     return answer
 
 
@@ -218,8 +236,9 @@ class Lrs:
         return found
 
     def voided(self, statement_id: str) -> bool:
-        answer = self.session.get(self.process.statements_url, params={"voidedStatementId": statement_id},
-                                  timeout=TIMEOUT)
+        answer = self.session.get(
+            self.process.statements_url, params={"voidedStatementId": statement_id}, timeout=TIMEOUT
+        )
         return answer.status_code == 200
 
 
@@ -229,8 +248,10 @@ def compare(lrs: Lrs, expected: Expected) -> dict[str, dict]:
     extra, missing = set(held) - set(expected.listed), set(expected.listed) - set(held)
     not_voided = sorted(s for s in expected.voided if not lrs.voided(s))
     if extra or missing or not_voided:
-        raise CheckFailed(f"LRS differs: {len(missing)} missing, {len(extra)} unexpected, {len(not_voided)} not "
-                          f"voided (e.g. {sorted(missing)[:2]} {sorted(extra)[:2]} {not_voided[:2]})")
+        raise CheckFailed(
+            f"LRS differs: {len(missing)} missing, {len(extra)} unexpected, {len(not_voided)} not "
+            f"voided (e.g. {sorted(missing)[:2]} {sorted(extra)[:2]} {not_voided[:2]})"
+        )
     for statement_id, assertion in expected.listed.items():
         if assertion:
             _check_issued(held[statement_id], assertion)
@@ -239,12 +260,16 @@ def compare(lrs: Lrs, expected: Expected) -> dict[str, dict]:
 
 def _check_issued(statement: dict, assertion: dict) -> None:
     email = str(assertion["recipient"].get("plaintextIdentity") or "").lower()
-    wrong = [name for name, ok in (
-        ("actor", statement["actor"].get("mbox", "").lower() == f"mailto:{email}"),
-        ("object", statement["object"]["id"] == assertion["badgeclassOpenBadgeId"]),
-        ("timestamp", _milliseconds(statement["timestamp"]) == _milliseconds(assertion["issuedOn"])),
-        ("assertion", assertion["openBadgeId"] in json.dumps(statement.get("result", {}))),
-    ) if not ok]
+    wrong = [
+        name
+        for name, ok in (
+            ("actor", statement["actor"].get("mbox", "").lower() == f"mailto:{email}"),
+            ("object", statement["object"]["id"] == assertion["badgeclassOpenBadgeId"]),
+            ("timestamp", _milliseconds(statement["timestamp"]) == _milliseconds(assertion["issuedOn"])),
+            ("assertion", assertion["openBadgeId"] in json.dumps(statement.get("result", {}))),
+        )
+        if not ok
+    ]
     if wrong:
         raise CheckFailed(f"statement {statement['id']} of assertion {assertion['entityId']}: wrong {', '.join(wrong)}")
 
@@ -259,7 +284,7 @@ def _time(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- the connector ----------------------------------------------------------------------------------
@@ -270,10 +295,19 @@ class Connector:
 
     def __init__(self, config: Config, lrs: LrsProcess, state: Path) -> None:
         self.namespace = uuid.uuid4()
-        self.env = {**os.environ, "LRS_ENDPOINT": lrs.endpoint, "STATE_PATH": str(state / "state.sqlite"),
-                    "QUEUE_BACKEND": "local", "STATE_BACKEND": "sqlite", "STATEMENT_ID_NAMESPACE": str(self.namespace),
-                    "BADGR_API_BASE": config.base, "BADGR_USERNAME": config.username,
-                    "BADGR_PASSWORD": config.password, "REVOCATION_POLICY": "both", "IDENTITY_IFI": "mbox"}
+        self.env = {
+            **os.environ,
+            "LRS_ENDPOINT": lrs.endpoint,
+            "STATE_PATH": str(state / "state.sqlite"),
+            "QUEUE_BACKEND": "local",
+            "STATE_BACKEND": "sqlite",
+            "STATEMENT_ID_NAMESPACE": str(self.namespace),
+            "BADGR_API_BASE": config.base,
+            "BADGR_USERNAME": config.username,
+            "BADGR_PASSWORD": config.password,
+            "REVOCATION_POLICY": "both",
+            "IDENTITY_IFI": "mbox",
+        }
 
     def pull(self, mode: str) -> str:
         """`python -m chalicelib <mode> badgr`, which must deliver everything: its summary, short."""
@@ -283,9 +317,11 @@ class Connector:
             last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise CheckFailed(f"`{mode} badgr` exited {done.returncode}: {last}")
         summary = json.loads(done.stdout)
-        return (f"`{mode} badgr` exit 0: {summary['pages']} pages, {summary['records']} assertions, "
-                f"{summary['delivered']} delivered, {summary['already_stored']} already stored, "
-                f"{summary['dead_letters']} dead letters")
+        return (
+            f"`{mode} badgr` exit 0: {summary['pages']} pages, {summary['records']} assertions, "
+            f"{summary['delivered']} delivered, {summary['already_stored']} already stored, "
+            f"{summary['dead_letters']} dead letters"
+        )
 
     def award_client(self) -> AwardClient:
         return award_client("badgr", load_settings(self.env))
@@ -309,11 +345,11 @@ class Run:
     client: AwardClient | None = None
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(UTC).replace(microsecond=0)
 
     def expected(self, assertions: dict[str, dict] | None = None) -> Expected:
         held = self.server.assertions() if assertions is None else assertions
-        return expected_statements(held, self.connector.namespace, datetime.now(timezone.utc))
+        return expected_statements(held, self.connector.namespace, datetime.now(UTC))
 
 
 def prepare(run: Run) -> None:
@@ -329,9 +365,11 @@ def check_backfill(run: Run) -> str:
     assertions = run.server.assertions()
     expected = run.expected(assertions)
     compare(run.lrs, expected)
-    return (f"{summary} in {time.monotonic() - started:.1f} s; the server's {len(assertions)} assertions "
-            f"({len(run.server.issuers())} issuers) are exactly the LRS's {expected.count()} statements "
-            f"({len(expected.voided)} of them voided)")
+    return (
+        f"{summary} in {time.monotonic() - started:.1f} s; the server's {len(assertions)} assertions "
+        f"({len(run.server.issuers())} issuers) are exactly the LRS's {expected.count()} statements "
+        f"({len(expected.voided)} of them voided)"
+    )
 
 
 def check_sync(run: Run) -> str:
@@ -345,9 +383,11 @@ def check_sync(run: Run) -> str:
     second = run.connector.pull("sync")
     after = compare(run.lrs, run.expected())
     gained, hidden = set(after) - set(before), set(before) - set(after)
-    return (f"first {first}; then 3 new assertions (1 revoked), 1 earlier one revoked, 1 rejected; "
-            f"second {second}: the LRS gained exactly their {len(gained)} statements "
-            f"({len(hidden)} earlier one voided)")
+    return (
+        f"first {first}; then 3 new assertions (1 revoked), 1 earlier one revoked, 1 rejected; "
+        f"second {second}: the LRS gained exactly their {len(gained)} statements "
+        f"({len(hidden)} earlier one voided)"
+    )
 
 
 def check_award(run: Run) -> str:
@@ -364,8 +404,10 @@ def check_lost_answer(run: Run) -> str:
         result = client.award(run.config.badgeclass, recipient(email), issued)
     except Exception as error:  # what the worker would dead-letter: the check says which
         held = run.server.recipient_assertions(run.config.badgeclass, email)
-        raise CheckFailed(f"award raised {type(error).__name__}: {error} (the server holds {len(held)} "
-                          "assertion(s) for that recipient)") from None
+        raise CheckFailed(
+            f"award raised {type(error).__name__}: {error} (the server holds {len(held)} "
+            "assertion(s) for that recipient)"
+        ) from None
     return _on_server(run, email, issued, result.vendor_id, "lost answer: read back")
 
 
@@ -387,8 +429,10 @@ def check_renewal(run: Run) -> str:
 def _on_server(run: Run, email: str, issued: datetime, vendor_id: str, what: str) -> str:
     held = run.server.recipient_assertions(run.config.badgeclass, email)
     if [a["entityId"] for a in held] != [vendor_id]:
-        raise CheckFailed(f"{what}: the client returned {vendor_id!r}, the server holds "
-                          f"{[a['entityId'] for a in held]} for that recipient")
+        raise CheckFailed(
+            f"{what}: the client returned {vendor_id!r}, the server holds "
+            f"{[a['entityId'] for a in held]} for that recipient"
+        )
     if _time(held[0]["issuedOn"]) != issued:
         raise CheckFailed(f"{what}: issuedOn {held[0]['issuedOn']} on the server, {issued.isoformat()} sent")
     return f"{what}: assertion {vendor_id} on the server, once, issuedOn {held[0]['issuedOn']}"
@@ -399,8 +443,11 @@ def _on_server(run: Run, email: str, issued: datetime, vendor_id: str, what: str
 
 def shown(answer: requests.Response, body: int = 240) -> str:
     """Status, the headers a client acts on, the body (token values hidden)."""
-    headers = {k: v for k, v in answer.headers.items()
-               if k.lower() in ("content-type", "retry-after", "www-authenticate", "link")}
+    headers = {
+        k: v
+        for k, v in answer.headers.items()
+        if k.lower() in ("content-type", "retry-after", "www-authenticate", "link")
+    }
     cookies = [_cookie(c) for c in answer.raw.headers.getlist("Set-Cookie")] if answer.raw else []
     text = EMAIL.sub("<email>", answer.text)
     for secret in ("access_token", "refresh_token"):
@@ -427,12 +474,20 @@ def _hidden(text: str, key: str) -> str:
 def record_tokens(run: Run) -> Iterator[str]:
     config, base = run.config, run.config.base
     time.sleep(THROTTLE_WAIT)  # a failed renewal before throttles the account and refresh grants a while
-    answer = requests.post(f"{base}/o/token", data=token_form(config.username, config.password),
-                           headers={"Accept": "application/json"}, timeout=TIMEOUT)
+    answer = requests.post(
+        f"{base}/o/token",
+        data=token_form(config.username, config.password),
+        headers={"Accept": "application/json"},
+        timeout=TIMEOUT,
+    )
     yield f"token: POST /o/token password grant, scope asked 'rw:issuer' -> {shown(answer)}"
     refresh = answer.json().get("refresh_token", "") if answer.status_code == 200 else ""
-    answer = requests.post(f"{base}/o/token", data={"grant_type": "refresh_token", "refresh_token": refresh},
-                           headers={"Accept": "application/json"}, timeout=TIMEOUT)
+    answer = requests.post(
+        f"{base}/o/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh},
+        headers={"Accept": "application/json"},
+        timeout=TIMEOUT,
+    )
     yield f"refresh: POST /o/token refresh grant with the refresh_token just given -> {shown(answer)}"
     # The learner's account: a throttled login must not slow the connector's account down.
     form = token_form(config.learner_username, config.learner_password)
@@ -441,16 +496,23 @@ def record_tokens(run: Run) -> Iterator[str]:
     yield f"cookie: POST /o/token good password grant sent with an access_token cookie -> {shown(answer)}"
     answer = requests.post(f"{base}/o/token", data=form, headers={"Accept": "application/json"}, timeout=TIMEOUT)
     yield f"throttle: the same good grant right after, no cookie -> {shown(answer)}"
-    answer = requests.get(f"{base}/v2/issuers", headers={"Authorization": "Bearer expired0000000000000000000000"},
-                          timeout=TIMEOUT)
+    answer = requests.get(
+        f"{base}/v2/issuers", headers={"Authorization": "Bearer expired0000000000000000000000"}, timeout=TIMEOUT
+    )
     yield f"401: GET /v2/issuers with an unknown token -> {shown(answer)}"
     _expect(run.server.call("GET", "/v2/issuers"), 200, "issuer list")  # the check's token, renewed if need be
-    answer = requests.get(f"{base}/v2/issuers", timeout=TIMEOUT,
-                          headers={"Authorization": f"Bearer {run.server.token}",
-                                   "Cookie": "access_token=expired0000000000000000000000"})
+    answer = requests.get(
+        f"{base}/v2/issuers",
+        timeout=TIMEOUT,
+        headers={"Authorization": f"Bearer {run.server.token}", "Cookie": "access_token=expired0000000000000000000000"},
+    )
     yield f"cookie wins: GET /v2/issuers with a valid Bearer header and a stale access_token cookie -> {shown(answer)}"
-    answer = requests.post(f"{base}/o/token", data=token_form(config.username, config.password, "rw:issuer r:unknown"),
-                           headers={"Accept": "application/json"}, timeout=TIMEOUT)
+    answer = requests.post(
+        f"{base}/o/token",
+        data=token_form(config.username, config.password, "rw:issuer r:unknown"),
+        headers={"Accept": "application/json"},
+        timeout=TIMEOUT,
+    )
     yield f"scope: POST /o/token asking 'rw:issuer r:unknown' -> {answer.status_code} scope {answer.json().get('scope')!r}"
 
 
@@ -458,9 +520,11 @@ def record_lists(run: Run) -> Iterator[str]:
     server, issuer = run.server, run.server.issuers()[0]
     answer = server.call("GET", "/v2/assertions/changed", params={"since": "1970-01-01T00:00:00+00:00"})
     page = answer.json()
-    yield (f"changed: GET /v2/assertions/changed?since=1970-01-01T00:00:00+00:00 -> {answer.status_code}, "
-           f"{len(page['result'])} a page, pagination {_hidden_cursor(page.get('pagination'))}, "
-           f"timestamp {page.get('timestamp')!r}, keys {sorted(page)}")
+    yield (
+        f"changed: GET /v2/assertions/changed?since=1970-01-01T00:00:00+00:00 -> {answer.status_code}, "
+        f"{len(page['result'])} a page, pagination {_hidden_cursor(page.get('pagination'))}, "
+        f"timestamp {page.get('timestamp')!r}, keys {sorted(page)}"
+    )
     yield f"changed order: {_changed_order(server, run.setup['to_revoke'])}"
     answer = server.call("GET", "/v2/assertions/changed", params={"since": "1970-01-01T00:00:00+00:00", "num": "7"})
     yield f"changed num=7: {answer.status_code}, {len(answer.json().get('result', []))} results"
@@ -470,7 +534,13 @@ def record_lists(run: Run) -> Iterator[str]:
     yield f"changed since with '+' not encoded -> {shown(answer)}"
     answer = server.call("GET", f"/v2/issuers/{issuer}/assertions")
     created = [a["createdAt"] for a in _result(answer)]
-    order = "oldest first" if created == sorted(created) else "newest first" if created == sorted(created)[::-1] else "mixed"
+    order = (
+        "oldest first"
+        if created == sorted(created)
+        else "newest first"
+        if created == sorted(created)[::-1]
+        else "mixed"
+    )
     yield f"issuer list without num: {len(created)} results, {order}, Link {answer.headers.get('Link')!r}"
     answer = server.call("GET", f"/v2/issuers/{issuer}/assertions", params={"num": "2", "include_revoked": "true"})
     created = [a["createdAt"] for a in _result(answer)]
@@ -478,8 +548,11 @@ def record_lists(run: Run) -> Iterator[str]:
 
 
 def _hidden_cursor(pagination: object) -> object:
-    return {k: (v.split("?")[0] + "?cursor=...&..." if isinstance(v, str) else v)
-            for k, v in pagination.items()} if isinstance(pagination, dict) else pagination
+    return (
+        {k: (v.split("?")[0] + "?cursor=...&..." if isinstance(v, str) else v) for k, v in pagination.items()}
+        if isinstance(pagination, dict)
+        else pagination
+    )
 
 
 def _changed_order(server: Server, revoked: str) -> str:
@@ -491,9 +564,11 @@ def _changed_order(server: Server, revoked: str) -> str:
         created.update((a["entityId"], a["createdAt"]) for a in page["result"])
         url = page["pagination"]["nextResults"] if page["pagination"]["hasNext"] else ""
     by_creation = sorted(ids, key=lambda entity: created[entity])
-    return (f"{len(ids)} assertions; in creation order: {ids == by_creation}; the assertion created before this "
-            f"run's sync assertions and revoked after them is at position {ids.index(revoked) + 1} "
-            f"(by creation: {by_creation.index(revoked) + 1})")
+    return (
+        f"{len(ids)} assertions; in creation order: {ids == by_creation}; the assertion created before this "
+        f"run's sync assertions and revoked after them is at position {ids.index(revoked) + 1} "
+        f"(by creation: {by_creation.index(revoked) + 1})"
+    )
 
 
 def record_awards(run: Run) -> Iterator[str]:
@@ -501,8 +576,10 @@ def record_awards(run: Run) -> Iterator[str]:
     email = run.config.address("record", run.config.refused_domain)
     answer = server.issue(badgeclass, email, run.now() - timedelta(hours=1), notify=True)
     held = server.recipient_assertions(badgeclass, email)
-    yield (f"500 after save: POST /v2/badgeclasses/{{id}}/assertions notify=true, mail refused -> "
-           f"{shown(answer, 120)}; then the server holds {len(held)} assertion(s) for that recipient")
+    yield (
+        f"500 after save: POST /v2/badgeclasses/{{id}}/assertions notify=true, mail refused -> "
+        f"{shown(answer, 120)}; then the server holds {len(held)} assertion(s) for that recipient"
+    )
     answer = server.issue(badgeclass, run.config.address("shape"), run.now() - timedelta(hours=1))
     yield f"201: POST assertion -> {answer.status_code}, result[0] keys {sorted(_result(answer)[0])}"
     answer = server.call("POST", f"/v2/badgeclasses/{badgeclass}/assertions", json={"issuedOn": "2026-01-01"})
@@ -511,8 +588,10 @@ def record_awards(run: Run) -> Iterator[str]:
     yield f"issuedOn 5 s ahead of the server's clock -> {shown(answer)}"
     naive = (run.now() - timedelta(hours=1)).replace(tzinfo=None)
     answer = server.issue(badgeclass, run.config.address("naive"), naive)
-    yield (f"issuedOn without offset {naive.isoformat()} -> {answer.status_code}, stored as "
-           f"{_result(answer)[0]['issuedOn'] if answer.status_code == 201 else '-'}")
+    yield (
+        f"issuedOn without offset {naive.isoformat()} -> {answer.status_code}, stored as "
+        f"{_result(answer)[0]['issuedOn'] if answer.status_code == 201 else '-'}"
+    )
     answer = server.call("GET", f"/v2/badgeclasses/{badgeclass}")
     yield f"badge class: GET /v2/badgeclasses/{{id}} -> {answer.status_code}, keys {sorted(_result(answer)[0])}"
     for path in (f"/v2/issuers/{run.config.other_issuer}/assertions?num=1", f"/v2/issuers/{run.config.other_issuer}"):
@@ -528,8 +607,11 @@ def record(run: Run) -> Iterator[str]:
 
 
 CHECKS: list[tuple[str, Callable[[Run], str]]] = [
-    ("backfill", check_backfill), ("sync", check_sync), ("award", check_award),
-    ("lost-answer", check_lost_answer), ("renewal", check_renewal),
+    ("backfill", check_backfill),
+    ("sync", check_sync),
+    ("award", check_award),
+    ("lost-answer", check_lost_answer),
+    ("renewal", check_renewal),
 ]
 
 
@@ -548,9 +630,13 @@ def run_checks(run: Run) -> str | None:
 def main() -> int:
     config = Config.from_env()
     with LrsProcess() as lrs, tempfile.TemporaryDirectory(prefix="badgr-interop-") as state:
-        run = Run(config, Server(config.base, config.username, config.password),
-                  Server(config.base, config.learner_username, config.learner_password), Lrs(lrs),
-                  Connector(config, lrs, Path(state)))
+        run = Run(
+            config,
+            Server(config.base, config.username, config.password),
+            Server(config.base, config.learner_username, config.learner_password),
+            Lrs(lrs),
+            Connector(config, lrs, Path(state)),
+        )
         print(f"badgr interop {config.run}: server {config.base}, LRS {lrs.endpoint}", flush=True)
         prepare(run)
         failed = run_checks(run)

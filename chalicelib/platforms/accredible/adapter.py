@@ -21,8 +21,17 @@ from ...errors import InputError
 from ...events import Credential, CredentialEvent, Interaction, Kind, Learner, Skipped
 from ...jsonshape import object_in
 from ...timeutil import optional_time, parse_time, xapi_timestamp
-from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, id_text, missing,
-                      optional_iri, require_object)
+from ..common import (
+    Adapter,
+    ParseResult,
+    absolute_iri,
+    email_address,
+    first_text,
+    id_text,
+    missing,
+    optional_iri,
+    require_object,
+)
 
 PLATFORM = "accredible"  # its name in the registry, in statement ids and queue messages
 
@@ -58,7 +67,7 @@ class AccredibleAdapter(Adapter):
         return [self._credential(doc, "")]
 
     def _credential(self, raw: Any, path: str) -> CredentialEvent:
-        at = (lambda field: f"{path}.{field}" if path else field)
+        at = lambda field: f"{path}.{field}" if path else field
         item = require_object(raw, path)
         group = object_in(item, "group")
         group_id = id_text(group.get("id")) or id_text(item.get("group_id")) or missing(at("group.id"))
@@ -67,8 +76,9 @@ class AccredibleAdapter(Adapter):
         meta_data = item.get("recipient_meta_data") if flat else recipient.get("meta_data")
         meta = meta_data if isinstance(meta_data, dict) else {}
         email_field = at("recipient_email") if flat else at("recipient.email")
-        email = email_address(item.get("recipient_email") if flat else recipient.get("email"), email_field) \
-            or missing(email_field)
+        email = email_address(item.get("recipient_email") if flat else recipient.get("email"), email_field) or missing(
+            email_field
+        )
         credential = Credential(
             id=id_text(item.get("id")) or missing(at("id")),
             assertion_url=optional_iri(item.get("url"), at("url")),
@@ -83,10 +93,16 @@ class AccredibleAdapter(Adapter):
         # The recipient's own id on Accredible (a number in v1, text in GET /v1/credentials/{id}):
         # what the directory's accredible_id column holds.
         recipient_id = id_text(item.get("recipient_id") if flat else recipient.get("id"))
-        learner = Learner(name=name, email=email, earner_id=first_text(meta.get("employee_id")),
-                          platform_user_id=recipient_id)
-        return CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=learner,
-                               credential=credential, occurred_at=credential.issued_at)
+        learner = Learner(
+            name=name, email=email, earner_id=first_text(meta.get("employee_id")), platform_user_id=recipient_id
+        )
+        return CredentialEvent(
+            platform=PLATFORM,
+            kind=Kind.ISSUED,
+            learner=learner,
+            credential=credential,
+            occurred_at=credential.issued_at,
+        )
 
     def _analytics(self, raw: Any, path: str) -> CredentialEvent | Skipped:
         row = require_object(raw, path)
@@ -98,8 +114,10 @@ class AccredibleAdapter(Adapter):
         if isinstance(embedded, dict) and embedded.get("found") is False:
             return Skipped(platform=PLATFORM, rule=DELETED_RULE)
         if not isinstance(embedded, dict) or "recipient" not in embedded and "recipient_email" not in embedded:
-            raise InputError(f"{path}.credential", "missing: an analytics row needs its credential embedded "
-                                                   "(GET /v1/credentials/{id}; the pull does it)")
+            raise InputError(
+                f"{path}.credential",
+                "missing: an analytics row needs its credential embedded (GET /v1/credentials/{id}; the pull does it)",
+            )
         event_ = self._credential(embedded, f"{path}.credential")
         url = event_.credential.assertion_url or missing(f"{path}.credential.url")
         absolute_iri(url, f"{path}.credential.url")
@@ -107,8 +125,7 @@ class AccredibleAdapter(Adapter):
         kind, channel, by_guest = mapped
         # Deterministic: the API gives rows no id, so one is made of what identifies the row.
         interaction_id = f"{event_.credential.id}|{event}|{xapi_timestamp(occurred)}"
-        interaction = Interaction(id=interaction_id, channel=channel, by_guest=by_guest,
-                                  platform_home=_home(url))
+        interaction = Interaction(id=interaction_id, channel=channel, by_guest=by_guest, platform_home=_home(url))
         return event_.model_copy(update={"kind": kind, "occurred_at": occurred, "interaction": interaction})
 
 

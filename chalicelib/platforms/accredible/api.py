@@ -49,8 +49,13 @@ class Pacer:
     wait() reserves the next token and sleeps until it is due (outside the lock, so concurrent
     callers queue up in order instead of all waking at once)."""
 
-    def __init__(self, rate: float, burst: int = 1, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a pacer needs a positive rate and a burst of at least 1")
         self.rate = float(rate)
@@ -136,16 +141,21 @@ class AccredibleClient(TokenClient):
     def create_credential(self, credential: dict) -> dict:
         """POST /v1/credentials with {"credential": ...}; the created credential object."""
         # Accredible creates a new credential per call: never repeat one that may have gone through.
-        response = self._send("POST", f"{self.base}/v1/credentials", "Accredible create credential",
-                              headers=self._headers(), json={"credential": credential}, idempotent=False)
+        response = self._send(
+            "POST",
+            f"{self.base}/v1/credentials",
+            "Accredible create credential",
+            headers=self._headers(),
+            json={"credential": credential},
+            idempotent=False,
+        )
         self._check_auth(response)
         if 400 <= response.status_code < 500:
             raise PlatformRefused(
                 f"Accredible refused the credential (HTTP {response.status_code}): {_errors(response)}"
             )
         if response.status_code not in (200, 201):  # the credential may exist: the ledger keeps the claim
-            raise ConnectorError(f"Accredible answered {response.status_code} to create credential: "
-                                 "check the platform")
+            raise ConnectorError(f"Accredible answered {response.status_code} to create credential: check the platform")
         created = json_object(response, "Accredible create credential").get("credential")
         if not isinstance(created, dict) or created.get("id") in (None, ""):
             raise ConnectorError("Accredible answered create credential without the credential: check the platform")
@@ -166,8 +176,9 @@ class AccredibleClient(TokenClient):
             raise ConnectorError("Accredible answered a credential search without a credentials list")
         return answer
 
-    def analytics(self, *, page: int, page_size: int, start_date: str | None = None,
-                  end_date: str | None = None) -> dict:
+    def analytics(
+        self, *, page: int, page_size: int, start_date: str | None = None, end_date: str | None = None
+    ) -> dict:
         """GET /v1/analytics (the organisation's credential analytics events); the answer, checked
         to hold an `analytics` list ({"analytics": [{"credential": {"id", "license_id"}, "event",
         "created_at"}], "meta": {"current_page", "next_page", ...}})."""
@@ -183,8 +194,9 @@ class AccredibleClient(TokenClient):
 
     def credential(self, credential_id: str) -> dict | None:
         """GET /v1/credentials/{id}: the credential object, or None when Accredible has none (404)."""
-        segment = path_segment(credential_id, lambda shown: InputError("credential.id",
-                                                                      f"not a usable Accredible id: {shown}"))
+        segment = path_segment(
+            credential_id, lambda shown: InputError("credential.id", f"not a usable Accredible id: {shown}")
+        )
         url = f"{self.base}/v1/credentials/{segment}"
         what = f"credential {shown_id(str(credential_id))}"
         answer = self._read("GET", url, what, missing_ok=True)

@@ -26,14 +26,21 @@ class AccredibleAwards:
     def __init__(self, client: AccredibleClient) -> None:
         self.client = client
 
-    def award(self, credential_id: str, recipient: Recipient, issued_at: datetime,
-              evidence_url: str | None = None, credential_name: str | None = None) -> AwardResult:
+    def award(
+        self,
+        credential_id: str,
+        recipient: Recipient,
+        issued_at: datetime,
+        evidence_url: str | None = None,
+        credential_name: str | None = None,
+    ) -> AwardResult:
         # No duplicate check: Accredible would create a second credential; the ledger prevents it.
         with rejections():
             body = accredible_credential(credential_id, recipient, issued_at, evidence_url)
             created = self.client.create_credential(body)
-        return AwardResult(vendor_id=str(created["id"]), already_awarded=False, response=created,
-                           issued_document=created)
+        return AwardResult(
+            vendor_id=str(created["id"]), already_awarded=False, response=created, issued_document=created
+        )
 
 
 def accredible_credential(group_id: str, recipient: Recipient, issued_at: datetime, evidence_url: str | None) -> dict:

@@ -45,18 +45,20 @@ def credential(cells: dict[str, str]) -> dict:
     checked(cells, COLUMNS, IDENTIFIERS, iris=("Credential URL",))
     employee = cells.get("Employee ID")
     name = cells.get("Credential Name") or cells.get("Group Name")
-    return present({
-        "id": cells.get("Credential ID"),
-        "name": name,
-        "description": cells.get("Description"),
-        "issued_on": export_time(cells.get("Issued On")),
-        "expired_on": export_time(cells.get("Expires On")),
-        "url": cells.get("Credential URL"),
-        "group_id": cells.get("Group ID"),
-        "recipient_name": cells.get("Recipient Name"),
-        "recipient_email": cells.get("Recipient Email"),
-        "recipient_meta_data": {"employee_id": employee} if employee else {},
-    })
+    return present(
+        {
+            "id": cells.get("Credential ID"),
+            "name": name,
+            "description": cells.get("Description"),
+            "issued_on": export_time(cells.get("Issued On")),
+            "expired_on": export_time(cells.get("Expires On")),
+            "url": cells.get("Credential URL"),
+            "group_id": cells.get("Group ID"),
+            "recipient_name": cells.get("Recipient Name"),
+            "recipient_email": cells.get("Recipient Email"),
+            "recipient_meta_data": {"employee_id": employee} if employee else {},
+        }
+    )
 
 
 LAYOUT = ExportLayout("Accredible credential export", COLUMNS, credential)

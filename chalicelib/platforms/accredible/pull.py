@@ -68,8 +68,7 @@ KNOWN_LIMIT = 500  # entries kept per stream; past it, records are sent again (s
 CURSOR_VERSION = 1
 SORT = {"id": "asc"}
 # What the adapter reads of an embedded credential (GET /v1/credentials/{id} answers much more).
-CREDENTIAL_FIELDS = ("id", "name", "description", "issued_on", "expired_on", "url", "group_id", "group_name",
-                     "group")
+CREDENTIAL_FIELDS = ("id", "name", "description", "issued_on", "expired_on", "url", "group_id", "group_name", "group")
 
 
 @dataclass
@@ -123,9 +122,16 @@ class State:
     analytics: Stream = field(default_factory=Stream)
 
     def encode(self) -> str:
-        fields = {"v": CURSOR_VERSION, "phase": self.phase, "started": _text(self.started),
-                  "since": _text(self.since), "end": self.end, "total": self.total,
-                  "credentials": self.credentials.encode(), "analytics": self.analytics.encode()}
+        fields = {
+            "v": CURSOR_VERSION,
+            "phase": self.phase,
+            "started": _text(self.started),
+            "since": _text(self.since),
+            "end": self.end,
+            "total": self.total,
+            "credentials": self.credentials.encode(),
+            "analytics": self.analytics.encode(),
+        }
         return json.dumps(fields, separators=(",", ":"), sort_keys=True)
 
     @classmethod
@@ -138,9 +144,15 @@ class State:
         total, end = fields.get("total"), fields.get("end")
         if total is not None and not isinstance(total, int) or end is not None and not isinstance(end, str):
             raise ValueError("total/end")
-        return cls(phase=fields["phase"], started=_time(fields.get("started")), since=_time(fields.get("since")),
-                   end=end, total=total, credentials=Stream.decode(fields.get("credentials")),
-                   analytics=Stream.decode(fields.get("analytics")))
+        return cls(
+            phase=fields["phase"],
+            started=_time(fields.get("started")),
+            since=_time(fields.get("since")),
+            end=end,
+            total=total,
+            credentials=Stream.decode(fields.get("credentials")),
+            analytics=Stream.decode(fields.get("analytics")),
+        )
 
     def next_sync(self) -> State:
         """Where the next sync starts once this pass has delivered everything."""
@@ -150,9 +162,13 @@ class State:
 
 
 class AccrediblePuller:
-    def __init__(self, client: AccredibleClient, page_size: int = PAGE_SIZE,
-                 analytics_page_size: int = ANALYTICS_PAGE_SIZE,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        client: AccredibleClient,
+        page_size: int = PAGE_SIZE,
+        analytics_page_size: int = ANALYTICS_PAGE_SIZE,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.client = client
         self.page_size = page_size
         self.analytics_page_size = analytics_page_size
@@ -207,14 +223,26 @@ class AccrediblePuller:
             kept = [r for r in records if _fresh(stream, state, _credential_entry(r), mode)]
             done = next_cursor is None or not records
             stream.page = None if done else next_cursor
-            if isinstance(meta.get("count"), int) and not isinstance(meta.get("count"), bool) and mode == "backfill" \
-                    and state.since is None:
+            if (
+                isinstance(meta.get("count"), int)
+                and not isinstance(meta.get("count"), bool)
+                and mode == "backfill"
+                and state.since is None
+            ):
                 state.total = meta["count"]
             if done:
                 state.phase, state.analytics.page = "analytics", None
-            yield from fitted(Page(document={"credentials": kept, "meta": meta}, records=len(kept),
-                                   resume=state.encode(), total=state.total, answered=len(records)),
-                              "credentials", here)
+            yield from fitted(
+                Page(
+                    document={"credentials": kept, "meta": meta},
+                    records=len(kept),
+                    resume=state.encode(),
+                    total=state.total,
+                    answered=len(records),
+                ),
+                "credentials",
+                here,
+            )
             if done:
                 return
             cursor = next_cursor
@@ -227,8 +255,9 @@ class AccrediblePuller:
         number = stream.page if isinstance(stream.page, int) and stream.page > 0 else 1
         while True:
             here = state.encode()
-            answer = self.client.analytics(page=number, page_size=self.analytics_page_size, start_date=start,
-                                           end_date=state.end)
+            answer = self.client.analytics(
+                page=number, page_size=self.analytics_page_size, start_date=start, end_date=state.end
+            )
             rows = answer["analytics"]
             meta = object_in(answer, "meta")
             kept = [r for r in rows if _fresh(stream, state, _analytics_entry(r), mode)]
@@ -242,13 +271,17 @@ class AccrediblePuller:
                 total = None
             if following is not None and rows:  # not done
                 stream.page = following
-                yield from fitted(Page(document=document, records=len(kept), resume=state.encode(), total=total,
-                                       answered=len(rows)), "analytics", here)
+                yield from fitted(
+                    Page(document=document, records=len(kept), resume=state.encode(), total=total, answered=len(rows)),
+                    "analytics",
+                    here,
+                )
                 number = following
                 continue
             resume = state.next_sync().encode() if mode == "sync" else None  # a backfill starts over
-            yield from fitted(Page(document=document, records=len(kept), resume=resume, last=True, total=total),
-                              "analytics", here)
+            yield from fitted(
+                Page(document=document, records=len(kept), resume=resume, last=True, total=total), "analytics", here
+            )
             return
 
     def _embedded(self, row: Any, credentials: dict[str, dict | None]) -> Any:
@@ -271,8 +304,13 @@ class AccrediblePuller:
         if events:
             unknown = {name: n for name, n in events.items() if name not in IGNORED_EVENTS}
             ignored = {name: n for name, n in events.items() if name in IGNORED_EVENTS}
-            log("accredible_analytics_skipped", page=page, skipped=sum(events.values()), unknown=unknown,
-                ignored=ignored)
+            log(
+                "accredible_analytics_skipped",
+                page=page,
+                skipped=sum(events.values()),
+                unknown=unknown,
+                ignored=ignored,
+            )
 
 
 def _mapped(row: Any) -> bool:
@@ -344,8 +382,11 @@ def _cut(credential: dict) -> dict:
     recipient = credential.get("recipient")
     if isinstance(recipient, dict):
         meta = object_in(recipient, "meta_data")
-        cut["recipient"] = {"name": recipient.get("name"), "email": recipient.get("email"),
-                            "meta_data": {"employee_id": meta["employee_id"]} if "employee_id" in meta else {}}
+        cut["recipient"] = {
+            "name": recipient.get("name"),
+            "email": recipient.get("email"),
+            "meta_data": {"employee_id": meta["employee_id"]} if "employee_id" in meta else {},
+        }
     return cut
 
 

@@ -14,9 +14,20 @@ from typing import Any
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Kind, Learner
 from ...timeutil import optional_time
+
 # Badgr's badge class carries Open Badges' tags and alignments (as `alignments`): read them alike.
-from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, identifier, missing,
-                      optional_iri, require_object, tag_and_alignment_names)
+from ..common import (
+    Adapter,
+    ParseResult,
+    absolute_iri,
+    email_address,
+    first_text,
+    identifier,
+    missing,
+    optional_iri,
+    require_object,
+    tag_and_alignment_names,
+)
 
 PLATFORM = "badgr"  # its name in the registry, in statement ids and queue messages
 # An assertion's `acceptance` as an event of its own; "Unaccepted" is the issued state itself.
@@ -31,7 +42,7 @@ class BadgrAdapter(Adapter):
         return self._assertion(doc, "")
 
     def _assertion(self, raw: Any, path: str) -> ParseResult:
-        at = (lambda field: f"{path}.{field}" if path else field)
+        at = lambda field: f"{path}.{field}" if path else field
         assertion = require_object(raw, path)
         entity_id = first_text(assertion.get("entityId")) or missing(at("entityId"))
         badgeclass = assertion.get("badgeclass")
@@ -40,7 +51,10 @@ class BadgrAdapter(Adapter):
         credential = Credential(
             id=entity_id,
             assertion_url=optional_iri(assertion.get("openBadgeId"), at("openBadgeId")),
-            template_id=first_text(badgeclass.get("entityId"), assertion.get("badgeclass") if isinstance(assertion.get("badgeclass"), str) else None),
+            template_id=first_text(
+                badgeclass.get("entityId"),
+                assertion.get("badgeclass") if isinstance(assertion.get("badgeclass"), str) else None,
+            ),
             template_iri=absolute_iri(
                 first_text(assertion.get("badgeclassOpenBadgeId"), badgeclass.get("openBadgeId"))
                 or missing(at("badgeclassOpenBadgeId")),
@@ -53,12 +67,24 @@ class BadgrAdapter(Adapter):
             issued_at=optional_time(assertion.get("issuedOn"), at("issuedOn")),
             expires_at=optional_time(assertion.get("expires"), at("expires")),
         )
-        issued = CredentialEvent(platform=PLATFORM, kind=Kind.ISSUED, learner=_recipient(assertion, at),
-                                 credential=credential, occurred_at=credential.issued_at)
+        issued = CredentialEvent(
+            platform=PLATFORM,
+            kind=Kind.ISSUED,
+            learner=_recipient(assertion, at),
+            credential=credential,
+            occurred_at=credential.issued_at,
+        )
         events: ParseResult = [issued]
         if assertion.get("revoked") is True:
-            events.append(issued.model_copy(update={"kind": Kind.REVOKED, "occurred_at": None,
-                                                    "reason": first_text(assertion.get("revocationReason"))}))
+            events.append(
+                issued.model_copy(
+                    update={
+                        "kind": Kind.REVOKED,
+                        "occurred_at": None,
+                        "reason": first_text(assertion.get("revocationReason")),
+                    }
+                )
+            )
         acceptance = ACCEPTANCE_KINDS.get(first_text(assertion.get("acceptance")) or "")
         if acceptance is not None:
             events.append(issued.model_copy(update={"kind": acceptance, "occurred_at": None}))

@@ -86,8 +86,10 @@ class BadgrNotFound(PlatformRefused):
 
     @classmethod
     def of(cls, entity: str, response: requests.Response) -> BadgrNotFound:
-        return cls(f"Canvas Credentials shows no {entity} to BADGR_USERNAME (HTTP 404: {_description(response)}): "
-                   "it is another account's, deleted, or in another region than BADGR_API_BASE")
+        return cls(
+            f"Canvas Credentials shows no {entity} to BADGR_USERNAME (HTTP 404: {_description(response)}): "
+            "it is another account's, deleted, or in another region than BADGR_API_BASE"
+        )
 
 
 class BadgrIssuedOnRefused(PlatformRefused):
@@ -126,8 +128,13 @@ class BadgrClient(RetryingClient):
     def from_settings(cls, settings: Settings) -> BadgrClient:
         """The registry has checked that BADGR_USERNAME and BADGR_PASSWORD are set."""
         password = current_secret(settings, "badgr_password")
-        return cls(settings.badgr_api_base, str(settings.badgr_username), password, notify=settings.badgr_notify,
-                   retry=cls.policy_from(settings))
+        return cls(
+            settings.badgr_api_base,
+            str(settings.badgr_username),
+            password,
+            notify=settings.badgr_notify,
+            retry=cls.policy_from(settings),
+        )
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -144,12 +151,14 @@ class BadgrClient(RetryingClient):
                 f"Canvas Credentials refused the assertion (HTTP {response.status_code}): {_description(response)}"
             )
         if response.status_code not in (200, 201):  # the award may exist: the ledger keeps the claim
-            raise ConnectorError(f"Canvas Credentials answered {response.status_code} to issue assertion: "
-                                 "check the platform")
+            raise ConnectorError(
+                f"Canvas Credentials answered {response.status_code} to issue assertion: check the platform"
+            )
         result = json_object(response, "Canvas Credentials issue assertion").get("result")
         if not isinstance(result, list) or not result or not isinstance(result[0], dict):
-            raise ConnectorError("Canvas Credentials answered issue assertion without the assertion: "
-                                 "check the platform")
+            raise ConnectorError(
+                "Canvas Credentials answered issue assertion without the assertion: check the platform"
+            )
         return result[0]
 
     def issuer_ids(self) -> list[str]:
@@ -160,8 +169,9 @@ class BadgrClient(RetryingClient):
             raise ConnectorError("Canvas Credentials answered an issuer without an entityId: check the platform")
         return ids
 
-    def assertion_pages(self, issuer_id: str, resume: str | None = None,
-                        num: int = MAX_PAGE) -> Iterator[tuple[dict, str | None]]:
+    def assertion_pages(
+        self, issuer_id: str, resume: str | None = None, num: int = MAX_PAGE
+    ) -> Iterator[tuple[dict, str | None]]:
         """(page envelope, the next page's URL or None) of one issuer's assertions, in the order
         the server lists them (no order is documented), from `resume` (a next link given
         earlier) or the first page. Expired and revoked assertions are only listed when asked
@@ -180,8 +190,7 @@ class BadgrClient(RetryingClient):
         pages = self._linked_pages(url, params, "badge class assertions", f"badge class {shown_id(badgeclass_id)}")
         return [item for page, _ in pages for item in page["result"] if isinstance(item, dict)]
 
-    def _linked_pages(self, url: str, params: dict | None, what: str,
-                      entity: str) -> Iterator[tuple[dict, str | None]]:
+    def _linked_pages(self, url: str, params: dict | None, what: str, entity: str) -> Iterator[tuple[dict, str | None]]:
         """Pages chained by `Link: <url>; rel="next"`."""
         seen: set[str] = set()
         next_url: str | None = url
@@ -216,8 +225,9 @@ class BadgrClient(RetryingClient):
             # Older servers fill nextResults on the last page too: hasNext decides.
             if pagination.get("hasNext") is True:
                 if not pagination.get("nextResults"):
-                    raise ConnectorError("Canvas Credentials' changed feed says hasNext without nextResults: "
-                                         "check the platform")
+                    raise ConnectorError(
+                        "Canvas Credentials' changed feed says hasNext without nextResults: check the platform"
+                    )
                 next_url = self._next(url, str(pagination["nextResults"]), seen)
             yield page, next_url
             url, params = next_url, None
@@ -267,8 +277,9 @@ class BadgrClient(RetryingClient):
         if response.status_code == 404:
             raise BadgrNotFound.of(entity or what, response)
         if response.status_code != 200:
-            raise PlatformRefused(f"Canvas Credentials answered {response.status_code} for {what}: "
-                                  f"{_description(response)}")
+            raise PlatformRefused(
+                f"Canvas Credentials answered {response.status_code} for {what}: {_description(response)}"
+            )
         return response
 
     def _get_json(self, url: str, what: str, params: dict | None = None, entity: str | None = None) -> dict:
@@ -281,8 +292,7 @@ class BadgrClient(RetryingClient):
         response = self._send(method, url, f"Canvas Credentials {what}", headers=_auth(token), **kwargs)
         if response.status_code == 401:  # expired or revoked before our clock said so: renew once
             self._forget(token)
-            response = self._send(method, url, f"Canvas Credentials {what}", headers=_auth(self._bearer()),
-                                  **kwargs)
+            response = self._send(method, url, f"Canvas Credentials {what}", headers=_auth(self._bearer()), **kwargs)
         if response.status_code == 401:
             raise BadgrAuthError(
                 f"Canvas Credentials at {host_of(self.base)} refused a fresh token (HTTP 401) for {what}: "
@@ -340,9 +350,17 @@ class BadgrClient(RetryingClient):
 
     def _grant(self, form: dict, what: str, policy: RetryPolicy | None = None) -> dict:
         """The token answer; _GrantRefused when the grant itself was refused."""
-        response = send(self.session, "POST", f"{self.base}/o/token", policy=policy or self.retry, sleep=self.sleep,
-                        what=f"Canvas Credentials {what}", timeout=self.timeout, data=form,
-                        headers={"Accept": "application/json"})
+        response = send(
+            self.session,
+            "POST",
+            f"{self.base}/o/token",
+            policy=policy or self.retry,
+            sleep=self.sleep,
+            what=f"Canvas Credentials {what}",
+            timeout=self.timeout,
+            data=form,
+            headers={"Accept": "application/json"},
+        )
         if response.status_code in REFUSED_GRANT:
             raise _GrantRefused(_oauth_error(response))
         if response.status_code != 200:  # 404/405: not a Badgr token endpoint
@@ -352,8 +370,9 @@ class BadgrClient(RetryingClient):
             )
         answer = json_object(response, f"Canvas Credentials {what}")
         if not answer.get("access_token"):
-            raise BadgrAuthError(f"Canvas Credentials answered the {what} without an access token: "
-                                 "check BADGR_API_BASE")
+            raise BadgrAuthError(
+                f"Canvas Credentials answered the {what} without an access token: check BADGR_API_BASE"
+            )
         return answer
 
 

@@ -40,21 +40,34 @@ class BadgrAwards:
     def __init__(self, client: BadgrClient) -> None:
         self.client = client
 
-    def award(self, credential_id: str, recipient: Recipient, issued_at: datetime,
-              evidence_url: str | None = None, credential_name: str | None = None) -> AwardResult:
+    def award(
+        self,
+        credential_id: str,
+        recipient: Recipient,
+        issued_at: datetime,
+        evidence_url: str | None = None,
+        credential_name: str | None = None,
+    ) -> AwardResult:
         # No duplicate check: Badgr would accept a second assertion; the ledger prevents it.
         sent = issued_on(issued_at, self.client.platform_now())
         with rejections():
             try:
                 assertion = self._issue(credential_id, recipient, sent, evidence_url)
             except BadgrIssuedOnRefused:  # its clock behind ours by less than its Date shows
-                assertion = self._issue(credential_id, recipient, sent - timedelta(seconds=DATE_RESOLUTION),
-                                        evidence_url)
+                assertion = self._issue(
+                    credential_id, recipient, sent - timedelta(seconds=DATE_RESOLUTION), evidence_url
+                )
         if not assertion.get("entityId"):
-            raise ConnectorError("Canvas Credentials answered the award without an assertion entityId: check the platform")
+            raise ConnectorError(
+                "Canvas Credentials answered the award without an assertion entityId: check the platform"
+            )
         response = _with_plaintext_identity(assertion, recipient.email)
-        return AwardResult(vendor_id=str(assertion["entityId"]), already_awarded=False, response=response,
-                           issued_document=_with_badgeclass(response, credential_id, credential_name))
+        return AwardResult(
+            vendor_id=str(assertion["entityId"]),
+            already_awarded=False,
+            response=response,
+            issued_document=_with_badgeclass(response, credential_id, credential_name),
+        )
 
     def _issue(self, badgeclass_id: str, recipient: Recipient, sent: datetime, evidence_url: str | None) -> dict:
         """The assertion made with issuedOn `sent`, read back when the answer was lost."""
@@ -75,8 +88,12 @@ class BadgrAwards:
             log("badgr_award_unconfirmed", badgeclass=shown_id(badgeclass_id), problem=type(error).__name__)
             return None
         found = made_at(listed, issued_at)
-        log("badgr_award_read_back", badgeclass=shown_id(badgeclass_id), found=found is not None,
-            vendor_id=shown_id(found.get("entityId")) if found else None)
+        log(
+            "badgr_award_read_back",
+            badgeclass=shown_id(badgeclass_id),
+            found=found is not None,
+            vendor_id=shown_id(found.get("entityId")) if found else None,
+        )
         return found
 
 
@@ -98,8 +115,9 @@ def _second(value: object) -> datetime | None:
     return moment.replace(microsecond=0) if moment else None
 
 
-def badgr_payload(recipient: Recipient, issued_at: datetime, evidence_url: str | None,
-                  notify: bool | None = None) -> dict:
+def badgr_payload(
+    recipient: Recipient, issued_at: datetime, evidence_url: str | None, notify: bool | None = None
+) -> dict:
     payload: dict = {
         # hashed: the public assertion shows a salted hash, not the learner's address.
         "recipient": {"identity": recipient.email, "type": "email", "hashed": True},

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 COLUMNS = (
     ExportColumn("Assertion ID", "entityId", aliases=("Assertion Entity ID", "Award ID", "Entity ID"), required=True),
     ExportColumn("Badge Class ID", "badgeclass.entityId", aliases=("BadgeClass ID",), required=True),
-    ExportColumn("Badge Class Name", "badgeclass.name", aliases=("Badge Name", "BadgeClass Name", "Badge"),
-                 required=True),
-    ExportColumn("Identifier", "recipient.plaintextIdentity", aliases=("Recipient Email", "Email", "Recipient"),
-                 required=True),
+    ExportColumn(
+        "Badge Class Name", "badgeclass.name", aliases=("Badge Name", "BadgeClass Name", "Badge"), required=True
+    ),
+    ExportColumn(
+        "Identifier", "recipient.plaintextIdentity", aliases=("Recipient Email", "Email", "Recipient"), required=True
+    ),
     ExportColumn("Issue Date", "issuedOn", aliases=("Issued On", "Date Issued", "Award Date")),
     ExportColumn("Expiration Date", "expires", aliases=("Expires", "Expiry Date")),
     ExportColumn("Assertion URL", "openBadgeId", aliases=("Open Badge ID", "Badge URL")),
@@ -52,20 +54,22 @@ def layout(api_base: str) -> ExportLayout:
         checked(cells, COLUMNS, IDENTIFIERS, iris=("Assertion URL", "Badge Class URL"))
         assertion_id, class_id = cells.get("Assertion ID"), cells.get("Badge Class ID")
         state = (cells.get("Acceptance") or "").strip().lower()
-        return present({
-            "entityId": assertion_id,
-            "openBadgeId": cells.get("Assertion URL") or (assertion_id and f"{public}/assertions/{assertion_id}"),
-            "badgeclassOpenBadgeId": cells.get("Badge Class URL") or (class_id and f"{public}/badges/{class_id}"),
-            "badgeclass": present({"entityId": class_id, "name": cells.get("Badge Class Name")}),
-            "recipient": present({"plaintextIdentity": cells.get("Identifier"), "type": "email"}),
-            "issuedOn": export_time(cells.get("Issue Date")),
-            "expires": export_time(cells.get("Expiration Date")),
-            "revoked": flag(cells.get("Revoked")),
-            "revocationReason": cells.get("Revocation Reason"),
-            "acceptance": (
-                "Accepted" if state == "accepted" or flag(state) else "Rejected" if state == "rejected" else None
-            ),
-        })
+        return present(
+            {
+                "entityId": assertion_id,
+                "openBadgeId": cells.get("Assertion URL") or (assertion_id and f"{public}/assertions/{assertion_id}"),
+                "badgeclassOpenBadgeId": cells.get("Badge Class URL") or (class_id and f"{public}/badges/{class_id}"),
+                "badgeclass": present({"entityId": class_id, "name": cells.get("Badge Class Name")}),
+                "recipient": present({"plaintextIdentity": cells.get("Identifier"), "type": "email"}),
+                "issuedOn": export_time(cells.get("Issue Date")),
+                "expires": export_time(cells.get("Expiration Date")),
+                "revoked": flag(cells.get("Revoked")),
+                "revocationReason": cells.get("Revocation Reason"),
+                "acceptance": (
+                    "Accepted" if state == "accepted" or flag(state) else "Rejected" if state == "rejected" else None
+                ),
+            }
+        )
 
     return ExportLayout("Canvas Credentials award export", COLUMNS, assertion)
 

@@ -100,18 +100,23 @@ class BadgrPuller:
             issuer = issuers[index]
             link = state.get("next") if state and issuer == state["issuer"] else None
             final_issuer = index == len(issuers) - 1
-            following = None if final_issuer else encode_cursor(issuer=issuers[index + 1], index=index + 1,
-                                                                next=None, since=kept_since)
+            following = (
+                None
+                if final_issuer
+                else encode_cursor(issuer=issuers[index + 1], index=index + 1, next=None, since=kept_since)
+            )
             here: str | None = encode_cursor(issuer=issuer, index=index, next=link, since=kept_since)
             order = CreationOrder()
             for page, next_url in self.client.assertion_pages(issuer, link):
                 answered = page["result"]
                 order.observe(answered)
-                done = next_url is None or (since is not None and order.newest_first
-                                            and _reaches_before(answered, since))
+                done = next_url is None or (
+                    since is not None and order.newest_first and _reaches_before(answered, since)
+                )
                 kept = [a for a in answered if _issued_since(a, since)] if since is not None else answered
-                after = following if done else encode_cursor(issuer=issuer, index=index, next=next_url,
-                                                             since=kept_since)
+                after = (
+                    following if done else encode_cursor(issuer=issuer, index=index, next=next_url, since=kept_since)
+                )
                 if kept or not done or final_issuer:  # an issuer's list ending with nothing: the next issuer
                     yield from self._emit(kept, here, after, done and final_issuer, len(answered))
                 if done:
@@ -120,14 +125,20 @@ class BadgrPuller:
 
     # -- pages ---------------------------------------------------------------------------------
 
-    def _emit(self, assertions: list, here: str | None, after: str | None, last: bool,
-              answered: int | None = None) -> Iterator[Page]:
+    def _emit(
+        self, assertions: list, here: str | None, after: str | None, last: bool, answered: int | None = None
+    ) -> Iterator[Page]:
         """The page's assertions, badge classes embedded, as one document or (too large for one
         queue message) several, all but the last resuming at `here`, the page's start. An empty
         one too: the runner queues none, and counts those announcing more. `answered`: the
         assertions the platform answered, before the `since` filter (None: all of them)."""
-        page = Page(document={"result": [self._expanded(a) for a in assertions]}, records=len(assertions),
-                    resume=after, last=last, answered=answered)
+        page = Page(
+            document={"result": [self._expanded(a) for a in assertions]},
+            records=len(assertions),
+            resume=after,
+            last=last,
+            answered=answered,
+        )
         return fitted(page, "result", here, self.max_document_bytes)
 
     def _expanded(self, assertion: object) -> object:
@@ -147,7 +158,8 @@ class BadgrPuller:
                 log("badgr_badgeclass_missing", badgeclass=shown_id(entity_id))
                 found = None
             self._badgeclasses[entity_id] = (
-                {key: found[key] for key in BADGECLASS_FIELDS if key in found} if found else None)
+                {key: found[key] for key in BADGECLASS_FIELDS if key in found} if found else None
+            )
         return self._badgeclasses[entity_id]
 
 
@@ -176,11 +188,13 @@ def decode_cursor(resume: str | None, mode: Mode) -> dict:
     expected = CURSOR_FIELDS[mode]
     ok = isinstance(state, dict) and all(
         key in expected and isinstance(value, expected[key]) and not isinstance(value, bool)
-        for key, value in state.items())
+        for key, value in state.items()
+    )
     required = "since" if mode == "sync" else "issuer"
     if not ok or required not in state:
-        raise ConnectorError(f"the stored Canvas Credentials {mode} cursor is not one this connector wrote: "
-                             f"{shown_id(resume)}")
+        raise ConnectorError(
+            f"the stored Canvas Credentials {mode} cursor is not one this connector wrote: {shown_id(resume)}"
+        )
     if "since" in state:
         _aware(state["since"])
     return state

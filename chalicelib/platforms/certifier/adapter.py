@@ -8,8 +8,9 @@ and the webhooks never count one fact twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -20,7 +21,14 @@ from ...jsonshape import object_in
 from ...settings import Settings
 from ...timeutil import optional_time, parse_time
 from ..common import (
-    Adapter, ParseResult, VendorModel, absolute_iri, email_address, first_text, parse_model, require_object,
+    Adapter,
+    ParseResult,
+    VendorModel,
+    absolute_iri,
+    email_address,
+    first_text,
+    parse_model,
+    require_object,
 )
 
 PLATFORM = "certifier"  # its name in the registry, in statement ids and queue messages
@@ -87,7 +95,7 @@ class CertifierInteraction(VendorModel):
 
 class CertifierAdapter(Adapter):
     @classmethod
-    def from_settings(cls, settings: Settings) -> "CertifierAdapter":
+    def from_settings(cls, settings: Settings) -> CertifierAdapter:
         return cls(settings)
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -208,7 +216,8 @@ class CertifierAdapter(Adapter):
             assertion_url=absolute_iri(self.public_base + credential.publicId, "data.credential.publicId"),
             template_id=group_id,
             template_iri=absolute_iri(
-                self.group_base + group_id, "data.credential.groupId" if credential.groupId else "data.credential.group.id"
+                self.group_base + group_id,
+                "data.credential.groupId" if credential.groupId else "data.credential.group.id",
             ),
             name=name,
             issued_at=parse_time(credential.issueDate, "data.credential.issueDate"),
@@ -225,7 +234,7 @@ def _relocated(moves: dict[str, str]) -> Iterator[None]:
     except InputError as error:
         for old, new in moves.items():
             if error.field == old or error.field.startswith(old + "."):
-                raise InputError(new + error.field[len(old):], error.message) from None
+                raise InputError(new + error.field[len(old) :], error.message) from None
         raise
 
 
@@ -236,8 +245,9 @@ def _learner(credential: CertifierCredential) -> Learner:
     email = email_address(recipient.email, "data.credential.recipient.email")
     if not (email or employee_id):
         raise InputError("data.credential.recipient.email", "missing")
-    return Learner(name=first_text(recipient.name), email=email, earner_id=employee_id,
-                   platform_user_id=first_text(recipient.id))
+    return Learner(
+        name=first_text(recipient.name), email=email, earner_id=employee_id, platform_user_id=first_text(recipient.id)
+    )
 
 
 ADAPTER = CertifierAdapter  # what the registry loads

@@ -69,8 +69,9 @@ class CertifierClient(TokenClient):
         """GET /credential-interactions?credentialId=&cursor=&limit=: {"data": [{id, credentialId,
         eventType, triggeredBy, triggeredAt}, ...], "pagination": {"prev", "next"}}."""
         params = {"credentialId": credential_id, "cursor": cursor, "limit": limit}
-        return self._list(f"{self.base}/credential-interactions", params,
-                          f"interactions of credential {shown_id(credential_id)}")
+        return self._list(
+            f"{self.base}/credential-interactions", params, f"interactions of credential {shown_id(credential_id)}"
+        )
 
     def fetch_group(self, group_id: str) -> dict:
         """GET /groups/{id}: {id, name, ...}; CertifierNotFound for a group Certifier does not have."""

@@ -30,8 +30,14 @@ class CertifierAwards:
         self.client = client
         self._drafts: dict[tuple[str, str], str] = {}  # (group id, email) -> draft id
 
-    def award(self, credential_id: str, recipient: Recipient, issued_at: datetime,
-              evidence_url: str | None = None, credential_name: str | None = None) -> AwardResult:
+    def award(
+        self,
+        credential_id: str,
+        recipient: Recipient,
+        issued_at: datetime,
+        evidence_url: str | None = None,
+        credential_name: str | None = None,
+    ) -> AwardResult:
         # Certifier's create has no evidence field: evidence_url is not sent.
         key = (credential_id, recipient.email.lower())
         draft_id = self._drafts.get(key) or self._create(certifier_credential(credential_id, recipient, issued_at))

@@ -169,8 +169,9 @@ class CertifierPuller:
         credentials = [c for c in answer["data"] if since is None or not _issued_before(c, since)]
         credentials = [self._with_group(c, groups) if c.get("status") in ISSUED_STATUSES else c for c in credentials]
         interacting = tuple(c for c in credentials if c.get("status") in ISSUED_STATUSES and _has_id(c))
-        return Listing(cursor, {**answer, "data": credentials}, interacting, next_cursor(answer, cursor),
-                       len(answer["data"]))
+        return Listing(
+            cursor, {**answer, "data": credentials}, interacting, next_cursor(answer, cursor), len(answer["data"])
+        )
 
     def _with_group(self, credential: dict, groups: dict[str, dict | None]) -> dict:
         """The credential with `group` ({id, name}) as webhooks carry it; unchanged when it has one
@@ -189,8 +190,13 @@ class CertifierPuller:
 
 
 def _page(document: dict, following: Position | None, answered: int | None = None) -> Page:
-    return Page(document=document, records=len(document["data"]),
-                resume=following.encode() if following else None, last=following is None, answered=answered)
+    return Page(
+        document=document,
+        records=len(document["data"]),
+        resume=following.encode() if following else None,
+        last=following is None,
+        answered=answered,
+    )
 
 
 def _has_id(credential: dict) -> bool:

@@ -23,10 +23,18 @@ class CertifierWebhook(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str | SkipJsonSchema[None] = Field(None, description="the delivery id (de-duplication)")
-    type: str = Field(examples=["credential.issued", "credential.created", "credential.deleted",
-                                "credential.updated", "credential.viewed", "credential.shared",
-                                "credential.downloaded"],
-                      description="an unknown type is a 400; credential.updated is skipped")
+    type: str = Field(
+        examples=[
+            "credential.issued",
+            "credential.created",
+            "credential.deleted",
+            "credential.updated",
+            "credential.viewed",
+            "credential.shared",
+            "credential.downloaded",
+        ],
+        description="an unknown type is a 400; credential.updated is skipped",
+    )
     data: dict[str, Any]
 
 
@@ -38,10 +46,15 @@ ROUTE = WebhookRoute(
     description="The signature is checked on the raw body before it is read.",
     body=CertifierWebhook,
     accepted="queued, received before, or skipped by a documented rule",
-    security=("certifierSignature", {
-        "type": "apiKey", "in": "header", "name": "X-Webhook-Signature",
-        "description": "hex HMAC-SHA256 of the raw body, keyed with `CERTIFIER_WEBHOOK_SECRET`",
-    }),
+    security=(
+        "certifierSignature",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Webhook-Signature",
+            "description": "hex HMAC-SHA256 of the raw body, keyed with `CERTIFIER_WEBHOOK_SECRET`",
+        },
+    ),
 )
 
 # What the route says of a body CertifierWebhook refuses, by field (in the order they are checked).
@@ -60,7 +73,7 @@ def _check_envelope(body: dict) -> None:
                 raise InputError(field, message) from None
 
 
-def read_delivery(body: dict, settings: "Settings") -> Delivery:
+def read_delivery(body: dict, settings: Settings) -> Delivery:
     _check_envelope(body)  # the adapter also reads list pages (data an array): a webhook is one event
     events = check_shape(CertifierAdapter(settings), body)
     event_id = body["id"] if isinstance(body.get("id"), str) and body["id"] else None

@@ -16,8 +16,18 @@ from ...errors import DetailsRequired, InputError
 from ...events import Credential, CredentialEvent, Issuer, Kind, Learner, Skipped
 from ...timeutil import optional_time, parse_time
 from ..common import (
-    Adapter, ParseResult, VendorModel, absolute_iri, email_address, first_text, id_text, joined, missing,
-    optional_iri, parse_model, require_object,
+    Adapter,
+    ParseResult,
+    VendorModel,
+    absolute_iri,
+    email_address,
+    first_text,
+    id_text,
+    joined,
+    missing,
+    optional_iri,
+    parse_model,
+    require_object,
 )
 
 PLATFORM = "credly"  # its name in the registry, in statement ids and queue messages

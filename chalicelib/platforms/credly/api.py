@@ -63,8 +63,13 @@ class CredlyClient(RetryingClient):
     def from_settings(cls, settings: Settings) -> CredlyClient:
         """The registry has checked that CREDLY_ORG_ID and CREDLY_TOKEN are set."""
         token = current_secret(settings, "credly_token")
-        return cls(settings.credly_api_base, str(settings.credly_org_id), token, retry=cls.policy_from(settings),
-                   high_volume=settings.credly_high_volume)
+        return cls(
+            settings.credly_api_base,
+            str(settings.credly_org_id),
+            token,
+            retry=cls.policy_from(settings),
+            high_volume=settings.credly_high_volume,
+        )
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -157,7 +162,6 @@ class CredlyClient(RetryingClient):
 
 def _path_segment(value: str, field: str) -> str:
     return path_segment(value, lambda shown: InputError(field, f"not a usable Credly id: {shown!r}"))
-
 
 
 def _message(response: requests.Response) -> str:

@@ -31,15 +31,24 @@ class CredlyAwards:
     def __init__(self, client: CredlyClient) -> None:
         self.client = client
 
-    def award(self, credential_id: str, recipient: Recipient, issued_at: datetime,
-              evidence_url: str | None = None, credential_name: str | None = None) -> AwardResult:
+    def award(
+        self,
+        credential_id: str,
+        recipient: Recipient,
+        issued_at: datetime,
+        evidence_url: str | None = None,
+        credential_name: str | None = None,
+    ) -> AwardResult:
         try:
             with rejections():
                 answer = self.client.issue_badge(credly_payload(credential_id, recipient, issued_at, evidence_url))
         except CredlyAlreadyAwarded as already:
             badge = self._existing_badge(credential_id, recipient)
-            return AwardResult(vendor_id=str((badge or {}).get("id") or ""), already_awarded=True,
-                               response=badge or {"message": str(already)})
+            return AwardResult(
+                vendor_id=str((badge or {}).get("id") or ""),
+                already_awarded=True,
+                response=badge or {"message": str(already)},
+            )
         badge = answer.get("data")
         if not isinstance(badge, dict) or not badge.get("id"):
             raise ConnectorError("Credly answered the award without a badge id: check the platform")

@@ -51,21 +51,23 @@ def badge(cells: dict[str, str]) -> dict:
     """A row as the badge object the API lists (only the fields the adapter reads)."""
     checked(cells, COLUMNS, IDENTIFIERS, iris=("Badge URL",))
     names = [cells.get(key) for key in ("Issued to First Name", "Issued to Middle Name", "Issued to Last Name")]
-    document = present({
-        "id": cells.get("Earner Badge ID"),
-        "state": (cells.get("Status") or "pending").lower(),
-        "issued_at": export_time(cells.get("Issue Date")),
-        "expires_at": export_time(cells.get("Expiration Date")),
-        "state_updated_at": export_time(cells.get("State Updated At")),
-        "issued_to": " ".join(n for n in names if n) or None,
-        "issued_to_first_name": cells.get("Issued to First Name"),
-        "issued_to_last_name": cells.get("Issued to Last Name"),
-        "recipient_email": cells.get("Issued to Email"),
-        "issuer_earner_id": cells.get("Issuer Earner ID"),
-        "badge_url": cells.get("Badge URL"),
-        "revocation_reason": cells.get("Revocation Reason"),
-        "badge_template": present({"id": cells.get("Badge Template ID"), "name": cells.get("Badge Name")}),
-    })
+    document = present(
+        {
+            "id": cells.get("Earner Badge ID"),
+            "state": (cells.get("Status") or "pending").lower(),
+            "issued_at": export_time(cells.get("Issue Date")),
+            "expires_at": export_time(cells.get("Expiration Date")),
+            "state_updated_at": export_time(cells.get("State Updated At")),
+            "issued_to": " ".join(n for n in names if n) or None,
+            "issued_to_first_name": cells.get("Issued to First Name"),
+            "issued_to_last_name": cells.get("Issued to Last Name"),
+            "recipient_email": cells.get("Issued to Email"),
+            "issuer_earner_id": cells.get("Issuer Earner ID"),
+            "badge_url": cells.get("Badge URL"),
+            "revocation_reason": cells.get("Revocation Reason"),
+            "badge_template": present({"id": cells.get("Badge Template ID"), "name": cells.get("Badge Name")}),
+        }
+    )
     if cells.get("Issued by"):
         document["issuer"] = {"entities": [{"primary": True, "entity": {"name": cells["Issued by"]}}]}
     return document

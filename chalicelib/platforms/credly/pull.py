@@ -34,9 +34,17 @@ class CredlyPuller:
             metadata = object_in(page, "metadata")
             total = metadata.get("total_count")
             last = next_url is None or (since is not None and _reaches_before(page["data"], since))
-            yield from fitted(Page(document=page, records=len(page["data"]), resume=None if last else next_url,
-                                   last=last, total=total if isinstance(total, int) and not since else None),
-                              "data", here)
+            yield from fitted(
+                Page(
+                    document=page,
+                    records=len(page["data"]),
+                    resume=None if last else next_url,
+                    last=last,
+                    total=total if isinstance(total, int) and not since else None,
+                ),
+                "data",
+                here,
+            )
             if last:
                 return
             here = next_url

@@ -32,14 +32,14 @@ ROUTE = WebhookRoute(
     operation_id="credlyWebhook",
     summary="Credly event notification",
     description="Authenticated by the secret path token (`CREDLY_WEBHOOK_TOKEN`). Every accepted outcome answers "
-                "200: Credly retries anything else for days.",
+    "200: Credly retries anything else for days.",
     body=CredlyNotification,
     accepted="queued, received before, or skipped by a documented rule",
     refusals=((403, "authentic, but `organization_id` is not `CREDLY_ORG_ID`"),),
 )
 
 
-def read_delivery(notification: dict, settings: "Settings") -> Delivery:
+def read_delivery(notification: dict, settings: Settings) -> Delivery:
     try:
         CredlyNotification.model_validate(notification)
     except ValidationError as error:  # the first field, in the model's order, that is not a string
@@ -49,6 +49,7 @@ def read_delivery(notification: dict, settings: "Settings") -> Delivery:
         raise NotForThisConnector("organization_id is not this connector's organisation")
     if notification["event_type"].startswith(SKIPPED_EVENT_PREFIXES):
         return Delivery(skipped=notification["event_type"])
-    item = DeliveryItem(body=notification, key=f"credly:{notification['id']}", event_id=notification["id"],
-                        notification=True)
+    item = DeliveryItem(
+        body=notification, key=f"credly:{notification['id']}", event_id=notification["id"], notification=True
+    )
     return Delivery(items=(item,))

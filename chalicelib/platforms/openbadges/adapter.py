@@ -7,8 +7,17 @@ from typing import Any
 from ...errors import InputError
 from ...events import Credential, CredentialEvent, Issuer, Kind, Learner
 from ...timeutil import optional_time
-from ..common import (Adapter, ParseResult, absolute_iri, email_address, first_text, identifier, missing,
-                      require_object, tag_and_alignment_names)
+from ..common import (
+    Adapter,
+    ParseResult,
+    absolute_iri,
+    email_address,
+    first_text,
+    identifier,
+    missing,
+    require_object,
+    tag_and_alignment_names,
+)
 
 PLATFORM = "openbadges"  # its name in the registry, in statement ids and queue messages
 
@@ -79,9 +88,7 @@ class OpenBadgesAdapter(Adapter):
         return _issued_and_revoked(credential, _ob3_learner(subject), False, None)
 
 
-def _issued_and_revoked(
-    credential: Credential, learner: Learner, revoked: bool, reason: Any
-) -> ParseResult:
+def _issued_and_revoked(credential: Credential, learner: Learner, revoked: bool, reason: Any) -> ParseResult:
     issued = CredentialEvent(
         platform=PLATFORM,
         kind=Kind.ISSUED,
@@ -92,9 +99,7 @@ def _issued_and_revoked(
     if not revoked:
         return [issued]
     # OB 2.0 gives no revocation time: the statement goes without a timestamp.
-    revocation = issued.model_copy(
-        update={"kind": Kind.REVOKED, "occurred_at": None, "reason": first_text(reason)}
-    )
+    revocation = issued.model_copy(update={"kind": Kind.REVOKED, "occurred_at": None, "reason": first_text(reason)})
     return [issued, revocation]
 
 
@@ -154,8 +159,11 @@ def _issuer(raw: Any, field: str) -> Issuer | None:
         return Issuer(id=identifier(raw, field))
     if not isinstance(raw, dict):
         return None
-    return Issuer(id=_identifier_text(raw.get("id"), f"{field}.id"), name=first_text(raw.get("name")),
-                  url=_identifier_text(raw.get("url"), f"{field}.url"))
+    return Issuer(
+        id=_identifier_text(raw.get("id"), f"{field}.id"),
+        name=first_text(raw.get("name")),
+        url=_identifier_text(raw.get("url"), f"{field}.url"),
+    )
 
 
 def _identifier_text(value: Any, field: str) -> str | None:

@@ -22,7 +22,8 @@ class OpenBadgesDocument(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str | list[str] | SkipJsonSchema[None] = Field(
-        None, examples=["Assertion", ["VerifiableCredential", "OpenBadgeCredential"]])
+        None, examples=["Assertion", ["VerifiableCredential", "OpenBadgeCredential"]]
+    )
     id: str | SkipJsonSchema[None] = None
 
 
@@ -35,20 +36,26 @@ ROUTE = WebhookRoute(
     operation_id="openBadgesIngest",
     summary="Open Badges documents",
     description="One Open Badges 2.0 Assertion or 3.0 OpenBadgeCredential, or an array of them (checked, then "
-                "queued, all or none). A document re-posted unchanged is a duplicate.",
+    "queued, all or none). A document re-posted unchanged is a duplicate.",
     body=OpenBadgesBody,
     accepted="queued (counting the documents received before, if any), or all received before",
     security=("openBadgesBearer", {"type": "http", "scheme": "bearer", "description": "`OPENBADGES_INGEST_TOKEN`"}),
 )
 
 
-def read_delivery(data: Any, settings: "Settings") -> Delivery:
+def read_delivery(data: Any, settings: Settings) -> Delivery:
     documents = data if isinstance(data, list) else [data]
     if not documents:
         raise InputError("(body)", "empty array")
     adapter = OpenBadgesAdapter()
     # No delivery id in Open Badges: an identical document re-posted is a redelivery.
-    return Delivery(items=tuple(
-        DeliveryItem(body=d, key=content_key("openbadges", d),
-                     events=check_shape(adapter, d, f"[{index}]" if isinstance(data, list) else ""))
-        for index, d in enumerate(documents)))
+    return Delivery(
+        items=tuple(
+            DeliveryItem(
+                body=d,
+                key=content_key("openbadges", d),
+                events=check_shape(adapter, d, f"[{index}]" if isinstance(data, list) else ""),
+            )
+            for index, d in enumerate(documents)
+        )
+    )

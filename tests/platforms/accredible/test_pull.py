@@ -4,7 +4,7 @@ shapes (against the fake), the analytics rows as views, and the pacing of reques
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from fakes.accredible_api import FakeAccredible
 from tests.support.helpers import AS_OF, make_translator
 
 KEY = "key-1"
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -53,8 +53,10 @@ def puller(fake: FakeAccredible, now: datetime = NOW, **kwargs) -> AccrediblePul
 
 
 def add(fake: FakeAccredible, count: int, start: datetime = NOW - timedelta(days=30)) -> list[dict]:
-    return [fake.add_credential(f"learner{i}@example.com", f"Learner {i}", updated_at=_iso(start + timedelta(hours=i)))
-            for i in range(count)]
+    return [
+        fake.add_credential(f"learner{i}@example.com", f"Learner {i}", updated_at=_iso(start + timedelta(hours=i)))
+        for i in range(count)
+    ]
 
 
 def run(source: AccrediblePuller, mode: str = "sync", resume: str | None = None, since=None) -> list:
@@ -83,8 +85,16 @@ def test_the_cursor_round_trips_and_holds_no_learner_details(fake):
     assert middle.credentials.page == bodies(fake)[1]["page"]["cursor"]
 
 
-@pytest.mark.parametrize("text", ["not json", "[]", '{"v": 99}', '{"v": 1, "phase": "elsewhere"}',
-                                  '{"v": 1, "phase": "credentials", "credentials": {"page": true}, "analytics": {}}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "[]",
+        '{"v": 99}',
+        '{"v": 1, "phase": "elsewhere"}',
+        '{"v": 1, "phase": "credentials", "credentials": {"page": true}, "analytics": {}}',
+    ],
+)
 def test_an_unreadable_cursor_starts_over_and_says_so(fake, monkeypatch, text):
     logged = []
     monkeypatch.setattr(accredible_pull, "log", lambda event, **fields: logged.append(event))
@@ -97,9 +107,13 @@ def test_an_unreadable_cursor_starts_over_and_says_so(fake, monkeypatch, text):
 
 def test_a_finished_sync_starts_the_next_one_from_its_start_less_the_settling_time():
     started = NOW
-    state = State(started=started, credentials=Stream(recent=[f"{_iso(NOW - timedelta(minutes=2))}|7"]),
-                  analytics=Stream(after=NOW - timedelta(days=3),
-                                   known=(f"{_iso(NOW - timedelta(days=3))}|7|recipient_view_certificate",)))
+    state = State(
+        started=started,
+        credentials=Stream(recent=[f"{_iso(NOW - timedelta(minutes=2))}|7"]),
+        analytics=Stream(
+            after=NOW - timedelta(days=3), known=(f"{_iso(NOW - timedelta(days=3))}|7|recipient_view_certificate",)
+        ),
+    )
     following = state.next_sync()
     assert following.started is None and following.phase == "credentials"
     assert following.credentials.after == following.analytics.after == started - SETTLE
@@ -150,7 +164,7 @@ def test_a_resumed_pull_reads_no_earlier_page(fake):
 def test_a_backfill_since_a_date_asks_for_credentials_issued_since(fake):
     fake.add_credential("a@example.com", "A", issued_on="2025-01-10")
     fake.add_credential("b@example.com", "B", issued_on="2026-03-01")
-    since = datetime(2026, 2, 1, 15, tzinfo=timezone.utc)
+    since = datetime(2026, 2, 1, 15, tzinfo=UTC)
     pages = run(puller(fake), "backfill", None, since)
     assert bodies(fake)[0]["query"] == {"approve": True, "issued_on[gte]": "2026-02-01"}
     assert [c["recipient_email"] for p in pages for c in p.document.get("credentials", [])] == ["b@example.com"]
@@ -202,12 +216,24 @@ def test_views_get_their_credential_embedded_once_per_run(fake):
     assert [r.path for r in fake.received].count(f"/v1/credentials/{ada['id']}") == 1
     rows = pages[-1].document["analytics"]
     assert {row["credential"]["url"] for row in rows} == {ada["url"]}
-    assert set(rows[0]["credential"]) <= {"id", "name", "description", "issued_on", "expired_on", "url",
-                                          "group_id", "group_name", "group", "recipient"}
+    assert set(rows[0]["credential"]) <= {
+        "id",
+        "name",
+        "description",
+        "issued_on",
+        "expired_on",
+        "url",
+        "group_id",
+        "group_name",
+        "group",
+        "recipient",
+    }
     assert analytics_queries(fake) == ["page=1&page_size=50&end_date=2026-12-02"]
     views = AccredibleAdapter().parse(pages[-1].document)
     assert [(v.kind, v.interaction.channel, v.interaction.by_guest) for v in views] == [
-        (Kind.VIEWED, "web", False), (Kind.VIEWED, "verification", True)]
+        (Kind.VIEWED, "web", False),
+        (Kind.VIEWED, "verification", True),
+    ]
     assert views[0].interaction.id == f"{ada['id']}|recipient_view_certificate|2026-11-19T08:01:02.000Z"
     assert views[0].learner.email == "learner0@example.com"
 
@@ -230,10 +256,19 @@ def test_unknown_events_are_counted_logged_and_skipped_without_a_lookup(fake, mo
     assert not any(r.path.startswith("/v1/credentials/") for r in fake.received)
     assert AccredibleAdapter().parse(pages[-1].document) == [
         Skipped(platform="accredible", rule="accredible analytics event credential_shared_to_myspace"),
-        Skipped(platform="accredible", rule=analytics_rule("privacy_updated"))]
-    assert logged == [("accredible_analytics_skipped", {"page": 1, "skipped": 2,
-                                                        "unknown": {"credential_shared_to_myspace": 1},
-                                                        "ignored": {"privacy_updated": 1}})]
+        Skipped(platform="accredible", rule=analytics_rule("privacy_updated")),
+    ]
+    assert logged == [
+        (
+            "accredible_analytics_skipped",
+            {
+                "page": 1,
+                "skipped": 2,
+                "unknown": {"credential_shared_to_myspace": 1},
+                "ignored": {"privacy_updated": 1},
+            },
+        )
+    ]
 
 
 def test_the_analytics_window_starts_a_day_before_the_watermark(fake):
@@ -268,10 +303,18 @@ def test_analytics_pages_follow_next_page_and_resume_at_the_failing_one(fake):
 
 
 def test_a_view_read_twice_is_the_same_statement():
-    credential = {"id": "84720011", "name": "PM", "url": "https://www.credential.net/84720011", "group_id": 771001,
-                  "recipient": {"name": "Ada", "email": "ada.lovelace@example.com"}}
-    document = {"analytics": [{"credential": credential, "event": "credential_user_verified",
-                               "created_at": "2026-11-20T14:44:10+01:00"}]}
+    credential = {
+        "id": "84720011",
+        "name": "PM",
+        "url": "https://www.credential.net/84720011",
+        "group_id": 771001,
+        "recipient": {"name": "Ada", "email": "ada.lovelace@example.com"},
+    }
+    document = {
+        "analytics": [
+            {"credential": credential, "event": "credential_user_verified", "created_at": "2026-11-20T14:44:10+01:00"}
+        ]
+    }
     translator = make_translator(directory=True)
     first = translator.translate("accredible", document, AS_OF).statements
     again = translator.translate("accredible", json.loads(json.dumps(document)), AS_OF).statements
@@ -285,8 +328,17 @@ def test_a_row_without_its_credential_names_what_is_missing():
     from chalicelib.errors import InputError
 
     with pytest.raises(InputError, match=r"analytics\[0\]\.credential"):
-        AccredibleAdapter().parse({"analytics": [{"credential_id": 1, "event": "recipient_view_certificate",
-                                                  "created_at": "2026-11-19T08:01:02.000Z"}]})
+        AccredibleAdapter().parse(
+            {
+                "analytics": [
+                    {
+                        "credential_id": 1,
+                        "event": "recipient_view_certificate",
+                        "created_at": "2026-11-19T08:01:02.000Z",
+                    }
+                ]
+            }
+        )
 
 
 def test_a_v2_search_credential_reads_like_a_v1_one(fake):
@@ -307,18 +359,22 @@ def test_a_v2_search_credential_reads_like_a_v1_one(fake):
 # -- the fake speaks only the documented search ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"sort": {"id": "asc"}}, "query is required"),
-    ({"query": {}, "sort": {"updated_at": "asc"}}, "Sort key updated_at is not supported"),
-    ({"query": {"updated_at[gte]": "2026-11-30T10:00:00Z"}}, "YYYY-MM-DD"),
-    ({"query": {}, "page": {"from": 0, "cursor": "x", "size": 5}}, "cannot be used together"),
-    ({"query": {}, "page": {"from": 9990, "size": 50}}, "10,000"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"sort": {"id": "asc"}}, "query is required"),
+        ({"query": {}, "sort": {"updated_at": "asc"}}, "Sort key updated_at is not supported"),
+        ({"query": {"updated_at[gte]": "2026-11-30T10:00:00Z"}}, "YYYY-MM-DD"),
+        ({"query": {}, "page": {"from": 0, "cursor": "x", "size": 5}}, "cannot be used together"),
+        ({"query": {}, "page": {"from": 9990, "size": 50}}, "10,000"),
+    ],
+)
 def test_the_fake_refuses_what_the_documentation_does_not_allow(fake, body, message):
     import requests
 
-    answer = requests.post(f"{fake.base_url}/v2/credentials/search", json=body,
-                           headers={"Authorization": f"Token token={KEY}"}, timeout=5)
+    answer = requests.post(
+        f"{fake.base_url}/v2/credentials/search", json=body, headers={"Authorization": f"Token token={KEY}"}, timeout=5
+    )
     assert answer.status_code == 400 and answer.json()["status"] == "invalid_search_query"
     assert message in answer.json()["message"]
 
@@ -368,8 +424,9 @@ def test_every_attempt_waits_for_the_pacer(fake):
 
 def test_clients_of_one_host_share_one_bucket():
     assert shared_pacer("https://api.accredible.com", 6.0, 10) is shared_pacer("https://api.accredible.com", 6.0, 10)
-    assert shared_pacer("https://eu.api.accredible.com", 6.0, 10) is not shared_pacer("https://api.accredible.com",
-                                                                                       6.0, 10)
+    assert shared_pacer("https://eu.api.accredible.com", 6.0, 10) is not shared_pacer(
+        "https://api.accredible.com", 6.0, 10
+    )
     one = AccredibleClient("https://api.accredible.com/", "k")
     two = AccredibleClient("https://api.accredible.com", "k")
     assert one.pacer is two.pacer is not None
@@ -389,4 +446,4 @@ def test_pacing_rejects_a_rate_that_is_not_positive():
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,10 +39,16 @@ def accredible(connector, monkeypatch):
 
 @pytest.fixture
 def history(accredible):
-    start = datetime.now(timezone.utc) - timedelta(days=60)
-    return [accredible.add_credential(f"learner{i}@example.com", f"Learner {i}", group_id=771001 + i % 3,
-                                      updated_at=_iso(start + timedelta(hours=i)))
-            for i in range(CREDENTIALS)]
+    start = datetime.now(UTC) - timedelta(days=60)
+    return [
+        accredible.add_credential(
+            f"learner{i}@example.com",
+            f"Learner {i}",
+            group_id=771001 + i % 3,
+            updated_at=_iso(start + timedelta(hours=i)),
+        )
+        for i in range(CREDENTIALS)
+    ]
 
 
 def pull(connector, mode: str = "backfill", on_page=None, since=None):
@@ -88,8 +94,7 @@ def stored_state(connector, mode: str):
     return State.decode(connector.services.store.cursor(f"pull:accredible:{mode}"))
 
 
-def test_a_backfill_reads_every_page_and_delivers_every_credential(connector, accredible, history, lrs,
-                                                                   lrs_session):
+def test_a_backfill_reads_every_page_and_delivers_every_credential(connector, accredible, history, lrs, lrs_session):
     report = pull(connector)
     assert (report.pages, report.records, report.total, report.finished) == (4, CREDENTIALS, CREDENTIALS, True)
     bodies = searches(accredible)
@@ -101,12 +106,19 @@ def test_a_backfill_reads_every_page_and_delivers_every_credential(connector, ac
     assert connector.services.store.cursor("pull:accredible:backfill") is None  # done: a new run starts over
 
 
-def test_a_credential_expired_or_withdrawn_by_its_expiry_gives_its_expired_statement(connector, accredible, lrs,
-                                                                                      lrs_session):
-    lapsed = accredible.add_credential("ada.lovelace@example.com", "Ada Lovelace", issued_on="2024-06-01",
-                                       expired_on="2026-06-01", updated_at="2026-06-01T00:00:00.000Z")
-    current = accredible.add_credential("grace.hopper@example.com", "Grace Hopper", expired_on="2030-01-01",
-                                        updated_at="2026-10-01T09:00:00.000Z")
+def test_a_credential_expired_or_withdrawn_by_its_expiry_gives_its_expired_statement(
+    connector, accredible, lrs, lrs_session
+):
+    lapsed = accredible.add_credential(
+        "ada.lovelace@example.com",
+        "Ada Lovelace",
+        issued_on="2024-06-01",
+        expired_on="2026-06-01",
+        updated_at="2026-06-01T00:00:00.000Z",
+    )
+    current = accredible.add_credential(
+        "grace.hopper@example.com", "Grace Hopper", expired_on="2030-01-01", updated_at="2026-10-01T09:00:00.000Z"
+    )
     pull(connector, "sync")
     connector.drain()
     expired = lambda c: statement_id(connector, f"accredible|{c['id']}|expired")  # noqa: E731
@@ -114,7 +126,7 @@ def test_a_credential_expired_or_withdrawn_by_its_expiry_gives_its_expired_state
     assert missing_in_lrs(lrs_session, lrs, [expired(current)]) == [expired(current)]
 
     # Accredible has no revoked state: "revoking" sets expired_on in the past, read as an expiry.
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     accredible.update_credential(current["id"], expired_on=yesterday)
     assert pull(connector, "sync").records == 1
     connector.drain()
@@ -149,15 +161,18 @@ def test_a_second_sync_sends_only_what_changed(connector, accredible, history, l
     assert connector.services.store.count_dead_letters() == 0
 
 
-def test_views_become_viewed_statements_once_even_when_the_window_is_read_again(connector, accredible, history,
-                                                                                lrs, lrs_session, monkeypatch):
+def test_views_become_viewed_statements_once_even_when_the_window_is_read_again(
+    connector, accredible, history, lrs, lrs_session, monkeypatch
+):
     ada = accredible.add_credential("ada.lovelace@example.com", "Ada Lovelace", employee_id="E-1001")
     seen = "2026-11-19T08:01:02.000Z"
-    verified = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    verified = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     accredible.add_event(ada["id"], "recipient_view_certificate", seen)
     accredible.add_event(ada["id"], "credential_user_verified", verified)
-    ids = [view_id(connector, ada, "recipient_view_certificate", seen),
-           view_id(connector, ada, "credential_user_verified", verified)]
+    ids = [
+        view_id(connector, ada, "recipient_view_certificate", seen),
+        view_id(connector, ada, "credential_user_verified", verified),
+    ]
 
     first = pull(connector, "sync")
     assert first.records == CREDENTIALS + 1 + 2
@@ -178,8 +193,9 @@ def test_views_become_viewed_statements_once_even_when_the_window_is_read_again(
     assert connector.services.store.count_dead_letters() == 0
 
 
-def test_an_unknown_analytics_event_is_counted_and_skipped_not_guessed(connector, accredible, lrs, lrs_session,
-                                                                      monkeypatch):
+def test_an_unknown_analytics_event_is_counted_and_skipped_not_guessed(
+    connector, accredible, lrs, lrs_session, monkeypatch
+):
     from chalicelib.platforms.accredible import pull as accredible_pull
 
     logged: list[tuple[str, dict]] = []
@@ -193,8 +209,12 @@ def test_an_unknown_analytics_event_is_counted_and_skipped_not_guessed(connector
     connector.drain()
     assert f"/v1/credentials/{grace['id']}" not in [r.path for r in accredible.received]  # not even looked up
     [(event, fields)] = [entry for entry in logged if entry[0] == "accredible_analytics_skipped"]
-    assert fields == {"page": 1, "skipped": 3, "unknown": {"credential_shared_to_myspace": 2},
-                      "ignored": {"privacy_updated": 1}}
+    assert fields == {
+        "page": 1,
+        "skipped": 3,
+        "unknown": {"credential_shared_to_myspace": 2},
+        "ignored": {"privacy_updated": 1},
+    }
     assert "@" not in json.dumps(fields)
     assert connector.services.store.counters().get("skipped", 0) == 3
     answer = lrs_session.get(lrs.statements_url, params={"activity": grace["url"]}).json()
@@ -204,8 +224,9 @@ def test_an_unknown_analytics_event_is_counted_and_skipped_not_guessed(connector
 
 
 @pytest.mark.parametrize("failure", ["server-error", "truncated", "analytics"])
-def test_a_failing_page_stops_the_pull_and_the_next_run_resumes_there(connector, accredible, history, lrs,
-                                                                      lrs_session, failure):
+def test_a_failing_page_stops_the_pull_and_the_next_run_resumes_there(
+    connector, accredible, history, lrs, lrs_session, failure
+):
     from chalicelib.errors import ConnectorError
 
     viewed = "2026-11-25T12:00:00.000Z"
@@ -236,13 +257,15 @@ def test_a_failing_page_stops_the_pull_and_the_next_run_resumes_there(connector,
         assert (report.pages, report.records) == (2, 10 + 1)
     connector.drain()
     assert missing_in_lrs(lrs_session, lrs, issued_ids(connector, history)) == []
-    assert missing_in_lrs(lrs_session, lrs, [view_id(connector, history[0], "recipient_view_certificate",
-                                                     viewed)]) == []
+    assert (
+        missing_in_lrs(lrs_session, lrs, [view_id(connector, history[0], "recipient_view_certificate", viewed)]) == []
+    )
     assert connector.services.store.count_dead_letters() == 0
 
 
-def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(connector, accredible, history, lrs,
-                                                                              lrs_session, monkeypatch):
+def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
+    connector, accredible, history, lrs, lrs_session, monkeypatch
+):
     crash_at(monkeypatch, connector.services.store, "set_cursor", nth=2, after=False)  # page 2 queued only
     with pytest.raises(Crash):
         pull(connector, "sync")
@@ -276,4 +299,4 @@ def test_requests_are_paced(connector, accredible, history, monkeypatch):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -24,18 +24,19 @@ from chalicelib.platforms.badgr.awards import BadgrAwards
 from chalicelib.platforms.badgr.export import layout
 from chalicelib.settings import load_settings
 from fakes.badgr_api import FakeBadgr
-from tests.support.connector import connector  # noqa: F401  (the connector on the real LRS)
 from tests.awards.test_worker import BADGR_RULES, forward, passed_exam
-from tests.test_processing_crash_windows import restart
+from tests.support.connector import connector  # noqa: F401  (the connector on the real LRS)
 from tests.support.paths import FIXTURE_DIR
+from tests.test_processing_crash_windows import restart
 
 pytestmark = pytest.mark.hostile
 
 USER, PASSWORD = "issuer@example.com", "badgr-pw"
 BADGECLASS, ISSUER = "Bc7Dd8Ee9Ff0Gg1Hh2Ii3J", "IsAaAaAaAaAaAaAaAaAaAa"
-ADA = Recipient(email="ada.lovelace@example.com", name="Ada Lovelace", first_name="Ada", last_name="Lovelace",
-                earner_id="E-1001")
-WHEN = datetime(2026, 11, 27, 9, 30, 15, tzinfo=timezone.utc)
+ADA = Recipient(
+    email="ada.lovelace@example.com", name="Ada Lovelace", first_name="Ada", last_name="Lovelace", earner_id="E-1001"
+)
+WHEN = datetime(2026, 11, 27, 9, 30, 15, tzinfo=UTC)
 CAP = 2.0  # the retry policy's longest wait in the client-level tests
 
 
@@ -46,8 +47,11 @@ def fake():
 
 
 def client(fake: FakeBadgr, sleeps: list | None = None, clock=None, **extra) -> BadgrClient:
-    options = {"retry": RetryPolicy(attempts=3, base=0.01, cap=CAP, jitter=lambda wait: wait),
-               "sleep": (sleeps if sleeps is not None else []).append, **extra}
+    options = {
+        "retry": RetryPolicy(attempts=3, base=0.01, cap=CAP, jitter=lambda wait: wait),
+        "sleep": (sleeps if sleeps is not None else []).append,
+        **extra,
+    }
     return BadgrClient(fake.base_url, USER, PASSWORD, **({"clock": clock} if clock else {}), **options)
 
 
@@ -60,8 +64,12 @@ def token(fake: FakeBadgr) -> str:
     return requests.post(f"{fake.base_url}/o/token", data=form, timeout=5).json()["access_token"]
 
 
-NO_TOKEN = {"status": {"success": False, "description": "no valid auth token found"}, "result": [],
-            "fieldErrors": {}, "validationErrors": []}
+NO_TOKEN = {
+    "status": {"success": False, "description": "no valid auth token found"},
+    "result": [],
+    "fieldErrors": {},
+    "validationErrors": [],
+}
 
 
 # -- the client against the fake -----------------------------------------------------------------
@@ -69,12 +77,17 @@ NO_TOKEN = {"status": {"success": False, "description": "no valid auth token fou
 
 def test_a_stale_access_token_cookie_beats_a_valid_bearer_header_and_the_client_sends_no_cookie(fake):
     issuers = f"{fake.base_url}/v2/issuers"
-    stale = requests.get(issuers, headers={"Authorization": f"Bearer {token(fake)}", "Cookie": "access_token=old"},
-                         timeout=5)
+    stale = requests.get(
+        issuers, headers={"Authorization": f"Bearer {token(fake)}", "Cookie": "access_token=old"}, timeout=5
+    )
     assert (stale.status_code, stale.json()) == (401, NO_TOKEN)  # the cookie was read, not the header
     assert "WWW-Authenticate" not in stale.headers and stale.headers["Content-Type"] == "application/ld+json"
-    with_cookie = requests.post(f"{fake.base_url}/o/token", headers={"Cookie": "access_token=old"}, timeout=5,
-                                data={"grant_type": "password", "username": USER, "password": PASSWORD})
+    with_cookie = requests.post(
+        f"{fake.base_url}/o/token",
+        headers={"Cookie": "access_token=old"},
+        timeout=5,
+        data={"grant_type": "password", "username": USER, "password": PASSWORD},
+    )
     assert (with_cookie.status_code, with_cookie.json()) == (401, {"error": "invalid_client"})
     assert with_cookie.headers["WWW-Authenticate"] == 'Bearer, error="invalid_client"'  # the token endpoint's only
     shifted(fake)[0] = 2.0  # past the 2 s that failed grant throttles the username for
@@ -139,7 +152,7 @@ def test_a_throttled_token_endpoint_is_waited_out_as_its_body_says_up_to_the_cap
 def shifted(fake: FakeBadgr) -> list[float]:
     """The fake's clock, seconds ahead of the real one by the list's one item (a test moves it)."""
     shift = [0.0]
-    fake.clock = lambda: datetime.now(timezone.utc) + timedelta(seconds=shift[0])
+    fake.clock = lambda: datetime.now(UTC) + timedelta(seconds=shift[0])
     return shift
 
 
@@ -147,8 +160,10 @@ def grant(fake: FakeBadgr, **form: str) -> requests.Response:
     return requests.post(f"{fake.base_url}/o/token", data={"username": USER, "password": PASSWORD, **form}, timeout=5)
 
 
-THROTTLED = {"error_description": "Too many login attempts. Please wait and try again.",
-             "error": "login attempts throttled"}
+THROTTLED = {
+    "error_description": "Too many login attempts. Please wait and try again.",
+    "error": "login attempts throttled",
+}
 
 
 def test_a_grant_without_client_id_gets_the_accounts_whole_scope_whatever_it_asks(fake):
@@ -177,8 +192,9 @@ def test_failed_grants_throttle_even_the_right_password_and_the_client_waits_as_
 def test_a_refresh_grant_the_server_always_refuses_falls_back_to_the_password_grant_without_waiting(fake):
     fake.refresh_grant_fails = True
     shift = shifted(fake)
-    refused = requests.post(f"{fake.base_url}/o/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
-                            timeout=5)
+    refused = requests.post(
+        f"{fake.base_url}/o/token", data={"grant_type": "refresh_token", "refresh_token": "x"}, timeout=5
+    )
     assert (refused.status_code, refused.headers["Content-Type"]) == (401, "text/html; charset=utf-8")
     assert refused.text == '{"error": "Token refresh failed!"}'
     sleeps: list[float] = []
@@ -196,13 +212,14 @@ def test_a_refresh_grant_the_server_always_refuses_falls_back_to_the_password_gr
 
 def api(fake: FakeBadgr, url: str) -> requests.Response:
     url = url if url.startswith("http") else f"{fake.base_url}{url}"
-    return requests.get(url, headers={"Authorization": f"Bearer {token(fake)}", "Accept": "application/json"},
-                        timeout=5)
+    return requests.get(
+        url, headers={"Authorization": f"Bearer {token(fake)}", "Accept": "application/json"}, timeout=5
+    )
 
 
 def test_the_changed_feed_pages_by_any_num_reads_a_since_without_offset_as_utc_and_links_back(fake):
     fake.add_issuer(ISSUER)
-    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
     for n in range(150):
         fake.add_assertion(BADGECLASS, f"learner{n}@example.com", start + timedelta(minutes=n), issuer=ISSUER)
     assert len(api(fake, "/v2/assertions/changed?num=3").json()["result"]) == 3
@@ -220,8 +237,10 @@ def test_the_changed_feed_pages_by_any_num_reads_a_since_without_offset_as_utc_a
 
 def test_an_issuer_list_is_oldest_first_at_once_without_num_and_newest_first_in_linked_pages_with_it(fake):
     fake.add_issuer(ISSUER)
-    made = [fake.add_assertion(BADGECLASS, ADA.email, WHEN + timedelta(hours=n), issuer=ISSUER)["entityId"]
-            for n in range(5)]
+    made = [
+        fake.add_assertion(BADGECLASS, ADA.email, WHEN + timedelta(hours=n), issuer=ISSUER)["entityId"]
+        for n in range(5)
+    ]
     url = f"/v2/issuers/{ISSUER}/assertions"
     everything = api(fake, url)
     assert [a["entityId"] for a in everything.json()["result"]] == made and "Link" not in everything.headers
@@ -236,8 +255,12 @@ def test_an_issuer_list_is_oldest_first_at_once_without_num_and_newest_first_in_
 
 @pytest.mark.parametrize(("setting", "sent"), [(None, "not sent"), ("false", False)])
 def test_awards_ask_for_the_notification_e_mail_only_as_badgr_notify_says(fake, setting, sent):
-    env = {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
-           **({"BADGR_NOTIFY": setting} if setting else {})}
+    env = {
+        "BADGR_API_BASE": fake.base_url,
+        "BADGR_USERNAME": USER,
+        "BADGR_PASSWORD": PASSWORD,
+        **({"BADGR_NOTIFY": setting} if setting else {}),
+    }
     BadgrAwards(BadgrClient.from_settings(load_settings(env))).award(BADGECLASS, ADA, WHEN)
     [post] = [r for r in fake.received if r.method == "POST" and r.path.endswith("/assertions")]
     assert post.body.get("notify", "not sent") == sent
@@ -261,21 +284,25 @@ def sent_issued_on(fake: FakeBadgr) -> datetime:
 
 def test_an_award_judged_by_a_clock_ahead_of_the_platforms_is_issued_in_the_platforms_past(fake):
     ahead = 600.0  # our clock ten minutes ahead; the fake's Date headers show its own (the real) clock
-    judged = datetime.fromtimestamp(time.time() + ahead, timezone.utc)
+    judged = datetime.fromtimestamp(time.time() + ahead, UTC)
     result = BadgrAwards(client(fake, wall=lambda: time.time() + ahead)).award(BADGECLASS, ADA, judged)
     sent = sent_issued_on(fake)
-    assert datetime.now(timezone.utc) - timedelta(seconds=5) <= sent <= datetime.now(timezone.utc)
+    assert datetime.now(UTC) - timedelta(seconds=5) <= sent <= datetime.now(UTC)
     assert sent.microsecond == 0 and result.vendor_id == fake.assertions[0]["entityId"]
 
 
 def post_assertion(fake: FakeBadgr, payload: dict) -> requests.Response:
-    return requests.post(f"{fake.base_url}/v2/badgeclasses/{BADGECLASS}/assertions", json=payload, timeout=5,
-                         headers={"Authorization": f"Bearer {token(fake)}", "Accept": "application/json"})
+    return requests.post(
+        f"{fake.base_url}/v2/badgeclasses/{BADGECLASS}/assertions",
+        json=payload,
+        timeout=5,
+        headers={"Authorization": f"Bearer {token(fake)}", "Accept": "application/json"},
+    )
 
 
 def test_the_platform_refuses_an_issuedon_in_its_future_and_stores_a_naive_one_as_utc(fake):
     identity = {"recipient": {"identity": ADA.email}}
-    ahead = (datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat()
+    ahead = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
     refused = post_assertion(fake, {**identity, "issuedOn": ahead})
     assert (refused.status_code, refused.json()["status"]["description"]) == (400, "bad request")
     assert refused.json()["fieldErrors"] == {"issuedOn": ["Only issuedOn dates in the past are acceptable."]}
@@ -288,7 +315,7 @@ def test_the_platform_refuses_an_issuedon_in_its_future_and_stores_a_naive_one_a
 
 def test_a_platform_clock_behind_ours_by_less_than_its_date_shows_gets_the_award_two_seconds_earlier(fake):
     shifted(fake)[0] = -1.5  # its Date headers (the real clock) cannot show 1.5 s
-    judged = datetime.now(timezone.utc)
+    judged = datetime.now(UTC)
     result = BadgrAwards(client(fake)).award(BADGECLASS, ADA, judged)
     posts = [r.body["issuedOn"] for r in fake.received if r.method == "POST" and r.path.endswith("/assertions")]
     first = judged.replace(microsecond=0)
@@ -300,10 +327,10 @@ def test_a_platform_clock_behind_ours_by_less_than_its_date_shows_gets_the_award
 def test_an_award_judged_ahead_of_the_platform_whose_answer_was_lost_is_read_back_by_the_issuedon_sent(fake):
     fake.notification_fails = True  # saved, then 500
     ahead = 600.0
-    judged = datetime.fromtimestamp(time.time() + ahead, timezone.utc)
+    judged = datetime.fromtimestamp(time.time() + ahead, UTC)
     result = BadgrAwards(client(fake, wall=lambda: time.time() + ahead, notify=True)).award(BADGECLASS, ADA, judged)
     [made] = fake.assertions
-    assert result.vendor_id == made["entityId"] and sent_issued_on(fake) <= datetime.now(timezone.utc)
+    assert result.vendor_id == made["entityId"] and sent_issued_on(fake) <= datetime.now(UTC)
 
 
 def test_the_first_award_to_a_recipient_is_e_mailed_without_notify_and_its_lost_answer_read_back(fake):
@@ -340,13 +367,24 @@ def test_assertions_with_course_url_of_badge_classes_with_expiration_days_give_t
 
 
 def test_an_assertion_the_learner_rejected_gives_the_rejected_event():
-    assertion = {"entityId": "AsRejected1", "badgeclassOpenBadgeId": "https://api.badgr.io/public/badges/Bc1",
-                 "badgeclass": {"entityId": "Bc1", "name": "Data Steward"}, "issuedOn": "2026-11-01T00:00:00Z",
-                 "recipient": {"plaintextIdentity": ADA.email, "hashed": True}, "acceptance": "Rejected"}
+    assertion = {
+        "entityId": "AsRejected1",
+        "badgeclassOpenBadgeId": "https://api.badgr.io/public/badges/Bc1",
+        "badgeclass": {"entityId": "Bc1", "name": "Data Steward"},
+        "issuedOn": "2026-11-01T00:00:00Z",
+        "recipient": {"plaintextIdentity": ADA.email, "hashed": True},
+        "acceptance": "Rejected",
+    }
     assert [e.kind for e in BadgrAdapter().parse(assertion)] == [Kind.ISSUED, Kind.REJECTED]
-    row = layout("https://api.badgr.io").document({"Assertion ID": "AsRejected1", "Badge Class ID": "Bc1",
-                                                      "Badge Class Name": "Data Steward", "Identifier": ADA.email,
-                                                      "Acceptance": "Rejected"})
+    row = layout("https://api.badgr.io").document(
+        {
+            "Assertion ID": "AsRejected1",
+            "Badge Class ID": "Bc1",
+            "Badge Class Name": "Data Steward",
+            "Identifier": ADA.email,
+            "Acceptance": "Rejected",
+        }
+    )
     assert row["acceptance"] == "Rejected"
 
 
@@ -359,8 +397,13 @@ def badgr(connector, monkeypatch, tmp_path):  # noqa: F811
     rules.write_text(BADGR_RULES)
     with FakeBadgr(USER, PASSWORD) as fake:
         fake.max_per_page = 4  # 500 asked, 4 answered: a few assertions make pages
-        for name, value in {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
-                            "AWARD_RULES": str(rules), "HTTP_MAX_ATTEMPTS": "2"}.items():
+        for name, value in {
+            "BADGR_API_BASE": fake.base_url,
+            "BADGR_USERNAME": USER,
+            "BADGR_PASSWORD": PASSWORD,
+            "AWARD_RULES": str(rules),
+            "HTTP_MAX_ATTEMPTS": "2",
+        }.items():
             monkeypatch.setenv(name, value)
         restart(connector)
         connector.badgr = fake
@@ -383,12 +426,14 @@ def in_lrs(connector, lrs, lrs_session, key: str) -> dict | None:  # noqa: F811
 
 
 def test_backfill_since_on_a_server_listing_oldest_first_delivers_everything_issued_since(
-        connector, badgr, lrs, lrs_session, capsys):  # noqa: F811
+    connector, badgr, lrs, lrs_session, capsys
+):  # noqa: F811
     badgr.oldest_first = True  # older servers; Canvas Credentials documents no order
     badgr.add_issuer(ISSUER)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    made = [badgr.add_assertion(BADGECLASS, ADA.email, now - timedelta(days=120 - 10 * n), issuer=ISSUER)
-            for n in range(12)]
+    now = datetime.now(UTC).replace(microsecond=0)
+    made = [
+        badgr.add_assertion(BADGECLASS, ADA.email, now - timedelta(days=120 - 10 * n), issuer=ISSUER) for n in range(12)
+    ]
     since = now - timedelta(days=75)
     recent = [a for a in made if datetime.fromisoformat(a["issuedOn"].replace("Z", "+00:00")) >= since]
     code, out, err = run(capsys, "backfill", "badgr", "--since", since.isoformat(), "--json")
@@ -406,16 +451,18 @@ def test_backfill_of_an_issuer_the_account_cannot_see_stops_with_one_line_naming
     code, _, err = run(capsys, "backfill", "badgr")
     [line] = [line for line in err if line.startswith("error:")]
     assert code == 2
-    assert line == (f"error: Canvas Credentials shows no issuer {ISSUER} to BADGR_USERNAME (HTTP 404: entity not "
-                    "found or insufficient privileges): it is another account's, deleted, or in another region "
-                    "than BADGR_API_BASE")
+    assert line == (
+        f"error: Canvas Credentials shows no issuer {ISSUER} to BADGR_USERNAME (HTTP 404: entity not "
+        "found or insufficient privileges): it is another account's, deleted, or in another region "
+        "than BADGR_API_BASE"
+    )
 
 
 def test_a_sync_delivers_the_rejected_statement_of_an_assertion_the_learner_rejected(
-        connector, badgr, lrs, lrs_session, capsys):  # noqa: F811
+    connector, badgr, lrs, lrs_session, capsys
+):  # noqa: F811
     badgr.add_issuer(ISSUER)
-    rejected = badgr.add_assertion(BADGECLASS, ADA.email, datetime.now(timezone.utc) - timedelta(days=3),
-                                   issuer=ISSUER)
+    rejected = badgr.add_assertion(BADGECLASS, ADA.email, datetime.now(UTC) - timedelta(days=3), issuer=ISSUER)
     badgr.update_assertion(rejected["entityId"], acceptance="Rejected")
     code, out, _ = run(capsys, "sync", "badgr", "--json")
     summary = json.loads(out[-1])
@@ -431,8 +478,9 @@ def ledger(capsys, learner: str) -> tuple[int, dict | None, list[str]]:
 
 
 def as_learner(employee_id: str) -> dict:
-    return passed_exam(actor={"objectType": "Agent", "account": {"homePage": "https://lms.example.com",
-                                                                 "name": employee_id}})
+    return passed_exam(
+        actor={"objectType": "Agent", "account": {"homePage": "https://lms.example.com", "name": employee_id}}
+    )
 
 
 def test_a_worker_keeps_awarding_after_the_platform_expired_its_token(connector, badgr, capsys):  # noqa: F811
@@ -447,8 +495,9 @@ def test_a_worker_keeps_awarding_after_the_platform_expired_its_token(connector,
     assert connector.services.store.count_dead_letters() == 0 and cookies_sent(badgr) == []
 
 
-def test_an_award_whose_answer_was_lost_is_confirmed_and_reaches_the_lrs(connector, badgr, lrs, lrs_session,
-                                                                        monkeypatch, capsys):  # noqa: F811
+def test_an_award_whose_answer_was_lost_is_confirmed_and_reaches_the_lrs(
+    connector, badgr, lrs, lrs_session, monkeypatch, capsys
+):  # noqa: F811
     monkeypatch.setenv("BADGR_NOTIFY", "true")
     restart(connector)
     badgr.notification_fails = True  # saved, then 500
@@ -472,7 +521,6 @@ def test_an_award_to_another_accounts_badge_class_is_a_dead_letter_naming_it(con
     [line] = [line for line in err if line.startswith("[1/1]")]
     assert f"dead-lettered again: Canvas Credentials shows no badge class {BADGECLASS} to BADGR_USERNAME" in line
     assert badgr.assertions == [] and connector.services.store.award(f"badgr|{BADGECLASS}|E-1001")["state"] == "failed"
-
 
 
 def test_an_assertion_url_that_is_no_iri_names_its_field():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,10 +18,14 @@ pytestmark = pytest.mark.integration
 USER, PASSWORD = "issuer@example.com", "badgr-pw"
 PER_PAGE = 4  # the fake's page size: 500 asked, 4 answered, so a few assertions make pages
 # The fake's clock at the first sync (a day ago: the LRS and the expiry check use the real clock).
-NOW = (datetime.now(timezone.utc) - timedelta(days=1)).replace(second=0, microsecond=0)
+NOW = (datetime.now(UTC) - timedelta(days=1)).replace(second=0, microsecond=0)
 ISSUER_A, ISSUER_B = "IsAaAaAaAaAaAaAaAaAaAa", "IsBbBbBbBbBbBbBbBbBbBb"
-LEARNERS = ["ada.lovelace@example.com", "grace.hopper@example.com", "katherine.johnson@example.com",
-            "dorothy.vaughan@example.com"]
+LEARNERS = [
+    "ada.lovelace@example.com",
+    "grace.hopper@example.com",
+    "katherine.johnson@example.com",
+    "dorothy.vaughan@example.com",
+]
 EXPIRED = {(ISSUER_A, 2), (ISSUER_B, 1)}  # (issuer, n-th assertion of it): expired a day ago
 REVOKED = {(ISSUER_A, 5), (ISSUER_B, 3)}
 
@@ -35,8 +39,12 @@ def badgr(connector, monkeypatch):
         clock = {"now": NOW}
         fake.clock = lambda: clock["now"]
         fake.set_now = lambda moment: clock.__setitem__("now", moment)
-        for name, value in {"BADGR_API_BASE": fake.base_url, "BADGR_USERNAME": USER, "BADGR_PASSWORD": PASSWORD,
-                            "HTTP_MAX_ATTEMPTS": "2"}.items():
+        for name, value in {
+            "BADGR_API_BASE": fake.base_url,
+            "BADGR_USERNAME": USER,
+            "BADGR_PASSWORD": PASSWORD,
+            "HTTP_MAX_ATTEMPTS": "2",
+        }.items():
             monkeypatch.setenv(name, value)
         restart(connector)
         connector.badgr = fake
@@ -48,18 +56,28 @@ def history(badgr) -> list[dict]:
     """Issuer A: 10 assertions (pages of 4, 4, 2), issuer B: 5 (4, 1); two expired, two revoked."""
     badgr.add_issuer(ISSUER_A, "School of Engineering")
     badgr.add_issuer(ISSUER_B, "School of Data")
-    classes = {ISSUER_A: [badgr.add_badgeclass("BcA1", "Accessibility Champion", ISSUER_A),
-                          badgr.add_badgeclass("BcA2", "Code Reviewer", ISSUER_A)],
-               ISSUER_B: [badgr.add_badgeclass("BcB1", "Data Steward", ISSUER_B)]}
+    classes = {
+        ISSUER_A: [
+            badgr.add_badgeclass("BcA1", "Accessibility Champion", ISSUER_A),
+            badgr.add_badgeclass("BcA2", "Code Reviewer", ISSUER_A),
+        ],
+        ISSUER_B: [badgr.add_badgeclass("BcB1", "Data Steward", ISSUER_B)],
+    }
     assertions = []
     for issuer, count in ((ISSUER_A, 10), (ISSUER_B, 5)):
         for n in range(count):
             issued = NOW - timedelta(days=300 - 20 * n, hours=len(assertions))
             badgeclass = classes[issuer][n % len(classes[issuer])]["entityId"]
-            assertions.append(badgr.add_assertion(
-                badgeclass, LEARNERS[n % len(LEARNERS)], issued,
-                expires=NOW - timedelta(days=1) if (issuer, n) in EXPIRED else issued + timedelta(days=3650),
-                revoked=(issuer, n) in REVOKED, revocation_reason="Awarded to the wrong cohort"))
+            assertions.append(
+                badgr.add_assertion(
+                    badgeclass,
+                    LEARNERS[n % len(LEARNERS)],
+                    issued,
+                    expires=NOW - timedelta(days=1) if (issuer, n) in EXPIRED else issued + timedelta(days=3650),
+                    revoked=(issuer, n) in REVOKED,
+                    revocation_reason="Awarded to the wrong cohort",
+                )
+            )
     return assertions
 
 
@@ -85,11 +103,14 @@ def expected_statements(assertions: list[dict], as_of: datetime) -> int:
 def missing_in_lrs(connector, lrs_session, lrs, assertions: list[dict]) -> list[str]:
     """What the LRS lacks: the issued statement (voided, for a revoked assertion: then the revoked
     statement too), the expired one for an assertion past its expiry."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     missing = []
     for a in assertions:
-        wanted = [("statementId", "revoked"), ("voidedStatementId", "issued")] if a["revoked"] else \
-            [("statementId", "issued")]
+        wanted = (
+            [("statementId", "revoked"), ("voidedStatementId", "issued")]
+            if a["revoked"]
+            else [("statementId", "issued")]
+        )
         if not a["revoked"] and expired(a, now):
             wanted.append(("statementId", "expired"))
         for parameter, kind in wanted:
@@ -125,8 +146,9 @@ def delivered_once(connector, expected: int) -> None:
 # -- backfill --------------------------------------------------------------------------------------
 
 
-def test_a_backfill_reads_every_issuer_and_page_expired_and_revoked_included(connector, badgr, history, lrs,
-                                                                            lrs_session):
+def test_a_backfill_reads_every_issuer_and_page_expired_and_revoked_included(
+    connector, badgr, history, lrs, lrs_session
+):
     report = pull(connector, "backfill")
     assert (report.pages, report.records, report.finished) == (5, 15, True)
     assert cursor(connector, "backfill") is None  # done: the next backfill starts over
@@ -134,16 +156,22 @@ def test_a_backfill_reads_every_issuer_and_page_expired_and_revoked_included(con
     targets = list_targets(badgr)
     assert len(targets) == 5
     for target in targets:  # without both flags Badgr leaves expired and revoked assertions out
-        assert {k: query(target)[k] for k in ("include_expired", "include_revoked", "num")} == \
-            {"include_expired": ["true"], "include_revoked": ["true"], "num": ["500"]}
+        assert {k: query(target)[k] for k in ("include_expired", "include_revoked", "num")} == {
+            "include_expired": ["true"],
+            "include_revoked": ["true"],
+            "num": ["500"],
+        }
     assert [urlsplit(t).path.split("/")[3] for t in targets] == [ISSUER_A] * 3 + [ISSUER_B] * 2
     # Each badge class fetched once in the run, not once per assertion.
-    assert sorted(urlsplit(t).path for m, t in badgr.targets if "/v2/badgeclasses/" in t) == \
-        ["/v2/badgeclasses/BcA1", "/v2/badgeclasses/BcA2", "/v2/badgeclasses/BcB1"]
+    assert sorted(urlsplit(t).path for m, t in badgr.targets if "/v2/badgeclasses/" in t) == [
+        "/v2/badgeclasses/BcA1",
+        "/v2/badgeclasses/BcA2",
+        "/v2/badgeclasses/BcB1",
+    ]
 
     connector.drain()
     assert missing_in_lrs(connector, lrs_session, lrs, history) == []
-    delivered_once(connector, expected_statements(history, datetime.now(timezone.utc)))
+    delivered_once(connector, expected_statements(history, datetime.now(UTC)))
     stored = lrs_session.get(lrs.statements_url, params={"statementId": statement_id(connector, history[1], "issued")})
     assert stored.json()["object"]["definition"]["name"]["en"] == "Code Reviewer"  # the embedded badge class
     revoked = next(a for a in history if a["revoked"])
@@ -151,8 +179,9 @@ def test_a_backfill_reads_every_issuer_and_page_expired_and_revoked_included(con
     assert answer.json()["result"]["response"] == "Awarded to the wrong cohort"
 
 
-def test_a_backfill_since_a_date_queues_only_what_was_issued_since_and_stops_each_issuer_early(connector, badgr,
-                                                                                            history):
+def test_a_backfill_since_a_date_queues_only_what_was_issued_since_and_stops_each_issuer_early(
+    connector, badgr, history
+):
     since = NOW - timedelta(days=230)
     report = pull(connector, "backfill", since=since)
     recent = [a for a in history if datetime.fromisoformat(a["issuedOn"].replace("Z", "+00:00")) >= since]
@@ -163,8 +192,9 @@ def test_a_backfill_since_a_date_queues_only_what_was_issued_since_and_stops_eac
 
 
 @pytest.mark.parametrize("failure", ["server-error", "rate-limited", "truncated"])
-def test_a_failing_page_stops_the_backfill_and_the_next_run_resumes_there(connector, badgr, history, lrs,
-                                                                          lrs_session, failure):
+def test_a_failing_page_stops_the_backfill_and_the_next_run_resumes_there(
+    connector, badgr, history, lrs, lrs_session, failure
+):
     from chalicelib.errors import ConnectorError
 
     def fail_the_third_page(report):
@@ -184,17 +214,18 @@ def test_a_failing_page_stops_the_backfill_and_the_next_run_resumes_there(connec
 
     report = pull(connector, "backfill")
     assert (report.pages, report.records, report.finished) == (3, 7, True)  # A's third page, then B's two
-    second_run = list_targets(badgr)[len(first_run):]
+    second_run = list_targets(badgr)[len(first_run) :]
     assert urlsplit(stopped["next"]).query == urlsplit(second_run[0]).query  # the link, verbatim
     assert not set(second_run) & set(first_run[:2])  # the pages queued before are not read again
     connector.drain()
     assert missing_in_lrs(connector, lrs_session, lrs, history) == []
-    delivered_once(connector, expected_statements(history, datetime.now(timezone.utc)))  # each statement once
+    delivered_once(connector, expected_statements(history, datetime.now(UTC)))  # each statement once
 
 
 @pytest.mark.parametrize("mode", ["backfill", "sync"])
-def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(connector, badgr, history, lrs,
-                                                                              lrs_session, monkeypatch, mode):
+def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
+    connector, badgr, history, lrs, lrs_session, monkeypatch, mode
+):
     crash_at(monkeypatch, connector.services.store, "set_cursor", nth=2, after=False)  # page 2 queued only
     with pytest.raises(Crash):
         pull(connector, mode)
@@ -208,8 +239,9 @@ def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(co
 # -- sync ------------------------------------------------------------------------------------------
 
 
-def test_a_second_sync_reads_only_what_changed_after_the_first_ones_watermark(connector, badgr, history, lrs,
-                                                                             lrs_session):
+def test_a_second_sync_reads_only_what_changed_after_the_first_ones_watermark(
+    connector, badgr, history, lrs, lrs_session
+):
     report = pull(connector, "sync")
     assert (report.pages, report.records, report.finished) == (4, 15, True)
     first = changed_targets(badgr)
@@ -223,7 +255,7 @@ def test_a_second_sync_reads_only_what_changed_after_the_first_ones_watermark(co
     new = badgr.add_assertion("BcB1", LEARNERS[0], NOW + timedelta(minutes=4), updated_at=NOW + timedelta(minutes=4))
     report = pull(connector, "sync")
     assert (report.pages, report.records, report.finished) == (1, 2, True)
-    second = changed_targets(badgr)[len(first):]
+    second = changed_targets(badgr)[len(first) :]
     assert [query(t)["since"] for t in second] == [[NOW.isoformat()]]  # the watermark, sent as it was stored
     assert cursor(connector, "sync") == {"since": (NOW + timedelta(minutes=5)).isoformat()}
     connector.drain()
@@ -244,8 +276,9 @@ def test_a_first_sync_starts_at_the_since_given(connector, badgr, history):
     assert (NOW - timedelta(days=3)).isoformat().endswith("+00:00")
 
 
-def test_a_sync_stopped_by_a_failing_page_resumes_there_and_keeps_the_first_runs_watermark(connector, badgr, history,
-                                                                                           lrs, lrs_session):
+def test_a_sync_stopped_by_a_failing_page_resumes_there_and_keeps_the_first_runs_watermark(
+    connector, badgr, history, lrs, lrs_session
+):
     from chalicelib.errors import ConnectorError
 
     def fail_the_third_page(report):
@@ -261,11 +294,11 @@ def test_a_sync_stopped_by_a_failing_page_resumes_there_and_keeps_the_first_runs
     badgr.set_now(NOW + timedelta(hours=1))  # the resumed run's pages carry a later timestamp
     report = pull(connector, "sync")
     assert (report.pages, report.records, report.finished) == (2, 7, True)
-    second_run = changed_targets(badgr)[len(first_run):]
+    second_run = changed_targets(badgr)[len(first_run) :]
     assert urlsplit(second_run[0]).query == urlsplit(stopped["next"]).query
     assert not set(second_run) & set(first_run[:2])
     # Changes made while the interrupted run went on are after its first page: read next time.
     assert cursor(connector, "sync") == {"since": NOW.isoformat()}
     connector.drain()
     assert missing_in_lrs(connector, lrs_session, lrs, history) == []
-    delivered_once(connector, expected_statements(history, datetime.now(timezone.utc)))
+    delivered_once(connector, expected_statements(history, datetime.now(UTC)))

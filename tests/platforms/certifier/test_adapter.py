@@ -47,8 +47,11 @@ INTERACTIONS = [
     ("credential_link_copied", VERB_SHARED, "link"),
     ("credential_downloaded", VERB_SHARED, None),
 ]
-WEBHOOK_TYPE = {"credential_viewed": "credential.viewed", "credential_verified": "credential.viewed",
-                "credential_downloaded": "credential.downloaded"}
+WEBHOOK_TYPE = {
+    "credential_viewed": "credential.viewed",
+    "credential_verified": "credential.viewed",
+    "credential_downloaded": "credential.downloaded",
+}
 
 
 def certifier(name: str) -> dict:

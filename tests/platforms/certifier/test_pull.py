@@ -4,7 +4,7 @@ interactions against the fake API, and the adapter reading the list pages like t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,8 +16,7 @@ from chalicelib.platforms.certifier.pull import EMPTY_PAGE, CertifierPuller, Lis
 from chalicelib.platforms.pulling import Page
 from chalicelib.settings import load_settings
 from fakes.certifier_api import FakeCertifier
-
-from tests.support.helpers import VERB_EXPIRED, VERB_EARNED, fixture, statement_id, translate, verbs
+from tests.support.helpers import VERB_EARNED, VERB_EXPIRED, fixture, statement_id, translate, verbs
 
 TOKEN = "cert-pull-token"
 GROUP = "01JC0GROUPPULL00000000001"
@@ -25,17 +24,30 @@ GROUP = "01JC0GROUPPULL00000000001"
 
 def credential(n: int, status: str = "issued", issued: str = "2026-03-01", **extra: object) -> dict:
     """A credential as GET /credentials lists it: groupId only, no group name."""
-    return {"id": f"01CRED{n:020d}", "publicId": f"00000000-0000-4000-8000-{n:012d}", "groupId": GROUP,
-            "status": status, "recipient": {"id": f"01RCPT{n:020d}", "name": f"Learner {n}",
-                                            "email": f"learner{n}@example.com"},
-            "issueDate": issued, "expiryDate": None, "attributes": {"recipient.name": f"Learner {n}"},
-            "customAttributes": {}, "createdAt": f"{issued}T08:00:00.000Z", "updatedAt": f"{issued}T08:00:00.000Z",
-            **extra}
+    return {
+        "id": f"01CRED{n:020d}",
+        "publicId": f"00000000-0000-4000-8000-{n:012d}",
+        "groupId": GROUP,
+        "status": status,
+        "recipient": {"id": f"01RCPT{n:020d}", "name": f"Learner {n}", "email": f"learner{n}@example.com"},
+        "issueDate": issued,
+        "expiryDate": None,
+        "attributes": {"recipient.name": f"Learner {n}"},
+        "customAttributes": {},
+        "createdAt": f"{issued}T08:00:00.000Z",
+        "updatedAt": f"{issued}T08:00:00.000Z",
+        **extra,
+    }
 
 
 def interaction(n: int, credential_id: str, event: str = "credential_viewed", by: str = "recipient") -> dict:
-    return {"id": f"01INTR{n:020d}", "credentialId": credential_id, "eventType": event, "triggeredBy": by,
-            "triggeredAt": f"2026-04-{1 + n % 28:02d}T10:00:00.000Z"}
+    return {
+        "id": f"01INTR{n:020d}",
+        "credentialId": credential_id,
+        "eventType": event,
+        "triggeredBy": by,
+        "triggeredAt": f"2026-04-{1 + n % 28:02d}T10:00:00.000Z",
+    }
 
 
 @pytest.fixture
@@ -56,8 +68,13 @@ def walk(fake: FakeCertifier, resume: str | None = None, since: datetime | None 
 def history(fake: FakeCertifier) -> list[dict]:
     """Five credentials over three pages of two: a draft, a scheduled one, an expired one; three
     interactions of the second (two pages of them), one of the fifth, none of the others."""
-    credentials = [credential(0), credential(1), credential(2, "draft"), credential(3, "scheduled"),
-                   credential(4, "expired", expiryDate="2026-05-01")]
+    credentials = [
+        credential(0),
+        credential(1),
+        credential(2, "draft"),
+        credential(3, "scheduled"),
+        credential(4, "expired", expiryDate="2026-05-01"),
+    ]
     for c in credentials:
         fake.add_credential(c)
     for n in range(3):
@@ -81,12 +98,16 @@ def list_targets(fake: FakeCertifier, path: str) -> list[str]:
 # -- the cursor --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("position", [
-    Position(),
-    Position(page="abc"),
-    Position("interactions", None, "01CRED", 0, None),
-    Position("interactions", "pg2", "01CRED", 3, "ic1"),
-], ids=["start", "credentials", "first-interactions", "later-interactions"])
+@pytest.mark.parametrize(
+    "position",
+    [
+        Position(),
+        Position(page="abc"),
+        Position("interactions", None, "01CRED", 0, None),
+        Position("interactions", "pg2", "01CRED", 3, "ic1"),
+    ],
+    ids=["start", "credentials", "first-interactions", "later-interactions"],
+)
 def test_a_position_survives_its_encoding(position):
     text = position.encode()
     assert Position.decode(text) == position
@@ -97,17 +118,26 @@ def test_no_cursor_is_the_beginning():
     assert Position.decode(None) == Position("credentials", None)
 
 
-@pytest.mark.parametrize("text", [
-    "", "not json", "[]", "null", '{"phase":"credentials","page":null}',  # no version
-    '{"v":2,"phase":"credentials","page":null}', '{"v":1,"phase":"badges","page":null}',
-    '{"v":1,"phase":"credentials","page":7}', '{"v":1,"phase":"interactions","page":null}',
-    '{"v":1,"phase":"interactions","page":null,"credential":"C","index":-1,"cursor":null}',
-    '{"v":1,"phase":"interactions","page":null,"credential":"C","index":true,"cursor":null}',
-    '{"v":1,"phase":"interactions","page":null,"credential":"C","index":"0","cursor":null}',
-    '{"v":1,"phase":"interactions","page":null,"credential":null,"index":0,"cursor":null}',
-    '{"v":1,"phase":"interactions","page":null,"credential":"C","index":0,"cursor":5}',
-    "https://api.certifier.io/v1/credentials?cursor=x",  # another platform's kind of cursor
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "[]",
+        "null",
+        '{"phase":"credentials","page":null}',  # no version
+        '{"v":2,"phase":"credentials","page":null}',
+        '{"v":1,"phase":"badges","page":null}',
+        '{"v":1,"phase":"credentials","page":7}',
+        '{"v":1,"phase":"interactions","page":null}',
+        '{"v":1,"phase":"interactions","page":null,"credential":"C","index":-1,"cursor":null}',
+        '{"v":1,"phase":"interactions","page":null,"credential":"C","index":true,"cursor":null}',
+        '{"v":1,"phase":"interactions","page":null,"credential":"C","index":"0","cursor":null}',
+        '{"v":1,"phase":"interactions","page":null,"credential":null,"index":0,"cursor":null}',
+        '{"v":1,"phase":"interactions","page":null,"credential":"C","index":0,"cursor":5}',
+        "https://api.certifier.io/v1/credentials?cursor=x",  # another platform's kind of cursor
+    ],
+)
 def test_an_unreadable_cursor_starts_the_walk_again(text):
     assert Position.decode(text) == Position()
 
@@ -200,8 +230,8 @@ def test_resuming_after_any_page_yields_exactly_the_pages_that_followed_it(fake)
     full = walk(fake)
     for k, page in enumerate(full[:-1]):
         rest = walk(fake, page.resume)
-        assert [p.document for p in rest] == [p.document for p in full[k + 1:]], k
-        assert [p.resume for p in rest] == [p.resume for p in full[k + 1:]], k
+        assert [p.document for p in rest] == [p.document for p in full[k + 1 :]], k
+        assert [p.resume for p in rest] == [p.resume for p in full[k + 1 :]], k
 
 
 def test_resuming_in_the_interactions_phase_reads_only_the_current_credentials_page_again(fake):
@@ -217,7 +247,8 @@ def test_resuming_in_the_interactions_phase_reads_only_the_current_credentials_p
     third_page = Position.decode(resume).page
     assert list_targets(fake, "/v1/credentials") == [f"/v1/credentials?cursor={third_page}&limit=100"]
     assert list_targets(fake, "/v1/credential-interactions") == [
-        f"/v1/credential-interactions?credentialId={c[4]['id']}&limit=100"]
+        f"/v1/credential-interactions?credentialId={c[4]['id']}&limit=100"
+    ]
 
 
 def test_a_cursor_names_ids_and_certifiers_cursors_never_a_learner(fake):
@@ -229,7 +260,7 @@ def test_a_cursor_names_ids_and_certifiers_cursors_never_a_learner(fake):
 def test_since_leaves_out_credentials_issued_before_it_and_their_interactions(fake):
     c = history(fake)
     fake.credentials[c[1]["id"]]["issueDate"] = "2025-12-31"  # the one with three interactions
-    pages = walk(fake, since=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    pages = walk(fake, since=datetime(2026, 1, 1, tzinfo=UTC))
     assert c[1]["id"] not in [x["id"] for p in pages for x in p.document["data"]]
     assert not any(c[1]["id"] in t for t in list_targets(fake, "/v1/credential-interactions"))
     assert [shape(p)[0] for p in pages] == ["credentials", "credentials", "credentials", "interactions"]
@@ -284,9 +315,15 @@ def test_a_list_without_a_data_array_is_an_error(fake, monkeypatch):
         client(fake).credential_page(None)
 
 
-@pytest.mark.parametrize(("pagination", "expected"), [
-    ({"prev": None, "next": None}, None), ({"next": ""}, None), ({"next": "n2"}, "n2"), (None, None),
-])
+@pytest.mark.parametrize(
+    ("pagination", "expected"),
+    [
+        ({"prev": None, "next": None}, None),
+        ({"next": ""}, None),
+        ({"next": "n2"}, "n2"),
+        (None, None),
+    ],
+)
 def test_the_next_cursor_is_paginations_next(pagination, expected):
     page = {"data": []} if pagination is None else {"data": [], "pagination": pagination}
     assert next_cursor(page, "n1") == expected
@@ -342,12 +379,15 @@ def test_an_unknown_status_is_an_error_naming_the_item():
     assert caught.value.field == "data[1].status"
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    (lambda c: c.pop("issueDate"), "data[0].issueDate"),
-    (lambda c: c.update(issueDate="soon"), "data[0].issueDate"),
-    (lambda c: c.pop("group") and c.pop("name", None), "data[0].group.name"),
-    (lambda c: c.update(recipient={"name": "No Email"}, customAttributes={}), "data[0].recipient.email"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda c: c.pop("issueDate"), "data[0].issueDate"),
+        (lambda c: c.update(issueDate="soon"), "data[0].issueDate"),
+        (lambda c: c.pop("group") and c.pop("name", None), "data[0].group.name"),
+        (lambda c: c.update(recipient={"name": "No Email"}, customAttributes={}), "data[0].recipient.email"),
+    ],
+)
 def test_errors_name_the_list_item_not_the_webhook_path(change, field):
     item = webhook_credential()
     change(item)
@@ -358,8 +398,13 @@ def test_errors_name_the_list_item_not_the_webhook_path(change, field):
 
 def test_errors_in_an_interactions_page_name_the_item_or_its_credential():
     credential_ = webhook_credential()
-    bad_time = {"id": "ci_1", "credentialId": credential_["id"], "eventType": "credential_viewed",
-                "triggeredBy": "guest", "triggeredAt": "whenever"}
+    bad_time = {
+        "id": "ci_1",
+        "credentialId": credential_["id"],
+        "eventType": "credential_viewed",
+        "triggeredBy": "guest",
+        "triggeredAt": "whenever",
+    }
     with pytest.raises(InputError) as caught:
         translate("certifier", {"data": [bad_time], "credential": credential_})
     assert caught.value.field == "data[0].triggeredAt"
@@ -375,8 +420,13 @@ def test_errors_in_an_interactions_page_name_the_item_or_its_credential():
 
 def test_an_interaction_of_another_credential_is_refused():
     credential_ = webhook_credential()
-    item = {"id": "ci_1", "credentialId": "01SOMEONEELSE", "eventType": "credential_viewed",
-            "triggeredBy": "guest", "triggeredAt": "2026-11-23T07:45:11.000Z"}
+    item = {
+        "id": "ci_1",
+        "credentialId": "01SOMEONEELSE",
+        "eventType": "credential_viewed",
+        "triggeredBy": "guest",
+        "triggeredAt": "2026-11-23T07:45:11.000Z",
+    }
     with pytest.raises(InputError) as caught:
         translate("certifier", {"data": [item], "credential": credential_})
     assert caught.value.field == "data[0].credentialId"

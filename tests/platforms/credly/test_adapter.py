@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -333,7 +333,7 @@ def test_missing_issued_at_is_named_at_its_place_in_the_document(document_shape,
 
 
 def test_badge_already_expired_at_ingest_gets_an_expired_statement():
-    as_of = datetime(2028, 12, 1, tzinfo=timezone.utc)
+    as_of = datetime(2028, 12, 1, tzinfo=UTC)
 
     statements = statements_of(credly("event_badge_created"), as_of=as_of)
 
@@ -350,8 +350,8 @@ def test_badge_already_expired_at_ingest_gets_an_expired_statement():
 @pytest.mark.parametrize(
     "as_of",
     [
-        datetime(2026, 11, 28, tzinfo=timezone.utc),
-        datetime(2028, 11, 19, 23, 59, 59, tzinfo=timezone.utc),
+        datetime(2026, 11, 28, tzinfo=UTC),
+        datetime(2028, 11, 19, 23, 59, 59, tzinfo=UTC),
     ],
 )
 def test_badge_not_yet_expired_gets_no_expired_statement(as_of):
@@ -361,8 +361,8 @@ def test_badge_not_yet_expired_gets_no_expired_statement(as_of):
 
 
 def test_expired_statement_does_not_depend_on_how_late_it_is_seen():
-    early = statements_of(credly("event_badge_created"), as_of=datetime(2028, 11, 21, tzinfo=timezone.utc))
-    late = statements_of(credly("event_badge_created"), as_of=datetime(2031, 1, 1, tzinfo=timezone.utc))
+    early = statements_of(credly("event_badge_created"), as_of=datetime(2028, 11, 21, tzinfo=UTC))
+    late = statements_of(credly("event_badge_created"), as_of=datetime(2031, 1, 1, tzinfo=UTC))
 
     assert dumps(early) == dumps(late)
 
@@ -371,13 +371,14 @@ def test_expired_statement_does_not_depend_on_how_late_it_is_seen():
 
 
 @pytest.mark.parametrize(
-    "name", ["event_badge_created", "event_badge_accepted", "event_badge_revoked", "event_badge_deleted", "badges_page_1"]
+    "name",
+    ["event_badge_created", "event_badge_accepted", "event_badge_revoked", "event_badge_deleted", "badges_page_1"],
 )
 def test_translating_twice_gives_identical_bytes(name):
     translator = make_translator()
-    first = translator.translate("credly", credly(name), as_of=datetime(2029, 1, 1, tzinfo=timezone.utc))
-    again = translator.translate("credly", credly(name), as_of=datetime(2029, 1, 1, tzinfo=timezone.utc))
-    fresh = make_translator().translate("credly", credly(name), as_of=datetime(2029, 1, 1, tzinfo=timezone.utc))
+    first = translator.translate("credly", credly(name), as_of=datetime(2029, 1, 1, tzinfo=UTC))
+    again = translator.translate("credly", credly(name), as_of=datetime(2029, 1, 1, tzinfo=UTC))
+    fresh = make_translator().translate("credly", credly(name), as_of=datetime(2029, 1, 1, tzinfo=UTC))
 
     assert first.statements
     assert dumps(first.statements) == dumps(again.statements) == dumps(fresh.statements)

@@ -11,9 +11,9 @@ import requests
 from chalicelib.errors import ConnectorError, InputError, PlatformRefused, SettingsError
 from chalicelib.httpretry import RetryPolicy, TransientFailure
 from chalicelib.platforms import api_client
-from chalicelib.settings import load_settings
 from chalicelib.platforms.credly.adapter import CredlyAdapter
 from chalicelib.platforms.credly.api import CredlyAlreadyAwarded, CredlyAuthError, CredlyClient, CredlyNotFound
+from chalicelib.settings import load_settings
 from fakes.credly_api import FakeCredly
 from tests.support.paths import FIXTURE_DIR
 
@@ -22,8 +22,12 @@ ORG = "5d2a7f3c-1b9e-4c8d-a6f0-3e7b9c1d2f45"
 CREATED = "0b6f3c1e-2d4a-4f7e-9a51-7c2b8e4d1a90"
 TOKEN = "tok-secret-123"
 PAYLOAD = {
-    "recipient_email": "ada.lovelace@example.com", "badge_template_id": "t-1", "issuer_earner_id": "E-1001",
-    "issued_to_first_name": "Ada", "issued_to_last_name": "Lovelace", "issued_at": "2026-11-20 14:03:10 +0000",
+    "recipient_email": "ada.lovelace@example.com",
+    "badge_template_id": "t-1",
+    "issuer_earner_id": "E-1001",
+    "issued_to_first_name": "Ada",
+    "issued_to_last_name": "Lovelace",
+    "issued_at": "2026-11-20 14:03:10 +0000",
 }
 
 
@@ -99,8 +103,11 @@ def test_wrong_token_is_an_auth_error_after_one_request(fake):
 
 
 def test_event_of_another_organisation_is_refused(fake):
-    detail = {**json.loads((FIXTURES / "event_badge_created.json").read_text())["data"], "id": "foreign",
-              "organization_id": "other"}
+    detail = {
+        **json.loads((FIXTURES / "event_badge_created.json").read_text())["data"],
+        "id": "foreign",
+        "organization_id": "other",
+    }
     fake.add_event(detail)
     with pytest.raises(ConnectorError, match="another organisation"):
         client_for(fake).fetch_event("foreign")

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.support.connector import fixture_json
-from tests.test_processing_crash_windows import Crash, crash_at, restart
 from tests.support.paths import REPO
+from tests.test_processing_crash_windows import Crash, crash_at, restart
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +27,15 @@ BADGES = 250  # three pages of 100
 def history(connector, monkeypatch):
     monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "2")
     restart(connector)
-    badges = make_badges(BADGES, seed=7, start=datetime(2026, 1, 5, tzinfo=timezone.utc), spread_days=200,
-                         expiry_days=(3650,), vary_templates=True, state="pending")
+    badges = make_badges(
+        BADGES,
+        seed=7,
+        start=datetime(2026, 1, 5, tzinfo=UTC),
+        spread_days=200,
+        expiry_days=(3650,),
+        vary_templates=True,
+        state="pending",
+    )
     for badge in badges:
         connector.credly.add_badge(badge)
     return badges
@@ -61,8 +68,7 @@ def test_a_backfill_reads_every_page_and_delivers_every_badge(connector, history
 
 
 @pytest.mark.parametrize("failure", ["server-error", "truncated"])
-def test_a_failing_page_stops_the_pull_and_the_next_run_resumes_there(connector, history, lrs, lrs_session,
-                                                                      failure):
+def test_a_failing_page_stops_the_pull_and_the_next_run_resumes_there(connector, history, lrs, lrs_session, failure):
     from chalicelib.errors import ConnectorError
 
     def fail_after_two(report):
@@ -85,8 +91,9 @@ def test_a_failing_page_stops_the_pull_and_the_next_run_resumes_there(connector,
     assert connector.services.store.count_dead_letters() == 0
 
 
-def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(connector, history, lrs,
-                                                                              lrs_session, monkeypatch):
+def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
+    connector, history, lrs, lrs_session, monkeypatch
+):
     crash_at(monkeypatch, connector.services.store, "set_cursor", nth=2, after=False)  # page 2 queued only
     with pytest.raises(Crash):
         pull(connector)
@@ -111,9 +118,13 @@ def test_a_badge_that_came_by_webhook_and_by_backfill_is_one_statement(connector
     counters = connector.services.store.counters()
     assert counters.get("already_stored", 0) + counters["delivered"] >= 2  # sent twice, stored once
     template = detail["badge"]["badge_template"]
-    earned = lrs_session.get(lrs.statements_url, params={
-        "verb": "http://specification.openbadges.org/xapi/verbs/earned",
-        "agent": '{"mbox": "mailto:ada.lovelace@example.com"}'}).json()["statements"]
+    earned = lrs_session.get(
+        lrs.statements_url,
+        params={
+            "verb": "http://specification.openbadges.org/xapi/verbs/earned",
+            "agent": '{"mbox": "mailto:ada.lovelace@example.com"}',
+        },
+    ).json()["statements"]
     assert sum(1 for s in earned if s["id"] == statement_id) == 1, template["id"]
 
 
@@ -125,8 +136,9 @@ def test_a_backfill_since_a_date_stops_at_the_first_page_reaching_past_it(connec
     assert all("sort=-issued_at" in t for t in list_requests(connector)[1:])
 
 
-def test_a_scheduled_sync_stops_before_its_time_is_up_and_the_next_one_goes_on(connector, history, lrs,
-                                                                               lrs_session, monkeypatch):
+def test_a_scheduled_sync_stops_before_its_time_is_up_and_the_next_one_goes_on(
+    connector, history, lrs, lrs_session, monkeypatch
+):
     import app
 
     monkeypatch.setattr(app, "_seconds_left", lambda: 120.0)  # no more than one page's allowance
@@ -139,16 +151,15 @@ def test_a_scheduled_sync_stops_before_its_time_is_up_and_the_next_one_goes_on(c
     assert missing_in_lrs(lrs_session, lrs, issued_ids(connector, history)) == []
 
 
-def test_reconcile_finds_what_the_lrs_lacks_and_sends_only_those_pages(connector, history, lrs, lrs_session,
-                                                                      capsys):
+def test_reconcile_finds_what_the_lrs_lacks_and_sends_only_those_pages(connector, history, lrs, lrs_session, capsys):
     from chalicelib.cli import main
-
     from chalicelib.platforms import puller
     from chalicelib.pull.runner import PullRunner
 
     services = connector.services
-    PullRunner(services.store, services.queue).run("credly", "backfill", puller("credly", services.settings, "backfill"),
-                                                   deadline=0.0)  # the first page only
+    PullRunner(services.store, services.queue).run(
+        "credly", "backfill", puller("credly", services.settings, "backfill"), deadline=0.0
+    )  # the first page only
     connector.drain()
     assert len(missing_in_lrs(lrs_session, lrs, issued_ids(connector, history))) == BADGES - 100
 
@@ -173,8 +184,7 @@ def test_restart_forgets_where_the_last_run_stopped(connector, history, capsys):
     assert (summary["records"], summary["finished"], summary["statements"]) == (BADGES, True, BADGES)
 
 
-def test_a_large_organisation_pulls_through_the_high_volume_search(connector, history, lrs, lrs_session,
-                                                                   monkeypatch):
+def test_a_large_organisation_pulls_through_the_high_volume_search(connector, history, lrs, lrs_session, monkeypatch):
     monkeypatch.setenv("CREDLY_HIGH_VOLUME", "true")
     restart(connector)
     report = pull(connector)

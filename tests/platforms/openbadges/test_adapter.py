@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -233,7 +233,7 @@ def test_ob3_hashed_identifier_resolves_against_the_directory():
 
 
 def test_ob3_already_expired_gets_an_expired_statement_at_valid_until():
-    statements = statements_of(ob3(), as_of=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    statements = statements_of(ob3(), as_of=datetime(2030, 1, 1, tzinfo=UTC))
 
     expired = only(statements, "http://id.tincanapi.com/verb/expired")
     assert expired["id"] == statement_id(f"openbadges|{OB3_ID}|expired")
