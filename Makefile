@@ -37,8 +37,8 @@ lock:
 		--strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_FLAGS) \
 		--output-file requirements.txt pyproject.toml
 
-# ruff and mypy as configured in pyproject.toml; not part of make test. Each runs to the end and
-# reports, then the target fails if any of them found something.
+# ruff and mypy as configured in pyproject.toml; CI (.ci/run) runs `make check` before `make test`.
+# Each tool runs to the end and reports, then the target fails if any of them found something.
 lint: venv
 	$(VENV)/bin/ruff check .; s=$$?; $(VENV)/bin/ruff format --check . && exit $$s
 
