@@ -106,7 +106,7 @@ def high_water_kb(pid: int) -> int:
         status = Path(f"/proc/{pid}/status").read_text()
     except FileNotFoundError:  # it has just exited
         return 0
-    line = next((l for l in status.splitlines() if l.startswith("VmHWM:")), "VmHWM: 0 kB")
+    line = next((text for text in status.splitlines() if text.startswith("VmHWM:")), "VmHWM: 0 kB")
     return int(line.split()[1])
 
 

@@ -15,10 +15,11 @@ measures in the same run:
   e2e        services().drainer().run_until_idle() until the outbox is empty, against a fresh
              in-memory Learning Locker (tools/lrs_process.py); worker and drainer built before
              the clock starts; pipelined (a sender thread POSTs while the drainer thread
-             translates), or batch by batch with --sequential. Afterwards the LRS is queried (verb=earned, limit=500, following
-             `more`) to check that exactly the N expected statement ids are stored, and the dead
-             letters are counted. Time inside the drain is split by wrapping instance methods
-             (outbox receive/ack, translate, LrsClient.send, store): ~1 us per call added.
+             translates), or batch by batch with --sequential. Afterwards the LRS is queried
+             (verb=earned, limit=500, following `more`) to check that exactly the N expected
+             statement ids are stored, and the dead letters are counted. Time inside the drain
+             is split by wrapping instance methods (outbox receive/ack, translate,
+             LrsClient.send, store): ~1 us per call added.
   ceiling    the same statements POSTed by a plain requests.Session, in batches of LRS_BATCH_SIZE,
              sequentially, to another fresh LRS (bodies encoded before the clock starts)
   webhook    POST /webhooks/credly/{token} through the Chalice test client (thin notifications,
@@ -185,7 +186,7 @@ def machine_busy() -> float | None:
 def cpu_used(before: tuple, after: tuple) -> tuple:
     """Differences of (this process, the LRS, [the machine], ...) CPU readings; the last entry
     becomes what other processes used when a machine reading is included."""
-    return tuple(None if a is None or b is None else b - a for a, b in zip(before, after))
+    return tuple(None if a is None or b is None else b - a for a, b in zip(before, after, strict=True))
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -768,8 +769,8 @@ def routes_split(documents: list[dict], state_dir: Path, args: argparse.Namespac
     )
     for label in sorted(intake.seconds, key=intake.seconds.get, reverse=True):
         out.write(
-            f"     {label:58s} {intake.seconds[label] / n * 1e6:6.0f} us/doc {intake.seconds[label] / intake_seconds:6.1%}"
-            f"  ({intake.calls[label]} calls)\n"
+            f"     {label:58s} {intake.seconds[label] / n * 1e6:6.0f} us/doc "
+            f"{intake.seconds[label] / intake_seconds:6.1%}  ({intake.calls[label]} calls)\n"
         )
     out.write(
         f"  drain (pipelined, fresh LRS): {drain_seconds:.2f} s = {drain_seconds / n * 1e6:.0f} us/document"
@@ -897,7 +898,8 @@ def report_delivery(
     print(
         f"  verify     {'OK' if ok else 'MISMATCH'}: enqueued {e2e['depth_before']}, left in outbox {e2e['left']}, "
         f"dead letters {e2e['dead']}; e2e LRS holds {e2e['stored']} earned statements "
-        f"({e2e['stored_distinct']} distinct, {'= the expected ids' if e2e['stored_match'] else 'NOT the expected ids'}); "
+        f"({e2e['stored_distinct']} distinct, "
+        f"{'= the expected ids' if e2e['stored_match'] else 'NOT the expected ids'}); "
         f"ceiling LRS holds {top['stored']}; counters {e2e['counters']}"
     )
 

@@ -126,7 +126,8 @@ def measure(lrs: LrsProcess, rounds: int, label: str, verbs: tuple[str, ...], *e
     ratio, floor_s, report_s, paged, read = sorted(results)[len(results) // 2]
     print(f"  {label}")
     print(
-        f"    floor    plain paging, {len(verbs)} verbs    {floor_s:7.2f} s  {paged / floor_s:9,.0f} statements/s ({paged:,} statements)"
+        f"    floor    plain paging, {len(verbs)} verbs    {floor_s:7.2f} s  "
+        f"{paged / floor_s:9,.0f} statements/s ({paged:,} statements)"
     )
     print(
         f"    report   chalicelib report {' '.join(extra):9}  {report_s:7.2f} s  "

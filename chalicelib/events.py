@@ -7,7 +7,7 @@ nothing below the adapters knows a vendor's field names.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from .errors import InputError
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     ISSUED = "issued"
     ACCEPTED = "accepted"
     REJECTED = "rejected"

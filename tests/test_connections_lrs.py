@@ -45,8 +45,10 @@ def accounts(connector, tmp_path, monkeypatch):
             f'CREDLY_ORG_ID = "{ORG_B}"\nCREDLY_TOKEN = "{token_b}"\nCREDLY_WEBHOOK_TOKEN = "{hook_b}"\n\n'
             f'[connections.accredible-emea]\nplatform = "accredible"\norganisation = "Acme EMEA"\n'
             f'ACCREDIBLE_API_BASE = "{acc_b.base_url}"\nACCREDIBLE_API_KEY = "{key_b}"\n\n'
-            f'[connections.certifier-eu]\nplatform = "certifier"\nCERTIFIER_WEBHOOK_SECRET = "{SECRETS["certifier"]}"\n\n'
-            f'[connections.openbadges-partner]\nplatform = "openbadges"\nOPENBADGES_INGEST_TOKEN = "{SECRETS["openbadges"]}"\n'
+            f'[connections.certifier-eu]\nplatform = "certifier"\n'
+            f'CERTIFIER_WEBHOOK_SECRET = "{SECRETS["certifier"]}"\n\n'
+            f'[connections.openbadges-partner]\nplatform = "openbadges"\n'
+            f'OPENBADGES_INGEST_TOKEN = "{SECRETS["openbadges"]}"\n'
         )
         monkeypatch.setenv("CONNECTIONS", str(tmp_path / "connections.toml"))
         monkeypatch.setenv("ACCREDIBLE_API_BASE", acc_a.base_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from chalicelib.errors import SettingsError
 from chalicelib.settings import DEFAULT_EXTENSION_BASE, DEFAULT_STATEMENT_NAMESPACE, Settings, load_settings
@@ -91,7 +91,7 @@ def test_secrets_are_secret_str_and_stay_out_of_repr():
 
 def test_settings_are_frozen():
     settings = load_settings({})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         settings.lrs_batch_size = 1
 
 

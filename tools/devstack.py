@@ -77,7 +77,8 @@ class Stack:
         env = {**os.environ, **self.env(), **extra_env}
         chalice = Path(sys.executable).with_name("chalice")
         command = [str(chalice), "local", "--stage", "local", "--no-autoreload", "--port", str(self.port)]
-        self._log = open(self.log_path, "ab")
+        # Kept on the stack, open, for as long as chalice local writes to it.
+        self._log = open(self.log_path, "ab")  # noqa: SIM115
         self._proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_up(timeout)
         return self
@@ -329,9 +330,11 @@ Credential connector running (Ctrl-C, SIGTERM or SIGHUP stops everything)
 
 Webhook URLs and the secrets generated for this run:
   Credly        POST {stack.url}/webhooks/credly/{s["CREDLY_WEBHOOK_TOKEN"]}
-  Certifier     POST {stack.url}/webhooks/certifier   X-Webhook-Signature: HMAC-SHA256 with {s["CERTIFIER_WEBHOOK_SECRET"]}
+  Certifier     POST {stack.url}/webhooks/certifier   X-Webhook-Signature: \
+HMAC-SHA256 with {s["CERTIFIER_WEBHOOK_SECRET"]}
   Open Badges   POST {stack.url}/ingest/openbadges     Authorization: Bearer {s["OPENBADGES_INGEST_TOKEN"]}
-  Share links   POST {stack.url}/share-links           Authorization: Bearer {s["SHARE_LINKS_TOKEN"]}   (docs/sharing.md)
+  Share links   POST {stack.url}/share-links           Authorization: Bearer {s["SHARE_LINKS_TOKEN"]}   \
+(docs/sharing.md)
   LAP           POST {stack.url}/lap/statements        Authorization: Bearer {s["LAP_TOKEN"]}   (docs/awarding.md)
   Health        GET  {stack.url}/health/details        Authorization: Bearer {s["STATUS_TOKEN"]}   (the counts)
 
@@ -353,7 +356,8 @@ def demo(args: argparse.Namespace) -> int:
         for index, (source, body) in enumerate(deliveries, 1):
             answer = senders[source](body)
             print(
-                f"[{index}/{len(deliveries)}] {source:<10} -> {answer.status_code} {answer.json().get('status', answer.text)}"
+                f"[{index}/{len(deliveries)}] {source:<10} -> "
+                f"{answer.status_code} {answer.json().get('status', answer.text)}"
             )
         stack.wait_until_drained()
         print("\nbackfill: the fake Credly's badge history, pulled page by page")
@@ -499,7 +503,7 @@ def demo_history() -> list[dict]:
     ]
     badges = []
     for index, ((email, first, last), state, expires) in enumerate(
-        zip(learners, ["accepted", "pending", "accepted"], [None, None, "2026-06-30T00:00:00.000Z"])
+        zip(learners, ["accepted", "pending", "accepted"], [None, None, "2026-06-30T00:00:00.000Z"], strict=True)
     ):
         badge = json.loads(json.dumps(template))
         badge_id = f"d3m0{index:04d}-0000-4000-8000-00000000000{index}"
@@ -542,7 +546,7 @@ def _print_table(rows: list[tuple[str, str, str, str]]) -> None:
     header = ("learner", "verb", "credential", "time")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     for row in [header, tuple("-" * w for w in widths), *sorted(rows, key=lambda r: r[3])]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def main() -> int:

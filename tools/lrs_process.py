@@ -120,8 +120,7 @@ class LrsProcess:
             "EXPRESS_MORGAN_DIRECTORY": str(self._tmpdir / "accessLogs"),
             "FS_LOCAL_STORAGE_DIR": str(self._tmpdir / "storage"),
         }
-        log = open(self._tmpdir / "lrs.log", "ab")
-        try:
+        with open(self._tmpdir / "lrs.log", "ab") as log:  # closed here: the child holds its own copy
             self._proc = subprocess.Popen(
                 ["node", str(LOOPBACK_JS)],
                 cwd=LRS_DIR,
@@ -130,8 +129,6 @@ class LrsProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        finally:
-            log.close()  # the child holds its own copy
         self._wait_ready()
         return self
 

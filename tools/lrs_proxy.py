@@ -17,6 +17,7 @@ Everything else goes through unchanged, to the real LRS. Used by the test suite
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -182,11 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     proxy = LrsProxy(args.upstream, port=args.port)
     print(f"LRS proxy: {proxy.endpoint} -> {args.upstream}; Ctrl-C to stop.", flush=True)
-    with proxy:
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+    with proxy, contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
     return 0
 
 

@@ -94,7 +94,10 @@ def render(report: HistoryReport, recent: int = 2) -> Iterator[str]:
         )
         yield f"{name[:47]:<48}{counts}  {history.total():>5}{flag}"
         yield f"    {history.label}"
-    yield f"{report.statements} statement(s) read; {len(dropped)} criterion(s) dropped to zero in the last {recent} week(s)"
+    yield (
+        f"{report.statements} statement(s) read; "
+        f"{len(dropped)} criterion(s) dropped to zero in the last {recent} week(s)"
+    )
 
 
 def _label(ruleset: RuleSet, criterion: StatementCriterion) -> str:

@@ -126,9 +126,7 @@ def _result_ok(criterion: StatementCriterion, result: object) -> bool:
             return False
     if criterion.success is not None and result.get("success") is not criterion.success:
         return False
-    if criterion.completion is not None and result.get("completion") is not criterion.completion:
-        return False
-    return True
+    return criterion.completion is None or result.get("completion") is criterion.completion
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
@@ -229,9 +227,7 @@ def report_value_satisfies(criterion: ReportCriterion, value: object) -> bool:
         return False
     if criterion.min is not None and number < criterion.min:
         return False
-    if criterion.max is not None and number > criterion.max:
-        return False
-    return True
+    return not (criterion.max is not None and number > criterion.max)
 
 
 def report_row_matches(

@@ -119,7 +119,10 @@ def check_statement(statement: Any, where: str = "") -> dict:
     and the scaled score. (What the queue could not carry, lone surrogates or too deep nesting,
     the route has refused already, for the whole body: intake.http.read_json.)
     """
-    at = lambda field: f"{where}.{field}" if where else field
+
+    def at(field: str) -> str:
+        return f"{where}.{field}" if where else field
+
     if not isinstance(statement, dict):
         raise InputError(where or "(body)", "expected an xAPI statement object")
     actor = statement.get("actor")

@@ -44,7 +44,8 @@ class Translator:
         return self._adapters[source]
 
     def translate(self, source: str, document: object, as_of: datetime | None = None) -> Translation:
-        """source: a platform (its default connection) or a named connection. Raises InputError, DetailsRequired, UnidentifiedLearner or InvalidStatement."""
+        """source: a platform (its default connection) or a named connection. Raises InputError,
+        DetailsRequired, UnidentifiedLearner or InvalidStatement."""
         return self._translation(self.adapter(source).parse(document), as_of)
 
     def translate_event(self, event: dict | list, as_of: datetime | None = None) -> Translation:

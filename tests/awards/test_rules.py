@@ -357,7 +357,8 @@ def test_unknown_keys_at_every_level():
     issues = issues_of(
         "version = 1\n"
         + rule_toml(
-            'colour = "red"\n[[rules.statements]]\nverb = "passed"\n[[rules.report]]\nfield = "a"\nmin = 1\nfeild = "b"',
+            'colour = "red"\n[[rules.statements]]\nverb = "passed"\n'
+            '[[rules.report]]\nfield = "a"\nmin = 1\nfeild = "b"',
             credential='{ platform = "credly", id = "c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b", url = "x" }',
         )
     )

@@ -34,7 +34,7 @@ def letters(connector, monkeypatch) -> dict[str, dict]:
 
     badges = make_badges(3, seed=23, start=datetime(2026, 3, 2, tzinfo=UTC), spread_days=30, expiry_days=(3650,))
     messages = {}
-    for (letter_id, (source, reason, when)), badge in zip(LETTERS.items(), [*badges, None]):
+    for (letter_id, (source, reason, when)), badge in zip(LETTERS.items(), [*badges, None], strict=True):
         body = {"data": [badge]} if badge else fixture_json("openbadges/ob2_assertion.json")
         message = QueueMessage(id=letter_id, source=source, body=body).model_dump(mode="json")
         with monkeypatch.context() as clock:

@@ -103,7 +103,7 @@ def test_a_credly_export_with_broken_rows_delivers_the_rest_once(connector, badg
     assert code == 1  # some rows were bad; the others went
     assert (summary["rows"], summary["good"], summary["bad"]) == (ROWS, ROWS - 3, 3)
     assert [b["line"] for b in summary["bad_rows"]] == broken_lines
-    for (_, _, _, reason), listed in zip(BROKEN, summary["bad_rows"]):
+    for (_, _, _, reason), listed in zip(BROKEN, summary["bad_rows"], strict=True):
         assert reason in listed["reason"]
     assert all(f"line {line}:" in err for line in broken_lines)
     assert "example" not in err and "example" not in json.dumps(summary)  # no address is echoed

@@ -214,7 +214,9 @@ def seed_dead_letters(env: dict[str, str], count: int) -> None:
         "from chalicelib.runtime import services\n"
         "for badge in json.load(sys.stdin):\n"
         "    message = QueueMessage(source='credly', body={'data': [badge]})\n"
-        "    services().store.put_dead_letter(message.id, 'credly', 'earlier failure', message.model_dump(mode='json'))\n"
+        "    services().store.put_dead_letter(\n"
+        "        message.id, 'credly', 'earlier failure', message.model_dump(mode='json')\n"
+        "    )\n"
     )
     subprocess.run(
         [sys.executable, "-c", code],

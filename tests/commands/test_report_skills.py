@@ -172,5 +172,6 @@ def test_a_refused_skills_file_stops_the_report_with_exit_2_naming_the_line(lrs,
     )
     assert answer.returncode == 2
     assert answer.stderr.strip().splitlines()[-1] == (
-        f"error: SKILLS_FILE {bad}: line 3: alias 'programming' of 'Coding' is already an alias of skill 'Python' (line 2)"
+        f"error: SKILLS_FILE {bad}: line 3: "
+        "alias 'programming' of 'Coding' is already an alias of skill 'Python' (line 2)"
     )

@@ -33,7 +33,7 @@ def badges(connector):
         vary_templates=False,
         state="accepted",
     )
-    for badge, days in zip(made, [2, 10, 20, -3]):  # the last one expired three days ago
+    for badge, days in zip(made, [2, 10, 20, -3], strict=True):  # the last one expired three days ago
         badge["expires_at"] = iso(NOW + timedelta(days=days))
         connector.credly.add_badge(badge)
     pull(connector)

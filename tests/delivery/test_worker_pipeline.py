@@ -4,6 +4,7 @@ POSTed only after the batch carrying its target has been answered, one kept-aliv
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 import time
 import uuid
@@ -68,7 +69,7 @@ def test_a_voiding_statement_waits_for_the_answer_to_its_targets_batch(monkeypat
 
     assert services.queue.depth() == 0 and services.store.count_dead_letters() == 0
     posts = sorted(log.posts)
-    for (_, answered, _), (started, _, _) in zip(posts, posts[1:]):
+    for (_, answered, _), (started, _, _) in itertools.pairwise(posts):
         assert started >= answered  # one POST at a time
     answered_at = {s["id"]: answered for _, answered, batch in posts for s in batch}
     voiding = [(started, s) for started, _, batch in posts for s in batch if s["verb"]["id"] == VOIDED]
@@ -89,5 +90,6 @@ def test_the_drain_reuses_one_connection(monkeypatch, tmp_path, lrs):
 
     assert services.queue.depth() == 0
     manager = services.worker.lrs.session.get_adapter(lrs.statements_url).poolmanager
-    [pool] = [manager.pools[key] for key in manager.pools.keys()]
+    # urllib3's pool container refuses iteration (not thread-safe); keys() is its way.
+    [pool] = [manager.pools[key] for key in manager.pools.keys()]  # noqa: SIM118
     assert pool.num_requests == 8 and pool.num_connections == 1

@@ -80,7 +80,7 @@ class RunningStack:
     job of a script), on free ports, its state and settings file in a temporary folder."""
 
     def __init__(self, folder: Path) -> None:
-        self.ports = dict(zip(("--port", "--lrs-port", "--credly-port"), _distinct_free_ports(3)))
+        self.ports = dict(zip(("--port", "--lrs-port", "--credly-port"), _distinct_free_ports(3), strict=True))
         self.env_file = folder / "local.env"
         self.state_path = folder / "state.sqlite"
         self.output = folder / "devstack.out"

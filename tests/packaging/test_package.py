@@ -308,10 +308,7 @@ def top_level_name(entry: str) -> str:
     """pip/..., pip-26.2.dist-info/..., six.py, _yaml.cpython-311-x86_64-linux-gnu.so -> the
     importable (or distribution) name, normalized: pip, six, _yaml."""
     top = entry.split("/", 1)[0]
-    if top.endswith((".dist-info", ".data", ".egg-info")):
-        top = top.split("-", 1)[0]
-    else:
-        top = top.split(".", 1)[0]
+    top = top.split("-", 1)[0] if top.endswith((".dist-info", ".data", ".egg-info")) else top.split(".", 1)[0]
     return top.lower().replace("-", "_")
 
 

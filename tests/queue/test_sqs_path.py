@@ -70,7 +70,7 @@ def lambda_event(connector, messages: list[dict]) -> dict:
     event = connector.client.events.generate_sqs_event(
         queue_name=QUEUE_NAME, message_bodies=[m["Body"] for m in messages]
     )
-    for record, message in zip(event["Records"], messages):
+    for record, message in zip(event["Records"], messages, strict=True):
         record["messageId"] = message["MessageId"]
         record["receiptHandle"] = message["ReceiptHandle"]
         record["attributes"] = message["Attributes"]

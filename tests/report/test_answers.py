@@ -62,18 +62,18 @@ def answers_history() -> History:
     for key, name, team, role in PEOPLE:
         h.learner(key, name, team, role)
     ada, bob, cy, dee, eve, fay, gus = (h.learners[key] for key in ("ada", "bob", "cy", "dee", "eve", "fay", "gus"))
-    I = Kind.ISSUED
-    h.credential(I, 1, ada, "A", "2011-03-10")
-    h.credential(I, 2, bob, "A", "2011-03-20")
-    h.credential(I, 3, cy, "B", "2011-04-05", "2012-06-01")
-    h.credential(I, 4, dee, "C", "2011-04-10")
-    h.credential(I, 5, eve, "C", "2011-05-01")  # revoked: in no answer
+    issued = Kind.ISSUED
+    h.credential(issued, 1, ada, "A", "2011-03-10")
+    h.credential(issued, 2, bob, "A", "2011-03-20")
+    h.credential(issued, 3, cy, "B", "2011-04-05", "2012-06-01")
+    h.credential(issued, 4, dee, "C", "2011-04-10")
+    h.credential(issued, 5, eve, "C", "2011-05-01")  # revoked: in no answer
     h.credential("revoked", 5, eve, "C", "2011-06-01")
-    h.credential(I, 6, cy, "A", "2010-06-01")  # earned before the range, held
-    h.credential(I, 7, ada, "B", "2011-06-01")
-    h.credential(I, 8, ada, "C", "2011-06-15")
-    h.credential(I, 9, fay, "B", "2011-08-01")
-    h.credential(I, 10, gus, "B", "2011-09-01")
+    h.credential(issued, 6, cy, "A", "2010-06-01")  # earned before the range, held
+    h.credential(issued, 7, ada, "B", "2011-06-01")
+    h.credential(issued, 8, ada, "C", "2011-06-15")
+    h.credential(issued, 9, fay, "B", "2011-08-01")
+    h.credential(issued, 10, gus, "B", "2011-09-01")
 
     h.credential(Kind.ACCEPTED, 1, ada, "A", "2011-03-11")
     h.credential(Kind.ACCEPTED, 3, cy, "B", "2011-04-06")

@@ -152,7 +152,7 @@ def test_labels_are_whole_unique_and_bars_largest_first(page, layout):
     tables = Tables()
     tables.feed(page.read_text(encoding="utf-8"))
     activities = [
-        dict(zip(tables.tables["activities_before_earning"][0], row))
+        dict(zip(tables.tables["activities_before_earning"][0], row, strict=True))
         for row in tables.tables["activities_before_earning"][1:]
     ]
     wanted = {squeeze(f"{row['credential']} ← {row['activity']}") for row in activities}
@@ -231,7 +231,8 @@ const charts = [...document.querySelectorAll('figure.chart svg')].map(svg => {
   const box = svg.getBoundingClientRect();
   const texts = [...svg.querySelectorAll('text, tspan')];
   return {
-    section: svg.closest('section').id, box: {x: box.x + scrollX, y: box.y + scrollY, width: box.width, height: box.height},
+    section: svg.closest('section').id,
+    box: {x: box.x + scrollX, y: box.y + scrollY, width: box.width, height: box.height},
     shown_width: box.width, natural_width: svg.width.baseVal.value,
     smallest_font: Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize))),
     outside: texts.filter(t => !within(t.getBoundingClientRect(), box)).map(t => t.textContent),

@@ -223,7 +223,9 @@ def test_dead_letters_are_listed_by_first_time_then_id(store):
         store.put_dead_letter(message_id, "certifier", "unknown learner", {"id": message_id})
     store.put_dead_letter("m3", "certifier", "again", {"id": "m3"})  # a re-put keeps its place
     letters = store.dead_letters()
-    assert [(l.first_at, l.id) for l in letters] == sorted((l.first_at, l.id) for l in letters)
+    assert [(letter.first_at, letter.id) for letter in letters] == sorted(
+        (letter.first_at, letter.id) for letter in letters
+    )
     assert store.dead_letters() == letters  # stable
     assert store.dead_letters(limit=2) == letters[:2]
 
@@ -235,7 +237,7 @@ def test_a_dead_letter_can_be_deleted(store):
     store.delete_dead_letter("m1")
     store.delete_dead_letter("never-there")  # a no-op, not an error
     assert store.dead_letter("m1") is None and store.dead_letter("never-there") is None
-    assert [l.id for l in store.dead_letters()] == ["m2"] and store.count_dead_letters() == 1
+    assert [letter.id for letter in store.dead_letters()] == ["m2"] and store.count_dead_letters() == 1
 
 
 def test_a_dead_letter_as_large_as_an_sqs_message_round_trips(store):
@@ -246,7 +248,7 @@ def test_a_dead_letter_as_large_as_an_sqs_message_round_trips(store):
     assert store.put_dead_letter("big", "openbadges", "again", {"id": "big"}).attempts == 2  # smaller now
     assert store.dead_letter("big").message == {"id": "big"}
     store.put_dead_letter("big", "openbadges", "and large again", big)
-    assert [l.message for l in store.dead_letters()] == [big]
+    assert [letter.message for letter in store.dead_letters()] == [big]
     store.delete_dead_letter("big")
     assert store.dead_letter("big") is None and store.count_dead_letters() == 0
 
@@ -257,8 +259,10 @@ def test_more_dead_letters_than_one_page_are_all_listed_and_counted(store, backe
         store.put_dead_letter(f"m{index:04d}", "openbadges", "reason", {"pad": noise(3000, seed=index)})
     backend_calls.clear()
     letters = store.dead_letters()
-    assert [(l.first_at, l.id) for l in letters] == sorted((l.first_at, l.id) for l in letters)
-    assert len({l.id for l in letters}) == 450 == store.count_dead_letters()
+    assert [(letter.first_at, letter.id) for letter in letters] == sorted(
+        (letter.first_at, letter.id) for letter in letters
+    )
+    assert len({letter.id for letter in letters}) == 450 == store.count_dead_letters()
     assert letters[-1].message == {"pad": noise(3000, seed=int(letters[-1].id[1:]))}
     assert not backend_calls or backend_calls["Query"] >= 4  # DynamoDB: two pages each to list and to count
 
@@ -294,7 +298,7 @@ def test_dead_letter_heads_are_the_letters_without_their_messages_in_order(store
 
     put_dated_letters(store, monkeypatch)
     listed = store.dead_letter_heads(LetterFilter())
-    assert [h.id for h in listed] == [l.id for l in store.dead_letters()] == ["d", "a", "b", "c"]
+    assert [h.id for h in listed] == [letter.id for letter in store.dead_letters()] == ["d", "a", "b", "c"]
     letter = store.dead_letter("d")
     assert listed[0] == type(listed[0])(letter.id, letter.source, letter.reason, 2, letter.first_at, letter.last_at)
     assert not hasattr(listed[0], "message")
@@ -341,7 +345,7 @@ def test_a_discarded_letter_is_gone_and_its_audit_record_kept(store, monkeypatch
         letter.first_at,
         letter.last_at,
     )
-    assert store.dead_letter("m1") is None and [l.id for l in store.dead_letters()] == ["m2"]
+    assert store.dead_letter("m1") is None and [letter.id for letter in store.dead_letters()] == ["m2"]
     assert store.count_dead_letters() == 1 and heads(store) == ["m2"]
     assert store.discarded_letters() == [record]
     assert store.discard_dead_letter("m1", "twice") is None and store.discard_dead_letter("never", "x") is None

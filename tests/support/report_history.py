@@ -190,39 +190,39 @@ def varied_history() -> History:
     ivy = h.learner("ivy", "Ivy Bean", "Data", "Analyst")
     jo = h.learner("jo", "Jo March", "Data", "Analyst")
     kim = h.learner("kim", "Kim Wu", "Sales", "Rep")
-    I = Kind.ISSUED
+    issued = Kind.ISSUED
 
     # Credentials: number, learner, badge, earned, expiry; and what happens to them.
-    h.credential(I, 1, ada, "A", "2011-03-10")  # held
-    h.credential(I, 2, bob, "A", "2011-04-05")  # held
-    h.credential(I, 3, cy, "B", "2011-04-20", "2012-01-20")  # held, expires in 19 days
-    h.credential(I, 4, dee, "C", "2011-05-01", "2012-06-01")  # held, expires later
-    h.credential(I, 5, eve, "C", "2011-05-15", "2011-10-01")  # expired (statement)
+    h.credential(issued, 1, ada, "A", "2011-03-10")  # held
+    h.credential(issued, 2, bob, "A", "2011-04-05")  # held
+    h.credential(issued, 3, cy, "B", "2011-04-20", "2012-01-20")  # held, expires in 19 days
+    h.credential(issued, 4, dee, "C", "2011-05-01", "2012-06-01")  # held, expires later
+    h.credential(issued, 5, eve, "C", "2011-05-15", "2011-10-01")  # expired (statement)
     h.credential(Kind.EXPIRED, 5, eve, "C", "2011-10-01", "2011-10-01")
-    h.credential(I, 6, eve, "A", "2011-06-01", "2012-01-10")  # revoked: voided + revoked statement
+    h.credential(issued, 6, eve, "A", "2011-06-01", "2012-01-10")  # revoked: voided + revoked statement
     h.void(6, "2011-07-01")
     h.credential("revoked", 6, eve, "A", "2011-07-01")
-    h.credential(I, 7, gus, "B", "2011-06-10", "2012-01-25")  # revoked: revoked statement only
+    h.credential(issued, 7, gus, "B", "2011-06-10", "2012-01-25")  # revoked: revoked statement only
     h.credential("revoked", 7, gus, "B", "2011-08-01")
-    h.credential(I, 8, gus, "C", "2011-07-10")  # voided after the range: held at its end
+    h.credential(issued, 8, gus, "C", "2011-07-10")  # voided after the range: held at its end
     h.void(8, "2012-02-01")
-    h.credential(I, 9, fay, "B", "2011-08-15", "2012-03-15")  # held, expires in 74 days
-    h.credential(I, 10, ada, "B", "2011-09-01")  # declined
+    h.credential(issued, 9, fay, "B", "2011-08-15", "2012-03-15")  # held, expires in 74 days
+    h.credential(issued, 10, ada, "B", "2011-09-01")  # declined
     h.credential(Kind.REJECTED, 10, ada, "B", "2011-09-05")
-    h.credential(I, 11, xss, "A", "2011-10-10", "2012-02-10")  # held, expires in 40 days
-    h.credential(I, 12, bob, "C", "2010-11-01", "2012-02-01")  # earned before the range, expires in 31 days
-    h.credential(I, 13, cy, "C", "2012-01-15", "2012-02-15")  # earned after the range
-    h.credential(I, 14, dee, "A", "2011-11-20", "2011-12-20")  # expired (expires_at passed)
-    h.credential(I, 15, bob, "B", "2011-10-20")  # held
-    h.credential(I, 16, hal, "B", "2011-02-01", "2011-08-01")  # renewed under the same assertion:
-    h.credential(I, 16, hal, "B", "2011-07-25", "2012-01-05T12:00:00")  # held, 4 whole days left (4.5)
-    h.credential(I, 17, ivy, "C", "2011-02-10", "2011-09-01")  # expired (expires_at passed), then
-    h.credential(I, 18, ivy, "C", "2011-08-25")  # earned again as a new credential: held
-    h.credential(I, 19, jo, "A", "2011-09-10")  # revoked after the range: held at its end
+    h.credential(issued, 11, xss, "A", "2011-10-10", "2012-02-10")  # held, expires in 40 days
+    h.credential(issued, 12, bob, "C", "2010-11-01", "2012-02-01")  # earned before the range, expires in 31 days
+    h.credential(issued, 13, cy, "C", "2012-01-15", "2012-02-15")  # earned after the range
+    h.credential(issued, 14, dee, "A", "2011-11-20", "2011-12-20")  # expired (expires_at passed)
+    h.credential(issued, 15, bob, "B", "2011-10-20")  # held
+    h.credential(issued, 16, hal, "B", "2011-02-01", "2011-08-01")  # renewed under the same assertion:
+    h.credential(issued, 16, hal, "B", "2011-07-25", "2012-01-05T12:00:00")  # held, 4 whole days left (4.5)
+    h.credential(issued, 17, ivy, "C", "2011-02-10", "2011-09-01")  # expired (expires_at passed), then
+    h.credential(issued, 18, ivy, "C", "2011-08-25")  # earned again as a new credential: held
+    h.credential(issued, 19, jo, "A", "2011-09-10")  # revoked after the range: held at its end
     h.credential("revoked", 19, jo, "A", "2012-01-10")
-    h.credential(I, 20, kim, "B", "2011-06-01")  # revoked, then renewed: held
+    h.credential(issued, 20, kim, "B", "2011-06-01")  # revoked, then renewed: held
     h.credential("revoked", 20, kim, "B", "2011-06-15")
-    h.credential(I, 20, kim, "B", "2011-09-01")
+    h.credential(issued, 20, kim, "B", "2011-09-01")
 
     for number, learner, badge, day in (
         (1, ada, "A", "2011-03-12"),
@@ -384,7 +384,7 @@ def generated_history(seed: int, learners: int = 30) -> History:
 
     rng = random.Random(seed)
     h = History()
-    I = Kind.ISSUED
+    issued = Kind.ISSUED
     day = lambda: f"2014-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"  # noqa: E731
     number = 0
     for index in range(learners):
@@ -394,14 +394,14 @@ def generated_history(seed: int, learners: int = 30) -> History:
             number += 1
             badge, earned = rng.choice("ABC"), day()
             expires = rng.choice([None, "2014-06-30", "2015-02-01T06:00:00", "2015-01-15"])
-            h.credential(I, number, person, badge, earned, expires)
+            h.credential(issued, number, person, badge, earned, expires)
             h.activity(COMPLETED, person, f"Course {badge}", f"{earned[:8]}01")
             fate = rng.choice(["renewed", "again", "revoked", "voided", "later", "declined", "expired", "shared", ""])
             if fate == "renewed":
-                h.credential(I, number, person, badge, f"{earned[:8]}28", "2015-01-20")
+                h.credential(issued, number, person, badge, f"{earned[:8]}28", "2015-01-20")
             elif fate == "again":
                 number += 1
-                h.credential(I, number, person, badge, f"{earned[:8]}28")
+                h.credential(issued, number, person, badge, f"{earned[:8]}28")
             elif fate == "revoked":
                 h.credential("revoked", number, person, badge, f"{earned[:8]}28")
             elif fate == "voided":

@@ -234,7 +234,8 @@ def posts_holding(statement_id: str):
         ),
         ("Problem in 'statements.0.version'. Received '\"9.9\"'", "text/plain", "HTTP 400: Problem in 'version'"),
         (
-            "<html><head><title>400</title></head><body><h1>Invalid statement</h1>\n<p>object.id is missing</p></body></html>",
+            "<html><head><title>400</title></head><body><h1>Invalid statement</h1>\n"
+            "<p>object.id is missing</p></body></html>",
             "text/html",
             "HTTP 400: 400 Invalid statement object.id is missing",
         ),

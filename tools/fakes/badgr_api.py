@@ -712,7 +712,7 @@ def _set_cookies(*cookies: str) -> dict[str, str]:
     """Several Set-Cookie headers in the answer's one-value-per-name headers: the name in another
     letter case each time (header names are case-insensitive; clients read them as one list)."""
     names = ("Set-Cookie", "set-cookie", "SET-COOKIE", "Set-cookie")
-    return dict(zip(names, cookies))
+    return dict(zip(names, cookies, strict=False))  # one name per cookie: fewer cookies than names
 
 
 def _negotiated(path: str, headers: dict[str, str], answer: Answer) -> Answer:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import json
 import signal
 import sys
@@ -316,10 +317,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with fake:
         print(f"fake Credly API on {fake.base_url} ({count} events, {len(fake.badges)} badges)", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stopping.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -513,7 +513,10 @@ def record_tokens(run: Run) -> Iterator[str]:
         headers={"Accept": "application/json"},
         timeout=TIMEOUT,
     )
-    yield f"scope: POST /o/token asking 'rw:issuer r:unknown' -> {answer.status_code} scope {answer.json().get('scope')!r}"
+    yield (
+        f"scope: POST /o/token asking 'rw:issuer r:unknown' -> {answer.status_code} "
+        f"scope {answer.json().get('scope')!r}"
+    )
 
 
 def record_lists(run: Run) -> Iterator[str]:

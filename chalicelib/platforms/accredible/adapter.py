@@ -67,7 +67,9 @@ class AccredibleAdapter(Adapter):
         return [self._credential(doc, "")]
 
     def _credential(self, raw: Any, path: str) -> CredentialEvent:
-        at = lambda field: f"{path}.{field}" if path else field
+        def at(field: str) -> str:
+            return f"{path}.{field}" if path else field
+
         item = require_object(raw, path)
         group = object_in(item, "group")
         group_id = id_text(group.get("id")) or id_text(item.get("group_id")) or missing(at("group.id"))

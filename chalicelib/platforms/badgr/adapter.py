@@ -42,7 +42,9 @@ class BadgrAdapter(Adapter):
         return self._assertion(doc, "")
 
     def _assertion(self, raw: Any, path: str) -> ParseResult:
-        at = lambda field: f"{path}.{field}" if path else field
+        def at(field: str) -> str:
+            return f"{path}.{field}" if path else field
+
         assertion = require_object(raw, path)
         entity_id = first_text(assertion.get("entityId")) or missing(at("entityId"))
         badgeclass = assertion.get("badgeclass")

@@ -284,7 +284,9 @@ def test_429_with_retry_after_is_honoured(connector, accredible, history, monkey
     accredible.fail_next(429, headers={"Retry-After": "1"}, path=SEARCH)
     report = pull(connector)
     assert (report.records, report.finished) == (CREDENTIALS, True)
-    first, retry = [stamp for (_, path), stamp in zip(accredible.requests, accredible.stamps) if path == SEARCH][:2]
+    first, retry = [
+        stamp for (_, path), stamp in zip(accredible.requests, accredible.stamps, strict=True) if path == SEARCH
+    ][:2]
     assert 0.95 <= retry - first < 4
 
 

@@ -444,13 +444,10 @@ def test_the_fake_leaves_expired_and_revoked_assertions_out_without_their_flags(
     )
     fake.add_assertion("Bc1", "kath@example.com", now - timedelta(days=1), issuer="IsA", revoked=True)
     badgr = BadgrClient(fake.base_url, USER, PASSWORD)
-    listed = lambda **flags: len(
-        badgr._get_json(
-            f"{fake.base_url}/v2/issuers/IsA/assertions",
-            "list",  # noqa: E731
-            flags,
-        )["result"]
-    )
+
+    def listed(**flags: str) -> int:
+        return len(badgr._get_json(f"{fake.base_url}/v2/issuers/IsA/assertions", "list", flags)["result"])
+
     assert (listed(), listed(include_expired="true"), listed(include_revoked="1")) == (1, 2, 2)
     assert [len(p["result"]) for p, _ in badgr.assertion_pages("IsA")] == [3]
 
