@@ -37,10 +37,13 @@ class IdentityResolver:
         self.ifi = ifi
         self.directory = directory if directory is not None else LearnerDirectory()
         self.homepage = homepage
+        # The last lookup: an event is looked up twice in a row (counted as mapped or not, then
+        # resolved), and a Learner is immutable, so the second asks for the same object.
+        self._last: tuple[Learner, str | None, DirectoryEntry | None] | None = None
 
     def resolve(self, learner: Learner, platform: str | None = None) -> ResolvedLearner:
         """`platform`: the event's platform, whose id column the directory may look the learner up in."""
-        entry = self.directory.find(learner, platform)
+        entry = self._find(learner, platform)
         # A mapped learner is named by the directory's primary email, not the alias the platform knows.
         email = (entry.email if entry else None) or learner.email
         name = learner.name or (entry.name if entry else None)
@@ -56,7 +59,15 @@ class IdentityResolver:
         )
 
     def maps(self, learner: Learner, platform: str | None = None) -> bool:
-        return self.directory.find(learner, platform) is not None
+        return self._find(learner, platform) is not None
+
+    def _find(self, learner: Learner, platform: str | None) -> DirectoryEntry | None:
+        last = self._last  # read once: another thread may replace it meanwhile
+        if last is not None and last[0] is learner and last[1] == platform:
+            return last[2]
+        entry = self.directory.find(learner, platform)
+        self._last = (learner, platform, entry)
+        return entry
 
     def correction(self, learner: Learner, platform: str | None = None) -> dict | None:
         """The mapped agent of a learner whose fallback identity (no directory) would be another
