@@ -1,17 +1,25 @@
 """`chalice local` as the connector needs it: secrets kept out of its access log, answers
 sent without Nagle's delay (it writes headers and body apart: a client that keeps its
 connection, as a platform or the benchmarks do, would wait some 40 ms for each answer), and
-one request through the app at a time."""
+one request through the app at a time; in it and in the local worker process, a cyclic garbage
+collector tuned for the work (tune_gc)."""
 
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import re
 import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
+
+# The cyclic collector's first threshold (Python's default: 700). A route's array of documents and
+# a worker's batch allocate and free thousands of dicts and lists; at 700 the young collections
+# took about a tenth of the routes' and of the drain's CPU, while what either leaves behind stays
+# well under this many.
+GC_THRESHOLD = 10_000
 
 
 def tune(secret_path_prefixes: tuple[str, ...]) -> None:
@@ -20,6 +28,16 @@ def tune(secret_path_prefixes: tuple[str, ...]) -> None:
     ChaliceRequestHandler.disable_nagle_algorithm = True
     hide_path_secrets(secret_path_prefixes)
     one_request_at_a_time()
+    tune_gc()
+
+
+def tune_gc() -> None:
+    """Leave what start-up built (modules, the app) out of every collection, and collect the
+    young objects less often: see GC_THRESHOLD."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, older, oldest)
 
 
 def one_request_at_a_time() -> None:

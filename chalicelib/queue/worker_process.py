@@ -11,7 +11,6 @@ not settled is leased again later, as after any crash.
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import subprocess
@@ -21,13 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..localserver import tune_gc
 from ..observability import log
-
-# The cyclic collector's first threshold in the worker process (Python's default: 700). A batch
-# allocates and frees a few thousand dicts and lists (statements, events); at 700 the collector
-# ran about twice per message's worth of objects, a tenth of the drain's CPU, while what a batch
-# leaves behind stays well under this many.
-GC_THRESHOLD = 10_000
 
 # How often the worker looks for its parent: the bound on how long it outlives a killed one.
 PARENT_CHECK_SECONDS = 0.5
@@ -81,18 +75,9 @@ def serve(run: Callable[[threading.Event], None], parent: int | None) -> None:
     if parent is not None:
         threading.Thread(target=_watch_parent, args=(parent, stop), name="parent-watch", daemon=True).start()
     log("local_worker_serving", pid=os.getpid())
-    _tune_gc()
+    tune_gc()
     run(stop)
     log("local_worker_stopped", pid=os.getpid())
-
-
-def _tune_gc() -> None:
-    """Leave what start-up built (modules, settings, the learner directory) out of every
-    collection, and collect the young objects less often: see GC_THRESHOLD."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_THRESHOLD, older, oldest)
 
 
 def _watch_parent(parent: int, stop: threading.Event) -> None:
