@@ -35,10 +35,24 @@ def _largest(totals: Counter[str]) -> tuple[str, int]:
     return min(totals.items(), key=lambda item: (-item[1], item[0]))
 
 
-def held(records: list[Record]) -> str:
-    per_team: Counter[str] = Counter()
+def _totals(records: list[Record], key: str, figure: str) -> Counter[str]:
+    """The figure column summed per value of the key column."""
+    totals: Counter[str] = Counter()
     for record in records:
-        per_team[str(record["team"])] += _number(record["credentials"])
+        totals[str(record[key])] += _number(record[figure])
+    return totals
+
+
+def _most_earned_first(records: list[Record]) -> tuple[str, int, Record]:
+    """The most earned credential, its earners, and its first-ranked row (activities, lift)."""
+    earners = {str(r["credential"]): _number(r["earners"]) for r in records}
+    credential, most = _largest(Counter(earners))
+    first = min((r for r in records if r["credential"] == credential), key=lambda r: _number(r["rank"]))
+    return credential, most, first
+
+
+def held(records: list[Record]) -> str:
+    per_team = _totals(records, "team", "credentials")
     team, most = _largest(per_team)
     total = sum(per_team.values())
     return (
@@ -117,9 +131,7 @@ def funnel(records: list[Record]) -> str:
 
 
 def activities(records: list[Record]) -> str:
-    earners = {str(r["credential"]): _number(r["earners"]) for r in records}
-    credential, most = _largest(Counter(earners))
-    first = min((r for r in records if r["credential"] == credential), key=lambda r: _number(r["rank"]))
+    credential, most, first = _most_earned_first(records)
     return (
         f"{credential} is the most earned credential ({count(most, 'earner')}); "
         f"{_percent(_number(first['learners']), most)} of them did {first['activity']} first"
@@ -146,10 +158,7 @@ def roles(records: list[Record]) -> str:
 
 def holders(records: list[Record]) -> str:
     """The credential with the most holders, and the role holding most of it (roles_by_credential)."""
-    totals = Counter[str]()
-    for record in records:
-        totals[str(record["credential"])] += _number(record["holders"])
-    credential, most = _largest(totals)
+    credential, most = _largest(_totals(records, "credential", "holders"))
     role = min(
         (r for r in records if r["credential"] == credential),
         key=lambda r: (-_number(r["holders"]), str(r["job_role"])),
@@ -177,9 +186,7 @@ def cohorts(records: list[Record]) -> str | None:
 
 def lift(records: list[Record]) -> str:
     """The activity that sets the earners of the most earned credential apart the most."""
-    earners = {str(r["credential"]): _number(r["earners"]) for r in records}
-    credential, _ = _largest(Counter(earners))
-    first = min((r for r in records if r["credential"] == credential), key=lambda r: _number(r["rank"]))
+    credential, _, first = _most_earned_first(records)
     others = first["non_earners_pct"]
     against = (
         f"{_shown_percent(others)} of non-earners" if isinstance(others, (int, float)) else "none of the non-earners"
@@ -234,9 +241,7 @@ def identity(records: list[Record]) -> str:
 
 def domains(records: list[Record]) -> str:
     """The email domain of the most unmapped recipients."""
-    per_domain: Counter[str] = Counter()
-    for record in records:
-        per_domain[str(record["domain"])] += _number(record["recipients"])
+    per_domain = _totals(records, "domain", "recipients")
     domain, most = _largest(per_domain)
     total = sum(per_domain.values())
     return f"{domain} has the most unmapped recipients: {most} of {total} ({_percent(most, total)})"

@@ -82,6 +82,20 @@ class DiscardedLetter:
     first_at: str
     last_at: str
 
+    @classmethod
+    def of(cls, letter: DeadLetter, discard_reason: str, discarded_at: str) -> DiscardedLetter:
+        return cls(
+            letter.id,
+            letter.source,
+            letter.reason,
+            discard_reason,
+            discarded_at,
+            letter.message,
+            letter.attempts,
+            letter.first_at,
+            letter.last_at,
+        )
+
 
 @dataclass(frozen=True)
 class Run:

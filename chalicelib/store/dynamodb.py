@@ -259,17 +259,7 @@ class DynamoDbStore:
         letter = self.dead_letter(message_id)
         if letter is None:
             return None
-        record = DiscardedLetter(
-            letter.id,
-            letter.source,
-            letter.reason,
-            reason,
-            _now_iso(),
-            letter.message,
-            letter.attempts,
-            letter.first_at,
-            letter.last_at,
-        )
+        record = DiscardedLetter.of(letter, reason, _now_iso())
         sk = f"{record.discarded_at}#{time.time_ns():020d}{uuid.uuid4().hex[:8]}"  # latest last, never shared
         body = json.dumps(record.message)
         parts = self._put_parts(sk, body, "discarded-part") if len(body) > INLINE_MESSAGE_BYTES else 0

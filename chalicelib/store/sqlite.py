@@ -151,17 +151,7 @@ class SqliteStore:
             if row is None:
                 return None
             letter = _letter(row)
-            record = DiscardedLetter(
-                letter.id,
-                letter.source,
-                letter.reason,
-                reason,
-                _now_iso(),
-                letter.message,
-                letter.attempts,
-                letter.first_at,
-                letter.last_at,
-            )
+            record = DiscardedLetter.of(letter, reason, _now_iso())
             conn.execute(
                 "INSERT INTO discarded_letters (id, source, reason, discard_reason, discarded_at, message, "
                 "attempts, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
