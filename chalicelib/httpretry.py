@@ -37,7 +37,6 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import ConnectorError, OutsideFailure
-from .jsonshape import object_in as object_in  # kept importable from here, beside the answers' other readers
 from .observability import log
 
 if TYPE_CHECKING:

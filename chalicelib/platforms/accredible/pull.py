@@ -52,7 +52,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from ...errors import InputError
-from ...httpretry import object_in
+from ...jsonshape import object_in
 from ...observability import log
 from ...timeutil import time_or_none, utc, xapi_timestamp
 from ..common import first_text, id_text

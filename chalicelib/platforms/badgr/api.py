@@ -50,7 +50,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ...errors import ConnectorError, InputError, PlatformAuthError, PlatformRefused, shown_id
-from ...httpretry import ClientOptions, RetryingClient, RetryPolicy, host_of, json_object, object_in, send
+from ...httpretry import ClientOptions, RetryingClient, RetryPolicy, host_of, json_object, send
+from ...jsonshape import object_in
 from ...timeutil import utc
 from ..common import Token, answer_body, current_secret, path_segment, redacted, token_value
 from ..pulling import PullStopped

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from ...httpretry import object_in
+from ...jsonshape import object_in
 from ...timeutil import time_or_none, utc
 from ..pulling import Mode, Page, fitted
 from .api import CredlyClient
