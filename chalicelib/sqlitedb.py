@@ -49,6 +49,11 @@ class SqliteDb:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (of this process or another) commits to the file."""
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

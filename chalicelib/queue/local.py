@@ -36,6 +36,20 @@ def _body(message: QueueMessage, index: int) -> str:
     return body
 
 
+# How often an idle drainer looks whether a message arrived: the bound on how long a message
+# queued by a route waits before its delivery starts (the idle wait itself is longer). A look is
+# a counter read and PRAGMA data_version (no table read), a few microseconds.
+ARRIVAL_CHECK_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Where the outbox stood: compared later to tell whether a message may have arrived since."""
+
+    data_version: int  # moves when another connection (another process: chalice local) commits
+    sent_here: int  # messages this LocalOutbox object queued (a drainer thread in the same process)
+
+
 @dataclass(frozen=True)
 class Leased:
     message: QueueMessage
@@ -45,6 +59,7 @@ class Leased:
 class LocalOutbox:
     def __init__(self, path: str) -> None:
         self.db = SqliteDb(path, SCHEMA)
+        self._sent_here = 0
 
     def send(self, message: QueueMessage) -> None:
         self.send_many([message])
@@ -54,9 +69,21 @@ class LocalOutbox:
         rows = [(message.id, _body(message, index), now) for index, message in enumerate(messages)]
         if len(rows) == 1:  # a webhook's one message: its own transaction (a quarter of its enqueue)
             self.db.execute(_INSERT, rows[0])
-            return
-        with self.db.transaction() as conn:  # an array's documents: all queued, or none
-            conn.executemany(_INSERT, rows)
+        else:
+            with self.db.transaction() as conn:  # an array's documents: all queued, or none
+                conn.executemany(_INSERT, rows)
+        self._sent_here += len(rows)
+
+    def arrivals(self) -> Arrivals:
+        return Arrivals(self.db.data_version(), self._sent_here)
+
+    def wait_for_arrival(self, since: Arrivals, timeout: float, stop: threading.Event) -> None:
+        """Return once a message may have arrived after `since` was taken (a commit by another
+        connection counts: most are new messages), or when `stop` is set, or after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while not stop.wait(min(ARRIVAL_CHECK_SECONDS, max(0.0, deadline - time.monotonic()))):
+            if self.arrivals() != since or time.monotonic() >= deadline:
+                return
 
     def receive(
         self, max_messages: int = 10, visibility_seconds: float = 60.0, max_bytes: int | None = None
@@ -357,12 +384,15 @@ class OutboxDrainer:
         try:
             while not stop.is_set():
                 try:
+                    # Taken before looking: a message queued while this drain finds nothing ends the wait.
+                    since = self.outbox.arrivals()
                     drained = self.drain_available(stop.is_set, sender)
                 except Exception as error:  # e.g. the database locked by a CLI run: leases keep the work
                     log("drainer_error", error=type(error).__name__, detail=str(error)[:200])
-                    drained = 0
-                if drained == 0:
                     stop.wait(self.idle_wait)
+                    continue
+                if drained == 0:
+                    self.outbox.wait_for_arrival(since, self.idle_wait, stop)
         finally:
             if sender is not None:
                 sender.close()

@@ -307,3 +307,43 @@ def test_without_a_stage_function_batches_go_one_at_a_time(outbox):
 
     assert handled == [2, 2, 1]
     assert outbox.depth() == 0
+
+
+@pytest.mark.parametrize("queued_by", ["another process", "this process"])
+def test_an_idle_drainer_starts_on_a_new_message_without_waiting_out_its_idle_wait(outbox, tmp_path, queued_by):
+    # chalice local queues through its own connection to the file, the worker process drains
+    # through another; a drainer thread in the same process shares the outbox object.
+    sender = LocalOutbox(outbox.db.path) if queued_by == "another process" else outbox
+    script = Script()
+    drain = drainer(outbox, script, idle_wait=30.0)
+    drain.start()
+    try:
+        time.sleep(0.1)  # found nothing: now in its idle wait
+        sent = time.monotonic()
+        sender.send(QueueMessage(source="openbadges", body={"n": 1}))
+        while outbox.depth() and time.monotonic() - sent < 5:
+            time.sleep(0.002)
+        waited = time.monotonic() - sent
+    finally:
+        drain.stop(timeout=5)
+        if sender is not outbox:
+            sender.db.close()
+
+    assert outbox.depth() == 0
+    assert waited < 1.0  # the idle wait is 30 s: only the arrival check could have ended it
+
+
+def test_an_idle_drainer_still_wakes_after_its_idle_wait_for_a_message_due_later(outbox):
+    outbox.send(QueueMessage(source="openbadges", body={"n": 1}))
+    (leased,) = outbox.receive(1)
+    outbox.retry_later(leased.message.id, 0.2, "the LRS was away")  # no new commit when it is due
+    script = Script()
+    drain = drainer(outbox, script, idle_wait=0.3)
+    drain.start()
+    try:
+        deadline = time.monotonic() + 5
+        while outbox.depth() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        drain.stop(timeout=5)
+    assert outbox.depth() == 0
