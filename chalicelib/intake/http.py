@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from ..errors import InputError, NotForThisConnector, SettingsError
 from ..observability import log
-from ..platforms.common import require_queueable
+from ..platforms.common import require_queueable_json
 from ..secrets import reveal
 from . import auth
 from .models import Error, FieldError
@@ -66,7 +66,7 @@ def read_json(raw_body: bytes) -> Any:
         raise InputError("(body)", f"not valid JSON{where}") from None
     except ValueError as error:  # e.g. an integer of more digits than Python converts
         raise InputError("(body)", f"not usable JSON: {str(error)[:120]}") from None
-    require_queueable(data)  # lone surrogates, nesting no queue or store can take
+    require_queueable_json(raw_body or b"", data)  # lone surrogates, nesting no queue or store can take
     return data
 
 

@@ -8,6 +8,7 @@ import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -164,6 +165,45 @@ def require_queueable(document: Any, prefix: str = "") -> None:
                 if isinstance(key, str) and not _is_unicode(key):
                     raise InputError(where, "a key is not valid Unicode (a lone surrogate)")
                 stack.append((item, joined(path, str(key)), depth + 1))
+
+
+def require_queueable_json(text: bytes, document: Any) -> None:
+    """require_queueable for the document json.loads made of `text`, answered from the text itself
+    when it can: a body with no surrogate escape or encoding and nesting within MAX_DEPTH passes
+    at C speed. Anything else goes to require_queueable, which decides and names the place."""
+    if not _text_queueable(text):
+        require_queueable(document)
+
+
+# What could give a lone surrogate: an escape of one (json.loads joins a valid pair, so a pair
+# also goes to the walk, which lets it pass), or its UTF-8-style encoding (json.loads decodes
+# bytes with "surrogatepass").
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_BYTES = re.compile(rb"\xed[\xa0-\xbf]")
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STRING_LEFT = re.compile(rb'"[^"]*"')  # a string holding brackets, once escapes are gone
+_NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _text_queueable(text: bytes) -> bool:
+    if json.detect_encoding(text) != "utf-8":
+        return False  # UTF-16/32 or a byte order mark: the walk decides
+    if b"\xed" in text and _SURROGATE_BYTES.search(text):
+        return False
+    if b"\\" in text:
+        if _SURROGATE_ESCAPE.search(text):
+            return False
+        # Escapes pair from the left, so dropping every escaped backslash first, then every
+        # escaped quote, leaves exactly the quotes that delimit strings.
+        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Only quotes and brackets left; two quotes side by side hold nothing structural between
+    # them (an empty string, or the end of one and the start of the next): most strings go so.
+    structure = text.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    brackets = _STRING_LEFT.sub(b"", structure) if b'"' in structure else structure
+    if b'"' in brackets:
+        return False  # unbalanced quotes: not what json.loads accepted; the walk decides
+    opened = brackets.count(b"[") + brackets.count(b"{")
+    return opened <= MAX_DEPTH or max(accumulate(map(_NESTING.__getitem__, brackets))) <= MAX_DEPTH
 
 
 def _queueable(document: Any) -> bool:
