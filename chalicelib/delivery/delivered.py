@@ -45,6 +45,10 @@ class DeliveredLog:
         self.endpoint = endpoint_key(lrs.base_url)
         self._random = choose or random.Random()
         self.readable = True  # False once the LRS showed it cannot answer a look-up by id
+        # Moves each time the log is forgotten. Batches are pipelined: the next one reads the log
+        # before this one is settled, so it may find the same loss; it must not forget what this
+        # one recorded after forgetting.
+        self.generation = 0
 
     def known(self, ids: list[str]) -> set[str]:
         """The ids of `ids` the log says the LRS acknowledged."""
@@ -69,10 +73,11 @@ class DeliveredLog:
             return "lost"
         return "held"
 
-    def record(self, report: DeliveryReport, skipped: list[str], lost: bool) -> None:
+    def record(self, report: DeliveryReport, skipped: list[str], lost: bool, read_in: int | None = None) -> None:
         """Record what the LRS acknowledged in a batch (the skipped ids are recorded already);
-        lost: the log was found stale for this LRS, forgotten first."""
-        if lost:
+        lost: the log was found stale for this LRS, forgotten first, unless it has been forgotten
+        since the batch read it (read_in: the generation then)."""
+        if lost and read_in in (None, self.generation):
             self.forget()
         settled = set(skipped)
         acknowledged = [i for i in [*report.delivered, *report.already_stored] if i not in settled]
@@ -81,4 +86,5 @@ class DeliveredLog:
 
     def forget(self) -> None:
         self.store.forget_delivered(self.endpoint)
+        self.generation += 1
         log("delivered_log_forgotten")

@@ -55,6 +55,7 @@ class PreparedBatch:
     statements: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # known, checked, counted already stored unsent
     log_lost: bool = False
+    log_generation: int = 0  # DeliveredLog.generation when `known` was read
 
     def logged(self) -> AbstractContextManager[None]:
         """The batch's lines (the LRS POST's too) name the correlation ids of its messages."""
@@ -134,6 +135,7 @@ class Worker:
             events=events,
             known=[s for s in ordered if s["id"] in known_ids],
             statements=ordered,
+            log_generation=self.delivered.generation if self.delivered else 0,
         )
 
     def send(self, batch: PreparedBatch, on_wire: Callable[[], None] | None = None) -> None:
@@ -238,7 +240,7 @@ class Worker:
         else:
             self.watch.failure = failure
         if self.delivered is not None:
-            self.delivered.record(report, batch.skipped, batch.log_lost)
+            self.delivered.record(report, batch.skipped, batch.log_lost, batch.log_generation)
         result.counts["delivered"] += len(report.delivered)
         result.counts["already_stored"] += len(report.already_stored)
         _count_by_source(batch, report)

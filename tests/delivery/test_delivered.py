@@ -78,6 +78,26 @@ def test_when_the_lrs_lost_a_logged_statement_the_batch_goes_in_full_and_the_log
     assert known == set(everything)  # forgotten, then refilled with what the LRS took since
 
 
+def test_two_pipelined_batches_finding_the_same_loss_forget_the_log_once(store):
+    first, second = messages(3), messages(2)
+    lrs = LookedUp(held=set())
+    w = logged_worker(store, lrs)
+    run(w, store, first)
+    run(w, store, second)
+    lrs.sent.clear()  # the LRS restarted: it holds none of them
+
+    # The drainer prepares the next batch while this one is in flight: both read the full log.
+    batches = [w.prepare(first), w.prepare(second)]
+    for batch in batches:
+        w.send(batch)
+        w.settle(batch)
+
+    everything = ids_of(w, first) + ids_of(w, second)
+    assert {s["id"] for outgoing in lrs.sent for s in outgoing.statements} == set(everything)
+    # The second batch did not forget what the first recorded after its own forgetting.
+    assert store.delivered_ids(w.delivered.endpoint, everything) == set(everything)
+
+
 @pytest.mark.parametrize("failure", [FilterIgnored("statementId", {"statements": []}), LrsUnavailable("down")])
 def test_a_look_up_without_an_answer_never_drops_a_statement(store, failure):
     first = messages(2)
