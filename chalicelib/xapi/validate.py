@@ -28,6 +28,36 @@ _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 # Unicode stays allowed (mailto IRIs are IRIs); whitespace and dot-less domains are not.
 _MBOX = re.compile(f"^mailto:[^@\\s{CONTROLS}]+@[^@\\s{CONTROLS}]+\\.[^@\\s.{CONTROLS}]+$")
 
+
+class _Accepted:
+    """The texts a pattern accepted: a text is immutable, so one seen before needs no second match.
+    Statements repeat most of theirs (the vocabulary's IRIs, a badge class's, a learner's mbox,
+    language tags), and a set look-up costs a tenth of a match. Bounded: emptied when full."""
+
+    LIMIT = 4096
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.seen: set[str] = set()
+
+    def __call__(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        if value in self.seen:
+            return True
+        if not self.pattern.match(value):
+            return False
+        if len(self.seen) >= self.LIMIT:
+            self.seen.clear()
+        self.seen.add(value)
+        return True
+
+
+_is_iri = _Accepted(_IRI)
+_is_irl = _Accepted(_IRL)
+_is_lang = _Accepted(_LANG)
+_is_mbox = _Accepted(_MBOX)
+
 _STATEMENT_KEYS = frozenset({"id", "actor", "verb", "object", "result", "context", "timestamp"})
 _AGENT_KEYS = frozenset({"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
 _ACTIVITY_KEYS = frozenset({"objectType", "id", "definition"})
@@ -67,7 +97,7 @@ def validate_statement(statement: Any, version: Literal["1.0.3", "2.0.0"] = "1.0
 
 def is_absolute_iri(value: object) -> bool:
     """A scheme, then at least one character, none of them whitespace or forbidden in an IRI."""
-    return isinstance(value, str) and bool(_IRI.match(value))
+    return _is_iri(value)
 
 
 def _fail(path: str, message: str) -> None:
@@ -79,9 +109,8 @@ def _object(value: Any, path: str, allowed: frozenset[str]) -> None:
         _fail(path, "must be an object")
     if not value:
         _fail(path, "must not be empty")
-    extra = value.keys() - allowed
-    if extra:
-        _fail(path, f"unexpected property {sorted(extra)[0]!r}")
+    if not allowed.issuperset(value):
+        _fail(path, f"unexpected property {sorted(value.keys() - allowed)[0]!r}")
     if None in value.values():
         key = next(k for k, item in value.items() if item is None)
         _fail(f"{path}.{key}", "must not be null")
@@ -95,7 +124,7 @@ def _uuid(value: Any, path: str, required: bool = False) -> None:
 
 
 def _iri(value: Any, path: str) -> None:
-    if not isinstance(value, str) or not _IRI.match(value):
+    if not _is_iri(value):
         _fail(path, f"must be an absolute IRI, got {value!r}")
 
 
@@ -117,9 +146,10 @@ def _language_map(value: Any, path: str) -> None:
     if not isinstance(value, dict) or not value:
         _fail(path, "must be a non-empty language map")
     for tag, text in value.items():
-        if not _LANG.match(tag):
+        if not _is_lang(tag):
             _fail(f"{path}.{tag}", "is not an RFC 5646 language tag")
-        _string(text, f"{path}.{tag}")
+        if not isinstance(text, str) or not text:
+            _string(text, f"{path}.{tag}")
 
 
 def _agent(value: Any, path: str, required: bool = False) -> None:
@@ -134,7 +164,7 @@ def _agent(value: Any, path: str, required: bool = False) -> None:
     ifi = present[0]
     ifi_value = value[ifi]
     if ifi == "mbox":
-        if not isinstance(ifi_value, str) or not _MBOX.match(ifi_value):
+        if not _is_mbox(ifi_value):
             _fail(f"{path}.mbox", "must be a mailto: IRI of an email address")
     elif ifi == "mbox_sha1sum":
         if not isinstance(ifi_value, str) or not _SHA1.match(ifi_value):
@@ -142,7 +172,7 @@ def _agent(value: Any, path: str, required: bool = False) -> None:
     elif ifi == "account":
         _object(ifi_value, f"{path}.account", frozenset({"homePage", "name"}))
         home = ifi_value.get("homePage")
-        if not isinstance(home, str) or not _IRL.match(home):
+        if not _is_irl(home):
             _fail(f"{path}.account.homePage", "must be an absolute http(s) URL")
         _string(ifi_value.get("name"), f"{path}.account.name")
         if _CONTROL.search(ifi_value["name"]):
@@ -210,7 +240,7 @@ def _context(value: Any, path: str, version: str) -> None:
     _object(value, path, _CONTEXT_KEYS_2 if version == "2.0.0" else _CONTEXT_KEYS_1)
     if "platform" in value:
         _string(value["platform"], f"{path}.platform")
-    if "language" in value and not _LANG.match(str(value["language"])):
+    if "language" in value and not _is_lang(str(value["language"])):
         _fail(f"{path}.language", "is not an RFC 5646 language tag")
     _uuid(value.get("registration"), f"{path}.registration")
     activities = value.get("contextActivities")
@@ -246,9 +276,10 @@ def _extensions(value: Any, path: str) -> None:
     if not isinstance(value, dict) or not value:
         _fail(path, "must be a non-empty object")
     for key, item in value.items():
-        if not _IRI.match(key):
+        if not _is_iri(key):
             _fail(f"{path}[{key!r}]", "extension keys must be absolute IRIs")
-        _no_nulls(item, f"{path}[{key!r}]")
+        if isinstance(item, (dict, list)) or item is None:  # text, numbers and booleans hold nothing more
+            _no_nulls(item, f"{path}[{key!r}]")
 
 
 def _no_nulls(value: Any, path: str) -> None:
@@ -262,9 +293,11 @@ def _no_nulls(value: Any, path: str) -> None:
         for key, item in value.items():
             if key == "@id":
                 _iri(item, f"{path}.@id")
-            _no_nulls(item, f"{path}.{key}")
+            if isinstance(item, (dict, list)) or item is None:
+                _no_nulls(item, f"{path}.{key}")
     elif isinstance(value, list):
         if not value:
             _fail(path, "must not be an empty array")
         for index, item in enumerate(value):
-            _no_nulls(item, f"{path}[{index}]")
+            if isinstance(item, (dict, list)) or item is None:
+                _no_nulls(item, f"{path}[{index}]")

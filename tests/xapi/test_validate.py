@@ -271,3 +271,27 @@ def test_nulls_and_empties_are_rejected_everywhere(change, path_prefix, version)
 @pytest.mark.parametrize("timestamp", ["2026-13-45T10:00:00Z", "2026-02-30T10:00:00.000Z", "2026-11-20T25:61:00Z"])
 def test_timestamp_must_be_a_real_date_and_time(timestamp):
     assert_invalid(broken(_set(["timestamp"], timestamp)), "timestamp", "timestamp")
+
+
+def test_a_text_accepted_before_does_not_vouch_for_another_and_a_refused_one_stays_refused():
+    good = copy.deepcopy(VALID)
+    validate_statement(good)  # its IRIs and mbox accepted, and remembered
+    for _ in range(2):  # refused the first time, and again: a refusal is never remembered
+        bad = copy.deepcopy(VALID)
+        bad["verb"]["id"] = good["verb"]["id"] + " with a space"
+        with pytest.raises(InvalidStatement, match="verb.id"):
+            validate_statement(bad)
+        bad = copy.deepcopy(VALID)
+        bad["actor"]["mbox"] = good["actor"]["mbox"].replace("@", "")
+        with pytest.raises(InvalidStatement, match="actor.mbox"):
+            validate_statement(bad)
+
+
+def test_the_accepted_texts_kept_are_bounded():
+    from chalicelib.xapi import validate
+
+    for n in range(validate._Accepted.LIMIT + 10):
+        statement = copy.deepcopy(VALID)
+        statement["object"]["id"] = f"https://badges.example.org/classes/{n}"
+        validate_statement(statement)
+    assert len(validate._is_iri.seen) <= validate._Accepted.LIMIT
