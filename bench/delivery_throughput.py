@@ -3,6 +3,7 @@
     python bench/delivery_throughput.py [--events 10000] [--lrs-batch 50] [--worker-batch 50]
                                         [--webhooks 2000] [--seed 20261128] [--profile]
                                         [--sequential] [--routes-docs 6000] [--routes-profile] [--rounds 5]
+                                        [--cpus-apart]
 
 Generates N distinct Credly badges from tests/fixtures/credly/badges_page_1.json (fixed seed;
 state "pending" and no expiry before now, so each gives exactly one "earned" statement), then
@@ -34,6 +35,10 @@ measures in the same run:
              ("RATIO routes e2e"). --routes-profile splits the routes' and the drain's time
              per document in-process (Chalice test client), then cProfiles both.
 
+--cpus-apart runs every timed phase (e2e and ceiling alike) with the LRS on the first CPU and the
+connector and this process on the others: the LRS then runs as on a machine of its own, which is
+where it runs in production, instead of sharing its CPUs with the connector it measures.
+
 Each ratio (outbox and routes) is measured --rounds times, e2e then ceiling, and the round with
 the median ratio is reported, with every round's ratio and its two times listed.
 
@@ -46,6 +51,7 @@ to keep them). --profile adds a cProfile of one more drain (fresh LRS) and print
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import cProfile
 import csv
@@ -62,7 +68,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,6 +168,33 @@ def cpu_seconds(pid: int | None = None) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of the process on these CPUs (a process's affinity is each thread's own)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            os.sched_setaffinity(int(task.name), cpus)
+
+
+@contextmanager
+def cpus_apart(args: argparse.Namespace, lrs_pid: int, connector_pids: Iterable[int] = ()) -> Iterator[None]:
+    """With --cpus-apart: the LRS on the first CPU, this process and the connector's on the others,
+    as if the LRS ran on a machine of its own; this process on every CPU again afterwards (the LRS
+    and the connector end with the phase)."""
+    if not args.cpus_apart:
+        yield
+        return
+    everything = os.sched_getaffinity(0)
+    lrs_cpus = {min(everything)}
+    rest = everything - lrs_cpus
+    pin(lrs_pid, lrs_cpus)
+    for pid in (os.getpid(), *connector_pids):
+        pin(pid, rest)
+    try:
+        yield
+    finally:
+        pin(os.getpid(), everything)
 
 
 def tree_cpu_seconds(pid: int | None) -> float | None:
@@ -299,7 +332,7 @@ def end_to_end(
             (svc.store, "flags", "store flags (SELECT per batch)"),
         ):
             split.wrap(obj, name, label)
-        with frozen_heap(args):
+        with frozen_heap(args), cpus_apart(args, lrs.pid):
             cpu0 = (cpu_seconds(), cpu_seconds(lrs.pid), machine_busy())
             t0 = time.perf_counter()
             drainer.run_until_idle(timeout=args.timeout)
@@ -354,7 +387,7 @@ def ceiling(statements: list[dict], batch: int, args: argparse.Namespace) -> dic
     headers = {"X-Experience-API-Version": XAPI_VERSION, "Content-Type": "application/json"}
     with LrsProcess() as lrs, requests.Session() as session:
         statuses: dict[int, int] = defaultdict(int)
-        with frozen_heap(args):
+        with frozen_heap(args), cpus_apart(args, lrs.pid):
             cpu0 = (cpu_seconds(), cpu_seconds(lrs.pid), machine_busy())
             t0 = time.perf_counter()
             for body in bodies:
@@ -552,7 +585,7 @@ def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Nam
     """POST the documents to /ingest/openbadges of a running `chalice local` (tools/devstack.py's
     Stack: LOCAL_WORKER=true, its worker process drains the outbox) in arrays, then
     poll the outbox until it is empty."""
-    from devstack import Stack
+    from devstack import Stack, children_of
 
     configure(routes_env(args))  # the stack's child process inherits os.environ (logs: to a file)
     bodies = [
@@ -581,17 +614,19 @@ def routes_e2e(documents: list[dict], expected_ids: set[str], args: argparse.Nam
             time.sleep(0.05)
         gc.collect()
         pids = (stack._proc.pid if stack._proc else None, stack.lrs.pid, os.getpid())
-        cpu0 = (tree_cpu_seconds(pids[0]), *(cpu_seconds(pid) for pid in pids[1:]), machine_busy())
-        t0 = time.perf_counter()
-        for body in bodies:
-            statuses[http.post(url, data=body, headers=headers, timeout=120).status_code] += 1
-        ingest_seconds = time.perf_counter() - t0
-        polls = 0
-        while depth() != 0:
-            polls += 1
-            time.sleep(args.routes_poll)
-        seconds = time.perf_counter() - t0
-        cpu = cpu_used(cpu0, (tree_cpu_seconds(pids[0]), *(cpu_seconds(pid) for pid in pids[1:]), machine_busy()))
+        connector = (pids[0], *children_of(pids[0])) if pids[0] else ()
+        with cpus_apart(args, stack.lrs.pid, connector):
+            cpu0 = (tree_cpu_seconds(pids[0]), *(cpu_seconds(pid) for pid in pids[1:]), machine_busy())
+            t0 = time.perf_counter()
+            for body in bodies:
+                statuses[http.post(url, data=body, headers=headers, timeout=120).status_code] += 1
+            ingest_seconds = time.perf_counter() - t0
+            polls = 0
+            while depth() != 0:
+                polls += 1
+                time.sleep(args.routes_poll)
+            seconds = time.perf_counter() - t0
+            cpu = cpu_used(cpu0, (tree_cpu_seconds(pids[0]), *(cpu_seconds(pid) for pid in pids[1:]), machine_busy()))
         cpu = (cpu[0], cpu[1], None if None in cpu else cpu[3] - cpu[2])  # the bench's own CPU is not "other"
         health = http.get(
             f"{stack.url}/health/details",
@@ -841,6 +876,7 @@ def report_delivery(
     print(
         f"  LRS_BATCH_SIZE={args.lrs_batch} (statements per POST), WORKER_BATCH_SIZE={args.worker_batch} "
         f"(messages per Worker.process): {posts_e2e} POSTs either way ({settings_origin(args)})"
+        + ("; the LRS on a CPU of its own (--cpus-apart)" if args.cpus_apart else "")
     )
     print("  -- delivery (each phase on a fresh LRS)")
     print(
@@ -964,6 +1000,7 @@ def report_routes(
         f"the outbox) + LRS; timed until the outbox is empty (its depth read every {args.routes_poll * 1000:.0f} ms); "
         + ("one kept-alive connection" if args.routes_keepalive else "a new connection per request")
         + f"; LRS_BATCH_SIZE={args.lrs_batch}, WORKER_BATCH_SIZE={args.worker_batch} ({settings_origin(args)})"
+        + ("; the LRS on a CPU of its own, the connector on the others (--cpus-apart)" if args.cpus_apart else "")
     )
     if describe_rounds(ratios):
         print(describe_rounds(ratios))
@@ -1072,6 +1109,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only-routes", action="store_true", help="skip the outbox, ceiling and webhook phases")
     parser.add_argument(
+        "--cpus-apart",
+        action="store_true",
+        help="timed phases with the LRS on the first CPU and the connector (and this process) on the others, "
+        "as with an LRS on a machine of its own (Linux; 2 CPUs or more)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=5,
@@ -1079,6 +1122,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     resolve_batches(args)
+    if args.cpus_apart and (not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2):
+        parser.error("--cpus-apart needs Linux and at least 2 CPUs")
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
     n = args.events
