@@ -61,13 +61,19 @@ def test_logged_statements_are_left_out_once_the_lrs_shows_it_holds_one(store):
     assert (result.counts["already_stored"], result.counts["delivered"], result.failed) == (3, 2, {})
 
 
-def test_when_the_lrs_lost_a_logged_statement_the_batch_goes_in_full_and_the_log_is_forgotten(store):
+def logged_then_lost(store):
+    """Two batches delivered and logged, then an LRS that restarted empty: it holds none of them."""
     first, second = messages(3), messages(2)
     lrs = LookedUp(held=set())
     w = logged_worker(store, lrs)
     run(w, store, first)
     run(w, store, second)
-    lrs.sent.clear()  # the LRS restarted: it holds none of them
+    lrs.sent.clear()
+    return w, lrs, first, second
+
+
+def test_when_the_lrs_lost_a_logged_statement_the_batch_goes_in_full_and_the_log_is_forgotten(store):
+    w, lrs, first, second = logged_then_lost(store)
 
     _, result = run(w, store, first)
 
@@ -79,12 +85,7 @@ def test_when_the_lrs_lost_a_logged_statement_the_batch_goes_in_full_and_the_log
 
 
 def test_two_pipelined_batches_finding_the_same_loss_forget_the_log_once(store):
-    first, second = messages(3), messages(2)
-    lrs = LookedUp(held=set())
-    w = logged_worker(store, lrs)
-    run(w, store, first)
-    run(w, store, second)
-    lrs.sent.clear()  # the LRS restarted: it holds none of them
+    w, lrs, first, second = logged_then_lost(store)
 
     # The drainer prepares the next batch while this one is in flight: both read the full log.
     batches = [w.prepare(first), w.prepare(second)]
