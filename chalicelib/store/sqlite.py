@@ -11,6 +11,7 @@ from . import DeadLetter, DeadLetterHead, DiscardedLetter, Expiry, LetterFilter,
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_expiry ON deliveries (expires_at);
 CREATE TABLE IF NOT EXISTS delivered (endpoint TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (endpoint, id))
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -39,6 +40,10 @@ CREATE TABLE IF NOT EXISTS progress (
     PRIMARY KEY (learner, rule, criterion));
 """
 
+
+# Expired de-duplication claims deleted per claim made: more than one, so a backlog (the claims of
+# a busy month) shrinks while new ones come.
+PRUNED_PER_CLAIM = 2
 
 # Keys per `IN (...)` query: well under SQLite's limit on bound variables (999 before 3.32).
 SQL_VARIABLES = 500
@@ -70,6 +75,13 @@ class SqliteStore:
                 )
                 if cursor.rowcount == 1:
                     claimed.add(key)
+            # Expired claims count as absent; each claim also clears a few of them from the table, so
+            # that it holds what DEDUPE_TTL_SECONDS keeps and not every delivery ever made.
+            conn.execute(
+                "DELETE FROM deliveries WHERE rowid IN "
+                "(SELECT rowid FROM deliveries WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
+                (now, PRUNED_PER_CLAIM * len(keys)),
+            )
         return claimed
 
     def seen_deliveries(self, keys: list[str]) -> set[str]:
