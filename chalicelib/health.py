@@ -17,12 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from . import __version__
-from .errors import ConnectorError
-from .platforms import unset_settings, webhook_settings
+from .connections import named_connections
+from .errors import ConnectorError, SettingsError
+from .platforms import platform, unset_settings, webhook_settings
 from .runtime import Services
 
 if TYPE_CHECKING:
     from .intake.http import Reply
+    from .settings import Settings
 
 
 class HealthChecks(BaseModel):
@@ -42,7 +44,12 @@ class HealthChecks(BaseModel):
         None, description="how the LRS was reached: `GET /about`, or a one-statement GET for an LRS without /about"
     )
     routes_not_configured: list[str] | SkipJsonSchema[None] = Field(
-        None, description="settings not set: the routes needing them answer 503"
+        None,
+        description="settings not set: the routes needing them answer 503 (a named connection's: "
+        "`<SETTING> of connection <name> (CONNECTIONS)`)",
+    )
+    connections: str | SkipJsonSchema[None] = Field(
+        None, description="present only when the CONNECTIONS file cannot be used: why (its routes answer 503)"
     )
 
 
@@ -126,9 +133,25 @@ def _checked(services: Services) -> dict:
         body["status"] = "degraded"
     needed = [*webhook_settings(), "LAP_TOKEN", "SHARE_LINKS_TOKEN", "SHARE_LINK_SECRET"]
     missing = unset_settings(settings, needed)
+    try:
+        missing += _named_routes_not_configured(settings)
+    except SettingsError as error:
+        checks["connections"] = str(error)
+        body["status"] = "degraded"
     if missing:
         checks["routes_not_configured"] = missing
     return body
+
+
+def _named_routes_not_configured(settings: Settings) -> list[str]:
+    """What each named connection's webhook route lacks; SettingsError when the file cannot be used."""
+    missing = []
+    for conn in named_connections(settings):
+        hook = platform(conn.platform).webhook
+        if hook is not None:
+            unset = unset_settings(conn.settings, (hook.secret, *hook.needs))
+            missing += [f"{name} of connection {conn.name} (CONNECTIONS)" for name in unset]
+    return missing
 
 
 # The last LRS answer per endpoint: GET /health is unauthenticated, so it must not let anyone

@@ -408,3 +408,37 @@ def test_health_details_need_the_status_token(connector, monkeypatch):
     connector.services = services()
     answer = health_details(connector)
     assert answer.status_code == 503 and "STATUS_TOKEN" in json.loads(answer.body)["error"]
+
+
+def test_health_names_what_a_named_connections_route_lacks(connector, monkeypatch, tmp_path):
+    from chalicelib.runtime import services
+
+    path = tmp_path / "connections.toml"
+    path.write_text(
+        '[connections.credly-academy]\nplatform = "credly"\nCREDLY_ORG_ID = "org-b"\n'  # no webhook token
+        '[connections.ob-partners]\nplatform = "openbadges"\nOPENBADGES_INGEST_TOKEN = "partner-token"\n'
+    )
+    monkeypatch.setenv("CONNECTIONS", str(path))
+    services.cache_clear()
+    connector.services = services()
+
+    answer = health_details(connector)
+    checks = json.loads(answer.body)["checks"]
+    assert "CREDLY_WEBHOOK_TOKEN of connection credly-academy (CONNECTIONS)" in checks["routes_not_configured"]
+    assert not [m for m in checks["routes_not_configured"] if "ob-partners" in m]  # its token is set
+    assert "connections" not in checks
+
+
+def test_health_is_degraded_when_the_connections_file_cannot_be_used(connector, monkeypatch, tmp_path):
+    from chalicelib.runtime import services
+
+    path = tmp_path / "connections.toml"
+    path.write_text("[connections.credly-academy\n")  # not TOML
+    monkeypatch.setenv("CONNECTIONS", str(path))
+    services.cache_clear()
+    connector.services = services()
+
+    answer = health_details(connector)
+    body = json.loads(answer.body)
+    assert (answer.status_code, body["status"]) == (503, "degraded")
+    assert "not valid TOML" in body["checks"]["connections"] and str(path) in body["checks"]["connections"]
