@@ -66,7 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Translate platform payloads to xAPI statements and print them as one JSON "
         "array. Settings (identity, namespace, revocation policy...) come from the environment.",
     )
-    translate.add_argument("--source", required=True, choices=platform_names())
+    translate.add_argument(
+        "--source",
+        required=True,
+        type=account_name,
+        metavar="SOURCE",
+        help=f"a platform ({', '.join(platform_names())}) or a named connection (CONNECTIONS)",
+    )
     translate.add_argument(
         "files", nargs="+", type=Path, metavar="FILE", help="JSON file: one document or an array of documents"
     )
@@ -174,6 +180,7 @@ def _as_of(text: str) -> datetime:
 def _translate(args: argparse.Namespace) -> int:
     from .delivery.translation import Translator
 
+    known_account(args.source)  # a named connection CONNECTIONS declares, or a usage error
     translator = Translator(load_settings())
     as_of = args.as_of or datetime.now(UTC)
     # Events and statements hold no reference cycles: full collections over a large input

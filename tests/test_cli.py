@@ -16,12 +16,13 @@ AS_OF = "2026-11-28T00:00:00Z"
 BADGE_ID = "9f1e2d3c-4b5a-4697-8877-665544332211"
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str | Path, **settings_given: str) -> subprocess.CompletedProcess[str]:
     # Start from the caller's environment minus any connector setting, so that only what the
-    # test sets (the learner directory) applies.
+    # test sets (the learner directory, and settings_given) applies.
     settings = {name.upper() for name in Settings.model_fields}
     env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
     env["LEARNER_DIRECTORY"] = str(DIRECTORY_CSV)
+    env.update(settings_given)
     return subprocess.run(
         [sys.executable, "-m", "chalicelib", *map(str, args)],
         cwd=REPO_ROOT,
@@ -150,3 +151,31 @@ def test_translate_help():
     assert result.returncode == 0
     assert "--source" in result.stdout
     assert "--as-of" in result.stdout
+
+
+def test_translate_takes_a_named_connection_whose_statements_carry_it(tmp_path):
+    connections = tmp_path / "connections.toml"
+    connections.write_text('[connections.credly-academy]\nplatform = "credly"\norganisation = "Academy Ltd"\n')
+    event = FIXTURES / "credly" / "event_badge_created.json"
+
+    named = run_cli("translate", "--source", "credly-academy", event, "--as-of", AS_OF, CONNECTIONS=str(connections))
+    default = translate_cli("credly", event)
+
+    assert named.returncode == 0, named.stderr
+    [statement] = json.loads(named.stdout)
+    [default_statement] = json.loads(default.stdout)
+    connection = statement["context"]["extensions"]["https://credential-connector.dev/xapi/extensions/connection"]
+    assert connection == {"name": "credly-academy", "organisation": "Academy Ltd"}
+    assert statement["id"] != default_statement["id"]  # a named connection's ids are its own
+
+
+def test_translate_refuses_a_connection_the_file_does_not_declare(tmp_path):
+    connections = tmp_path / "connections.toml"
+    connections.write_text('[connections.credly-academy]\nplatform = "credly"\n')
+    event = FIXTURES / "credly" / "event_badge_created.json"
+
+    result = run_cli("translate", "--source", "credly-nope", event, CONNECTIONS=str(connections))
+
+    assert (result.returncode, result.stdout) == (2, "")
+    [line] = result.stderr.strip().splitlines()
+    assert "unknown connection 'credly-nope'" in line and "credly-academy" in line
