@@ -6,6 +6,7 @@ visibility timeouts, so a crash mid-batch leaves messages to be picked up again.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -82,7 +83,12 @@ class LocalOutbox:
         connection counts: most are new messages), or when `stop` is set, or after `timeout`."""
         deadline = time.monotonic() + timeout
         while not stop.wait(min(ARRIVAL_CHECK_SECONDS, max(0.0, deadline - time.monotonic()))):
-            if self.arrivals() != since or time.monotonic() >= deadline:
+            try:
+                arrived = self.arrivals() != since
+            except sqlite3.Error:  # the file busy or gone a moment: the idle wait, as without the check
+                stop.wait(max(0.0, deadline - time.monotonic()))
+                return
+            if arrived or time.monotonic() >= deadline:
                 return
 
     def receive(

@@ -347,3 +347,16 @@ def test_an_idle_drainer_still_wakes_after_its_idle_wait_for_a_message_due_later
     finally:
         drain.stop(timeout=5)
     assert outbox.depth() == 0
+
+
+def test_an_arrival_check_that_fails_falls_back_to_the_idle_wait(outbox, monkeypatch):
+    import sqlite3
+
+    def unreadable():
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(outbox, "arrivals", unreadable)
+    stop = threading.Event()
+    started = time.monotonic()
+    outbox.wait_for_arrival(None, 0.3, stop)  # type: ignore[arg-type]
+    assert 0.25 <= time.monotonic() - started < 2.0  # waited out its time, raised nothing
