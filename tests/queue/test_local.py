@@ -360,3 +360,19 @@ def test_an_arrival_check_that_fails_falls_back_to_the_idle_wait(outbox, monkeyp
     started = time.monotonic()
     outbox.wait_for_arrival(None, 0.3, stop)  # type: ignore[arg-type]
     assert 0.25 <= time.monotonic() - started < 2.0  # waited out its time, raised nothing
+
+
+def test_an_idle_drainer_looks_less_often_the_longer_nothing_comes(outbox, monkeypatch):
+    from chalicelib.queue import local
+
+    looks = []
+    real = outbox.arrivals
+    monkeypatch.setattr(outbox, "arrivals", lambda: looks.append(1) or real())
+    since = real()
+    outbox.wait_for_arrival(since, 0.5, threading.Event())
+    # 5, 10, 20, then every 40 ms: about 15 looks in half a second, where every 5 ms makes 100.
+    assert len(looks) <= 0.5 / local.ARRIVAL_CHECK_MAX_SECONDS + 5
+
+    outbox.send(QueueMessage(source="openbadges", body={"n": 1}))
+    outbox.wait_for_arrival(since, 5.0, threading.Event())  # returns at the next look
+    assert outbox._arrival_interval == local.ARRIVAL_CHECK_SECONDS  # after an arrival: quick looks again
