@@ -91,3 +91,17 @@ def discard(store: DeadLetterStore, letter_id: str, because: str) -> DiscardedLe
             discard_reason=because[:300],
         )
     return record
+
+
+def restore(store: DeadLetterStore, record: DiscardedLetter) -> DeadLetter:
+    """Put a discarded letter back among the dead letters (an operator's discard undone): its
+    source, reason and message as they were, its attempts counted afresh; the audit record stays."""
+    letter = store.put_dead_letter(record.id, record.source, record.reason, record.message)
+    log(
+        "dead_letter_restored",
+        message_id=record.id,
+        source=record.source,
+        reason=record.reason[:300],
+        discarded_at=record.discarded_at,
+    )
+    return letter

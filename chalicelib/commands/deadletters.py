@@ -1,9 +1,10 @@
-"""`python -m chalicelib deadletters list|replay|discard|discarded`: what could not be delivered.
+"""`python -m chalicelib deadletters list|replay|discard|discarded|restore`: what could not be delivered.
 
 The letters to list, replay or discard are picked by id, or by filters (source, a part of the
 reason, the letter's last time) that the store applies in its query, reading no message. A replay
 or discard with --dry-run lists what it would take and changes nothing. A discard keeps an audit
-record of each letter (the whole letter and why it went: `discarded`). Docs: docs/operating.md.
+record of each letter (the whole letter and why it went: `discarded`); `restore` puts a discarded
+letter back among the dead letters. Docs: docs/operating.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..errors import EXIT_DEAD_LETTERS, ConnectorError, OutsideFailure
 from ..timeutil import parse_time
 
 if TYPE_CHECKING:
-    from ..store import DeadLetterHead, DeadLetterStore, LetterFilter
+    from ..store import DeadLetter, DeadLetterHead, DeadLetterStore, DiscardedLetter, LetterFilter
 
 FILTERS = ("source", "reason", "since", "until")
 
@@ -59,6 +60,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     audit.add_argument("--limit", type=_count, metavar="N", help="the latest N only")
     audit.add_argument("--json", action="store_true", help="print JSON lines with the full messages")
     audit.set_defaults(handler=list_discarded)
+
+    restoring = actions.add_parser(
+        "restore",
+        help="put discarded dead letters back (a discard undone), to replay them",
+        description="Each --id's latest discard record becomes a dead letter again: its source, "
+        "reason and message as they were, its attempts counted afresh. The records stay.",
+    )
+    restoring.add_argument(
+        "--id", action="append", required=True, metavar="ID", help="a discarded letter's id (repeatable)"
+    )
+    restoring.set_defaults(handler=restore_letters)
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
@@ -114,11 +126,15 @@ def selected(store: DeadLetterStore, args: argparse.Namespace) -> list[DeadLette
 
 
 def _head(store: DeadLetterStore, letter_id: str) -> DeadLetterHead:
-    from ..store import DeadLetterHead
-
     letter = store.dead_letter(letter_id)
     if letter is None:
         raise ConnectorError(f"no dead letter with id {letter_id}")
+    return head_of(letter)
+
+
+def head_of(letter: DeadLetter) -> DeadLetterHead:
+    from ..store import DeadLetterHead
+
     return DeadLetterHead(letter.id, letter.source, letter.reason, letter.attempts, letter.first_at, letter.last_at)
 
 
@@ -205,4 +221,28 @@ def list_discarded(args: argparse.Namespace) -> int:
                 f"(was: {record.reason})"
             )
     print(f"{len(records)} discarded dead letter(s)", file=sys.stderr)
+    return 0
+
+
+def restore_letters(args: argparse.Namespace) -> int:
+    from ..deadletters import restore
+    from ..runtime import services
+
+    store = services().store
+    latest: dict[str, DiscardedLetter] = {}
+    for record in store.discarded_letters():  # latest first
+        latest.setdefault(record.id, record)
+    wanted = list(dict.fromkeys(args.id))
+    unknown = [letter_id for letter_id in wanted if letter_id not in latest]
+    if unknown:  # nothing restored: the command line is wrong
+        raise ConnectorError(f"no discarded dead letter with id {', '.join(unknown)}")
+    restored = 0
+    for letter_id in wanted:
+        if store.dead_letter(letter_id) is not None:  # dead-lettered again since: one letter per id
+            console.line(f"{letter_id}: a dead letter already; kept as it is")
+            continue
+        letter = restore(store, latest[letter_id])
+        print(line(head_of(letter)))
+        restored += 1
+    print(f"restored {restored} dead letter(s); deadletters replay --id ID sends them again")
     return 0

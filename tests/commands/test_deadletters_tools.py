@@ -149,3 +149,37 @@ def test_a_bulk_replay_of_a_filter_delivers_only_the_letters_it_selects(connecto
     assert code == 0 and out[-1] == "replayed 1: 1 delivered, 0 still failing"
     assert in_lrs(lrs, lrs_session, others) == statement_ids(connector, letters["credly-mid"])
     assert listed(capsys) == ["openbadges"]
+
+
+def test_restore_puts_a_discarded_letter_back_to_be_replayed(connector, letters, lrs, lrs_session, capsys):
+    run(capsys, "discard", "--id", "credly-mid", "--id", "openbadges", "--because", "thought E-1 had left")
+    assert listed(capsys) == ["credly-old", "credly-new"]
+
+    code, out, _ = run(capsys, "restore", "--id", "credly-mid")
+
+    assert code == 0 and out[-1] == "restored 1 dead letter(s); deadletters replay --id ID sends them again"
+    assert out[0].split()[0] == "credly-mid"
+    letter = connector.services.store.dead_letter("credly-mid")
+    assert (letter.source, letter.reason, letter.message) == ("credly", "unknown learner E-1", letters["credly-mid"])
+    assert sorted(listed(capsys)) == ["credly-mid", "credly-new", "credly-old"]  # openbadges stays discarded
+    assert [r.id for r in connector.services.store.discarded_letters()] == ["openbadges", "credly-mid"]  # audit kept
+
+    code, out, _ = run(capsys, "replay", "--id", "credly-mid")
+    assert code == 0 and out[-1] == "replayed 1: 1 delivered, 0 still failing"
+    ids = statement_ids(connector, letters["credly-mid"])
+    assert in_lrs(lrs, lrs_session, ids) == ids
+
+
+def test_restore_refuses_unknown_ids_and_keeps_a_letter_dead_again_as_it_is(connector, letters, capsys):
+    run(capsys, "discard", "--id", "credly-mid", "--because", "x")
+
+    code, _, err = run(capsys, "restore", "--id", "credly-mid", "--id", "nope")
+    assert code == 2 and err[-1] == "error: no discarded dead letter with id nope"
+    assert connector.services.store.dead_letter("credly-mid") is None  # nothing restored
+
+    store = connector.services.store
+    again = store.put_dead_letter("credly-mid", "credly", "dead again", letters["credly-mid"])
+    code, out, err = run(capsys, "restore", "--id", "credly-mid")
+    assert code == 0 and out[-1].startswith("restored 0 dead letter(s)")
+    assert err[-1] == "credly-mid: a dead letter already; kept as it is"
+    assert store.dead_letter("credly-mid") == again
