@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support.connector import FIXTURES, ORG_ID, fixture_json
-from tests.test_processing_crash_windows import restart
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +53,7 @@ def accounts(connector, tmp_path, monkeypatch):
         monkeypatch.setenv("ACCREDIBLE_API_BASE", acc_a.base_url)
         monkeypatch.setenv("ACCREDIBLE_API_KEY", key_a)
         monkeypatch.setattr(AccredibleClient, "requests_per_second", 1000.0)
-        restart(connector)
+        connector.restart()
         yield {"academy": academy, "hook_b": hook_b, "acc_a": acc_a, "acc_b": acc_b}
 
 
@@ -246,7 +245,7 @@ activity = "alias:final-exam"
 def with_rules(connector, monkeypatch, tmp_path, text: str):
     (tmp_path / "rules.toml").write_text(text)
     monkeypatch.setenv("AWARD_RULES", str(tmp_path / "rules.toml"))
-    restart(connector)
+    connector.restart()
 
 
 def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay_apart(
@@ -370,7 +369,7 @@ def test_status_names_a_connections_file_it_cannot_use(connector, tmp_path, monk
     bad = tmp_path / "bad.toml"
     bad.write_text('[connections.credly-academy]\nplatform = "credly"\nLRS_PASSWORD = "x"\n')
     monkeypatch.setenv("CONNECTIONS", str(bad))
-    restart(connector)
+    connector.restart()
     assert main(["status", "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     [reason] = [r for r in report["attention"] if str(bad) in r]

@@ -38,13 +38,6 @@ def crash_at(monkeypatch, target: object, method: str, nth: int = 1, after: bool
     monkeypatch.setattr(target, method, dying)
 
 
-def restart(connector) -> None:
-    from chalicelib.runtime import services
-
-    services.cache_clear()
-    connector.services = services()
-
-
 def statement_id(connector, key: str) -> str:
     return connector.statement_id(key)
 
@@ -68,7 +61,7 @@ def test_a_credly_delivery_survives_a_crash_at_every_step(
     crash_at(monkeypatch, getattr(connector.services, service), method, after=after)
     with pytest.raises(Crash):
         connector.credly_webhook(notification)
-    restart(connector)
+    connector.restart()
 
     answer = connector.credly_webhook(notification)  # Credly retries anything it did not see as 200
     assert answer.status_code == 200
@@ -114,7 +107,7 @@ def test_an_array_is_queued_whole_or_not_at_all_and_survives_a_crash(connector, 
     with pytest.raises(Crash):
         connector.post("/ingest/openbadges", [first, second], headers)
     assert connector.services.queue.depth() == (0 if where == "mid-write" else 2)  # whole or nothing
-    restart(connector)
+    connector.restart()
 
     answer = connector.post("/ingest/openbadges", [first, second], headers)  # the issuer sends it again
     assert answer.status_code == 202, answer.body
@@ -159,7 +152,7 @@ def test_an_award_survives_a_crash_at_every_step(
     crash_at(monkeypatch, target, method, nth=nth)
     with pytest.raises(Crash):
         services.process([leased.message])
-    restart(awards)
+    awards.restart()
     # A claim left by the crash is stale at once here: the fifteen minutes are not waited for.
     monkeypatch.setattr(award_worker, "STALE_CLAIM", award_worker.STALE_CLAIM * 0)
 

@@ -54,13 +54,10 @@ min = 3
 
 @pytest.fixture
 def awards(connector, monkeypatch, tmp_path):
-    from chalicelib.runtime import services
-
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES)
     monkeypatch.setenv("AWARD_RULES", str(rules))
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     return connector
 
 
@@ -199,7 +196,6 @@ activity = "https://lms.example.com/courses/python-301/final-exam"
 
 @pytest.fixture
 def badgr(awards, monkeypatch, tmp_path):
-    from chalicelib.runtime import services
     from fakes.badgr_api import FakeBadgr
 
     rules = tmp_path / "badgr-rules.toml"
@@ -212,8 +208,7 @@ def badgr(awards, monkeypatch, tmp_path):
             "BADGR_PASSWORD": "pw",
         }.items():
             monkeypatch.setenv(name, value)
-        services.cache_clear()
-        awards.services = services()
+        awards.restart()
         yield fake
 
 
@@ -263,14 +258,12 @@ def test_an_ambiguous_answer_to_a_badgr_award_is_never_repeated(awards, badgr):
 
 def test_a_missing_platform_setting_leaves_no_claim_and_the_replay_awards(awards, monkeypatch, tmp_path):
     from chalicelib.deadletters import replay
-    from chalicelib.runtime import services
     from fakes.badgr_api import FakeBadgr
 
     rules = tmp_path / "badgr-rules.toml"
     rules.write_text(BADGR_RULES)
     monkeypatch.setenv("AWARD_RULES", str(rules))
-    services.cache_clear()
-    awards.services = services()
+    awards.restart()
     forward(awards, passed_exam())
     awards.drain()
     [letter] = awards.services.store.dead_letters()
@@ -284,8 +277,7 @@ def test_a_missing_platform_setting_leaves_no_claim_and_the_replay_awards(awards
             "BADGR_PASSWORD": "pw",
         }.items():
             monkeypatch.setenv(name, value)
-        services.cache_clear()
-        awards.services = services()
+        awards.restart()
         [outcome] = replay(awards.services, awards.services.store.dead_letters())
         assert outcome.result == "delivered"
         assert len(fake.assertions) == 1

@@ -35,11 +35,9 @@ def test_list_then_replay_after_the_cause_is_fixed(connector, tmp_path, monkeypa
     empty.write_text("employee_id,email,name,job_role,team,lms_account\n")
     env = {**connector.env, "LEARNER_DIRECTORY": str(empty)}
     # The connector under test runs with the full directory: make this message fail first.
-    from chalicelib.runtime import services
 
     monkeypatch.setenv("LEARNER_DIRECTORY", str(empty))
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     assert connector.post("/ingest/openbadges", document, auth).status_code == 202
     connector.drain()
 

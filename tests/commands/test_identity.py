@@ -39,15 +39,13 @@ def badge(recipient: dict) -> dict:
 @pytest.fixture
 def world(connector, tmp_path, monkeypatch) -> Iterator:
     """The connector on an LRS of its own, the identity fixtures' directory and badges, backfilled."""
-    from chalicelib.runtime import services
 
     directory = tmp_path / "directory.csv"
     shutil.copy(IDENTITY / "directory.csv", directory)
     with LrsProcess() as lrs:
         monkeypatch.setenv("LRS_ENDPOINT", lrs.endpoint)
         monkeypatch.setenv("LEARNER_DIRECTORY", str(directory))
-        services.cache_clear()
-        connector.services = services()
+        connector.restart()
         for recipient in json.loads((IDENTITY / "recipients.json").read_text()):
             connector.credly.add_badge(badge(recipient))
         connector.pull("credly")

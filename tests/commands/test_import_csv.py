@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import REPO
-from tests.test_processing_crash_windows import restart
 
 pytestmark = pytest.mark.integration
 
@@ -132,7 +131,7 @@ def test_a_badge_imported_from_csv_and_then_pulled_is_one_statement(
     code, summary, _ = import_csv(capsys, "--platform", "credly", str(tmp_path / "one.csv"))
     assert (code, summary["delivered"]) == (0, 2)
 
-    restart(connector)
+    connector.restart()
     connector.credly.add_badge(badge)
     assert connector.services.store.cursor("pull:credly:backfill") is None
     from chalicelib.cli import main

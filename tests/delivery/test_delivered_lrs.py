@@ -17,7 +17,6 @@ from lrs_process import LrsProcess
 from lrs_proxy import LrsProxy
 from tests.commands.test_import_csv import api_statement_ids, write_export
 from tests.support.paths import REPO
-from tests.test_processing_crash_windows import restart
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +44,7 @@ def imported(connector, counted, tmp_path, monkeypatch, capsys) -> set[str]:
     """BADGES Credly badges imported from their CSV export through the proxy, and served by the
     fake Credly API for the pull: the statement ids both give."""
     monkeypatch.setenv("LRS_ENDPOINT", counted.endpoint)
-    restart(connector)
+    connector.restart()
     badges = make_badges(
         BADGES,
         seed=5,
@@ -103,7 +102,7 @@ def test_a_pull_after_an_import_posts_none_of_the_imported_statements(connector,
 
 def test_with_the_log_off_every_statement_is_posted_as_before(connector, imported, counted, capsys, monkeypatch):
     monkeypatch.setenv("DELIVERY_LOG", "false")
-    restart(connector)
+    connector.restart()
 
     code, summary = run(capsys, "backfill", "credly")
 

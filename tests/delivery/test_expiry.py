@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.platforms.credly.test_pull_lrs import make_badges, pull
-from tests.test_processing_crash_windows import Crash, crash_at, restart
+from tests.test_processing_crash_windows import Crash, crash_at
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +95,7 @@ def test_a_crash_between_queueing_and_settling_repeats_no_statement(
 
     with pytest.raises(Crash):
         sweep(connector.services.store, connector.services.queue, NOW + timedelta(days=3))
-    restart(connector)
+    connector.restart()
     assert expire(NOW + timedelta(days=3), capsys)["expired"] == 1  # queued again: the same statement id
     assert in_lrs(lrs, lrs_session, expired_id(connector, soon))
     assert connector.services.store.count_dead_letters() == 0

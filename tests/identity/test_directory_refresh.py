@@ -34,8 +34,6 @@ def put(text: str) -> None:
 def live(mocked_aws, connector, monkeypatch):
     import boto3
 
-    from chalicelib.runtime import services
-
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     put(HEADER + ADA)
     for name, value in {
@@ -45,8 +43,7 @@ def live(mocked_aws, connector, monkeypatch):
         "LEARNER_DIRECTORY_REFRESH_SECONDS": str(REFRESH_SECONDS),
     }.items():
         monkeypatch.setenv(name, value)
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     return connector
 
 

@@ -151,8 +151,7 @@ def test_unresolvable_hashed_recipient_is_accepted_then_dead_lettered_and_replay
     monkeypatch.setenv("LEARNER_DIRECTORY", str(empty_directory))
     from chalicelib.runtime import services
 
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     auth = {"Authorization": f"Bearer {connector.env['OPENBADGES_INGEST_TOKEN']}"}
     assert connector.post("/ingest/openbadges", document, auth).status_code == 202
     connector.drain()
@@ -174,7 +173,6 @@ def certifier_resource_only(body: dict) -> dict:
 
 
 def test_certifier_delivery_without_details_is_completed_from_the_api(connector, monkeypatch, lrs, lrs_session):
-    from chalicelib.runtime import services
     from fakes.certifier_api import FakeCertifier
 
     full = fixture_json("certifier/webhook_credential_issued.json")
@@ -182,8 +180,7 @@ def test_certifier_delivery_without_details_is_completed_from_the_api(connector,
         certifier.add_credential(full["data"]["credential"])
         monkeypatch.setenv("CERTIFIER_API_BASE", certifier.base_url)
         monkeypatch.setenv("CERTIFIER_TOKEN", "cert-token")
-        services.cache_clear()
-        connector.services = services()
+        connector.restart()
         assert connector.certifier_webhook(certifier_resource_only(full)).status_code == 202
         connector.drain()
         assert certifier.requests == [("GET", "/v1/credentials/01JD8Q1A2B3C4D5E6F7G8H9J0K")]
@@ -201,11 +198,8 @@ def test_certifier_delivery_without_details_and_no_token_is_a_dead_letter_naming
 
 
 def test_a_secret_that_cannot_be_read_answers_503_not_500(connector, monkeypatch, mocked_aws):
-    from chalicelib.runtime import services
-
     monkeypatch.setenv("CERTIFIER_WEBHOOK_SECRET", "ssm:/missing/parameter")
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     answer = connector.certifier_webhook(fixture_json("certifier/webhook_credential_issued.json"))
     assert answer.status_code == 503
     assert "CERTIFIER_WEBHOOK_SECRET" in json.loads(answer.body)["error"]
@@ -250,11 +244,8 @@ def test_json_nested_too_deeply_is_400(connector):
 
 
 def test_health_with_an_unusable_lrs_endpoint_is_503_not_500(connector, monkeypatch):
-    from chalicelib.runtime import services
-
     monkeypatch.setenv("LRS_ENDPOINT", "lrs.example.com/xAPI")
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     answer = health_details(connector)
     assert answer.status_code == 503
     assert json.loads(answer.body)["checks"]["lrs"].startswith("unreachable")
@@ -279,7 +270,6 @@ def test_an_unexpected_error_on_one_message_dead_letters_it_and_delivers_the_res
 
 def test_unauthenticated_health_checks_do_not_drive_calls_to_the_lrs(connector, monkeypatch):
     from chalicelib import health
-    from chalicelib.runtime import services
     from chalicelib.xapi.lrs import LrsClient
 
     calls = []
@@ -291,8 +281,7 @@ def test_unauthenticated_health_checks_do_not_drive_calls_to_the_lrs(connector, 
     assert len(calls) == 1  # the others were answered from the last check
 
     monkeypatch.setenv("HEALTH_LRS_CHECK_SECONDS", "0")  # an operator who wants every request checked
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     connector.client.http.get("/health")
     connector.client.http.get("/health")
     assert len(calls) == 3
@@ -334,12 +323,9 @@ def test_a_document_too_large_for_the_queue_is_413_on_the_local_backend_too(conn
 
 
 def test_health_names_every_route_setting_left_unset(connector, monkeypatch):
-    from chalicelib.runtime import services
-
     for name in ("LAP_TOKEN", "SHARE_LINK_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     checks = json.loads(health_details(connector).body)["checks"]
     assert {"LAP_TOKEN", "SHARE_LINK_SECRET"} <= set(checks["routes_not_configured"])
     assert "OPENBADGES_INGEST_TOKEN" not in checks["routes_not_configured"]  # set: not listed
@@ -377,11 +363,8 @@ def test_unauthenticated_health_says_up_or_down_and_reads_the_store_once_per_int
 
 
 def test_health_with_an_interval_of_zero_reads_the_store_on_every_request(connector, monkeypatch):
-    from chalicelib.runtime import services
-
     monkeypatch.setenv("HEALTH_LRS_CHECK_SECONDS", "0")
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     reads = store_reads(connector, monkeypatch)
     for _ in range(3):
         connector.client.http.get("/health")
@@ -389,8 +372,6 @@ def test_health_with_an_interval_of_zero_reads_the_store_on_every_request(connec
 
 
 def test_health_details_need_the_status_token(connector, monkeypatch):
-    from chalicelib.runtime import services
-
     connector.services.store.put_dead_letter("m1", "credly", "no learner", {"id": "m1"})
     for authorization in (None, "Bearer wrong", f"Basic {connector.env['STATUS_TOKEN']}"):
         answer = connector.client.http.get(
@@ -404,23 +385,19 @@ def test_health_details_need_the_status_token(connector, monkeypatch):
     assert body["checks"]["lrs"] == "reachable" and "version" in body
 
     monkeypatch.delenv("STATUS_TOKEN")
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     answer = health_details(connector)
     assert answer.status_code == 503 and "STATUS_TOKEN" in json.loads(answer.body)["error"]
 
 
 def test_health_names_what_a_named_connections_route_lacks(connector, monkeypatch, tmp_path):
-    from chalicelib.runtime import services
-
     path = tmp_path / "connections.toml"
     path.write_text(
         '[connections.credly-academy]\nplatform = "credly"\nCREDLY_ORG_ID = "org-b"\n'  # no webhook token
         '[connections.ob-partners]\nplatform = "openbadges"\nOPENBADGES_INGEST_TOKEN = "partner-token"\n'
     )
     monkeypatch.setenv("CONNECTIONS", str(path))
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
 
     answer = health_details(connector)
     checks = json.loads(answer.body)["checks"]
@@ -430,13 +407,10 @@ def test_health_names_what_a_named_connections_route_lacks(connector, monkeypatc
 
 
 def test_health_is_degraded_when_the_connections_file_cannot_be_used(connector, monkeypatch, tmp_path):
-    from chalicelib.runtime import services
-
     path = tmp_path / "connections.toml"
     path.write_text("[connections.credly-academy\n")  # not TOML
     monkeypatch.setenv("CONNECTIONS", str(path))
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
 
     answer = health_details(connector)
     body = json.loads(answer.body)

@@ -55,8 +55,7 @@ def sqs(connector, monkeypatch, mocked_aws):
     create_table("connector-state-test")
     monkeypatch.setenv("STATE_BACKEND", "dynamodb")
     monkeypatch.setenv("TABLE_NAME", "connector-state-test")
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     yield Sqs(client, url, dlq_url)
     services.cache_clear()
 
@@ -164,12 +163,9 @@ def test_webhooks_go_through_sqs_to_the_lrs_and_poison_ends_in_the_dlq(connector
 def test_a_message_failing_up_to_queue_max_attempts_becomes_a_replayable_dead_letter(
     connector, sqs, monkeypatch, lrs, lrs_session
 ):
-    from chalicelib.runtime import services
-
     monkeypatch.setenv("QUEUE_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "2")
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     connector.credly.fail_next(503, times=2 * 2)  # Credly is down for both receives, then back
     assert connector.credly_webhook(fixture_json("credly/webhook_badge_created.json")).status_code == 200
 

@@ -30,7 +30,6 @@ NOW = 1_800_000_000 - 1_800_000_000 % 1800 + 60  # a minute into a window: a bur
 @pytest.fixture
 def share(connector, monkeypatch):
     """The connector with share links configured and a fixed clock, and the fixture badge earned in the LRS."""
-    from chalicelib.runtime import services
 
     for name, value in {
         "SHARE_LINKS_TOKEN": "share-" + uuid.uuid4().hex,
@@ -41,8 +40,7 @@ def share(connector, monkeypatch):
     }.items():
         monkeypatch.setenv(name, value)
         connector.env[name] = value
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     connector.services.share_links.clock = lambda: NOW
     assert connector.credly_webhook(fixture_json("credly/webhook_badge_created.json")).status_code == 200
     connector.drain()

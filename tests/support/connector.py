@@ -33,6 +33,13 @@ class Connector:
         self.services = services()
         self.client = Client(chalice_app.app, stage_name="test")
 
+    def restart(self) -> None:
+        """The connector as a new process would build it: services read the settings again."""
+        from chalicelib.runtime import services
+
+        services.cache_clear()
+        self.services = services()
+
     def post(self, path: str, body: bytes | str | dict, headers: dict | None = None):
         raw = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
         return self.client.http.post(path, body=raw, headers={"Content-Type": "application/json", **(headers or {})})

@@ -199,7 +199,6 @@ def test_reconcile_finds_what_the_lrs_lacks_when_it_ignores_the_id_filters(
 
 def test_health_reaches_an_lrs_without_about_by_one_statement(connector, hostile_lrs, monkeypatch) -> None:  # noqa: F811
     from chalicelib import health
-    from chalicelib.runtime import services
 
     monkeypatch.setattr(health, "_lrs_answers", {})
     details = {"Authorization": f"Bearer {connector.env['STATUS_TOKEN']}"}
@@ -207,8 +206,7 @@ def test_health_reaches_an_lrs_without_about_by_one_statement(connector, hostile
     assert (answer["checks"]["lrs"], answer["checks"]["lrs_checked_with"]) == ("reachable", "GET /about")
 
     monkeypatch.setenv("LRS_ENDPOINT", hostile_lrs.endpoint)
-    services.cache_clear()
-    connector.services = services()
+    connector.restart()
     reply = connector.client.http.get("/health/details", headers=details)
     checks = json.loads(reply.body)["checks"]
     assert reply.status_code == 200 and checks["lrs"] == "reachable"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.test_processing_crash_windows import Crash, crash_at, restart
+from tests.test_processing_crash_windows import Crash, crash_at
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def accredible(connector, monkeypatch):
         monkeypatch.setenv("ACCREDIBLE_API_KEY", key)
         monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "2")
         monkeypatch.setattr(AccredibleClient, "requests_per_second", 1000.0)  # pacing: its own test below
-        restart(connector)
+        connector.restart()
         yield fake
 
 
@@ -269,7 +269,7 @@ def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
     crash_at(monkeypatch, connector.services.store, "set_cursor", nth=2, after=False)  # page 2 queued only
     with pytest.raises(Crash):
         pull(connector, "sync")
-    restart(connector)
+    connector.restart()
     report = pull(connector, "sync")
     assert (report.pages, report.finished) == (3, True)  # page 2 again (queued twice: same ids), 3, analytics
     connector.drain()
@@ -280,7 +280,7 @@ def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
 
 def test_429_with_retry_after_is_honoured(connector, accredible, history, monkeypatch):
     monkeypatch.setenv("HTTP_BACKOFF_CAP", "5")  # the tests' 0.05 s cap would cut Retry-After short
-    restart(connector)
+    connector.restart()
     accredible.fail_next(429, headers={"Retry-After": "1"}, path=SEARCH)
     report = pull(connector)
     assert (report.records, report.finished) == (CREDENTIALS, True)

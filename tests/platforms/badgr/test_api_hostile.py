@@ -27,7 +27,6 @@ from fakes.badgr_api import FakeBadgr
 from tests.awards.test_worker import BADGR_RULES, forward, passed_exam
 from tests.support.connector import connector  # noqa: F401  (the connector on the real LRS)
 from tests.support.paths import FIXTURE_DIR
-from tests.test_processing_crash_windows import restart
 
 pytestmark = pytest.mark.hostile
 
@@ -405,7 +404,7 @@ def badgr(connector, monkeypatch, tmp_path):  # noqa: F811
             "HTTP_MAX_ATTEMPTS": "2",
         }.items():
             monkeypatch.setenv(name, value)
-        restart(connector)
+        connector.restart()
         connector.badgr = fake
         yield fake
 
@@ -499,7 +498,7 @@ def test_an_award_whose_answer_was_lost_is_confirmed_and_reaches_the_lrs(
     connector, badgr, lrs, lrs_session, monkeypatch, capsys
 ):  # noqa: F811
     monkeypatch.setenv("BADGR_NOTIFY", "true")
-    restart(connector)
+    connector.restart()
     badgr.notification_fails = True  # saved, then 500
     forward(connector, passed_exam())
     connector.drain()

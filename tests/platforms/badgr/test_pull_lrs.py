@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.test_processing_crash_windows import Crash, crash_at, restart
+from tests.test_processing_crash_windows import Crash, crash_at
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def badgr(connector, monkeypatch):
             "HTTP_MAX_ATTEMPTS": "2",
         }.items():
             monkeypatch.setenv(name, value)
-        restart(connector)
+        connector.restart()
         connector.badgr = fake
         yield fake
 
@@ -229,7 +229,7 @@ def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
     crash_at(monkeypatch, connector.services.store, "set_cursor", nth=2, after=False)  # page 2 queued only
     with pytest.raises(Crash):
         pull(connector, mode)
-    restart(connector)
+    connector.restart()
     report = pull(connector, mode)
     assert report.finished and report.pages == (4 if mode == "backfill" else 3)  # page 2 again, then the rest
     connector.drain()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.support.connector import fixture_json
-from tests.test_processing_crash_windows import Crash, crash_at, restart
+from tests.test_processing_crash_windows import Crash, crash_at
 
 pytestmark = pytest.mark.integration
 
@@ -138,7 +138,7 @@ def certifier(connector, monkeypatch):
         )
         monkeypatch.setenv("CERTIFIER_API_BASE", fake.base_url)
         monkeypatch.setenv("CERTIFIER_TOKEN", TOKEN)
-        restart(connector)
+        connector.restart()
         yield fake
 
 
@@ -289,7 +289,7 @@ def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
     crash_at(monkeypatch, connector.services.store, "set_cursor", nth=nth, after=after)
     with pytest.raises(Crash):
         pull(connector)
-    restart(connector)
+    connector.restart()
 
     report = pull(connector)
 

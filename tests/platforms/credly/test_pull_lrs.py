@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.connector import fixture_json
 from tests.support.paths import REPO
-from tests.test_processing_crash_windows import Crash, crash_at, restart
+from tests.test_processing_crash_windows import Crash, crash_at
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ BADGES = 250  # three pages of 100
 @pytest.fixture
 def history(connector, monkeypatch):
     monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "2")
-    restart(connector)
+    connector.restart()
     badges = make_badges(
         BADGES,
         seed=7,
@@ -97,7 +97,7 @@ def test_a_crash_between_queueing_a_page_and_storing_its_cursor_loses_nothing(
     crash_at(monkeypatch, connector.services.store, "set_cursor", nth=2, after=False)  # page 2 queued only
     with pytest.raises(Crash):
         pull(connector)
-    restart(connector)
+    connector.restart()
     report = pull(connector)
     assert (report.pages, report.finished) == (2, True)  # page 2 again (queued twice: same ids), then 3
     connector.drain()
@@ -186,7 +186,7 @@ def test_restart_forgets_where_the_last_run_stopped(connector, history, capsys):
 
 def test_a_large_organisation_pulls_through_the_high_volume_search(connector, history, lrs, lrs_session, monkeypatch):
     monkeypatch.setenv("CREDLY_HIGH_VOLUME", "true")
-    restart(connector)
+    connector.restart()
     report = pull(connector)
     assert (report.pages, report.records) == (3, BADGES)
     listed = [target for method, target in connector.credly.targets if method == "GET"]
