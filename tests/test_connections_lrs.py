@@ -242,16 +242,10 @@ activity = "alias:final-exam"
 """
 
 
-def with_rules(connector, monkeypatch, tmp_path, text: str):
-    (tmp_path / "rules.toml").write_text(text)
-    monkeypatch.setenv("AWARD_RULES", str(tmp_path / "rules.toml"))
-    connector.restart()
-
-
 def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay_apart(
     connector, accounts, lrs, lrs_session, monkeypatch, tmp_path
 ):
-    from tests.awards.test_worker import forward, passed_exam
+    from tests.awards.test_worker import forward, passed_exam, with_rules
 
     with_rules(connector, monkeypatch, tmp_path, AWARD_RULES)
     since = now()
@@ -300,7 +294,7 @@ def test_awards_go_through_the_connection_each_rule_names_and_their_ledgers_stay
 def test_a_rule_naming_a_connection_that_cannot_award_it_keeps_the_evidence(
     connector, accounts, monkeypatch, tmp_path, connection_line, reason
 ):
-    from tests.awards.test_worker import forward, passed_exam
+    from tests.awards.test_worker import forward, passed_exam, with_rules
 
     rules = AWARD_RULES.replace('connection = "credly-academy"', connection_line)
     with_rules(connector, monkeypatch, tmp_path, rules)

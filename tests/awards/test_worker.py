@@ -52,12 +52,16 @@ min = 3
 )
 
 
+def with_rules(connector, monkeypatch, tmp_path, text: str) -> None:
+    """The connector with these award rules (AWARD_RULES), as a new process would read them."""
+    (tmp_path / "rules.toml").write_text(text)
+    monkeypatch.setenv("AWARD_RULES", str(tmp_path / "rules.toml"))
+    connector.restart()
+
+
 @pytest.fixture
 def awards(connector, monkeypatch, tmp_path):
-    rules = tmp_path / "rules.toml"
-    rules.write_text(RULES)
-    monkeypatch.setenv("AWARD_RULES", str(rules))
-    connector.restart()
+    with_rules(connector, monkeypatch, tmp_path, RULES)
     return connector
 
 
@@ -260,10 +264,7 @@ def test_a_missing_platform_setting_leaves_no_claim_and_the_replay_awards(awards
     from chalicelib.deadletters import replay
     from fakes.badgr_api import FakeBadgr
 
-    rules = tmp_path / "badgr-rules.toml"
-    rules.write_text(BADGR_RULES)
-    monkeypatch.setenv("AWARD_RULES", str(rules))
-    awards.restart()
+    with_rules(awards, monkeypatch, tmp_path, BADGR_RULES)
     forward(awards, passed_exam())
     awards.drain()
     [letter] = awards.services.store.dead_letters()
