@@ -73,11 +73,11 @@ class DeliveredLog:
             return "lost"
         return "held"
 
-    def record(self, report: DeliveryReport, skipped: list[str], lost: bool, read_in: int | None = None) -> None:
+    def record(self, report: DeliveryReport, skipped: list[str], lost: bool, read_in: int) -> None:
         """Record what the LRS acknowledged in a batch (the skipped ids are recorded already);
         lost: the log was found stale for this LRS, forgotten first, unless it has been forgotten
         since the batch read it (read_in: the generation then)."""
-        if lost and read_in in (None, self.generation):
+        if lost and read_in == self.generation:
             self.forget()
         settled = set(skipped)
         acknowledged = [i for i in [*report.delivered, *report.already_stored] if i not in settled]

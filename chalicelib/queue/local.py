@@ -86,12 +86,11 @@ class LocalOutbox:
         """Return once a message may have arrived after `since` was taken (a commit by another
         connection counts: most are new messages), or when `stop` is set, or after `timeout`."""
         deadline = time.monotonic() + timeout
-        interval = self._arrival_interval
         while not stop.is_set():
             # A sleep, not stop.wait: a timed wait allocates a lock each time; `stop` is still
             # seen within one interval.
-            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-            interval = self._arrival_interval = min(ARRIVAL_CHECK_MAX_SECONDS, interval * 2)
+            time.sleep(min(self._arrival_interval, max(0.0, deadline - time.monotonic())))
+            self._arrival_interval = min(ARRIVAL_CHECK_MAX_SECONDS, self._arrival_interval * 2)
             try:
                 arrived = self.arrivals() != since
             except sqlite3.Error:  # the file busy or gone a moment: the idle wait, as without the check
